@@ -1,0 +1,241 @@
+//! The services' error type, with stable codes and a coarse kind that entry points map to their
+//! protocol (HTTP status, Lambda retry, CLI exit code).
+
+use crate::model::{
+    ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
+    ImageStatusError,
+};
+use crate::ports::{OcrError, RepoError, SignerError, StoreError};
+
+/// The broad class of an [`IntakeError`]; entry points map it to their protocol.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The caller's input is malformed (HTTP 400).
+    InvalidInput,
+    /// The thing asked for does not exist, or is not the caller's to see (HTTP 404).
+    NotFound,
+    /// The state changed under the caller (HTTP 409).
+    Conflict,
+    /// The declared or actual size is over a limit (HTTP 413).
+    PayloadTooLarge,
+    /// The media type is not accepted (HTTP 415).
+    UnsupportedMediaType,
+    /// Well-formed but not processable, e.g. an event for an object Intake did not issue (HTTP 422).
+    Unprocessable,
+    /// A dependency is throttling or unavailable; retry later (HTTP 503).
+    Unavailable,
+    /// A fault on our side (HTTP 500).
+    Internal,
+}
+
+/// Everything a service call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntakeError {
+    /// The file name is empty once made safe.
+    #[error("invalid file name: {0}")]
+    InvalidFileName(#[from] FileNameError),
+    /// The content type is not accepted by this deployment.
+    #[error(
+        "content type {content_type:?} is not accepted; accepted: {}",
+        list(allowed)
+    )]
+    UnsupportedContentType {
+        /// What the client sent.
+        content_type: String,
+        /// What is accepted.
+        allowed: Vec<ContentType>,
+    },
+    /// The declared size is zero.
+    #[error("declared size must be at least 1 byte")]
+    EmptyUpload,
+    /// The declared size is over the limit.
+    #[error("declared size {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The declared size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The declared SHA-256 is malformed.
+    #[error("invalid sha256: {0}")]
+    InvalidSha256(#[from] DigestError),
+    /// The image id is malformed.
+    #[error("invalid image id: {0}")]
+    InvalidImageId(#[from] ImageIdError),
+    /// The status filter is unknown.
+    #[error("{0}")]
+    InvalidStatus(#[from] ImageStatusError),
+    /// The page size is outside `1..=max`.
+    #[error("limit must be between 1 and {max}, got {limit}")]
+    InvalidLimit {
+        /// What was asked.
+        limit: u64,
+        /// The largest page.
+        max: u32,
+    },
+    /// The cursor is malformed, altered, or from another query.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(#[from] CursorError),
+    /// No (visible) image with this id.
+    #[error("image {id} not found")]
+    NotFound {
+        /// The id.
+        id: ImageId,
+    },
+    /// An event names an object Intake did not issue an upload URL for.
+    #[error("object {key:?} was not issued by Intake: {reason}")]
+    UnknownObject {
+        /// The key as received.
+        key: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An event names a bucket other than the store's.
+    #[error("event for bucket {bucket:?}, but this deployment stores in {expected:?}")]
+    ForeignBucket {
+        /// The event's bucket.
+        bucket: String,
+        /// The store's bucket.
+        expected: String,
+    },
+    /// Concurrent writers kept winning; retry.
+    #[error("image {id} is being modified concurrently; retry")]
+    Conflict {
+        /// The id.
+        id: ImageId,
+    },
+    /// The object store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// URL signing failed.
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+    /// OCR failed with an error worth retrying (permanent OCR errors are recorded on the image).
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
+    /// The repository failed.
+    #[error(transparent)]
+    Repository(RepoError),
+}
+
+fn list(types: &[ContentType]) -> String {
+    types
+        .iter()
+        .map(|t| t.as_mime())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<RepoError> for IntakeError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::InvalidCursor(e) => Self::InvalidCursor(e),
+            RepoError::NotFound { id } => Self::NotFound { id },
+            RepoError::Precondition { id, .. } | RepoError::AlreadyExists { id } => {
+                Self::Conflict { id }
+            }
+            other => Self::Repository(other),
+        }
+    }
+}
+
+impl IntakeError {
+    /// The error for a content type outside the allowed set.
+    pub(crate) fn unsupported(content_type: &str, allowed: &[ContentType]) -> Self {
+        Self::UnsupportedContentType {
+            content_type: content_type.chars().take(100).collect(),
+            allowed: allowed.to_vec(),
+        }
+    }
+
+    pub(crate) fn from_content_type(error: &ContentTypeError, allowed: &[ContentType]) -> Self {
+        match error {
+            ContentTypeError::Unsupported(text) => Self::unsupported(text, allowed),
+        }
+    }
+
+    /// The broad class of the error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidFileName(_)
+            | Self::EmptyUpload
+            | Self::InvalidSha256(_)
+            | Self::InvalidImageId(_)
+            | Self::InvalidStatus(_)
+            | Self::InvalidLimit { .. }
+            | Self::InvalidCursor(_) => ErrorKind::InvalidInput,
+            Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
+            Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
+            Self::Conflict { .. } => ErrorKind::Conflict,
+            _ if self.is_retryable() => ErrorKind::Unavailable,
+            Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+
+    /// A stable, machine-readable code (`INVALID_FILE_NAME`, `NOT_FOUND`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidFileName(_) => "INVALID_FILE_NAME",
+            Self::UnsupportedContentType { .. } => "UNSUPPORTED_CONTENT_TYPE",
+            Self::EmptyUpload => "EMPTY_UPLOAD",
+            Self::TooLarge { .. } => "TOO_LARGE",
+            Self::InvalidSha256(_) => "INVALID_SHA256",
+            Self::InvalidImageId(_) => "INVALID_IMAGE_ID",
+            Self::InvalidStatus(_) => "INVALID_STATUS",
+            Self::InvalidLimit { .. } => "INVALID_LIMIT",
+            Self::InvalidCursor(_) => "INVALID_CURSOR",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
+            Self::ForeignBucket { .. } => "FOREIGN_BUCKET",
+            Self::Conflict { .. } => "CONFLICT",
+            _ if self.is_retryable() => "UNAVAILABLE",
+            Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => "INTERNAL",
+        }
+    }
+
+    /// Whether the same call may succeed later (the Lambda processor fails the record so it is retried).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_retryable(),
+            Self::Signer(e) => e.is_retryable(),
+            Self::Ocr(e) => e.is_retryable(),
+            Self::Repository(e) => e.is_retryable(),
+            Self::Conflict { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    #[test]
+    fn codes_and_kinds_are_stable() {
+        let id = ImageId::generate(Timestamp::now_utc());
+        assert_eq!(IntakeError::NotFound { id }.code(), "NOT_FOUND");
+        assert_eq!(IntakeError::NotFound { id }.kind(), ErrorKind::NotFound);
+        let throttled = IntakeError::Ocr(OcrError::Throttled { source: None });
+        assert!(throttled.is_retryable());
+        assert_eq!(throttled.kind(), ErrorKind::Unavailable);
+        assert_eq!(throttled.code(), "UNAVAILABLE");
+        let broken = IntakeError::Store(StoreError::Other {
+            source: "disk on fire".into(),
+        });
+        assert_eq!(
+            (broken.kind(), broken.code()),
+            (ErrorKind::Internal, "INTERNAL")
+        );
+        let cursor: IntakeError = RepoError::InvalidCursor(CursorError::Tampered).into();
+        assert_eq!(cursor.code(), "INVALID_CURSOR");
+        let raced: IntakeError = RepoError::Precondition { id, expected: 1 }.into();
+        assert_eq!((raced.code(), raced.is_retryable()), ("CONFLICT", true));
+    }
+}

@@ -1,0 +1,35 @@
+//! # intake-domain
+//!
+//! The core of Intake, an image-ingestion and OCR pipeline: the model (validated newtypes and the image
+//! record), the ports every adapter implements, and the services that hold every business rule.
+//!
+//! The crate performs no I/O of its own: object storage, URL signing, OCR, persistence, time and id
+//! generation all go through the traits in [`ports`]. Compose the services with [`Intake::builder`].
+//!
+//! With the `testkit` feature, [`testkit`] offers the conformance suites that every adapter of a port runs,
+//! and scenario suites that drive the services end to end over any set of adapters.
+
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod services;
+pub mod sniff;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use error::{ErrorKind, IntakeError};
+pub use services::{Intake, IntakeBuilder, IntakeConfig};
+
+/// A small valid PNG (100×100) for the unit tests of the services.
+#[cfg(test)]
+pub(crate) fn testkit_png() -> bytes::Bytes {
+    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+    out.extend_from_slice(&[
+        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 100, 0, 0, 0, 100, 8, 0, 0, 0, 0,
+    ]);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[0; 200]);
+    out.extend_from_slice(&crate::sniff::PNG_TRAILER);
+    bytes::Bytes::from(out)
+}

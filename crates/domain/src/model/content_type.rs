@@ -1,0 +1,163 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An image format Intake knows how to handle.
+///
+/// PNG and JPEG are accepted by every OCR engine; the other formats are accepted only when the configured
+/// engine declares them in its capabilities (TIFF and PDF for Textract, more for Tesseract).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[non_exhaustive]
+pub enum ContentType {
+    /// `image/png`
+    Png,
+    /// `image/jpeg`
+    Jpeg,
+    /// `image/tiff`
+    Tiff,
+    /// `application/pdf`
+    Pdf,
+    /// `image/webp`
+    Webp,
+    /// `image/gif`
+    Gif,
+    /// `image/bmp`
+    Bmp,
+}
+
+/// Why a text is not a supported [`ContentType`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContentTypeError {
+    /// The media type is not one Intake handles.
+    #[error("unsupported content type {0:?}")]
+    Unsupported(String),
+}
+
+impl ContentType {
+    /// Every format Intake knows.
+    pub const ALL: [Self; 7] = [
+        Self::Png,
+        Self::Jpeg,
+        Self::Tiff,
+        Self::Pdf,
+        Self::Webp,
+        Self::Gif,
+        Self::Bmp,
+    ];
+
+    /// The formats every OCR engine must accept.
+    pub const UNIVERSAL: [Self; 2] = [Self::Png, Self::Jpeg];
+
+    /// Parses a media type, ignoring case, surrounding space and parameters (`image/PNG; q=1`), and
+    /// accepting common aliases (`image/jpg`, `image/pjpeg`, `image/x-ms-bmp`).
+    ///
+    /// # Errors
+    /// [`ContentTypeError::Unsupported`] for any other media type.
+    pub fn parse(text: &str) -> Result<Self, ContentTypeError> {
+        let essence = text
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "image/png" => Ok(Self::Png),
+            "image/jpeg" | "image/jpg" | "image/pjpeg" => Ok(Self::Jpeg),
+            "image/tiff" | "image/tif" => Ok(Self::Tiff),
+            "application/pdf" => Ok(Self::Pdf),
+            "image/webp" => Ok(Self::Webp),
+            "image/gif" => Ok(Self::Gif),
+            "image/bmp" | "image/x-ms-bmp" | "image/x-bmp" => Ok(Self::Bmp),
+            _ => Err(ContentTypeError::Unsupported(
+                text.chars().take(100).collect(),
+            )),
+        }
+    }
+
+    /// The canonical media type.
+    pub const fn as_mime(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::Tiff => "image/tiff",
+            Self::Pdf => "application/pdf",
+            Self::Webp => "image/webp",
+            Self::Gif => "image/gif",
+            Self::Bmp => "image/bmp",
+        }
+    }
+
+    /// A conventional file extension, without the dot.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpg",
+            Self::Tiff => "tiff",
+            Self::Pdf => "pdf",
+            Self::Webp => "webp",
+            Self::Gif => "gif",
+            Self::Bmp => "bmp",
+        }
+    }
+}
+
+impl fmt::Display for ContentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_mime())
+    }
+}
+
+impl FromStr for ContentType {
+    type Err = ContentTypeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for ContentType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_mime())
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_canonical_forms_aliases_and_parameters() {
+        for ct in ContentType::ALL {
+            assert_eq!(ContentType::parse(ct.as_mime()).unwrap(), ct);
+        }
+        assert_eq!(
+            ContentType::parse(" Image/JPG ; charset=x").unwrap(),
+            ContentType::Jpeg
+        );
+        assert_eq!(
+            ContentType::parse("image/x-ms-bmp").unwrap(),
+            ContentType::Bmp
+        );
+    }
+
+    #[test]
+    fn refuses_everything_else() {
+        for bad in [
+            "",
+            "image/",
+            "text/html",
+            "image/svg+xml",
+            "application/octet-stream",
+        ] {
+            assert!(ContentType::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{FileName, FileNameError, ImageId, ImageIdError};
+
+/// The prefix of every key an upload URL is issued for.
+pub const UPLOAD_PREFIX: &str = "uploads/";
+
+/// The storage key of an uploaded image: `uploads/{imageId}/{file name}`.
+///
+/// The key carries the image id, so an object-created event leads back to its record; keys of any
+/// other shape were not issued by Intake and are refused.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    key: String,
+    id: ImageId,
+}
+
+/// Why a key is not an Intake upload key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObjectKeyError {
+    /// The key does not start with `uploads/` or lacks the `{id}/{name}` segments.
+    #[error("key is not of the form uploads/{{imageId}}/{{fileName}}")]
+    Shape,
+    /// The id segment is not an image id.
+    #[error("key has an invalid image id: {0}")]
+    Id(#[from] ImageIdError),
+    /// The file-name segment is not a sanitized file name.
+    #[error("key has an invalid file name: {0}")]
+    FileName(#[from] FileNameError),
+}
+
+impl ObjectKey {
+    /// The key for a new upload.
+    pub fn for_upload(id: ImageId, file_name: &FileName) -> Self {
+        Self {
+            key: format!("{UPLOAD_PREFIX}{id}/{}", file_name.as_str()),
+            id,
+        }
+    }
+
+    /// Parses a (decoded) key, accepting only the exact form Intake issues.
+    ///
+    /// # Errors
+    /// [`ObjectKeyError`] when the key has another shape, a bad id or an unsafe file name.
+    pub fn parse(text: &str) -> Result<Self, ObjectKeyError> {
+        let rest = text
+            .strip_prefix(UPLOAD_PREFIX)
+            .ok_or(ObjectKeyError::Shape)?;
+        let (id_text, name) = rest.split_once('/').ok_or(ObjectKeyError::Shape)?;
+        let id = ImageId::parse(id_text)?;
+        if id.to_string() != id_text {
+            return Err(ObjectKeyError::Shape);
+        }
+        let name = FileName::parse(name)?;
+        Ok(Self::for_upload(id, &name))
+    }
+
+    /// The image id in the key.
+    pub fn image_id(&self) -> ImageId {
+        self.id
+    }
+
+    /// The file-name segment.
+    pub fn file_name(&self) -> &str {
+        self.key.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The whole key.
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
+impl fmt::Debug for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectKey({:?})", self.key)
+    }
+}
+
+impl Serialize for ObjectKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.key)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    #[test]
+    fn issued_keys_parse_back() {
+        let id = ImageId::generate(Timestamp::now_utc());
+        let key = ObjectKey::for_upload(id, &FileName::sanitize("Happy Face+#1.png").unwrap());
+        assert_eq!(key.as_str(), format!("uploads/{id}/Happy Face+#1.png"));
+        let parsed = ObjectKey::parse(key.as_str()).unwrap();
+        assert_eq!(parsed, key);
+        assert_eq!(parsed.image_id(), id);
+        assert_eq!(parsed.file_name(), "Happy Face+#1.png");
+    }
+
+    #[test]
+    fn foreign_keys_are_refused() {
+        let id = ImageId::generate(Timestamp::now_utc());
+        for bad in [
+            String::new(),
+            "other/x.png".to_owned(),
+            format!("uploads/{id}"),
+            format!("uploads/{id}/"),
+            format!("uploads/{id}/a/b.png"),
+            format!("uploads/{id}/../x.png"),
+            format!("uploads/{}/x.png", id.to_string().to_uppercase()),
+            "uploads/67e55044-10b1-426f-9247-bb680e5fe0c8/x.png".to_owned(),
+            "results/x/ocr.json".to_owned(),
+        ] {
+            assert!(ObjectKey::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

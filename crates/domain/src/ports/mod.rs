@@ -1,0 +1,33 @@
+//! The ports: the traits through which the services reach storage, signing, OCR, persistence, time and
+//! ids. Adapters implement them; each has a conformance suite in `testkit`.
+//!
+//! Every port is `Send + Sync + Debug`, object safe, and has one `#[non_exhaustive]` error enum that
+//! says whether a failure is worth retrying. No technology's types appear here.
+
+mod clock;
+mod ocr;
+mod repository;
+mod signer;
+mod store;
+
+pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
+pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
+pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, Page, RepoError};
+pub use signer::{
+    GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
+};
+pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
+
+#[cfg(test)]
+pub use clock::{MockClock, MockIdGenerator};
+#[cfg(test)]
+pub use ocr::MockOcrEngine;
+#[cfg(test)]
+pub use repository::MockImageRepository;
+#[cfg(test)]
+pub use signer::MockUrlSigner;
+#[cfg(test)]
+pub use store::MockObjectStore;
+
+/// A boxed error from an adapter's technology, kept as the `source` of a port error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

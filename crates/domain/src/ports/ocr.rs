@@ -1,0 +1,215 @@
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::BoxError;
+use crate::model::{ContentType, ObjectKey, OcrResult, Sha256Digest};
+
+/// What an engine can take, declared by the engine and enforced by the processor before calling it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct OcrCapabilities {
+    /// The engine's name as records show it.
+    pub engine: String,
+    /// Accepted formats; always includes PNG and JPEG.
+    pub formats: Vec<ContentType>,
+    /// The largest object, in bytes.
+    pub max_bytes: u64,
+    /// The smallest width and height, in pixels.
+    pub min_dimension_px: u32,
+    /// The largest width or height, in pixels, if limited.
+    pub max_dimension_px: Option<u32>,
+    /// Whether the engine reads objects from the store itself ([`OcrInput::Object`]); if not, the
+    /// processor hands it the bytes ([`OcrInput::Bytes`]).
+    pub reads_objects: bool,
+}
+
+impl OcrCapabilities {
+    /// Capabilities of an engine named `engine` accepting `formats`.
+    pub fn new(
+        engine: impl Into<String>,
+        formats: Vec<ContentType>,
+        max_bytes: u64,
+        min_dimension_px: u32,
+    ) -> Self {
+        Self {
+            engine: engine.into(),
+            formats,
+            max_bytes,
+            min_dimension_px,
+            max_dimension_px: None,
+            reads_objects: false,
+        }
+    }
+
+    /// With a largest dimension.
+    #[must_use]
+    pub fn with_max_dimension(mut self, px: u32) -> Self {
+        self.max_dimension_px = Some(px);
+        self
+    }
+
+    /// Declares that the engine reads objects by reference.
+    #[must_use]
+    pub fn reading_objects(mut self) -> Self {
+        self.reads_objects = true;
+        self
+    }
+
+    /// Whether an image with these facts is within the engine's limits.
+    pub fn accepts(&self, facts: &ImageFacts) -> bool {
+        self.formats.contains(&facts.content_type)
+            && facts.size_bytes <= self.max_bytes
+            && facts.dimensions().is_none_or(|(w, h)| {
+                w >= self.min_dimension_px
+                    && h >= self.min_dimension_px
+                    && self.max_dimension_px.is_none_or(|max| w <= max && h <= max)
+            })
+    }
+}
+
+/// What the processor learned about an image before OCR.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct ImageFacts {
+    /// The format found in the bytes.
+    pub content_type: ContentType,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// Width from the header (absent for PDF).
+    pub width_px: Option<u32>,
+    /// Height from the header (absent for PDF).
+    pub height_px: Option<u32>,
+    /// SHA-256 of the bytes.
+    pub sha256: Sha256Digest,
+}
+
+impl ImageFacts {
+    /// Facts about one image.
+    pub fn new(
+        content_type: ContentType,
+        size_bytes: u64,
+        dimensions: Option<(u32, u32)>,
+        sha256: Sha256Digest,
+    ) -> Self {
+        Self {
+            content_type,
+            size_bytes,
+            width_px: dimensions.map(|d| d.0),
+            height_px: dimensions.map(|d| d.1),
+            sha256,
+        }
+    }
+
+    /// Width and height, when known.
+    pub fn dimensions(&self) -> Option<(u32, u32)> {
+        self.width_px.zip(self.height_px)
+    }
+}
+
+/// The image handed to an engine.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum OcrInput {
+    /// An object the engine reads itself (Rekognition and Textract read S3 directly).
+    Object {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: ObjectKey,
+        /// What the processor found.
+        facts: ImageFacts,
+    },
+    /// The image's bytes.
+    Bytes {
+        /// The whole image.
+        bytes: Bytes,
+        /// What the processor found.
+        facts: ImageFacts,
+    },
+}
+
+impl OcrInput {
+    /// What the processor found about the image.
+    pub fn facts(&self) -> &ImageFacts {
+        match self {
+            Self::Object { facts, .. } | Self::Bytes { facts, .. } => facts,
+        }
+    }
+}
+
+/// Why OCR failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OcrError {
+    /// The service is throttling; retry later.
+    #[error("OCR engine throttled the request")]
+    Throttled {
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The engine is unreachable, overloaded or not installed; retry later.
+    #[error("OCR engine unavailable: {reason}")]
+    Unavailable {
+        /// What happened.
+        reason: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The engine did not answer in time; retry later.
+    #[error("OCR engine timed out")]
+    Timeout,
+    /// The engine cannot decode the image; permanent.
+    #[error("OCR engine could not read the image: {reason}")]
+    InvalidImage {
+        /// What the engine said.
+        reason: String,
+    },
+    /// The engine does not take this format; permanent.
+    #[error("OCR engine does not accept {content_type}")]
+    UnsupportedFormat {
+        /// The format.
+        content_type: ContentType,
+    },
+    /// The image exceeds the engine's limits; permanent.
+    #[error("image exceeds the OCR engine's limits: {reason}")]
+    TooLarge {
+        /// Which limit.
+        reason: String,
+    },
+    /// Any other permanent failure.
+    #[error("OCR failed")]
+    Other {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl OcrError {
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled { .. } | Self::Unavailable { .. } | Self::Timeout
+        )
+    }
+}
+
+/// Finds text in an image.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait OcrEngine: Send + Sync + Debug {
+    /// What the engine accepts.
+    fn capabilities(&self) -> &OcrCapabilities;
+
+    /// Recognises the text of `input`.
+    ///
+    /// # Errors
+    /// Retryable ([`OcrError::is_retryable`]) for throttling, unavailability and timeouts; permanent for
+    /// images the engine cannot take.
+    async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError>;
+}

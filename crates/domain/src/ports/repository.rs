@@ -1,0 +1,236 @@
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+use super::BoxError;
+use crate::model::{Cursor, CursorError, ImageId, ImageRecord, ImageStatus, Sha256Digest};
+
+/// The most records one page may hold.
+pub const MAX_PAGE_LIMIT: u32 = 1000;
+
+/// A listing query: which records, how many, from where. Results are newest first (by image id, which
+/// orders by creation time).
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct ListQuery {
+    /// Only records in one of these statuses (never empty; sorted, without repeats).
+    pub statuses: Vec<ImageStatus>,
+    /// Only records whose computed SHA-256 is this.
+    pub sha256: Option<Sha256Digest>,
+    /// Whether soft-deleted records are included.
+    pub include_deleted: bool,
+    /// Page size, `1..=MAX_PAGE_LIMIT`.
+    pub limit: u32,
+    /// Where the previous page ended.
+    pub cursor: Option<Cursor>,
+}
+
+impl ListQuery {
+    /// A query for records in `statuses` (all statuses if empty), excluding deleted ones; `limit` is
+    /// clamped to `1..=MAX_PAGE_LIMIT`.
+    pub fn new(statuses: impl IntoIterator<Item = ImageStatus>, limit: u32) -> Self {
+        let mut statuses: Vec<ImageStatus> = statuses.into_iter().collect();
+        if statuses.is_empty() {
+            statuses = ImageStatus::ALL.to_vec();
+        }
+        statuses.sort();
+        statuses.dedup();
+        Self {
+            statuses,
+            sha256: None,
+            include_deleted: false,
+            limit: limit.clamp(1, MAX_PAGE_LIMIT),
+            cursor: None,
+        }
+    }
+
+    /// Only records with this SHA-256.
+    #[must_use]
+    pub fn with_sha256(mut self, sha256: Option<Sha256Digest>) -> Self {
+        self.sha256 = sha256;
+        self
+    }
+
+    /// Include soft-deleted records.
+    #[must_use]
+    pub fn including_deleted(mut self, include: bool) -> Self {
+        self.include_deleted = include;
+        self
+    }
+
+    /// Continue after `cursor`.
+    #[must_use]
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Whether `record` matches the filters (not the cursor or limit). Repositories that filter in
+    /// memory use this so the rule exists once.
+    pub fn matches(&self, record: &ImageRecord) -> bool {
+        self.statuses.contains(&record.status)
+            && self.sha256.is_none_or(|sha| record.sha256 == Some(sha))
+            && (self.include_deleted || !record.is_deleted())
+    }
+
+    /// A canonical identity of the filters, to which cursors are bound: a cursor from one query is
+    /// refused by another. The limit is not part of it, so page sizes may change between pages.
+    pub fn scope(&self) -> Vec<u8> {
+        let statuses: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+        format!(
+            "statuses={};sha256={};deleted={}",
+            statuses.join(","),
+            self.sha256.map(|s| s.to_hex()).unwrap_or_default(),
+            self.include_deleted
+        )
+        .into_bytes()
+    }
+
+    /// The repository payload of the cursor, verified against this query.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidCursor`] when the cursor was altered or belongs to another query.
+    pub fn cursor_payload(&self) -> Result<Option<Vec<u8>>, RepoError> {
+        self.cursor
+            .as_ref()
+            .map(|c| c.open(&self.scope()))
+            .transpose()
+            .map_err(RepoError::InvalidCursor)
+    }
+
+    /// Seals a repository position into a cursor for the next page of this query.
+    pub fn next_cursor(&self, payload: &[u8]) -> Cursor {
+        Cursor::seal(&self.scope(), payload)
+    }
+
+    /// Reads the 16-byte image id payload that id-ordered repositories use.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidCursor`] when the cursor is invalid or its payload is not an image id.
+    pub fn cursor_image_id(&self) -> Result<Option<ImageId>, RepoError> {
+        self.cursor_payload()?
+            .map(|payload| {
+                let bytes: [u8; 16] = payload
+                    .try_into()
+                    .map_err(|_| RepoError::InvalidCursor(CursorError::Payload))?;
+                ImageId::from_bytes(bytes)
+                    .map_err(|_| RepoError::InvalidCursor(CursorError::Payload))
+            })
+            .transpose()
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, PartialEq, Debug, Default)]
+#[non_exhaustive]
+pub struct Page {
+    /// The records, newest first.
+    pub records: Vec<ImageRecord>,
+    /// Where the next page starts; `None` when this is the last page.
+    pub next_cursor: Option<Cursor>,
+}
+
+impl Page {
+    /// A page of records.
+    pub fn new(records: Vec<ImageRecord>, next_cursor: Option<Cursor>) -> Self {
+        Self {
+            records,
+            next_cursor,
+        }
+    }
+}
+
+/// Why a repository operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// A record with this id exists already.
+    #[error("image {id} already exists")]
+    AlreadyExists {
+        /// The id.
+        id: ImageId,
+    },
+    /// No record with this id.
+    #[error("image {id} not found")]
+    NotFound {
+        /// The id.
+        id: ImageId,
+    },
+    /// The stored version is not the expected one: someone else wrote first.
+    #[error("image {id} was modified concurrently (expected version {expected})")]
+    Precondition {
+        /// The id.
+        id: ImageId,
+        /// The version the writer expected.
+        expected: u64,
+    },
+    /// The cursor is not valid for this query.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(#[source] CursorError),
+    /// The database is throttling or unreachable; retrying may succeed.
+    #[error("repository unavailable")]
+    Unavailable {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+    /// Any other failure (including records that cannot be decoded).
+    #[error("repository error")]
+    Other {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl RepoError {
+    /// Whether the operation may succeed if retried.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+}
+
+/// Persistence of image records.
+///
+/// Writes after creation are conditional on the version, so two writers racing on one record cannot
+/// both win. The services decide which transitions are legal; the repository only enforces the version.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait ImageRepository: Send + Sync + Debug {
+    /// Stores a new record.
+    ///
+    /// # Errors
+    /// [`RepoError::AlreadyExists`] when the id is taken (the stored record is left as it was).
+    async fn create(&self, record: &ImageRecord) -> Result<(), RepoError>;
+
+    /// The record with `id`, soft-deleted or not; `None` if there is none.
+    ///
+    /// # Errors
+    /// As the technology fails.
+    async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError>;
+
+    /// Replaces the stored record with `record` if the stored version is `expected_version`.
+    /// `record.version` is the new version (`expected_version + 1`, see [`ImageRecord::next`]).
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when there is no record; [`RepoError::Precondition`] when the stored
+    /// version differs (nothing is written).
+    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError>;
+
+    /// A page of records matching `query`, newest first. Records created after a cursor was issued do
+    /// not appear on later pages of it, and no record appears twice.
+    ///
+    /// # Errors
+    /// [`RepoError::InvalidCursor`] for a cursor that is not valid for this query.
+    async fn list(&self, query: &ListQuery) -> Result<Page, RepoError>;
+
+    /// Up to `limit` records (deleted ones included) whose computed SHA-256 is `sha256`, oldest first.
+    ///
+    /// # Errors
+    /// As the technology fails.
+    async fn find_by_sha256(
+        &self,
+        sha256: &Sha256Digest,
+        limit: u32,
+    ) -> Result<Vec<ImageRecord>, RepoError>;
+}

@@ -1,0 +1,176 @@
+use std::time::Duration;
+
+use crate::model::ContentType;
+use crate::ports::OcrCapabilities;
+
+/// The longest presigned URL lifetime (SigV4's limit, 7 days).
+pub const MAX_URL_TTL: Duration = Duration::from_hours(168);
+
+/// Intake's settings, in one typed place. Every entry point builds one of these (from the environment,
+/// flags or code) and [`crate::IntakeBuilder::build`] validates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IntakeConfig {
+    /// Lifetime of upload URLs (default 300 s; `1 s..=7 days`).
+    pub upload_url_ttl: Duration,
+    /// Lifetime of download URLs (default 300 s; `1 s..=7 days`).
+    pub download_url_ttl: Duration,
+    /// The largest upload in bytes (default 15 MiB); the engine's own limit applies if lower.
+    pub max_upload_bytes: u64,
+    /// The largest image in pixels, width × height (default 100 megapixels): a guard against
+    /// decompression bombs.
+    pub max_pixels: u64,
+    /// The accepted formats; `None` accepts every format the engine declares.
+    pub allowed_types: Option<Vec<ContentType>>,
+    /// How long a processor's claim on an image holds (default 900 s, the Lambda maximum). Another
+    /// event for the image is a no-op until the claim expires. Keep it no longer than the queue's
+    /// visibility timeout so that a crashed processor's redelivered event can reclaim the image.
+    pub processing_lease: Duration,
+    /// How many claims an image gets before it is marked `FAILED` with `RETRIES_EXHAUSTED` (default 5).
+    pub max_attempts: u32,
+    /// Whether an image whose bytes equal an earlier processed image reuses its OCR result instead of
+    /// calling the engine again (default true). Either way the record names the earlier image in
+    /// `duplicateOf`.
+    pub reuse_duplicate_ocr: bool,
+    /// Whether deleting an image also deletes its object (default false: soft delete keeps both; the
+    /// bucket's lifecycle rules govern the bytes).
+    pub delete_objects: bool,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        Self {
+            upload_url_ttl: Duration::from_mins(5),
+            download_url_ttl: Duration::from_mins(5),
+            max_upload_bytes: 15 * 1024 * 1024,
+            max_pixels: 100_000_000,
+            allowed_types: None,
+            processing_lease: Duration::from_mins(15),
+            max_attempts: 5,
+            reuse_duplicate_ocr: true,
+            delete_objects: false,
+        }
+    }
+}
+
+/// Why a configuration is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A URL lifetime is outside `1 s..=7 days`.
+    #[error("{which} must be between 1 second and 7 days, got {value:?}")]
+    UrlTtl {
+        /// Which setting.
+        which: &'static str,
+        /// Its value.
+        value: Duration,
+    },
+    /// A limit is zero.
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+    /// The allow-list shares no format with the engine.
+    #[error("none of the allowed content types is accepted by the OCR engine {engine}")]
+    NoAcceptedType {
+        /// The engine.
+        engine: String,
+    },
+}
+
+impl IntakeConfig {
+    /// With upload URLs valid for `ttl`.
+    #[must_use]
+    pub fn with_upload_url_ttl(mut self, ttl: Duration) -> Self {
+        self.upload_url_ttl = ttl;
+        self
+    }
+    /// With download URLs valid for `ttl`.
+    #[must_use]
+    pub fn with_download_url_ttl(mut self, ttl: Duration) -> Self {
+        self.download_url_ttl = ttl;
+        self
+    }
+    /// With a byte limit.
+    #[must_use]
+    pub fn with_max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
+        self
+    }
+    /// With a pixel limit.
+    #[must_use]
+    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
+        self.max_pixels = pixels;
+        self
+    }
+    /// Accepting only these formats.
+    #[must_use]
+    pub fn with_allowed_types(mut self, types: Vec<ContentType>) -> Self {
+        self.allowed_types = Some(types);
+        self
+    }
+    /// With a processing lease.
+    #[must_use]
+    pub fn with_processing_lease(mut self, lease: Duration) -> Self {
+        self.processing_lease = lease;
+        self
+    }
+    /// With an attempt limit.
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+    /// Whether duplicates reuse OCR.
+    #[must_use]
+    pub fn with_reuse_duplicate_ocr(mut self, reuse: bool) -> Self {
+        self.reuse_duplicate_ocr = reuse;
+        self
+    }
+    /// Whether deletes remove objects.
+    #[must_use]
+    pub fn with_delete_objects(mut self, delete: bool) -> Self {
+        self.delete_objects = delete;
+        self
+    }
+
+    /// Checks the settings against an engine and returns the accepted content types.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for out-of-range values or an allow-list the engine cannot serve.
+    pub fn validate(&self, engine: &OcrCapabilities) -> Result<Vec<ContentType>, ConfigError> {
+        for (which, value) in [
+            ("upload URL lifetime", self.upload_url_ttl),
+            ("download URL lifetime", self.download_url_ttl),
+        ] {
+            if value < Duration::from_secs(1) || value > MAX_URL_TTL {
+                return Err(ConfigError::UrlTtl { which, value });
+            }
+        }
+        if self.max_upload_bytes == 0 {
+            return Err(ConfigError::Zero("max upload bytes"));
+        }
+        if self.max_pixels == 0 {
+            return Err(ConfigError::Zero("max pixels"));
+        }
+        if self.max_attempts == 0 {
+            return Err(ConfigError::Zero("max attempts"));
+        }
+        if self.processing_lease.is_zero() {
+            return Err(ConfigError::Zero("processing lease"));
+        }
+        let accepted: Vec<ContentType> = ContentType::ALL
+            .into_iter()
+            .filter(|t| engine.formats.contains(t))
+            .filter(|t| {
+                self.allowed_types
+                    .as_ref()
+                    .is_none_or(|allowed| allowed.contains(t))
+            })
+            .collect();
+        if accepted.is_empty() {
+            return Err(ConfigError::NoAcceptedType {
+                engine: engine.engine.clone(),
+            });
+        }
+        Ok(accepted)
+    }
+}

@@ -1,0 +1,188 @@
+//! The use cases. Every business rule of Intake lives here (and in the model's constructors).
+//!
+//! [`Intake`] is cheap to clone and safe to share between tasks. It needs no particular async runtime:
+//! it only awaits the ports.
+
+mod config;
+mod ocr_policy;
+mod process;
+mod query;
+mod upload;
+
+use std::sync::Arc;
+
+pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL};
+pub use ocr_policy::EscalatingOcr;
+pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
+pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest};
+pub use upload::{UploadRequest, UploadTicket};
+
+use crate::model::ContentType;
+use crate::ports::{
+    Clock, IdGenerator, ImageRepository, ObjectStore, OcrEngine, RandomIds, SystemClock, UrlSigner,
+};
+
+/// Intake's services composed over one set of ports.
+#[derive(Clone, Debug)]
+pub struct Intake {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn ObjectStore>,
+    signer: Arc<dyn UrlSigner>,
+    ocr: Arc<dyn OcrEngine>,
+    repository: Arc<dyn ImageRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    config: IntakeConfig,
+    /// The content types accepted: the configured allow-list intersected with the engine's formats.
+    accepted: Vec<ContentType>,
+    /// The byte limit: the configured limit, or the engine's if lower.
+    max_bytes: u64,
+}
+
+/// Why [`IntakeBuilder::build`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A port was not provided.
+    #[error("no {0} was given to the builder")]
+    Missing(&'static str),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Composes [`Intake`] from port implementations and a configuration.
+///
+/// The clock defaults to the system clock and ids to random version 7 UUIDs; every other port is
+/// required.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct IntakeBuilder {
+    store: Option<Arc<dyn ObjectStore>>,
+    signer: Option<Arc<dyn UrlSigner>>,
+    ocr: Option<Arc<dyn OcrEngine>>,
+    repository: Option<Arc<dyn ImageRepository>>,
+    clock: Option<Arc<dyn Clock>>,
+    ids: Option<Arc<dyn IdGenerator>>,
+    config: IntakeConfig,
+}
+
+impl IntakeBuilder {
+    /// The object store uploads land in.
+    pub fn store(self, store: impl ObjectStore + 'static) -> Self {
+        self.shared_store(Arc::new(store))
+    }
+    /// The object store, shared.
+    pub fn shared_store(mut self, store: Arc<dyn ObjectStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    /// The URL signer.
+    pub fn signer(self, signer: impl UrlSigner + 'static) -> Self {
+        self.shared_signer(Arc::new(signer))
+    }
+    /// The URL signer, shared.
+    pub fn shared_signer(mut self, signer: Arc<dyn UrlSigner>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+    /// The OCR engine (see [`EscalatingOcr`] to combine two).
+    pub fn ocr(self, ocr: impl OcrEngine + 'static) -> Self {
+        self.shared_ocr(Arc::new(ocr))
+    }
+    /// The OCR engine, shared.
+    pub fn shared_ocr(mut self, ocr: Arc<dyn OcrEngine>) -> Self {
+        self.ocr = Some(ocr);
+        self
+    }
+    /// The record repository.
+    pub fn repository(self, repository: impl ImageRepository + 'static) -> Self {
+        self.shared_repository(Arc::new(repository))
+    }
+    /// The record repository, shared.
+    pub fn shared_repository(mut self, repository: Arc<dyn ImageRepository>) -> Self {
+        self.repository = Some(repository);
+        self
+    }
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+    /// The id generator (default: random version 7 UUIDs).
+    pub fn ids(mut self, ids: impl IdGenerator + 'static) -> Self {
+        self.ids = Some(Arc::new(ids));
+        self
+    }
+    /// The settings.
+    pub fn config(mut self, config: IntakeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Validates the configuration and composes the services.
+    ///
+    /// # Errors
+    /// [`BuildError::Missing`] for a missing port, [`BuildError::Config`] for invalid settings (including
+    /// an allow-list that leaves no format the engine accepts).
+    pub fn build(self) -> Result<Intake, BuildError> {
+        let ocr = self.ocr.ok_or(BuildError::Missing("OCR engine"))?;
+        let accepted = self.config.validate(ocr.capabilities())?;
+        let max_bytes = self
+            .config
+            .max_upload_bytes
+            .min(ocr.capabilities().max_bytes);
+        Ok(Intake {
+            inner: Arc::new(Inner {
+                store: self.store.ok_or(BuildError::Missing("object store"))?,
+                signer: self.signer.ok_or(BuildError::Missing("URL signer"))?,
+                repository: self.repository.ok_or(BuildError::Missing("repository"))?,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds)),
+                ocr,
+                config: self.config,
+                accepted,
+                max_bytes,
+            }),
+        })
+    }
+}
+
+impl Intake {
+    /// Starts composing the services.
+    pub fn builder() -> IntakeBuilder {
+        IntakeBuilder::default()
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &IntakeConfig {
+        &self.inner.config
+    }
+
+    /// The content types this deployment accepts.
+    pub fn accepted_types(&self) -> &[ContentType] {
+        &self.inner.accepted
+    }
+
+    /// The largest accepted object, in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.inner.max_bytes
+    }
+
+    /// What the configured OCR engine accepts.
+    pub fn ocr_capabilities(&self) -> &crate::ports::OcrCapabilities {
+        self.inner.ocr.capabilities()
+    }
+
+    /// The bucket uploads go to.
+    pub fn bucket(&self) -> &str {
+        self.inner.store.bucket()
+    }
+}
+
+#[cfg(test)]
+mod tests;

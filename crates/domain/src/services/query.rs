@@ -1,0 +1,205 @@
+use serde::{Deserialize, Serialize};
+
+use super::Intake;
+use crate::error::IntakeError;
+use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, PresignedRequest};
+
+/// The default page size of listings.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+
+/// A listing request as received (the query string of `GET /images`). The service validates it.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ListRequest {
+    /// Page size, `1..=1000`, default 50.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// The `nextCursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Only this status. Default: every status but `AWAITING_UPLOAD` (images that reached processing).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Only images with this SHA-256.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+impl ListRequest {
+    /// With a page size.
+    #[must_use]
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Continuing after a cursor.
+    #[must_use]
+    pub fn with_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+    /// Only one status.
+    #[must_use]
+    pub fn with_status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+    /// Only one SHA-256.
+    #[must_use]
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into());
+        self
+    }
+
+    fn to_query(&self) -> Result<ListQuery, IntakeError> {
+        let limit = match self.limit {
+            None => DEFAULT_PAGE_LIMIT,
+            Some(l) if (1..=u64::from(MAX_PAGE_LIMIT)).contains(&l) => {
+                u32::try_from(l).unwrap_or(MAX_PAGE_LIMIT)
+            }
+            Some(l) => {
+                return Err(IntakeError::InvalidLimit {
+                    limit: l,
+                    max: MAX_PAGE_LIMIT,
+                });
+            }
+        };
+        let statuses: Vec<ImageStatus> = match self.status.as_deref() {
+            Some(text) => vec![text.parse()?],
+            None => ImageStatus::ALL
+                .into_iter()
+                .filter(|s| *s != ImageStatus::AwaitingUpload)
+                .collect(),
+        };
+        let sha256 = self
+            .sha256
+            .as_deref()
+            .map(Sha256Digest::parse)
+            .transpose()?;
+        let cursor = self.cursor.as_deref().map(Cursor::parse).transpose()?;
+        let query = ListQuery::new(statuses, limit)
+            .with_sha256(sha256)
+            .after(cursor);
+        query.cursor_payload()?;
+        Ok(query)
+    }
+}
+
+/// A page of image metadata (no OCR text), newest first.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ImagePage {
+    /// The images.
+    pub images: Vec<ImageRecord>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<Cursor>,
+}
+
+/// One image in full, with a short-lived download URL.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ImageDetails {
+    /// The record with OCR text and lines.
+    #[serde(flatten)]
+    pub record: ImageRecord,
+    /// A presigned GET for the object; absent while no object has been received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// When the download URL expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url_expires_at: Option<crate::model::Timestamp>,
+    /// The full presigned request (method, URL, headers).
+    #[serde(skip)]
+    pub download: Option<PresignedRequest>,
+}
+
+impl Intake {
+    /// Lists image metadata, newest first, without OCR text; soft-deleted images never appear.
+    ///
+    /// # Errors
+    /// Typed validation errors for the limit, status, SHA-256 and cursor (a cursor from another query
+    /// is refused); repository errors as they occur.
+    pub async fn list_images(&self, request: &ListRequest) -> Result<ImagePage, IntakeError> {
+        let query = request.to_query()?;
+        let page = self.inner.repository.list(&query).await?;
+        Ok(ImagePage {
+            images: page
+                .records
+                .iter()
+                .map(ImageRecord::metadata_only)
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// One image with its OCR text, lines and a presigned download URL.
+    ///
+    /// # Errors
+    /// [`IntakeError::NotFound`] for an unknown or deleted image; port errors as they occur.
+    pub async fn get_image(&self, id: ImageId) -> Result<ImageDetails, IntakeError> {
+        let inner = &self.inner;
+        let record = inner
+            .repository
+            .get(&id)
+            .await?
+            .filter(|r| !r.is_deleted())
+            .ok_or(IntakeError::NotFound { id })?;
+        let download = if record.status == ImageStatus::AwaitingUpload {
+            None
+        } else {
+            let request = GetUrlRequest::new(
+                record.object_key.clone(),
+                Some(record.file_name.clone()),
+                inner.clock.now(),
+                inner.config.download_url_ttl,
+            );
+            Some(inner.signer.presign_get(&request).await?)
+        };
+        Ok(ImageDetails {
+            download_url: download.as_ref().map(|d| d.url.clone()),
+            download_url_expires_at: download.as_ref().map(|d| d.expires_at),
+            download,
+            record,
+        })
+    }
+
+    /// Soft-deletes an image: it disappears from listings and lookups, its metadata stays for audit.
+    /// Deleting a deleted image succeeds again (idempotent). With
+    /// [`crate::IntakeConfig::delete_objects`] the object is deleted too.
+    ///
+    /// # Errors
+    /// [`IntakeError::NotFound`] for an id that never existed; port errors as they occur.
+    pub async fn delete_image(&self, id: ImageId) -> Result<(), IntakeError> {
+        let inner = &self.inner;
+        for _ in 0..8 {
+            let current = inner
+                .repository
+                .get(&id)
+                .await?
+                .ok_or(IntakeError::NotFound { id })?;
+            if current.is_deleted() {
+                return self.delete_object(&current).await;
+            }
+            let mut next = current.next(inner.clock.now());
+            next.deleted_at = Some(next.updated_at);
+            match inner.repository.replace(&next, current.version).await {
+                Ok(()) => return self.delete_object(&next).await,
+                Err(crate::ports::RepoError::Precondition { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(IntakeError::Conflict { id })
+    }
+
+    async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
+        if self.inner.config.delete_objects {
+            self.inner.store.delete(&record.object_key).await?;
+        }
+        Ok(())
+    }
+}

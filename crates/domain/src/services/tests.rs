@@ -1,0 +1,499 @@
+//! Error paths of the services, driven through `mockall` mocks of the ports.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::stream;
+
+use super::*;
+use crate::model::{
+    BoundingBox, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, NewUpload, OcrLine,
+    OcrResult, OcrWord, Timestamp,
+};
+use crate::ports::{
+    GetResult, MockClock, MockIdGenerator, MockImageRepository, MockObjectStore, MockOcrEngine,
+    MockUrlSigner, ObjectMeta, OcrCapabilities, OcrError, OcrInput, RepoError, SignerError,
+    StoreError,
+};
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_millis(1_767_225_600_000).unwrap()
+}
+
+fn clock() -> MockClock {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(now);
+    clock
+}
+
+fn caps(engine: &str, formats: Vec<ContentType>) -> OcrCapabilities {
+    OcrCapabilities::new(engine, formats, 10 * 1024 * 1024, 16).reading_objects()
+}
+
+fn engine(name: &str) -> MockOcrEngine {
+    let mut e = MockOcrEngine::new();
+    e.expect_capabilities()
+        .return_const(caps(name, vec![ContentType::Png, ContentType::Jpeg]));
+    e
+}
+
+fn store_with(bytes: Bytes) -> MockObjectStore {
+    let mut s = MockObjectStore::new();
+    s.expect_bucket().return_const("b".to_owned());
+    s.expect_get().returning(move |_| {
+        let chunks: Vec<Result<Bytes, StoreError>> = bytes
+            .chunks(1000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        Ok(GetResult::new(
+            ObjectMeta::new(bytes.len() as u64),
+            Box::pin(stream::iter(chunks)),
+        ))
+    });
+    s
+}
+
+fn awaiting() -> ImageRecord {
+    ImageRecord::awaiting_upload(NewUpload::new(
+        ImageId::generate(now()),
+        "b",
+        FileName::sanitize("a.png").unwrap(),
+        ContentType::Png,
+        None,
+        None,
+        now(),
+        now(),
+    ))
+}
+
+fn build(
+    store: MockObjectStore,
+    repo: MockImageRepository,
+    ocr: MockOcrEngine,
+    signer: MockUrlSigner,
+) -> Intake {
+    Intake::builder()
+        .store(store)
+        .repository(repo)
+        .ocr(ocr)
+        .signer(signer)
+        .clock(clock())
+        .build()
+        .unwrap()
+}
+
+/// A repository mock that serves `record` and records every replace.
+fn repo_serving(
+    record: &ImageRecord,
+    writes: &Arc<Mutex<Vec<ImageRecord>>>,
+) -> MockImageRepository {
+    let mut repo = MockImageRepository::new();
+    let current = Arc::new(Mutex::new(record.clone()));
+    let for_get = Arc::clone(&current);
+    repo.expect_get()
+        .returning(move |_| Ok(Some(for_get.lock().unwrap().clone())));
+    let writes = Arc::clone(writes);
+    repo.expect_replace().returning(move |r, expected| {
+        let mut stored = current.lock().unwrap();
+        if stored.version != expected {
+            return Err(RepoError::Precondition {
+                id: r.image_id,
+                expected,
+            });
+        }
+        *stored = r.clone();
+        writes.lock().unwrap().push(r.clone());
+        Ok(())
+    });
+    repo.expect_find_by_sha256().returning(|_, _| Ok(vec![]));
+    repo
+}
+
+fn event(record: &ImageRecord) -> ObjectCreated {
+    ObjectCreated::new("b", record.object_key.as_str())
+}
+
+#[tokio::test]
+async fn throttled_ocr_is_retryable_and_releases_the_claim() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut ocr = engine("e");
+    ocr.expect_detect()
+        .times(1)
+        .returning(|_| Err(OcrError::Throttled { source: None }));
+    let intake = build(
+        store_with(crate::testkit_png()),
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    let error = intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    let writes = writes.lock().unwrap();
+    assert_eq!(writes.len(), 2, "claim and release");
+    assert_eq!(writes[0].status, ImageStatus::Processing);
+    assert!(writes[0].lease_expires_at.is_some());
+    assert_eq!(writes[1].status, ImageStatus::Processing);
+    assert_eq!(
+        writes[1].lease_expires_at, None,
+        "the claim was not released"
+    );
+    assert_eq!(writes[1].attempts, 1);
+}
+
+#[tokio::test]
+async fn permanent_ocr_errors_are_recorded_as_failed() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut ocr = engine("e");
+    ocr.expect_detect().returning(|_| {
+        Err(OcrError::InvalidImage {
+            reason: "cannot decode".into(),
+        })
+    });
+    let intake = build(
+        store_with(crate::testkit_png()),
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code, Some(FailureCode::OcrInvalidImage));
+            assert!(
+                r.failure_message
+                    .as_deref()
+                    .unwrap()
+                    .contains("cannot decode")
+            );
+            assert_eq!(r.ocr_status, crate::model::OcrStatus::Failed);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_mid_stream_is_retryable_and_releases_the_claim() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().returning(|_| {
+        let chunks: Vec<Result<Bytes, StoreError>> = vec![
+            Ok(Bytes::from_static(b"\x89PNG")),
+            Err(StoreError::Unavailable {
+                source: "connection reset".into(),
+            }),
+        ];
+        Ok(GetResult::new(
+            ObjectMeta::new(10_000),
+            Box::pin(stream::iter(chunks)),
+        ))
+    });
+    let mut ocr = engine("e");
+    ocr.expect_detect().never();
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    let error = intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable());
+    assert_eq!(
+        writes.lock().unwrap().last().unwrap().lease_expires_at,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_short_read_is_an_error_not_a_wrong_hash() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().returning(|_| {
+        let chunks: Vec<Result<Bytes, StoreError>> = vec![Ok(crate::testkit_png())];
+        Ok(GetResult::new(
+            ObjectMeta::new(1_000_000),
+            Box::pin(stream::iter(chunks)),
+        ))
+    });
+    let mut ocr = engine("e");
+    ocr.expect_detect().never();
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    let error = intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(
+        writes.lock().unwrap().iter().all(|r| r.sha256.is_none()),
+        "a partial hash was recorded"
+    );
+}
+
+#[tokio::test]
+async fn a_claim_that_keeps_losing_races_gives_up_with_conflict() {
+    let record = awaiting();
+    let mut repo = MockImageRepository::new();
+    let r = record.clone();
+    repo.expect_get().returning(move |_| Ok(Some(r.clone())));
+    repo.expect_replace().times(8).returning(|r, expected| {
+        Err(RepoError::Precondition {
+            id: r.image_id,
+            expected,
+        })
+    });
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().never();
+    let intake = build(store, repo, engine("e"), MockUrlSigner::new());
+    let error = intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "CONFLICT");
+    assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn retries_run_out_after_max_attempts() {
+    let mut record = awaiting();
+    record.status = ImageStatus::Processing;
+    record.attempts = 5;
+    record.lease_expires_at = Some(Timestamp::from_unix_millis(0).unwrap());
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().never();
+    let mut ocr = engine("e");
+    ocr.expect_detect().never();
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_live_lease_makes_other_deliveries_no_ops() {
+    let mut record = awaiting();
+    record.status = ImageStatus::Processing;
+    record.attempts = 1;
+    record.lease_expires_at = Some(now().saturating_add(Duration::from_secs(60)));
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().never();
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        engine("e"),
+        MockUrlSigner::new(),
+    );
+    assert!(matches!(
+        intake
+            .process_object_created(&event(&record))
+            .await
+            .unwrap(),
+        ProcessOutcome::InProgress { .. }
+    ));
+    assert!(writes.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_signature_writes_no_record() {
+    let mut signer = MockUrlSigner::new();
+    signer.expect_presign_put().returning(|_| {
+        Err(SignerError::Unavailable {
+            source: "no credentials".into(),
+        })
+    });
+    let mut repo = MockImageRepository::new();
+    repo.expect_create().never();
+    let mut ids = MockIdGenerator::new();
+    ids.expect_generate().returning(ImageId::generate);
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    let intake = Intake::builder()
+        .store(store)
+        .repository(repo)
+        .ocr(engine("e"))
+        .signer(signer)
+        .ids(ids)
+        .build()
+        .unwrap();
+    let error = intake
+        .request_upload(UploadRequest::new("a.png", "image/png"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "UNAVAILABLE");
+}
+
+#[test]
+fn the_builder_requires_every_port_and_a_valid_config() {
+    let missing = Intake::builder().ocr(engine("e")).build().unwrap_err();
+    assert!(matches!(missing, BuildError::Missing("object store")));
+    let bad_ttl = Intake::builder()
+        .ocr(engine("e"))
+        .config(IntakeConfig::default().with_upload_url_ttl(MAX_URL_TTL + Duration::from_secs(1)))
+        .build()
+        .unwrap_err();
+    assert!(matches!(
+        bad_ttl,
+        BuildError::Config(ConfigError::UrlTtl { .. })
+    ));
+    let nothing_left = Intake::builder()
+        .ocr(engine("e"))
+        .config(IntakeConfig::default().with_allowed_types(vec![ContentType::Pdf]))
+        .build()
+        .unwrap_err();
+    assert!(matches!(
+        nothing_left,
+        BuildError::Config(ConfigError::NoAcceptedType { .. })
+    ));
+}
+
+fn result(engine: &str, truncated: bool) -> OcrResult {
+    let b = BoundingBox::new(0.0, 0.0, 0.5, 0.1).unwrap();
+    let line = OcrLine::from_words(vec![OcrWord::new(engine, 90.0, b).unwrap()]).unwrap();
+    OcrResult::new(engine, vec![line], truncated).unwrap()
+}
+
+fn png_input() -> OcrInput {
+    let facts = crate::ports::ImageFacts::new(
+        ContentType::Png,
+        100,
+        Some((100, 100)),
+        crate::model::Sha256Digest::of(b"x"),
+    );
+    OcrInput::Bytes {
+        bytes: Bytes::new(),
+        facts,
+    }
+}
+
+#[tokio::test]
+async fn escalation_uses_the_fallback_only_for_truncated_results() {
+    let mut primary = engine("primary");
+    primary
+        .expect_detect()
+        .times(2)
+        .returning(|i| Ok(result("primary", i.facts().size_bytes == 100)));
+    let mut fallback = engine("fallback");
+    fallback
+        .expect_detect()
+        .times(1)
+        .returning(|_| Ok(result("fallback", false)));
+    let auto = EscalatingOcr::new(Arc::new(primary), Arc::new(fallback));
+    assert_eq!(auto.capabilities().engine, "auto(primary>fallback)");
+    assert_eq!(
+        auto.detect(&png_input()).await.unwrap().engine(),
+        "fallback"
+    );
+    let mut complete = png_input();
+    if let OcrInput::Bytes { facts, .. } = &mut complete {
+        facts.size_bytes = 101;
+    }
+    assert_eq!(auto.detect(&complete).await.unwrap().engine(), "primary");
+}
+
+#[tokio::test]
+async fn escalation_keeps_the_truncated_result_when_the_fallback_fails_permanently() {
+    let mut primary = engine("primary");
+    primary
+        .expect_detect()
+        .returning(|_| Ok(result("primary", true)));
+    let mut fallback = engine("fallback");
+    fallback.expect_detect().times(1).returning(|_| {
+        Err(OcrError::InvalidImage {
+            reason: "no".into(),
+        })
+    });
+    let auto = EscalatingOcr::new(Arc::new(primary), Arc::new(fallback));
+    let kept = auto.detect(&png_input()).await.unwrap();
+    assert_eq!(kept.engine(), "primary");
+    assert!(kept.truncated());
+
+    let mut primary = engine("primary");
+    primary
+        .expect_detect()
+        .returning(|_| Ok(result("primary", true)));
+    let mut fallback = engine("fallback");
+    fallback
+        .expect_detect()
+        .returning(|_| Err(OcrError::Timeout));
+    let auto = EscalatingOcr::new(Arc::new(primary), Arc::new(fallback));
+    assert!(auto.detect(&png_input()).await.unwrap_err().is_retryable());
+}
+
+#[tokio::test]
+async fn escalation_sends_formats_only_the_fallback_takes_straight_to_it() {
+    let mut primary = engine("primary");
+    primary.expect_detect().never();
+    let mut fallback = MockOcrEngine::new();
+    fallback.expect_capabilities().return_const(caps(
+        "fallback",
+        vec![ContentType::Png, ContentType::Jpeg, ContentType::Pdf],
+    ));
+    fallback
+        .expect_detect()
+        .times(1)
+        .returning(|_| Ok(result("fallback", false)));
+    let auto = EscalatingOcr::new(Arc::new(primary), Arc::new(fallback));
+    assert!(auto.capabilities().formats.contains(&ContentType::Pdf));
+    let facts = crate::ports::ImageFacts::new(
+        ContentType::Pdf,
+        100,
+        None,
+        crate::model::Sha256Digest::of(b"x"),
+    );
+    let pdf = OcrInput::Bytes {
+        bytes: Bytes::new(),
+        facts,
+    };
+    assert_eq!(auto.detect(&pdf).await.unwrap().engine(), "fallback");
+    let facts = crate::ports::ImageFacts::new(
+        ContentType::Gif,
+        100,
+        Some((100, 100)),
+        crate::model::Sha256Digest::of(b"x"),
+    );
+    let gif = OcrInput::Bytes {
+        bytes: Bytes::new(),
+        facts,
+    };
+    assert!(matches!(
+        auto.detect(&gif).await,
+        Err(OcrError::UnsupportedFormat { .. })
+    ));
+}

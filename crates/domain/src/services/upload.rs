@@ -1,0 +1,182 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Intake;
+use crate::error::IntakeError;
+use crate::model::{
+    ContentType, FileName, ImageId, ImageRecord, ImageStatus, NewUpload, ObjectKey, Sha256Digest,
+    Timestamp,
+};
+use crate::ports::{HttpMethod, PresignedRequest, PutUrlRequest};
+
+/// A client's request for an upload URL, as received (the seed's `POST /uploads` body). The service
+/// validates every field.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UploadRequest {
+    /// The client's file name; made safe by [`FileName::sanitize`].
+    pub filename: String,
+    /// The media type the client will upload.
+    pub content_type: String,
+    /// The exact size, if the client knows it; the URL then accepts only that length.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    /// The SHA-256 (hex or base64), if the client knows it; the store then verifies the body.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+impl UploadRequest {
+    /// A request for `filename` of `content_type`.
+    pub fn new(filename: impl Into<String>, content_type: impl Into<String>) -> Self {
+        Self {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size_bytes: None,
+            sha256: None,
+        }
+    }
+    /// Declaring the exact size.
+    #[must_use]
+    pub fn with_size(mut self, size_bytes: u64) -> Self {
+        self.size_bytes = Some(size_bytes);
+        self
+    }
+    /// Declaring the SHA-256.
+    #[must_use]
+    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into());
+        self
+    }
+}
+
+/// The answer to an upload request: the seed's fields plus the headers the client must send.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UploadTicket {
+    /// The presigned URL to PUT the bytes to.
+    pub upload_url: String,
+    /// The HTTP method (`PUT`).
+    pub method: HttpMethod,
+    /// The bucket the object goes to.
+    pub bucket: String,
+    /// The object's key.
+    pub object_key: ObjectKey,
+    /// The new image's id.
+    pub image_id: ImageId,
+    /// Seconds until the URL expires.
+    pub expires_in_seconds: u64,
+    /// When the URL expires.
+    pub expires_at: Timestamp,
+    /// Headers the PUT must carry, exactly.
+    pub required_headers: BTreeMap<String, String>,
+    /// An already processed image with the declared SHA-256, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<ImageId>,
+}
+
+impl UploadTicket {
+    /// The upload as a presigned request (method, URL, headers) for a client to perform.
+    pub fn request(&self) -> PresignedRequest {
+        PresignedRequest::new(
+            self.method,
+            self.upload_url.clone(),
+            self.required_headers.clone(),
+            self.expires_at,
+        )
+    }
+}
+
+impl Intake {
+    /// Issues a write-once upload URL and records the image as `AWAITING_UPLOAD`.
+    ///
+    /// # Errors
+    /// Typed validation errors (file name, content type, size, checksum) before anything is written;
+    /// port errors as they occur (the record is written only after the URL was signed).
+    pub async fn request_upload(
+        &self,
+        request: UploadRequest,
+    ) -> Result<UploadTicket, IntakeError> {
+        let inner = &self.inner;
+        let file_name = FileName::sanitize(&request.filename)?;
+        let content_type = ContentType::parse(&request.content_type)
+            .map_err(|e| IntakeError::from_content_type(&e, &inner.accepted))?;
+        if !inner.accepted.contains(&content_type) {
+            return Err(IntakeError::unsupported(
+                &request.content_type,
+                &inner.accepted,
+            ));
+        }
+        match request.size_bytes {
+            Some(0) => return Err(IntakeError::EmptyUpload),
+            Some(size) if size > inner.max_bytes => {
+                return Err(IntakeError::TooLarge {
+                    size,
+                    limit: inner.max_bytes,
+                });
+            }
+            _ => {}
+        }
+        let sha256 = request
+            .sha256
+            .as_deref()
+            .map(Sha256Digest::parse)
+            .transpose()?;
+
+        let now = inner.clock.now();
+        let image_id = inner.ids.generate(now);
+        let key = ObjectKey::for_upload(image_id, &file_name);
+        let put = PutUrlRequest::new(
+            key.clone(),
+            content_type,
+            request.size_bytes,
+            sha256,
+            now,
+            inner.config.upload_url_ttl,
+        );
+        let presigned = inner.signer.presign_put(&put).await?;
+
+        let record = ImageRecord::awaiting_upload(NewUpload::new(
+            image_id,
+            inner.store.bucket(),
+            file_name,
+            content_type,
+            request.size_bytes,
+            sha256,
+            now,
+            put.expires_at(),
+        ));
+        inner.repository.create(&record).await?;
+
+        let duplicate_of = match sha256 {
+            Some(sha) => self.original_of(&sha, image_id).await?.map(|r| r.image_id),
+            None => None,
+        };
+        Ok(UploadTicket {
+            upload_url: presigned.url,
+            method: presigned.method,
+            bucket: record.bucket,
+            object_key: key,
+            image_id,
+            expires_in_seconds: inner.config.upload_url_ttl.as_secs(),
+            expires_at: presigned.expires_at,
+            required_headers: presigned.headers,
+            duplicate_of,
+        })
+    }
+
+    /// The earliest live, processed image with these bytes, other than `except`.
+    pub(crate) async fn original_of(
+        &self,
+        sha256: &Sha256Digest,
+        except: ImageId,
+    ) -> Result<Option<ImageRecord>, IntakeError> {
+        let candidates = self.inner.repository.find_by_sha256(sha256, 25).await?;
+        Ok(candidates.into_iter().find(|r| {
+            r.image_id != except && !r.is_deleted() && r.status == ImageStatus::Processed
+        }))
+    }
+}

@@ -1,0 +1,81 @@
+//! Recognising image formats and dimensions from the first bytes of an object.
+//!
+//! The declared content type is a claim; these functions establish what the bytes are, so that the
+//! processor rejects mismatches before an OCR engine sees them.
+
+use crate::model::ContentType;
+
+/// How many leading bytes the processor keeps for sniffing: enough for every header Intake reads,
+/// including JPEG files whose frame header follows large EXIF segments.
+pub const SNIFF_BYTES: usize = 256 * 1024;
+
+/// The last bytes of every well-formed PNG: an empty `IEND` chunk with its CRC.
+pub const PNG_TRAILER: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+
+/// What the leading bytes of an object say.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sniffed {
+    /// The format, if the magic bytes name one Intake knows.
+    pub content_type: Option<ContentType>,
+    /// Width and height from the header, when the format has them and the header is readable.
+    pub dimensions: Option<(u32, u32)>,
+}
+
+/// Recognises the format and dimensions from the first bytes of an object.
+pub fn sniff(prefix: &[u8]) -> Sniffed {
+    let content_type =
+        infer::get(prefix).and_then(|kind| ContentType::parse(kind.mime_type()).ok());
+    let dimensions = match content_type {
+        None | Some(ContentType::Pdf) => None,
+        Some(_) => imagesize::blob_size(prefix).ok().and_then(|size| {
+            Some((
+                u32::try_from(size.width).ok()?,
+                u32::try_from(size.height).ok()?,
+            ))
+        }),
+    };
+    Sniffed {
+        content_type,
+        dimensions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PNG_1X1: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn recognises_png_with_its_dimensions() {
+        let s = sniff(PNG_1X1);
+        assert_eq!(s.content_type, Some(ContentType::Png));
+        assert_eq!(s.dimensions, Some((800, 600)));
+    }
+
+    #[test]
+    fn recognises_other_magic_and_nothing_from_garbage() {
+        assert_eq!(sniff(b"%PDF-1.7\n").content_type, Some(ContentType::Pdf));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0]).content_type,
+            Some(ContentType::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"GIF89a\x10\x00\x20\x00\x00\x00\x00\x00\x00\x00").dimensions,
+            Some((16, 32))
+        );
+        let nothing = sniff(b"hello world, not an image");
+        assert_eq!(
+            nothing,
+            Sniffed {
+                content_type: None,
+                dimensions: None
+            }
+        );
+        assert_eq!(sniff(&[]).content_type, None);
+    }
+}

@@ -1,0 +1,110 @@
+//! Image files built in code, so suites need no binary fixtures.
+
+use bytes::Bytes;
+
+fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for part in parts {
+        for &byte in *part {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+    }
+    !crc
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for chunk in data.chunks(5552) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= 65_521;
+        b %= 65_521;
+    }
+    (b << 16) | a
+}
+
+fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
+    out.extend_from_slice(&u32::try_from(data.len()).expect("chunk fits").to_be_bytes());
+    out.extend_from_slice(&kind);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&[&kind, data]).to_be_bytes());
+}
+
+/// A valid 8-bit grayscale PNG of `width` × `height` pixels whose pixels depend on `seed`, so different
+/// seeds give different bytes (and SHA-256s). Stored (uncompressed) deflate blocks keep it simple and
+/// make the file size predictable: about `width * height` bytes.
+pub fn png(width: u32, height: u32, seed: u64) -> Bytes {
+    let mut raw = Vec::with_capacity((width as usize + 1) * height as usize);
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for _ in 0..height {
+        raw.push(0); // filter type: none
+        raw.extend((0..width).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            0xC0 | (state.to_le_bytes()[0] & 0x3F)
+        }));
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    if blocks.is_empty() {
+        zlib.extend_from_slice(&[1, 0, 0, 0xFF, 0xFF]);
+    }
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = u16::try_from(block.len()).expect("block fits");
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+
+    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(&mut out, *b"IHDR", &ihdr);
+    chunk(&mut out, *b"IDAT", &zlib);
+    chunk(&mut out, *b"IEND", &[]);
+    Bytes::from(out)
+}
+
+/// Only a PNG header claiming `width` × `height` pixels, with no image data: what a decompression bomb
+/// or a truncated upload looks like to the processor.
+pub fn png_header_only(width: u32, height: u32) -> Bytes {
+    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(&mut out, *b"IHDR", &ihdr);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ContentType;
+    use crate::sniff::{PNG_TRAILER, sniff};
+
+    #[test]
+    fn generated_png_is_recognised_with_its_size_and_trailer() {
+        let png = png(300, 70, 1);
+        let s = sniff(&png);
+        assert_eq!(s.content_type, Some(ContentType::Png));
+        assert_eq!(s.dimensions, Some((300, 70)));
+        assert_eq!(&png[png.len() - 12..], &PNG_TRAILER);
+        assert_ne!(png, super::png(300, 70, 2));
+        assert_eq!(crc32(&[b"IEND"]), 0xAE42_6082);
+    }
+}

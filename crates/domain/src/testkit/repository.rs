@@ -1,0 +1,354 @@
+//! The `ImageRepository` contract.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use futures::future::join_all;
+
+use super::{epoch, id_at, record};
+use crate::model::{
+    BoundingBox, Cursor, FailureCode, ImageId, ImageRecord, ImageStatus, OcrLine, OcrResult,
+    OcrWord, RejectionCode, Sha256Digest,
+};
+use crate::ports::{ImageRepository, ListQuery, RepoError};
+
+/// Runs every check, each on a fresh (empty) repository from `make`.
+pub async fn run_suite<R, F, Fut>(make: F)
+where
+    R: ImageRepository,
+    F: Fn() -> Fut,
+    Fut: Future<Output = R>,
+{
+    create_then_get(&make().await).await;
+    create_refuses_existing_id(&make().await).await;
+    full_record_round_trips(&make().await).await;
+    replace_is_conditional_on_version(&make().await).await;
+    racing_writers_have_one_winner(&make().await).await;
+    lists_newest_first_across_pages(&make().await).await;
+    cursor_is_stable_across_inserts(&make().await).await;
+    filters_by_status_sha_and_deletion(&make().await).await;
+    refuses_foreign_and_garbled_cursors(&make().await).await;
+    finds_by_sha256_oldest_first(&make().await).await;
+}
+
+async fn put_with_status(
+    repo: &impl ImageRepository,
+    id: ImageId,
+    status: ImageStatus,
+    sha: Option<Sha256Digest>,
+) -> ImageRecord {
+    let first = record(id);
+    repo.create(&first).await.expect("create");
+    let mut next = first.next(id.created_at());
+    next.status = status;
+    next.sha256 = sha;
+    repo.replace(&next, first.version).await.expect("replace");
+    next
+}
+
+async fn collect_all(repo: &impl ImageRepository, base: &ListQuery) -> Vec<ImageId> {
+    let mut query = base.clone();
+    let mut out = Vec::new();
+    for _ in 0..1000 {
+        let page = repo.list(&query).await.expect("list");
+        assert!(
+            page.records.len() <= query.limit as usize,
+            "page larger than its limit"
+        );
+        out.extend(page.records.iter().map(|r| r.image_id));
+        match page.next_cursor {
+            Some(cursor) => query = query.after(Some(cursor)),
+            None => return out,
+        }
+    }
+    panic!("listing did not terminate");
+}
+
+/// A created record reads back equal; a missing id reads as `None`.
+pub async fn create_then_get(repo: &impl ImageRepository) {
+    let r = record(id_at(0, 1));
+    repo.create(&r).await.expect("create");
+    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r));
+    assert_eq!(repo.get(&id_at(1, 1)).await.expect("get missing"), None);
+}
+
+/// Creating an existing id fails with `AlreadyExists` and leaves the stored record alone.
+pub async fn create_refuses_existing_id(repo: &impl ImageRepository) {
+    let r = record(id_at(0, 2));
+    repo.create(&r).await.expect("create");
+    let mut other = r.clone();
+    other.bucket = "someone-else".into();
+    match repo.create(&other).await {
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r));
+}
+
+/// Every field, OCR detail and unicode text included, survives a write and a read exactly.
+pub async fn full_record_round_trips(repo: &impl ImageRepository) {
+    let first = record(id_at(0, 3));
+    repo.create(&first).await.expect("create");
+    let mut full = first.next(epoch());
+    let b = BoundingBox::new(0.125, 0.25, 0.5, 0.0625).expect("box");
+    let words = vec![
+        OcrWord::new("Zahlen Sie", 99.5, b).expect("word"),
+        OcrWord::new("€1 000,00 😀 \"quoted\" \\ \n", 12.25, b).expect("word"),
+    ];
+    let line = OcrLine::from_words(words).expect("line");
+    full.set_ocr(
+        &OcrResult::new("conformance-engine", vec![line.clone(), line], true).expect("result"),
+    );
+    full.status = ImageStatus::Processed;
+    full.sha256 = Some(Sha256Digest::of(b"full"));
+    full.declared_sha256 = Some(Sha256Digest::of(b"declared"));
+    full.size_bytes = Some(u64::from(u32::MAX) + 7);
+    full.content_type = Some(crate::model::ContentType::Png);
+    full.width_px = Some(1700);
+    full.height_px = Some(2200);
+    full.processed_at = Some(epoch());
+    full.rejection_code = Some(RejectionCode::TypeMismatch);
+    full.rejection_message = Some("declared image/jpeg, but the bytes are image/png".into());
+    full.failure_code = Some(FailureCode::OcrInvalidImage);
+    full.failure_message = Some("bad".into());
+    full.duplicate_of = Some(id_at(-5, 3));
+    full.attempts = 3;
+    full.lease_expires_at = Some(epoch());
+    full.deleted_at = Some(epoch());
+    repo.replace(&full, first.version).await.expect("replace");
+    assert_eq!(repo.get(&full.image_id).await.expect("get"), Some(full));
+}
+
+/// `replace` writes only over the expected version, and reports a missing record as `NotFound`.
+pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
+    let v1 = record(id_at(0, 4));
+    repo.create(&v1).await.expect("create");
+    let mut v2 = v1.next(epoch());
+    v2.status = ImageStatus::Processing;
+    repo.replace(&v2, 1).await.expect("replace v1 -> v2");
+    assert_eq!(repo.get(&v1.image_id).await.expect("get"), Some(v2.clone()));
+
+    let mut stale = v1.next(epoch());
+    stale.status = ImageStatus::Failed;
+    match repo.replace(&stale, 1).await {
+        Err(RepoError::Precondition { id, expected }) => {
+            assert_eq!((id, expected), (v1.image_id, 1))
+        }
+        other => panic!("expected Precondition, got {other:?}"),
+    }
+    assert_eq!(
+        repo.get(&v1.image_id).await.expect("get"),
+        Some(v2),
+        "a failed write changed the record"
+    );
+
+    let ghost = record(id_at(0, 5)).next(epoch());
+    assert!(
+        matches!(
+            repo.replace(&ghost, 1).await,
+            Err(RepoError::NotFound { .. })
+        ),
+        "replace of a missing record"
+    );
+}
+
+/// Sixteen writers racing from the same version: exactly one wins.
+pub async fn racing_writers_have_one_winner(repo: &impl ImageRepository) {
+    let v1 = record(id_at(0, 6));
+    repo.create(&v1).await.expect("create");
+    let attempts = (0..16u32).map(|i| {
+        let mut next = v1.next(epoch());
+        next.attempts = i;
+        async move { repo.replace(&next, v1.version).await }
+    });
+    let results = join_all(attempts).await;
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1, "racing replaces: {results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(()) | Err(RepoError::Precondition { .. })))
+    );
+    assert_eq!(
+        repo.get(&v1.image_id)
+            .await
+            .expect("get")
+            .expect("exists")
+            .version,
+        2
+    );
+}
+
+/// Listing returns every match once, newest first, in pages no larger than the limit.
+pub async fn lists_newest_first_across_pages(repo: &impl ImageRepository) {
+    let mut ids = Vec::new();
+    for i in 0..23i64 {
+        // insert out of order: creation order must not depend on insertion order
+        let offset = (i * 7) % 23;
+        let id = id_at(offset * 1000, 7);
+        put_with_status(repo, id, ImageStatus::Processed, None).await;
+        ids.push(id);
+    }
+    // two images created in the same millisecond still get a total order
+    for n in [8u64, 9] {
+        let id = id_at(5000, n);
+        put_with_status(repo, id, ImageStatus::Processed, None).await;
+        ids.push(id);
+    }
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    for limit in [1, 4, 10, 25, 1000] {
+        let listed = collect_all(repo, &ListQuery::new([ImageStatus::Processed], limit)).await;
+        assert_eq!(
+            listed, ids,
+            "limit {limit}: not every record once, newest first"
+        );
+    }
+}
+
+/// Records created after a cursor was issued do not appear on later pages; nothing repeats or goes missing.
+pub async fn cursor_is_stable_across_inserts(repo: &impl ImageRepository) {
+    let mut original = Vec::new();
+    for i in 0..10i64 {
+        let id = id_at(i * 1000, 10);
+        put_with_status(repo, id, ImageStatus::Processed, None).await;
+        original.push(id);
+    }
+    let query = ListQuery::new([ImageStatus::Processed], 4);
+    let first = repo.list(&query).await.expect("page 1");
+    assert_eq!(first.records.len(), 4);
+    let cursor = first.next_cursor.clone().expect("more pages");
+    for i in 0..5i64 {
+        put_with_status(repo, id_at(100_000 + i, 11), ImageStatus::Processed, None).await;
+    }
+    let mut seen: Vec<ImageId> = first.records.iter().map(|r| r.image_id).collect();
+    seen.extend(collect_all(repo, &query.clone().after(Some(cursor))).await);
+    original.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(seen, original, "pages after the inserts changed");
+}
+
+/// Status, SHA-256 and deletion filters, and their combination.
+pub async fn filters_by_status_sha_and_deletion(repo: &impl ImageRepository) {
+    let sha = Sha256Digest::of(b"same bytes");
+    let a = put_with_status(repo, id_at(1, 12), ImageStatus::Processed, Some(sha)).await;
+    let b = put_with_status(repo, id_at(2, 12), ImageStatus::Rejected, Some(sha)).await;
+    let c = put_with_status(
+        repo,
+        id_at(3, 12),
+        ImageStatus::Processed,
+        Some(Sha256Digest::of(b"other")),
+    )
+    .await;
+    let d = record(id_at(4, 12));
+    repo.create(&d).await.expect("create");
+    let mut deleted = put_with_status(repo, id_at(5, 12), ImageStatus::Processed, Some(sha)).await;
+    let mut gone = deleted.next(epoch());
+    gone.deleted_at = Some(epoch());
+    repo.replace(&gone, deleted.version).await.expect("delete");
+    deleted = gone;
+
+    let ids = |q: ListQuery| async move { collect_all(repo, &q).await };
+    assert_eq!(
+        ids(ListQuery::new([ImageStatus::Processed], 10)).await,
+        vec![c.image_id, a.image_id]
+    );
+    assert_eq!(
+        ids(ListQuery::new([ImageStatus::AwaitingUpload], 10)).await,
+        vec![d.image_id]
+    );
+    assert_eq!(
+        ids(ListQuery::new(
+            [ImageStatus::Processed, ImageStatus::Rejected],
+            10
+        ))
+        .await,
+        vec![c.image_id, b.image_id, a.image_id]
+    );
+    assert_eq!(
+        ids(ListQuery::new([], 10)).await,
+        vec![d.image_id, c.image_id, b.image_id, a.image_id]
+    );
+    assert_eq!(
+        ids(ListQuery::new([], 10).with_sha256(Some(sha))).await,
+        vec![b.image_id, a.image_id]
+    );
+    assert_eq!(
+        ids(ListQuery::new([ImageStatus::Processed], 10)
+            .with_sha256(Some(sha))
+            .including_deleted(true))
+        .await,
+        vec![deleted.image_id, a.image_id]
+    );
+}
+
+/// A cursor from another query, or with a payload the repository did not write, is `InvalidCursor`.
+pub async fn refuses_foreign_and_garbled_cursors(repo: &impl ImageRepository) {
+    for i in 0..3i64 {
+        put_with_status(repo, id_at(i, 13), ImageStatus::Processed, None).await;
+    }
+    let processed = ListQuery::new([ImageStatus::Processed], 1);
+    let cursor = repo
+        .list(&processed)
+        .await
+        .expect("list")
+        .next_cursor
+        .expect("more");
+    let failed = ListQuery::new([ImageStatus::Failed], 1).after(Some(cursor));
+    assert!(
+        matches!(repo.list(&failed).await, Err(RepoError::InvalidCursor(_))),
+        "cursor of another query accepted"
+    );
+    for payload in [&b""[..], b"x", &[0xFF; 40], &[0u8; 16]] {
+        let forged = processed
+            .clone()
+            .after(Some(Cursor::seal(&processed.scope(), payload)));
+        assert!(
+            matches!(repo.list(&forged).await, Err(RepoError::InvalidCursor(_))),
+            "forged payload {payload:?} accepted"
+        );
+    }
+}
+
+/// Lookup by SHA-256 returns the matches, deleted ones included, oldest first, up to the limit.
+pub async fn finds_by_sha256_oldest_first(repo: &impl ImageRepository) {
+    let sha = Sha256Digest::of(b"dup");
+    let mut expected = Vec::new();
+    for i in [3i64, 1, 2, 0] {
+        expected.push(
+            put_with_status(repo, id_at(i, 14), ImageStatus::Processed, Some(sha))
+                .await
+                .image_id,
+        );
+    }
+    put_with_status(
+        repo,
+        id_at(9, 14),
+        ImageStatus::Processed,
+        Some(Sha256Digest::of(b"other")),
+    )
+    .await;
+    expected.sort_unstable();
+    let found: Vec<ImageId> = repo
+        .find_by_sha256(&sha, 10)
+        .await
+        .expect("find")
+        .iter()
+        .map(|r| r.image_id)
+        .collect();
+    assert_eq!(found, expected);
+    let two: Vec<ImageId> = repo
+        .find_by_sha256(&sha, 2)
+        .await
+        .expect("find")
+        .iter()
+        .map(|r| r.image_id)
+        .collect();
+    assert_eq!(two, expected[..2]);
+    assert!(
+        repo.find_by_sha256(&Sha256Digest::of(b"none"), 10)
+            .await
+            .expect("find")
+            .is_empty()
+    );
+    let unique: HashSet<ImageId> = found.into_iter().collect();
+    assert_eq!(unique.len(), 4);
+}

@@ -1,0 +1,555 @@
+//! Scenario suites: the services driven end to end over one set of adapters, the way clients and the
+//! platform drive them (request a URL, PUT through it, deliver the notification, read back).
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::future::join_all;
+
+use super::images::png;
+use crate::error::IntakeError;
+use crate::model::{
+    ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus, RejectionCode, Sha256Digest,
+};
+use crate::ports::{HttpMethod, PresignedRequest};
+use crate::services::{
+    Intake, ListRequest, ObjectCreated, ProcessOutcome, SkipReason, UploadRequest,
+};
+
+/// A store's refusal of a presigned request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status (or the closest equivalent).
+    pub status: u16,
+    /// What the store said.
+    pub reason: String,
+}
+
+/// One adapter set, as the scenarios need it.
+#[async_trait]
+pub trait Harness: Send + Sync {
+    /// The services under test.
+    fn intake(&self) -> &Intake;
+
+    /// Performs a presigned request as a client would: a PUT with `body`, or a GET returning the body.
+    async fn send(&self, request: &PresignedRequest, body: Option<Bytes>)
+    -> Result<Bytes, Refusal>;
+
+    /// Delivers the object-created notification for `key` the way the platform would.
+    async fn notify(&self, key: &ObjectKey) -> Result<ProcessOutcome, IntakeError> {
+        let intake = self.intake();
+        intake
+            .process_object_created(&ObjectCreated::new(intake.bucket(), key.as_str()))
+            .await
+    }
+
+    /// How many OCR engine calls were made so far.
+    fn ocr_calls(&self) -> usize;
+
+    /// Whether the store enforces what presigned URLs bind (length, checksum, write-once). Back-ends
+    /// that do not (moto) skip those checks; they are tested against a back-end that does.
+    fn store_enforces_urls(&self) -> bool {
+        true
+    }
+}
+
+/// Runs every scenario, each on a fresh adapter set from `make`.
+pub async fn run_suite<H, F, Fut>(make: F)
+where
+    H: Harness,
+    F: Fn() -> Fut,
+    Fut: Future<Output = H>,
+{
+    upload_process_get_download(&make().await).await;
+    replayed_notifications_run_ocr_once(&make().await).await;
+    concurrent_notifications_run_ocr_once(&make().await).await;
+    notification_before_upload_changes_nothing(&make().await).await;
+    mismatched_type_is_rejected_without_ocr(&make().await).await;
+    non_image_is_rejected_without_ocr(&make().await).await;
+    too_small_image_is_rejected(&make().await).await;
+    declared_checksum_and_size_are_enforced(&make().await).await;
+    upload_urls_are_write_once(&make().await).await;
+    invalid_requests_are_refused_before_anything_is_written(&make().await).await;
+    duplicates_are_linked_and_reuse_ocr(&make().await).await;
+    deleted_images_disappear(&make().await).await;
+    listing_pages_newest_first(&make().await).await;
+    foreign_objects_are_refused(&make().await).await;
+}
+
+fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
+    UploadRequest::new(name, "image/png")
+        .with_size(bytes.len() as u64)
+        .with_sha256(Sha256Digest::of(bytes).to_hex())
+}
+
+/// Requests a URL, PUTs `bytes` through it and returns the image id and key.
+pub async fn upload(
+    h: &impl Harness,
+    request: UploadRequest,
+    bytes: Bytes,
+) -> (ImageId, ObjectKey) {
+    let ticket = h
+        .intake()
+        .request_upload(request)
+        .await
+        .expect("request upload");
+    h.send(&ticket.request(), Some(bytes))
+        .await
+        .expect("PUT through the upload URL");
+    (ticket.image_id, ticket.object_key)
+}
+
+async fn processed(h: &impl Harness, key: &ObjectKey) -> ImageRecord {
+    match h.notify(key).await.expect("process") {
+        ProcessOutcome::Processed(record) => *record,
+        other => panic!("expected Processed, got {other:?}"),
+    }
+}
+
+async fn rejected(h: &impl Harness, key: &ObjectKey) -> ImageRecord {
+    match h.notify(key).await.expect("process") {
+        ProcessOutcome::Rejected(record) => *record,
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+}
+
+fn min_side(h: &impl Harness) -> u32 {
+    h.intake().ocr_capabilities().min_dimension_px.max(64)
+}
+
+/// Upload → notification → OCR → record → list → details → presigned download of the same bytes.
+pub async fn upload_process_get_download(h: &impl Harness) {
+    let side = min_side(h);
+    let bytes = png(side * 4, side, 1);
+    let (id, key) = upload(h, png_request("../cheque front.png", &bytes), bytes.clone()).await;
+    assert_eq!(key.as_str(), format!("uploads/{id}/cheque front.png"));
+    let record = processed(h, &key).await;
+    assert_eq!(record.status, ImageStatus::Processed);
+    assert_eq!(record.ocr_status, OcrStatus::Completed);
+    assert_eq!(
+        record.sha256,
+        Some(Sha256Digest::of(&bytes)),
+        "sha256 differs from an independent computation"
+    );
+    assert_eq!(record.size_bytes, Some(bytes.len() as u64));
+    assert_eq!(record.width_px, Some(side * 4));
+    assert!(
+        record.processed_at.is_some() && record.ocr_engine.is_some() && record.ocr_text.is_some()
+    );
+    assert_eq!(
+        record.ocr_line_count,
+        record
+            .ocr_lines
+            .as_ref()
+            .map(|l| u32::try_from(l.len()).expect("fits"))
+    );
+    assert_eq!(h.ocr_calls(), 1);
+
+    let page = h
+        .intake()
+        .list_images(&ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(page.images.len(), 1);
+    assert_eq!(page.images[0].image_id, id);
+    assert!(
+        page.images[0].ocr_text.is_none() && page.images[0].ocr_lines.is_none(),
+        "listing carries OCR text"
+    );
+
+    let details = h.intake().get_image(id).await.expect("get");
+    assert_eq!(details.record, record);
+    let download = details.download.expect("download URL");
+    assert_eq!(download.method, HttpMethod::Get);
+    assert_eq!(details.download_url.as_deref(), Some(download.url.as_str()));
+    let fetched = h
+        .send(&download, None)
+        .await
+        .expect("GET through the download URL");
+    assert_eq!(fetched, bytes, "downloaded bytes differ");
+}
+
+/// The same notification five times in a row: one OCR call, then `AlreadyDone`.
+pub async fn replayed_notifications_run_ocr_once(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 2);
+    let (_, key) = upload(h, png_request("a.png", &bytes), bytes).await;
+    let first = processed(h, &key).await;
+    for _ in 0..4 {
+        match h.notify(&key).await.expect("replay") {
+            ProcessOutcome::AlreadyDone(record) => assert_eq!(*record, first),
+            other => panic!("a replay did work: {other:?}"),
+        }
+    }
+    assert_eq!(h.ocr_calls(), 1);
+}
+
+/// A hundred concurrent deliveries of one notification: exactly one OCR call and one processed record.
+pub async fn concurrent_notifications_run_ocr_once(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 3);
+    let (id, key) = upload(h, png_request("a.png", &bytes), bytes).await;
+    let outcomes = join_all((0..100).map(|_| h.notify(&key))).await;
+    let mut processed = 0;
+    for outcome in outcomes {
+        match outcome.expect("process") {
+            ProcessOutcome::Processed(_) => processed += 1,
+            ProcessOutcome::AlreadyDone(_) | ProcessOutcome::InProgress { .. } => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(processed, 1);
+    assert_eq!(h.ocr_calls(), 1);
+    let record = h.intake().get_image(id).await.expect("get").record;
+    assert_eq!(record.status, ImageStatus::Processed);
+    assert_eq!(record.attempts, 1);
+}
+
+/// A notification that arrives before its object leaves the record waiting; the real one processes it.
+pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 4);
+    let ticket = h
+        .intake()
+        .request_upload(png_request("early.png", &bytes))
+        .await
+        .expect("request");
+    match h
+        .notify(&ticket.object_key)
+        .await
+        .expect("early notification")
+    {
+        ProcessOutcome::Skipped {
+            reason: SkipReason::ObjectMissing,
+            ..
+        } => {}
+        other => panic!("expected Skipped(ObjectMissing), got {other:?}"),
+    }
+    let waiting = h
+        .intake()
+        .get_image(ticket.image_id)
+        .await
+        .expect("get")
+        .record;
+    assert_eq!(waiting.status, ImageStatus::AwaitingUpload);
+    assert_eq!(waiting.attempts, 0);
+    h.send(&ticket.request(), Some(bytes)).await.expect("PUT");
+    processed(h, &ticket.object_key).await;
+    assert_eq!(h.ocr_calls(), 1);
+}
+
+/// A PNG declared as JPEG is `REJECTED` with `TYPE_MISMATCH`, and OCR is never called.
+pub async fn mismatched_type_is_rejected_without_ocr(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 5);
+    let (_, key) = upload(h, UploadRequest::new("photo.jpg", "image/jpeg"), bytes).await;
+    let record = rejected(h, &key).await;
+    assert_eq!(record.rejection_code, Some(RejectionCode::TypeMismatch));
+    assert_eq!(record.ocr_status, OcrStatus::Skipped);
+    assert!(
+        record.sha256.is_some(),
+        "a rejected record still carries its hash for audit"
+    );
+    assert_eq!(h.ocr_calls(), 0);
+}
+
+/// Text bytes and a truncated PNG are rejected before OCR.
+pub async fn non_image_is_rejected_without_ocr(h: &impl Harness) {
+    let (_, key) = upload(
+        h,
+        UploadRequest::new("notes.png", "image/png"),
+        Bytes::from_static(b"just some text, honestly"),
+    )
+    .await;
+    assert_eq!(
+        rejected(h, &key).await.rejection_code,
+        Some(RejectionCode::UnsupportedType)
+    );
+    let whole = png(min_side(h), min_side(h), 6);
+    let truncated = whole.slice(..whole.len() - 100);
+    let (_, key) = upload(h, UploadRequest::new("cut.png", "image/png"), truncated).await;
+    assert_eq!(
+        rejected(h, &key).await.rejection_code,
+        Some(RejectionCode::Corrupt)
+    );
+    assert_eq!(h.ocr_calls(), 0);
+}
+
+/// An image below the engine's minimum dimensions is `TOO_SMALL`.
+pub async fn too_small_image_is_rejected(h: &impl Harness) {
+    let min = h.intake().ocr_capabilities().min_dimension_px;
+    if min < 2 {
+        return;
+    }
+    let bytes = png(min - 1, min + 10, 7);
+    let (_, key) = upload(h, png_request("tiny.png", &bytes), bytes).await;
+    assert_eq!(
+        rejected(h, &key).await.rejection_code,
+        Some(RejectionCode::TooSmall)
+    );
+    assert_eq!(h.ocr_calls(), 0);
+}
+
+/// A body that differs from the declared SHA-256 or size is refused by the store, or rejected by the
+/// processor; it is never processed.
+pub async fn declared_checksum_and_size_are_enforced(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 8);
+    let other = png(min_side(h), min_side(h), 9);
+    let wrong_sha =
+        UploadRequest::new("a.png", "image/png").with_sha256(Sha256Digest::of(&other).to_hex());
+    let wrong_size = UploadRequest::new("b.png", "image/png").with_size(bytes.len() as u64 + 1);
+    for (request, code) in [
+        (wrong_sha, RejectionCode::ChecksumMismatch),
+        (wrong_size, RejectionCode::SizeMismatch),
+    ] {
+        let ticket = h.intake().request_upload(request).await.expect("request");
+        match h.send(&ticket.request(), Some(bytes.clone())).await {
+            Err(refusal) => {
+                assert!(
+                    (400..500).contains(&refusal.status),
+                    "refusal status {refusal:?}"
+                );
+                if h.store_enforces_urls() {
+                    continue;
+                }
+            }
+            Ok(_) => assert!(
+                !h.store_enforces_urls(),
+                "the store accepted a body that breaks the URL's {code:?} binding"
+            ),
+        }
+        match h.notify(&ticket.object_key).await.expect("process") {
+            ProcessOutcome::Rejected(record) => assert_eq!(record.rejection_code, Some(code)),
+            ProcessOutcome::Skipped {
+                reason: SkipReason::ObjectMissing,
+                ..
+            } => {}
+            other => panic!("a body breaking the declared {code:?} was not rejected: {other:?}"),
+        }
+    }
+    assert_eq!(h.ocr_calls(), 0);
+}
+
+/// A second PUT through the same URL does not overwrite the object.
+pub async fn upload_urls_are_write_once(h: &impl Harness) {
+    if !h.store_enforces_urls() {
+        return;
+    }
+    let first = png(min_side(h), min_side(h), 10);
+    let second = png(min_side(h), min_side(h), 11);
+    let ticket = h
+        .intake()
+        .request_upload(UploadRequest::new("once.png", "image/png"))
+        .await
+        .expect("request");
+    h.send(&ticket.request(), Some(first.clone()))
+        .await
+        .expect("first PUT");
+    let refusal = h
+        .send(&ticket.request(), Some(second))
+        .await
+        .expect_err("second PUT overwrote the object");
+    assert!((400..500).contains(&refusal.status), "{refusal:?}");
+    let record = processed(h, &ticket.object_key).await;
+    assert_eq!(record.sha256, Some(Sha256Digest::of(&first)));
+}
+
+/// Bad requests fail with typed errors and leave no record behind.
+pub async fn invalid_requests_are_refused_before_anything_is_written(h: &impl Harness) {
+    let intake = h.intake();
+    let too_big = intake.max_upload_bytes() + 1;
+    let cases: Vec<(UploadRequest, &str)> = vec![
+        (UploadRequest::new("../", "image/png"), "INVALID_FILE_NAME"),
+        (
+            UploadRequest::new("a.svg", "image/svg+xml"),
+            "UNSUPPORTED_CONTENT_TYPE",
+        ),
+        (
+            UploadRequest::new("a.png", "image/png").with_size(too_big),
+            "TOO_LARGE",
+        ),
+        (
+            UploadRequest::new("a.png", "image/png").with_size(0),
+            "EMPTY_UPLOAD",
+        ),
+        (
+            UploadRequest::new("a.png", "image/png").with_sha256("abc"),
+            "INVALID_SHA256",
+        ),
+    ];
+    for (request, code) in cases {
+        let error = intake
+            .request_upload(request.clone())
+            .await
+            .expect_err("accepted a bad request");
+        assert_eq!(error.code(), code, "{request:?}: {error}");
+    }
+    let all = intake
+        .list_images(&ListRequest::default().with_status("AWAITING_UPLOAD"))
+        .await
+        .expect("list");
+    assert!(all.images.is_empty(), "a refused request left a record");
+}
+
+/// A second upload of the same bytes names the first in `duplicateOf`, at request time (declared
+/// SHA-256) and after processing, and reuses its OCR result.
+pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 12);
+    let (first_id, first_key) = upload(h, png_request("first.png", &bytes), bytes.clone()).await;
+    let first = processed(h, &first_key).await;
+    assert_eq!(first.duplicate_of, None);
+    let ticket = h
+        .intake()
+        .request_upload(png_request("second.png", &bytes))
+        .await
+        .expect("request");
+    assert_eq!(
+        ticket.duplicate_of,
+        Some(first_id),
+        "the upload response does not name the original"
+    );
+    h.send(&ticket.request(), Some(bytes)).await.expect("PUT");
+    let second = processed(h, &ticket.object_key).await;
+    assert_eq!(second.duplicate_of, Some(first_id));
+    assert_eq!(second.ocr_text, first.ocr_text);
+    assert_eq!(second.ocr_engine, first.ocr_engine);
+    let expected_calls = if h.intake().config().reuse_duplicate_ocr {
+        1
+    } else {
+        2
+    };
+    assert_eq!(h.ocr_calls(), expected_calls);
+    let same = h
+        .intake()
+        .list_images(
+            &ListRequest::default()
+                .with_sha256(Sha256Digest::of(&png(min_side(h), min_side(h), 12)).to_hex()),
+        )
+        .await
+        .expect("list by sha");
+    assert_eq!(
+        same.images.iter().map(|r| r.image_id).collect::<Vec<_>>(),
+        vec![ticket.image_id, first_id]
+    );
+}
+
+/// A deleted image is gone from details and listings, deleting again succeeds, notifications skip it,
+/// and an unknown id is `NOT_FOUND`.
+pub async fn deleted_images_disappear(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 13);
+    let (id, key) = upload(h, png_request("gone.png", &bytes), bytes).await;
+    processed(h, &key).await;
+    h.intake().delete_image(id).await.expect("delete");
+    h.intake().delete_image(id).await.expect("second delete");
+    assert_eq!(
+        h.intake()
+            .get_image(id)
+            .await
+            .expect_err("deleted image visible")
+            .code(),
+        "NOT_FOUND"
+    );
+    assert!(
+        h.intake()
+            .list_images(&ListRequest::default())
+            .await
+            .expect("list")
+            .images
+            .is_empty()
+    );
+    assert!(matches!(
+        h.notify(&key).await.expect("notify"),
+        ProcessOutcome::Skipped {
+            reason: SkipReason::Deleted,
+            ..
+        }
+    ));
+
+    let unknown = super::id_at(0, 999);
+    assert_eq!(
+        h.intake()
+            .delete_image(unknown)
+            .await
+            .expect_err("unknown")
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        h.intake()
+            .get_image(unknown)
+            .await
+            .expect_err("unknown")
+            .code(),
+        "NOT_FOUND"
+    );
+}
+
+/// Five images listed two at a time come back newest first, each once; a bad cursor is `INVALID_CURSOR`.
+pub async fn listing_pages_newest_first(h: &impl Harness) {
+    let mut ids = Vec::new();
+    for seed in 20..25 {
+        let bytes = png(min_side(h), min_side(h), seed);
+        let (id, key) = upload(h, png_request("p.png", &bytes), bytes).await;
+        processed(h, &key).await;
+        ids.push(id);
+    }
+    // one image that never arrives: not listed by default
+    h.intake()
+        .request_upload(UploadRequest::new("never.png", "image/png"))
+        .await
+        .expect("request");
+    ids.reverse();
+    let mut listed = Vec::new();
+    let mut request = ListRequest::default().with_limit(2);
+    loop {
+        let page = h.intake().list_images(&request).await.expect("list");
+        assert!(page.images.len() <= 2);
+        listed.extend(page.images.iter().map(|r| r.image_id));
+        match page.next_cursor {
+            Some(cursor) => {
+                request = ListRequest::default()
+                    .with_limit(2)
+                    .with_cursor(cursor.as_str())
+            }
+            None => break,
+        }
+    }
+    assert_eq!(listed, ids);
+    let garbled = ListRequest::default().with_cursor("definitely-not-a-cursor");
+    assert_eq!(
+        h.intake()
+            .list_images(&garbled)
+            .await
+            .expect_err("garbled cursor")
+            .code(),
+        "INVALID_CURSOR"
+    );
+    let too_many = ListRequest::default().with_limit(1001);
+    assert_eq!(
+        h.intake()
+            .list_images(&too_many)
+            .await
+            .expect_err("limit")
+            .code(),
+        "INVALID_LIMIT"
+    );
+}
+
+/// Notifications for keys Intake never issued, or for another bucket, are refused.
+pub async fn foreign_objects_are_refused(h: &impl Harness) {
+    let intake = h.intake();
+    for key in [
+        "elsewhere/x.png",
+        "uploads/not-an-id/x.png",
+        &format!("uploads/{}/x.png", super::id_at(0, 77)),
+    ] {
+        let error = intake
+            .process_object_created(&ObjectCreated::new(intake.bucket(), key))
+            .await
+            .expect_err(key);
+        assert_eq!(error.code(), "UNKNOWN_OBJECT", "{key}");
+    }
+    let error = intake
+        .process_object_created(&ObjectCreated::new("another-bucket", "uploads/x/y.png"))
+        .await
+        .expect_err("foreign bucket");
+    assert_eq!(error.code(), "FOREIGN_BUCKET");
+    assert_eq!(h.ocr_calls(), 0);
+}

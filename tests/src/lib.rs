@@ -1,0 +1,1 @@
+//! End-to-end and cross-adapter tests of Intake live in `tests/`.
