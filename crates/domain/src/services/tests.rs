@@ -298,7 +298,7 @@ async fn retries_run_out_after_max_attempts() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted))
+            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
         }
         other => panic!("{other:?}"),
     }

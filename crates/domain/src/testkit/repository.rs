@@ -132,7 +132,7 @@ pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
     stale.status = ImageStatus::Failed;
     match repo.replace(&stale, 1).await {
         Err(RepoError::Precondition { id, expected }) => {
-            assert_eq!((id, expected), (v1.image_id, 1))
+            assert_eq!((id, expected), (v1.image_id, 1));
         }
         other => panic!("expected Precondition, got {other:?}"),
     }

@@ -506,7 +506,7 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
             Some(cursor) => {
                 request = ListRequest::default()
                     .with_limit(2)
-                    .with_cursor(cursor.as_str())
+                    .with_cursor(cursor.as_str());
             }
             None => break,
         }
