@@ -1,1 +1,30 @@
-//! placeholder
+//! # intake-memory
+//!
+//! Every Intake port in memory: for tests, for embedders who want Intake's rules without a back-end,
+//! and as the reference adapters every conformance suite is first run against.
+//!
+//! All types are `Default + Clone`; clones share state, so a test keeps a handle to inspect what the
+//! services did (objects stored, OCR calls made, the time) while [`intake_domain::Intake`] owns another.
+//!
+//! [`MemoryGateway`] plays the part of the storage endpoint: it performs presigned requests made by
+//! [`MemoryUrlSigner`] against a [`MemoryObjectStore`], enforcing everything the URL binds.
+
+mod clock;
+mod gateway;
+mod ocr;
+mod repository;
+mod signer;
+mod store;
+
+#[cfg(feature = "testkit")]
+mod harness;
+
+pub use clock::{ManualClock, SequentialIds};
+pub use gateway::{GatewayError, MemoryGateway};
+pub use ocr::{OcrCall, SCRIPTED_ENGINE, Scripted, ScriptedError, ScriptedOcr};
+pub use repository::MemoryRepository;
+pub use signer::{MemoryUrlSigner, UrlRefusal, VerifiedUrl};
+pub use store::MemoryObjectStore;
+
+#[cfg(feature = "testkit")]
+pub use harness::MemoryHarness;

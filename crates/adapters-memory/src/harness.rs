@@ -1,0 +1,99 @@
+use async_trait::async_trait;
+use bytes::Bytes;
+use intake_domain::ports::PresignedRequest;
+use intake_domain::testkit::scenarios::{Harness, Refusal};
+use intake_domain::{Intake, IntakeConfig};
+
+use crate::{
+    ManualClock, MemoryGateway, MemoryObjectStore, MemoryRepository, MemoryUrlSigner, Scripted,
+    ScriptedOcr, SequentialIds,
+};
+
+/// Intake over memory adapters, with a handle on each for inspection, and the gateway that performs
+/// presigned requests. Implements the scenario [`Harness`].
+#[derive(Debug, Clone)]
+pub struct MemoryHarness {
+    /// The services.
+    pub intake: Intake,
+    /// The object store.
+    pub store: MemoryObjectStore,
+    /// The repository.
+    pub repository: MemoryRepository,
+    /// The scripted OCR engine (answers two lines of cheque text unless re-scripted).
+    pub ocr: ScriptedOcr,
+    /// The clock the services and the gateway share.
+    pub clock: ManualClock,
+    /// The storage endpoint.
+    pub gateway: MemoryGateway,
+}
+
+impl Default for MemoryHarness {
+    fn default() -> Self {
+        Self::new(IntakeConfig::default(), ScriptedOcr::default())
+    }
+}
+
+impl MemoryHarness {
+    /// Memory adapters composed with `config` and `ocr`. Unless the engine was scripted otherwise, it
+    /// answers `PAY TO THE ORDER OF` / `ONE THOUSAND DOLLARS`.
+    ///
+    /// # Panics
+    /// If `config` is invalid for the engine (a test set-up error).
+    #[allow(clippy::expect_used)]
+    pub fn new(config: IntakeConfig, ocr: ScriptedOcr) -> Self {
+        let text = ScriptedOcr::text(
+            &ocr.capabilities_name(),
+            &["PAY TO THE ORDER OF", "ONE THOUSAND DOLLARS"],
+            93.5,
+        )
+        .expect("valid scripted text");
+        if ocr.is_unscripted() {
+            ocr.set_default(Scripted::Text(text));
+        }
+        let store = MemoryObjectStore::default();
+        let signer = MemoryUrlSigner::default();
+        let repository = MemoryRepository::default();
+        let clock = ManualClock::default();
+        let intake = Intake::builder()
+            .store(store.clone())
+            .signer(signer.clone())
+            .repository(repository.clone())
+            .ocr(ocr.clone())
+            .clock(clock.clone())
+            .ids(SequentialIds::default())
+            .config(config)
+            .build()
+            .expect("valid configuration");
+        let gateway = MemoryGateway::new(signer, store.clone()).with_clock(clock.clone());
+        Self {
+            intake,
+            store,
+            repository,
+            ocr,
+            clock,
+            gateway,
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for MemoryHarness {
+    fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    async fn send(
+        &self,
+        request: &PresignedRequest,
+        body: Option<Bytes>,
+    ) -> Result<Bytes, Refusal> {
+        self.gateway.perform(request, body).map_err(|e| Refusal {
+            status: e.status(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn ocr_calls(&self) -> usize {
+        self.ocr.call_count()
+    }
+}
