@@ -1,0 +1,61 @@
+//! End-to-end behaviour of Intake over the in-memory adapters: what the shared scenario suites do not
+//! cover (true parallelism on a multi-threaded runtime, retries, leases, URL refusals, escalation, the
+//! JSON contract).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc
+)]
+
+mod concurrency;
+mod contract;
+mod retries;
+mod urls;
+
+use bytes::Bytes;
+use intake_domain::model::{ImageId, ObjectKey, Sha256Digest};
+use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
+use intake_domain::testkit::images::png;
+use intake_domain::testkit::scenarios::Harness;
+use intake_memory::MemoryHarness;
+
+/// A page-like PNG that passes every rule of the default engine.
+pub fn page(seed: u64) -> Bytes {
+    png(320, 120, seed)
+}
+
+/// Requests a URL with declared size and checksum and uploads `bytes` through it.
+pub async fn upload(h: &MemoryHarness, name: &str, bytes: &Bytes) -> (ImageId, ObjectKey) {
+    let request = UploadRequest::new(name, "image/png")
+        .with_size(bytes.len() as u64)
+        .with_sha256(Sha256Digest::of(bytes).to_hex());
+    let ticket = h
+        .intake
+        .request_upload(request)
+        .await
+        .expect("request upload");
+    h.send(&ticket.request(), Some(bytes.clone()))
+        .await
+        .expect("upload");
+    (ticket.image_id, ticket.object_key)
+}
+
+/// The notification for `key` in the harness's bucket.
+pub fn created(h: &MemoryHarness, key: &ObjectKey) -> ObjectCreated {
+    ObjectCreated::new(h.intake.bucket(), key.as_str())
+}
+
+/// Processes and expects `Processed`.
+pub async fn process_ok(h: &MemoryHarness, key: &ObjectKey) -> intake_domain::model::ImageRecord {
+    match h
+        .intake
+        .process_object_created(&created(h, key))
+        .await
+        .expect("process")
+    {
+        ProcessOutcome::Processed(r) => *r,
+        other => panic!("expected Processed, got {other:?}"),
+    }
+}
