@@ -1,8 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// An image format Intake knows how to handle.
 ///
 /// PNG and JPEG are accepted by every OCR engine; the other formats are accepted only when the configured
@@ -116,18 +114,7 @@ impl FromStr for ContentType {
     }
 }
 
-impl Serialize for ContentType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_mime())
-    }
-}
-
-impl<'de> Deserialize<'de> for ContentType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+super::text_serde!(ContentType, ContentType::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// A client's file name made safe to use as the last segment of an object key and in a
 /// `Content-Disposition` header.
 ///
@@ -126,18 +124,7 @@ impl fmt::Debug for FileName {
     }
 }
 
-impl Serialize for FileName {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for FileName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+super::text_serde!(FileName, FileName::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use super::{FileName, FileNameError, ImageId, ImageIdError};
 
 /// The prefix of every key an upload URL is issued for.
@@ -86,18 +84,7 @@ impl fmt::Debug for ObjectKey {
     }
 }
 
-impl Serialize for ObjectKey {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.key)
-    }
-}
-
-impl<'de> Deserialize<'de> for ObjectKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+super::text_serde!(ObjectKey, ObjectKey::parse);
 
 #[cfg(test)]
 mod tests {

@@ -68,12 +68,7 @@ pub fn png(width: u32, height: u32, seed: u64) -> Bytes {
     }
     zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
 
-    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
-    chunk(&mut out, *b"IHDR", &ihdr);
+    let mut out = signature_and_header(width, height);
     chunk(&mut out, *b"IDAT", &zlib);
     chunk(&mut out, *b"IEND", &[]);
     Bytes::from(out)
@@ -82,13 +77,18 @@ pub fn png(width: u32, height: u32, seed: u64) -> Bytes {
 /// Only a PNG header claiming `width` × `height` pixels, with no image data: what a decompression bomb
 /// or a truncated upload looks like to the processor.
 pub fn png_header_only(width: u32, height: u32) -> Bytes {
+    Bytes::from(signature_and_header(width, height))
+}
+
+/// The PNG signature and an `IHDR` chunk for an 8-bit grayscale image.
+fn signature_and_header(width: u32, height: u32) -> Vec<u8> {
     let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
     chunk(&mut out, *b"IHDR", &ihdr);
-    Bytes::from(out)
+    out
 }
 
 #[cfg(test)]
