@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageId, ImageRecord, Sha256Digest};
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
 
 /// Records in an ordered map keyed by image id; lists walk it backwards (newest first).
@@ -91,7 +91,7 @@ impl ImageRepository for MemoryRepository {
         Ok(Page::new(page, next_cursor))
     }
 
-    async fn find_by_sha256(
+    async fn find_processed_by_sha256(
         &self,
         sha256: &Sha256Digest,
         limit: u32,
@@ -99,7 +99,9 @@ impl ImageRepository for MemoryRepository {
         Ok(self
             .records()
             .values()
-            .filter(|r| r.sha256 == Some(*sha256))
+            .filter(|r| {
+                r.sha256 == Some(*sha256) && r.status == ImageStatus::Processed && !r.is_deleted()
+            })
             .take(limit as usize)
             .cloned()
             .collect())

@@ -70,7 +70,7 @@ async fn a_crashed_processor_is_taken_over_once_its_lease_runs_out() {
 }
 
 #[tokio::test]
-async fn retries_run_out_into_a_failed_record() {
+async fn the_last_allowed_attempt_is_recorded_as_failed_at_once() {
     let h = MemoryHarness::new(
         IntakeConfig::default().with_max_attempts(2),
         ScriptedOcr::default(),
@@ -78,15 +78,14 @@ async fn retries_run_out_into_a_failed_record() {
     h.ocr
         .set_default(Scripted::Fail(ScriptedError::Unavailable));
     let (_, key) = upload(&h, "a.png", &page(3)).await;
-    for _ in 0..2 {
-        assert!(
-            h.intake
-                .process_object_created(&created(&h, &key))
-                .await
-                .unwrap_err()
-                .is_retryable()
-        );
-    }
+    assert!(
+        h.intake
+            .process_object_created(&created(&h, &key))
+            .await
+            .unwrap_err()
+            .is_retryable()
+    );
+    // the second attempt is the last: no further delivery is needed to record the failure
     match h
         .intake
         .process_object_created(&created(&h, &key))
@@ -95,10 +94,21 @@ async fn retries_run_out_into_a_failed_record() {
     {
         ProcessOutcome::Failed(r) => {
             assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
-            assert_eq!(r.status, ImageStatus::Failed);
+            assert_eq!(
+                (r.status, r.attempts, r.lease_expires_at),
+                (ImageStatus::Failed, 2, None)
+            );
+            assert!(r.failure_message.unwrap().contains("scripted outage"));
         }
         other => panic!("{other:?}"),
     }
+    assert!(matches!(
+        h.intake
+            .process_object_created(&created(&h, &key))
+            .await
+            .unwrap(),
+        ProcessOutcome::AlreadyDone(_)
+    ));
     assert_eq!(h.ocr.call_count(), 2);
 }
 

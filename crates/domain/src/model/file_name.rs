@@ -34,8 +34,9 @@ const DEVICE_NAMES: &[&str] = &[
 
 fn is_invisible_format(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}')
 }
 
 impl FileName {
@@ -76,6 +77,25 @@ impl FileName {
         } else {
             Err(FileNameError::NotSanitized)
         }
+    }
+
+    /// Accepts a name read back from storage: non-empty, at most 255 bytes, no path separator and no
+    /// control character. Deliberately looser than [`FileName::parse`], so records written before a
+    /// change to the sanitizing rules stay readable.
+    ///
+    /// # Errors
+    /// [`FileNameError`] when the name could not have been written by any version of Intake.
+    pub fn from_stored(text: &str) -> Result<Self, FileNameError> {
+        if text.is_empty() {
+            return Err(FileNameError::Empty);
+        }
+        if text.len() > MAX_FILE_NAME_BYTES
+            || text.contains(['/', '\\'])
+            || text.chars().any(char::is_control)
+        {
+            return Err(FileNameError::NotSanitized);
+        }
+        Ok(Self(text.to_owned()))
     }
 
     /// The name.
@@ -124,7 +144,7 @@ impl fmt::Debug for FileName {
     }
 }
 
-super::text_serde!(FileName, FileName::parse);
+super::text_serde!(FileName, FileName::from_stored);
 
 #[cfg(test)]
 mod tests {
@@ -145,6 +165,7 @@ mod tests {
         assert_eq!(s("  .hidden. "), "hidden");
         assert_eq!(s("Happy Face+#1 é😀.jpg"), "Happy Face+#1 é😀.jpg");
         assert_eq!(s("nul.png"), "_nul.png");
+        assert_eq!(s("a\u{2028}b\u{E0041}.png"), "ab.png");
     }
 
     #[test]
@@ -165,6 +186,14 @@ mod tests {
         assert!(name.len() <= MAX_FILE_NAME_BYTES);
         assert_eq!(name.rsplit_once('.').map(|(_, e)| e), Some("png"));
         assert_eq!(s(&"a".repeat(300)).len(), 255);
+    }
+
+    #[test]
+    fn stored_names_are_read_back_leniently_but_never_with_separators() {
+        assert!(FileName::from_stored("written by an older version\u{2028}.png").is_ok());
+        assert!(FileName::from_stored("a/b.png").is_err());
+        assert!(FileName::from_stored("").is_err());
+        assert!(FileName::from_stored("a\u{0}b").is_err());
     }
 
     #[test]

@@ -56,6 +56,24 @@ impl ObjectKey {
         Ok(Self::for_upload(id, &name))
     }
 
+    /// Accepts a key read back from storage: the `uploads/{id}/{name}` shape with a name that
+    /// [`FileName::from_stored`] accepts, so records stay readable if the sanitizing rules change.
+    ///
+    /// # Errors
+    /// [`ObjectKeyError`] when the key does not have that shape.
+    pub fn from_stored(text: &str) -> Result<Self, ObjectKeyError> {
+        let rest = text
+            .strip_prefix(UPLOAD_PREFIX)
+            .ok_or(ObjectKeyError::Shape)?;
+        let (id_text, name) = rest.split_once('/').ok_or(ObjectKeyError::Shape)?;
+        let id = ImageId::parse(id_text)?;
+        if id.to_string() != id_text {
+            return Err(ObjectKeyError::Shape);
+        }
+        let name = FileName::from_stored(name)?;
+        Ok(Self::for_upload(id, &name))
+    }
+
     /// The image id in the key.
     pub fn image_id(&self) -> ImageId {
         self.id
@@ -84,7 +102,7 @@ impl fmt::Debug for ObjectKey {
     }
 }
 
-super::text_serde!(ObjectKey, ObjectKey::parse);
+super::text_serde!(ObjectKey, ObjectKey::from_stored);
 
 #[cfg(test)]
 mod tests {

@@ -133,6 +133,8 @@ pub enum FailureCode {
     OcrError,
     /// Retryable errors persisted past the attempt limit.
     RetriesExhausted,
+    /// The store refused to give the object (permissions, policy); retrying will not help.
+    StoreError,
 }
 
 /// What a client declared when asking for an upload URL; validated by the upload service.

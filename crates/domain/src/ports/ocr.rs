@@ -118,6 +118,9 @@ pub enum OcrInput {
         bucket: String,
         /// The key.
         key: ObjectKey,
+        /// The object version the processor read, when the store versions objects: the engine reads
+        /// that version, so it sees the bytes that were hashed and checked.
+        version: Option<String>,
         /// What the processor found.
         facts: ImageFacts,
     },

@@ -218,17 +218,20 @@ pub trait ImageRepository: Send + Sync + Debug {
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError>;
 
     /// A page of records matching `query`, newest first. Records created after a cursor was issued do
-    /// not appear on later pages of it, and no record appears twice.
+    /// not appear on later pages of it, and no record appears twice. Listed records may omit the OCR
+    /// detail (`ocrLines`, and `ocrText` beyond what the store keeps inline); `get` returns it whole.
     ///
     /// # Errors
     /// [`RepoError::InvalidCursor`] for a cursor that is not valid for this query.
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError>;
 
-    /// Up to `limit` records (deleted ones included) whose computed SHA-256 is `sha256`, oldest first.
+    /// Up to `limit` live (not deleted) records in status `PROCESSED` whose computed SHA-256 is
+    /// `sha256`, oldest first: the candidates an identical upload is a duplicate of. Like `list`, the
+    /// records may omit OCR detail.
     ///
     /// # Errors
     /// As the technology fails.
-    async fn find_by_sha256(
+    async fn find_processed_by_sha256(
         &self,
         sha256: &Sha256Digest,
         limit: u32,

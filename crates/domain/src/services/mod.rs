@@ -142,7 +142,7 @@ impl IntakeBuilder {
                 signer: self.signer.ok_or(BuildError::Missing("URL signer"))?,
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds)),
+                ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 ocr,
                 config: self.config,
                 accepted,

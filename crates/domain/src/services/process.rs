@@ -138,6 +138,8 @@ struct Inspection {
     size: u64,
     /// The size the store reported.
     stored_size: u64,
+    /// The object version the store reported, so OCR by reference reads the same bytes.
+    version: Option<String>,
     /// `None` when reading stopped at the limit.
     sha256: Option<Sha256Digest>,
     sniffed: Sniffed,
@@ -253,12 +255,7 @@ fn examine(
             ));
         }
     }
-    if actual == ContentType::Png && inspection.tail != PNG_TRAILER {
-        return Err(reject(
-            RejectionCode::Corrupt,
-            "the PNG does not end with its IEND chunk: truncated or trailing data",
-        ));
-    }
+    check_trailer(actual, &inspection.tail)?;
     let facts = ImageFacts::new(actual, size, dimensions, sha256);
     if !engine.accepts(&facts) {
         return Err(reject(
@@ -267,6 +264,47 @@ fn examine(
         ));
     }
     Ok(facts)
+}
+
+/// Truncated files and files with data after the image (polyglots) are refused: a PNG must end with
+/// its `IEND` chunk, a JPEG with its end-of-image marker.
+fn check_trailer(actual: ContentType, tail: &[u8]) -> Result<(), Rejection> {
+    if actual == ContentType::Jpeg && !ends_with_jpeg_eoi(tail) {
+        return Err(reject(
+            RejectionCode::Corrupt,
+            "the JPEG does not end with its end-of-image marker: truncated or trailing data",
+        ));
+    }
+    if actual == ContentType::Png && tail != PNG_TRAILER {
+        return Err(reject(
+            RejectionCode::Corrupt,
+            "the PNG does not end with its IEND chunk: truncated or trailing data",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the last bytes end a JPEG: the end-of-image marker `FF D9`, optionally followed by zero
+/// padding (which some encoders add).
+fn ends_with_jpeg_eoi(tail: &[u8]) -> bool {
+    let end = tail.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    tail.get(..end).is_some_and(|t| t.ends_with(&[0xFF, 0xD9]))
+}
+
+/// Marks a record `FAILED` with `RETRIES_EXHAUSTED` after `attempts` claims.
+fn mark_exhausted(record: &mut ImageRecord, attempts: u32, last_error: Option<&IntakeError>) {
+    record.status = ImageStatus::Failed;
+    record.ocr_status = OcrStatus::Failed;
+    record.failure_code = Some(FailureCode::RetriesExhausted);
+    record.failure_message = Some(match last_error {
+        Some(error) => format!(
+            "gave up after {attempts} attempts; last error: {}",
+            error_chain(error)
+        ),
+        None => format!("gave up after {attempts} attempts"),
+    });
+    record.processed_at = Some(record.updated_at);
+    record.lease_expires_at = None;
 }
 
 fn failure_code(error: &OcrError) -> FailureCode {
@@ -319,23 +357,41 @@ impl Intake {
             Claim::Won(record) => *record,
             Claim::Settled(outcome) => return Ok(outcome),
         };
-        match self.run(&claimed).await {
+        let result = match self.run(&claimed).await {
             Ok(Run::Finished(done)) => self.finish(&claimed, *done).await,
             Ok(Run::ObjectMissing) => {
+                // Undo the claim, but only if nobody has written since: never over another's claim.
                 let mut back = claimed.next(self.inner.clock.now());
                 back.status = ImageStatus::AwaitingUpload;
                 back.attempts = claimed.attempts.saturating_sub(1);
                 back.lease_expires_at = None;
-                self.finish(&claimed, back).await?;
-                Ok(ProcessOutcome::Skipped {
-                    image_id: claimed.image_id,
-                    reason: SkipReason::ObjectMissing,
-                })
+                match self.inner.repository.replace(&back, claimed.version).await {
+                    Ok(()) | Err(RepoError::Precondition { .. }) => Ok(ProcessOutcome::Skipped {
+                        image_id: claimed.image_id,
+                        reason: SkipReason::ObjectMissing,
+                    }),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            Err(error) => Err(error),
+        };
+        match result {
+            Err(error) if claimed.attempts >= self.inner.config.max_attempts => {
+                // The last allowed attempt failed: record it now, as no further delivery may come.
+                let mut failed = claimed.next(self.inner.clock.now());
+                mark_exhausted(&mut failed, claimed.attempts, Some(&error));
+                if let Ok(outcome) = self.finish(&claimed, failed).await {
+                    Ok(outcome)
+                } else {
+                    self.release(&claimed).await;
+                    Err(error)
+                }
             }
             Err(error) => {
                 self.release(&claimed).await;
                 Err(error)
             }
+            ok => ok,
         }
     }
 
@@ -378,12 +434,7 @@ impl Intake {
             }
             let mut next = current.next(now);
             if current.attempts >= inner.config.max_attempts {
-                next.status = ImageStatus::Failed;
-                next.ocr_status = OcrStatus::Failed;
-                next.failure_code = Some(FailureCode::RetriesExhausted);
-                next.failure_message = Some(format!("gave up after {} attempts", current.attempts));
-                next.processed_at = Some(now);
-                next.lease_expires_at = None;
+                mark_exhausted(&mut next, current.attempts, None);
             } else {
                 next.status = ImageStatus::Processing;
                 next.attempts = current.attempts.saturating_add(1);
@@ -407,6 +458,23 @@ impl Intake {
         let limit = self.inner.max_bytes;
         let got = self.inner.store.get(key).await?;
         let stored_size = got.meta.size;
+        let version = got.meta.version.clone();
+        if stored_size > limit {
+            // Larger than allowed: rejected without reading a byte of it.
+            return Ok(Inspection {
+                size: stored_size,
+                stored_size,
+                version,
+                sha256: None,
+                sniffed: Sniffed {
+                    content_type: None,
+                    dimensions: None,
+                },
+                tail: Vec::new(),
+                body: None,
+                oversize: true,
+            });
+        }
         let mut stream = got.stream;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
@@ -447,6 +515,7 @@ impl Intake {
         Ok(Inspection {
             size,
             stored_size,
+            version,
             sha256: (!oversize).then(|| Sha256Digest::from_bytes(hasher.finalize().into())),
             sniffed: sniff(&head),
             tail,
@@ -465,7 +534,18 @@ impl Intake {
         {
             Ok(inspection) => inspection,
             Err(StoreError::NotFound { .. }) => return Ok(Run::ObjectMissing),
-            Err(other) => return Err(other.into()),
+            Err(error) if error.is_retryable() => return Err(error.into()),
+            Err(error) => {
+                // Denied or refused by the store: retrying the same read will not help.
+                let mut failed = claimed.next(inner.clock.now());
+                failed.status = ImageStatus::Failed;
+                failed.ocr_status = OcrStatus::Failed;
+                failed.failure_code = Some(FailureCode::StoreError);
+                failed.failure_message = Some(error_chain(&error));
+                failed.lease_expires_at = None;
+                failed.processed_at = Some(failed.updated_at);
+                return Ok(Run::Finished(Box::new(failed)));
+            }
         };
         let mut done = claimed.next(inner.clock.now());
         done.lease_expires_at = None;
@@ -500,9 +580,18 @@ impl Intake {
 
         let original = self.original_of(&facts.sha256, claimed.image_id).await?;
         done.duplicate_of = original.as_ref().map(|r| r.image_id);
-        if let Some(original) = original
-            .filter(|o| inner.config.reuse_duplicate_ocr && o.ocr_status == OcrStatus::Completed)
-        {
+        // Listings may omit OCR detail, so the original is read whole before its result is reused.
+        let reusable = match original {
+            Some(o) if inner.config.reuse_duplicate_ocr && o.ocr_status == OcrStatus::Completed => {
+                inner
+                    .repository
+                    .get(&o.image_id)
+                    .await?
+                    .filter(|full| full.ocr_lines.is_some())
+            }
+            _ => None,
+        };
+        if let Some(original) = reusable {
             done.copy_ocr_from(&original);
             done.status = ImageStatus::Processed;
         } else {
@@ -511,6 +600,7 @@ impl Intake {
                 _ => OcrInput::Object {
                     bucket: claimed.bucket.clone(),
                     key: claimed.object_key.clone(),
+                    version: inspection.version.clone(),
                     facts,
                 },
             };
@@ -612,6 +702,7 @@ mod tests {
         Inspection {
             size,
             stored_size: size,
+            version: None,
             sha256: Some(Sha256Digest::of(b"x")),
             sniffed: Sniffed {
                 content_type: ct,
@@ -742,6 +833,24 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn jpegs_must_end_with_their_end_of_image_marker() {
+        let jpeg = record(ContentType::Jpeg, None, None);
+        let with_tail =
+            |tail: &[u8]| inspection(100, Some(ContentType::Jpeg), Some((100, 100)), tail);
+        assert_eq!(code(&jpeg, &with_tail(&[1, 2, 0xFF, 0xD9])), None);
+        assert_eq!(code(&jpeg, &with_tail(&[0xFF, 0xD9, 0, 0, 0])), None);
+        assert_eq!(
+            code(&jpeg, &with_tail(&[0xFF, 0xD9, b'P', b'K'])),
+            Some(RejectionCode::Corrupt)
+        );
+        assert_eq!(
+            code(&jpeg, &with_tail(&[0x12, 0x34])),
+            Some(RejectionCode::Corrupt)
+        );
+        assert_eq!(code(&jpeg, &with_tail(&[])), Some(RejectionCode::Corrupt));
     }
 
     #[test]

@@ -107,7 +107,8 @@ fn repo_serving(
         writes.lock().unwrap().push(r.clone());
         Ok(())
     });
-    repo.expect_find_by_sha256().returning(|_, _| Ok(vec![]));
+    repo.expect_find_processed_by_sha256()
+        .returning(|_, _| Ok(vec![]));
     repo
 }
 
@@ -496,4 +497,76 @@ async fn escalation_sends_formats_only_the_fallback_takes_straight_to_it() {
         auto.detect(&gif).await,
         Err(OcrError::UnsupportedFormat { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_store_that_refuses_the_read_is_recorded_as_failed() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().returning(|key| {
+        Err(StoreError::PermissionDenied {
+            key: key.to_string(),
+            source: "AccessDenied: bucket policy".into(),
+        })
+    });
+    let mut ocr = engine("e");
+    ocr.expect_detect().never();
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code, Some(FailureCode::StoreError));
+            assert!(r.failure_message.unwrap().contains("bucket policy"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_object_over_the_limit_is_rejected_without_reading_it() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockObjectStore::new();
+    store.expect_bucket().return_const("b".to_owned());
+    store.expect_get().returning(|_| {
+        let never_read = stream::once(async {
+            Err(StoreError::Other {
+                source: "the body was read".into(),
+            })
+        });
+        Ok(GetResult::new(
+            ObjectMeta::new(1 << 40),
+            Box::pin(never_read),
+        ))
+    });
+    let intake = build(
+        store,
+        repo_serving(&record, &writes),
+        engine("e"),
+        MockUrlSigner::new(),
+    );
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Rejected(r) => {
+            assert_eq!(
+                r.rejection_code,
+                Some(crate::model::RejectionCode::TooLarge)
+            );
+            assert_eq!((r.size_bytes, r.sha256), (Some(1 << 40), None));
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -174,7 +174,12 @@ impl Intake {
         sha256: &Sha256Digest,
         except: ImageId,
     ) -> Result<Option<ImageRecord>, IntakeError> {
-        let candidates = self.inner.repository.find_by_sha256(sha256, 25).await?;
+        // Two candidates suffice: the oldest, or the next one when the oldest is `except` itself.
+        let candidates = self
+            .inner
+            .repository
+            .find_processed_by_sha256(sha256, 2)
+            .await?;
         Ok(candidates.into_iter().find(|r| {
             r.image_id != except && !r.is_deleted() && r.status == ImageStatus::Processed
         }))

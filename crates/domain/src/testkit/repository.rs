@@ -1,6 +1,5 @@
 //! The `ImageRepository` contract.
 
-use std::collections::HashSet;
 use std::future::Future;
 
 use futures::future::join_all;
@@ -28,7 +27,8 @@ where
     cursor_is_stable_across_inserts(&make().await).await;
     filters_by_status_sha_and_deletion(&make().await).await;
     refuses_foreign_and_garbled_cursors(&make().await).await;
-    finds_by_sha256_oldest_first(&make().await).await;
+    finds_processed_by_sha256_oldest_first(&make().await).await;
+    concurrent_creates_have_one_winner(&make().await).await;
 }
 
 async fn put_with_status(
@@ -308,11 +308,25 @@ pub async fn refuses_foreign_and_garbled_cursors(repo: &impl ImageRepository) {
     }
 }
 
-/// Lookup by SHA-256 returns the matches, deleted ones included, oldest first, up to the limit.
-pub async fn finds_by_sha256_oldest_first(repo: &impl ImageRepository) {
+/// Lookup by SHA-256 returns the live, processed matches only, oldest first, up to the limit; other
+/// statuses and deleted records never crowd them out.
+pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository) {
     let sha = Sha256Digest::of(b"dup");
+    // many non-candidates first: they must not use up the limit
+    for i in 0..30i64 {
+        let status = if i % 2 == 0 {
+            ImageStatus::Rejected
+        } else {
+            ImageStatus::Failed
+        };
+        put_with_status(repo, id_at(i, 14), status, Some(sha)).await;
+    }
+    let gone = put_with_status(repo, id_at(31, 14), ImageStatus::Processed, Some(sha)).await;
+    let mut deleted = gone.next(epoch());
+    deleted.deleted_at = Some(epoch());
+    repo.replace(&deleted, gone.version).await.expect("delete");
     let mut expected = Vec::new();
-    for i in [3i64, 1, 2, 0] {
+    for i in [43i64, 41, 42, 40] {
         expected.push(
             put_with_status(repo, id_at(i, 14), ImageStatus::Processed, Some(sha))
                 .await
@@ -321,34 +335,57 @@ pub async fn finds_by_sha256_oldest_first(repo: &impl ImageRepository) {
     }
     put_with_status(
         repo,
-        id_at(9, 14),
+        id_at(50, 14),
         ImageStatus::Processed,
         Some(Sha256Digest::of(b"other")),
     )
     .await;
     expected.sort_unstable();
-    let found: Vec<ImageId> = repo
-        .find_by_sha256(&sha, 10)
-        .await
-        .expect("find")
-        .iter()
-        .map(|r| r.image_id)
-        .collect();
-    assert_eq!(found, expected);
-    let two: Vec<ImageId> = repo
-        .find_by_sha256(&sha, 2)
-        .await
-        .expect("find")
-        .iter()
-        .map(|r| r.image_id)
-        .collect();
-    assert_eq!(two, expected[..2]);
+    let ids = |records: Vec<ImageRecord>| records.iter().map(|r| r.image_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(repo.find_processed_by_sha256(&sha, 10).await.expect("find")),
+        expected
+    );
+    assert_eq!(
+        ids(repo.find_processed_by_sha256(&sha, 2).await.expect("find")),
+        expected[..2]
+    );
     assert!(
-        repo.find_by_sha256(&Sha256Digest::of(b"none"), 10)
+        repo.find_processed_by_sha256(&Sha256Digest::of(b"none"), 10)
             .await
             .expect("find")
             .is_empty()
     );
-    let unique: HashSet<ImageId> = found.into_iter().collect();
-    assert_eq!(unique.len(), 4);
+}
+
+/// Sixteen concurrent creates of one id: exactly one succeeds, the others see `AlreadyExists`.
+pub async fn concurrent_creates_have_one_winner(repo: &impl ImageRepository) {
+    let id = id_at(0, 15);
+    let results = join_all((0..16).map(|i| {
+        let mut r = record(id);
+        r.bucket = format!("writer-{i}");
+        async move { (repo.create(&r).await, r) }
+    }))
+    .await;
+    let winners: Vec<&ImageRecord> = results
+        .iter()
+        .filter(|(res, _)| res.is_ok())
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "concurrent creates: {:?}",
+        results.iter().map(|(r, _)| r).collect::<Vec<_>>()
+    );
+    assert!(
+        results
+            .iter()
+            .all(|(r, _)| matches!(r, Ok(()) | Err(RepoError::AlreadyExists { .. })))
+    );
+    assert_eq!(
+        repo.get(&id).await.expect("get").as_ref(),
+        Some(winners[0]),
+        "the stored record is not the winner's"
+    );
 }

@@ -122,8 +122,16 @@ fn min_side(h: &impl Harness) -> u32 {
 pub async fn upload_process_get_download(h: &impl Harness) {
     let side = min_side(h);
     let bytes = png(side * 4, side, 1);
-    let (id, key) = upload(h, png_request("../cheque front.png", &bytes), bytes.clone()).await;
-    assert_eq!(key.as_str(), format!("uploads/{id}/cheque front.png"));
+    let (id, key) = upload(
+        h,
+        png_request("../chèque front +#&;=%20 (1).png", &bytes),
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(
+        key.as_str(),
+        format!("uploads/{id}/chèque front +#&;=%20 (1).png")
+    );
     let record = processed(h, &key).await;
     assert_eq!(record.status, ImageStatus::Processed);
     assert_eq!(record.ocr_status, OcrStatus::Completed);

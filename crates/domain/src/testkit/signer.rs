@@ -13,7 +13,7 @@ use crate::services::MAX_URL_TTL;
 fn key(n: u64) -> ObjectKey {
     ObjectKey::for_upload(
         id_at(0, n),
-        &FileName::sanitize("cheque front.png").expect("name"),
+        &FileName::sanitize("chèque front +#&;=%20.png").expect("name"),
     )
 }
 
@@ -118,7 +118,7 @@ pub async fn every_bound_input_changes_the_put_url(signer: &dyn UrlSigner) {
 pub async fn get_urls_expire_and_differ_from_put_urls(signer: &dyn UrlSigner) {
     let request = GetUrlRequest::new(
         key(4),
-        Some(FileName::sanitize("cheque front.png").expect("name")),
+        Some(FileName::sanitize("chèque front +#&;=%20.png").expect("name")),
         epoch(),
         Duration::from_secs(120),
     );
