@@ -1,0 +1,127 @@
+//! Classifying SDK failures once, for every adapter: which are worth retrying and which are final.
+
+use std::error::Error as StdError;
+use std::fmt::Debug;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What kind of failure an SDK error is, independent of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// The service asked us to slow down.
+    Throttled,
+    /// The service or the network failed in a way that may pass.
+    Unavailable,
+    /// No answer in time.
+    Timeout,
+    /// The resource does not exist.
+    NotFound,
+    /// Credentials or policy refused the call.
+    Denied,
+    /// A conditional write's condition did not hold.
+    ConditionFailed,
+    /// The service refused the request as invalid; retrying will not help.
+    Rejected,
+}
+
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "LimitExceededException",
+    "TransactionConflictException",
+];
+
+const UNAVAILABLE_CODES: &[&str] = &[
+    "InternalError",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServiceFailure",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "TransactionInProgressException",
+];
+
+const NOT_FOUND_CODES: &[&str] = &[
+    "NoSuchKey",
+    "NotFound",
+    "NoSuchBucket",
+    "ResourceNotFoundException",
+];
+const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+];
+
+/// Classifies by error code first, then by HTTP status, then by the kind of SDK failure.
+pub(crate) fn classify<E>(error: &SdkError<E, Response>) -> Fault
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match error {
+        SdkError::TimeoutError(_) => return Fault::Timeout,
+        SdkError::DispatchFailure(failure) => {
+            return if failure.is_timeout() {
+                Fault::Timeout
+            } else {
+                Fault::Unavailable
+            };
+        }
+        SdkError::ResponseError(_) => return Fault::Unavailable,
+        SdkError::ConstructionFailure(_) => return Fault::Rejected,
+        _ => {}
+    }
+    if let Some(code) = error.code() {
+        if code == "ConditionalCheckFailedException" || code == "PreconditionFailed" {
+            return Fault::ConditionFailed;
+        }
+        if THROTTLING_CODES.contains(&code) {
+            return Fault::Throttled;
+        }
+        if UNAVAILABLE_CODES.contains(&code) {
+            return Fault::Unavailable;
+        }
+        if NOT_FOUND_CODES.contains(&code) {
+            return Fault::NotFound;
+        }
+        if DENIED_CODES.contains(&code) {
+            return Fault::Denied;
+        }
+    }
+    match error.raw_response().map(|r| r.status().as_u16()) {
+        Some(429) => Fault::Throttled,
+        Some(404) => Fault::NotFound,
+        Some(403) => Fault::Denied,
+        Some(412) => Fault::ConditionFailed,
+        Some(500..=599) => Fault::Unavailable,
+        _ => Fault::Rejected,
+    }
+}
+
+/// The error's code and message for logs and records, e.g. `InvalidImageFormatException: bad header`.
+pub(crate) fn describe<E>(error: &SdkError<E, Response>) -> String
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + Debug + 'static,
+{
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
+    }
+}
