@@ -125,3 +125,84 @@ where
         _ => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
     }
 }
+
+/// Maps an OCR service failure to the port's error: throttling, outages and timeouts are retryable;
+/// the codes in `too_large` and `unsupported` and every other refusal are permanent.
+pub(crate) fn ocr_error<E>(
+    error: &SdkError<E, Response>,
+    content_type: intake_domain::model::ContentType,
+    too_large: &[&str],
+    unsupported: &[&str],
+) -> intake_domain::ports::OcrError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + Debug + 'static,
+{
+    use intake_domain::ports::OcrError;
+    let detail = describe(error);
+    match classify(error) {
+        Fault::Throttled => OcrError::Throttled {
+            source: Some(detail.into()),
+        },
+        Fault::Unavailable => OcrError::Unavailable {
+            reason: detail,
+            source: None,
+        },
+        Fault::Timeout => OcrError::Timeout,
+        Fault::Denied => OcrError::Other {
+            source: detail.into(),
+        },
+        Fault::NotFound | Fault::ConditionFailed | Fault::Rejected => match error.code() {
+            Some(code) if too_large.contains(&code) => OcrError::TooLarge { reason: detail },
+            Some(code) if unsupported.contains(&code) => {
+                OcrError::UnsupportedFormat { content_type }
+            }
+            _ => OcrError::InvalidImage { reason: detail },
+        },
+    }
+}
+
+/// Refuses, before any call, an image outside the engine's declared limits.
+pub(crate) fn check_limits(
+    caps: &intake_domain::ports::OcrCapabilities,
+    input: &intake_domain::ports::OcrInput,
+    max_inline_bytes: usize,
+) -> Result<(), intake_domain::ports::OcrError> {
+    use intake_domain::ports::{OcrError, OcrInput};
+    let facts = input.facts();
+    if !caps.formats.contains(&facts.content_type) {
+        return Err(OcrError::UnsupportedFormat {
+            content_type: facts.content_type,
+        });
+    }
+    if facts.size_bytes > caps.max_bytes {
+        return Err(OcrError::TooLarge {
+            reason: format!("{} bytes exceed {}", facts.size_bytes, caps.max_bytes),
+        });
+    }
+    if let OcrInput::Bytes { bytes, .. } = input
+        && bytes.len() > max_inline_bytes
+    {
+        return Err(OcrError::TooLarge {
+            reason: format!(
+                "{} bytes exceed the {max_inline_bytes}-byte inline limit",
+                bytes.len()
+            ),
+        });
+    }
+    if let Some((w, h)) = facts.dimensions() {
+        if w < caps.min_dimension_px || h < caps.min_dimension_px {
+            return Err(OcrError::InvalidImage {
+                reason: format!(
+                    "{w}×{h} px is below {0}×{0} px, the engine's minimum",
+                    caps.min_dimension_px
+                ),
+            });
+        }
+        if caps.max_dimension_px.is_some_and(|max| w > max || h > max) {
+            return Err(OcrError::TooLarge {
+                reason: format!("{w}×{h} px exceeds the engine's largest dimension"),
+            });
+        }
+    }
+    Ok(())
+}

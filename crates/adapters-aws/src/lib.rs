@@ -1,14 +1,25 @@
 //! # intake-aws
 //!
 //! Intake's ports on AWS: [`S3ObjectStore`] and [`S3UrlSigner`] (S3, SigV4 presigning),
-//! [`DynamoRepository`] (DynamoDB, with OCR detail in an S3 sidecar), Rekognition and Textract OCR.
+//! [`DynamoRepository`] (DynamoDB, with OCR detail in an S3 sidecar), [`RekognitionOcr`] and
+//! [`TextractOcr`]. [`AwsSettings::from_env`] reads the deployment's settings and
+//! [`AwsAdapters::load`] builds every adapter from them and the SDK's standard configuration
+//! (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials), so the same code runs against AWS and emulators.
 //!
 //! No SDK type leaves this crate: every failure is mapped to the port's error enum, retryable
 //! (throttling, unavailability, timeouts) or permanent.
 
+mod compose;
 mod dynamo;
 mod fault;
+mod rekognition;
 mod s3;
+mod settings;
+mod textract;
 
+pub use compose::AwsAdapters;
 pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema};
+pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
+pub use settings::{AwsSettings, EngineChoice, SettingsError};
+pub use textract::TextractOcr;

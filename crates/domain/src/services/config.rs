@@ -53,6 +53,62 @@ impl Default for IntakeConfig {
     }
 }
 
+/// Why a setting read from the environment (or any name → value source) is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// A required variable is not set.
+    #[error("{name} must be set")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A variable's value cannot be used.
+    #[error("{name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is expected.
+        reason: String,
+    },
+}
+
+/// Reads one variable from `lookup` and parses it with `parse`; unset or blank means `None`.
+///
+/// # Errors
+/// [`SettingError::Invalid`] when `parse` fails.
+pub fn read_setting<T, E: std::fmt::Display>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, SettingError> {
+    match lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(None),
+        Some(value) => parse(&value).map(Some).map_err(|e| SettingError::Invalid {
+            name,
+            reason: e.to_string(),
+            value,
+        }),
+    }
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+fn parse_secs(text: &str) -> Result<Duration, std::num::ParseIntError> {
+    text.parse::<u64>().map(Duration::from_secs)
+}
+
 /// Why a configuration is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -132,6 +188,61 @@ impl IntakeConfig {
         self
     }
 
+    /// Reads the settings every deployment shares from `lookup` (usually the environment), starting from
+    /// the defaults; unset variables keep their default:
+    ///
+    /// | variable | setting |
+    /// |---|---|
+    /// | `INTAKE_UPLOAD_URL_TTL_SECONDS` | [`IntakeConfig::upload_url_ttl`] |
+    /// | `INTAKE_DOWNLOAD_URL_TTL_SECONDS` | [`IntakeConfig::download_url_ttl`] |
+    /// | `INTAKE_MAX_UPLOAD_BYTES` | [`IntakeConfig::max_upload_bytes`] |
+    /// | `INTAKE_MAX_PIXELS` | [`IntakeConfig::max_pixels`] |
+    /// | `INTAKE_ALLOWED_TYPES` | [`IntakeConfig::allowed_types`], comma-separated media types |
+    /// | `INTAKE_PROCESSING_LEASE_SECONDS` | [`IntakeConfig::processing_lease`] |
+    /// | `INTAKE_MAX_ATTEMPTS` | [`IntakeConfig::max_attempts`] |
+    /// | `INTAKE_REUSE_DUPLICATE_OCR` | [`IntakeConfig::reuse_duplicate_ocr`] |
+    /// | `INTAKE_DELETE_OBJECTS` | [`IntakeConfig::delete_objects`] |
+    ///
+    /// # Errors
+    /// [`SettingError::Invalid`] naming the first variable that does not parse.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let mut config = Self::default();
+        if let Some(v) = read_setting(lookup, "INTAKE_UPLOAD_URL_TTL_SECONDS", parse_secs)? {
+            config.upload_url_ttl = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_DOWNLOAD_URL_TTL_SECONDS", parse_secs)? {
+            config.download_url_ttl = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_MAX_UPLOAD_BYTES", str::parse::<u64>)? {
+            config.max_upload_bytes = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_MAX_PIXELS", str::parse::<u64>)? {
+            config.max_pixels = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_ALLOWED_TYPES", |text| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(ContentType::parse)
+                .collect::<Result<Vec<_>, _>>()
+        })? {
+            config.allowed_types = Some(v);
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_PROCESSING_LEASE_SECONDS", parse_secs)? {
+            config.processing_lease = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_MAX_ATTEMPTS", str::parse::<u32>)? {
+            config.max_attempts = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_REUSE_DUPLICATE_OCR", parse_bool)? {
+            config.reuse_duplicate_ocr = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_DELETE_OBJECTS", parse_bool)? {
+            config.delete_objects = v;
+        }
+        Ok(config)
+    }
+
     /// Checks the settings against an engine and returns the accepted content types.
     ///
     /// # Errors
@@ -172,5 +283,70 @@ impl IntakeConfig {
             });
         }
         Ok(accepted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn reads_every_setting_and_keeps_defaults_for_the_rest() {
+        let config = IntakeConfig::from_lookup(&lookup(&[
+            ("INTAKE_UPLOAD_URL_TTL_SECONDS", "60"),
+            ("INTAKE_MAX_UPLOAD_BYTES", "1000"),
+            ("INTAKE_ALLOWED_TYPES", "image/png, image/jpeg"),
+            ("INTAKE_REUSE_DUPLICATE_OCR", "false"),
+            ("INTAKE_DELETE_OBJECTS", "yes"),
+            ("INTAKE_MAX_ATTEMPTS", " 3 "),
+        ]))
+        .unwrap();
+        assert_eq!(config.upload_url_ttl, Duration::from_secs(60));
+        assert_eq!(config.max_upload_bytes, 1000);
+        assert_eq!(
+            config.allowed_types,
+            Some(vec![ContentType::Png, ContentType::Jpeg])
+        );
+        assert!(!config.reuse_duplicate_ocr && config.delete_objects);
+        assert_eq!(config.max_attempts, 3);
+        assert_eq!(
+            config.download_url_ttl,
+            IntakeConfig::default().download_url_ttl
+        );
+        assert_eq!(
+            IntakeConfig::from_lookup(&lookup(&[])).unwrap(),
+            IntakeConfig::default()
+        );
+    }
+
+    #[test]
+    fn names_the_variable_that_does_not_parse() {
+        let error =
+            IntakeConfig::from_lookup(&lookup(&[("INTAKE_MAX_PIXELS", "lots")])).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                SettingError::Invalid {
+                    name: "INTAKE_MAX_PIXELS",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let error =
+            IntakeConfig::from_lookup(&lookup(&[("INTAKE_ALLOWED_TYPES", "image/png,text/html")]))
+                .unwrap_err();
+        assert!(error.to_string().contains("text/html"), "{error}");
+        assert!(IntakeConfig::from_lookup(&lookup(&[("INTAKE_DELETE_OBJECTS", "maybe")])).is_err());
     }
 }

@@ -1,0 +1,83 @@
+//! Building every AWS adapter from the settings and the SDK's configuration.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use intake_domain::Intake;
+use intake_domain::ports::OcrEngine;
+use intake_domain::services::{BuildError, EscalatingOcr};
+
+use crate::{
+    AwsSettings, DynamoRepository, EngineChoice, RekognitionOcr, S3ObjectStore, S3UrlSigner,
+    TextractOcr,
+};
+
+/// Every AWS adapter, built once (per Lambda cold start) and shared.
+#[derive(Debug, Clone)]
+pub struct AwsAdapters {
+    /// The bucket's objects.
+    pub store: S3ObjectStore,
+    /// Presigned URLs for the bucket.
+    pub signer: S3UrlSigner,
+    /// The records.
+    pub repository: DynamoRepository,
+    /// The configured engine (or the `auto` policy over two).
+    pub ocr: Arc<dyn OcrEngine>,
+}
+
+impl AwsAdapters {
+    /// Loads the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`) and
+    /// builds the adapters.
+    pub async fn load(settings: &AwsSettings) -> Self {
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::from_sdk_config(&sdk, settings)
+    }
+
+    /// Builds the adapters from an SDK configuration.
+    ///
+    /// The S3 client computes request checksums only when an operation requires them: otherwise the
+    /// SDK would sign a checksum of an empty body into upload URLs, which every real upload would fail.
+    pub fn from_sdk_config(sdk: &SdkConfig, settings: &AwsSettings) -> Self {
+        let s3_config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(settings.s3_force_path_style)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        let s3 = aws_sdk_s3::Client::from_conf(s3_config);
+        let store = S3ObjectStore::new(s3.clone(), &settings.bucket);
+        let signer = S3UrlSigner::new(s3, &settings.bucket);
+        let repository = DynamoRepository::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &settings.table,
+            store.clone(),
+        );
+        let rekognition = || Arc::new(RekognitionOcr::new(aws_sdk_rekognition::Client::new(sdk)));
+        let textract = || Arc::new(TextractOcr::new(aws_sdk_textract::Client::new(sdk)));
+        let ocr: Arc<dyn OcrEngine> = match settings.engine {
+            EngineChoice::Rekognition => rekognition(),
+            EngineChoice::Textract => textract(),
+            _ => Arc::new(EscalatingOcr::new(rekognition(), textract())),
+        };
+        Self {
+            store,
+            signer,
+            repository,
+            ocr,
+        }
+    }
+
+    /// Composes Intake's services over these adapters with the settings' configuration.
+    ///
+    /// # Errors
+    /// [`BuildError`] when the configuration is invalid for the engine.
+    pub fn intake(&self, settings: &AwsSettings) -> Result<Intake, BuildError> {
+        Intake::builder()
+            .store(self.store.clone())
+            .signer(self.signer.clone())
+            .repository(self.repository.clone())
+            .shared_ocr(Arc::clone(&self.ocr))
+            .config(settings.config.clone())
+            .build()
+    }
+}

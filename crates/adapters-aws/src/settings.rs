@@ -1,0 +1,193 @@
+//! The deployment's settings, from the environment.
+
+use std::fmt;
+use std::str::FromStr;
+
+use intake_domain::IntakeConfig;
+use intake_domain::services::{SettingError, read_setting};
+
+/// Which OCR engine processes images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EngineChoice {
+    /// Rekognition `DetectText` only (fast; stops at 100 words).
+    Rekognition,
+    /// Textract `DetectDocumentText` only (complete text; TIFF and PDF too).
+    Textract,
+    /// Rekognition first, escalating to Textract when the result is truncated or the format is one only
+    /// Textract takes.
+    #[default]
+    Auto,
+}
+
+impl FromStr for EngineChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "rekognition" => Ok(Self::Rekognition),
+            "textract" => Ok(Self::Textract),
+            "auto" => Ok(Self::Auto),
+            _ => Err("expected rekognition, textract or auto".to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for EngineChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Rekognition => "rekognition",
+            Self::Textract => "textract",
+            Self::Auto => "auto",
+        })
+    }
+}
+
+/// Why the settings cannot be read.
+pub type SettingsError = SettingError;
+
+/// Everything an AWS deployment of Intake is configured with. AWS itself (region, credentials,
+/// endpoints) is configured by the SDK's standard variables: `AWS_REGION`, `AWS_ENDPOINT_URL`,
+/// `AWS_ACCESS_KEY_ID`, ..., so the same code runs against AWS and against emulators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwsSettings {
+    /// `INTAKE_BUCKET` (required): the private bucket uploads and OCR sidecars go to.
+    pub bucket: String,
+    /// `INTAKE_TABLE` (required): the DynamoDB table of records.
+    pub table: String,
+    /// `INTAKE_OCR_ENGINE`: `rekognition`, `textract` or `auto` (default).
+    pub engine: EngineChoice,
+    /// `INTAKE_S3_FORCE_PATH_STYLE`: path-style S3 addressing, needed by emulators; defaults to true
+    /// when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3` is set, false otherwise.
+    pub s3_force_path_style: bool,
+    /// The shared settings (URL lifetimes, limits, allowed types, ...), see
+    /// [`IntakeConfig::from_lookup`] for their variables.
+    pub config: IntakeConfig,
+}
+
+impl AwsSettings {
+    /// Settings for `bucket` and `table` with defaults for the rest.
+    pub fn new(bucket: impl Into<String>, table: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            table: table.into(),
+            engine: EngineChoice::default(),
+            s3_force_path_style: false,
+            config: IntakeConfig::default(),
+        }
+    }
+
+    /// With an engine choice.
+    #[must_use]
+    pub fn with_engine(mut self, engine: EngineChoice) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// With path-style S3 addressing.
+    #[must_use]
+    pub fn with_path_style(mut self, path_style: bool) -> Self {
+        self.s3_force_path_style = path_style;
+        self
+    }
+
+    /// With the shared settings.
+    #[must_use]
+    pub fn with_config(mut self, config: IntakeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the variable that is missing or invalid.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings from any name → value source (the environment, a map in tests).
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the variable that is missing or invalid.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let required = |name: &'static str| {
+            read_setting(lookup, name, |v| Ok::<_, String>(v.to_owned()))?
+                .ok_or(SettingError::Missing { name })
+        };
+        let endpoint_set = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+            .iter()
+            .any(|v| lookup(v).is_some_and(|e| !e.trim().is_empty()));
+        Ok(Self {
+            bucket: required("INTAKE_BUCKET")?,
+            table: required("INTAKE_TABLE")?,
+            engine: read_setting(lookup, "INTAKE_OCR_ENGINE", EngineChoice::from_str)?
+                .unwrap_or_default(),
+            s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", |v| {
+                match v.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" => Ok(true),
+                    "0" | "false" | "no" => Ok(false),
+                    _ => Err("expected true or false"),
+                }
+            })?
+            .unwrap_or(endpoint_set),
+            config: IntakeConfig::from_lookup(lookup)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<AwsSettings, SettingsError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        AwsSettings::from_lookup(&|k| map.get(k).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn reads_required_and_optional_settings() {
+        let s = from(&[
+            ("INTAKE_BUCKET", "images"),
+            ("INTAKE_TABLE", "records"),
+            ("INTAKE_OCR_ENGINE", "Textract"),
+            ("INTAKE_UPLOAD_URL_TTL_SECONDS", "120"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.bucket.as_str(), s.table.as_str(), s.engine),
+            ("images", "records", EngineChoice::Textract)
+        );
+        assert!(
+            s.s3_force_path_style,
+            "an endpoint override implies path-style addressing"
+        );
+        assert_eq!(s.config.upload_url_ttl, Duration::from_secs(120));
+        let plain = from(&[("INTAKE_BUCKET", "b"), ("INTAKE_TABLE", "t")]).unwrap();
+        assert_eq!(
+            (plain.engine, plain.s3_force_path_style),
+            (EngineChoice::Auto, false)
+        );
+    }
+
+    #[test]
+    fn missing_and_invalid_settings_are_named() {
+        assert_eq!(
+            from(&[("INTAKE_TABLE", "t")]).unwrap_err(),
+            SettingError::Missing {
+                name: "INTAKE_BUCKET"
+            }
+        );
+        let error = from(&[
+            ("INTAKE_BUCKET", "b"),
+            ("INTAKE_TABLE", "t"),
+            ("INTAKE_OCR_ENGINE", "tesseract"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("INTAKE_OCR_ENGINE"), "{error}");
+    }
+}

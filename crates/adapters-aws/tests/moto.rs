@@ -1,0 +1,274 @@
+//! The AWS adapters against moto server: the repository and object-store conformance suites, the
+//! Rekognition mapping, and the full scenario suite with every AWS adapter (real HTTP PUT and GET
+//! through the presigned URLs). moto checks neither signatures nor conditional writes on presigned
+//! requests; those are tested against s3s-fs (`s3s.rs`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use bytes::Bytes;
+use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, TableSchema};
+use intake_domain::Intake;
+use intake_domain::model::{ContentType, ObjectKey, Sha256Digest};
+use intake_domain::ports::{
+    HttpMethod, ImageFacts, ImageRepository, OcrEngine, OcrInput, PresignedRequest,
+};
+use intake_domain::testkit::scenarios::{self, Harness, Refusal};
+use intake_domain::testkit::{CountingOcr, images, repository, store};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Creates a bucket and a table and the adapters over them.
+async fn adapters(sdk: &SdkConfig) -> (AwsSettings, AwsAdapters) {
+    let settings = AwsSettings::new(unique("images"), unique("records"))
+        .with_path_style(true)
+        .with_engine(EngineChoice::Rekognition);
+    let adapters = AwsAdapters::from_sdk_config(sdk, &settings);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket(&settings.bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    TableSchema::create(&aws_sdk_dynamodb::Client::new(sdk), &settings.table)
+        .await
+        .expect("create table");
+    (settings, adapters)
+}
+
+#[tokio::test]
+async fn dynamodb_repository_conforms() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    repository::run_suite(|| async { adapters(&sdk).await.1.repository }).await;
+}
+
+struct S3Seeder(aws_sdk_s3::Client, String);
+
+#[async_trait]
+impl store::Seeder for S3Seeder {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) {
+        self.0
+            .put_object()
+            .bucket(&self.1)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .expect("put object");
+    }
+}
+
+#[tokio::test]
+async fn s3_object_store_conforms() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let (settings, adapters) = adapters(&sdk).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    store::run_suite(&adapters.store, &S3Seeder(s3, settings.bucket.clone()), 1).await;
+}
+
+#[tokio::test]
+async fn ocr_text_longer_than_the_item_cap_round_trips_through_the_sidecar() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let (_, adapters) = adapters(&sdk).await;
+    let id = intake_domain::testkit::id_at(0, 1);
+    let first = intake_domain::testkit::record(id);
+    adapters.repository.create(&first).await.unwrap();
+    let mut processed = first.next(intake_domain::testkit::epoch());
+    let long_line = "word ".repeat(2000);
+    let lines: Vec<&str> = std::iter::repeat_n(long_line.as_str(), 10).collect();
+    processed.set_ocr(&intake_memory_free_text(&lines));
+    assert!(processed.ocr_text.as_ref().unwrap().len() > intake_aws::OCR_TEXT_ITEM_CAP_BYTES);
+    adapters
+        .repository
+        .replace(&processed, first.version)
+        .await
+        .unwrap();
+    assert_eq!(adapters.repository.get(&id).await.unwrap(), Some(processed));
+}
+
+/// A result with one word per line entry (built with the domain's constructors).
+fn intake_memory_free_text(lines: &[&str]) -> intake_domain::model::OcrResult {
+    use intake_domain::model::{BoundingBox, OcrLine, OcrResult, OcrWord};
+    let b = BoundingBox::new(0.1, 0.1, 0.8, 0.05).unwrap();
+    let lines = lines
+        .iter()
+        .map(|text| {
+            OcrLine::new(*text, 90.0, b, vec![OcrWord::new("word", 90.0, b).unwrap()]).unwrap()
+        })
+        .collect();
+    OcrResult::new("test", lines, false).unwrap()
+}
+
+#[tokio::test]
+async fn rekognition_maps_lines_words_and_boxes() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let (settings, adapters) = adapters(&sdk).await;
+    let png = images::png(320, 100, 1);
+    let facts = ImageFacts::new(
+        ContentType::Png,
+        png.len() as u64,
+        Some((320, 100)),
+        Sha256Digest::of(&png),
+    );
+    let key = ObjectKey::for_upload(
+        intake_domain::testkit::id_at(0, 2),
+        &intake_domain::model::FileName::sanitize("x.png").unwrap(),
+    );
+    let input = OcrInput::Object {
+        bucket: settings.bucket.clone(),
+        key,
+        version: None,
+        facts,
+    };
+    let result = adapters.ocr.detect(&input).await.unwrap();
+    intake_domain::testkit::ocr::assert_result_invariants(&result);
+    // moto answers every DetectText with the same canned detections: assert their mapping
+    assert_eq!(result.engine(), "rekognition");
+    assert_eq!(result.text(), "IT'S\nMONDAY\nbut keep\nSmiling");
+    let words: Vec<Vec<&str>> = result
+        .lines()
+        .iter()
+        .map(|l| l.words().iter().map(|w| w.text()).collect())
+        .collect();
+    assert_eq!(
+        words,
+        vec![
+            vec!["IT'S"],
+            vec!["MONDAY"],
+            vec!["but", "keep"],
+            vec!["Smiling"]
+        ]
+    );
+    assert!(!result.truncated());
+    intake_domain::testkit::ocr::capabilities_are_sound(adapters.ocr.as_ref());
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Intake over every AWS adapter on moto; uploads and downloads go over HTTP to the presigned URLs.
+struct AwsHarness {
+    intake: Intake,
+    ocr: CountingOcr,
+    http: reqwest::Client,
+}
+
+#[async_trait]
+impl Harness for AwsHarness {
+    fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    async fn send(
+        &self,
+        request: &PresignedRequest,
+        body: Option<Bytes>,
+    ) -> Result<Bytes, Refusal> {
+        let method = match request.method {
+            HttpMethod::Put => reqwest::Method::PUT,
+            _ => reqwest::Method::GET,
+        };
+        let mut builder = self.http.request(method, &request.url);
+        // Content-Length comes from the body, as with any HTTP client: a body of another length than
+        // the signed one then fails the signature instead of stalling the connection.
+        for (name, value) in request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.as_str() != "content-length")
+        {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let response = builder.send().await.map_err(|e| Refusal {
+            status: 0,
+            reason: e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| Refusal {
+            status,
+            reason: e.to_string(),
+        })?;
+        if (200..300).contains(&status) {
+            Ok(bytes)
+        } else {
+            Err(Refusal {
+                status,
+                reason: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+        }
+    }
+
+    fn ocr_calls(&self) -> usize {
+        self.ocr.calls()
+    }
+
+    fn store_enforces_urls(&self) -> bool {
+        false
+    }
+}
+
+#[tokio::test]
+async fn scenarios_pass_over_the_aws_adapters() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    scenarios::run_suite(|| async {
+        let (settings, adapters) = adapters(&sdk).await;
+        let ocr = CountingOcr::new(Arc::clone(&adapters.ocr) as Arc<dyn OcrEngine>);
+        let intake = Intake::builder()
+            .store(adapters.store.clone())
+            .signer(adapters.signer.clone())
+            .repository(adapters.repository.clone())
+            .ocr(ocr.clone())
+            .config(settings.config.clone())
+            .build()
+            .unwrap();
+        AwsHarness {
+            intake,
+            ocr,
+            http: http_client(),
+        }
+    })
+    .await;
+}
