@@ -162,7 +162,12 @@ async fn rekognition_maps_lines_words_and_boxes() {
     let words: Vec<Vec<&str>> = result
         .lines()
         .iter()
-        .map(|l| l.words().iter().map(|w| w.text()).collect())
+        .map(|l| {
+            l.words()
+                .iter()
+                .map(intake_domain::model::OcrWord::text)
+                .collect()
+        })
         .collect();
     assert_eq!(
         words,
