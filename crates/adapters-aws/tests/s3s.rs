@@ -27,18 +27,44 @@ async fn fixture() -> Option<Fixture> {
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .build();
     let client = aws_sdk_s3::Client::from_conf(config);
-    client.create_bucket().bucket("images").send().await.expect("create bucket");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    Some(Fixture { _server: server, signer: S3UrlSigner::new(client, "images"), http })
+    client
+        .create_bucket()
+        .bucket("images")
+        .send()
+        .await
+        .expect("create bucket");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    Some(Fixture {
+        _server: server,
+        signer: S3UrlSigner::new(client, "images"),
+        http,
+    })
 }
 
 fn key(n: u64) -> ObjectKey {
-    ObjectKey::for_upload(id_at(0, n), &FileName::sanitize("chèque front +#&;=.png").unwrap())
+    ObjectKey::for_upload(
+        id_at(0, n),
+        &FileName::sanitize("chèque front +#&;=.png").unwrap(),
+    )
 }
 
 impl Fixture {
-    async fn presign(&self, n: u64, body: &Bytes, declare: bool, issued_at: Timestamp, ttl: Duration) -> PresignedRequest {
-        let (len, sha) = if declare { (Some(body.len() as u64), Some(Sha256Digest::of(body))) } else { (None, None) };
+    async fn presign(
+        &self,
+        n: u64,
+        body: &Bytes,
+        declare: bool,
+        issued_at: Timestamp,
+        ttl: Duration,
+    ) -> PresignedRequest {
+        let (len, sha) = if declare {
+            (Some(body.len() as u64), Some(Sha256Digest::of(body)))
+        } else {
+            (None, None)
+        };
         let request = PutUrlRequest::new(key(n), ContentType::Png, len, sha, issued_at, ttl);
         self.signer.presign_put(&request).await.unwrap()
     }
@@ -54,11 +80,22 @@ impl Fixture {
 }
 
 fn headers(request: &PresignedRequest) -> Vec<(String, String)> {
-    request.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
-fn with_header(request: &PresignedRequest, name: &str, value: Option<&str>) -> Vec<(String, String)> {
-    let mut h: Vec<(String, String)> = headers(request).into_iter().filter(|(n, _)| n != name).collect();
+fn with_header(
+    request: &PresignedRequest,
+    name: &str,
+    value: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = headers(request)
+        .into_iter()
+        .filter(|(n, _)| n != name)
+        .collect();
     if let Some(value) = value {
         h.push((name.to_owned(), value.to_owned()));
     }
@@ -69,35 +106,98 @@ fn with_header(request: &PresignedRequest, name: &str, value: Option<&str>) -> V
 async fn a_valid_upload_and_download_succeed() {
     let Some(f) = fixture().await else { return };
     let body = images::png(120, 90, 1);
-    let signed = f.presign(1, &body, true, Timestamp::now_utc(), Duration::from_secs(300)).await;
-    assert_eq!(f.put(&signed.url, &headers(&signed), body.clone()).await, 200);
-    let get = GetUrlRequest::new(key(1), Some(FileName::sanitize("chèque.png").unwrap()), Timestamp::now_utc(), Duration::from_secs(60));
+    let signed = f
+        .presign(
+            1,
+            &body,
+            true,
+            Timestamp::now_utc(),
+            Duration::from_secs(300),
+        )
+        .await;
+    assert_eq!(
+        f.put(&signed.url, &headers(&signed), body.clone()).await,
+        200
+    );
+    let get = GetUrlRequest::new(
+        key(1),
+        Some(FileName::sanitize("chèque.png").unwrap()),
+        Timestamp::now_utc(),
+        Duration::from_secs(60),
+    );
     let download = f.signer.presign_get(&get).await.unwrap();
     let response = f.http.get(&download.url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.bytes().await.unwrap(), body);
-    let tampered = download.url.replace("X-Amz-Expires=60", "X-Amz-Expires=6000");
-    assert_eq!(f.http.get(&tampered).send().await.unwrap().status().as_u16(), 403, "a lengthened download URL worked");
+    let tampered = download
+        .url
+        .replace("X-Amz-Expires=60", "X-Amz-Expires=6000");
+    assert_eq!(
+        f.http
+            .get(&tampered)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403,
+        "a lengthened download URL worked"
+    );
 }
 
 #[tokio::test]
 async fn tampered_unsigned_and_expired_urls_are_refused() {
     let Some(f) = fixture().await else { return };
     let body = images::png(120, 90, 2);
-    let signed = f.presign(2, &body, false, Timestamp::now_utc(), Duration::from_secs(300)).await;
+    let signed = f
+        .presign(
+            2,
+            &body,
+            false,
+            Timestamp::now_utc(),
+            Duration::from_secs(300),
+        )
+        .await;
     let h = headers(&signed);
     let unsigned = signed.url.split('?').next().unwrap().to_owned();
     assert_eq!(f.put(&unsigned, &h, body.clone()).await, 403, "unsigned");
     let last = signed.url.chars().last().unwrap();
-    let flipped = format!("{}{}", &signed.url[..signed.url.len() - 1], if last == '0' { '1' } else { '0' });
-    assert_eq!(f.put(&flipped, &h, body.clone()).await, 403, "tampered signature");
-    let other_key = signed.url.replace(&id_at(0, 2).to_string(), &id_at(0, 3).to_string());
-    assert_eq!(f.put(&other_key, &h, body.clone()).await, 403, "another key");
-    let longer = signed.url.replace("X-Amz-Expires=300", "X-Amz-Expires=3000");
-    assert_eq!(f.put(&longer, &h, body.clone()).await, 403, "lengthened expiry");
-    let an_hour_ago = Timestamp::from_unix_millis(Timestamp::now_utc().unix_millis() - 3_600_000).unwrap();
-    let expired = f.presign(4, &body, false, an_hour_ago, Duration::from_secs(60)).await;
-    assert_eq!(f.put(&expired.url, &headers(&expired), body.clone()).await, 403, "expired");
+    let flipped = format!(
+        "{}{}",
+        &signed.url[..signed.url.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    assert_eq!(
+        f.put(&flipped, &h, body.clone()).await,
+        403,
+        "tampered signature"
+    );
+    let other_key = signed
+        .url
+        .replace(&id_at(0, 2).to_string(), &id_at(0, 3).to_string());
+    assert_eq!(
+        f.put(&other_key, &h, body.clone()).await,
+        403,
+        "another key"
+    );
+    let longer = signed
+        .url
+        .replace("X-Amz-Expires=300", "X-Amz-Expires=3000");
+    assert_eq!(
+        f.put(&longer, &h, body.clone()).await,
+        403,
+        "lengthened expiry"
+    );
+    let an_hour_ago =
+        Timestamp::from_unix_millis(Timestamp::now_utc().unix_millis() - 3_600_000).unwrap();
+    let expired = f
+        .presign(4, &body, false, an_hour_ago, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        f.put(&expired.url, &headers(&expired), body.clone()).await,
+        403,
+        "expired"
+    );
     // none of the refused requests created anything; the valid one still can
     assert_eq!(f.put(&signed.url, &h, body).await, 200);
 }
@@ -106,14 +206,62 @@ async fn tampered_unsigned_and_expired_urls_are_refused() {
 async fn headers_that_differ_from_the_signed_ones_are_refused() {
     let Some(f) = fixture().await else { return };
     let body = images::png(120, 90, 5);
-    let signed = f.presign(5, &body, true, Timestamp::now_utc(), Duration::from_secs(300)).await;
-    assert_eq!(f.put(&signed.url, &with_header(&signed, "content-type", Some("image/jpeg")), body.clone()).await, 403, "type");
-    assert_eq!(f.put(&signed.url, &with_header(&signed, "content-type", None), body.clone()).await, 403, "no type");
-    assert_eq!(f.put(&signed.url, &with_header(&signed, "if-none-match", None), body.clone()).await, 403, "no if-none-match");
+    let signed = f
+        .presign(
+            5,
+            &body,
+            true,
+            Timestamp::now_utc(),
+            Duration::from_secs(300),
+        )
+        .await;
+    assert_eq!(
+        f.put(
+            &signed.url,
+            &with_header(&signed, "content-type", Some("image/jpeg")),
+            body.clone()
+        )
+        .await,
+        403,
+        "type"
+    );
+    assert_eq!(
+        f.put(
+            &signed.url,
+            &with_header(&signed, "content-type", None),
+            body.clone()
+        )
+        .await,
+        403,
+        "no type"
+    );
+    assert_eq!(
+        f.put(
+            &signed.url,
+            &with_header(&signed, "if-none-match", None),
+            body.clone()
+        )
+        .await,
+        403,
+        "no if-none-match"
+    );
     let shorter = body.slice(..body.len() - 1);
-    assert_eq!(f.put(&signed.url, &headers(&signed), shorter).await, 403, "another length");
+    assert_eq!(
+        f.put(&signed.url, &headers(&signed), shorter).await,
+        403,
+        "another length"
+    );
     let other_sum = Sha256Digest::of(b"other").to_base64();
-    assert_eq!(f.put(&signed.url, &with_header(&signed, "x-amz-checksum-sha256", Some(&other_sum)), body.clone()).await, 403, "checksum header");
+    assert_eq!(
+        f.put(
+            &signed.url,
+            &with_header(&signed, "x-amz-checksum-sha256", Some(&other_sum)),
+            body.clone()
+        )
+        .await,
+        403,
+        "checksum header"
+    );
     assert_eq!(f.put(&signed.url, &headers(&signed), body).await, 200);
 }
 
@@ -123,7 +271,15 @@ async fn a_body_with_another_checksum_is_refused() {
     let declared = images::png(120, 90, 6);
     let sent = images::png(120, 90, 7);
     assert_eq!(declared.len(), sent.len());
-    let signed = f.presign(6, &declared, true, Timestamp::now_utc(), Duration::from_secs(300)).await;
+    let signed = f
+        .presign(
+            6,
+            &declared,
+            true,
+            Timestamp::now_utc(),
+            Duration::from_secs(300),
+        )
+        .await;
     let status = f.put(&signed.url, &headers(&signed), sent).await;
     assert_eq!(status, 400, "a body with another SHA-256 was stored");
 }
@@ -132,8 +288,23 @@ async fn a_body_with_another_checksum_is_refused() {
 async fn an_upload_url_cannot_overwrite() {
     let Some(f) = fixture().await else { return };
     let body = images::png(120, 90, 8);
-    let signed = f.presign(8, &body, false, Timestamp::now_utc(), Duration::from_secs(300)).await;
-    assert_eq!(f.put(&signed.url, &headers(&signed), body.clone()).await, 200);
+    let signed = f
+        .presign(
+            8,
+            &body,
+            false,
+            Timestamp::now_utc(),
+            Duration::from_secs(300),
+        )
+        .await;
+    assert_eq!(
+        f.put(&signed.url, &headers(&signed), body.clone()).await,
+        200
+    );
     let other = images::png(120, 90, 9);
-    assert_eq!(f.put(&signed.url, &headers(&signed), other).await, 412, "the second upload overwrote the first");
+    assert_eq!(
+        f.put(&signed.url, &headers(&signed), other).await,
+        412,
+        "the second upload overwrote the first"
+    );
 }
