@@ -1,7 +1,7 @@
 # Intake's entry points. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help run test lint fmt example
+.PHONY: help run test lint fmt backends
 
 help:
 	@echo "make run   - run Intake's pipeline locally (today: the in-memory pipeline, end to end)"
@@ -13,9 +13,10 @@ help:
 run:
 	$(CARGO) run -p intake-memory --features testkit --example embed
 
-## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests.
+## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests, and
+## the AWS adapters against moto and s3s-fs (installed on first use by scripts/backends.sh).
 test:
-	$(CARGO) test --workspace --all-features
+	eval "$$(scripts/backends.sh)" && $(CARGO) test --workspace --all-features
 
 lint:
 	$(CARGO) fmt --all --check
@@ -23,3 +24,7 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## Installs the emulators the AWS adapter tests use (moto, s3s-fs); `make test` does this itself.
+backends:
+	scripts/backends.sh

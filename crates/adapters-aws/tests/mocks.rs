@@ -335,6 +335,20 @@ mod textract {
     }
 
     #[tokio::test]
+    async fn the_engine_conforms() {
+        let rule = mock!(Client::detect_document_text).then_output(cheque);
+        let ocr = engine(&[&rule]);
+        let sample = intake_domain::testkit::ocr::Sample::new(
+            object(ContentType::Tiff, (1700, 2200)),
+            &["order", "$1,000.00"],
+        );
+        let below_text_height = object(ContentType::Png, (10, 10));
+        let gif = object(ContentType::Gif, (500, 500));
+        intake_domain::testkit::ocr::run_suite(&ocr, &[sample], &[below_text_height, gif]).await;
+        assert_eq!(rule.num_calls(), 1, "refused inputs reached Textract");
+    }
+
+    #[tokio::test]
     async fn errors_map_to_retryable_and_permanent() {
         for (code, retryable) in [
             ("ProvisionedThroughputExceededException", true),

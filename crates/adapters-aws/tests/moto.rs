@@ -179,7 +179,35 @@ async fn rekognition_maps_lines_words_and_boxes() {
         ]
     );
     assert!(!result.truncated());
-    intake_domain::testkit::ocr::capabilities_are_sound(adapters.ocr.as_ref());
+    // the OCR conformance suite: a readable sample, and an image below 80 px refused permanently
+    let small = ImageFacts::new(
+        ContentType::Png,
+        100,
+        Some((40, 40)),
+        Sha256Digest::of(b"small"),
+    );
+    let refused = OcrInput::Object {
+        bucket: settings.bucket.clone(),
+        key: key_of(3),
+        version: None,
+        facts: small,
+    };
+    intake_domain::testkit::ocr::run_suite(
+        adapters.ocr.as_ref(),
+        &[intake_domain::testkit::ocr::Sample::new(
+            input,
+            &["monday", "smiling"],
+        )],
+        &[refused],
+    )
+    .await;
+}
+
+fn key_of(n: u64) -> ObjectKey {
+    ObjectKey::for_upload(
+        intake_domain::testkit::id_at(0, n),
+        &intake_domain::model::FileName::sanitize("x.png").unwrap(),
+    )
 }
 
 fn http_client() -> reqwest::Client {
