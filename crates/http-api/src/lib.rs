@@ -1,0 +1,88 @@
+//! # intake-http
+//!
+//! Intake's REST API as one axum [`Router`], built by [`app`] over an [`Intake`] and served unchanged by
+//! `lambda_http` on AWS and by the local server, so routes cannot drift between deployments.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /uploads` | 201: upload URL, bucket, key, image id, expiry, required headers, `duplicateOf` |
+//! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256` |
+//! | `GET /images/{imageId}` | 200: the record with OCR text and lines, and a presigned download URL |
+//! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
+//! | `GET /health` | 200 |
+//!
+//! Every error is `{"error":{"code","message"}}` with a stable code (see [`ApiError`]). Requests carry
+//! an `x-request-id` (kept from the client or generated), echoed in the response and in the logs.
+
+mod error;
+mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use intake_domain::Intake;
+use tower::ServiceBuilder;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use routes::{ROUTES, Route};
+
+/// The request-id header.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Options of the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiOptions {
+    /// The largest request body, in bytes (default 64 KiB: the API only takes small JSON bodies;
+    /// images go straight to storage).
+    pub body_limit: usize,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+impl ApiOptions {
+    /// With a body limit.
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+}
+
+/// The API over `intake`, with default options.
+pub fn app(intake: Intake) -> Router {
+    app_with(intake, ApiOptions::default())
+}
+
+/// The API over `intake` with `options`.
+pub fn app_with(intake: Intake, options: ApiOptions) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+    });
+    routes::router()
+        .with_state(intake)
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+}
+
+/// How long clients are told to wait before retrying a 503.
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -1,0 +1,476 @@
+//! Every route and error case of the API, in-process with `tower::ServiceExt::oneshot` over the memory
+//! adapters; and the route table against `openapi.yaml` and the router.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use intake_domain::IntakeConfig;
+use intake_domain::model::Sha256Digest;
+use intake_domain::services::ObjectCreated;
+use intake_domain::testkit::images::png;
+use intake_domain::testkit::scenarios::Harness;
+use intake_http::{ROUTES, app};
+use intake_memory::{MemoryHarness, ScriptedOcr};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+async fn call(h: &MemoryHarness, method: Method, uri: &str, body: Option<(&str, String)>) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    let body = match body {
+        Some((content_type, text)) => {
+            request = request.header(header::CONTENT_TYPE, content_type);
+            Body::from(text)
+        }
+        None => Body::empty(),
+    };
+    let response = app(h.intake.clone())
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn post_json(h: &MemoryHarness, uri: &str, body: &Value) -> Reply {
+    call(
+        h,
+        Method::POST,
+        uri,
+        Some(("application/json", body.to_string())),
+    )
+    .await
+}
+
+fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], code, "{}", reply.body);
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        reply.body
+    );
+    assert!(reply.headers.contains_key("x-request-id"), "no request id");
+}
+
+/// Uploads an image through the API and the gateway and processes it; returns its id.
+async fn uploaded(h: &MemoryHarness, seed: u64) -> String {
+    let bytes = png(320, 120, seed);
+    let reply = post_json(
+        h,
+        "/uploads",
+        &json!({"filename": format!("scan {seed}.png"), "contentType": "image/png", "sizeBytes": bytes.len(), "sha256": Sha256Digest::of(&bytes).to_hex()}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let ticket: intake_domain::ports::PresignedRequest =
+        intake_domain::ports::PresignedRequest::new(
+            intake_domain::ports::HttpMethod::Put,
+            reply.body["uploadUrl"].as_str().unwrap(),
+            serde_json::from_value(reply.body["requiredHeaders"].clone()).unwrap(),
+            intake_domain::ports::Clock::now(&h.clock),
+        );
+    h.send(&ticket, Some(bytes)).await.unwrap();
+    let key = reply.body["objectKey"].as_str().unwrap();
+    h.intake
+        .process_object_created(&ObjectCreated::new(h.intake.bucket(), key))
+        .await
+        .unwrap();
+    reply.body["imageId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn post_uploads_answers_the_seed_fields() {
+    let h = MemoryHarness::default();
+    let reply = post_json(
+        &h,
+        "/uploads",
+        &json!({"filename": "example.png", "contentType": "image/png"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    for field in [
+        "uploadUrl",
+        "bucket",
+        "objectKey",
+        "imageId",
+        "expiresInSeconds",
+        "requiredHeaders",
+        "expiresAt",
+    ] {
+        assert!(
+            reply.body.get(field).is_some(),
+            "{field} missing: {}",
+            reply.body
+        );
+    }
+    assert_eq!(reply.body["expiresInSeconds"], 300);
+    assert_eq!(reply.body["requiredHeaders"]["if-none-match"], "*");
+    assert_eq!(reply.body["requiredHeaders"]["content-type"], "image/png");
+    let location = reply.headers[header::LOCATION].to_str().unwrap();
+    assert_eq!(
+        location,
+        format!("/images/{}", reply.body["imageId"].as_str().unwrap())
+    );
+}
+
+/// One table row per refused request (the table is long by design).
+#[tokio::test]
+#[allow(clippy::too_many_lines, clippy::type_complexity)]
+async fn bad_upload_requests_are_typed_4xx() {
+    let h = MemoryHarness::new(
+        IntakeConfig::default().with_max_upload_bytes(1000),
+        ScriptedOcr::default(),
+    );
+    let cases: Vec<(Option<(&str, String)>, StatusCode, &str)> = vec![
+        (
+            Some(("application/json", "{not json".into())),
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_JSON",
+        ),
+        // deep nesting is refused at the first bracket, without recursing
+        (
+            Some(("application/json", "[".repeat(10_000))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some((
+                "application/json",
+                format!(r#"{{"filename":{}"#, "{\"a\":".repeat(5_000)),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some(("application/json", r#"{"filename":"a.png"}"#.into())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png","owner":"x"}"#.into(),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":7,"contentType":"image/png"}"#.into(),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png","sizeBytes":-1}"#.into(),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            Some((
+                "text/plain",
+                r#"{"filename":"a.png","contentType":"image/png"}"#.into(),
+            )),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            None,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            Some((
+                "application/json",
+                format!(
+                    r#"{{"filename":"{}","contentType":"image/png"}}"#,
+                    "a".repeat(100_000)
+                ),
+            )),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"../","contentType":"image/png"}"#.into(),
+            )),
+            StatusCode::BAD_REQUEST,
+            "INVALID_FILE_NAME",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.svg","contentType":"image/svg+xml"}"#.into(),
+            )),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_CONTENT_TYPE",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png","sizeBytes":1001}"#.into(),
+            )),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TOO_LARGE",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png","sizeBytes":0}"#.into(),
+            )),
+            StatusCode::BAD_REQUEST,
+            "EMPTY_UPLOAD",
+        ),
+        (
+            Some((
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png","sha256":"xyz"}"#.into(),
+            )),
+            StatusCode::BAD_REQUEST,
+            "INVALID_SHA256",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let reply = call(&h, Method::POST, "/uploads", body.clone()).await;
+        assert_error(&reply, status, code);
+    }
+    assert!(h.repository.is_empty(), "a refused request left a record");
+}
+
+#[tokio::test]
+async fn list_shows_metadata_newest_first_with_cursors_and_filters() {
+    let h = MemoryHarness::default();
+    let mut ids = Vec::new();
+    for seed in 1..=3 {
+        ids.push(uploaded(&h, seed).await);
+    }
+    ids.reverse();
+    let page = call(&h, Method::GET, "/images?limit=2", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let images = page.body["images"].as_array().unwrap();
+    assert_eq!(
+        images
+            .iter()
+            .map(|i| i["imageId"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ids[..2]
+    );
+    assert!(
+        images
+            .iter()
+            .all(|i| i.get("ocrText").is_none() && i.get("ocrLines").is_none()),
+        "listing carries OCR text"
+    );
+    let cursor = page.body["nextCursor"].as_str().unwrap();
+    let rest = call(
+        &h,
+        Method::GET,
+        &format!("/images?limit=2&cursor={cursor}"),
+        None,
+    )
+    .await;
+    assert_eq!(rest.body["images"][0]["imageId"], ids[2].as_str());
+    assert!(rest.body.get("nextCursor").is_none());
+    let processed = call(&h, Method::GET, "/images?status=PROCESSED", None).await;
+    assert_eq!(processed.body["images"].as_array().unwrap().len(), 3);
+    let sha = Sha256Digest::of(&png(320, 120, 2)).to_hex();
+    let same = call(&h, Method::GET, &format!("/images?sha256={sha}"), None).await;
+    assert_eq!(same.body["images"][0]["imageId"], ids[1].as_str());
+}
+
+#[tokio::test]
+async fn bad_list_queries_are_400() {
+    let h = MemoryHarness::default();
+    for (query, code) in [
+        ("limit=0", "INVALID_LIMIT"),
+        ("limit=1001", "INVALID_LIMIT"),
+        ("limit=ten", "INVALID_QUERY"),
+        ("limit=-1", "INVALID_QUERY"),
+        ("status=DONE", "INVALID_STATUS"),
+        ("sha256=abc", "INVALID_SHA256"),
+        ("cursor=not-a-cursor", "INVALID_CURSOR"),
+        ("cursor=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "INVALID_CURSOR"),
+        ("owner=someone", "INVALID_QUERY"),
+    ] {
+        assert_error(
+            &call(&h, Method::GET, &format!("/images?{query}"), None).await,
+            StatusCode::BAD_REQUEST,
+            code,
+        );
+    }
+}
+
+#[tokio::test]
+async fn get_returns_ocr_text_and_a_download_url_and_delete_hides_the_image() {
+    let h = MemoryHarness::default();
+    let id = uploaded(&h, 7).await;
+    let reply = call(&h, Method::GET, &format!("/images/{id}"), None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.body["ocrText"],
+        "PAY TO THE ORDER OF\nONE THOUSAND DOLLARS"
+    );
+    assert_eq!(reply.body["ocrLineCount"], 2);
+    assert_eq!(reply.body["ocrAvgConfidencePct"], 93.5);
+    assert_eq!(reply.body["ocrLines"][0]["words"][0]["text"], "PAY");
+    assert!(
+        reply.body["downloadUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://memory.invalid/")
+    );
+    assert!(reply.body["downloadUrlExpiresAt"].is_string());
+    let delete = call(&h, Method::DELETE, &format!("/images/{id}"), None).await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete.body, Value::Null);
+    assert_eq!(
+        call(&h, Method::DELETE, &format!("/images/{id}"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT,
+        "not idempotent"
+    );
+    assert_error(
+        &call(&h, Method::GET, &format!("/images/{id}"), None).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    assert!(
+        call(&h, Method::GET, "/images", None).await.body["images"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_routes_and_methods() {
+    let h = MemoryHarness::default();
+    let unknown = intake_domain::testkit::id_at(0, 1);
+    assert_error(
+        &call(&h, Method::GET, &format!("/images/{unknown}"), None).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &call(&h, Method::DELETE, &format!("/images/{unknown}"), None).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    );
+    for bad in [
+        "not-a-uuid",
+        "67e55044-10b1-426f-9247-bb680e5fe0c8",
+        "%00",
+        "..%2F..%2Fetc",
+    ] {
+        assert_error(
+            &call(&h, Method::GET, &format!("/images/{bad}"), None).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_IMAGE_ID",
+        );
+    }
+    assert_error(
+        &call(&h, Method::GET, "/nope", None).await,
+        StatusCode::NOT_FOUND,
+        "ROUTE_NOT_FOUND",
+    );
+    assert_error(
+        &call(&h, Method::PUT, "/images", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+    );
+}
+
+#[tokio::test]
+async fn health_and_request_ids() {
+    let h = MemoryHarness::default();
+    let reply = call(&h, Method::GET, "/health", None).await;
+    assert_eq!(
+        (reply.status, reply.body.clone()),
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+    let generated = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(generated.len(), 36, "{generated}");
+    let request = Request::builder()
+        .uri("/health")
+        .header("x-request-id", "client-chosen-42")
+        .body(Body::empty())
+        .unwrap();
+    let response = app(h.intake.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "client-chosen-42");
+}
+
+#[test]
+fn the_route_table_and_openapi_yaml_agree() {
+    let spec: Value = serde_norway::from_str(include_str!("../openapi.yaml")).unwrap();
+    assert_eq!(spec["openapi"].as_str().unwrap(), "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(documented, served);
+}
+
+#[tokio::test]
+async fn every_route_in_the_table_is_served() {
+    let h = MemoryHarness::default();
+    let id = intake_domain::testkit::id_at(0, 1).to_string();
+    for route in ROUTES {
+        let uri = route.path.replace("{imageId}", &id);
+        let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+        let body = (method == Method::POST).then(|| {
+            (
+                "application/json",
+                r#"{"filename":"a.png","contentType":"image/png"}"#.to_owned(),
+            )
+        });
+        let reply = call(&h, method, &uri, body).await;
+        assert!(
+            reply.body["error"]["code"] != "ROUTE_NOT_FOUND"
+                && reply.body["error"]["code"] != "METHOD_NOT_ALLOWED",
+            "{} {} is in the table but not served",
+            route.method,
+            route.path
+        );
+    }
+}
