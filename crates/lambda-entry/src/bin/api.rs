@@ -1,0 +1,11 @@
+//! The API function: the shared router on `lambda_http`, over the AWS adapters built once per cold start.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    intake_lambda::init_tracing();
+    let intake = intake_lambda::compose().await?;
+    let service = tower::ServiceBuilder::new()
+        .map_request(intake_lambda::without_stage)
+        .service(intake_http::app(intake));
+    lambda_http::run(service).await
+}

@@ -1,0 +1,244 @@
+//! Decoding the events the processor receives: S3 notifications, directly or inside SQS messages.
+//!
+//! Only what processing needs is required (the bucket name, the key, the event name): emulators send
+//! notifications without `userIdentity`, `requestParameters` or `responseElements`, which
+//! `aws_lambda_events::s3::S3Event` requires, so the shapes are read leniently here. Keys arrive
+//! form-encoded (`+` or `%20` for a space, `%XX` for other bytes) and are decoded as UTF-8.
+
+use intake_domain::model::UPLOAD_PREFIX;
+use intake_domain::services::ObjectCreated;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Why an event could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// The payload is not an S3 or SQS event.
+    #[error("not an S3 or SQS event: {0}")]
+    Shape(String),
+    /// A key is not valid form-encoded UTF-8.
+    #[error("undecodable object key {0:?}")]
+    Key(String),
+}
+
+/// What one S3 record asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// An object was created under the upload prefix: process it.
+    Created(ObjectCreated),
+    /// Nothing to do, and why (logged).
+    Skip(String),
+}
+
+/// One SQS message of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueuedMessage {
+    /// The message id, reported back when the message must be retried.
+    pub message_id: String,
+    /// The notices in its body, or why the body could not be read.
+    pub notices: Result<Vec<Notice>, EventError>,
+}
+
+/// A Lambda payload, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// S3 invoked the function directly.
+    Direct(Vec<Notice>),
+    /// An SQS batch of S3 notifications.
+    Queue(Vec<QueuedMessage>),
+}
+
+#[derive(Deserialize)]
+struct Records {
+    #[serde(rename = "Records", default)]
+    records: Vec<Value>,
+    #[serde(rename = "Event", default)]
+    event: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SqsRecord {
+    message_id: String,
+    #[serde(default)]
+    body: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Record {
+    #[serde(default)]
+    event_name: Option<String>,
+    s3: S3Entity,
+}
+
+#[derive(Deserialize)]
+struct S3Entity {
+    bucket: S3Bucket,
+    object: S3Object,
+}
+
+#[derive(Deserialize)]
+struct S3Bucket {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Object {
+    key: String,
+    #[serde(default)]
+    size: Option<i64>,
+    #[serde(default)]
+    e_tag: Option<String>,
+    #[serde(default)]
+    sequencer: Option<String>,
+}
+
+/// Decodes a form-encoded S3 event key: `+` is a space, `%XX` a byte; the bytes must be UTF-8.
+///
+/// # Errors
+/// [`EventError::Key`] for a truncated or invalid escape, or bytes that are not UTF-8.
+pub fn decode_key(raw: &str) -> Result<String, EventError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| EventError::Key(raw.to_owned()))?;
+                out.push(byte);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| EventError::Key(raw.to_owned()))
+}
+
+fn notices(records: Vec<Value>) -> Result<Vec<Notice>, EventError> {
+    records
+        .into_iter()
+        .map(|value| {
+            let record: S3Record =
+                serde_json::from_value(value).map_err(|e| EventError::Shape(e.to_string()))?;
+            let name = record.event_name.unwrap_or_default();
+            if !name.starts_with("ObjectCreated:") {
+                return Ok(Notice::Skip(format!(
+                    "{name:?} is not an ObjectCreated event"
+                )));
+            }
+            let key = decode_key(&record.s3.object.key)?;
+            if !key.starts_with(UPLOAD_PREFIX) {
+                return Ok(Notice::Skip(format!(
+                    "{key:?} is outside the {UPLOAD_PREFIX} prefix"
+                )));
+            }
+            let mut created = ObjectCreated::new(record.s3.bucket.name, key);
+            if let Some(size) = record.s3.object.size.and_then(|s| u64::try_from(s).ok()) {
+                created = created.with_size(size);
+            }
+            if let Some(etag) = record.s3.object.e_tag {
+                created = created.with_etag(etag);
+            }
+            if let Some(sequencer) = record.s3.object.sequencer {
+                created = created.with_sequencer(sequencer);
+            }
+            Ok(Notice::Created(created))
+        })
+        .collect()
+}
+
+/// The notices of an S3 notification document (`{"Records":[...]}`, or S3's `s3:TestEvent`).
+fn s3_document(value: Value) -> Result<Vec<Notice>, EventError> {
+    let document: Records =
+        serde_json::from_value(value).map_err(|e| EventError::Shape(e.to_string()))?;
+    if let Some(event) = document.event {
+        return Ok(vec![Notice::Skip(format!("{event} message"))]);
+    }
+    if document.records.is_empty() {
+        return Err(EventError::Shape(
+            "the message is not an S3 notification".to_owned(),
+        ));
+    }
+    notices(document.records)
+}
+
+/// Decodes a Lambda payload.
+///
+/// # Errors
+/// [`EventError::Shape`] when the payload is neither an S3 notification nor an SQS batch. Inside an
+/// SQS batch, an unreadable message is reported on that message alone.
+pub fn parse(payload: Value) -> Result<Delivery, EventError> {
+    let document: Records =
+        serde_json::from_value(payload).map_err(|e| EventError::Shape(e.to_string()))?;
+    if let Some(event) = document.event {
+        return Ok(Delivery::Direct(vec![Notice::Skip(format!(
+            "{event} message"
+        ))]));
+    }
+    let from_sqs = document
+        .records
+        .first()
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs");
+    if !from_sqs {
+        return notices(document.records).map(Delivery::Direct);
+    }
+    let messages = document
+        .records
+        .into_iter()
+        .map(|value| {
+            let record: SqsRecord =
+                serde_json::from_value(value).map_err(|e| EventError::Shape(e.to_string()))?;
+            let notices = serde_json::from_str::<Value>(&record.body)
+                .map_err(|e| EventError::Shape(format!("message body is not JSON: {e}")))
+                .and_then(s3_document);
+            Ok(QueuedMessage {
+                message_id: record.message_id,
+                notices,
+            })
+        })
+        .collect::<Result<Vec<_>, EventError>>()?;
+    Ok(Delivery::Queue(messages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_form_encoding_and_utf8() {
+        assert_eq!(decode_key("Happy%20Face.jpg").unwrap(), "Happy Face.jpg");
+        assert_eq!(decode_key("Happy+Face.jpg").unwrap(), "Happy Face.jpg");
+        assert_eq!(decode_key("a%2Bb%23c%26d.png").unwrap(), "a+b#c&d.png");
+        assert_eq!(
+            decode_key("ch%C3%A8que+%F0%9F%98%80.png").unwrap(),
+            "chèque 😀.png"
+        );
+        assert_eq!(
+            decode_key("uploads%2Fid%2Fx.png").unwrap(),
+            "uploads/id/x.png"
+        );
+        for bad in ["%", "%4", "%zz", "%FF%FE"] {
+            assert!(decode_key(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The Lambda handlers driven with the event fixtures shipped in `aws_lambda_events` and with events
+//! built for keys with spaces, `+`, `#` and unicode, over the memory adapters.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fmt::Write as _;
+
+use bytes_free::png_for;
+use http_body_util::BodyExt as _;
+use intake_domain::model::{ImageStatus, ObjectKey, Sha256Digest};
+use intake_domain::services::UploadRequest;
+use intake_domain::testkit::scenarios::Harness;
+use intake_lambda::events::{Delivery, Notice, decode_key, parse};
+use intake_lambda::processor::{ProcessorError, handle};
+use intake_memory::{MemoryHarness, Scripted, ScriptedError};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+mod bytes_free {
+    /// A PNG the default scripted engine accepts, distinct per seed.
+    pub(crate) fn png_for(seed: u64) -> bytes::Bytes {
+        intake_domain::testkit::images::png(200, 80, seed)
+    }
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Form-encodes a key the way S3 event notifications do.
+fn form_encode(key: &str, slash: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'/' => out.push_str(slash),
+            b if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) => out.push(char::from(b)),
+            b => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// An S3 record as AWS sends it (`full`), or as emulators do: no userIdentity, requestParameters or
+/// responseElements, and `/` encoded as `%2F`.
+fn s3_record(bucket: &str, key: &str, event_name: &str, full: bool) -> Value {
+    let mut record = json!({
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T01:00:00.000Z",
+        "eventName": event_name,
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": form_encode(key, if full { "/" } else { "%2F" }), "size": 100, "eTag": "0123", "sequencer": "00A"}
+        }
+    });
+    if full {
+        record["userIdentity"] = json!({"principalId": "AWS:EXAMPLE"});
+        record["requestParameters"] = json!({"sourceIPAddress": "127.0.0.1"});
+        record["responseElements"] = json!({"x-amz-request-id": "EXAMPLE"});
+    }
+    record
+}
+
+fn sqs(messages: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body)| json!({"messageId": id, "receiptHandle": "h", "body": body, "eventSource": "aws:sqs", "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}}))
+        .collect();
+    json!({"Records": records})
+}
+
+async fn upload(h: &MemoryHarness, name: &str, seed: u64) -> ObjectKey {
+    let bytes = png_for(seed);
+    let request = UploadRequest::new(name, "image/png")
+        .with_size(bytes.len() as u64)
+        .with_sha256(Sha256Digest::of(&bytes).to_hex());
+    let ticket = h.intake.request_upload(request).await.unwrap();
+    h.send(&ticket.request(), Some(bytes)).await.unwrap();
+    ticket.object_key
+}
+
+async fn status(h: &MemoryHarness, key: &ObjectKey) -> ImageStatus {
+    h.intake
+        .get_image(key.image_id())
+        .await
+        .unwrap()
+        .record
+        .status
+}
+
+#[test]
+fn the_crates_s3_fixtures_parse_and_keys_are_decoded() {
+    let event = fixture("example-s3-event.json");
+    // the fixture really is an S3Event
+    serde_json::from_value::<aws_lambda_events::s3::S3Event>(event.clone()).unwrap();
+    match parse(event).unwrap() {
+        Delivery::Direct(notices) => {
+            assert_eq!(notices.len(), 1);
+            assert!(
+                matches!(&notices[0], Notice::Skip(reason) if reason.contains("\"Happy Face.jpg\" is outside")),
+                "{notices:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(parse(fixture("example-s3-event-with-decoded.json")).is_ok());
+    assert_eq!(decode_key("Happy%20Face.jpg").unwrap(), "Happy Face.jpg");
+}
+
+#[tokio::test]
+async fn direct_notifications_with_awkward_keys_are_processed_once() {
+    let h = MemoryHarness::default();
+    for (seed, name, full) in [
+        (1, "Happy Face+#1.png", true),
+        (2, "chèque 😀 & co.png", true),
+        (3, "a b+c.png", false),
+    ] {
+        let key = upload(&h, name, seed).await;
+        let event = json!({"Records": [s3_record(h.intake.bucket(), key.as_str(), "ObjectCreated:Put", full)]});
+        assert_eq!(handle(&h.intake, event.clone()).await.unwrap(), Value::Null);
+        assert_eq!(status(&h, &key).await, ImageStatus::Processed, "{name}");
+        handle(&h.intake, event).await.unwrap();
+    }
+    assert_eq!(
+        h.ocr.call_count(),
+        3,
+        "a replayed notification ran OCR again"
+    );
+}
+
+#[tokio::test]
+async fn spaces_encoded_as_percent_20_work_too() {
+    let h = MemoryHarness::default();
+    let key = upload(&h, "scan one.png", 4).await;
+    let mut record = s3_record(
+        h.intake.bucket(),
+        key.as_str(),
+        "ObjectCreated:CompleteMultipartUpload",
+        true,
+    );
+    record["s3"]["object"]["key"] = json!(key.as_str().replace(' ', "%20"));
+    handle(&h.intake, json!({"Records": [record]}))
+        .await
+        .unwrap();
+    assert_eq!(status(&h, &key).await, ImageStatus::Processed);
+}
+
+#[tokio::test]
+async fn other_events_prefixes_and_test_events_are_skipped() {
+    let h = MemoryHarness::default();
+    let key = upload(&h, "a.png", 5).await;
+    let removed = json!({"Records": [s3_record(h.intake.bucket(), key.as_str(), "ObjectRemoved:Delete", true)]});
+    handle(&h.intake, removed).await.unwrap();
+    let elsewhere = json!({"Records": [s3_record(h.intake.bucket(), "results/x/ocr.json", "ObjectCreated:Put", true)]});
+    handle(&h.intake, elsewhere).await.unwrap();
+    handle(
+        &h.intake,
+        json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(&h, &key).await, ImageStatus::AwaitingUpload);
+    assert_eq!(h.ocr.call_count(), 0);
+}
+
+#[tokio::test]
+async fn a_retryable_failure_fails_a_direct_invocation() {
+    let h = MemoryHarness::default();
+    h.ocr.then(Scripted::Fail(ScriptedError::Throttled));
+    let key = upload(&h, "a.png", 6).await;
+    let event =
+        json!({"Records": [s3_record(h.intake.bucket(), key.as_str(), "ObjectCreated:Put", true)]});
+    assert!(matches!(
+        handle(&h.intake, event.clone()).await,
+        Err(ProcessorError::Retryable { .. })
+    ));
+    handle(&h.intake, event).await.unwrap();
+    assert_eq!(status(&h, &key).await, ImageStatus::Processed);
+}
+
+#[tokio::test]
+async fn sqs_batches_report_only_the_messages_to_retry() {
+    let h = MemoryHarness::default();
+    let good = upload(&h, "good.png", 7).await;
+    let throttled = upload(&h, "throttled.png", 8).await;
+    let rejected = upload(&h, "rejected.jpg", 9).await;
+    h.ocr.respond_to(
+        Sha256Digest::of(&png_for(8)),
+        Scripted::Fail(ScriptedError::Throttled),
+    );
+    let bucket = h.intake.bucket().to_owned();
+    let body = |key: &ObjectKey, full: bool| {
+        json!({"Records": [s3_record(&bucket, key.as_str(), "ObjectCreated:Put", full)]})
+            .to_string()
+    };
+    let batch = sqs(&[
+        ("m-good", body(&good, false)),
+        ("m-throttled", body(&throttled, true)),
+        ("m-rejected", body(&rejected, true)),
+        (
+            "m-test",
+            json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string(),
+        ),
+        ("m-garbage", "not json".to_owned()),
+        ("m-other", json!({"a": "Test", "b": 123}).to_string()),
+    ]);
+    let response = handle(&h.intake, batch).await.unwrap();
+    let mut failed: Vec<&str> = response["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["m-garbage", "m-other", "m-throttled"]);
+    assert_eq!(status(&h, &good).await, ImageStatus::Processed);
+    assert_eq!(
+        status(&h, &rejected).await,
+        ImageStatus::Processed,
+        "a PNG named .jpg is judged by its bytes"
+    );
+    assert_eq!(status(&h, &throttled).await, ImageStatus::Processing);
+}
+
+#[tokio::test]
+async fn the_crates_sqs_fixture_is_read_and_its_non_s3_bodies_are_returned() {
+    let h = MemoryHarness::default();
+    let response = handle(&h.intake, fixture("example-sqs-event-obj.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [{"itemIdentifier": "MessageID_1"}]}),
+        "a body that is no S3 notification must go back to the queue"
+    );
+}
+
+#[tokio::test]
+async fn garbage_payloads_are_errors() {
+    let h = MemoryHarness::default();
+    assert!(matches!(
+        handle(&h.intake, json!("hello")).await,
+        Err(ProcessorError::Event(_))
+    ));
+    assert!(matches!(
+        handle(&h.intake, json!({"Records": [{"s3": {}}]})).await,
+        Err(ProcessorError::Event(_))
+    ));
+}
+
+async fn invoke_api(h: &MemoryHarness, event: &Value) -> (u16, Value) {
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    let service = tower::ServiceBuilder::new()
+        .map_request(intake_lambda::without_stage)
+        .service(intake_http::app(h.intake.clone()));
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
+    let h = MemoryHarness::default();
+    let mut v2 = fixture("example-apigw-v2-request-no-authorizer.json");
+    v2["rawPath"] = json!("/health");
+    v2["rawQueryString"] = json!("");
+    v2["requestContext"]["http"]["path"] = json!("/health");
+    v2["requestContext"]["http"]["method"] = json!("GET");
+    v2["body"] = Value::Null;
+    assert_eq!(invoke_api(&h, &v2).await, (200, json!({"status": "ok"})));
+
+    let mut jwt = fixture("example-apigw-v2-request-jwt-authorizer.json");
+    jwt["rawPath"] = json!("/uploads");
+    jwt["rawQueryString"] = json!("");
+    jwt["requestContext"]["http"]["path"] = json!("/uploads");
+    jwt["requestContext"]["http"]["method"] = json!("POST");
+    jwt["headers"]["content-type"] = json!("application/json");
+    jwt["body"] = json!(r#"{"filename":"cheque.png","contentType":"image/png"}"#);
+    jwt["isBase64Encoded"] = json!(false);
+    let (status, body) = invoke_api(&h, &jwt).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["uploadUrl"].is_string());
+
+    let mut v1 = fixture("example-apigw-request.json");
+    v1["path"] = json!("/images");
+    v1["httpMethod"] = json!("GET");
+    v1["queryStringParameters"] = json!({"limit": "10"});
+    v1["multiValueQueryStringParameters"] = json!({"limit": ["10"]});
+    v1["body"] = Value::Null;
+    let (status, body) = invoke_api(&h, &v1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["images"], json!([]));
+
+    let mut bad = fixture("example-apigw-v2-request-iam.json");
+    bad["rawPath"] = json!("/images/not-an-id");
+    bad["requestContext"]["http"]["path"] = json!("/images/not-an-id");
+    bad["requestContext"]["http"]["method"] = json!("GET");
+    bad["body"] = Value::Null;
+    let (status, body) = invoke_api(&h, &bad).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("INVALID_IMAGE_ID"))
+    );
+}
