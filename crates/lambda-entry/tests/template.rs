@@ -1,0 +1,118 @@
+//! `deploy/template.yaml` stays in step with the code: its routes are the router's, its table has the
+//! repository's keys, indexes and TTL attribute, and the functions get the settings they read.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+
+use intake_aws::TableSchema;
+use serde_norway::Value;
+
+fn template() -> Value {
+    let path = format!("{}/../../deploy/template.yaml", env!("CARGO_MANIFEST_DIR"));
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some(kind))
+        .collect()
+}
+
+#[test]
+fn routes_are_the_routers_routes() {
+    let t = template();
+    let deployed: BTreeSet<String> = resources_of_type(&t, "AWS::ApiGatewayV2::Route")
+        .iter()
+        .map(|r| r["Properties"]["RouteKey"].as_str().unwrap().to_owned())
+        .collect();
+    let served: BTreeSet<String> = intake_http::ROUTES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(deployed, served);
+}
+
+#[test]
+fn the_table_matches_the_repository() {
+    let t = template();
+    let table = &t["Resources"]["RecordsTable"]["Properties"];
+    assert_eq!(
+        table["KeySchema"][0]["AttributeName"].as_str(),
+        Some("imageId")
+    );
+    let indexes: BTreeSet<(String, String)> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["IndexName"].as_str().unwrap().to_owned(),
+                i["KeySchema"][0]["AttributeName"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        (TableSchema::LIST_INDEX, "listPk"),
+        (TableSchema::SHA256_INDEX, "sha256"),
+    ]
+    .iter()
+    .map(|(i, k)| ((*i).to_owned(), (*k).to_owned()))
+    .collect();
+    assert_eq!(indexes, expected);
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(TableSchema::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn functions_get_the_settings_they_read_and_the_lease_fits_the_queue() {
+    let t = template();
+    let vars = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap();
+    for required in ["INTAKE_BUCKET", "INTAKE_TABLE", "INTAKE_OCR_ENGINE"] {
+        assert!(
+            vars.contains_key(required),
+            "{required} is not set for the functions"
+        );
+    }
+    let lease: u64 = vars["INTAKE_PROCESSING_LEASE_SECONDS"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let timeout = t["Resources"]["ProcessorFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .unwrap();
+    let visibility = t["Resources"]["ProcessingQueue"]["Properties"]["VisibilityTimeout"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        lease >= timeout,
+        "the lease must outlive a running processor"
+    );
+    assert!(
+        lease <= visibility,
+        "a redelivered message must find the lease expired"
+    );
+    assert!(
+        visibility >= 6 * timeout,
+        "Lambda recommends a visibility timeout of 6x the function timeout"
+    );
+}
