@@ -130,7 +130,10 @@ where
 {
     let detail = describe(error);
     match classify(error) {
-        Fault::Throttled | Fault::Unavailable | Fault::Timeout => RepoError::Unavailable {
+        Fault::Throttled => RepoError::Throttled {
+            source: detail.into(),
+        },
+        Fault::Unavailable | Fault::Timeout => RepoError::Unavailable {
             source: detail.into(),
         },
         _ => RepoError::Other {

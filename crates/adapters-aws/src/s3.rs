@@ -50,7 +50,10 @@ where
             key: key.to_owned(),
             source: detail.into(),
         },
-        Fault::Throttled | Fault::Unavailable | Fault::Timeout => StoreError::Unavailable {
+        Fault::Throttled => StoreError::Throttled {
+            source: detail.into(),
+        },
+        Fault::Unavailable | Fault::Timeout => StoreError::Unavailable {
             source: detail.into(),
         },
         Fault::ConditionFailed | Fault::Rejected => StoreError::Other {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use intake_domain::IntakeConfig;
-use intake_domain::services::{SettingError, read_setting};
+use intake_domain::services::{SettingError, parse_bool, read_setting};
 
 /// Which OCR engine processes images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,14 +123,8 @@ impl AwsSettings {
             table: required("INTAKE_TABLE")?,
             engine: read_setting(lookup, "INTAKE_OCR_ENGINE", EngineChoice::from_str)?
                 .unwrap_or_default(),
-            s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", |v| {
-                match v.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" => Ok(true),
-                    "0" | "false" | "no" => Ok(false),
-                    _ => Err("expected true or false"),
-                }
-            })?
-            .unwrap_or(endpoint_set),
+            s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", parse_bool)?
+                .unwrap_or(endpoint_set),
             config: IntakeConfig::from_lookup(lookup)?,
         })
     }

@@ -541,7 +541,10 @@ mod dynamodb {
         let rule = mock!(Client::get_item)
             .then_http_response(|| dynamo_error("ProvisionedThroughputExceededException"));
         let error = repository(&[&rule]).get(&id_at(0, 9)).await.unwrap_err();
-        assert!(matches!(error, RepoError::Unavailable { .. }), "{error:?}");
+        assert!(
+            matches!(error, RepoError::Throttled { .. }) && error.is_retryable(),
+            "{error:?}"
+        );
         let rule =
             mock!(Client::put_item).then_http_response(|| dynamo_error("ValidationException"));
         let error = repository(&[&rule])

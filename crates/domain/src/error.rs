@@ -23,7 +23,9 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// Well-formed but not processable, e.g. an event for an object Intake did not issue (HTTP 422).
     Unprocessable,
-    /// A dependency is throttling or unavailable; retry later (HTTP 503).
+    /// A dependency is throttling; back off and retry (HTTP 429).
+    Throttled,
+    /// A dependency is unavailable; retry later (HTTP 503).
     Unavailable,
     /// A fault on our side (HTTP 500).
     Internal,
@@ -120,6 +122,18 @@ pub enum IntakeError {
     Repository(RepoError),
 }
 
+/// An error and its sources as one line (`outer: inner: innermost`), for logs and failure messages.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
 fn list(types: &[ContentType]) -> String {
     types
         .iter()
@@ -171,6 +185,7 @@ impl IntakeError {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
             Self::Conflict { .. } => ErrorKind::Conflict,
+            _ if self.is_throttled() => ErrorKind::Throttled,
             _ if self.is_retryable() => ErrorKind::Unavailable,
             Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => {
                 ErrorKind::Internal
@@ -194,8 +209,19 @@ impl IntakeError {
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",
             Self::Conflict { .. } => "CONFLICT",
+            _ if self.is_throttled() => "THROTTLED",
             _ if self.is_retryable() => "UNAVAILABLE",
             Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => "INTERNAL",
+        }
+    }
+
+    /// Whether a dependency throttled the call: the caller should back off before retrying.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_throttled(),
+            Self::Repository(e) => e.is_throttled(),
+            Self::Ocr(e) => matches!(e, OcrError::Throttled { .. }),
+            _ => false,
         }
     }
 
@@ -224,8 +250,22 @@ mod tests {
         assert_eq!(IntakeError::NotFound { id }.kind(), ErrorKind::NotFound);
         let throttled = IntakeError::Ocr(OcrError::Throttled { source: None });
         assert!(throttled.is_retryable());
-        assert_eq!(throttled.kind(), ErrorKind::Unavailable);
-        assert_eq!(throttled.code(), "UNAVAILABLE");
+        assert_eq!(throttled.kind(), ErrorKind::Throttled);
+        assert_eq!(throttled.code(), "THROTTLED");
+        let down = IntakeError::Repository(RepoError::Unavailable {
+            source: "connection refused".into(),
+        });
+        assert_eq!(
+            (down.kind(), down.code(), down.is_retryable()),
+            (ErrorKind::Unavailable, "UNAVAILABLE", true)
+        );
+        let slow = IntakeError::Store(StoreError::Throttled {
+            source: "SlowDown".into(),
+        });
+        assert_eq!(
+            (slow.kind(), slow.code(), slow.is_retryable()),
+            (ErrorKind::Throttled, "THROTTLED", true)
+        );
         let broken = IntakeError::Store(StoreError::Other {
             source: "disk on fire".into(),
         });

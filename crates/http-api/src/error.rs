@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use intake_domain::{ErrorKind, IntakeError};
+use intake_domain::{ErrorKind, IntakeError, error_chain};
 use serde_json::json;
 
 use crate::RETRY_AFTER;
@@ -50,6 +50,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -58,9 +59,17 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
 impl From<IntakeError> for ApiError {
     fn from(error: IntakeError) -> Self {
         let status = status_of(error.kind());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            tracing::warn!(code = error.code(), error = %error_chain(&error), "dependency throttled");
+            return Self::new(
+                status,
+                error.code(),
+                "too many requests right now; retry after a pause",
+            );
+        }
         if status.is_server_error() {
             // The detail goes to the logs; clients get the code and a generic message.
-            tracing::error!(code = error.code(), error = %intake_domain_chain(&error), "request failed");
+            tracing::error!(code = error.code(), error = %error_chain(&error), "request failed");
             let message = if status == StatusCode::SERVICE_UNAVAILABLE {
                 "a dependency is unavailable; retry shortly"
             } else {
@@ -70,17 +79,6 @@ impl From<IntakeError> for ApiError {
         }
         Self::new(status, error.code(), error.to_string())
     }
-}
-
-fn intake_domain_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 impl From<JsonRejection> for ApiError {
@@ -124,7 +122,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
         let mut response = (self.status, body).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+        {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(RETRY_AFTER.as_secs()),

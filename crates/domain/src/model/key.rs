@@ -44,16 +44,7 @@ impl ObjectKey {
     /// # Errors
     /// [`ObjectKeyError`] when the key has another shape, a bad id or an unsafe file name.
     pub fn parse(text: &str) -> Result<Self, ObjectKeyError> {
-        let rest = text
-            .strip_prefix(UPLOAD_PREFIX)
-            .ok_or(ObjectKeyError::Shape)?;
-        let (id_text, name) = rest.split_once('/').ok_or(ObjectKeyError::Shape)?;
-        let id = ImageId::parse(id_text)?;
-        if id.to_string() != id_text {
-            return Err(ObjectKeyError::Shape);
-        }
-        let name = FileName::parse(name)?;
-        Ok(Self::for_upload(id, &name))
+        Self::parse_with(text, FileName::parse)
     }
 
     /// Accepts a key read back from storage: the `uploads/{id}/{name}` shape with a name that
@@ -62,6 +53,13 @@ impl ObjectKey {
     /// # Errors
     /// [`ObjectKeyError`] when the key does not have that shape.
     pub fn from_stored(text: &str) -> Result<Self, ObjectKeyError> {
+        Self::parse_with(text, FileName::from_stored)
+    }
+
+    fn parse_with(
+        text: &str,
+        file_name: fn(&str) -> Result<FileName, FileNameError>,
+    ) -> Result<Self, ObjectKeyError> {
         let rest = text
             .strip_prefix(UPLOAD_PREFIX)
             .ok_or(ObjectKeyError::Shape)?;
@@ -70,8 +68,7 @@ impl ObjectKey {
         if id.to_string() != id_text {
             return Err(ObjectKeyError::Shape);
         }
-        let name = FileName::from_stored(name)?;
-        Ok(Self::for_upload(id, &name))
+        Ok(Self::for_upload(id, &file_name(name)?))
     }
 
     /// The image id in the key.

@@ -167,6 +167,13 @@ pub enum RepoError {
     /// The cursor is not valid for this query.
     #[error("invalid cursor: {0}")]
     InvalidCursor(#[source] CursorError),
+    /// The repository is throttling requests; retry after a pause.
+    #[error("repository throttled the request")]
+    Throttled {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
     /// The database is throttling or unreachable; retrying may succeed.
     #[error("repository unavailable")]
     Unavailable {
@@ -184,9 +191,14 @@ pub enum RepoError {
 }
 
 impl RepoError {
+    /// Whether the failure is throttling (the caller should back off).
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Self::Throttled { .. })
+    }
+
     /// Whether the operation may succeed if retried.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
+        matches!(self, Self::Unavailable { .. } | Self::Throttled { .. })
     }
 }
 

@@ -107,6 +107,13 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The object store is throttling requests; retry after a pause.
+    #[error("object store throttled the request")]
+    Throttled {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
     /// The store is throttling, unreachable or timed out; retrying may succeed.
     #[error("object store unavailable")]
     Unavailable {
@@ -124,9 +131,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the failure is throttling (the caller should back off).
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Self::Throttled { .. })
+    }
+
     /// Whether the operation may succeed if retried.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
+        matches!(self, Self::Unavailable { .. } | Self::Throttled { .. })
     }
 }
 

@@ -97,7 +97,11 @@ pub fn read_setting<T, E: std::fmt::Display>(
     }
 }
 
-fn parse_bool(text: &str) -> Result<bool, String> {
+/// Parses a boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
     match text.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),

@@ -11,7 +11,7 @@ mod upload;
 
 use std::sync::Arc;
 
-pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, read_setting};
+pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, parse_bool, read_setting};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest};

@@ -3,7 +3,7 @@ use futures::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
 use super::Intake;
-use crate::error::IntakeError;
+use crate::error::{IntakeError, error_chain};
 use crate::model::{
     ContentType, FailureCode, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus,
     RejectionCode, Sha256Digest, Timestamp,
@@ -314,17 +314,6 @@ fn failure_code(error: &OcrError) -> FailureCode {
         OcrError::TooLarge { .. } => FailureCode::OcrTooLarge,
         _ => FailureCode::OcrError,
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 impl Intake {
