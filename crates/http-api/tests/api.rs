@@ -455,7 +455,7 @@ fn the_route_table_and_openapi_yaml_agree() {
 async fn every_route_in_the_table_is_served() {
     let h = MemoryHarness::default();
     let id = intake_domain::testkit::id_at(0, 1).to_string();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let uri = route.path.replace("{imageId}", &id);
         let method = Method::from_bytes(route.method.as_bytes()).unwrap();
         let body = (method == Method::POST).then(|| {
