@@ -16,8 +16,10 @@ run:
 	$(CARGO) run -p intake-memory --features testkit --example embed
 
 ## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests, and
-## the AWS adapters against moto and s3s-fs (installed on first use by scripts/backends.sh).
+## the AWS adapters against moto and s3s-fs, and Tesseract on rendered text (each installed on first use by
+## scripts/backends.sh and scripts/system-deps.sh).
 test:
+	scripts/system-deps.sh
 	eval "$$(scripts/backends.sh)" && $(CARGO) test --workspace --all-features
 
 lint:

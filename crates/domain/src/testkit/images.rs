@@ -43,16 +43,25 @@ fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
 /// seeds give different bytes (and SHA-256s). Stored (uncompressed) deflate blocks keep it simple and
 /// make the file size predictable: about `width * height` bytes.
 pub fn png(width: u32, height: u32, seed: u64) -> Bytes {
-    let mut raw = Vec::with_capacity((width as usize + 1) * height as usize);
+    let mut pixels = Vec::with_capacity(width as usize * height as usize);
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    for _ in 0..height {
+    pixels.extend((0..u64::from(width) * u64::from(height)).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        0xC0 | (state.to_le_bytes()[0] & 0x3F)
+    }));
+    png_gray(width, height, &pixels)
+}
+
+/// A valid 8-bit grayscale PNG of the given pixels (row by row, `width * height` bytes; missing pixels
+/// are white). Used to render text for OCR tests.
+pub fn png_gray(width: u32, height: u32, pixels: &[u8]) -> Bytes {
+    let mut raw = Vec::with_capacity((width as usize + 1) * height as usize);
+    for row in 0..height as usize {
         raw.push(0); // filter type: none
-        raw.extend((0..width).map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            0xC0 | (state.to_le_bytes()[0] & 0x3F)
-        }));
+        let start = row * width as usize;
+        raw.extend((start..start + width as usize).map(|i| pixels.get(i).copied().unwrap_or(0xFF)));
     }
     let mut zlib = vec![0x78, 0x01];
     let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
@@ -67,7 +76,6 @@ pub fn png(width: u32, height: u32, seed: u64) -> Bytes {
         zlib.extend_from_slice(block);
     }
     zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
-
     let mut out = signature_and_header(width, height);
     chunk(&mut out, *b"IDAT", &zlib);
     chunk(&mut out, *b"IEND", &[]);

@@ -1,0 +1,324 @@
+//! Objects in a directory: `objects/{key}` holds the bytes, `meta/{key}` a small JSON document with the
+//! content type. Writes stream into a temporary file that is hashed and counted on the way, fsynced,
+//! and then hard-linked into place, which fails if the key exists: an object appears whole or not at
+//! all, and a key is written once.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use intake_domain::model::{ObjectKey, Sha256Digest, Timestamp};
+use intake_domain::ports::{GetResult, ObjectMeta, ObjectStore, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use tokio::fs;
+use tokio::io::AsyncWriteExt as _;
+use tokio_util::io::ReaderStream;
+
+/// Objects under a data directory.
+#[derive(Debug, Clone)]
+pub struct FsObjectStore {
+    root: PathBuf,
+    bucket: String,
+}
+
+/// Why a write was refused. Nothing is left under the key when a write fails.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PutError {
+    /// An object exists under the key (writes are write-once).
+    #[error("an object already exists under {0}")]
+    AlreadyExists(String),
+    /// The body's length differs from the required one.
+    #[error("body is {actual} bytes, {expected} were required")]
+    LengthMismatch {
+        /// Required.
+        expected: u64,
+        /// Received.
+        actual: u64,
+    },
+    /// The body exceeds the size limit.
+    #[error("body exceeds {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// The body's SHA-256 differs from the required one.
+    #[error("body checksum does not match")]
+    ChecksumMismatch,
+    /// The body stream failed.
+    #[error("reading the body failed")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The file system failed.
+    #[error("writing the object failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// What a write must match.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct PutChecks {
+    /// The exact length, if bound.
+    pub length: Option<u64>,
+    /// The SHA-256, if bound.
+    pub sha256: Option<Sha256Digest>,
+    /// The largest body accepted.
+    pub max_bytes: Option<u64>,
+}
+
+impl PutChecks {
+    /// Checks for a write.
+    pub fn new(length: Option<u64>, sha256: Option<Sha256Digest>, max_bytes: Option<u64>) -> Self {
+        Self {
+            length,
+            sha256,
+            max_bytes,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    content_type: String,
+    sha256: String,
+    written_at: Timestamp,
+}
+
+fn io_error(key: &ObjectKey, error: std::io::Error) -> StoreError {
+    match error.kind() {
+        ErrorKind::NotFound => StoreError::NotFound {
+            key: key.to_string(),
+        },
+        ErrorKind::PermissionDenied => StoreError::PermissionDenied {
+            key: key.to_string(),
+            source: Box::new(error),
+        },
+        _ => StoreError::Other {
+            source: Box::new(error),
+        },
+    }
+}
+
+impl FsObjectStore {
+    /// A store under `root` (created if missing), reporting `bucket` as its name.
+    ///
+    /// # Errors
+    /// The directories cannot be created.
+    pub async fn open(
+        root: impl Into<PathBuf>,
+        bucket: impl Into<String>,
+    ) -> std::io::Result<Self> {
+        let root = root.into();
+        for dir in ["objects", "meta", "tmp"] {
+            fs::create_dir_all(root.join(dir)).await?;
+        }
+        Ok(Self {
+            root,
+            bucket: bucket.into(),
+        })
+    }
+
+    fn object_path(&self, key: &ObjectKey) -> PathBuf {
+        self.root.join("objects").join(key.as_str())
+    }
+
+    fn meta_path(&self, key: &ObjectKey) -> PathBuf {
+        self.root.join("meta").join(key.as_str())
+    }
+
+    /// Streams `body` into the store under `key` if no object is there, enforcing `checks`.
+    ///
+    /// # Errors
+    /// [`PutError`]; on any error nothing is left under the key.
+    pub async fn put_stream<S, E>(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        checks: PutChecks,
+        body: S,
+    ) -> Result<ObjectMeta, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let destination = self.object_path(key);
+        if fs::try_exists(&destination).await? {
+            return Err(PutError::AlreadyExists(key.to_string()));
+        }
+        let temp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let result = self.write_temp(&temp, checks, body).await;
+        let sha256 = match result {
+            Ok(sha) => sha,
+            Err(e) => {
+                let _ = fs::remove_file(&temp).await;
+                return Err(e);
+            }
+        };
+        if let Some(parent) = destination.parent() {
+            fs::create_dir_all(parent).await?;
+        }
+        let linked = fs::hard_link(&temp, &destination).await;
+        let _ = fs::remove_file(&temp).await;
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                return Err(PutError::AlreadyExists(key.to_string()));
+            }
+            Err(e) => return Err(PutError::Io(e)),
+        }
+        sync_dir(destination.parent()).await;
+        let meta = Meta {
+            content_type: content_type.to_owned(),
+            sha256: sha256.to_hex(),
+            written_at: Timestamp::now_utc(),
+        };
+        self.write_meta(key, &meta).await?;
+        self.head(key)
+            .await
+            .map_err(|e| PutError::Io(std::io::Error::other(e)))
+    }
+
+    /// Writes a whole object (fixtures, tests).
+    ///
+    /// # Errors
+    /// [`PutError`] as [`FsObjectStore::put_stream`].
+    pub async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<ObjectMeta, PutError> {
+        self.put_stream(
+            key,
+            content_type,
+            PutChecks::default(),
+            futures::stream::once(async move { Ok::<_, std::io::Error>(bytes) }),
+        )
+        .await
+    }
+
+    async fn write_temp<S, E>(
+        &self,
+        temp: &Path,
+        checks: PutChecks,
+        body: S,
+    ) -> Result<Sha256Digest, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let mut file = fs::File::create(temp).await?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| PutError::Body(Box::new(e)))?;
+            size += chunk.len() as u64;
+            if let Some(limit) = checks.max_bytes.filter(|&l| size > l) {
+                return Err(PutError::TooLarge { limit });
+            }
+            if let Some(expected) = checks.length.filter(|&l| size > l) {
+                return Err(PutError::LengthMismatch {
+                    expected,
+                    actual: size,
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await?;
+        }
+        if let Some(expected) = checks.length.filter(|&l| size != l) {
+            return Err(PutError::LengthMismatch {
+                expected,
+                actual: size,
+            });
+        }
+        let sha256 = Sha256Digest::from_bytes(hasher.finalize().into());
+        if checks.sha256.is_some_and(|expected| expected != sha256) {
+            return Err(PutError::ChecksumMismatch);
+        }
+        file.sync_all().await?;
+        Ok(sha256)
+    }
+
+    async fn write_meta(&self, key: &ObjectKey, meta: &Meta) -> std::io::Result<()> {
+        let path = self.meta_path(key);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).await?;
+        }
+        let temp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        fs::write(
+            &temp,
+            serde_json::to_vec(meta).map_err(std::io::Error::other)?,
+        )
+        .await?;
+        fs::File::open(&temp).await?.sync_all().await?;
+        fs::rename(&temp, &path).await?;
+        sync_dir(path.parent()).await;
+        Ok(())
+    }
+
+    async fn read_meta(&self, key: &ObjectKey) -> Option<Meta> {
+        let bytes = fs::read(self.meta_path(key)).await.ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The path of an object's bytes, for engines that read files directly (Tesseract).
+    pub fn path_of(&self, key: &ObjectKey) -> PathBuf {
+        self.object_path(key)
+    }
+}
+
+/// Makes a rename or link durable (best effort: not every platform can fsync a directory).
+async fn sync_dir(dir: Option<&Path>) {
+    if let Some(dir) = dir
+        && let Ok(handle) = fs::File::open(dir).await
+    {
+        let _ = handle.sync_all().await;
+    }
+}
+
+#[async_trait]
+impl ObjectStore for FsObjectStore {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
+        let stat = fs::metadata(self.object_path(key))
+            .await
+            .map_err(|e| io_error(key, e))?;
+        let mut meta = ObjectMeta::new(stat.len());
+        if let Some(stored) = self.read_meta(key).await {
+            meta = meta
+                .with_content_type(stored.content_type)
+                .with_etag(format!("\"{}\"", stored.sha256))
+                .with_last_modified(stored.written_at);
+        }
+        Ok(meta)
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<GetResult, StoreError> {
+        let file = fs::File::open(self.object_path(key))
+            .await
+            .map_err(|e| io_error(key, e))?;
+        let meta = self.head(key).await?;
+        let stream = ReaderStream::with_capacity(file, 256 * 1024).map_err(|e| StoreError::Other {
+            source: Box::new(e),
+        });
+        Ok(GetResult::new(meta, Box::pin(stream)))
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        for path in [self.object_path(key), self.meta_path(key)] {
+            match fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(key, e)),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,287 @@
+//! The local adapters against their ports' conformance suites, and what is particular to them:
+//! atomic write-once files, a database that survives reopening, Tesseract reading rendered text.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+use std::path::PathBuf;
+
+use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
+use async_trait::async_trait;
+use bytes::Bytes;
+use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
+use intake_domain::ports::{
+    ImageFacts, ImageRepository, ObjectStore, OcrEngine as _, OcrInput, StoreError,
+};
+use intake_domain::testkit::{id_at, images, ocr, record, repository, store};
+use intake_local::{
+    FsObjectStore, PutChecks, PutError, SqliteRepository, TesseractOcr, TesseractOptions,
+};
+
+#[tokio::test]
+async fn sqlite_repository_conforms() {
+    repository::run_suite(|| async { SqliteRepository::in_memory().unwrap() }).await;
+}
+
+#[tokio::test]
+async fn a_database_file_survives_reopening_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.db");
+    let r = record(id_at(0, 1));
+    SqliteRepository::open(&path)
+        .unwrap()
+        .create(&r)
+        .await
+        .unwrap();
+    let reopened = SqliteRepository::open(&path).unwrap();
+    assert_eq!(reopened.get(&r.image_id).await.unwrap(), Some(r));
+}
+
+struct Seed(FsObjectStore);
+
+#[async_trait]
+impl store::Seeder for Seed {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) {
+        self.0.put(key, bytes, content_type).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn filesystem_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FsObjectStore::open(dir.path(), "local").await.unwrap();
+    store::run_suite(&fs, &Seed(fs.clone()), 1).await;
+}
+
+fn key(n: u64) -> ObjectKey {
+    ObjectKey::for_upload(id_at(0, n), &FileName::sanitize("chèque +#&.png").unwrap())
+}
+
+fn body(
+    bytes: &Bytes,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + use<> {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = bytes
+        .chunks(1000)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures::stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn writes_are_checked_whole_and_write_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FsObjectStore::open(dir.path(), "local").await.unwrap();
+    let bytes = images::png(100, 50, 1);
+    let sha = Sha256Digest::of(&bytes);
+    let len = bytes.len() as u64;
+    let cases = [
+        (PutChecks::new(Some(len + 1), None, None), "length"),
+        (PutChecks::new(Some(len - 1), None, None), "length"),
+        (
+            PutChecks::new(None, Some(Sha256Digest::of(b"other")), None),
+            "checksum",
+        ),
+        (PutChecks::new(None, None, Some(len - 1)), "size limit"),
+    ];
+    for (checks, what) in cases {
+        let refused = fs
+            .put_stream(&key(1), "image/png", checks, body(&bytes))
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(PutError::LengthMismatch { .. }
+                    | PutError::ChecksumMismatch
+                    | PutError::TooLarge { .. })
+            ),
+            "{what}: {refused:?}"
+        );
+        assert!(
+            matches!(fs.head(&key(1)).await, Err(StoreError::NotFound { .. })),
+            "a refused write ({what}) left an object"
+        );
+    }
+    let meta = fs
+        .put_stream(
+            &key(1),
+            "image/png",
+            PutChecks::new(Some(len), Some(sha), Some(len)),
+            body(&bytes),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (meta.size, meta.content_type.as_deref()),
+        (len, Some("image/png"))
+    );
+    let again = fs
+        .put_stream(
+            &key(1),
+            "image/png",
+            PutChecks::default(),
+            body(&images::png(100, 50, 2)),
+        )
+        .await;
+    assert!(
+        matches!(again, Err(PutError::AlreadyExists(_))),
+        "{again:?}"
+    );
+    let stored = fs.get(&key(1)).await.unwrap();
+    let read: Vec<u8> =
+        futures::TryStreamExt::try_concat(futures::TryStreamExt::map_ok(stored.stream, |b| {
+            b.to_vec()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(
+        Sha256Digest::of(&read),
+        sha,
+        "the first write was overwritten"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0,
+        "temporary files were left behind"
+    );
+}
+
+/// The DejaVu Sans font (Debian's fonts-dejavu-core), which `.ci/run` installs.
+fn font_bytes() -> Option<Vec<u8>> {
+    [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    ]
+    .iter()
+    .find_map(|p| std::fs::read(PathBuf::from(p)).ok())
+}
+
+/// Renders `lines` in black on white at 40 px, as a PNG.
+fn render(lines: &[&str], font: &[u8]) -> (Bytes, (u32, u32)) {
+    let font = FontRef::try_from_slice(font).unwrap();
+    let scaled = font.as_scaled(PxScale::from(40.0));
+    let (width, height) = (900u32, 80 + 60 * lines.len() as u32);
+    let mut pixels = vec![0xFFu8; (width * height) as usize];
+    for (row, line) in lines.iter().enumerate() {
+        let mut x = 40.0f32;
+        let baseline = 70.0 + 60.0 * row as f32;
+        for c in line.chars() {
+            let glyph = scaled.scaled_glyph(c);
+            let advance = scaled.h_advance(glyph.id);
+            let glyph = glyph
+                .id
+                .with_scale_and_position(PxScale::from(40.0), point(x, baseline));
+            if let Some(outline) = font.outline_glyph(glyph) {
+                let bounds = outline.px_bounds();
+                outline.draw(|gx, gy, coverage| {
+                    let (px, py) = (
+                        bounds.min.x as i64 + i64::from(gx),
+                        bounds.min.y as i64 + i64::from(gy),
+                    );
+                    if (0..i64::from(width)).contains(&px) && (0..i64::from(height)).contains(&py) {
+                        let i = (py as u32 * width + px as u32) as usize;
+                        pixels[i] = pixels[i].min((255.0 * (1.0 - coverage)) as u8);
+                    }
+                });
+            }
+            x += advance;
+        }
+    }
+    (images::png_gray(width, height, &pixels), (width, height))
+}
+
+fn bytes_input(png: Bytes, dims: (u32, u32)) -> OcrInput {
+    let facts = ImageFacts::new(
+        ContentType::Png,
+        png.len() as u64,
+        Some(dims),
+        Sha256Digest::of(&png),
+    );
+    OcrInput::Bytes { bytes: png, facts }
+}
+
+fn tesseract_installed() -> bool {
+    let found = std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "tesseract is not installed; .ci/run must install it"
+        );
+        eprintln!(
+            "SKIPPED: tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-eng)"
+        );
+    }
+    found
+}
+
+#[tokio::test]
+async fn tesseract_conforms_and_reads_rendered_text() {
+    if !tesseract_installed() {
+        return;
+    }
+    let Some(font) = font_bytes() else {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "fonts-dejavu-core is not installed"
+        );
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return;
+    };
+    let engine = TesseractOcr::new(TesseractOptions::default());
+    let (cheque, dims) = render(&["PAY TO THE ORDER OF", "JANE DOE  1000 DOLLARS"], &font);
+    let (memo, memo_dims) = render(&["Invoice 2026-11-25"], &font);
+    let samples = [
+        ocr::Sample::new(bytes_input(cheque, dims), &["PAY", "ORDER", "JANE", "1000"]),
+        ocr::Sample::new(bytes_input(memo, memo_dims), &["Invoice"]),
+    ];
+    let garbage =
+        Bytes::from_static(b"\x89PNG\r\n\x1a\n but then nothing an image decoder can use");
+    let facts = ImageFacts::new(
+        ContentType::Png,
+        garbage.len() as u64,
+        Some((900, 200)),
+        Sha256Digest::of(&garbage),
+    );
+    let pdf = ImageFacts::new(ContentType::Pdf, 10, None, Sha256Digest::of(b"pdf"));
+    let refused = [
+        OcrInput::Bytes {
+            bytes: garbage,
+            facts,
+        },
+        OcrInput::Bytes {
+            bytes: Bytes::from_static(b"%PDF-1.7"),
+            facts: pdf,
+        },
+    ];
+    ocr::run_suite(&engine, &samples, &refused).await;
+    let result = engine.detect(&samples[0].input).await.unwrap();
+    assert_eq!(result.line_count(), 2, "{:?}", result.text());
+    assert!(
+        result.avg_confidence_pct().unwrap() > 60.0,
+        "{:?}",
+        result.avg_confidence_pct()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_tesseract_is_a_retryable_error_that_says_how_to_install_it() {
+    let engine =
+        TesseractOcr::new(TesseractOptions::default().with_program("/nonexistent/tesseract"));
+    let png = images::png(100, 100, 1);
+    let error = intake_domain::ports::OcrEngine::detect(&engine, &bytes_input(png, (100, 100)))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(
+        error.to_string().contains("apt-get install tesseract-ocr"),
+        "{error}"
+    );
+}
