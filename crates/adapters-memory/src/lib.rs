@@ -21,9 +21,10 @@ mod harness;
 
 pub use clock::{ManualClock, SequentialIds};
 pub use gateway::{GatewayError, MemoryGateway};
+pub use intake_signing::{UrlRefusal, VerifiedUrl};
 pub use ocr::{OcrCall, SCRIPTED_ENGINE, Scripted, ScriptedError, ScriptedOcr};
 pub use repository::MemoryRepository;
-pub use signer::{MemoryUrlSigner, UrlRefusal, VerifiedUrl};
+pub use signer::MemoryUrlSigner;
 pub use store::MemoryObjectStore;
 
 #[cfg(feature = "testkit")]
