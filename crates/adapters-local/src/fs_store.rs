@@ -125,6 +125,12 @@ impl FsObjectStore {
         self.root.join("objects").join(key.as_str())
     }
 
+    /// A fresh file name in the temporary folder, on the same file system as the objects so that
+    /// linking and renaming into place are atomic.
+    fn temp_path(&self) -> PathBuf {
+        self.root.join("tmp").join(uuid::Uuid::new_v4().to_string())
+    }
+
     fn meta_path(&self, key: &ObjectKey) -> PathBuf {
         self.root.join("meta").join(key.as_str())
     }
@@ -148,7 +154,7 @@ impl FsObjectStore {
         if fs::try_exists(&destination).await? {
             return Err(PutError::AlreadyExists(key.to_string()));
         }
-        let temp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let temp = self.temp_path();
         let result = self.write_temp(&temp, checks, body).await;
         let sha256 = match result {
             Ok(sha) => sha,
@@ -248,7 +254,7 @@ impl FsObjectStore {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).await?;
         }
-        let temp = self.root.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let temp = self.temp_path();
         fs::write(
             &temp,
             serde_json::to_vec(meta).map_err(std::io::Error::other)?,
