@@ -9,5 +9,5 @@ mod sqlite;
 mod tesseract;
 
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
-pub use sqlite::SqliteRepository;
+pub use sqlite::{SqliteJobQueue, SqliteRepository};
 pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};

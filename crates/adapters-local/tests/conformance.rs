@@ -11,17 +11,19 @@
 )]
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
 use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
-    ImageFacts, ImageRepository, ObjectStore, OcrEngine as _, OcrInput, StoreError,
+    ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, StoreError,
 };
-use intake_domain::testkit::{id_at, images, ocr, record, repository, store};
+use intake_domain::testkit::{epoch, id_at, images, ocr, queue, record, repository, store};
 use intake_local::{
-    FsObjectStore, PutChecks, PutError, SqliteRepository, TesseractOcr, TesseractOptions,
+    FsObjectStore, PutChecks, PutError, SqliteJobQueue, SqliteRepository, TesseractOcr,
+    TesseractOptions,
 };
 
 #[tokio::test]
@@ -41,6 +43,52 @@ async fn a_database_file_survives_reopening_and_migrates_once() {
         .unwrap();
     let reopened = SqliteRepository::open(&path).unwrap();
     assert_eq!(reopened.get(&r.image_id).await.unwrap(), Some(r));
+}
+
+#[tokio::test]
+async fn sqlite_job_queue_conforms() {
+    queue::run_suite(|| async { SqliteJobQueue::in_memory().unwrap() }).await;
+}
+
+#[tokio::test]
+async fn jobs_and_leases_survive_reopening_next_to_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.db");
+    let r = record(id_at(0, 1));
+    let repo = SqliteRepository::open(&path).unwrap();
+    repo.create(&r).await.unwrap();
+    let jobs = SqliteJobQueue::open(&path).unwrap();
+    jobs.enqueue(&r.object_key, epoch()).await.unwrap();
+    let leased = jobs
+        .lease(epoch(), Duration::from_secs(600))
+        .await
+        .unwrap()
+        .unwrap();
+    drop(jobs);
+    // A new process: the lease is still held until it expires or is released.
+    let reopened = SqliteJobQueue::open(&path).unwrap();
+    assert!(
+        reopened
+            .lease(epoch(), Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(reopened.release_all().await.unwrap(), 1);
+    let again = reopened
+        .lease(epoch(), Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.key, again.attempts), (leased.key, 2));
+    assert_eq!(
+        SqliteRepository::open(&path)
+            .unwrap()
+            .get(&r.image_id)
+            .await
+            .unwrap(),
+        Some(r)
+    );
 }
 
 struct Seed(FsObjectStore);

@@ -12,6 +12,7 @@
 mod clock;
 mod gateway;
 mod ocr;
+mod queue;
 mod repository;
 mod signer;
 mod store;
@@ -23,6 +24,7 @@ pub use clock::{ManualClock, SequentialIds};
 pub use gateway::{GatewayError, MemoryGateway};
 pub use intake_signing::{UrlRefusal, VerifiedUrl};
 pub use ocr::{OcrCall, SCRIPTED_ENGINE, Scripted, ScriptedError, ScriptedOcr};
+pub use queue::MemoryJobQueue;
 pub use repository::MemoryRepository;
 pub use signer::MemoryUrlSigner;
 pub use store::MemoryObjectStore;

@@ -4,14 +4,20 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
 use intake_domain::model::ObjectKey;
-use intake_domain::testkit::{ocr, repository, scenarios, signer, store};
+use intake_domain::testkit::{ocr, queue, repository, scenarios, signer, store};
 use intake_memory::{
-    MemoryHarness, MemoryObjectStore, MemoryRepository, MemoryUrlSigner, ScriptedOcr,
+    MemoryHarness, MemoryJobQueue, MemoryObjectStore, MemoryRepository, MemoryUrlSigner,
+    ScriptedOcr,
 };
 
 #[tokio::test]
 async fn repository_conforms() {
     repository::run_suite(|| async { MemoryRepository::default() }).await;
+}
+
+#[tokio::test]
+async fn job_queue_conforms() {
+    queue::run_suite(|| async { MemoryJobQueue::default() }).await;
 }
 
 struct Seed(MemoryObjectStore);

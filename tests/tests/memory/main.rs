@@ -11,6 +11,7 @@
 
 mod concurrency;
 mod contract;
+mod jobs;
 mod retries;
 mod urls;
 

@@ -6,12 +6,14 @@
 
 mod clock;
 mod ocr;
+mod queue;
 mod repository;
 mod signer;
 mod store;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
+pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, Page, RepoError};
 pub use signer::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
@@ -22,6 +24,8 @@ pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
 pub use clock::{MockClock, MockIdGenerator};
 #[cfg(test)]
 pub use ocr::MockOcrEngine;
+#[cfg(test)]
+pub use queue::MockJobQueue;
 #[cfg(test)]
 pub use repository::MockImageRepository;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! it only awaits the ports.
 
 mod config;
+mod jobs;
 mod ocr_policy;
 mod process;
 mod query;
@@ -12,6 +13,7 @@ mod upload;
 use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, parse_bool, read_setting};
+pub use jobs::{JobPolicy, JobReport};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest};

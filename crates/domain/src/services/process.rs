@@ -652,7 +652,7 @@ impl Intake {
 
     /// Gives up a claim after a failure so that a retry can take the image at once. Best effort: if the
     /// write fails, the lease runs out on its own.
-    async fn release(&self, claimed: &ImageRecord) {
+    pub(super) async fn release(&self, claimed: &ImageRecord) {
         let mut released = claimed.next(self.inner.clock.now());
         released.lease_expires_at = None;
         let _ignored = self

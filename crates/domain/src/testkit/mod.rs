@@ -20,6 +20,7 @@
 
 pub mod images;
 pub mod ocr;
+pub mod queue;
 pub mod repository;
 pub mod scenarios;
 pub mod signer;

@@ -1,0 +1,222 @@
+//! Records in SQLite.
+//!
+//! Each row keeps the record as JSON plus the columns queries need: the id as 16 bytes (which sort
+//! like the id, so listings walk the primary key backwards), the version for conditional writes, the
+//! status, the SHA-256 and a deleted flag. Calls run on Tokio's blocking pool.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use async_trait::async_trait;
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
+use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
+
+use super::{Database, Interrupted, is_busy};
+
+/// The image repository over one SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteRepository {
+    db: Database,
+}
+
+fn other(error: impl std::error::Error + Send + Sync + 'static) -> RepoError {
+    RepoError::Other {
+        source: Box::new(error),
+    }
+}
+
+fn db_error(error: rusqlite::Error) -> RepoError {
+    if is_busy(&error) {
+        RepoError::Unavailable {
+            source: Box::new(error),
+        }
+    } else {
+        other(error)
+    }
+}
+
+impl From<Interrupted> for RepoError {
+    fn from(error: Interrupted) -> Self {
+        other(error)
+    }
+}
+
+fn decode(json: &str) -> Result<ImageRecord, RepoError> {
+    serde_json::from_str(json).map_err(other)
+}
+
+impl SqliteRepository {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the file cannot be opened or migrated.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RepoError> {
+        Ok(Self {
+            db: Database::open(path.as_ref()).map_err(db_error)?,
+        })
+    }
+
+    /// An in-memory database (tests).
+    ///
+    /// # Errors
+    /// [`RepoError`] when SQLite cannot start.
+    pub fn in_memory() -> Result<Self, RepoError> {
+        Ok(Self {
+            db: Database::in_memory().map_err(db_error)?,
+        })
+    }
+}
+
+/// The columns of one row.
+struct Row {
+    id: Vec<u8>,
+    version: i64,
+    status: &'static str,
+    sha256: Option<String>,
+    deleted: bool,
+    json: String,
+}
+
+impl Row {
+    fn of(record: &ImageRecord) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: record.image_id.to_bytes().to_vec(),
+            version: i64::try_from(record.version).map_err(other)?,
+            status: record.status.as_str(),
+            sha256: record.sha256.map(|s| s.to_hex()),
+            deleted: record.is_deleted(),
+            json: serde_json::to_string(record).map_err(other)?,
+        })
+    }
+}
+
+#[async_trait]
+impl ImageRepository for SqliteRepository {
+    async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
+        let record = record.clone();
+        self.db.with(move |conn| {
+            let Row { id, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            match conn.execute(
+                "INSERT INTO images (image_id, version, status, sha256, deleted, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, version, status, sha, deleted, json],
+            ) {
+                Ok(_) => Ok(()),
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: record.image_id }),
+                Err(e) => Err(db_error(e)),
+            }
+        })
+        .await
+    }
+
+    async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
+        let id = *id;
+        self.db
+            .with(move |conn| {
+                let json: Option<String> = conn
+                    .query_row(
+                        "SELECT record FROM images WHERE image_id = ?1",
+                        params![id.to_bytes().to_vec()],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(db_error)?;
+                json.as_deref().map(decode).transpose()
+            })
+            .await
+    }
+
+    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
+        let record = record.clone();
+        self.db.with(move |conn| {
+            let Row { id, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            let expected = i64::try_from(expected_version).map_err(other)?;
+            let changed = conn
+                .execute(
+                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6 WHERE image_id = ?1 AND version = ?7",
+                    params![id, version, status, sha, deleted, json, expected],
+                )
+                .map_err(db_error)?;
+            if changed == 1 {
+                return Ok(());
+            }
+            let exists: Option<i64> =
+                conn.query_row("SELECT version FROM images WHERE image_id = ?1", params![id], |row| row.get(0)).optional().map_err(db_error)?;
+            Err(match exists {
+                Some(_) => RepoError::Precondition { id: record.image_id, expected: expected_version },
+                None => RepoError::NotFound { id: record.image_id },
+            })
+        })
+        .await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {
+        let after = query.cursor_image_id()?;
+        let query = query.clone();
+        self.db
+            .with(move |conn| {
+                let mut sql = String::from("SELECT record FROM images WHERE 1 = 1");
+                let mut args: Vec<rusqlite::types::Value> = Vec::new();
+                if let Some(id) = after {
+                    sql.push_str(" AND image_id < ?");
+                    args.push(rusqlite::types::Value::Blob(id.to_bytes().to_vec()));
+                }
+                if query.statuses.len() < ImageStatus::ALL.len() {
+                    let marks = vec!["?"; query.statuses.len()].join(", ");
+                    let _ = write!(sql, " AND status IN ({marks})");
+                    args.extend(
+                        query
+                            .statuses
+                            .iter()
+                            .map(|s| rusqlite::types::Value::Text(s.as_str().to_owned())),
+                    );
+                }
+                if let Some(sha) = query.sha256 {
+                    sql.push_str(" AND sha256 = ?");
+                    args.push(rusqlite::types::Value::Text(sha.to_hex()));
+                }
+                if !query.include_deleted {
+                    sql.push_str(" AND deleted = 0");
+                }
+                sql.push_str(" ORDER BY image_id DESC LIMIT ?");
+                args.push(rusqlite::types::Value::Integer(i64::from(query.limit) + 1));
+                let mut statement = conn.prepare(&sql).map_err(db_error)?;
+                let rows = statement
+                    .query_map(params_from_iter(args), |row| row.get::<_, String>(0))
+                    .map_err(db_error)?;
+                let mut records = Vec::new();
+                for json in rows {
+                    records.push(decode(&json.map_err(db_error)?)?);
+                }
+                let limit = query.limit as usize;
+                let next_cursor = if records.len() > limit {
+                    records.truncate(limit);
+                    records
+                        .last()
+                        .map(|last| query.next_cursor(&last.image_id.to_bytes()))
+                } else {
+                    None
+                };
+                Ok(Page::new(records, next_cursor))
+            })
+            .await
+    }
+
+    async fn find_processed_by_sha256(
+        &self,
+        sha256: &Sha256Digest,
+        limit: u32,
+    ) -> Result<Vec<ImageRecord>, RepoError> {
+        let sha = sha256.to_hex();
+        self.db.with(move |conn| {
+            let mut statement = conn
+                .prepare("SELECT record FROM images WHERE sha256 = ?1 AND status = ?2 AND deleted = 0 ORDER BY image_id ASC LIMIT ?3")
+                .map_err(db_error)?;
+            let rows = statement
+                .query_map(params![sha, ImageStatus::Processed.as_str(), i64::from(limit)], |row| row.get::<_, String>(0))
+                .map_err(db_error)?;
+            rows.map(|json| decode(&json.map_err(db_error)?)).collect()
+        })
+        .await
+    }
+}
