@@ -271,6 +271,22 @@ impl FsObjectStore {
         serde_json::from_slice(&bytes).ok()
     }
 
+    /// Removes files left in the temporary folder by writes that a crash interrupted. Only for the
+    /// owner of the directory while no write is running (a server at start, holding its lock).
+    ///
+    /// # Errors
+    /// The folder cannot be read.
+    pub async fn remove_temporary_files(&self) -> std::io::Result<u64> {
+        let mut removed = 0;
+        let mut entries = fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The path of an object's bytes, for engines that read files directly (Tesseract).
     pub fn path_of(&self, key: &ObjectKey) -> PathBuf {
         self.object_path(key)

@@ -2,12 +2,22 @@
 //!
 //! Intake's ports on one machine, with no cloud account: [`FsObjectStore`] (objects in a data
 //! directory, written atomically), [`SqliteRepository`] (records in SQLite, WAL, migrations) and
-//! [`TesseractOcr`] (the `tesseract` 5 CLI). Each runs its port's conformance suite.
+//! [`TesseractOcr`] (the `tesseract` 5 CLI), [`SqliteJobQueue`] (durable jobs next to the records).
+//! Each runs its port's conformance suite.
+//!
+//! [`LocalServer`] composes them into the local server: the shared API router, the object endpoints
+//! that serve the HMAC-signed URLs ([`ObjectEndpoint`]), and a pool of workers ([`WorkerPool`]).
 
 mod fs_store;
+mod objects;
+mod server;
 mod sqlite;
 mod tesseract;
+mod workers;
 
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
+pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
+pub use server::{LOCAL_BUCKET, LocalServer, Recovered, ServeError, ServeOptions};
 pub use sqlite::{SqliteJobQueue, SqliteRepository};
 pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};
+pub use workers::{IDLE_POLL, WorkerPool};

@@ -107,6 +107,52 @@ impl TesseractOcr {
         }
     }
 
+    /// Checks that the program runs and has the configured language data, so a server can refuse to
+    /// start with a clear message rather than fail every job.
+    ///
+    /// # Errors
+    /// [`OcrError::Unavailable`] saying what is missing and how to install it.
+    pub async fn check(&self) -> Result<(), OcrError> {
+        let install = "install Tesseract 5, e.g. `apt-get install tesseract-ocr tesseract-ocr-eng`";
+        let output = Command::new(&self.options.program)
+            .arg("--list-langs")
+            .env("OMP_THREAD_LIMIT", "1")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(30), output)
+            .await
+            .map_err(|_| OcrError::Timeout)?
+            .map_err(|e| OcrError::Unavailable {
+                reason: format!(
+                    "cannot run {} ({e}); {install}",
+                    self.options.program.display()
+                ),
+                source: None,
+            })?;
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let installed: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
+        let missing: Vec<&str> = self
+            .options
+            .language
+            .split('+')
+            .filter(|lang| !installed.contains(lang))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(OcrError::Unavailable {
+                reason: format!(
+                    "Tesseract has no language data for {} (installed: {}); install e.g. `apt-get install tesseract-ocr-{}`",
+                    missing.join(", "),
+                    installed.join(", "),
+                    missing.first().copied().unwrap_or("eng"),
+                ),
+                source: None,
+            })
+        }
+    }
+
     async fn run(&self, image: &[u8]) -> Result<String, OcrError> {
         let _permit = self
             .permits

@@ -13,7 +13,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
 use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
@@ -209,38 +208,8 @@ fn font_bytes() -> Option<Vec<u8>> {
     .find_map(|p| std::fs::read(PathBuf::from(p)).ok())
 }
 
-/// Renders `lines` in black on white at 40 px, as a PNG.
 fn render(lines: &[&str], font: &[u8]) -> (Bytes, (u32, u32)) {
-    let font = FontRef::try_from_slice(font).unwrap();
-    let scaled = font.as_scaled(PxScale::from(40.0));
-    let (width, height) = (900u32, 80 + 60 * lines.len() as u32);
-    let mut pixels = vec![0xFFu8; (width * height) as usize];
-    for (row, line) in lines.iter().enumerate() {
-        let mut x = 40.0f32;
-        let baseline = 70.0 + 60.0 * row as f32;
-        for c in line.chars() {
-            let glyph = scaled.scaled_glyph(c);
-            let advance = scaled.h_advance(glyph.id);
-            let glyph = glyph
-                .id
-                .with_scale_and_position(PxScale::from(40.0), point(x, baseline));
-            if let Some(outline) = font.outline_glyph(glyph) {
-                let bounds = outline.px_bounds();
-                outline.draw(|gx, gy, coverage| {
-                    let (px, py) = (
-                        bounds.min.x as i64 + i64::from(gx),
-                        bounds.min.y as i64 + i64::from(gy),
-                    );
-                    if (0..i64::from(width)).contains(&px) && (0..i64::from(height)).contains(&py) {
-                        let i = (py as u32 * width + px as u32) as usize;
-                        pixels[i] = pixels[i].min((255.0 * (1.0 - coverage)) as u8);
-                    }
-                });
-            }
-            x += advance;
-        }
-    }
-    (images::png_gray(width, height, &pixels), (width, height))
+    images::render_text(lines, font).expect("DejaVu Sans parses")
 }
 
 fn bytes_input(png: Bytes, dims: (u32, u32)) -> OcrInput {

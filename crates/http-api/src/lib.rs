@@ -68,6 +68,13 @@ pub fn app(intake: Intake) -> Router {
 
 /// The API over `intake` with `options`.
 pub fn app_with(intake: Intake, options: ApiOptions) -> Router {
+    app_with_routes(intake, options, Router::new())
+}
+
+/// The API over `intake` with `options`, plus `extra` routes served beside it with the same request
+/// ids, tracing and error envelope for unknown routes: the local server adds its object endpoints this
+/// way. `extra` must not define a fallback or any of [`ROUTES`].
+pub fn app_with_routes(intake: Intake, options: ApiOptions, extra: Router) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
@@ -76,6 +83,7 @@ pub fn app_with(intake: Intake, options: ApiOptions) -> Router {
     routes::router()
         .with_state(intake)
         .layer(DefaultBodyLimit::max(options.body_limit))
+        .merge(extra)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

@@ -72,6 +72,8 @@ pub struct VerifiedUrl {
     pub content_length: Option<u64>,
     /// For a PUT: the SHA-256 required, if bound.
     pub sha256: Option<Sha256Digest>,
+    /// For a GET: the file name to offer in `Content-Disposition`, if bound.
+    pub download_name: Option<String>,
 }
 
 const UNRESERVED: &[u8] = b"-._~";
@@ -265,6 +267,7 @@ impl HmacUrlSigner {
             content_type: bound("x-content-type").and_then(|c| ContentType::parse(&c).ok()),
             content_length: bound("x-content-length").and_then(|l| l.parse().ok()),
             sha256: bound("x-checksum-sha256").and_then(|s| Sha256Digest::parse(&s).ok()),
+            download_name: bound("x-download-name"),
         })
     }
 }

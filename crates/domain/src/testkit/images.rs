@@ -99,6 +99,50 @@ fn signature_and_header(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// Renders `lines` of text in black on white at 40 px with the TrueType/OpenType `font`, as a
+/// grayscale PNG, and its dimensions: images whose text an OCR engine must read back. `None` when the
+/// font cannot be parsed.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap
+)]
+pub fn render_text(lines: &[&str], font: &[u8]) -> Option<(Bytes, (u32, u32))> {
+    use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
+    let font = FontRef::try_from_slice(font).ok()?;
+    let scale = PxScale::from(40.0);
+    let scaled = font.as_scaled(scale);
+    let (width, height) = (900u32, 80 + 60 * lines.len() as u32);
+    let mut pixels = vec![0xFFu8; (width * height) as usize];
+    for (row, line) in lines.iter().enumerate() {
+        let mut x = 40.0f32;
+        let baseline = 70.0 + 60.0 * row as f32;
+        for c in line.chars() {
+            let glyph = scaled.scaled_glyph(c);
+            let advance = scaled.h_advance(glyph.id);
+            let glyph = glyph.id.with_scale_and_position(scale, point(x, baseline));
+            if let Some(outline) = font.outline_glyph(glyph) {
+                let bounds = outline.px_bounds();
+                outline.draw(|gx, gy, coverage| {
+                    let (px, py) = (
+                        bounds.min.x as i64 + i64::from(gx),
+                        bounds.min.y as i64 + i64::from(gy),
+                    );
+                    if (0..i64::from(width)).contains(&px) && (0..i64::from(height)).contains(&py) {
+                        let i = (py as u32 * width + px as u32) as usize;
+                        if let Some(pixel) = pixels.get_mut(i) {
+                            *pixel = (*pixel).min((255.0 * (1.0 - coverage)) as u8);
+                        }
+                    }
+                });
+            }
+            x += advance;
+        }
+    }
+    Some((png_gray(width, height, &pixels), (width, height)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

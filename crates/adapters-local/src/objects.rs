@@ -1,0 +1,273 @@
+//! The local server's storage endpoint: `PUT` and `GET` on `/objects/{key}` for the presigned URLs of an
+//! [`HmacUrlSigner`], over a [`FsObjectStore`]. It plays S3's part: it checks everything the URL binds
+//! (signature, expiry, method, content type, length, checksum, write-once), streams the body into the
+//! store, and schedules processing in the [`JobQueue`] (S3's event notification).
+//!
+//! Durability: before the body is written, a job is scheduled a little later (the *intent*); once the
+//! object is committed, the job is made due at once and the workers are woken. A crash between the two
+//! leaves the intent, which runs after the delay, so a stored object is never left unprocessed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::put;
+use futures::TryStreamExt as _;
+use intake_domain::error_chain;
+use intake_domain::model::ObjectKey;
+use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectStore as _, StoreError};
+use intake_http::ApiError;
+use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
+use tokio::sync::Notify;
+
+use crate::{FsObjectStore, PutChecks, PutError};
+
+/// How long after an upload starts its intent job becomes due, if the upload never confirms it.
+pub const DEFAULT_INTENT_DELAY: Duration = Duration::from_secs(120);
+
+/// Everything the endpoint needs; [`ObjectEndpoint::router`] serves it.
+#[derive(Debug, Clone)]
+pub struct ObjectEndpoint {
+    store: FsObjectStore,
+    signer: HmacUrlSigner,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    max_bytes: u64,
+    intent_delay: Duration,
+}
+
+impl ObjectEndpoint {
+    /// An endpoint storing into `store` what `signer`'s URLs allow (at most `max_bytes` per object),
+    /// scheduling jobs in `queue` and waking the workers through `wake`.
+    pub fn new(
+        store: FsObjectStore,
+        signer: HmacUrlSigner,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        max_bytes: u64,
+    ) -> Self {
+        Self {
+            store,
+            signer,
+            queue,
+            clock,
+            wake,
+            max_bytes,
+            intent_delay: DEFAULT_INTENT_DELAY,
+        }
+    }
+
+    /// With another intent delay.
+    #[must_use]
+    pub fn with_intent_delay(mut self, delay: Duration) -> Self {
+        self.intent_delay = delay;
+        self
+    }
+
+    /// The routes: `PUT`, `GET` (and `HEAD`) on `{signer's base path}/{*key}`.
+    pub fn router(self) -> Router {
+        let path = format!("{}/{{*key}}", self.signer.base_path());
+        Router::new()
+            .route(&path, put(upload).get(download))
+            .with_state(Arc::new(self))
+    }
+
+    fn verify(&self, method: HttpMethod, request: &Request) -> Result<VerifiedUrl, ApiError> {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| request.uri().path(), |p| p.as_str());
+        self.signer
+            .verify(
+                method,
+                target,
+                &lowercase(request.headers()),
+                self.clock.now(),
+            )
+            .map_err(|refusal| refused(&refusal))
+    }
+}
+
+fn lowercase(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|v| (name.as_str().to_ascii_lowercase(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn refused(refusal: &UrlRefusal) -> ApiError {
+    let code = match refusal {
+        UrlRefusal::BadSignature => "SIGNATURE_MISMATCH",
+        UrlRefusal::Expired => "URL_EXPIRED",
+        UrlRefusal::WrongMethod => "METHOD_MISMATCH",
+        UrlRefusal::Header(_) => "HEADER_MISMATCH",
+        _ => "URL_INVALID",
+    };
+    ApiError::new(StatusCode::FORBIDDEN, code, refusal.to_string())
+}
+
+fn put_error(error: &PutError) -> ApiError {
+    let (status, code) = match error {
+        PutError::AlreadyExists(_) => (StatusCode::PRECONDITION_FAILED, "OBJECT_EXISTS"),
+        PutError::LengthMismatch { .. } => (StatusCode::BAD_REQUEST, "LENGTH_MISMATCH"),
+        PutError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE"),
+        PutError::ChecksumMismatch => (StatusCode::BAD_REQUEST, "CHECKSUM_MISMATCH"),
+        PutError::Body(_) => (StatusCode::BAD_REQUEST, "BODY_INCOMPLETE"),
+        _ => {
+            tracing::error!(error = %error_chain(error), "storing an object failed");
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "STORE_ERROR",
+                "the object could not be stored",
+            );
+        }
+    };
+    ApiError::new(status, code, error.to_string())
+}
+
+fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
+    tracing::error!(error = %error_chain(error), "{what}");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "UNAVAILABLE",
+        format!("{what}; retry later"),
+    )
+}
+
+async fn upload(
+    State(endpoint): State<Arc<ObjectEndpoint>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let verified = endpoint.verify(HttpMethod::Put, &request)?;
+    let key: ObjectKey = verified.key.clone();
+    let content_type = verified
+        .content_type
+        .map(|c| c.as_mime().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let now = endpoint.clock.now();
+    endpoint
+        .queue
+        .enqueue(&key, now.saturating_add(endpoint.intent_delay))
+        .await
+        .map_err(|e| unavailable("the job queue is unavailable", &e))?;
+    let checks = PutChecks::new(
+        verified.content_length,
+        verified.sha256,
+        Some(endpoint.max_bytes),
+    );
+    let body = request.into_body().into_data_stream().map_err(BodyError);
+    let meta = endpoint
+        .store
+        .put_stream(&key, &content_type, checks, body)
+        .await
+        .map_err(|e| put_error(&e))?;
+    match endpoint.queue.enqueue(&key, endpoint.clock.now()).await {
+        Ok(()) => endpoint.wake.notify_one(),
+        // The object is stored and its intent job will run after the delay: nothing is lost.
+        Err(error) => {
+            tracing::warn!(key = %key, error = %error_chain(&error), "could not schedule processing now; the intent job will run it");
+        }
+    }
+    tracing::info!(key = %key, bytes = meta.size, "object stored");
+    let mut response = StatusCode::OK.into_response();
+    if let Some(etag) = meta.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// A body stream error, as a standard error for [`FsObjectStore::put_stream`].
+#[derive(Debug, thiserror::Error)]
+#[error("the request body failed")]
+struct BodyError(#[source] axum::Error);
+
+async fn download(
+    State(endpoint): State<Arc<ObjectEndpoint>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let verified = endpoint.verify(HttpMethod::Get, &request)?;
+    let result = match endpoint.store.get(&verified.key).await {
+        Ok(result) => result,
+        Err(StoreError::NotFound { .. }) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                "no object under this key",
+            ));
+        }
+        Err(error) => return Err(unavailable("reading the object failed", &error)),
+    };
+    let mut response = Response::new(Body::from_stream(result.stream));
+    let headers = response.headers_mut();
+    let content_type = result
+        .meta
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(result.meta.size));
+    if let Some(etag) = result
+        .meta
+        .etag
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        headers.insert(header::ETAG, etag);
+    }
+    if let Some(disposition) = verified
+        .download_name
+        .as_deref()
+        .and_then(|name| HeaderValue::from_str(&content_disposition(name)).ok())
+    {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
+fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}

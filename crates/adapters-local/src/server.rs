@@ -1,0 +1,483 @@
+//! The local server: Intake's whole pipeline on one machine. One data directory holds everything:
+//!
+//! ```text
+//! .intake/
+//!   lock        held while a server runs (a second server on the same directory is refused)
+//!   secret      the URL-signing key, 32 random bytes in hex, created on first start, mode 0600
+//!   intake.db   SQLite: records and the job queue
+//!   store/      objects (objects/, meta/, tmp/)
+//! ```
+//!
+//! [`LocalServer::start`] binds the address, recovers what a previous process left (stale claims and
+//! leases), serves the shared API router plus the object endpoints, and runs the worker pool.
+
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use intake_domain::ports::{
+    Clock, JobQueue, OcrError, QueueError, QueueStats, RepoError, SystemClock,
+};
+use intake_domain::services::{BuildError, JobPolicy};
+use intake_domain::{Intake, IntakeConfig, IntakeError};
+use intake_http::ApiOptions;
+use intake_signing::HmacUrlSigner;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::objects::ObjectEndpoint;
+use crate::workers::WorkerPool;
+use crate::{FsObjectStore, SqliteJobQueue, SqliteRepository, TesseractOcr, TesseractOptions};
+
+/// The bucket name the local store reports (object keys and records carry it).
+pub const LOCAL_BUCKET: &str = "local";
+
+/// How the local server runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// The data directory (default `.intake`).
+    pub data_dir: PathBuf,
+    /// The address to listen on (default `127.0.0.1:8080`; port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The URL clients reach the server at, for presigned URLs (default `http://{bound address}`).
+    pub public_url: Option<String>,
+    /// How many jobs run at once (default: the number of cores).
+    pub workers: usize,
+    /// Intake's settings.
+    pub config: IntakeConfig,
+    /// Tesseract's settings.
+    pub tesseract: TesseractOptions,
+    /// How long shutdown waits for jobs in progress (default 30 s).
+    pub shutdown_grace: Duration,
+    /// Whether to check at start that Tesseract and its language data are installed (default true).
+    pub check_ocr: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from(".intake"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            config: IntakeConfig::default(),
+            tesseract: TesseractOptions::default(),
+            shutdown_grace: Duration::from_secs(30),
+            check_ocr: true,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// With a data directory.
+    #[must_use]
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = dir.into();
+        self
+    }
+    /// With an address.
+    #[must_use]
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+    /// With a public URL.
+    #[must_use]
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url;
+        self
+    }
+    /// With a worker count.
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+    /// With Intake's settings.
+    #[must_use]
+    pub fn with_config(mut self, config: IntakeConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// With Tesseract's settings.
+    #[must_use]
+    pub fn with_tesseract(mut self, tesseract: TesseractOptions) -> Self {
+        self.tesseract = tesseract;
+        self
+    }
+    /// With a shutdown grace period.
+    #[must_use]
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// Another server holds the data directory.
+    #[error("another Intake server is using {0} (its lock file is held)")]
+    Locked(PathBuf),
+    /// The data directory or a file in it could not be used.
+    #[error("cannot use {path}")]
+    DataDir {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The signing secret is readable by other users, or malformed.
+    #[error("the signing secret {path} is unusable: {reason}")]
+    Secret {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The OCR engine is not installed or lacks language data.
+    #[error("OCR is unavailable")]
+    Ocr(#[source] OcrError),
+    /// The database could not be opened.
+    #[error("the database failed")]
+    Repository(#[from] RepoError),
+    /// The job queue failed.
+    #[error("the job queue failed")]
+    Queue(#[from] QueueError),
+    /// Intake could not be composed (invalid settings).
+    #[error("invalid settings")]
+    Build(#[from] BuildError),
+    /// Recovering the previous run's work failed.
+    #[error("recovery failed")]
+    Recovery(#[source] IntakeError),
+    /// Serving HTTP failed.
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
+}
+
+/// A running local server.
+#[derive(Debug)]
+pub struct LocalServer {
+    addr: SocketAddr,
+    url: String,
+    intake: Intake,
+    queue: Arc<dyn JobQueue>,
+    http: JoinHandle<std::io::Result<()>>,
+    stop_http: oneshot::Sender<()>,
+    workers: WorkerPool,
+    grace: Duration,
+    recovered: Recovered,
+    _lock: File,
+}
+
+/// What a start found left over from a previous run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Recovered {
+    /// Processing claims ended.
+    pub claims: u64,
+    /// Job leases ended.
+    pub leases: u64,
+    /// Jobs waiting (including those).
+    pub waiting: u64,
+}
+
+fn data_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
+    move |source| ServeError::DataDir {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Takes the data directory's lock file, so two servers never share one directory.
+fn lock(dir: &Path) -> Result<File, ServeError> {
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(data_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Locked(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(data_error(&path)(e)),
+    }
+}
+
+/// Reads the signing secret, creating it (mode 0600) on first start.
+fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
+    let path = dir.join("secret");
+    let invalid = |reason: &str| ServeError::Secret {
+        path: path.clone(),
+        reason: reason.to_owned(),
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            let mut bytes = Vec::with_capacity(32);
+            bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            let hex = bytes.iter().fold(String::new(), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
+            file.write_all(hex.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(data_error(&path))?;
+            tracing::info!(path = %path.display(), "created the URL-signing secret");
+            Ok(bytes)
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let mut file = File::open(&path).map_err(data_error(&path))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = file
+                    .metadata()
+                    .map_err(data_error(&path))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(invalid(&format!(
+                        "its mode is {:o}; other users could forge upload URLs (run chmod 600)",
+                        mode & 0o777
+                    )));
+                }
+            }
+            let mut text = String::new();
+            file.read_to_string(&mut text).map_err(data_error(&path))?;
+            let text = text.trim();
+            if text.len() < 64 || !text.len().is_multiple_of(2) {
+                return Err(invalid("it must hold at least 32 bytes in hex"));
+            }
+            (0..text.len())
+                .step_by(2)
+                .map(|i| {
+                    text.get(i..i + 2)
+                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| invalid("it is not hex"))
+        }
+        Err(e) => Err(data_error(&path)(e)),
+    }
+}
+
+impl LocalServer {
+    /// Starts the server: data directory, adapters, recovery, HTTP and workers.
+    ///
+    /// # Errors
+    /// [`ServeError`] saying what could not be set up; nothing is left running.
+    pub async fn start(options: ServeOptions) -> Result<Self, ServeError> {
+        let dir = options.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(data_error(&dir))?;
+        let lock = lock(&dir)?;
+        let secret = secret(&dir)?;
+
+        let ocr = TesseractOcr::new(options.tesseract.clone());
+        if options.check_ocr {
+            ocr.check().await.map_err(ServeError::Ocr)?;
+        }
+        let store_dir = dir.join("store");
+        let store = FsObjectStore::open(&store_dir, LOCAL_BUCKET)
+            .await
+            .map_err(data_error(&store_dir))?;
+        store
+            .remove_temporary_files()
+            .await
+            .map_err(data_error(&store_dir))?;
+        let db = dir.join("intake.db");
+        let repository = SqliteRepository::open(&db)?;
+        let queue: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::open(&db)?);
+
+        let listener =
+            TcpListener::bind(options.addr)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: options.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+        let url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let signer = HmacUrlSigner::new(&format!("{url}/objects"), &secret);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let intake = Intake::builder()
+            .store(store.clone())
+            .signer(signer.clone())
+            .ocr(ocr)
+            .repository(repository)
+            .config(options.config.clone())
+            .build()?;
+
+        let recovered = recover(&intake, queue.as_ref()).await?;
+        let wake = Arc::new(Notify::new());
+        let endpoint = ObjectEndpoint::new(
+            store,
+            signer,
+            Arc::clone(&queue),
+            Arc::clone(&clock),
+            Arc::clone(&wake),
+            intake.max_upload_bytes(),
+        );
+        let router =
+            intake_http::app_with_routes(intake.clone(), ApiOptions::default(), endpoint.router());
+        let (stop_http, stopped) = oneshot::channel::<()>();
+        let http = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let workers = WorkerPool::start(
+            options.workers,
+            intake.clone(),
+            Arc::clone(&queue),
+            clock,
+            JobPolicy::for_config(intake.config()),
+            wake,
+        );
+        tracing::info!(
+            %addr,
+            url,
+            data_dir = %dir.display(),
+            workers = options.workers,
+            "Intake is serving"
+        );
+        Ok(Self {
+            addr,
+            url,
+            intake,
+            queue,
+            http,
+            stop_http,
+            workers,
+            grace: options.shutdown_grace,
+            recovered,
+            _lock: lock,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL of the API and the object endpoints.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The composed services (for embedders and tests).
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// What the start recovered from a previous run.
+    pub fn recovered(&self) -> Recovered {
+        self.recovered
+    }
+
+    /// Counts of jobs by state.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the queue fails.
+    pub async fn queue_stats(&self) -> Result<QueueStats, QueueError> {
+        self.queue.stats().await
+    }
+
+    /// Serves until `signal` completes (e.g. Ctrl-C), then shuts down gracefully.
+    ///
+    /// # Errors
+    /// [`ServeError::Serve`] when the HTTP server failed.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> Result<(), ServeError> {
+        tokio::select! {
+            () = signal => {
+                tracing::info!("shutting down: no new requests or jobs; finishing those in progress");
+                self.shutdown().await
+            }
+            served = &mut self.http => {
+                let _ = self.workers.shutdown(Duration::ZERO).await;
+                match served {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(ServeError::Serve(e)),
+                    Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
+                }
+            }
+        }
+    }
+
+    /// Stops accepting requests, lets requests and jobs in progress finish (jobs for up to the grace
+    /// period; the rest resume at the next start), and returns.
+    ///
+    /// # Errors
+    /// [`ServeError::Serve`] when the HTTP server failed.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        let _ = self.stop_http.send(());
+        let served = self.http.await;
+        let abandoned = self.workers.shutdown(self.grace).await;
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "jobs still running after the grace period; they resume at the next start"
+            );
+        }
+        match served {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ServeError::Serve(e)),
+            Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// Ends what a previous process left in flight: it held the lock, so nobody else can be working.
+async fn recover(intake: &Intake, queue: &dyn JobQueue) -> Result<Recovered, ServeError> {
+    let claims = intake
+        .end_stale_claims()
+        .await
+        .map_err(ServeError::Recovery)?;
+    let leases = queue.release_all().await?;
+    let waiting = queue.stats().await?.waiting;
+    if claims + leases > 0 || waiting > 0 {
+        tracing::info!(
+            claims,
+            leases,
+            waiting,
+            "resuming work left by the previous run"
+        );
+    }
+    Ok(Recovered {
+        claims,
+        leases,
+        waiting,
+    })
+}

@@ -1,0 +1,239 @@
+//! A client of Intake's REST API and of the presigned URLs it hands out.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use reqwest::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+
+/// Why a command failed; each maps to a documented exit code.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ClientError {
+    /// The API could not be reached.
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The API answered with an error.
+    #[error("{code}: {message} (HTTP {status})")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The answer was not what Intake's API sends.
+    #[error("unexpected answer from {url}: {reason}")]
+    Protocol { url: String, reason: String },
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The arguments cannot be acted on.
+    #[error("{0}")]
+    Input(String),
+    /// Processing did not finish in time.
+    #[error("timed out after {seconds} s waiting for processing of {pending} image(s)")]
+    Timeout { seconds: u64, pending: usize },
+    /// The server could not start or failed.
+    #[error("{0}")]
+    Serve(String),
+}
+
+impl ClientError {
+    /// The exit code (see `intake --help`).
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Api { status: 404, .. } => 3,
+            Self::Api { status, .. } if *status < 500 => 4,
+            Self::Input(_) => 2,
+            Self::Unreachable { .. } | Self::Api { .. } | Self::Serve(_) => 5,
+            Self::Timeout { .. } => 6,
+            Self::Protocol { .. } | Self::File { .. } => 1,
+        }
+    }
+
+    pub(crate) fn file(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::File { path, source }
+    }
+}
+
+/// `POST /uploads` body.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UploadBody {
+    pub(crate) filename: String,
+    pub(crate) content_type: String,
+    pub(crate) size_bytes: u64,
+    pub(crate) sha256: String,
+}
+
+/// `POST /uploads` answer (the fields the client uses).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Ticket {
+    pub(crate) upload_url: String,
+    pub(crate) image_id: String,
+    #[serde(default)]
+    pub(crate) required_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) duplicate_of: Option<String>,
+}
+
+/// `GET /images` answer.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImagePage {
+    pub(crate) images: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// The API's error envelope.
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    error: EnvelopeError,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvelopeError {
+    code: String,
+    message: String,
+}
+
+/// The statuses after which an image does not change any more.
+pub(crate) const TERMINAL: [&str; 3] = ["PROCESSED", "REJECTED", "FAILED"];
+
+/// An API at a base URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Api {
+    base: String,
+    pub(crate) http: reqwest::Client,
+}
+
+fn unreachable(url: &str, error: &reqwest::Error) -> ClientError {
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        reason.push_str(": ");
+        reason.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    ClientError::Unreachable {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+/// Turns a non-success answer into [`ClientError::Api`], reading Intake's envelope when there is one
+/// (an S3 endpoint answers in XML: its status and text are kept).
+pub(crate) async fn error_of(response: Response) -> ClientError {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<Envelope>(&text) {
+        Ok(envelope) => ClientError::Api {
+            status: status.as_u16(),
+            code: envelope.error.code,
+            message: envelope.error.message,
+        },
+        Err(_) => ClientError::Api {
+            status: status.as_u16(),
+            code: format!("HTTP_{}", status.as_u16()),
+            message: text.chars().take(300).collect::<String>().trim().to_owned(),
+        },
+    }
+}
+
+impl Api {
+    pub(crate) fn new(base: &str) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("intake-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Input(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn json<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &str,
+        response: Result<Response, reqwest::Error>,
+    ) -> Result<T, ClientError> {
+        let response = response.map_err(|e| unreachable(url, &e))?;
+        if !response.status().is_success() {
+            return Err(error_of(response).await);
+        }
+        let bytes = response.bytes().await.map_err(|e| unreachable(url, &e))?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub(crate) async fn create_upload(&self, body: &UploadBody) -> Result<Ticket, ClientError> {
+        let url = self.url("/uploads");
+        self.json(&url, self.http.post(&url).json(body).send().await)
+            .await
+    }
+
+    pub(crate) async fn image(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        let url = self.url(&format!("/images/{}", encode_segment(id)));
+        self.json(&url, self.http.get(&url).send().await).await
+    }
+
+    pub(crate) async fn list(&self, query: &[(&str, String)]) -> Result<ImagePage, ClientError> {
+        let url = self.url("/images");
+        self.json(&url, self.http.get(&url).query(query).send().await)
+            .await
+    }
+
+    pub(crate) async fn delete(&self, id: &str) -> Result<(), ClientError> {
+        let url = self.url(&format!("/images/{}", encode_segment(id)));
+        let response = self
+            .http
+            .delete(&url)
+            .send()
+            .await
+            .map_err(|e| unreachable(&url, &e))?;
+        if response.status() == StatusCode::NO_CONTENT || response.status().is_success() {
+            Ok(())
+        } else {
+            Err(error_of(response).await)
+        }
+    }
+
+    /// Sends a request to a presigned URL (which is not under the API's base).
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<Response, ClientError> {
+        let response = request.send().await.map_err(|e| unreachable(url, &e))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(error_of(response).await)
+        }
+    }
+}
+
+/// Percent-encodes one path segment (ids are UUIDs; anything else is passed on safely for the API to
+/// refuse).
+fn encode_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,210 @@
+//! # intake-cli
+//!
+//! The `intake` command: runs the local server (`intake serve`) and is a client of any Intake API,
+//! local or on API Gateway (`upload`, `list`, `show`, `download`, `delete`).
+//!
+//! The command only parses its arguments, composes and calls: the server is
+//! [`intake_local::LocalServer`], the client speaks the REST API described in `openapi.yaml`. The
+//! library exposes [`main`] so that test harnesses can build the same command.
+
+mod client;
+mod commands;
+mod output;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::client::ClientError;
+
+/// Exit codes a script can rely on.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  unexpected error (local I/O, a response that is not Intake's)
+  2  invalid arguments
+  3  not found (no such image)
+  4  refused by the API (invalid input, unsupported type, too large, URL refused)
+  5  the API is unreachable or unavailable (connection refused, HTTP 5xx), or the server could not start
+  6  timed out waiting for processing
+  7  finished, but not everything succeeded (an upload failed, an image was rejected or failed)";
+
+#[derive(Debug, Parser)]
+#[command(name = "intake", version, about = "Intake: image ingestion and OCR", after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the local server: the REST API, the object endpoints and the OCR workers.
+    Serve(ServeArgs),
+    /// Upload image files (or every image in a directory) and wait until they are processed.
+    Upload(UploadArgs),
+    /// List images, newest first.
+    List(ListArgs),
+    /// Show one image: status, checksum, OCR text and confidence, duplicate.
+    Show(IdArgs),
+    /// Download an image's bytes through a presigned URL.
+    Download(DownloadArgs),
+    /// Delete an image (soft delete: the record stays for audit, the image disappears from the API).
+    Delete(IdArgs),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Where objects, the database and the signing secret live.
+    #[arg(long, env = "INTAKE_DATA_DIR", default_value = ".intake")]
+    data_dir: PathBuf,
+    /// The address to listen on.
+    #[arg(long, env = "INTAKE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// How many jobs run at once (default: the number of cores).
+    #[arg(long, env = "INTAKE_WORKERS")]
+    workers: Option<usize>,
+    /// The URL clients reach this server at, used in presigned URLs (default: http://ADDR).
+    #[arg(long, env = "INTAKE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Tesseract language(s), e.g. `eng` or `eng+deu`.
+    #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
+    ocr_language: String,
+    /// The longest one image's OCR may take, in seconds.
+    #[arg(long, env = "INTAKE_OCR_TIMEOUT_SECONDS", default_value_t = 120)]
+    ocr_timeout: u64,
+    /// How long Ctrl-C waits for jobs in progress before leaving them to the next start, in seconds.
+    #[arg(long, default_value_t = 30)]
+    shutdown_grace: u64,
+    /// Log format.
+    #[arg(long, env = "INTAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+}
+
+/// Where the API is, and how to print.
+#[derive(Debug, Args, Clone)]
+struct ApiArgs {
+    /// The API's base URL: the local server or a deployed API Gateway stage URL.
+    #[arg(
+        long,
+        env = "INTAKE_API",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    api: String,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct UploadArgs {
+    /// Files, or directories whose image files are uploaded.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Return once uploaded, without waiting for processing.
+    #[arg(long)]
+    no_wait: bool,
+    /// How many files upload at once.
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
+    /// How long to wait for processing, in seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Only images in these statuses (comma-separated: PROCESSED,FAILED,...).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only images with this SHA-256 (hex).
+    #[arg(long)]
+    sha256: Option<String>,
+    /// Page size.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    /// Continue from a cursor printed by a previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+    /// Follow cursors and print every page.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct IdArgs {
+    /// The image id.
+    id: String,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct DownloadArgs {
+    /// The image id.
+    id: String,
+    /// Where to write (default: the image's file name in the current directory; `-` for stdout).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+/// Runs the command with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("intake: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("intake: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
+    match cli.command {
+        Command::Serve(args) => commands::serve(args).await,
+        Command::Upload(args) => commands::upload(args).await,
+        Command::List(args) => commands::list(args).await,
+        Command::Show(args) => commands::show(args).await,
+        Command::Download(args) => commands::download(args).await,
+        Command::Delete(args) => commands::delete(args).await,
+    }
+}
+
+impl ServeArgs {
+    fn ocr_timeout(&self) -> Duration {
+        Duration::from_secs(self.ocr_timeout.max(1))
+    }
+}

@@ -1,0 +1,60 @@
+//! Tables and fields for people; JSON for scripts.
+
+use serde_json::Value;
+
+/// A string field of a record, or `-`.
+pub(crate) fn field<'a>(record: &'a Value, name: &str) -> &'a str {
+    record.get(name).and_then(Value::as_str).unwrap_or("-")
+}
+
+/// The first line of `text`, at most `width` characters.
+pub(crate) fn snippet(text: &str, width: usize) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(width).collect();
+    if line.chars().count() > width {
+        out.push('…');
+    }
+    out
+}
+
+/// The mean confidence as `87.5%`, or `-`.
+pub(crate) fn confidence(record: &Value) -> String {
+    record
+        .get("ocrAvgConfidencePct")
+        .and_then(Value::as_f64)
+        .map_or_else(|| "-".to_owned(), |c| format!("{c:.1}%"))
+}
+
+/// Prints rows as left-aligned columns under `header`.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(cell);
+                out.push_str(&" ".repeat(width - cell.chars().count() + 2));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Prints a value as pretty JSON.
+pub(crate) fn json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(error) => eprintln!("intake: cannot print JSON: {error}"),
+    }
+}

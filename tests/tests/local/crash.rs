@@ -1,0 +1,145 @@
+//! Kill the server with SIGKILL while jobs are in flight, restart it on the same data directory, and
+//! every upload still reaches a terminal state, once. The server is the real `intake serve` command,
+//! run as a child process.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use intake_domain::ports::JobQueue as _;
+use intake_local::SqliteJobQueue;
+
+use super::{prerequisites, text_png, wait_terminal};
+
+/// `intake serve` in a child process, killed when dropped so a failing test leaves nothing behind.
+pub(crate) struct ChildServer {
+    child: Child,
+    /// The base URL the server printed.
+    pub url: String,
+}
+
+impl ChildServer {
+    /// Starts `intake serve` on `dir` with an ephemeral port and one worker, and waits until it serves.
+    pub(crate) fn start(dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_intake-test-cli"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--workers",
+                "1",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .env("INTAKE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before serving")
+                .unwrap();
+            if let Some(rest) = line.split_once("serving at ").map(|(_, rest)| rest) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, url }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_every_upload() {
+    let Some(font) = prerequisites() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let first = ChildServer::start(dir.path());
+    let mut uploads = Vec::new();
+    for n in 0..12 {
+        let text = format!("RECEIPT {:04}", 1000 + n);
+        let png = text_png(&font, &[&text]);
+        let ticket: serde_json::Value = http
+            .post(format!("{}/uploads", first.url))
+            .json(&serde_json::json!({
+                "filename": format!("r{n}.png"),
+                "contentType": "image/png",
+                "sizeBytes": png.len(),
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut put = http
+            .put(ticket["uploadUrl"].as_str().unwrap())
+            .body(png.clone());
+        for (name, value) in ticket["requiredHeaders"].as_object().unwrap() {
+            if name != "content-length" {
+                put = put.header(name, value.as_str().unwrap());
+            }
+        }
+        assert_eq!(put.send().await.unwrap().status(), 200);
+        uploads.push((ticket["imageId"].as_str().unwrap().to_owned(), text));
+    }
+    let page: serde_json::Value = http
+        .get(format!("{}/images?limit=100", first.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unfinished = page["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !["PROCESSED", "REJECTED", "FAILED"].contains(&i["status"].as_str().unwrap()))
+        .count();
+    first.kill();
+    assert!(
+        unfinished > 0,
+        "every job finished before the kill: the test proves nothing"
+    );
+
+    let second = ChildServer::start(dir.path());
+    for (id, text) in &uploads {
+        let record = wait_terminal(&http, &second.url, id, Duration::from_secs(120)).await;
+        assert_eq!(record["status"], "PROCESSED", "{record:#}");
+        assert!(
+            record["ocrText"].as_str().unwrap().contains(text.as_str()),
+            "{id}: {:?} is not {text:?}",
+            record["ocrText"]
+        );
+    }
+    second.kill();
+    let stats = SqliteJobQueue::open(dir.path().join("intake.db"))
+        .unwrap()
+        .stats()
+        .await
+        .unwrap();
+    assert_eq!((stats.outstanding(), stats.dead), (0, 0), "{stats:?}");
+    let leftovers = std::fs::read_dir(dir.path().join("store/tmp"))
+        .unwrap()
+        .count();
+    assert_eq!(leftovers, 0);
+}

@@ -1,0 +1,234 @@
+//! End-to-end tests of the local server over real HTTP: each test starts `LocalServer` on 127.0.0.1 with
+//! an ephemeral port and a temporary data directory, drives it with `reqwest` exactly as a client would
+//! (POST /uploads, PUT to the presigned URL, poll GET /images/{id}), real Tesseract on rendered text,
+//! and stops it. The crash test runs the server in a child process and kills it with SIGKILL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc,
+    clippy::too_many_lines,
+    clippy::type_complexity,
+    missing_docs
+)]
+
+mod cli;
+mod crash;
+mod flow;
+mod urls;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use intake_domain::IntakeConfig;
+use intake_domain::testkit::images;
+use intake_local::{LocalServer, ServeOptions};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use tempfile::TempDir;
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub server: LocalServer,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub dir: TempDir,
+}
+
+/// Whether Tesseract and the DejaVu font are present; on CI they must be (`.ci/run` installs them).
+pub fn prerequisites() -> Option<Vec<u8>> {
+    let tesseract = std::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let font = [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    ]
+    .iter()
+    .find_map(|p| std::fs::read(PathBuf::from(p)).ok());
+    match font {
+        Some(font) if tesseract => Some(font),
+        _ => {
+            assert!(
+                std::env::var("CI").map_or(true, |ci| ci != "true"),
+                "tesseract and fonts-dejavu-core must be installed on CI (scripts/system-deps.sh)"
+            );
+            eprintln!(
+                "SKIPPED: needs tesseract and DejaVu Sans (scripts/system-deps.sh installs them)"
+            );
+            None
+        }
+    }
+}
+
+/// Options for a test server in `dir`: an ephemeral port, two workers, a short shutdown grace.
+pub fn options(dir: &std::path::Path, config: IntakeConfig) -> ServeOptions {
+    ServeOptions::default()
+        .with_data_dir(dir)
+        .with_addr("127.0.0.1:0".parse().unwrap())
+        .with_workers(2)
+        .with_config(config)
+        .with_shutdown_grace(Duration::from_secs(5))
+}
+
+/// Starts a server with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(IntakeConfig::default()).await
+}
+
+/// Starts a server with `config`.
+pub async fn spawn_app_with(config: IntakeConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LocalServer::start(options(dir.path(), config))
+        .await
+        .expect("the server starts");
+    TestApp {
+        url: server.url().to_owned(),
+        server,
+        http: reqwest::Client::new(),
+        dir,
+    }
+}
+
+/// A text image rendered with DejaVu Sans.
+pub fn text_png(font: &[u8], lines: &[&str]) -> Bytes {
+    images::render_text(lines, font).unwrap().0
+}
+
+/// Hex SHA-256, computed here independently of Intake.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// An issued upload.
+pub struct Ticket {
+    pub image_id: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn stop(self) {
+        self.server.shutdown().await.expect("clean shutdown");
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// POST /uploads with the declared size and checksum of `bytes`.
+    pub async fn ticket(&self, name: &str, content_type: &str, bytes: &[u8]) -> Ticket {
+        let response = self
+            .http
+            .post(self.api("/uploads"))
+            .json(&json!({
+                "filename": name,
+                "contentType": content_type,
+                "sizeBytes": bytes.len(),
+                "sha256": sha256_hex(bytes),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let body: Value = response.json().await.unwrap();
+        Ticket {
+            image_id: body["imageId"].as_str().unwrap().to_owned(),
+            url: body["uploadUrl"].as_str().unwrap().to_owned(),
+            headers: body["requiredHeaders"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect(),
+            body,
+        }
+    }
+
+    /// PUTs `bytes` to the ticket's URL with its required headers, except those `change`s override
+    /// (a `None` value drops the header).
+    pub async fn put(
+        &self,
+        ticket: &Ticket,
+        bytes: Bytes,
+        change: &[(&str, Option<&str>)],
+    ) -> reqwest::Response {
+        self.put_to(&ticket.url, ticket, bytes, change).await
+    }
+
+    /// As [`TestApp::put`], to another URL.
+    pub async fn put_to(
+        &self,
+        url: &str,
+        ticket: &Ticket,
+        bytes: Bytes,
+        change: &[(&str, Option<&str>)],
+    ) -> reqwest::Response {
+        let mut request = self.http.put(url).body(bytes);
+        for (name, value) in &ticket.headers {
+            if change.iter().any(|(n, _)| n == name) || name == "content-length" {
+                continue;
+            }
+            request = request.header(name, value);
+        }
+        for (name, value) in change {
+            if let (Some(value), false) = (value, *name == "content-length") {
+                request = request.header(*name, *value);
+            }
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Issues a ticket, uploads, and returns the image id.
+    pub async fn upload(&self, name: &str, bytes: &Bytes) -> String {
+        let ticket = self.ticket(name, "image/png", bytes).await;
+        let response = self.put(&ticket, bytes.clone(), &[]).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        ticket.image_id
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.api(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls GET /images/{id} until the image is PROCESSED, REJECTED or FAILED.
+    pub async fn wait_terminal(&self, id: &str) -> Value {
+        wait_terminal(&self.http, &self.url, id, Duration::from_secs(60)).await
+    }
+}
+
+/// Polls `{url}/images/{id}` until a terminal status, for up to `timeout`.
+pub async fn wait_terminal(
+    http: &reqwest::Client,
+    url: &str,
+    id: &str,
+    timeout: Duration,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let response = http.get(format!("{url}/images/{id}")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let record: Value = response.json().await.unwrap();
+        if ["PROCESSED", "REJECTED", "FAILED"].contains(&record["status"].as_str().unwrap()) {
+            return record;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} still {} after {timeout:?}",
+            record["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,179 @@
+//! Every way a presigned URL can be misused is refused by the local object endpoint, and nothing is
+//! stored when it is.
+
+use std::time::Duration;
+
+use intake_domain::IntakeConfig;
+use intake_domain::testkit::images;
+
+use super::{TestApp, spawn_app, spawn_app_with};
+
+async fn code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (
+        status,
+        body["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+async fn still_awaiting(app: &TestApp, id: &str) {
+    let (status, record) = app.get_json(&format!("/images/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(record["status"], "AWAITING_UPLOAD", "{record:#}");
+    assert!(record.get("downloadUrl").is_none());
+}
+
+#[tokio::test]
+async fn tampered_and_misused_urls_are_refused_and_store_nothing() {
+    let app = spawn_app().await;
+    let png = images::png(320, 120, 1);
+    let ticket = app.ticket("a.png", "image/png", &png).await;
+    let wrong_sha = super::sha256_hex(b"something else");
+    let wrong_sha_b64 = {
+        let other = intake_domain::model::Sha256Digest::parse(&wrong_sha).unwrap();
+        other.to_base64()
+    };
+
+    let tampered_signature = {
+        let (head, signature) = ticket.url.rsplit_once("x-signature=").unwrap();
+        let flipped: String = signature
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 0 {
+                    if c == '0' { '1' } else { '0' }
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!("{head}x-signature={flipped}")
+    };
+    let other_key = ticket.url.replace("/a.png?", "/b.png?");
+    let longer_expiry = ticket.url.replace("x-expires=", "x-expires=9");
+    let traversal = ticket
+        .url
+        .replace("/objects/uploads/", "/objects/uploads/../../secret/");
+    let unsigned = ticket.url.split('?').next().unwrap().to_owned();
+
+    let cases: Vec<(&str, String, Vec<(&str, Option<&str>)>, (u16, &str))> = vec![
+        (
+            "tampered signature",
+            tampered_signature,
+            vec![],
+            (403, "SIGNATURE_MISMATCH"),
+        ),
+        (
+            "another key",
+            other_key,
+            vec![],
+            (403, "SIGNATURE_MISMATCH"),
+        ),
+        (
+            "extended expiry",
+            longer_expiry,
+            vec![],
+            (403, "SIGNATURE_MISMATCH"),
+        ),
+        ("no signature", unsigned, vec![], (403, "URL_INVALID")),
+        (
+            "wrong content type",
+            ticket.url.clone(),
+            vec![("content-type", Some("image/jpeg"))],
+            (403, "HEADER_MISMATCH"),
+        ),
+        (
+            "no content type",
+            ticket.url.clone(),
+            vec![("content-type", None)],
+            (403, "HEADER_MISMATCH"),
+        ),
+        (
+            "no if-none-match",
+            ticket.url.clone(),
+            vec![("if-none-match", None)],
+            (403, "HEADER_MISMATCH"),
+        ),
+        (
+            "other checksum header",
+            ticket.url.clone(),
+            vec![("x-amz-checksum-sha256", Some(&wrong_sha_b64))],
+            (403, "HEADER_MISMATCH"),
+        ),
+    ];
+    for (what, url, change, expected) in cases {
+        let response = app.put_to(&url, &ticket, png.clone(), &change).await;
+        assert_eq!(
+            code(response).await,
+            (expected.0, expected.1.to_owned()),
+            "{what}"
+        );
+    }
+    let response = app.put_to(&traversal, &ticket, png.clone(), &[]).await;
+    let (status, _) = code(response).await;
+    assert!(
+        status == 403 || status == 404,
+        "path traversal answered {status}"
+    );
+    still_awaiting(&app, &ticket.image_id).await;
+
+    // A body that is not the declared one: other length, other bytes of the same length.
+    let shorter = png.slice(..png.len() - 1);
+    let response = app.put(&ticket, shorter, &[]).await;
+    assert_eq!(code(response).await.0, 403, "the declared length is bound");
+    let mut other = png.to_vec();
+    let last = other.len() - 30;
+    other[last] ^= 0xFF;
+    let response = app.put(&ticket, other.into(), &[]).await;
+    assert_eq!(code(response).await, (400, "CHECKSUM_MISMATCH".to_owned()));
+    still_awaiting(&app, &ticket.image_id).await;
+    let leftovers = std::fs::read_dir(app.dir.path().join("store/tmp"))
+        .unwrap()
+        .count();
+    assert_eq!(leftovers, 0, "a refused body left a temporary file");
+
+    // The real upload works once; the URL cannot overwrite it.
+    assert_eq!(app.put(&ticket, png.clone(), &[]).await.status(), 200);
+    let response = app.put(&ticket, png.clone(), &[]).await;
+    assert_eq!(code(response).await, (412, "OBJECT_EXISTS".to_owned()));
+    // An upload URL does not download.
+    let response = app.http.get(&ticket.url).send().await.unwrap();
+    assert_eq!(code(response).await, (403, "METHOD_MISMATCH".to_owned()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn expired_urls_are_refused() {
+    let app =
+        spawn_app_with(IntakeConfig::default().with_upload_url_ttl(Duration::from_secs(1))).await;
+    let png = images::png(320, 120, 2);
+    let ticket = app.ticket("late.png", "image/png", &png).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = app.put(&ticket, png, &[]).await;
+    assert_eq!(code(response).await, (403, "URL_EXPIRED".to_owned()));
+    still_awaiting(&app, &ticket.image_id).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_server_cannot_share_a_data_directory() {
+    let app = spawn_app().await;
+    let second =
+        intake_local::LocalServer::start(super::options(app.dir.path(), IntakeConfig::default()))
+            .await;
+    assert!(
+        matches!(second, Err(intake_local::ServeError::Locked(_))),
+        "{second:?}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(app.dir.path().join("secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the signing secret is private");
+    }
+    app.stop().await;
+}
