@@ -4,16 +4,18 @@ CARGO ?= cargo
 .PHONY: help run test lint fmt backends build-lambda check-template
 
 help:
-	@echo "make run   - run Intake's pipeline locally (today: the in-memory pipeline, end to end)"
+	@echo "make run   - start the local server (intake serve: filesystem, SQLite, Tesseract) on 127.0.0.1:8080"
 	@echo "make test  - run every test of the workspace"
 	@echo "make lint  - rustfmt check and clippy with warnings denied (what CI enforces)"
 	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
 
-## Runs the pipeline locally. Until the local server lands (filesystem + SQLite + Tesseract), this runs
-## the whole flow over the in-memory adapters: upload URL, upload, processing, listing, download URL.
+## Intake's main job on its embedded defaults: installs Tesseract when missing, builds the `intake`
+## command and runs `intake serve` (data in ./.intake, http://127.0.0.1:8080; INTAKE_* variables and
+## `ARGS=...` change them). Ctrl-C stops it gracefully.
 run:
-	$(CARGO) run -p intake-memory --features testkit --example embed
+	scripts/system-deps.sh
+	$(CARGO) run --release --locked -p intake-cli --bin intake -- serve $(ARGS)
 
 ## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests, and
 ## the AWS adapters against moto and s3s-fs, and Tesseract on rendered text (each installed on first use by

@@ -74,11 +74,10 @@ async fn upload_list_show_download_delete_with_the_cli() {
         .iter()
         .map(|i| i["imageId"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        listed,
-        vec![ids[1].as_str(), ids[0].as_str()],
-        "newest first, across pages"
-    );
+    // Files upload in parallel, so either may have been issued first; ids sort by issue time.
+    let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
+    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(listed, newest_first, "newest first, across pages");
     let out = intake(&app.url, &["list"], work.path()).await;
     assert!(stdout(&out).starts_with("IMAGE ID"), "{}", stdout(&out));
     assert!(stdout(&out).contains("first.png"));

@@ -16,7 +16,7 @@ use super::{prerequisites, text_png, wait_terminal};
 pub(crate) struct ChildServer {
     child: Child,
     /// The base URL the server printed.
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl ChildServer {
@@ -53,6 +53,14 @@ impl ChildServer {
         Self { child, url }
     }
 
+    /// SIGINT (Ctrl-C), then waits for the process to exit; returns whether it exited successfully.
+    pub(crate) fn interrupt(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap().success()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
@@ -67,18 +75,19 @@ impl Drop for ChildServer {
     }
 }
 
-#[tokio::test]
-async fn a_killed_server_resumes_every_upload() {
-    let Some(font) = prerequisites() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::new();
-    let first = ChildServer::start(dir.path());
+/// Uploads `count` rendered receipts through `url`; returns (image id, text) pairs.
+async fn upload_receipts(
+    http: &reqwest::Client,
+    url: &str,
+    font: &[u8],
+    count: u32,
+) -> Vec<(String, String)> {
     let mut uploads = Vec::new();
-    for n in 0..12 {
+    for n in 0..count {
         let text = format!("RECEIPT {:04}", 1000 + n);
-        let png = text_png(&font, &[&text]);
+        let png = text_png(font, &[&text]);
         let ticket: serde_json::Value = http
-            .post(format!("{}/uploads", first.url))
+            .post(format!("{url}/uploads"))
             .json(&serde_json::json!({
                 "filename": format!("r{n}.png"),
                 "contentType": "image/png",
@@ -101,6 +110,50 @@ async fn a_killed_server_resumes_every_upload() {
         assert_eq!(put.send().await.unwrap().status(), 200);
         uploads.push((ticket["imageId"].as_str().unwrap().to_owned(), text));
     }
+    uploads
+}
+
+async fn assert_all_processed(http: &reqwest::Client, url: &str, uploads: &[(String, String)]) {
+    for (id, text) in uploads {
+        let record = wait_terminal(http, url, id, Duration::from_secs(120)).await;
+        assert_eq!(record["status"], "PROCESSED", "{record:#}");
+        assert!(
+            record["ocrText"].as_str().unwrap().contains(text.as_str()),
+            "{id}: {:?} is not {text:?}",
+            record["ocrText"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_finishes_work_in_progress_and_the_rest_resumes() {
+    let Some(font) = prerequisites() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let first = ChildServer::start(dir.path());
+    let uploads = upload_receipts(&http, &first.url, &font, 6).await;
+    assert!(first.interrupt(), "Ctrl-C is a clean exit");
+    let stats = SqliteJobQueue::open(dir.path().join("intake.db"))
+        .unwrap()
+        .stats()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.leased, 0,
+        "a graceful stop leaves no job leased: {stats:?}"
+    );
+    let second = ChildServer::start(dir.path());
+    assert_all_processed(&http, &second.url, &uploads).await;
+    second.kill();
+}
+
+#[tokio::test]
+async fn a_killed_server_resumes_every_upload() {
+    let Some(font) = prerequisites() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let first = ChildServer::start(dir.path());
+    let uploads = upload_receipts(&http, &first.url, &font, 12).await;
     let page: serde_json::Value = http
         .get(format!("{}/images?limit=100", first.url))
         .send()
@@ -122,15 +175,7 @@ async fn a_killed_server_resumes_every_upload() {
     );
 
     let second = ChildServer::start(dir.path());
-    for (id, text) in &uploads {
-        let record = wait_terminal(&http, &second.url, id, Duration::from_secs(120)).await;
-        assert_eq!(record["status"], "PROCESSED", "{record:#}");
-        assert!(
-            record["ocrText"].as_str().unwrap().contains(text.as_str()),
-            "{id}: {:?} is not {text:?}",
-            record["ocrText"]
-        );
-    }
+    assert_all_processed(&http, &second.url, &uploads).await;
     second.kill();
     let stats = SqliteJobQueue::open(dir.path().join("intake.db"))
         .unwrap()

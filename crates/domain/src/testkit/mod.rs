@@ -4,7 +4,7 @@
 //! one `integration.rs`. The functions panic with a message on the first broken expectation, so they
 //! are meant to be called from `#[test]` functions:
 //!
-//! ```ignore
+//! ```text
 //! #[tokio::test]
 //! async fn memory_repository_conforms() {
 //!     intake_domain::testkit::repository::run_suite(|| async { MemoryRepository::default() }).await;
