@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -229,27 +229,38 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
         path: path.clone(),
         reason: reason.to_owned(),
     };
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            let mut bytes = Vec::with_capacity(32);
-            bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-            bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-            let hex = bytes.iter().fold(String::new(), |mut hex, b| {
-                let _ = write!(hex, "{b:02x}");
-                hex
-            });
-            file.write_all(hex.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(data_error(&path))?;
-            tracing::info!(path = %path.display(), "created the URL-signing secret");
-            Ok(bytes)
+    if !path.exists() {
+        // Written to a temporary name and renamed, so a crash never leaves a short secret behind; the
+        // directory lock means no other server races this.
+        let temp = dir.join("secret.tmp");
+        let _ = std::fs::remove_file(&temp);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut bytes = Vec::with_capacity(32);
+        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        let hex = bytes.iter().fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+        options
+            .open(&temp)
+            .and_then(|mut file| {
+                file.write_all(hex.as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(data_error(&path))?;
+        if let Ok(handle) = File::open(dir) {
+            let _ = handle.sync_all();
         }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let mut file = File::open(&path).map_err(data_error(&path))?;
+        tracing::info!(path = %path.display(), "created the URL-signing secret");
+        return Ok(bytes);
+    }
+    match File::open(&path) {
+        Ok(mut file) => {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt as _;
@@ -442,19 +453,44 @@ impl LocalServer {
     /// # Errors
     /// [`ServeError::Serve`] when the HTTP server failed.
     pub async fn shutdown(self) -> Result<(), ServeError> {
-        let _ = self.stop_http.send(());
-        let served = self.http.await;
-        let abandoned = self.workers.shutdown(self.grace).await;
+        let Self {
+            http: mut served,
+            stop_http,
+            workers,
+            grace,
+            _lock: lock,
+            ..
+        } = self;
+        let _ = stop_http.send(());
+        // Requests (uploads) and jobs drain side by side, each for up to the grace period. An upload
+        // cut off then is safe: its temporary file is removed at the next start, and its intent job
+        // finds no object.
+        let (served, abandoned) = tokio::join!(
+            async {
+                if let Ok(result) = tokio::time::timeout(grace, &mut served).await {
+                    Some(result)
+                } else {
+                    served.abort();
+                    None
+                }
+            },
+            workers.shutdown(grace),
+        );
         if abandoned > 0 {
             tracing::warn!(
                 abandoned,
                 "jobs still running after the grace period; they resume at the next start"
             );
         }
+        drop(lock);
         match served {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ServeError::Serve(e)),
-            Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
+            None => {
+                tracing::warn!("requests still running after the grace period were cut off");
+                Ok(())
+            }
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(ServeError::Serve(e)),
+            Some(Err(e)) => Err(ServeError::Serve(std::io::Error::other(e))),
         }
     }
 }

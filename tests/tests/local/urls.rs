@@ -177,3 +177,35 @@ async fn a_second_server_cannot_share_a_data_directory() {
     }
     app.stop().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_readable_or_damaged_signing_secret_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "ab".repeat(32)).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let started =
+        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default())).await;
+    let error = started
+        .expect_err("a world-readable secret is refused")
+        .to_string();
+    assert!(error.contains("chmod 600"), "{error}");
+
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(&secret, "abcd").unwrap();
+    let started =
+        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default())).await;
+    assert!(matches!(
+        started,
+        Err(intake_local::ServeError::Secret { .. })
+    ));
+
+    std::fs::write(&secret, "ab".repeat(32)).unwrap();
+    let server =
+        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default()))
+            .await
+            .expect("a private 32-byte secret is used");
+    server.shutdown().await.unwrap();
+}
