@@ -1,12 +1,13 @@
 # Intake's entry points. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help run test lint fmt backends build-lambda check-template
+.PHONY: help run test lint fmt backends build-lambda check-template bench bench-quick
 
 help:
 	@echo "make run   - start the local server (intake serve: filesystem, SQLite, Tesseract) on 127.0.0.1:8080"
 	@echo "make test  - run every test of the workspace"
 	@echo "make lint  - rustfmt check and clippy with warnings denied (what CI enforces)"
+	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
 	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
 
@@ -48,3 +49,17 @@ check-template:
 	"$$INTAKE_SAM" validate -t deploy/template.yaml --region us-east-1 && \
 	"$$INTAKE_SAM" validate --lint -t deploy/template.yaml --region us-east-1 && \
 	"$$INTAKE_CHECKOV" -f deploy/template.yaml --framework cloudformation --quiet --compact --skip-download
+
+## The benchmarks (not part of the tests): every figure printed as a ratio to its reference measured in
+## the same run, and written with the machine and date to bench/RESULTS.md. Needs the release builds of
+## the Lambda functions (built here), Tesseract and boto3 (from the moto venv of scripts/backends.sh).
+bench:
+	scripts/system-deps.sh
+	$(CARGO) build --release --locked -p intake-lambda --bins
+	eval "$$(scripts/backends.sh)" && INTAKE_BENCH_PYTHON="$$(dirname "$$INTAKE_MOTO_SERVER")/python" \
+	  $(CARGO) run --release --locked -p intake-bench -- --out bench/RESULTS.md $(ARGS)
+
+## A quick smoke of the harness (smaller inputs, no Lambda builds), as CI runs it.
+bench-quick:
+	scripts/system-deps.sh
+	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput

@@ -128,7 +128,7 @@ struct UploadArgs {
 
 #[derive(Debug, Args)]
 struct ListArgs {
-    /// Only images in these statuses (comma-separated: PROCESSED,FAILED,...).
+    /// Only images in this status (AWAITING_UPLOAD, PROCESSING, PROCESSED, REJECTED or FAILED).
     #[arg(long)]
     status: Option<String>,
     /// Only images with this SHA-256 (hex).
