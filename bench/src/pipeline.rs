@@ -80,13 +80,14 @@ async fn tesseract_directly(files: &[PathBuf], parallel: usize) -> Result<Durati
     Ok(start.elapsed())
 }
 
-/// Starts a local server in a fresh directory with `workers` workers.
-pub(crate) async fn start_server(dir: &Path, workers: usize) -> Result<LocalServer, BenchError> {
+/// Starts a local server in a fresh directory with OCR `parallel` at a time (and the default number of
+/// workers, twice that, so bookkeeping overlaps OCR).
+pub(crate) async fn start_server(dir: &Path, parallel: usize) -> Result<LocalServer, BenchError> {
     let mut options = ServeOptions::default()
         .with_data_dir(dir)
         .with_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-        .with_workers(workers)
-        .with_tesseract(TesseractOptions::default().with_concurrency(workers));
+        .with_workers(2 * parallel)
+        .with_tesseract(TesseractOptions::default().with_concurrency(parallel));
     options.shutdown_grace = Duration::from_secs(5);
     LocalServer::start(options)
         .await

@@ -47,7 +47,9 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     /// The URL clients reach the server at, for presigned URLs (default `http://{bound address}`).
     pub public_url: Option<String>,
-    /// How many jobs run at once (default: the number of cores).
+    /// How many jobs run at once (default: twice the number of cores, so that one job's bookkeeping
+    /// (hashing, database commits) overlaps another's OCR; Tesseract's own limit keeps OCR at one
+    /// process per core).
     pub workers: usize,
     /// Intake's settings.
     pub config: IntakeConfig,
@@ -65,7 +67,7 @@ impl Default for ServeOptions {
             data_dir: PathBuf::from(".intake"),
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
-            workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            workers: 2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             config: IntakeConfig::default(),
             tesseract: TesseractOptions::default(),
             shutdown_grace: Duration::from_secs(30),

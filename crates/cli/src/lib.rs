@@ -72,7 +72,7 @@ struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "INTAKE_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// How many jobs run at once (default: the number of cores).
+    /// How many jobs run at once (default: twice the number of cores; OCR itself runs one process per core).
     #[arg(long, env = "INTAKE_WORKERS")]
     workers: Option<usize>,
     /// The URL clients reach this server at, used in presigned URLs (default: http://ADDR).

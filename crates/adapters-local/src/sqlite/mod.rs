@@ -5,7 +5,6 @@ mod queue;
 mod repository;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode};
@@ -50,49 +49,152 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
-/// One connection to the database, used from Tokio's blocking pool.
+/// One connection owned by one thread, which runs every statement in order and commits writes in
+/// groups: whatever calls arrive while a commit is in progress are applied together, each in its own
+/// savepoint (so one failing call does not undo the others), under one `COMMIT`, so many concurrent
+/// writers share one fsync (`synchronous=FULL` keeps every acknowledged write on disk). Results are
+/// delivered only after the commit that makes them durable.
 #[derive(Debug, Clone)]
 struct Database {
-    conn: Arc<Mutex<Connection>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
-/// A blocking task that did not finish (the runtime shut down or the closure panicked).
+/// A call that did not finish: the database thread stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("a database task did not finish")]
-struct Interrupted(#[source] tokio::task::JoinError);
+#[error("the database thread stopped")]
+struct Interrupted;
+
+/// The commit of a group of calls failed; every call of the group gets this.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("commit failed: {message}")]
+struct CommitFailed {
+    message: String,
+    busy: bool,
+}
+
+/// Delivers a call's result once its group's commit is known (`Some` when the commit failed).
+type Deliver = Box<dyn FnOnce(Option<&CommitFailed>) + Send>;
+
+/// A call: runs on the connection (or, given `None`, does not run at all), says whether to keep its
+/// changes, and how to deliver its result.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+
+/// The most calls one commit groups.
+const MAX_GROUP: usize = 256;
 
 impl Database {
     fn open(path: &Path) -> rusqlite::Result<Self> {
-        Self::configure(Connection::open(path)?)
+        Self::start(Connection::open(path)?)
     }
 
     fn in_memory() -> rusqlite::Result<Self> {
-        Self::configure(Connection::open_in_memory()?)
+        Self::start(Connection::open_in_memory()?)
     }
 
-    fn configure(conn: Connection) -> rusqlite::Result<Self> {
+    fn start(conn: Connection) -> rusqlite::Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&conn)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let (jobs, received) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("intake-sqlite".into())
+            .spawn(move || serve(&conn, &received))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Self { jobs })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` on the database thread. Its changes are kept if it returns `Ok` (and rolled back if
+    /// not); the result arrives after the commit, or as the commit's error.
     async fn with<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        E: From<Interrupted> + Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        E: From<Interrupted> + From<CommitFailed> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            f(&mut conn.lock().unwrap_or_else(PoisonError::into_inner))
-        })
-        .await
-        .map_err(|e| E::from(Interrupted(e)))?
+        let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn: Option<&Connection>| {
+            let result = conn.map(f);
+            let keep = matches!(result, Some(Ok(_)));
+            let deliver: Deliver = Box::new(move |failed| {
+                let result = match (failed, result) {
+                    (Some(failed), _) => Err(E::from(failed.clone())),
+                    (None, Some(result)) => result,
+                    (None, None) => Err(E::from(Interrupted)),
+                };
+                let _ = sender.send(result);
+            });
+            (keep, deliver)
+        });
+        self.jobs.send(job).map_err(|_| E::from(Interrupted))?;
+        receiver.await.map_err(|_| E::from(Interrupted))?
+    }
+}
+
+/// The database thread: takes a call, then whatever else is waiting, and runs them as one group.
+fn serve(conn: &Connection, jobs: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(conn, group);
+    }
+}
+
+fn run_group(conn: &Connection, group: Vec<Job>) {
+    // Outside a transaction (BEGIN failed), each savepoint is its own transaction, committed on release.
+    let in_transaction = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+    let mut delivers = Vec::with_capacity(group.len());
+    for job in group {
+        let deliver = match conn.execute_batch("SAVEPOINT call") {
+            Ok(()) => {
+                let (keep, deliver) = job(Some(conn));
+                let end = if keep {
+                    conn.execute_batch("RELEASE call")
+                } else {
+                    conn.execute_batch("ROLLBACK TO call; RELEASE call")
+                };
+                match end {
+                    Ok(()) => deliver,
+                    Err(error) => {
+                        deliver(Some(&failure(&error)));
+                        continue;
+                    }
+                }
+            }
+            Err(error) => {
+                let (_, deliver) = job(None);
+                deliver(Some(&failure(&error)));
+                continue;
+            }
+        };
+        if in_transaction {
+            delivers.push(deliver);
+        } else {
+            deliver(None);
+        }
+    }
+    if !in_transaction {
+        return;
+    }
+    let failed = conn.execute_batch("COMMIT").err().map(|error| {
+        let _ = conn.execute_batch("ROLLBACK");
+        failure(&error)
+    });
+    for deliver in delivers {
+        deliver(failed.as_ref());
+    }
+}
+
+fn failure(error: &rusqlite::Error) -> CommitFailed {
+    CommitFailed {
+        message: error.to_string(),
+        busy: is_busy(error),
     }
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use intake_domain::model::{ObjectKey, Timestamp};
 use intake_domain::ports::{DeadJob, Job, JobQueue, QueueError, QueueStats};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{Database, Interrupted, is_busy};
+use super::{CommitFailed, Database, Interrupted, is_busy};
 
 /// The job queue over one SQLite database file (the same file as [`super::SqliteRepository`]'s is fine:
 /// the tables differ).
@@ -38,6 +38,18 @@ fn db_error(error: rusqlite::Error) -> QueueError {
 impl From<Interrupted> for QueueError {
     fn from(error: Interrupted) -> Self {
         other(error)
+    }
+}
+
+impl From<CommitFailed> for QueueError {
+    fn from(error: CommitFailed) -> Self {
+        if error.busy {
+            QueueError::Unavailable {
+                source: Box::new(error),
+            }
+        } else {
+            other(error)
+        }
     }
 }
 
@@ -105,22 +117,13 @@ impl SqliteJobQueue {
         })
     }
 
-    /// Runs `f` in an immediate (write-locking) transaction and commits if it succeeds.
+    /// Runs `f` atomically (its changes are kept only if it succeeds) and durably.
     async fn write<T, F>(&self, f: F) -> Result<T, QueueError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, QueueError> + Send + 'static,
     {
-        self.db
-            .with(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_error)?;
-                let value = f(&tx)?;
-                tx.commit().map_err(db_error)?;
-                Ok(value)
-            })
-            .await
+        self.db.with(f).await
     }
 }
 

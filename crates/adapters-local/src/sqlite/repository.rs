@@ -12,7 +12,7 @@ use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
-use super::{Database, Interrupted, is_busy};
+use super::{CommitFailed, Database, Interrupted, is_busy};
 
 /// The image repository over one SQLite database file.
 #[derive(Debug, Clone)]
@@ -39,6 +39,18 @@ fn db_error(error: rusqlite::Error) -> RepoError {
 impl From<Interrupted> for RepoError {
     fn from(error: Interrupted) -> Self {
         other(error)
+    }
+}
+
+impl From<CommitFailed> for RepoError {
+    fn from(error: CommitFailed) -> Self {
+        if error.busy {
+            RepoError::Unavailable {
+                source: Box::new(error),
+            }
+        } else {
+            other(error)
+        }
     }
 }
 
@@ -180,7 +192,7 @@ impl ImageRepository for SqliteRepository {
                 }
                 sql.push_str(" ORDER BY image_id DESC LIMIT ?");
                 args.push(rusqlite::types::Value::Integer(i64::from(query.limit) + 1));
-                let mut statement = conn.prepare(&sql).map_err(db_error)?;
+                let mut statement = conn.prepare_cached(&sql).map_err(db_error)?;
                 let rows = statement
                     .query_map(params_from_iter(args), |row| row.get::<_, String>(0))
                     .map_err(db_error)?;
