@@ -165,6 +165,12 @@ impl Report {
             }
             let _ = writeln!(text);
         }
+        // The hand-written history (before/after figures of fixes) is kept across runs.
+        if let Ok(previous) = std::fs::read_to_string(path)
+            && let Some(at) = previous.find("\n## History")
+        {
+            text.push_str(previous.get(at + 1..).unwrap_or_default());
+        }
         std::fs::write(path, text)
     }
 }
