@@ -22,13 +22,12 @@ const WORDS: &[&str] = &[
 
 /// Renders `count` pages of eight lines each into `dir`.
 pub(crate) fn render_pages(dir: &Path, count: usize) -> Result<Vec<PathBuf>, BenchError> {
-    let font = [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    ]
-    .iter()
-    .find_map(|p| std::fs::read(p).ok())
-    .ok_or_else(|| BenchError::Failed("DejaVu Sans is needed (scripts/system-deps.sh)".into()))?;
+    let font = intake_domain::testkit::images::DEJAVU_SANS_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .ok_or_else(|| {
+            BenchError::Failed("DejaVu Sans is needed (scripts/system-deps.sh)".into())
+        })?;
     (0..count)
         .map(|n| {
             let lines: Vec<String> = (0..8)

@@ -51,18 +51,7 @@ pub(crate) fn mib_per_s(bytes: u64, time: Duration) -> f64 {
 /// one large IDAT chunk, and the IEND trailer. The processor checks header and trailer while
 /// streaming; it does not decode, so this stands for any large image.
 pub(crate) fn write_png_shaped(path: &Path, size: u64) -> Result<(), BenchError> {
-    let header: Vec<u8> = {
-        let mut ihdr = Vec::new();
-        ihdr.extend_from_slice(&4096u32.to_be_bytes());
-        ihdr.extend_from_slice(&4096u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
-        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-        bytes.extend_from_slice(&13u32.to_be_bytes());
-        bytes.extend_from_slice(b"IHDR");
-        bytes.extend_from_slice(&ihdr);
-        bytes.extend_from_slice(&crc(b"IHDR", &ihdr).to_be_bytes());
-        bytes
-    };
+    let header = intake_domain::testkit::images::png_header_only(4096, 4096);
     let trailer = intake_domain::sniff::PNG_TRAILER;
     let overhead = header.len() as u64 + 12 + trailer.len() as u64;
     let data = size
@@ -95,21 +84,6 @@ pub(crate) fn write_png_shaped(path: &Path, size: u64) -> Result<(), BenchError>
     file.write_all(&trailer).map_err(fail("write"))?;
     file.flush().map_err(fail("flush"))?;
     Ok(())
-}
-
-fn crc(kind: &[u8], data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in kind.iter().chain(data) {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// An OCR engine that answers at once and reads objects by reference (so the processor never holds an

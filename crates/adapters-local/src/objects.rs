@@ -8,7 +8,6 @@
 //! leaves the intent, which runs after the delay, so a stored object is never left unprocessed.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -261,13 +260,6 @@ fn content_disposition(name: &str) -> String {
             }
         })
         .collect();
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            let _ = write!(encoded, "%{byte:02X}");
-        }
-    }
+    let encoded = intake_signing::percent_encode(name);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }

@@ -440,11 +440,7 @@ impl LocalServer {
             }
             served = &mut self.http => {
                 let _ = self.workers.shutdown(Duration::ZERO).await;
-                match served {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(ServeError::Serve(e)),
-                    Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
-                }
+                served_result(served)
             }
         }
     }
@@ -490,10 +486,19 @@ impl LocalServer {
                 tracing::warn!("requests still running after the grace period were cut off");
                 Ok(())
             }
-            Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(e))) => Err(ServeError::Serve(e)),
-            Some(Err(e)) => Err(ServeError::Serve(std::io::Error::other(e))),
+            Some(served) => served_result(served),
         }
+    }
+}
+
+/// What the HTTP task's end means for the server.
+fn served_result(
+    served: Result<std::io::Result<()>, tokio::task::JoinError>,
+) -> Result<(), ServeError> {
+    match served {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ServeError::Serve(e)),
+        Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
     }
 }
 

@@ -200,12 +200,9 @@ async fn writes_are_checked_whole_and_write_once() {
 
 /// The DejaVu Sans font (Debian's fonts-dejavu-core), which `.ci/run` installs.
 fn font_bytes() -> Option<Vec<u8>> {
-    [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    ]
-    .iter()
-    .find_map(|p| std::fs::read(PathBuf::from(p)).ok())
+    intake_domain::testkit::images::DEJAVU_SANS_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(PathBuf::from(p)).ok())
 }
 
 fn render(lines: &[&str], font: &[u8]) -> (Bytes, (u32, u32)) {

@@ -102,8 +102,12 @@ struct EnvelopeError {
     message: String,
 }
 
-/// The statuses after which an image does not change any more.
-pub(crate) const TERMINAL: [&str; 3] = ["PROCESSED", "REJECTED", "FAILED"];
+/// Whether an image in `status` (as the API spells it) will not change any more: the domain's rule.
+pub(crate) fn is_terminal(status: &str) -> bool {
+    status
+        .parse::<intake_domain::model::ImageStatus>()
+        .is_ok_and(intake_domain::model::ImageStatus::is_terminal)
+}
 
 /// An API at a base URL.
 #[derive(Debug, Clone)]
@@ -161,6 +165,18 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
+    /// `{base}/images/{id}`, with the id percent-encoded as one path segment (ids are UUIDs; anything
+    /// else is passed on safely for the API to refuse).
+    fn image_url(&self, id: &str) -> Result<String, ClientError> {
+        let mut url = reqwest::Url::parse(&self.base)
+            .map_err(|e| ClientError::Input(format!("invalid --api URL {}: {e}", self.base)))?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Input(format!("invalid --api URL {}", self.base)))?
+            .pop_if_empty()
+            .extend(["images", id]);
+        Ok(url.into())
+    }
+
     async fn json<T: for<'de> Deserialize<'de>>(
         &self,
         url: &str,
@@ -184,7 +200,7 @@ impl Api {
     }
 
     pub(crate) async fn image(&self, id: &str) -> Result<serde_json::Value, ClientError> {
-        let url = self.url(&format!("/images/{}", encode_segment(id)));
+        let url = self.image_url(id)?;
         self.json(&url, self.http.get(&url).send().await).await
     }
 
@@ -195,7 +211,7 @@ impl Api {
     }
 
     pub(crate) async fn delete(&self, id: &str) -> Result<(), ClientError> {
-        let url = self.url(&format!("/images/{}", encode_segment(id)));
+        let url = self.image_url(id)?;
         let response = self
             .http
             .delete(&url)
@@ -222,18 +238,4 @@ impl Api {
             Err(error_of(response).await)
         }
     }
-}
-
-/// Percent-encodes one path segment (ids are UUIDs; anything else is passed on safely for the API to
-/// refuse).
-fn encode_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

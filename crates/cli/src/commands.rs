@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::client::{Api, ClientError, TERMINAL, UploadBody};
+use crate::client::{Api, ClientError, UploadBody, is_terminal};
 use crate::output::{confidence, field, snippet, table};
 use crate::{DownloadArgs, IdArgs, ListArgs, LogFormat, ServeArgs, UploadArgs, output};
 
@@ -217,7 +217,7 @@ async fn wait_for(api: &Api, id: &str, deadline: Instant) -> Result<Option<Value
     let mut pause = Duration::from_millis(100);
     loop {
         let record = api.image(id).await?;
-        if TERMINAL.contains(&field(&record, "status")) {
+        if is_terminal(field(&record, "status")) {
             return Ok(Some(record));
         }
         if Instant::now() + pause > deadline {
@@ -482,7 +482,7 @@ pub(crate) async fn show(args: IdArgs) -> Result<ExitCode, ClientError> {
     if let Some(text) = record.get("ocrText").and_then(Value::as_str) {
         println!("\n{text}");
     }
-    Ok(if TERMINAL.contains(&status) && status != "PROCESSED" {
+    Ok(if is_terminal(status) && status != "PROCESSED" {
         ExitCode::from(PARTIAL)
     } else {
         ExitCode::SUCCESS

@@ -90,6 +90,12 @@ fn encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters: safe in a URL query or path
+/// segment, and in RFC 5987 header parameters (`filename*=UTF-8''…`).
+pub fn percent_encode(text: &str) -> String {
+    encode(text, false)
+}
+
 fn decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -44,12 +44,9 @@ pub fn prerequisites() -> Option<Vec<u8>> {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    let font = [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    ]
-    .iter()
-    .find_map(|p| std::fs::read(PathBuf::from(p)).ok());
+    let font = intake_domain::testkit::images::DEJAVU_SANS_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(PathBuf::from(p)).ok());
     match font {
         Some(font) if tesseract => Some(font),
         _ => {

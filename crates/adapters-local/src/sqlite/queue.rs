@@ -116,22 +116,13 @@ impl SqliteJobQueue {
             db: Database::in_memory().map_err(db_error)?,
         })
     }
-
-    /// Runs `f` atomically (its changes are kept only if it succeeds) and durably.
-    async fn write<T, F>(&self, f: F) -> Result<T, QueueError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, QueueError> + Send + 'static,
-    {
-        self.db.with(f).await
-    }
 }
 
 #[async_trait]
 impl JobQueue for SqliteJobQueue {
     async fn enqueue(&self, key: &ObjectKey, due: Timestamp) -> Result<(), QueueError> {
         let key = key.as_str().to_owned();
-        self.write(move |conn| {
+        self.db.with(move |conn| {
             conn.execute(
                 "INSERT INTO jobs (object_key, due_ms, free_at_ms) VALUES (?1, ?2, ?2)
                  ON CONFLICT (object_key) DO UPDATE SET
@@ -149,7 +140,7 @@ impl JobQueue for SqliteJobQueue {
 
     async fn lease(&self, now: Timestamp, lease: Duration) -> Result<Option<Job>, QueueError> {
         let until = now.saturating_add(lease);
-        self.write(move |conn| {
+        self.db.with(move |conn| {
             let found: Option<(i64, String, u32, Option<String>)> = conn
                 .query_row(
                     "SELECT seq, object_key, attempts, last_error FROM jobs
@@ -185,9 +176,10 @@ impl JobQueue for SqliteJobQueue {
 
     async fn complete(&self, job: &Job) -> Result<(), QueueError> {
         let job = job.clone();
-        self.write(move |conn| {
-            let (_, again) = held(conn, &job)?;
-            match again {
+        self.db
+            .with(move |conn| {
+                let (_, again) = held(conn, &job)?;
+                match again {
                 Some(due) => conn.execute(
                     "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL, again_ms = NULL,
                        due_ms = ?2, free_at_ms = ?2 WHERE object_key = ?1",
@@ -199,32 +191,33 @@ impl JobQueue for SqliteJobQueue {
                 ),
             }
             .map_err(db_error)?;
-            Ok(())
-        })
-        .await
+                Ok(())
+            })
+            .await
     }
 
     async fn retry(&self, job: &Job, due: Timestamp, error: &str) -> Result<(), QueueError> {
         let job = job.clone();
         let error = error.to_owned();
-        self.write(move |conn| {
-            let (_, again) = held(conn, &job)?;
-            let due = again.map_or(millis(due), |again| again.min(millis(due)));
-            conn.execute(
-                "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL, again_ms = NULL,
+        self.db
+            .with(move |conn| {
+                let (_, again) = held(conn, &job)?;
+                let due = again.map_or(millis(due), |again| again.min(millis(due)));
+                conn.execute(
+                    "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL, again_ms = NULL,
                    due_ms = ?2, free_at_ms = ?2, last_error = ?3 WHERE object_key = ?1",
-                params![job.key.as_str(), due, error],
-            )
-            .map_err(db_error)?;
-            Ok(())
-        })
-        .await
+                    params![job.key.as_str(), due, error],
+                )
+                .map_err(db_error)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn bury(&self, job: &Job, reason: &str, now: Timestamp) -> Result<(), QueueError> {
         let job = job.clone();
         let reason = reason.to_owned();
-        self.write(move |conn| {
+        self.db.with(move |conn| {
             let (attempts, _) = held(conn, &job)?;
             conn.execute(
                 "DELETE FROM jobs WHERE object_key = ?1",
@@ -242,19 +235,20 @@ impl JobQueue for SqliteJobQueue {
     }
 
     async fn release_all(&self) -> Result<u64, QueueError> {
-        self.write(|conn| {
-            let released = conn
-                .execute(
-                    "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL,
+        self.db
+            .with(|conn| {
+                let released = conn
+                    .execute(
+                        "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL,
                        due_ms = min(due_ms, coalesce(again_ms, due_ms)), again_ms = NULL,
                        free_at_ms = min(due_ms, coalesce(again_ms, due_ms))
                      WHERE lease_token IS NOT NULL",
-                    [],
-                )
-                .map_err(db_error)?;
-            Ok(released as u64)
-        })
-        .await
+                        [],
+                    )
+                    .map_err(db_error)?;
+                Ok(released as u64)
+            })
+            .await
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>, QueueError> {

@@ -99,6 +99,13 @@ fn signature_and_header(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// Where DejaVu Sans (Debian's `fonts-dejavu-core`, which `scripts/system-deps.sh` installs) lives on
+/// the systems Intake is tested on: the font [`render_text`] is used with.
+pub const DEJAVU_SANS_PATHS: [&str; 2] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+];
+
 /// Renders `lines` of text in black on white at 40 px with the TrueType/OpenType `font`, as a
 /// grayscale PNG, and its dimensions: images whose text an OCR engine must read back. `None` when the
 /// font cannot be parsed.
