@@ -43,21 +43,24 @@ open(sys.argv[1], "wb").write(png)
 PY
 cd "$work"
 
-# The README's flow.
-ticket=$(curl -s -X POST $API/uploads -H 'content-type: application/json' \
+# The README's flow, with the admin key the first start wrote to the data directory.
+KEY=$(cat "$work/data/admin-key")
+auth=(-H "authorization: Bearer $KEY")
+[ "$(curl -s -o /dev/null -w '%{http_code}' $API/images)" = 401 ] || { echo "smoke: the API answers without a key" >&2; exit 1; }
+ticket=$(curl -s "${auth[@]}" -X POST $API/uploads -H 'content-type: application/json' \
   -d "{\"filename\":\"cheque.png\",\"contentType\":\"image/png\",\"sizeBytes\":$(stat -c %s cheque.png)}")
 mapfile -t headers < <(jq -r '.requiredHeaders | to_entries[] | "-H\(.key): \(.value)"' <<<"$ticket")
 curl -sf -X PUT "$(jq -r .uploadUrl <<<"$ticket")" "${headers[@]}" --data-binary @cheque.png
 id=$(jq -r .imageId <<<"$ticket")
 for _ in $(seq 1 120); do
-  status=$(curl -s $API/images/$id | jq -r .status)
+  status=$(curl -s "${auth[@]}" $API/images/$id | jq -r .status)
   case "$status" in PROCESSED|REJECTED|FAILED) break ;; esac
   sleep 0.5
 done
-record=$(curl -s $API/images/$id)
+record=$(curl -s "${auth[@]}" $API/images/$id)
 [ "$(jq -r .status <<<"$record")" = PROCESSED ] || { echo "$record"; echo "smoke: not processed" >&2; exit 1; }
 [ "$(jq -r .sha256 <<<"$record")" = "$(sha256sum cheque.png | cut -d' ' -f1)" ] || { echo "smoke: sha256 differs" >&2; exit 1; }
-[ "$(curl -s $API/images | jq -r '.images[0].imageId')" = "$id" ] || { echo "smoke: not listed" >&2; exit 1; }
+[ "$(curl -s "${auth[@]}" $API/images | jq -r '.images[0].imageId')" = "$id" ] || { echo "smoke: not listed" >&2; exit 1; }
 curl -sf "$(jq -r .downloadUrl <<<"$record")" | cmp - cheque.png
 
 # Ctrl-C: the server stops by itself.

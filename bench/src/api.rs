@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::Plan;
-use crate::pipeline::{render_pages, start_server, upload};
+use crate::pipeline::{api_client, render_pages, start_server, upload};
 use crate::report::{Figure, Section};
 use crate::support::{BenchError, fail};
 
@@ -80,6 +80,24 @@ where
     })
 }
 
+/// Waits for a processed image and returns its id.
+async fn first_processed(http: &reqwest::Client, url: &str) -> Result<String, BenchError> {
+    loop {
+        let listed: serde_json::Value = http
+            .get(format!("{url}/images?status=PROCESSED"))
+            .send()
+            .await
+            .map_err(fail("list"))?
+            .json()
+            .await
+            .map_err(fail("list"))?;
+        if let Some(id) = listed["images"][0]["imageId"].as_str() {
+            return Ok(id.to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     let duration = Duration::from_secs(if plan.quick { 2 } else { 10 });
     let mut section = Section::new("4. API throughput (local server vs a bare axum handler)");
@@ -116,34 +134,25 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     let server = start_server(&dir.path().join("data"), 2).await?;
     let url = server.url().to_owned();
     let pages = render_pages(dir.path(), 1)?;
-    let http = reqwest::Client::new();
+    let (http, key) = api_client(&server).await?;
     for page in &pages {
         upload(&http, &url, page).await?;
     }
-    let id = loop {
-        let listed: serde_json::Value = http
-            .get(format!("{url}/images?status=PROCESSED"))
-            .send()
-            .await
-            .map_err(fail("list"))?
-            .json()
-            .await
-            .map_err(fail("list"))?;
-        if let Some(id) = listed["images"][0]["imageId"].as_str() {
-            break id.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let id = first_processed(&http, &url).await?;
 
     let reference = {
         let bare_url = bare_url.clone();
         load(duration, move |http| http.get(&bare_url)).await?
     };
     let image_url = format!("{url}/images/{id}");
-    let get_image = load(duration, move |http| http.get(&image_url)).await?;
+    let get_key = key.clone();
+    let get_image = load(duration, move |http| {
+        http.get(&image_url).bearer_auth(&get_key)
+    })
+    .await?;
     let uploads_url = format!("{url}/uploads");
     let post_upload = load(duration, move |http| {
-        http.post(&uploads_url).json(&json!({
+        http.post(&uploads_url).bearer_auth(&key).json(&json!({
             "filename": "cheque.png", "contentType": "image/png", "sizeBytes": 120_000
         }))
     })

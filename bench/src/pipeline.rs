@@ -93,6 +93,29 @@ pub(crate) async fn start_server(dir: &Path, parallel: usize) -> Result<LocalSer
         .map_err(fail("start server"))
 }
 
+/// A client of `server`'s API with a fresh API key (sent on every request, as clients do), and the
+/// key.
+pub(crate) async fn api_client(
+    server: &LocalServer,
+) -> Result<(reqwest::Client, String), BenchError> {
+    let owner = intake_domain::model::Owner::parse("bench").map_err(fail("owner"))?;
+    let key = server
+        .keys()
+        .create(owner, "bench", false)
+        .await
+        .map_err(fail("create API key"))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let key = key.secret.expose();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+        .map_err(fail("API key header"))?;
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .map_err(fail("HTTP client"))?;
+    Ok((client, key))
+}
+
 /// Uploads `file` through the API and its presigned URL.
 pub(crate) async fn upload(
     http: &reqwest::Client,
@@ -179,7 +202,7 @@ async fn through_intake(files: &[PathBuf], parallel: usize) -> Result<Duration, 
     let dir = tempfile::tempdir().map_err(fail("temp dir"))?;
     let server = start_server(dir.path(), parallel).await?;
     let url = server.url().to_owned();
-    let http = reqwest::Client::new();
+    let (http, _) = api_client(&server).await?;
     let start = Instant::now();
     let uploads = futures::stream::iter(files.iter())
         .map(|file| upload(&http, &url, file))

@@ -121,6 +121,11 @@ pub(crate) async fn file_intake(dir: &Path) -> Result<(Intake, FsObjectStore), B
     Ok((intake, store))
 }
 
+/// The owner of the images the benchmarks create in process.
+pub(crate) fn bench_owner() -> intake_domain::model::Owner {
+    intake_domain::model::Owner::parse("bench").unwrap_or_else(|_| unreachable!("a valid owner"))
+}
+
 /// Issues an upload for a PNG of `size` bytes and streams `file` into the store under its key.
 pub(crate) async fn stage(
     intake: &Intake,
@@ -129,7 +134,10 @@ pub(crate) async fn stage(
     size: u64,
 ) -> Result<ObjectKey, BenchError> {
     let ticket = intake
-        .request_upload(UploadRequest::new("big.png", "image/png").with_size(size))
+        .request_upload(
+            &bench_owner(),
+            UploadRequest::new("big.png", "image/png").with_size(size),
+        )
         .await
         .map_err(fail("request upload"))?;
     let reader = tokio::fs::File::open(file).await.map_err(fail("open"))?;

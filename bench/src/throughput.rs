@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Plan;
 use crate::report::{Figure, Section};
-use crate::support::{BenchError, fail, scripted_engine};
+use crate::support::{BenchError, bench_owner, fail, scripted_engine};
 
 async fn setup(count: usize, image: &Bytes) -> Result<(Intake, Vec<ObjectKey>), BenchError> {
     let store = MemoryObjectStore::default();
@@ -28,7 +28,10 @@ async fn setup(count: usize, image: &Bytes) -> Result<(Intake, Vec<ObjectKey>), 
     let mut keys = Vec::new();
     for n in 0..count {
         let ticket = intake
-            .request_upload(UploadRequest::new(format!("p{n}.png"), "image/png"))
+            .request_upload(
+                &bench_owner(),
+                UploadRequest::new(format!("p{n}.png"), "image/png"),
+            )
             .await
             .map_err(fail("request upload"))?;
         store.put(&ticket.object_key, image.clone(), "image/png");

@@ -2,12 +2,15 @@
 //!
 //! # Table design
 //! - Table key: `imageId` (S).
-//! - GSI `byCreation`: `listPk` (S, always `IMAGE`) + `imageId` (S). Image ids are UUID v7, whose text
+//! - GSI `byOwner`: `owner` (S) + `imageId` (S): an owner's images. Image ids are UUID v7, whose text
 //!   sorts by creation time, so a descending Query lists newest first without a scan. The cursor is
-//!   the last returned image id, sealed by the domain so a forged or garbled cursor is refused.
-//!   Trade-off: one index partition takes every write (about 1,000 writes/s sustained on the index).
-//! - GSI `bySha256`: `sha256` (S) + `imageId` (S), sparse (only processed images have a hash): duplicate
-//!   lookup and the `sha256` filter.
+//!   the last returned image id, sealed by the domain (and bound to the owner) so a forged, garbled or
+//!   borrowed cursor is refused.
+//! - GSI `bySha256`: `ownerSha256` (S, `{owner}#{sha256}`) + `imageId` (S), sparse (only processed
+//!   images have a hash): duplicate lookup and the `sha256` filter, within one owner.
+//! - GSI `byCreation`: `listPk` (S, always `IMAGE`) + `imageId` (S): every owner's images, for system
+//!   tasks (recovery) only. Trade-off: one index partition takes every write (about 1,000 writes/s
+//!   sustained on the index).
 //! - Every write is a conditional `PutItem`: `attribute_not_exists(imageId)` to create,
 //!   `version = :expected` to replace, so two processors racing on one image cannot both win.
 //!
@@ -32,7 +35,7 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use bytes::Bytes;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, OcrLine, Sha256Digest};
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, OcrLine, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -51,9 +54,11 @@ const TTL_GRACE_SECS: i64 = 24 * 3600;
 pub struct TableSchema;
 
 impl TableSchema {
-    /// The newest-first listing index.
+    /// The newest-first listing index over every owner (system tasks).
     pub const LIST_INDEX: &'static str = "byCreation";
-    /// The duplicate-lookup index.
+    /// The newest-first listing index of one owner.
+    pub const OWNER_INDEX: &'static str = "byOwner";
+    /// The duplicate-lookup index (owner and SHA-256).
     pub const SHA256_INDEX: &'static str = "bySha256";
     /// The TTL attribute.
     pub const TTL_ATTRIBUTE: &'static str = "expiresAt";
@@ -96,10 +101,12 @@ impl TableSchema {
             .table_name(table)
             .attribute_definitions(attr("imageId")?)
             .attribute_definitions(attr("listPk")?)
-            .attribute_definitions(attr("sha256")?)
+            .attribute_definitions(attr("owner")?)
+            .attribute_definitions(attr("ownerSha256")?)
             .key_schema(key("imageId", KeyType::Hash)?)
             .global_secondary_indexes(index(Self::LIST_INDEX, "listPk")?)
-            .global_secondary_indexes(index(Self::SHA256_INDEX, "sha256")?)
+            .global_secondary_indexes(index(Self::OWNER_INDEX, "owner")?)
+            .global_secondary_indexes(index(Self::SHA256_INDEX, "ownerSha256")?)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await
@@ -178,6 +185,11 @@ fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The duplicate index's key: the SHA-256 is fixed-length and last, so no two owners can share one.
+fn owner_sha(owner: &Owner, sha256: &Sha256Digest) -> String {
+    format!("{owner}#{}", sha256.to_hex())
+}
+
 fn cut(text: &str, max: usize) -> &str {
     let mut end = max.min(text.len());
     while !text.is_char_boundary(end) {
@@ -227,6 +239,10 @@ impl DynamoRepository {
         }
         item.insert("imageId".to_owned(), s(record.image_id.to_string()));
         item.insert("listPk".to_owned(), s(LIST_PK));
+        item.insert("owner".to_owned(), s(record.owner.as_str()));
+        if let Some(sha) = &record.sha256 {
+            item.insert("ownerSha256".to_owned(), s(owner_sha(&record.owner, sha)));
+        }
         item.insert("version".to_owned(), n(record.version));
         item.insert("status".to_owned(), s(record.status.as_str()));
         item.insert("bucket".to_owned(), s(&record.bucket));
@@ -316,9 +332,14 @@ impl DynamoRepository {
         after: Option<ImageId>,
         page_limit: i32,
     ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<ImageId>), RepoError> {
-        let (index, hash_name, hash_value) = match query.sha256 {
-            Some(sha) => (TableSchema::SHA256_INDEX, "sha256", sha.to_hex()),
-            None => (TableSchema::LIST_INDEX, "listPk", LIST_PK.to_owned()),
+        let (index, hash_name, hash_value) = match (&query.owner, &query.sha256) {
+            (Some(owner), Some(sha)) => (
+                TableSchema::SHA256_INDEX,
+                "ownerSha256",
+                owner_sha(owner, sha),
+            ),
+            (Some(owner), None) => (TableSchema::OWNER_INDEX, "owner", owner.as_str().to_owned()),
+            (None, _) => (TableSchema::LIST_INDEX, "listPk", LIST_PK.to_owned()),
         };
         let mut request = self
             .client
@@ -331,6 +352,10 @@ impl DynamoRepository {
             .scan_index_forward(false)
             .limit(page_limit);
         let mut filters = Vec::new();
+        if let (None, Some(sha)) = (&query.owner, &query.sha256) {
+            filters.push("sha256 = :sha".to_owned());
+            request = request.expression_attribute_values(":sha", s(sha.to_hex()));
+        }
         if query.statuses.len() < ImageStatus::ALL.len() {
             let names: Vec<String> = (0..query.statuses.len())
                 .map(|i| format!(":s{i}"))
@@ -458,6 +483,7 @@ impl ImageRepository for DynamoRepository {
 
     async fn find_processed_by_sha256(
         &self,
+        owner: &Owner,
         sha256: &Sha256Digest,
         limit: u32,
     ) -> Result<Vec<ImageRecord>, RepoError> {
@@ -469,10 +495,10 @@ impl ImageRepository for DynamoRepository {
                 .query()
                 .table_name(&self.table)
                 .index_name(TableSchema::SHA256_INDEX)
-                .key_condition_expression("sha256 = :h")
+                .key_condition_expression("ownerSha256 = :h")
                 .filter_expression("#status = :processed AND attribute_not_exists(deletedAt)")
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":h", s(sha256.to_hex()))
+                .expression_attribute_values(":h", s(owner_sha(owner, sha256)))
                 .expression_attribute_values(":processed", s(ImageStatus::Processed.as_str()))
                 .scan_index_forward(true)
                 .limit(i32::try_from(limit.clamp(10, 1000)).unwrap_or(1000))

@@ -4,7 +4,9 @@
 //! .intake/
 //!   lock        held while a server runs (a second server on the same directory is refused)
 //!   secret      the URL-signing key, 32 random bytes in hex, created on first start, mode 0600
-//!   intake.db   SQLite: records and the job queue
+//!   admin-key   the admin API key, written (mode 0600) whenever a start finds no active admin key;
+//!               only its hash is kept in the database, so copy it and delete the file
+//!   intake.db   SQLite: records, the job queue and API keys (hashed)
 //!   store/      objects (objects/, meta/, tmp/)
 //! ```
 //!
@@ -22,9 +24,9 @@ use std::time::Duration;
 use intake_domain::ports::{
     Clock, JobQueue, OcrError, QueueError, QueueStats, RepoError, SystemClock,
 };
-use intake_domain::services::{BuildError, JobPolicy};
+use intake_domain::services::{ApiKeys, BuildError, JobPolicy, KeyError};
 use intake_domain::{Intake, IntakeConfig, IntakeError};
-use intake_http::ApiOptions;
+use intake_http::{ApiKeyAuth, ApiOptions};
 use intake_signing::HmacUrlSigner;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
@@ -32,7 +34,9 @@ use tokio::task::JoinHandle;
 
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
-use crate::{FsObjectStore, SqliteJobQueue, SqliteRepository, TesseractOcr, TesseractOptions};
+use crate::{
+    FsObjectStore, SqliteJobQueue, SqliteKeyStore, SqliteRepository, TesseractOcr, TesseractOptions,
+};
 
 /// The bucket name the local store reports (object keys and records carry it).
 pub const LOCAL_BUCKET: &str = "local";
@@ -160,6 +164,9 @@ pub enum ServeError {
     /// The database could not be opened.
     #[error("the database failed")]
     Repository(#[from] RepoError),
+    /// The API keys could not be loaded or the admin key created.
+    #[error("the API keys failed")]
+    Keys(#[source] KeyError),
     /// The job queue failed.
     #[error("the job queue failed")]
     Queue(#[from] QueueError),
@@ -180,6 +187,7 @@ pub struct LocalServer {
     addr: SocketAddr,
     url: String,
     intake: Intake,
+    keys: ApiKeys,
     queue: Arc<dyn JobQueue>,
     http: JoinHandle<std::io::Result<()>>,
     stop_http: oneshot::Sender<()>,
@@ -224,6 +232,31 @@ fn lock(dir: &Path) -> Result<File, ServeError> {
     }
 }
 
+/// Writes `contents` to `dir/name` readable by the owner only (mode 0600), through a temporary name
+/// and a rename, so a crash never leaves a partial file behind; the directory lock means no other
+/// server races this.
+fn write_private(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, ServeError> {
+    let path = dir.join(name);
+    let temp = dir.join(format!("{name}.tmp"));
+    let _ = std::fs::remove_file(&temp);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, &path))
+        .map_err(data_error(&path))?;
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(path)
+}
+
 /// Reads the signing secret, creating it (mode 0600) on first start.
 fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
     let path = dir.join("secret");
@@ -232,14 +265,6 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
         reason: reason.to_owned(),
     };
     if !path.exists() {
-        // Written to a temporary name and renamed, so a crash never leaves a short secret behind; the
-        // directory lock means no other server races this.
-        let temp = dir.join("secret.tmp");
-        let _ = std::fs::remove_file(&temp);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut bytes = Vec::with_capacity(32);
         bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
         bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
@@ -247,17 +272,7 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
             let _ = write!(hex, "{b:02x}");
             hex
         });
-        options
-            .open(&temp)
-            .and_then(|mut file| {
-                file.write_all(hex.as_bytes())?;
-                file.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .map_err(data_error(&path))?;
-        if let Ok(handle) = File::open(dir) {
-            let _ = handle.sync_all();
-        }
+        write_private(dir, "secret", hex.as_bytes())?;
         tracing::info!(path = %path.display(), "created the URL-signing secret");
         return Ok(bytes);
     }
@@ -297,6 +312,37 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
     }
 }
 
+/// Opens the object store and removes what an interrupted upload left in its temporary folder.
+async fn open_store(dir: &Path) -> Result<FsObjectStore, ServeError> {
+    let store = FsObjectStore::open(dir, LOCAL_BUCKET)
+        .await
+        .map_err(data_error(dir))?;
+    store
+        .remove_temporary_files()
+        .await
+        .map_err(data_error(dir))?;
+    Ok(store)
+}
+
+/// Loads the API keys, creating an admin key (written to `dir/admin-key`) when none is active.
+async fn open_keys(dir: &Path, db: &Path) -> Result<ApiKeys, ServeError> {
+    let keys = ApiKeys::new(Arc::new(
+        SqliteKeyStore::open(db)
+            .await
+            .map_err(|e| ServeError::Keys(e.into()))?,
+    ));
+    if let Some(admin) = keys.ensure_admin().await.map_err(ServeError::Keys)? {
+        let key = format!("{}\n", admin.secret.expose());
+        let path = write_private(dir, "admin-key", key.as_bytes())?;
+        tracing::warn!(
+            path = %path.display(),
+            key_id = %admin.record.key_id,
+            "created an admin API key (no active one existed); it is in this file only: copy it and delete the file"
+        );
+    }
+    Ok(keys)
+}
+
 impl LocalServer {
     /// Starts the server: data directory, adapters, recovery, HTTP and workers.
     ///
@@ -312,17 +358,11 @@ impl LocalServer {
         if options.check_ocr {
             ocr.check().await.map_err(ServeError::Ocr)?;
         }
-        let store_dir = dir.join("store");
-        let store = FsObjectStore::open(&store_dir, LOCAL_BUCKET)
-            .await
-            .map_err(data_error(&store_dir))?;
-        store
-            .remove_temporary_files()
-            .await
-            .map_err(data_error(&store_dir))?;
+        let store = open_store(&dir.join("store")).await?;
         let db = dir.join("intake.db");
         let repository = SqliteRepository::open(&db)?;
         let queue: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::open(&db)?);
+        let keys = open_keys(&dir, &db).await?;
 
         let listener =
             TcpListener::bind(options.addr)
@@ -361,8 +401,13 @@ impl LocalServer {
             Arc::clone(&wake),
             intake.max_upload_bytes(),
         );
-        let router =
-            intake_http::app_with_routes(intake.clone(), ApiOptions::default(), endpoint.router());
+        let router = intake_http::app_with_routes(
+            intake.clone(),
+            Arc::new(ApiKeyAuth::new(keys.clone())),
+            ApiOptions::default(),
+            endpoint.router(),
+            intake_http::key_routes(keys.clone()),
+        );
         let (stop_http, stopped) = oneshot::channel::<()>();
         let http = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -390,6 +435,7 @@ impl LocalServer {
             addr,
             url,
             intake,
+            keys,
             queue,
             http,
             stop_http,
@@ -413,6 +459,11 @@ impl LocalServer {
     /// The composed services (for embedders and tests).
     pub fn intake(&self) -> &Intake {
         &self.intake
+    }
+
+    /// The API keys this server accepts (for embedders and tests; clients use `/keys`).
+    pub fn keys(&self) -> &ApiKeys {
+        &self.keys
     }
 
     /// What the start recovered from a previous run.

@@ -19,15 +19,50 @@ use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
     ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, StoreError,
 };
-use intake_domain::testkit::{epoch, id_at, images, ocr, queue, record, repository, store};
+use intake_domain::testkit::{epoch, id_at, images, keys, ocr, queue, record, repository, store};
 use intake_local::{
-    FsObjectStore, PutChecks, PutError, SqliteJobQueue, SqliteRepository, TesseractOcr,
-    TesseractOptions,
+    FsObjectStore, PutChecks, PutError, SqliteJobQueue, SqliteKeyStore, SqliteRepository,
+    TesseractOcr, TesseractOptions,
 };
 
 #[tokio::test]
 async fn sqlite_repository_conforms() {
     repository::run_suite(|| async { SqliteRepository::in_memory().unwrap() }).await;
+}
+
+#[tokio::test]
+async fn sqlite_key_store_conforms() {
+    keys::run_suite(|| async { SqliteKeyStore::in_memory().await.unwrap() }).await;
+}
+
+#[tokio::test]
+async fn keys_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.db");
+    let keys = intake_domain::services::ApiKeys::new(std::sync::Arc::new(
+        SqliteKeyStore::open(&path).await.unwrap(),
+    ));
+    let admin = keys.ensure_admin().await.unwrap().unwrap();
+    let alice = keys
+        .create(intake_domain::testkit::owner("alice"), "ci", false)
+        .await
+        .unwrap();
+    keys.revoke(alice.record.key_id).await.unwrap();
+    let reopened = intake_domain::services::ApiKeys::new(std::sync::Arc::new(
+        SqliteKeyStore::open(&path).await.unwrap(),
+    ));
+    assert!(reopened.ensure_admin().await.unwrap().is_none());
+    let principal = reopened
+        .authenticate(Some(&admin.secret.expose()))
+        .await
+        .unwrap();
+    assert!(principal.admin);
+    assert!(
+        reopened
+            .authenticate(Some(&alice.secret.expose()))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use std::error::Error;
 
-use intake_domain::model::Sha256Digest;
+use intake_domain::model::{Owner, Sha256Digest};
 use intake_domain::services::{ListRequest, ObjectCreated, ProcessOutcome, UploadRequest};
 use intake_domain::{Intake, IntakeConfig};
 use intake_memory::{
@@ -39,9 +39,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         )?),
     );
 
-    // 2. A client asks for an upload URL, declaring size and checksum so the store enforces both.
+    // 2. A client asks for an upload URL, declaring size and checksum so the store enforces both. Every
+    //    call acts for an owner: your service passes the authenticated user (here, a fixed one).
+    let owner = Owner::parse("teller-42")?;
     let ticket = intake
         .request_upload(
+            &owner,
             UploadRequest::new("cheque-front.png", "image/png")
                 .with_size(image.len() as u64)
                 .with_sha256(sha.to_hex()),
@@ -65,9 +68,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // 5. Read back: a listing (metadata only) and the full record with a download URL.
-    let page = intake.list_images(&ListRequest::default()).await?;
+    let page = intake.list_images(&owner, &ListRequest::default()).await?;
     println!("listed {} image(s)", page.images.len());
-    let details = intake.get_image(ticket.image_id).await?;
+    let details = intake.get_image(&owner, ticket.image_id).await?;
     println!("download URL: {}", details.download_url.unwrap_or_default());
     Ok(())
 }

@@ -11,6 +11,7 @@
 
 mod clock;
 mod gateway;
+mod keys;
 mod ocr;
 mod queue;
 mod repository;
@@ -23,6 +24,7 @@ mod harness;
 pub use clock::{ManualClock, SequentialIds};
 pub use gateway::{GatewayError, MemoryGateway};
 pub use intake_signing::{UrlRefusal, VerifiedUrl};
+pub use keys::MemoryKeyStore;
 pub use ocr::{OcrCall, SCRIPTED_ENGINE, Scripted, ScriptedError, ScriptedOcr};
 pub use queue::MemoryJobQueue;
 pub use repository::MemoryRepository;

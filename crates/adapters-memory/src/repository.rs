@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
 
 /// Records in an ordered map keyed by image id; lists walk it backwards (newest first).
@@ -93,6 +93,7 @@ impl ImageRepository for MemoryRepository {
 
     async fn find_processed_by_sha256(
         &self,
+        owner: &Owner,
         sha256: &Sha256Digest,
         limit: u32,
     ) -> Result<Vec<ImageRecord>, RepoError> {
@@ -100,7 +101,10 @@ impl ImageRepository for MemoryRepository {
             .records()
             .values()
             .filter(|r| {
-                r.sha256 == Some(*sha256) && r.status == ImageStatus::Processed && !r.is_deleted()
+                r.owner == *owner
+                    && r.sha256 == Some(*sha256)
+                    && r.status == ImageStatus::Processed
+                    && !r.is_deleted()
             })
             .take(limit as usize)
             .cloned()

@@ -4,15 +4,20 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
 use intake_domain::model::ObjectKey;
-use intake_domain::testkit::{ocr, queue, repository, scenarios, signer, store};
+use intake_domain::testkit::{keys, ocr, queue, repository, scenarios, signer, store};
 use intake_memory::{
-    MemoryHarness, MemoryJobQueue, MemoryObjectStore, MemoryRepository, MemoryUrlSigner,
-    ScriptedOcr,
+    MemoryHarness, MemoryJobQueue, MemoryKeyStore, MemoryObjectStore, MemoryRepository,
+    MemoryUrlSigner, ScriptedOcr,
 };
 
 #[tokio::test]
 async fn repository_conforms() {
     repository::run_suite(|| async { MemoryRepository::default() }).await;
+}
+
+#[tokio::test]
+async fn key_store_conforms() {
+    keys::run_suite(|| async { MemoryKeyStore::default() }).await;
 }
 
 #[tokio::test]

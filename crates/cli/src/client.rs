@@ -44,6 +44,9 @@ impl ClientError {
     /// The exit code (see `intake --help`).
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            Self::Api {
+                status: 401 | 403, ..
+            } => 8,
             Self::Api { status: 404, .. } => 3,
             Self::Api { status, .. } if *status < 500 => 4,
             Self::Input(_) => 2,
@@ -113,6 +116,8 @@ pub(crate) fn is_terminal(status: &str) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct Api {
     base: String,
+    /// Sent with API calls only, never to presigned URLs (they go to storage).
+    key: Option<String>,
     pub(crate) http: reqwest::Client,
 }
 
@@ -150,15 +155,67 @@ pub(crate) async fn error_of(response: Response) -> ClientError {
 }
 
 impl Api {
-    pub(crate) fn new(base: &str) -> Result<Self, ClientError> {
+    pub(crate) fn new(base: &str, key: Option<String>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("intake-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Input(format!("cannot build an HTTP client: {e}")))?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
+            key,
             http,
         })
+    }
+
+    /// A request to the API, with the API key.
+    fn call(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, url);
+        match &self.key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+
+    /// `{base}/{segments...}`, each segment percent-encoded.
+    fn segments_url(&self, segments: &[&str]) -> Result<String, ClientError> {
+        let mut url = reqwest::Url::parse(&self.base)
+            .map_err(|e| ClientError::Input(format!("invalid --api URL {}: {e}", self.base)))?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Input(format!("invalid --api URL {}", self.base)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url.into())
+    }
+
+    pub(crate) async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+        let url = self.url(path);
+        self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
+            .await
+    }
+
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = self.url(path);
+        self.json(
+            &url,
+            self.call(reqwest::Method::POST, &url)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    pub(crate) async fn delete_json(
+        &self,
+        segments: &[&str],
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = self.segments_url(segments)?;
+        self.json(&url, self.call(reqwest::Method::DELETE, &url).send().await)
+            .await
     }
 
     fn url(&self, path: &str) -> String {
@@ -168,13 +225,7 @@ impl Api {
     /// `{base}/images/{id}`, with the id percent-encoded as one path segment (ids are UUIDs; anything
     /// else is passed on safely for the API to refuse).
     fn image_url(&self, id: &str) -> Result<String, ClientError> {
-        let mut url = reqwest::Url::parse(&self.base)
-            .map_err(|e| ClientError::Input(format!("invalid --api URL {}: {e}", self.base)))?;
-        url.path_segments_mut()
-            .map_err(|()| ClientError::Input(format!("invalid --api URL {}", self.base)))?
-            .pop_if_empty()
-            .extend(["images", id]);
-        Ok(url.into())
+        self.segments_url(&["images", id])
     }
 
     async fn json<T: for<'de> Deserialize<'de>>(
@@ -195,26 +246,38 @@ impl Api {
 
     pub(crate) async fn create_upload(&self, body: &UploadBody) -> Result<Ticket, ClientError> {
         let url = self.url("/uploads");
-        self.json(&url, self.http.post(&url).json(body).send().await)
-            .await
+        self.json(
+            &url,
+            self.call(reqwest::Method::POST, &url)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
     }
 
     pub(crate) async fn image(&self, id: &str) -> Result<serde_json::Value, ClientError> {
         let url = self.image_url(id)?;
-        self.json(&url, self.http.get(&url).send().await).await
+        self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
+            .await
     }
 
     pub(crate) async fn list(&self, query: &[(&str, String)]) -> Result<ImagePage, ClientError> {
         let url = self.url("/images");
-        self.json(&url, self.http.get(&url).query(query).send().await)
-            .await
+        self.json(
+            &url,
+            self.call(reqwest::Method::GET, &url)
+                .query(query)
+                .send()
+                .await,
+        )
+        .await
     }
 
     pub(crate) async fn delete(&self, id: &str) -> Result<(), ClientError> {
         let url = self.image_url(id)?;
         let response = self
-            .http
-            .delete(&url)
+            .call(reqwest::Method::DELETE, &url)
             .send()
             .await
             .map_err(|e| unreachable(&url, &e))?;

@@ -17,7 +17,10 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::client::{Api, ClientError, UploadBody, is_terminal};
 use crate::output::{confidence, field, snippet, table};
-use crate::{DownloadArgs, IdArgs, ListArgs, LogFormat, ServeArgs, UploadArgs, output};
+use crate::{
+    DownloadArgs, IdArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs, LogFormat,
+    ServeArgs, UploadArgs, output,
+};
 
 /// Exit code 7: finished, but not everything succeeded.
 const PARTIAL: u8 = 7;
@@ -300,7 +303,7 @@ fn describe(file: &str, id: &str, mut record: Value) -> (Vec<String>, Value) {
 }
 
 pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
-    let api = Api::new(&args.api.api)?;
+    let api = args.api.client()?;
     let files = expand(&args.paths)?;
     let mut results = upload_all(&api, &files, args.parallel, args.api.json).await;
     // One file that could not be uploaded: its error is the command's (and so is the exit code).
@@ -390,7 +393,7 @@ pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
 }
 
 pub(crate) async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
-    let api = Api::new(&args.api.api)?;
+    let api = args.api.client()?;
     let mut cursor = args.cursor.clone();
     let mut images = Vec::new();
     let next = loop {
@@ -442,7 +445,7 @@ pub(crate) async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
 }
 
 pub(crate) async fn show(args: IdArgs) -> Result<ExitCode, ClientError> {
-    let api = Api::new(&args.api.api)?;
+    let api = args.api.client()?;
     let record = api.image(&args.id).await?;
     if args.api.json {
         output::json(&record);
@@ -490,7 +493,7 @@ pub(crate) async fn show(args: IdArgs) -> Result<ExitCode, ClientError> {
 }
 
 pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError> {
-    let api = Api::new(&args.api.api)?;
+    let api = args.api.client()?;
     let record = api.image(&args.id).await?;
     let url = record
         .get("downloadUrl")
@@ -569,12 +572,81 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
 }
 
 pub(crate) async fn delete(args: IdArgs) -> Result<ExitCode, ClientError> {
-    let api = Api::new(&args.api.api)?;
+    let api = args.api.client()?;
     api.delete(&args.id).await?;
     if args.api.json {
         output::json(&json!({ "imageId": args.id, "deleted": true }));
     } else {
         eprintln!("deleted {}", args.id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn create_key(args: KeyCreateArgs) -> Result<ExitCode, ClientError> {
+    let api = args.api.client()?;
+    let key = api
+        .post_json(
+            "/keys",
+            &json!({ "owner": args.owner, "name": args.name, "admin": args.admin }),
+        )
+        .await?;
+    if args.api.json {
+        output::json(&key);
+    } else {
+        eprintln!(
+            "created key {} for owner {}{}; it is shown only now:",
+            output::field(&key, "keyId"),
+            output::field(&key, "owner"),
+            if args.admin { " (admin)" } else { "" }
+        );
+        println!("{}", output::field(&key, "apiKey"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn list_keys(args: KeyListArgs) -> Result<ExitCode, ClientError> {
+    let api = args.api.client()?;
+    let answer = api.get_json("/keys").await?;
+    if args.api.json {
+        output::json(&answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = answer
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|key| {
+            vec![
+                output::field(key, "keyId").to_owned(),
+                output::field(key, "owner").to_owned(),
+                output::field(key, "name").to_owned(),
+                if key["admin"].as_bool() == Some(true) {
+                    "admin"
+                } else {
+                    ""
+                }
+                .to_owned(),
+                output::field(key, "createdAt").to_owned(),
+                output::field(key, "revokedAt").to_owned(),
+            ]
+        })
+        .collect();
+    output::table(
+        &["KEY ID", "OWNER", "NAME", "ROLE", "CREATED", "REVOKED"],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn revoke_key(args: KeyRevokeArgs) -> Result<ExitCode, ClientError> {
+    let api = args.api.client()?;
+    let key = api.delete_json(&["keys", &args.key_id]).await?;
+    if args.api.json {
+        output::json(&key);
+    } else {
+        eprintln!("revoked key {}", output::field(&key, "keyId"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,8 @@
 //! # intake-cli
 //!
 //! The `intake` command: runs the local server (`intake serve`) and is a client of any Intake API,
-//! local or on API Gateway (`upload`, `list`, `show`, `download`, `delete`).
+//! local or on API Gateway (`upload`, `list`, `show`, `download`, `delete`), and manages the local
+//! server's API keys (`keys`).
 //!
 //! The command only parses its arguments, composes and calls: the server is
 //! [`intake_local::LocalServer`], the client speaks the REST API described in `openapi.yaml`. The
@@ -30,7 +31,11 @@ Exit codes:
   4  refused by the API (invalid input, unsupported type, too large, URL refused)
   5  the API is unreachable or unavailable (connection refused, HTTP 5xx), or the server could not start
   6  timed out waiting for processing
-  7  finished, but not everything succeeded (an upload failed, an image was rejected or failed)";
+  7  finished, but not everything succeeded (an upload failed, an image was rejected or failed)
+  8  not authenticated or not allowed (missing, invalid or revoked API key; not an admin key)
+
+API keys: --api-key or INTAKE_API_KEY; else the file named by --api-key-file or INTAKE_API_KEY_FILE;
+else the admin key a local server wrote to $INTAKE_DATA_DIR/admin-key (default .intake/admin-key).";
 
 #[derive(Debug, Parser)]
 #[command(name = "intake", version, about = "Intake: image ingestion and OCR", after_help = AFTER_HELP)]
@@ -53,6 +58,48 @@ enum Command {
     Download(DownloadArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API).
     Delete(IdArgs),
+    /// Manage the local server's API keys (needs an admin key).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key; it is printed once and only its hash is stored.
+    Create(KeyCreateArgs),
+    /// List keys, revoked ones included (kept for audit).
+    List(KeyListArgs),
+    /// Revoke a key: it stops working at once.
+    Revoke(KeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+struct KeyCreateArgs {
+    /// Whose images the key sees and creates (several keys may share an owner).
+    #[arg(long)]
+    owner: String,
+    /// A label: which machine or service holds the key.
+    #[arg(long)]
+    name: String,
+    /// Allow the key to manage keys.
+    #[arg(long)]
+    admin: bool,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct KeyListArgs {
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct KeyRevokeArgs {
+    /// The key id (the 16 hex digits after `ik_`).
+    key_id: String,
+    #[command(flatten)]
+    api: ApiArgs,
 }
 
 /// Log output format.
@@ -103,9 +150,38 @@ struct ApiArgs {
         global = true
     )]
     api: String,
+    /// The API key (local server); API Gateway deployments authenticate with their own authorizer.
+    #[arg(long, env = "INTAKE_API_KEY", hide_env_values = true, global = true)]
+    api_key: Option<String>,
+    /// A file holding the API key.
+    #[arg(long, env = "INTAKE_API_KEY_FILE", global = true)]
+    api_key_file: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
+}
+
+impl ApiArgs {
+    /// The API key to send, from the flag, the key file, or the local server's admin key file.
+    fn key(&self) -> Result<Option<String>, ClientError> {
+        if let Some(key) = &self.api_key {
+            return Ok(Some(key.trim().to_owned()));
+        }
+        if let Some(path) = &self.api_key_file {
+            let text = std::fs::read_to_string(path).map_err(ClientError::file(path))?;
+            return Ok(Some(text.trim().to_owned()));
+        }
+        let dir = std::env::var_os("INTAKE_DATA_DIR")
+            .map_or_else(|| PathBuf::from(".intake"), PathBuf::from);
+        Ok(std::fs::read_to_string(dir.join("admin-key"))
+            .ok()
+            .map(|text| text.trim().to_owned()))
+    }
+
+    /// A client of the API these arguments name.
+    fn client(&self) -> Result<client::Api, ClientError> {
+        client::Api::new(&self.api, self.key()?)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +276,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Show(args) => commands::show(args).await,
         Command::Download(args) => commands::download(args).await,
         Command::Delete(args) => commands::delete(args).await,
+        Command::Keys(KeysCommand::Create(args)) => commands::create_key(args).await,
+        Command::Keys(KeysCommand::List(args)) => commands::list_keys(args).await,
+        Command::Keys(KeysCommand::Revoke(args)) => commands::revoke_key(args).await,
     }
 }
 

@@ -9,18 +9,22 @@
 //! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256` |
 //! | `GET /images/{imageId}` | 200: the record with OCR text and lines, and a presigned download URL |
 //! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
-//! | `GET /health` | 200 |
+//! | `GET /health` | 200 (the only route without authentication) |
 //!
-//! Every error is `{"error":{"code","message"}}` with a stable code (see [`ApiError`]). Requests carry
+//! Every other route requires a caller, established by the deployment's [`Authenticator`] (API keys
+//! on the local server, the API Gateway authorizer on Lambda); the caller's owner scopes everything
+//! it sees. Every error is `{"error":{"code","message"}}` with a stable code (see [`ApiError`]). Requests carry
 //! an `x-request-id` (kept from the client or generated), echoed in the response and in the logs.
 
+mod auth;
 mod error;
+mod keys;
 mod routes;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use intake_domain::Intake;
 use tower::ServiceBuilder;
@@ -29,7 +33,9 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
+pub use auth::{ApiKeyAuth, Authenticator, Caller};
 pub use error::ApiError;
+pub use keys::key_routes;
 pub use routes::{ROUTES, Route};
 
 /// The request-id header.
@@ -61,35 +67,39 @@ impl ApiOptions {
     }
 }
 
-/// The API over `intake`, with default options.
-pub fn app(intake: Intake) -> Router {
-    app_with(intake, ApiOptions::default())
+/// The API over `intake`, callers established by `auth`, with default options.
+pub fn app(intake: Intake, auth: impl Authenticator) -> Router {
+    app_with(intake, Arc::new(auth), ApiOptions::default())
 }
 
-/// The API over `intake` with `options`.
-pub fn app_with(intake: Intake, options: ApiOptions) -> Router {
-    app_with_routes(intake, options, Router::new())
+/// The API over `intake`, callers established by `auth`, with `options`.
+pub fn app_with(intake: Intake, auth: Arc<dyn Authenticator>, options: ApiOptions) -> Router {
+    app_with_routes(intake, auth, options, Router::new(), Router::new())
 }
 
-/// The API over `intake` with `options`, plus `extra` routes served beside it with the same request
-/// ids, tracing and error envelope for unknown routes: the local server adds its object endpoints this
-/// way. `extra` must not define a fallback or any of [`ROUTES`].
-pub fn app_with_routes(intake: Intake, options: ApiOptions, extra: Router) -> Router {
+/// The API over `intake` with `options`, plus extra routes served beside it with the same request
+/// ids, tracing and error envelope for unknown routes: `public` ones as they are (the local server's
+/// object endpoints, which check their own signed URLs), `authenticated` ones behind `auth` like the
+/// API's (the local server's key management). Extra routes must not define a fallback or any of
+/// [`ROUTES`].
+pub fn app_with_routes(
+    intake: Intake,
+    auth: Arc<dyn Authenticator>,
+    options: ApiOptions,
+    public: Router,
+    authenticated: Router,
+) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id, key_id = tracing::field::Empty)
     });
-    routes::router()
-        .with_state(intake)
-        .layer(DefaultBodyLimit::max(options.body_limit))
-        .merge(extra)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(trace)
-                .layer(PropagateRequestIdLayer::new(request_id)),
-        )
+    routes::router(intake, auth, options.body_limit, public, authenticated).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::new(request_id)),
+    )
 }
 
 /// How long clients are told to wait before retrying a 503.

@@ -1,15 +1,17 @@
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use intake_domain::Intake;
 use intake_domain::model::ImageId;
 use intake_domain::services::{ImageDetails, ImagePage, ListRequest, UploadRequest};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::ApiError;
+use crate::auth::{Authenticator, Caller, require_caller};
 
 /// One route of the API: what `openapi.yaml` must describe and what the router serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub struct Route {
     pub method: &'static str,
     /// The path template (`/images/{imageId}`: the same syntax in axum and OpenAPI).
     pub path: &'static str,
+    /// Whether the route requires an authenticated caller (every route but `/health`).
+    pub authenticated: bool,
 }
 
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
@@ -28,6 +32,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
             Route {
                 method: "POST",
                 path: "/uploads",
+                authenticated: true,
             },
             post(create_upload),
         ),
@@ -35,6 +40,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
             Route {
                 method: "GET",
                 path: "/images",
+                authenticated: true,
             },
             get(list_images),
         ),
@@ -42,6 +48,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
             Route {
                 method: "GET",
                 path: "/images/{imageId}",
+                authenticated: true,
             },
             get(get_image),
         ),
@@ -49,6 +56,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
             Route {
                 method: "DELETE",
                 path: "/images/{imageId}",
+                authenticated: true,
             },
             delete(delete_image),
         ),
@@ -56,6 +64,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
             Route {
                 method: "GET",
                 path: "/health",
+                authenticated: false,
             },
             get(health),
         ),
@@ -66,22 +75,43 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
 pub static ROUTES: std::sync::LazyLock<Vec<Route>> =
     std::sync::LazyLock::new(|| table().into_iter().map(|(route, _)| route).collect());
 
-pub(crate) fn router() -> Router<Intake> {
-    table()
+/// The API's routes; those that require it run behind `auth`, and so do the `authenticated` extra
+/// routes.
+pub(crate) fn router(
+    intake: Intake,
+    auth: Arc<dyn Authenticator>,
+    body_limit: usize,
+    public: Router,
+    authenticated: Router,
+) -> Router {
+    let (private, open): (Vec<_>, Vec<_>) = table()
         .into_iter()
-        .fold(Router::new(), |router, (route, handler)| {
-            router.route(route.path, handler)
-        })
+        .partition(|(route, _)| route.authenticated);
+    let build = |routes: Vec<(Route, MethodRouter<Intake>)>, intake: Intake| {
+        routes
+            .into_iter()
+            .fold(Router::new(), |router, (route, handler)| {
+                router.route(route.path, handler)
+            })
+            .with_state(intake)
+    };
+    build(private, intake.clone())
+        .merge(authenticated)
+        .route_layer(middleware::from_fn_with_state(auth, require_caller))
+        .merge(build(open, intake))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn create_upload(
     State(intake): State<Intake>,
+    caller: Caller,
     body: Result<Json<UploadRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body?;
-    let ticket = intake.request_upload(request).await?;
+    let ticket = intake.request_upload(&caller.owner, request).await?;
     let location = HeaderValue::from_str(&format!("/images/{}", ticket.image_id)).ok();
     let mut response = (StatusCode::CREATED, Json(ticket)).into_response();
     if let Some(location) = location {
@@ -92,26 +122,29 @@ async fn create_upload(
 
 async fn list_images(
     State(intake): State<Intake>,
+    caller: Caller,
     query: Result<Query<ListRequest>, QueryRejection>,
 ) -> Result<Json<ImagePage>, ApiError> {
     let Query(request) = query?;
-    Ok(Json(intake.list_images(&request).await?))
+    Ok(Json(intake.list_images(&caller.owner, &request).await?))
 }
 
 async fn get_image(
     State(intake): State<Intake>,
+    caller: Caller,
     Path(image_id): Path<String>,
 ) -> Result<Json<ImageDetails>, ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    Ok(Json(intake.get_image(id).await?))
+    Ok(Json(intake.get_image(&caller.owner, id).await?))
 }
 
 async fn delete_image(
     State(intake): State<Intake>,
+    caller: Caller,
     Path(image_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    intake.delete_image(id).await?;
+    intake.delete_image(&caller.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

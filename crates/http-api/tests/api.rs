@@ -14,11 +14,15 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use intake_domain::IntakeConfig;
 use intake_domain::model::Sha256Digest;
+use intake_domain::model::{ApiKeyRecord, ApiKeySecret, KeyId};
+use intake_domain::ports::KeyStore as _;
+use intake_domain::services::ApiKeys;
 use intake_domain::services::ObjectCreated;
 use intake_domain::testkit::images::png;
 use intake_domain::testkit::scenarios::Harness;
-use intake_http::{ROUTES, app};
-use intake_memory::{MemoryHarness, ScriptedOcr};
+use intake_domain::testkit::{default_owner, epoch, owner};
+use intake_http::{ApiKeyAuth, ROUTES};
+use intake_memory::{MemoryHarness, MemoryKeyStore, ScriptedOcr};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -28,8 +32,70 @@ struct Reply {
     body: Value,
 }
 
+/// A fixed key: `n` in every byte of its id and secret.
+fn key_secret(n: u8) -> ApiKeySecret {
+    ApiKeySecret::new(KeyId::from_bytes([n; 8]), [n; 32])
+}
+
+/// The key of [`default_owner`], the one `call` sends.
+fn key_a() -> String {
+    key_secret(1).expose()
+}
+
+/// The key of owner `b`.
+fn key_b() -> String {
+    key_secret(2).expose()
+}
+
+/// The admin key.
+fn key_admin() -> String {
+    key_secret(3).expose()
+}
+
+/// Keys for the default owner (1), owner `b` (2) and an admin (3).
+async fn keys() -> ApiKeys {
+    let store = MemoryKeyStore::default();
+    for (n, who, admin) in [
+        (1, default_owner(), false),
+        (2, owner("b"), false),
+        (3, owner("admin"), true),
+    ] {
+        let record = ApiKeyRecord::new(&key_secret(n), who, "test", admin, epoch()).unwrap();
+        store.create(&record).await.unwrap();
+    }
+    ApiKeys::new(std::sync::Arc::new(store))
+}
+
+/// The API as the local server serves it: API keys, and the key routes.
+fn app_with_keys(intake: intake_domain::Intake, keys: ApiKeys) -> axum::Router {
+    intake_http::app_with_routes(
+        intake,
+        std::sync::Arc::new(ApiKeyAuth::new(keys.clone())),
+        intake_http::ApiOptions::default(),
+        axum::Router::new(),
+        intake_http::key_routes(keys),
+    )
+}
+
+async fn app(intake: intake_domain::Intake) -> axum::Router {
+    app_with_keys(intake, keys().await)
+}
+
 async fn call(h: &MemoryHarness, method: Method, uri: &str, body: Option<(&str, String)>) -> Reply {
+    call_as(h, Some(&key_a()), method, uri, body).await
+}
+
+async fn call_as(
+    h: &MemoryHarness,
+    key: Option<&str>,
+    method: Method,
+    uri: &str,
+    body: Option<(&str, String)>,
+) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
     let body = match body {
         Some((content_type, text)) => {
             request = request.header(header::CONTENT_TYPE, content_type);
@@ -38,6 +104,7 @@ async fn call(h: &MemoryHarness, method: Method, uri: &str, body: Option<(&str, 
         None => Body::empty(),
     };
     let response = app(h.intake.clone())
+        .await
         .oneshot(request.body(body).unwrap())
         .await
         .unwrap();
@@ -428,7 +495,7 @@ async fn health_and_request_ids() {
         .header("x-request-id", "client-chosen-42")
         .body(Body::empty())
         .unwrap();
-    let response = app(h.intake.clone()).oneshot(request).await.unwrap();
+    let response = app(h.intake.clone()).await.oneshot(request).await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "client-chosen-42");
 }
 
@@ -449,6 +516,27 @@ fn the_route_table_and_openapi_yaml_agree() {
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
     assert_eq!(documented, served);
+    assert!(
+        spec["security"].as_array().is_some_and(|s| !s.is_empty()),
+        "no global security"
+    );
+    for route in ROUTES.iter() {
+        let operation = &spec["paths"][route.path][route.method.to_lowercase()];
+        let public = operation["security"].as_array().is_some_and(Vec::is_empty);
+        assert_eq!(
+            public, !route.authenticated,
+            "{} {}: security differs",
+            route.method, route.path
+        );
+        if route.authenticated {
+            assert!(
+                operation["responses"].get("401").is_some(),
+                "{} {} does not document 401",
+                route.method,
+                route.path
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -508,6 +596,7 @@ impl intake_domain::ports::ImageRepository for Failing {
     }
     async fn find_processed_by_sha256(
         &self,
+        _: &intake_domain::model::Owner,
         _: &Sha256Digest,
         _: u32,
     ) -> Result<Vec<intake_domain::model::ImageRecord>, intake_domain::ports::RepoError> {
@@ -551,9 +640,11 @@ async fn dependency_failures_are_429_503_or_500_without_leaking_details() {
             .build()
             .unwrap();
         let response = app(intake)
+            .await
             .oneshot(
                 Request::builder()
                     .uri("/images")
+                    .header(header::AUTHORIZATION, format!("Bearer {}", key_a()))
                     .body(Body::empty())
                     .unwrap(),
             )
@@ -573,4 +664,286 @@ async fn dependency_failures_are_429_503_or_500_without_leaking_details() {
             "internal detail leaked: {message}"
         );
     }
+}
+
+#[tokio::test]
+async fn every_route_but_health_requires_a_valid_key() {
+    let h = MemoryHarness::default();
+    let revoked = keys().await;
+    let extra = revoked
+        .create(default_owner(), "soon revoked", false)
+        .await
+        .unwrap();
+    revoked.revoke(extra.record.key_id).await.unwrap();
+    let router = app_with_keys(h.intake.clone(), revoked);
+    let wrong = ApiKeySecret::new(KeyId::from_bytes([1; 8]), [9; 32]).expose();
+    let credentials: [(&str, Option<String>, &str); 6] = [
+        ("no credentials", None, "no API key"),
+        ("wrong secret", Some(format!("Bearer {wrong}")), "not valid"),
+        ("not a key", Some("Bearer hunter2".into()), "not valid"),
+        (
+            "another scheme",
+            Some(format!("Basic {}", key_a())),
+            "not valid",
+        ),
+        (
+            "revoked",
+            Some(format!("Bearer {}", extra.secret.expose())),
+            "revoked",
+        ),
+        ("empty bearer", Some("Bearer ".into()), "not valid"),
+    ];
+    let mut routes: Vec<(&str, String)> = ROUTES
+        .iter()
+        .filter(|r| r.authenticated)
+        .map(|r| {
+            (
+                r.method,
+                r.path
+                    .replace("{imageId}", "0190a0e0-0000-7000-8000-000000000000"),
+            )
+        })
+        .collect();
+    routes.extend([("GET", "/keys".to_owned()), ("POST", "/keys".to_owned())]);
+    for (method, path) in &routes {
+        for (what, authorization, message) in &credentials {
+            let mut request = Request::builder()
+                .method(Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(path.as_str());
+            if let Some(value) = authorization {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            let response = router
+                .clone()
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}: {what}"
+            );
+            assert_eq!(
+                response.headers()[header::WWW_AUTHENTICATE],
+                "Bearer realm=\"intake\""
+            );
+            let body: Value =
+                serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap();
+            assert_eq!(body["error"]["code"], "UNAUTHENTICATED", "{what}");
+            assert!(
+                body["error"]["message"].as_str().unwrap().contains(message),
+                "{what}: {body}"
+            );
+        }
+    }
+    let health = call_as(&h, None, Method::GET, "/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    // The key also works in X-Api-Key.
+    let response = router
+        .oneshot(
+            Request::builder()
+                .uri("/images")
+                .header("x-api-key", key_a())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn another_owners_image_is_indistinguishable_from_a_missing_one() {
+    let h = MemoryHarness::default();
+    let bytes = png(64, 64, 3);
+    let upload = h
+        .intake
+        .request_upload(
+            &default_owner(),
+            intake_domain::services::UploadRequest::new("x.png", "image/png"),
+        )
+        .await
+        .unwrap();
+    h.send(&upload.request(), Some(bytes.clone()))
+        .await
+        .unwrap();
+    h.intake
+        .process_object_created(&ObjectCreated::new(
+            h.intake.bucket(),
+            upload.object_key.as_str(),
+        ))
+        .await
+        .unwrap();
+    let id = upload.image_id;
+    let mine = call(&h, Method::GET, &format!("/images/{id}"), None).await;
+    assert_eq!(mine.status, StatusCode::OK);
+
+    let theirs = call_as(
+        &h,
+        Some(&key_b()),
+        Method::GET,
+        &format!("/images/{id}"),
+        None,
+    )
+    .await;
+    let missing_id = "0190a0e0-0000-7000-8000-000000000000";
+    let missing = call_as(
+        &h,
+        Some(&key_b()),
+        Method::GET,
+        &format!("/images/{missing_id}"),
+        None,
+    )
+    .await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert_eq!(
+        theirs.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&id.to_string(), "ID"),
+        missing.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace(missing_id, "ID"),
+        "the answers differ"
+    );
+    let delete = call_as(
+        &h,
+        Some(&key_b()),
+        Method::DELETE,
+        &format!("/images/{id}"),
+        None,
+    )
+    .await;
+    assert_error(&delete, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert_eq!(
+        call(&h, Method::GET, &format!("/images/{id}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let listed = call_as(&h, Some(&key_b()), Method::GET, "/images", None).await;
+    assert_eq!(listed.body["images"], json!([]));
+    let dup = call_as(
+        &h,
+        Some(&key_b()),
+        Method::POST,
+        "/uploads",
+        Some((
+            "application/json",
+            json!({"filename": "same.png", "contentType": "image/png",
+                   "sha256": Sha256Digest::of(&bytes).to_hex()})
+            .to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::CREATED);
+    assert!(dup.body.get("duplicateOf").is_none(), "{}", dup.body);
+}
+
+#[tokio::test]
+async fn admin_keys_manage_keys_and_others_cannot() {
+    let h = MemoryHarness::default();
+    let router = app(h.intake.clone()).await;
+    let send = |key: String, method: Method, uri: String, body: Option<Value>| {
+        let router = router.clone();
+        async move {
+            let mut request = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {key}"));
+            if body.is_some() {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+            }
+            let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+            let response = router.oneshot(request.body(body).unwrap()).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let new_key = json!({"owner": "carol", "name": "scanner 3"});
+    let (status, body) = send(key_a(), Method::POST, "/keys".into(), Some(new_key.clone())).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("ADMIN_REQUIRED"))
+    );
+    let (status, body) = send(key_a(), Method::GET, "/keys".into(), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    let (status, created) = send(key_admin(), Method::POST, "/keys".into(), Some(new_key)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        (created["owner"].as_str(), created["admin"].as_bool()),
+        (Some("carol"), Some(false))
+    );
+    let carol = created["apiKey"].as_str().unwrap().to_owned();
+    let (status, _) = send(carol.clone(), Method::GET, "/images".into(), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, listed) = send(key_admin(), Method::GET, "/keys".into(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = listed["keys"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 4);
+    assert!(
+        listed
+            .iter()
+            .all(|k| k.get("apiKey").is_none() && k.get("secretSha256").is_none()),
+        "{listed:?}"
+    );
+
+    let id = created["keyId"].as_str().unwrap();
+    let (status, revoked) = send(key_admin(), Method::DELETE, format!("/keys/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert!(revoked["revokedAt"].is_string());
+    let (status, _) = send(carol, Method::GET, "/images".into(), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked key still works"
+    );
+
+    for (body, code) in [
+        (json!({"owner": "", "name": "x"}), "INVALID_OWNER"),
+        (json!({"owner": "dave", "name": "\n"}), "INVALID_KEY_NAME"),
+    ] {
+        let (status, answer) = send(key_admin(), Method::POST, "/keys".into(), Some(body)).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code))
+        );
+    }
+    let (status, answer) = send(key_admin(), Method::DELETE, "/keys/not-hex".into(), None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_KEY_ID"))
+    );
+    let (status, answer) = send(
+        key_admin(),
+        Method::DELETE,
+        "/keys/00000000000000ff".into(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("KEY_NOT_FOUND"))
+    );
+    let admin_id = KeyId::from_bytes([3; 8]);
+    let (status, answer) = send(
+        key_admin(),
+        Method::DELETE,
+        format!("/keys/{admin_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("LAST_ADMIN_KEY"))
+    );
 }

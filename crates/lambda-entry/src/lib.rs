@@ -2,14 +2,18 @@
 //!
 //! Intake's two Lambda functions, thin by design: they parse, compose and call a service.
 //! - `api`: builds the AWS adapters once per cold start and serves the shared router
-//!   ([`intake_http::app`]) with `lambda_http`, so the API on Lambda is the one tested in-process.
+//!   ([`intake_http::app`]) with `lambda_http`, so the API on Lambda is the one tested in-process;
+//!   callers are who the API Gateway authorizer says ([`AuthorizerAuth`]).
 //! - `processor`: handles S3 `ObjectCreated` notifications delivered directly or wrapped in SQS
 //!   messages (with partial batch failure reporting), see [`processor::handle`].
 //!
 //! Logs are JSON lines (`tracing`) for CloudWatch, one span per request or record.
 
 pub mod events;
+pub mod identity;
 pub mod processor;
+
+pub use identity::AuthorizerAuth;
 
 use intake_aws::{AwsAdapters, AwsSettings};
 use intake_domain::Intake;

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use bytes_free::png_for;
 use http_body_util::BodyExt as _;
-use intake_domain::model::{ImageStatus, ObjectKey, Sha256Digest};
+use intake_domain::model::{ImageId, ImageStatus, ObjectKey, Owner, Sha256Digest};
 use intake_domain::services::UploadRequest;
 use intake_domain::testkit::scenarios::Harness;
 use intake_lambda::events::{Delivery, Notice, decode_key, parse};
@@ -84,14 +84,18 @@ async fn upload(h: &MemoryHarness, name: &str, seed: u64) -> ObjectKey {
     let request = UploadRequest::new(name, "image/png")
         .with_size(bytes.len() as u64)
         .with_sha256(Sha256Digest::of(&bytes).to_hex());
-    let ticket = h.intake.request_upload(request).await.unwrap();
+    let ticket = h
+        .intake
+        .request_upload(&intake_domain::testkit::default_owner(), request)
+        .await
+        .unwrap();
     h.send(&ticket.request(), Some(bytes)).await.unwrap();
     ticket.object_key
 }
 
 async fn status(h: &MemoryHarness, key: &ObjectKey) -> ImageStatus {
     h.intake
-        .get_image(key.image_id())
+        .get_image(&intake_domain::testkit::default_owner(), key.image_id())
         .await
         .unwrap()
         .record
@@ -262,7 +266,10 @@ async fn invoke_api(h: &MemoryHarness, event: &Value) -> (u16, Value) {
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let service = tower::ServiceBuilder::new()
         .map_request(intake_lambda::without_stage)
-        .service(intake_http::app(h.intake.clone()));
+        .service(intake_http::app(
+            h.intake.clone(),
+            intake_lambda::AuthorizerAuth,
+        ));
     let response = service.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -283,7 +290,26 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
     v2["body"] = Value::Null;
     assert_eq!(invoke_api(&h, &v2).await, (200, json!({"status": "ok"})));
 
+    let mut anonymous = v2.clone();
+    anonymous["rawPath"] = json!("/images");
+    anonymous["requestContext"]["http"]["path"] = json!("/images");
+    let (status, body) = invoke_api(&h, &anonymous).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("UNAUTHENTICATED")),
+        "a request without an authorizer reached the API"
+    );
+
     let mut jwt = fixture("example-apigw-v2-request-jwt-authorizer.json");
+    let mut no_sub = jwt.clone();
+    no_sub["rawPath"] = json!("/images");
+    no_sub["rawQueryString"] = json!("");
+    no_sub["requestContext"]["http"]["path"] = json!("/images");
+    no_sub["requestContext"]["http"]["method"] = json!("GET");
+    no_sub["body"] = Value::Null;
+    let (status, _) = invoke_api(&h, &no_sub).await;
+    assert_eq!(status, 401, "a JWT without `sub` names no owner");
+    jwt["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = json!("user-7f3a");
     jwt["rawPath"] = json!("/uploads");
     jwt["rawQueryString"] = json!("");
     jwt["requestContext"]["http"]["path"] = json!("/uploads");
@@ -294,6 +320,27 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
     let (status, body) = invoke_api(&h, &jwt).await;
     assert_eq!(status, 201, "{body}");
     assert!(body["uploadUrl"].is_string());
+    let id = ImageId::parse(body["imageId"].as_str().unwrap()).unwrap();
+    let record = h
+        .intake
+        .get_image(&Owner::parse("user-7f3a").unwrap(), id)
+        .await
+        .expect("the JWT's subject owns the image")
+        .record;
+    assert_eq!(record.owner.as_str(), "user-7f3a");
+
+    // The same image through the IAM caller of the fixture: another owner, so it does not exist.
+    let mut iam = fixture("example-apigw-v2-request-iam.json");
+    let path = format!("/images/{id}");
+    iam["rawPath"] = json!(path);
+    iam["requestContext"]["http"]["path"] = json!(path);
+    iam["requestContext"]["http"]["method"] = json!("GET");
+    iam["body"] = Value::Null;
+    let (status, body) = invoke_api(&h, &iam).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
 
     let mut v1 = fixture("example-apigw-request.json");
     v1["path"] = json!("/images");
@@ -303,7 +350,11 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
     v1["body"] = Value::Null;
     let (status, body) = invoke_api(&h, &v1).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["images"], json!([]));
+    assert_eq!(
+        body["images"],
+        json!([]),
+        "the v1 authorizer's principal sees another's image"
+    );
 
     let mut bad = fixture("example-apigw-v2-request-iam.json");
     bad["rawPath"] = json!("/images/not-an-id");

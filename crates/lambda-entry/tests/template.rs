@@ -64,7 +64,8 @@ fn the_table_matches_the_repository() {
         .collect();
     let expected: BTreeSet<(String, String)> = [
         (TableSchema::LIST_INDEX, "listPk"),
-        (TableSchema::SHA256_INDEX, "sha256"),
+        (TableSchema::OWNER_INDEX, "owner"),
+        (TableSchema::SHA256_INDEX, "ownerSha256"),
     ]
     .iter()
     .map(|(i, k)| ((*i).to_owned(), (*k).to_owned()))

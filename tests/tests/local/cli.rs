@@ -6,16 +6,28 @@ use std::process::{Command, Output};
 use intake_domain::testkit::images;
 use serde_json::Value;
 
-use super::{prerequisites, spawn_app, text_png};
+use super::{TestApp, prerequisites, spawn_app, text_png};
 
-/// Runs `intake ARGS --api URL` to completion.
-async fn intake(api: &str, args: &[&str], cwd: &Path) -> Output {
+/// Runs `intake ARGS --api URL` to completion, with the admin key the server wrote to its data
+/// directory (found through `INTAKE_DATA_DIR`, as on the server's machine).
+async fn intake(app: &TestApp, args: &[&str], cwd: &Path) -> Output {
+    intake_at(&app.url, Some(app.dir.path()), args, cwd).await
+}
+
+/// Runs `intake ARGS --api URL` with the admin key of `data_dir`, if any, and nothing else.
+async fn intake_at(api: &str, data_dir: Option<&Path>, args: &[&str], cwd: &Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_intake-test-cli"));
     command
         .args(args)
         .args(["--api", api])
         .current_dir(cwd)
-        .env_remove("INTAKE_API");
+        .env_remove("INTAKE_API")
+        .env_remove("INTAKE_API_KEY")
+        .env_remove("INTAKE_API_KEY_FILE");
+    match data_dir {
+        Some(dir) => command.env("INTAKE_DATA_DIR", dir),
+        None => command.env_remove("INTAKE_DATA_DIR"),
+    };
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
@@ -45,7 +57,7 @@ async fn upload_list_show_download_delete_with_the_cli() {
     .unwrap();
     std::fs::write(scans.join("notes.txt"), "not an image").unwrap();
 
-    let out = intake(&app.url, &["upload", "scans", "--json"], work.path()).await;
+    let out = intake(&app, &["upload", "scans", "--json"], work.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let uploaded: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
@@ -61,7 +73,7 @@ async fn upload_list_show_download_delete_with_the_cli() {
     }
 
     let out = intake(
-        &app.url,
+        &app,
         &["list", "--json", "--limit", "1", "--all"],
         work.path(),
     )
@@ -78,11 +90,11 @@ async fn upload_list_show_download_delete_with_the_cli() {
     let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
     newest_first.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(listed, newest_first, "newest first, across pages");
-    let out = intake(&app.url, &["list"], work.path()).await;
+    let out = intake(&app, &["list"], work.path()).await;
     assert!(stdout(&out).starts_with("IMAGE ID"), "{}", stdout(&out));
     assert!(stdout(&out).contains("first.png"));
 
-    let out = intake(&app.url, &["show", &ids[0]], work.path()).await;
+    let out = intake(&app, &["show", &ids[0]], work.path()).await;
     assert_eq!(out.status.code(), Some(0));
     let shown = stdout(&out);
     assert!(
@@ -90,28 +102,18 @@ async fn upload_list_show_download_delete_with_the_cli() {
         "{shown}"
     );
 
-    let out = intake(
-        &app.url,
-        &["download", &ids[0], "-o", "copy.png"],
-        work.path(),
-    )
-    .await;
+    let out = intake(&app, &["download", &ids[0], "-o", "copy.png"], work.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::read(work.path().join("copy.png")).unwrap(), first);
-    let out = intake(
-        &app.url,
-        &["download", &ids[0], "-o", "copy.png"],
-        work.path(),
-    )
-    .await;
+    let out = intake(&app, &["download", &ids[0], "-o", "copy.png"], work.path()).await;
     assert_eq!(out.status.code(), Some(2), "no silent overwrite");
-    let out = intake(&app.url, &["download", &ids[0]], work.path()).await;
+    let out = intake(&app, &["download", &ids[0]], work.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::read(work.path().join("first.png")).unwrap(), first);
 
-    let out = intake(&app.url, &["delete", &ids[0]], work.path()).await;
+    let out = intake(&app, &["delete", &ids[0]], work.path()).await;
     assert_eq!(out.status.code(), Some(0));
-    let out = intake(&app.url, &["show", &ids[0]], work.path()).await;
+    let out = intake(&app, &["show", &ids[0]], work.path()).await;
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("NOT_FOUND"), "{}", stderr(&out));
     app.stop().await;
@@ -125,18 +127,18 @@ async fn exit_codes_say_what_went_wrong() {
     std::fs::write(work.path().join("dot.gif"), b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;").unwrap();
     std::fs::write(work.path().join("noise.png"), images::png(320, 120, 9)).unwrap();
 
-    let out = intake(&app.url, &["upload", "notes.txt"], work.path()).await;
+    let out = intake(&app, &["upload", "notes.txt"], work.path()).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let out = intake(&app.url, &["upload", "missing.png"], work.path()).await;
+    let out = intake(&app, &["upload", "missing.png"], work.path()).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let out = intake(&app.url, &["show", "not-an-id"], work.path()).await;
+    let out = intake(&app, &["show", "not-an-id"], work.path()).await;
     assert_eq!(out.status.code(), Some(4));
     assert!(
         stderr(&out).contains("INVALID_IMAGE_ID"),
         "{}",
         stderr(&out)
     );
-    let out = intake(&app.url, &["upload", "dot.gif", "--json"], work.path()).await;
+    let out = intake(&app, &["upload", "dot.gif", "--json"], work.path()).await;
     assert_eq!(
         out.status.code(),
         Some(7),
@@ -145,7 +147,7 @@ async fn exit_codes_say_what_went_wrong() {
     let result: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(result[0]["status"], "REJECTED");
     let out = intake(
-        &app.url,
+        &app,
         &["upload", "noise.png", "--no-wait", "--json"],
         work.path(),
     )
@@ -153,7 +155,7 @@ async fn exit_codes_say_what_went_wrong() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let result: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(result[0]["status"], "UPLOADED");
-    let out = intake("http://127.0.0.1:9", &["list"], work.path()).await;
+    let out = intake_at("http://127.0.0.1:9", None, &["list"], work.path()).await;
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     app.stop().await;
 }

@@ -129,8 +129,8 @@ async fn assert_all_processed(http: &reqwest::Client, url: &str, uploads: &[(Str
 async fn ctrl_c_finishes_work_in_progress_and_the_rest_resumes() {
     let Some(font) = prerequisites() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::new();
     let first = ChildServer::start(dir.path());
+    let http = super::client_with_key(&super::admin_key(dir.path()));
     let uploads = upload_receipts(&http, &first.url, &font, 6).await;
     assert!(first.interrupt(), "Ctrl-C is a clean exit");
     let stats = SqliteJobQueue::open(dir.path().join("intake.db"))
@@ -151,8 +151,8 @@ async fn ctrl_c_finishes_work_in_progress_and_the_rest_resumes() {
 async fn a_killed_server_resumes_every_upload() {
     let Some(font) = prerequisites() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::new();
     let first = ChildServer::start(dir.path());
+    let http = super::client_with_key(&super::admin_key(dir.path()));
     let uploads = upload_receipts(&http, &first.url, &font, 12).await;
     let page: serde_json::Value = http
         .get(format!("{}/images?limit=100", first.url))

@@ -34,8 +34,36 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub server: LocalServer,
     pub url: String,
+    /// A client sending the admin key with every request.
     pub http: reqwest::Client,
+    /// The admin key, as the server wrote it to `admin-key`.
+    pub admin_key: String,
     pub dir: TempDir,
+}
+
+/// The admin key a server wrote to `dir/admin-key` on its first start (which must be private).
+pub fn admin_key(dir: &std::path::Path) -> String {
+    let path = dir.join("admin-key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the admin key file is readable by others");
+    }
+    std::fs::read_to_string(path).unwrap().trim().to_owned()
+}
+
+/// A client sending `key` as a bearer token with every request.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// Whether Tesseract and the DejaVu font are present; on CI they must be (`.ci/run` installs them).
@@ -83,10 +111,12 @@ pub async fn spawn_app_with(config: IntakeConfig) -> TestApp {
     let server = LocalServer::start(options(dir.path(), config))
         .await
         .expect("the server starts");
+    let admin_key = admin_key(dir.path());
     TestApp {
         url: server.url().to_owned(),
         server,
-        http: reqwest::Client::new(),
+        http: client_with_key(&admin_key),
+        admin_key,
         dir,
     }
 }

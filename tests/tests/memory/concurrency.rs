@@ -26,7 +26,12 @@ async fn a_hundred_parallel_deliveries_run_ocr_once() {
     }
     assert_eq!(processed, 1);
     assert_eq!(h.ocr.call_count(), 1);
-    let record = h.intake.get_image(id).await.unwrap().record;
+    let record = h
+        .intake
+        .get_image(&intake_domain::testkit::default_owner(), id)
+        .await
+        .unwrap()
+        .record;
     assert_eq!(
         (record.status, record.attempts),
         (ImageStatus::Processed, 1)
@@ -63,7 +68,10 @@ async fn fifty_images_processed_in_parallel_are_all_recorded_once() {
     assert_eq!(h.ocr.call_count(), 50);
     let listed = h
         .intake
-        .list_images(&intake_domain::services::ListRequest::default().with_limit(1000))
+        .list_images(
+            &intake_domain::testkit::default_owner(),
+            &intake_domain::services::ListRequest::default().with_limit(1000),
+        )
         .await
         .unwrap();
     let ids: HashSet<_> = listed.images.iter().map(|r| r.image_id).collect();

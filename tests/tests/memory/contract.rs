@@ -21,7 +21,10 @@ async fn json_uses_the_seed_field_names() {
     let bytes = page(1);
     let ticket = h
         .intake
-        .request_upload(UploadRequest::new("cheque.png", "image/png"))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("cheque.png", "image/png"),
+        )
         .await
         .unwrap();
     let json = serde_json::to_value(&ticket).unwrap();
@@ -41,7 +44,13 @@ async fn json_uses_the_seed_field_names() {
         .unwrap();
     process_ok(&h, &ticket.object_key).await;
 
-    let details = serde_json::to_value(h.intake.get_image(ticket.image_id).await.unwrap()).unwrap();
+    let details = serde_json::to_value(
+        h.intake
+            .get_image(&intake_domain::testkit::default_owner(), ticket.image_id)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     for field in [
         "imageId",
         "bucket",
@@ -83,8 +92,16 @@ async fn json_uses_the_seed_field_names() {
     assert_eq!(details["ocrLineCount"], 2);
     assert_eq!(details["ocrAvgConfidencePct"], 93.5);
 
-    let page =
-        serde_json::to_value(h.intake.list_images(&ListRequest::default()).await.unwrap()).unwrap();
+    let page = serde_json::to_value(
+        h.intake
+            .list_images(
+                &intake_domain::testkit::default_owner(),
+                &ListRequest::default(),
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let listed = &page["images"][0];
     assert!(
         listed.get("ocrText").is_none() && listed.get("ocrLines").is_none(),
@@ -144,7 +161,10 @@ async fn the_auto_policy_escalates_truncated_results_and_names_the_engine() {
     let gateway = MemoryGateway::new(signer, store);
     let bytes = png(400, 100, 9);
     let ticket = intake
-        .request_upload(UploadRequest::new("dense.png", "image/png"))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("dense.png", "image/png"),
+        )
         .await
         .unwrap();
     gateway.perform(&ticket.request(), Some(bytes)).unwrap();
@@ -174,7 +194,10 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
     let big = png(1000, 300, 1);
     let ticket = h
         .intake
-        .request_upload(UploadRequest::new("big.png", "image/png"))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("big.png", "image/png"),
+        )
         .await
         .unwrap();
     h.send(&ticket.request(), Some(big.clone())).await.unwrap();
@@ -193,7 +216,10 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
     }
     let ticket = h
         .intake
-        .request_upload(UploadRequest::new("bomb.png", "image/png"))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("bomb.png", "image/png"),
+        )
         .await
         .unwrap();
     h.send(&ticket.request(), Some(png_header_only(100_000, 100_000)))
@@ -220,7 +246,10 @@ async fn deleting_objects_is_opt_in() {
         );
         let (id, key) = upload(&h, "a.png", &page(3)).await;
         process_ok(&h, &key).await;
-        h.intake.delete_image(id).await.unwrap();
+        h.intake
+            .delete_image(&intake_domain::testkit::default_owner(), id)
+            .await
+            .unwrap();
         assert_eq!(h.store.head(&key).await.is_ok(), !delete_objects);
         let kept = h.repository.all();
         assert_eq!(kept.len(), 1, "metadata is kept for audit");
@@ -236,7 +265,10 @@ async fn uploads_outside_the_allow_list_are_refused_with_the_accepted_list() {
     );
     let error = h
         .intake
-        .request_upload(UploadRequest::new("a.jpg", "image/jpeg"))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("a.jpg", "image/jpeg"),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code(), "UNSUPPORTED_CONTENT_TYPE");

@@ -34,7 +34,7 @@ pub async fn upload(h: &MemoryHarness, name: &str, bytes: &Bytes) -> (ImageId, O
         .with_sha256(Sha256Digest::of(bytes).to_hex());
     let ticket = h
         .intake
-        .request_upload(request)
+        .request_upload(&intake_domain::testkit::default_owner(), request)
         .await
         .expect("request upload");
     h.send(&ticket.request(), Some(bytes.clone()))

@@ -151,7 +151,7 @@ impl OcrEngine for DeletingEngine {
     async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
         if let (Some(intake), OcrInput::Object { key, .. }) = (self.intake.get(), input) {
             intake
-                .delete_image(key.image_id())
+                .delete_image(&intake_domain::testkit::default_owner(), key.image_id())
                 .await
                 .expect("delete during OCR");
         }
@@ -186,7 +186,14 @@ async fn a_delete_during_processing_survives_the_processors_final_write() {
         record.deleted_at.is_some(),
         "the processor's write undid the delete"
     );
-    assert_eq!(intake.get_image(id).await.unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(
+        intake
+            .get_image(&intake_domain::testkit::default_owner(), id)
+            .await
+            .unwrap_err()
+            .code(),
+        "NOT_FOUND"
+    );
 }
 
 trait ClockNow {

@@ -11,7 +11,10 @@ use super::{page, process_ok, upload};
 async fn ticket(h: &MemoryHarness) -> intake_domain::services::UploadTicket {
     let body = page(1);
     h.intake
-        .request_upload(UploadRequest::new("a.png", "image/png").with_size(body.len() as u64))
+        .request_upload(
+            &intake_domain::testkit::default_owner(),
+            UploadRequest::new("a.png", "image/png").with_size(body.len() as u64),
+        )
         .await
         .unwrap()
 }
@@ -95,7 +98,11 @@ async fn download_urls_expire_too() {
     let bytes = page(2);
     let (id, key) = upload(&h, "a.png", &bytes).await;
     process_ok(&h, &key).await;
-    let details = h.intake.get_image(id).await.unwrap();
+    let details = h
+        .intake
+        .get_image(&intake_domain::testkit::default_owner(), id)
+        .await
+        .unwrap();
     let download = details.download.unwrap();
     assert_eq!(h.gateway.perform(&download, None).unwrap(), bytes);
     assert!(

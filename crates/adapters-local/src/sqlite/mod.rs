@@ -1,6 +1,7 @@
 //! Intake's SQLite database (bundled SQLite, WAL, full synchronisation): the image records and the job
 //! queue, in one file behind one list of schema migrations.
 
+mod keys;
 mod queue;
 mod repository;
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode};
 
+pub use keys::SqliteKeyStore;
 pub use queue::SqliteJobQueue;
 pub use repository::SqliteRepository;
 
@@ -46,6 +48,18 @@ const MIGRATIONS: &[&str] = &[
         reason       TEXT NOT NULL,
         buried_at_ms INTEGER NOT NULL
     );
+    ",
+    // Owners (record schema 2). Records from before owners existed go to the local admin owner.
+    "
+    ALTER TABLE images ADD COLUMN owner TEXT NOT NULL DEFAULT 'admin';
+    UPDATE images SET record = json_set(record, '$.owner', 'admin', '$.schemaVersion', 2)
+        WHERE json_extract(record, '$.owner') IS NULL;
+    CREATE INDEX images_by_owner ON images (owner, image_id);
+    CREATE INDEX images_by_owner_sha256 ON images (owner, sha256, image_id) WHERE sha256 IS NOT NULL;
+    CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
     ",
 ];
 

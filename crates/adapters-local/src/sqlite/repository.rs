@@ -2,13 +2,13 @@
 //!
 //! Each row keeps the record as JSON plus the columns queries need: the id as 16 bytes (which sort
 //! like the id, so listings walk the primary key backwards), the version for conditional writes, the
-//! status, the SHA-256 and a deleted flag. Calls run on Tokio's blocking pool.
+//! owner, the status, the SHA-256 and a deleted flag. Calls run on Tokio's blocking pool.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
@@ -83,6 +83,7 @@ impl SqliteRepository {
 /// The columns of one row.
 struct Row {
     id: Vec<u8>,
+    owner: String,
     version: i64,
     status: &'static str,
     sha256: Option<String>,
@@ -94,6 +95,7 @@ impl Row {
     fn of(record: &ImageRecord) -> Result<Self, RepoError> {
         Ok(Self {
             id: record.image_id.to_bytes().to_vec(),
+            owner: record.owner.as_str().to_owned(),
             version: i64::try_from(record.version).map_err(other)?,
             status: record.status.as_str(),
             sha256: record.sha256.map(|s| s.to_hex()),
@@ -108,11 +110,10 @@ impl ImageRepository for SqliteRepository {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
         let record = record.clone();
         self.db.with(move |conn| {
-            let Row { id, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
-            match conn.execute(
-                "INSERT INTO images (image_id, version, status, sha256, deleted, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, version, status, sha, deleted, json],
-            ) {
+            let Row { id, owner, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            match conn.prepare_cached(
+                "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner])) {
                 Ok(_) => Ok(()),
                 Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: record.image_id }),
                 Err(e) => Err(db_error(e)),
@@ -141,13 +142,13 @@ impl ImageRepository for SqliteRepository {
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
         let record = record.clone();
         self.db.with(move |conn| {
-            let Row { id, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            let Row { id, owner, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
             let expected = i64::try_from(expected_version).map_err(other)?;
             let changed = conn
-                .execute(
-                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6 WHERE image_id = ?1 AND version = ?7",
-                    params![id, version, status, sha, deleted, json, expected],
+                .prepare_cached(
+                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6, owner = ?8 WHERE image_id = ?1 AND version = ?7",
                 )
+                .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner]))
                 .map_err(db_error)?;
             if changed == 1 {
                 return Ok(());
@@ -169,6 +170,10 @@ impl ImageRepository for SqliteRepository {
             .with(move |conn| {
                 let mut sql = String::from("SELECT record FROM images WHERE 1 = 1");
                 let mut args: Vec<rusqlite::types::Value> = Vec::new();
+                if let Some(owner) = &query.owner {
+                    sql.push_str(" AND owner = ?");
+                    args.push(rusqlite::types::Value::Text(owner.as_str().to_owned()));
+                }
                 if let Some(id) = after {
                     sql.push_str(" AND image_id < ?");
                     args.push(rusqlite::types::Value::Blob(id.to_bytes().to_vec()));
@@ -216,16 +221,18 @@ impl ImageRepository for SqliteRepository {
 
     async fn find_processed_by_sha256(
         &self,
+        owner: &Owner,
         sha256: &Sha256Digest,
         limit: u32,
     ) -> Result<Vec<ImageRecord>, RepoError> {
         let sha = sha256.to_hex();
+        let owner = owner.as_str().to_owned();
         self.db.with(move |conn| {
             let mut statement = conn
-                .prepare("SELECT record FROM images WHERE sha256 = ?1 AND status = ?2 AND deleted = 0 ORDER BY image_id ASC LIMIT ?3")
+                .prepare_cached("SELECT record FROM images WHERE owner = ?4 AND sha256 = ?1 AND status = ?2 AND deleted = 0 ORDER BY image_id ASC LIMIT ?3")
                 .map_err(db_error)?;
             let rows = statement
-                .query_map(params![sha, ImageStatus::Processed.as_str(), i64::from(limit)], |row| row.get::<_, String>(0))
+                .query_map(params![sha, ImageStatus::Processed.as_str(), i64::from(limit), owner], |row| row.get::<_, String>(0))
                 .map_err(db_error)?;
             rows.map(|json| decode(&json.map_err(db_error)?)).collect()
         })

@@ -24,6 +24,7 @@ macro_rules! text_serde {
 }
 use text_serde;
 
+mod api_key;
 mod content_type;
 mod cursor;
 mod digest;
@@ -31,9 +32,13 @@ mod file_name;
 mod ids;
 mod key;
 mod ocr;
+mod owner;
 mod record;
 mod time;
 
+pub use api_key::{
+    API_KEY_PREFIX, ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, MAX_KEY_NAME_CHARS,
+};
 pub use content_type::{ContentType, ContentTypeError};
 pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
 pub use digest::{DigestError, Sha256Digest};
@@ -41,6 +46,7 @@ pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use ids::{ImageId, ImageIdError};
 pub use key::{ObjectKey, ObjectKeyError, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
+pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{
     FailureCode, ImageRecord, ImageStatus, ImageStatusError, NewUpload, OcrStatus,
     RECORD_SCHEMA_VERSION, RejectionCode,

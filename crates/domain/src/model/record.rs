@@ -4,12 +4,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Owner, Sha256Digest, Timestamp,
 };
 
-/// The schema version written into every record. New fields are additive and optional, so readers of an
+/// The schema version written into every record (2 added the required `owner`). New fields are additive and optional, so readers of an
 /// older version keep working; the number changes only if a field changes meaning.
-pub const RECORD_SCHEMA_VERSION: u32 = 1;
+pub const RECORD_SCHEMA_VERSION: u32 = 2;
 
 /// Where an image is in its life.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
@@ -143,6 +143,8 @@ pub enum FailureCode {
 pub struct NewUpload {
     /// The new image's id.
     pub image_id: ImageId,
+    /// Who asked for the upload.
+    pub owner: Owner,
     /// The bucket (or local container) the object goes to.
     pub bucket: String,
     /// The sanitized file name.
@@ -164,6 +166,7 @@ impl NewUpload {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         image_id: ImageId,
+        owner: Owner,
         bucket: impl Into<String>,
         file_name: FileName,
         content_type: ContentType,
@@ -174,6 +177,7 @@ impl NewUpload {
     ) -> Self {
         Self {
             image_id,
+            owner,
             bucket: bucket.into(),
             file_name,
             content_type,
@@ -197,6 +201,8 @@ pub struct ImageRecord {
     pub schema_version: u32,
     /// The image id (partition key).
     pub image_id: ImageId,
+    /// Who the image belongs to; only they can see it.
+    pub owner: Owner,
     /// Optimistic-concurrency version, starting at 1.
     pub version: u64,
     /// Lifecycle status.
@@ -291,6 +297,7 @@ impl ImageRecord {
         Self {
             schema_version: RECORD_SCHEMA_VERSION,
             image_id: upload.image_id,
+            owner: upload.owner,
             version: 1,
             status: ImageStatus::AwaitingUpload,
             bucket: upload.bucket,
@@ -386,6 +393,7 @@ mod tests {
         let now = Timestamp::from_unix_millis(1_700_000_000_000).unwrap();
         ImageRecord::awaiting_upload(NewUpload::new(
             ImageId::generate(now),
+            crate::model::Owner::parse("o").unwrap(),
             "bucket",
             FileName::sanitize("a.png").unwrap(),
             ContentType::Png,

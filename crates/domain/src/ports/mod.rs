@@ -5,6 +5,7 @@
 //! says whether a failure is worth retrying. No technology's types appear here.
 
 mod clock;
+mod keys;
 mod ocr;
 mod queue;
 mod repository;
@@ -12,6 +13,7 @@ mod signer;
 mod store;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
+pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, Page, RepoError};
@@ -22,6 +24,8 @@ pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
 
 #[cfg(test)]
 pub use clock::{MockClock, MockIdGenerator};
+#[cfg(test)]
+pub use keys::MockKeyStore;
 #[cfg(test)]
 pub use ocr::MockOcrEngine;
 #[cfg(test)]

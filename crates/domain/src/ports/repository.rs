@@ -3,7 +3,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 use super::BoxError;
-use crate::model::{Cursor, CursorError, ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use crate::model::{Cursor, CursorError, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 
 /// The most records one page may hold.
 pub const MAX_PAGE_LIMIT: u32 = 1000;
@@ -13,6 +13,9 @@ pub const MAX_PAGE_LIMIT: u32 = 1000;
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub struct ListQuery {
+    /// Only records of this owner; `None` lists every owner's (system tasks such as recovery, never
+    /// an API caller).
+    pub owner: Option<Owner>,
     /// Only records in one of these statuses (never empty; sorted, without repeats).
     pub statuses: Vec<ImageStatus>,
     /// Only records whose computed SHA-256 is this.
@@ -36,12 +39,20 @@ impl ListQuery {
         statuses.sort();
         statuses.dedup();
         Self {
+            owner: None,
             statuses,
             sha256: None,
             include_deleted: false,
             limit: limit.clamp(1, MAX_PAGE_LIMIT),
             cursor: None,
         }
+    }
+
+    /// Only records of `owner`.
+    #[must_use]
+    pub fn for_owner(mut self, owner: Owner) -> Self {
+        self.owner = Some(owner);
+        self
     }
 
     /// Only records with this SHA-256.
@@ -68,17 +79,26 @@ impl ListQuery {
     /// Whether `record` matches the filters (not the cursor or limit). Repositories that filter in
     /// memory use this so the rule exists once.
     pub fn matches(&self, record: &ImageRecord) -> bool {
-        self.statuses.contains(&record.status)
+        self.owner
+            .as_ref()
+            .is_none_or(|owner| record.owner == *owner)
+            && self.statuses.contains(&record.status)
             && self.sha256.is_none_or(|sha| record.sha256 == Some(sha))
             && (self.include_deleted || !record.is_deleted())
     }
 
     /// A canonical identity of the filters, to which cursors are bound: a cursor from one query is
-    /// refused by another. The limit is not part of it, so page sizes may change between pages.
+    /// refused by another, and one owner's cursor by every other owner. The limit is not part of it,
+    /// so page sizes may change between pages.
     pub fn scope(&self) -> Vec<u8> {
         let statuses: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+        // The owner is length-prefixed, so no owner text can imitate another scope.
+        let owner = self
+            .owner
+            .as_ref()
+            .map_or_else(|| "*".to_owned(), |o| format!("{}:{o}", o.as_str().len()));
         format!(
-            "statuses={};sha256={};deleted={}",
+            "owner={owner};statuses={};sha256={};deleted={}",
             statuses.join(","),
             self.sha256.map(|s| s.to_hex()).unwrap_or_default(),
             self.include_deleted
@@ -237,14 +257,16 @@ pub trait ImageRepository: Send + Sync + Debug {
     /// [`RepoError::InvalidCursor`] for a cursor that is not valid for this query.
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError>;
 
-    /// Up to `limit` live (not deleted) records in status `PROCESSED` whose computed SHA-256 is
-    /// `sha256`, oldest first: the candidates an identical upload is a duplicate of. Like `list`, the
-    /// records may omit OCR detail.
+    /// Up to `limit` live (not deleted) records of `owner` in status `PROCESSED` whose computed
+    /// SHA-256 is `sha256`, oldest first: the candidates an identical upload of the same owner is a
+    /// duplicate of (other owners' images are never candidates). Like `list`, the records may omit
+    /// OCR detail.
     ///
     /// # Errors
     /// As the technology fails.
     async fn find_processed_by_sha256(
         &self,
+        owner: &Owner,
         sha256: &Sha256Digest,
         limit: u32,
     ) -> Result<Vec<ImageRecord>, RepoError>;

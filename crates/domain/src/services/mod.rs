@@ -5,6 +5,7 @@
 
 mod config;
 mod jobs;
+mod keys;
 mod ocr_policy;
 mod process;
 mod query;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, parse_bool, read_setting};
 pub use jobs::{JobPolicy, JobReport};
+pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest};

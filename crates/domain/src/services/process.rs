@@ -567,7 +567,9 @@ impl Intake {
             }
         };
 
-        let original = self.original_of(&facts.sha256, claimed.image_id).await?;
+        let original = self
+            .original_of(&claimed.owner, &facts.sha256, claimed.image_id)
+            .await?;
         done.duplicate_of = original.as_ref().map(|r| r.image_id);
         // Listings may omit OCR detail, so the original is read whole before its result is reused.
         let reusable = match original {
@@ -672,6 +674,7 @@ mod tests {
         let now = Timestamp::from_unix_millis(1_700_000_000_000).unwrap();
         ImageRecord::awaiting_upload(NewUpload::new(
             ImageId::generate(now),
+            crate::model::Owner::parse("o").unwrap(),
             "b",
             FileName::sanitize("x.png").unwrap(),
             declared,

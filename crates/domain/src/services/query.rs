@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Intake;
 use crate::error::IntakeError;
-use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, Sha256Digest};
+use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, PresignedRequest};
 
 /// The default page size of listings.
@@ -53,7 +53,7 @@ impl ListRequest {
         self
     }
 
-    fn to_query(&self) -> Result<ListQuery, IntakeError> {
+    fn to_query(&self, owner: &Owner) -> Result<ListQuery, IntakeError> {
         let limit = match self.limit {
             None => DEFAULT_PAGE_LIMIT,
             Some(l) if (1..=u64::from(MAX_PAGE_LIMIT)).contains(&l) => {
@@ -80,6 +80,7 @@ impl ListRequest {
             .transpose()?;
         let cursor = self.cursor.as_deref().map(Cursor::parse).transpose()?;
         let query = ListQuery::new(statuses, limit)
+            .for_owner(owner.clone())
             .with_sha256(sha256)
             .after(cursor);
         query.cursor_payload()?;
@@ -119,13 +120,18 @@ pub struct ImageDetails {
 }
 
 impl Intake {
-    /// Lists image metadata, newest first, without OCR text; soft-deleted images never appear.
+    /// Lists `owner`'s image metadata, newest first, without OCR text; soft-deleted images and other
+    /// owners' images never appear.
     ///
     /// # Errors
     /// Typed validation errors for the limit, status, SHA-256 and cursor (a cursor from another query
-    /// is refused); repository errors as they occur.
-    pub async fn list_images(&self, request: &ListRequest) -> Result<ImagePage, IntakeError> {
-        let query = request.to_query()?;
+    /// or another owner is refused); repository errors as they occur.
+    pub async fn list_images(
+        &self,
+        owner: &Owner,
+        request: &ListRequest,
+    ) -> Result<ImagePage, IntakeError> {
+        let query = request.to_query(owner)?;
         let page = self.inner.repository.list(&query).await?;
         Ok(ImagePage {
             images: page
@@ -137,15 +143,15 @@ impl Intake {
         })
     }
 
-    /// One image with its OCR text, lines and a presigned download URL.
+    /// One of `owner`'s images with its OCR text, lines and a presigned download URL.
     ///
     /// # Errors
-    /// [`IntakeError::NotFound`] for an unknown or deleted image; port errors as they occur.
-    pub async fn get_image(&self, id: ImageId) -> Result<ImageDetails, IntakeError> {
+    /// [`IntakeError::NotFound`] for an unknown or deleted image, and for another owner's (so ids
+    /// reveal nothing); port errors as they occur.
+    pub async fn get_image(&self, owner: &Owner, id: ImageId) -> Result<ImageDetails, IntakeError> {
         let inner = &self.inner;
-        let record = inner
-            .repository
-            .get(&id)
+        let record = self
+            .owned_record(owner, id)
             .await?
             .filter(|r| !r.is_deleted())
             .ok_or(IntakeError::NotFound { id })?;
@@ -168,18 +174,18 @@ impl Intake {
         })
     }
 
-    /// Soft-deletes an image: it disappears from listings and lookups, its metadata stays for audit.
-    /// Deleting a deleted image succeeds again (idempotent). With
+    /// Soft-deletes one of `owner`'s images: it disappears from listings and lookups, its metadata
+    /// stays for audit. Deleting a deleted image succeeds again (idempotent). With
     /// [`crate::IntakeConfig::delete_objects`] the object is deleted too.
     ///
     /// # Errors
-    /// [`IntakeError::NotFound`] for an id that never existed; port errors as they occur.
-    pub async fn delete_image(&self, id: ImageId) -> Result<(), IntakeError> {
+    /// [`IntakeError::NotFound`] for an id that never existed or is another owner's; port errors as
+    /// they occur.
+    pub async fn delete_image(&self, owner: &Owner, id: ImageId) -> Result<(), IntakeError> {
         let inner = &self.inner;
         for _ in 0..8 {
-            let current = inner
-                .repository
-                .get(&id)
+            let current = self
+                .owned_record(owner, id)
                 .await?
                 .ok_or(IntakeError::NotFound { id })?;
             if current.is_deleted() {
@@ -194,6 +200,20 @@ impl Intake {
             }
         }
         Err(IntakeError::Conflict { id })
+    }
+
+    /// The record with `id` if `owner` owns it: another owner's record is treated as absent.
+    async fn owned_record(
+        &self,
+        owner: &Owner,
+        id: ImageId,
+    ) -> Result<Option<ImageRecord>, IntakeError> {
+        Ok(self
+            .inner
+            .repository
+            .get(&id)
+            .await?
+            .filter(|r| r.owner == *owner))
     }
 
     async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {

@@ -58,6 +58,7 @@ fn store_with(bytes: Bytes) -> MockObjectStore {
 fn awaiting() -> ImageRecord {
     ImageRecord::awaiting_upload(NewUpload::new(
         ImageId::generate(now()),
+        crate::model::Owner::parse("o").unwrap(),
         "b",
         FileName::sanitize("a.png").unwrap(),
         ContentType::Png,
@@ -108,7 +109,7 @@ fn repo_serving(
         Ok(())
     });
     repo.expect_find_processed_by_sha256()
-        .returning(|_, _| Ok(vec![]));
+        .returning(|_, _, _| Ok(vec![]));
     repo
 }
 
@@ -354,7 +355,10 @@ async fn a_failed_signature_writes_no_record() {
         .build()
         .unwrap();
     let error = intake
-        .request_upload(UploadRequest::new("a.png", "image/png"))
+        .request_upload(
+            &crate::model::Owner::parse("o").unwrap(),
+            UploadRequest::new("a.png", "image/png"),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code(), "UNAVAILABLE");

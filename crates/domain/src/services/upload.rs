@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::Intake;
 use crate::error::IntakeError;
 use crate::model::{
-    ContentType, FileName, ImageId, ImageRecord, ImageStatus, NewUpload, ObjectKey, Sha256Digest,
-    Timestamp,
+    ContentType, FileName, ImageId, ImageRecord, ImageStatus, NewUpload, ObjectKey, Owner,
+    Sha256Digest, Timestamp,
 };
 use crate::ports::{HttpMethod, PresignedRequest, PutUrlRequest};
 
@@ -73,7 +73,7 @@ pub struct UploadTicket {
     pub expires_at: Timestamp,
     /// Headers the PUT must carry, exactly.
     pub required_headers: BTreeMap<String, String>,
-    /// An already processed image with the declared SHA-256, if any.
+    /// An already processed image of the same owner with the declared SHA-256, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<ImageId>,
 }
@@ -91,13 +91,14 @@ impl UploadTicket {
 }
 
 impl Intake {
-    /// Issues a write-once upload URL and records the image as `AWAITING_UPLOAD`.
+    /// Issues a write-once upload URL and records the image as `AWAITING_UPLOAD`, owned by `owner`.
     ///
     /// # Errors
     /// Typed validation errors (file name, content type, size, checksum) before anything is written;
     /// port errors as they occur (the record is written only after the URL was signed).
     pub async fn request_upload(
         &self,
+        owner: &Owner,
         request: UploadRequest,
     ) -> Result<UploadTicket, IntakeError> {
         let inner = &self.inner;
@@ -141,6 +142,7 @@ impl Intake {
 
         let record = ImageRecord::awaiting_upload(NewUpload::new(
             image_id,
+            owner.clone(),
             inner.store.bucket(),
             file_name,
             content_type,
@@ -152,7 +154,10 @@ impl Intake {
         inner.repository.create(&record).await?;
 
         let duplicate_of = match sha256 {
-            Some(sha) => self.original_of(&sha, image_id).await?.map(|r| r.image_id),
+            Some(sha) => self
+                .original_of(owner, &sha, image_id)
+                .await?
+                .map(|r| r.image_id),
             None => None,
         };
         Ok(UploadTicket {
@@ -168,9 +173,10 @@ impl Intake {
         })
     }
 
-    /// The earliest live, processed image with these bytes, other than `except`.
+    /// The earliest live, processed image of `owner` with these bytes, other than `except`.
     pub(crate) async fn original_of(
         &self,
+        owner: &Owner,
         sha256: &Sha256Digest,
         except: ImageId,
     ) -> Result<Option<ImageRecord>, IntakeError> {
@@ -178,10 +184,13 @@ impl Intake {
         let candidates = self
             .inner
             .repository
-            .find_processed_by_sha256(sha256, 2)
+            .find_processed_by_sha256(owner, sha256, 2)
             .await?;
         Ok(candidates.into_iter().find(|r| {
-            r.image_id != except && !r.is_deleted() && r.status == ImageStatus::Processed
+            r.image_id != except
+                && r.owner == *owner
+                && !r.is_deleted()
+                && r.status == ImageStatus::Processed
         }))
     }
 }

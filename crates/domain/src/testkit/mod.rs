@@ -19,6 +19,7 @@
 )]
 
 pub mod images;
+pub mod keys;
 pub mod ocr;
 pub mod queue;
 pub mod repository;
@@ -30,7 +31,7 @@ mod counting;
 
 pub use counting::CountingOcr;
 
-use crate::model::{ContentType, FileName, ImageId, ImageRecord, NewUpload, Timestamp};
+use crate::model::{ContentType, FileName, ImageId, ImageRecord, NewUpload, Owner, Timestamp};
 
 /// A fixed instant the suites build records at (2026-01-01T00:00:00Z).
 pub fn epoch() -> Timestamp {
@@ -47,11 +48,27 @@ pub fn id_at(offset_ms: i64, n: u64) -> ImageId {
     )
 }
 
-/// A fresh `AWAITING_UPLOAD` record for `id`.
+/// An owner named `name` (panics if the name is not a valid owner).
+pub fn owner(name: &str) -> Owner {
+    Owner::parse(name).expect("valid owner")
+}
+
+/// The owner of the suites' records unless a test says otherwise.
+pub fn default_owner() -> Owner {
+    owner("owner-a")
+}
+
+/// A fresh `AWAITING_UPLOAD` record for `id`, owned by [`default_owner`].
 pub fn record(id: ImageId) -> ImageRecord {
+    record_of(id, default_owner())
+}
+
+/// A fresh `AWAITING_UPLOAD` record for `id`, owned by `owner`.
+pub fn record_of(id: ImageId, owner: Owner) -> ImageRecord {
     let created = id.created_at();
     ImageRecord::awaiting_upload(NewUpload::new(
         id,
+        owner,
         "conformance",
         FileName::sanitize(&format!("scan {id}.png")).expect("valid name"),
         ContentType::Png,

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use futures::future::join_all;
 
-use super::{epoch, id_at, record};
+use super::{default_owner, epoch, id_at, owner, record, record_of};
 use crate::model::{
     BoundingBox, Cursor, FailureCode, ImageId, ImageRecord, ImageStatus, OcrLine, OcrResult,
     OcrWord, RejectionCode, Sha256Digest,
@@ -28,6 +28,7 @@ where
     filters_by_status_sha_and_deletion(&make().await).await;
     refuses_foreign_and_garbled_cursors(&make().await).await;
     finds_processed_by_sha256_oldest_first(&make().await).await;
+    owners_see_only_their_own(&make().await).await;
     concurrent_creates_have_one_winner(&make().await).await;
 }
 
@@ -87,7 +88,7 @@ pub async fn create_refuses_existing_id(repo: &impl ImageRepository) {
 
 /// Every field, OCR detail and unicode text included, survives a write and a read exactly.
 pub async fn full_record_round_trips(repo: &impl ImageRepository) {
-    let first = record(id_at(0, 3));
+    let first = record_of(id_at(0, 3), owner("Zoë|auth0 42 #1"));
     repo.create(&first).await.expect("create");
     let mut full = first.next(epoch());
     let b = BoundingBox::new(0.125, 0.25, 0.5, 0.0625).expect("box");
@@ -343,15 +344,21 @@ pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository)
     expected.sort_unstable();
     let ids = |records: Vec<ImageRecord>| records.iter().map(|r| r.image_id).collect::<Vec<_>>();
     assert_eq!(
-        ids(repo.find_processed_by_sha256(&sha, 10).await.expect("find")),
+        ids(repo
+            .find_processed_by_sha256(&default_owner(), &sha, 10)
+            .await
+            .expect("find")),
         expected
     );
     assert_eq!(
-        ids(repo.find_processed_by_sha256(&sha, 2).await.expect("find")),
+        ids(repo
+            .find_processed_by_sha256(&default_owner(), &sha, 2)
+            .await
+            .expect("find")),
         expected[..2]
     );
     assert!(
-        repo.find_processed_by_sha256(&Sha256Digest::of(b"none"), 10)
+        repo.find_processed_by_sha256(&default_owner(), &Sha256Digest::of(b"none"), 10)
             .await
             .expect("find")
             .is_empty()
@@ -387,5 +394,81 @@ pub async fn concurrent_creates_have_one_winner(repo: &impl ImageRepository) {
         repo.get(&id).await.expect("get").as_ref(),
         Some(winners[0]),
         "the stored record is not the winner's"
+    );
+}
+
+async fn put_owned(
+    repo: &impl ImageRepository,
+    id: ImageId,
+    who: &crate::model::Owner,
+    sha: Sha256Digest,
+) -> ImageId {
+    let first = record_of(id, who.clone());
+    repo.create(&first).await.expect("create");
+    let mut next = first.next(id.created_at());
+    next.status = ImageStatus::Processed;
+    next.sha256 = Some(sha);
+    repo.replace(&next, first.version).await.expect("replace");
+    id
+}
+
+/// Listing and duplicate lookup scoped to an owner return that owner's records only (owners whose
+/// names are prefixes of each other included), a query without an owner returns everyone's, and one
+/// owner's cursor is refused for another.
+pub async fn owners_see_only_their_own(repo: &impl ImageRepository) {
+    let sha = Sha256Digest::of(b"shared bytes");
+    let (a, ab, b) = (owner("a"), owner("ab"), owner("b#a"));
+    let mut mine = Vec::new();
+    let mut all = Vec::new();
+    for i in 0..9i64 {
+        let who = [&a, &ab, &b][usize::try_from(i % 3).expect("small")];
+        let id = put_owned(repo, id_at(i * 10, 16), who, sha).await;
+        if *who == a {
+            mine.push(id);
+        }
+        all.push(id);
+    }
+    mine.reverse();
+    all.reverse();
+    let owned = ListQuery::new([ImageStatus::Processed], 2).for_owner(a.clone());
+    assert_eq!(collect_all(repo, &owned).await, mine, "owner a's listing");
+    assert_eq!(
+        collect_all(repo, &owned.clone().with_sha256(Some(sha))).await,
+        mine,
+        "owner a's listing by SHA-256"
+    );
+    assert_eq!(
+        collect_all(repo, &ListQuery::new([ImageStatus::Processed], 4)).await,
+        all,
+        "the unscoped listing"
+    );
+    let found = repo
+        .find_processed_by_sha256(&ab, &sha, 10)
+        .await
+        .expect("find");
+    assert_eq!(found.len(), 3, "owner ab's duplicates");
+    assert!(
+        found.iter().all(|r| r.owner == ab),
+        "another owner's record offered as a duplicate"
+    );
+    assert!(
+        repo.find_processed_by_sha256(&owner("c"), &sha, 10)
+            .await
+            .expect("find")
+            .is_empty(),
+        "an owner without images sees duplicates"
+    );
+    let cursor = repo
+        .list(&owned)
+        .await
+        .expect("list")
+        .next_cursor
+        .expect("more pages");
+    let stolen = ListQuery::new([ImageStatus::Processed], 2)
+        .for_owner(b.clone())
+        .after(Some(cursor));
+    assert!(
+        matches!(repo.list(&stolen).await, Err(RepoError::InvalidCursor(_))),
+        "another owner's cursor accepted"
     );
 }

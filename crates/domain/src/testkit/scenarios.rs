@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures::future::join_all;
 
 use super::images::png;
+use super::{default_owner, owner};
 use crate::error::IntakeError;
 use crate::model::{
     ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus, RejectionCode, Sha256Digest,
@@ -75,6 +76,7 @@ where
     deleted_images_disappear(&make().await).await;
     listing_pages_newest_first(&make().await).await;
     foreign_objects_are_refused(&make().await).await;
+    owners_are_isolated(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
@@ -91,7 +93,7 @@ pub async fn upload(
 ) -> (ImageId, ObjectKey) {
     let ticket = h
         .intake()
-        .request_upload(request)
+        .request_upload(&default_owner(), request)
         .await
         .expect("request upload");
     h.send(&ticket.request(), Some(bytes))
@@ -156,7 +158,7 @@ pub async fn upload_process_get_download(h: &impl Harness) {
 
     let page = h
         .intake()
-        .list_images(&ListRequest::default())
+        .list_images(&default_owner(), &ListRequest::default())
         .await
         .expect("list");
     assert_eq!(page.images.len(), 1);
@@ -166,7 +168,11 @@ pub async fn upload_process_get_download(h: &impl Harness) {
         "listing carries OCR text"
     );
 
-    let details = h.intake().get_image(id).await.expect("get");
+    let details = h
+        .intake()
+        .get_image(&default_owner(), id)
+        .await
+        .expect("get");
     assert_eq!(details.record, record);
     let download = details.download.expect("download URL");
     assert_eq!(download.method, HttpMethod::Get);
@@ -207,7 +213,12 @@ pub async fn concurrent_notifications_run_ocr_once(h: &impl Harness) {
     }
     assert_eq!(processed, 1);
     assert_eq!(h.ocr_calls(), 1);
-    let record = h.intake().get_image(id).await.expect("get").record;
+    let record = h
+        .intake()
+        .get_image(&default_owner(), id)
+        .await
+        .expect("get")
+        .record;
     assert_eq!(record.status, ImageStatus::Processed);
     assert_eq!(record.attempts, 1);
 }
@@ -217,7 +228,7 @@ pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 4);
     let ticket = h
         .intake()
-        .request_upload(png_request("early.png", &bytes))
+        .request_upload(&default_owner(), png_request("early.png", &bytes))
         .await
         .expect("request");
     match h
@@ -233,7 +244,7 @@ pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
     }
     let waiting = h
         .intake()
-        .get_image(ticket.image_id)
+        .get_image(&default_owner(), ticket.image_id)
         .await
         .expect("get")
         .record;
@@ -307,7 +318,11 @@ pub async fn declared_checksum_and_size_are_enforced(h: &impl Harness) {
         (wrong_sha, RejectionCode::ChecksumMismatch),
         (wrong_size, RejectionCode::SizeMismatch),
     ] {
-        let ticket = h.intake().request_upload(request).await.expect("request");
+        let ticket = h
+            .intake()
+            .request_upload(&default_owner(), request)
+            .await
+            .expect("request");
         match h.send(&ticket.request(), Some(bytes.clone())).await {
             Err(refusal) => {
                 assert!(
@@ -344,7 +359,10 @@ pub async fn upload_urls_are_write_once(h: &impl Harness) {
     let second = png(min_side(h), min_side(h), 11);
     let ticket = h
         .intake()
-        .request_upload(UploadRequest::new("once.png", "image/png"))
+        .request_upload(
+            &default_owner(),
+            UploadRequest::new("once.png", "image/png"),
+        )
         .await
         .expect("request");
     h.send(&ticket.request(), Some(first.clone()))
@@ -384,13 +402,16 @@ pub async fn invalid_requests_are_refused_before_anything_is_written(h: &impl Ha
     ];
     for (request, code) in cases {
         let error = intake
-            .request_upload(request.clone())
+            .request_upload(&default_owner(), request.clone())
             .await
             .expect_err("accepted a bad request");
         assert_eq!(error.code(), code, "{request:?}: {error}");
     }
     let all = intake
-        .list_images(&ListRequest::default().with_status("AWAITING_UPLOAD"))
+        .list_images(
+            &default_owner(),
+            &ListRequest::default().with_status("AWAITING_UPLOAD"),
+        )
         .await
         .expect("list");
     assert!(all.images.is_empty(), "a refused request left a record");
@@ -405,7 +426,7 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
     assert_eq!(first.duplicate_of, None);
     let ticket = h
         .intake()
-        .request_upload(png_request("second.png", &bytes))
+        .request_upload(&default_owner(), png_request("second.png", &bytes))
         .await
         .expect("request");
     assert_eq!(
@@ -427,6 +448,7 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
     let same = h
         .intake()
         .list_images(
+            &default_owner(),
             &ListRequest::default()
                 .with_sha256(Sha256Digest::of(&png(min_side(h), min_side(h), 12)).to_hex()),
         )
@@ -444,11 +466,17 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 13);
     let (id, key) = upload(h, png_request("gone.png", &bytes), bytes).await;
     processed(h, &key).await;
-    h.intake().delete_image(id).await.expect("delete");
-    h.intake().delete_image(id).await.expect("second delete");
+    h.intake()
+        .delete_image(&default_owner(), id)
+        .await
+        .expect("delete");
+    h.intake()
+        .delete_image(&default_owner(), id)
+        .await
+        .expect("second delete");
     assert_eq!(
         h.intake()
-            .get_image(id)
+            .get_image(&default_owner(), id)
             .await
             .expect_err("deleted image visible")
             .code(),
@@ -456,7 +484,7 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
     );
     assert!(
         h.intake()
-            .list_images(&ListRequest::default())
+            .list_images(&default_owner(), &ListRequest::default())
             .await
             .expect("list")
             .images
@@ -473,7 +501,7 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
     let unknown = super::id_at(0, 999);
     assert_eq!(
         h.intake()
-            .delete_image(unknown)
+            .delete_image(&default_owner(), unknown)
             .await
             .expect_err("unknown")
             .code(),
@@ -481,7 +509,7 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
     );
     assert_eq!(
         h.intake()
-            .get_image(unknown)
+            .get_image(&default_owner(), unknown)
             .await
             .expect_err("unknown")
             .code(),
@@ -500,14 +528,21 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
     }
     // one image that never arrives: not listed by default
     h.intake()
-        .request_upload(UploadRequest::new("never.png", "image/png"))
+        .request_upload(
+            &default_owner(),
+            UploadRequest::new("never.png", "image/png"),
+        )
         .await
         .expect("request");
     ids.reverse();
     let mut listed = Vec::new();
     let mut request = ListRequest::default().with_limit(2);
     loop {
-        let page = h.intake().list_images(&request).await.expect("list");
+        let page = h
+            .intake()
+            .list_images(&default_owner(), &request)
+            .await
+            .expect("list");
         assert!(page.images.len() <= 2);
         listed.extend(page.images.iter().map(|r| r.image_id));
         match page.next_cursor {
@@ -523,7 +558,7 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
     let garbled = ListRequest::default().with_cursor("definitely-not-a-cursor");
     assert_eq!(
         h.intake()
-            .list_images(&garbled)
+            .list_images(&default_owner(), &garbled)
             .await
             .expect_err("garbled cursor")
             .code(),
@@ -532,7 +567,7 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
     let too_many = ListRequest::default().with_limit(1001);
     assert_eq!(
         h.intake()
-            .list_images(&too_many)
+            .list_images(&default_owner(), &too_many)
             .await
             .expect_err("limit")
             .code(),
@@ -560,4 +595,93 @@ pub async fn foreign_objects_are_refused(h: &impl Harness) {
         .expect_err("foreign bucket");
     assert_eq!(error.code(), "FOREIGN_BUCKET");
     assert_eq!(h.ocr_calls(), 0);
+}
+
+/// Another owner's image is `NOT_FOUND` to read and to delete (and stays intact), never listed, never
+/// offered as a duplicate (at request time or after processing), and a cursor does not cross owners.
+pub async fn owners_are_isolated(h: &impl Harness) {
+    let intake = h.intake();
+    let (alice, bob) = (default_owner(), owner("bob"));
+    let bytes = png(min_side(h), min_side(h), 40);
+    let mut alice_ids = Vec::new();
+    for name in ["a1.png", "a2.png"] {
+        let (id, key) = upload(h, png_request(name, &bytes), bytes.clone()).await;
+        processed(h, &key).await;
+        alice_ids.push(id);
+    }
+    let id = alice_ids[0];
+    for result in [
+        intake.get_image(&bob, id).await.map(|_| ()),
+        intake.delete_image(&bob, id).await,
+    ] {
+        assert_eq!(
+            result.expect_err("another owner's image").code(),
+            "NOT_FOUND"
+        );
+    }
+    assert_eq!(
+        intake
+            .get_image(&alice, id)
+            .await
+            .expect("still there")
+            .record
+            .image_id,
+        id,
+        "another owner's delete touched the image"
+    );
+    assert!(
+        intake
+            .list_images(&bob, &ListRequest::default())
+            .await
+            .expect("list")
+            .images
+            .is_empty(),
+        "another owner's images listed"
+    );
+    let ticket = intake
+        .request_upload(&bob, png_request("b.png", &bytes))
+        .await
+        .expect("request");
+    assert_eq!(
+        ticket.duplicate_of, None,
+        "another owner's image offered as the original"
+    );
+    h.send(&ticket.request(), Some(bytes.clone()))
+        .await
+        .expect("PUT");
+    let calls = h.ocr_calls();
+    let record = processed(h, &ticket.object_key).await;
+    assert_eq!(record.owner, bob);
+    assert_eq!(
+        record.duplicate_of, None,
+        "another owner's image named as the original"
+    );
+    assert_eq!(h.ocr_calls(), calls + 1, "OCR reused across owners");
+    let by_sha = intake
+        .list_images(
+            &bob,
+            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes).to_hex()),
+        )
+        .await
+        .expect("list by sha");
+    assert_eq!(
+        by_sha.images.iter().map(|r| r.image_id).collect::<Vec<_>>(),
+        vec![ticket.image_id]
+    );
+    let page = intake
+        .list_images(&alice, &ListRequest::default().with_limit(1))
+        .await
+        .expect("list");
+    let cursor = page.next_cursor.expect("two pages").to_string();
+    assert_eq!(
+        intake
+            .list_images(
+                &bob,
+                &ListRequest::default().with_limit(1).with_cursor(cursor)
+            )
+            .await
+            .expect_err("another owner's cursor")
+            .code(),
+        "INVALID_CURSOR"
+    );
 }

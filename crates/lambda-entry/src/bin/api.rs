@@ -6,6 +6,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let intake = intake_lambda::compose().await?;
     let service = tower::ServiceBuilder::new()
         .map_request(intake_lambda::without_stage)
-        .service(intake_http::app(intake));
+        .service(intake_http::app(intake, intake_lambda::AuthorizerAuth));
     lambda_http::run(service).await
 }

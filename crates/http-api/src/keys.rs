@@ -1,0 +1,131 @@
+//! API key management for the local server: `GET /keys`, `POST /keys`, `DELETE /keys/{keyId}`, for
+//! admin keys only. Not part of `openapi.yaml`: on AWS, identities come from the authorizer.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use intake_domain::model::{ApiKeyRecord, KeyId, Owner};
+use intake_domain::services::{ApiKeys, KeyError};
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, Caller};
+
+/// A key as listed: everything but its hash.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView {
+    key_id: KeyId,
+    owner: Owner,
+    name: String,
+    admin: bool,
+    created_at: intake_domain::model::Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revoked_at: Option<intake_domain::model::Timestamp>,
+    /// The key itself: only in the answer to its creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+}
+
+impl From<ApiKeyRecord> for KeyView {
+    fn from(key: ApiKeyRecord) -> Self {
+        Self {
+            key_id: key.key_id,
+            owner: key.owner,
+            name: key.name,
+            admin: key.admin,
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+            api_key: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewKey {
+    owner: String,
+    name: String,
+    #[serde(default)]
+    admin: bool,
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        let status = match &error {
+            KeyError::InvalidName(_) | KeyError::InvalidOwner(_) => StatusCode::BAD_REQUEST,
+            KeyError::NotFound { .. } => StatusCode::NOT_FOUND,
+            KeyError::LastAdmin { .. } => StatusCode::CONFLICT,
+            KeyError::Store(source) => {
+                tracing::error!(error = %intake_domain::error_chain(source), "key store failed");
+                let status = if error.code() == "UNAVAILABLE" {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                return Self::new(status, error.code(), "the key store failed");
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, error.code(), error.to_string())
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ADMIN_REQUIRED",
+            "managing API keys needs an admin key",
+        ))
+    }
+}
+
+/// The key management routes over `keys`. Serve them behind authentication (the `authenticated`
+/// routes of [`crate::app_with_routes`]); each also requires an admin caller (403 `ADMIN_REQUIRED`).
+pub fn key_routes(keys: ApiKeys) -> Router {
+    Router::new()
+        .route("/keys", get(list_keys).post(create_key))
+        .route("/keys/{keyId}", delete(revoke_key))
+        .with_state(keys)
+}
+
+async fn list_keys(
+    State(keys): State<ApiKeys>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&caller)?;
+    let all: Vec<KeyView> = keys.list().await?.into_iter().map(KeyView::from).collect();
+    Ok(Json(serde_json::json!({ "keys": all })))
+}
+
+async fn create_key(
+    State(keys): State<ApiKeys>,
+    caller: Caller,
+    body: Result<Json<NewKey>, JsonRejection>,
+) -> Result<(StatusCode, Json<KeyView>), ApiError> {
+    require_admin(&caller)?;
+    let Json(new) = body?;
+    let owner = Owner::parse(&new.owner).map_err(KeyError::from)?;
+    let issued = keys.create(owner, &new.name, new.admin).await?;
+    tracing::info!(key_id = %issued.record.key_id, admin = new.admin, "API key created");
+    let mut view = KeyView::from(issued.record);
+    view.api_key = Some(issued.secret.expose());
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn revoke_key(
+    State(keys): State<ApiKeys>,
+    caller: Caller,
+    Path(key_id): Path<String>,
+) -> Result<Json<KeyView>, ApiError> {
+    require_admin(&caller)?;
+    let id = KeyId::parse(&key_id)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_KEY_ID", e.to_string()))?;
+    let revoked = keys.revoke(id).await?;
+    tracing::info!(key_id = %id, "API key revoked");
+    Ok(Json(KeyView::from(revoked)))
+}
