@@ -359,4 +359,43 @@ mod tests {
         let empty_page = "h\n1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n";
         assert_eq!(parse_tsv(empty_page).unwrap().line_count(), 0);
     }
+
+    /// Rows made of Tesseract's column shapes, with hostile values mixed in.
+    fn row() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let cell = prop_oneof![
+            "[0-9]{1,3}",
+            "-?[0-9]{1,12}",
+            "-?[0-9]{0,4}\\.[0-9]{0,4}",
+            Just("NaN".to_owned()),
+            Just("inf".to_owned()),
+            "\\PC{0,12}",
+        ];
+        proptest::collection::vec(cell, 0..14).prop_map(|cells| cells.join("\t"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(input in "\\PC{0,400}") {
+            let _ = parse_tsv(&input);
+        }
+
+        #[test]
+        fn tsv_shaped_garbage_never_panics_and_boxes_stay_on_the_page(
+            rows in proptest::collection::vec(row(), 0..40),
+        ) {
+            let input = format!("header\n1\t1\t0\t0\t0\t0\t0\t0\t640\t480\t-1\t\n{}", rows.join("\n"));
+            if let Ok(result) = parse_tsv(&input) {
+                for line in result.lines() {
+                    let b = line.bounding_box();
+                    proptest::prop_assert!(b.left() >= 0.0 && b.top() >= 0.0);
+                    proptest::prop_assert!(b.left() + b.width() <= 1.0 + 1e-6);
+                    proptest::prop_assert!(b.top() + b.height() <= 1.0 + 1e-6);
+                    for word in line.words() {
+                        proptest::prop_assert!((0.0..=100.0).contains(&word.confidence()));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -241,4 +241,53 @@ mod tests {
             assert!(decode_key(bad).is_err(), "{bad}");
         }
     }
+
+    use std::fmt::Write as _;
+
+    /// Form-encodes `key` as S3 does in event notifications, choosing per space between `+` and
+    /// `%20` and per escape between upper- and lower-case hex, as different producers do.
+    fn encode(key: &str, plus: &[bool], upper: &[bool]) -> String {
+        let mut out = String::new();
+        for (i, b) in key.bytes().enumerate() {
+            let pick = |choices: &[bool]| {
+                choices
+                    .get(i % choices.len().max(1))
+                    .copied()
+                    .unwrap_or(true)
+            };
+            match b {
+                b' ' if pick(plus) => out.push('+'),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                    out.push(char::from(b));
+                }
+                _ if pick(upper) => {
+                    let _ = write!(out, "%{b:02X}");
+                }
+                _ => {
+                    let _ = write!(out, "%{b:02x}");
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_key_round_trips_through_any_form_encoding(
+            key in "\\PC{0,60}",
+            plus in proptest::collection::vec(proptest::bool::ANY, 1..8),
+            upper in proptest::collection::vec(proptest::bool::ANY, 1..8),
+        ) {
+            let encoded = encode(&key, &plus, &upper);
+            proptest::prop_assert_eq!(decode_key(&encoded).unwrap(), key);
+        }
+
+        #[test]
+        fn decoding_never_panics(raw in "[%+a-zA-Z0-9\\PC]{0,40}") {
+            if let Ok(decoded) = decode_key(&raw) {
+                // What decodes is what an encoder would have produced from it.
+                proptest::prop_assert_eq!(decode_key(&encode(&decoded, &[true], &[true])).unwrap(), decoded);
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@
 mod cli;
 mod crash;
 mod flow;
+mod hostile;
 mod urls;
 
 use std::fmt::Write as _;

@@ -11,6 +11,7 @@
 
 mod concurrency;
 mod contract;
+mod hostile;
 mod jobs;
 mod retries;
 mod urls;
