@@ -17,6 +17,7 @@ mod cli;
 mod crash;
 mod flow;
 mod hostile;
+mod storm;
 mod urls;
 
 use std::fmt::Write as _;

@@ -90,3 +90,8 @@ async fn fifty_images_processed_in_parallel_are_all_recorded_once() {
         "not newest first"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replay_storm_on_four_threads_runs_ocr_once() {
+    intake_domain::testkit::scenarios::replay_storm_runs_ocr_once(&MemoryHarness::default()).await;
+}

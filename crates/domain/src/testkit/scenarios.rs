@@ -65,6 +65,7 @@ where
     upload_process_get_download(&make().await).await;
     replayed_notifications_run_ocr_once(&make().await).await;
     concurrent_notifications_run_ocr_once(&make().await).await;
+    replay_storm_runs_ocr_once(&make().await).await;
     notification_before_upload_changes_nothing(&make().await).await;
     mismatched_type_is_rejected_without_ocr(&make().await).await;
     non_image_is_rejected_without_ocr(&make().await).await;
@@ -415,6 +416,58 @@ pub async fn invalid_requests_are_refused_before_anything_is_written(h: &impl Ha
         .await
         .expect("list");
     assert!(all.images.is_empty(), "a refused request left a record");
+}
+
+/// How many times [`replay_storm_runs_ocr_once`] delivers one notification.
+pub const STORM_DELIVERIES: usize = 1000;
+/// How many processors deliver it at once.
+pub const STORM_PROCESSORS: usize = 16;
+
+/// The same notification delivered [`STORM_DELIVERIES`] times by [`STORM_PROCESSORS`] concurrent
+/// processors (each delivering its share one after another, as a redelivering queue would): exactly
+/// one delivery processes, one OCR call is made, and one record exists for the bytes.
+pub async fn replay_storm_runs_ocr_once(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 50);
+    let (id, key) = upload(h, png_request("storm.png", &bytes), bytes.clone()).await;
+    let processors = (0..STORM_PROCESSORS).map(|p| {
+        let key = key.clone();
+        async move {
+            let mut processed = 0usize;
+            for _ in (p..STORM_DELIVERIES).step_by(STORM_PROCESSORS) {
+                match h.notify(&key).await.expect("process") {
+                    ProcessOutcome::Processed(_) => processed += 1,
+                    ProcessOutcome::AlreadyDone(_) | ProcessOutcome::InProgress { .. } => {}
+                    other => panic!("unexpected outcome {other:?}"),
+                }
+            }
+            processed
+        }
+    });
+    let processed: usize = join_all(processors).await.into_iter().sum();
+    assert_eq!(processed, 1, "deliveries that processed");
+    assert_eq!(h.ocr_calls(), 1, "OCR calls");
+    let records = h
+        .intake()
+        .list_images(
+            &default_owner(),
+            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes).to_hex()),
+        )
+        .await
+        .expect("list");
+    assert_eq!(
+        records
+            .images
+            .iter()
+            .map(|r| r.image_id)
+            .collect::<Vec<_>>(),
+        vec![id],
+        "records for the bytes"
+    );
+    let record = &records.images[0];
+    assert_eq!(
+        (record.status, record.attempts),
+        (ImageStatus::Processed, 1)
+    );
 }
 
 /// A second upload of the same bytes names the first in `duplicateOf`, at request time (declared
