@@ -334,3 +334,50 @@ async fn a_missing_tesseract_is_a_retryable_error_that_says_how_to_install_it() 
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.db");
+    // A database as the previous schema (user_version 2) left it, holding a record without `owner`.
+    let r = record(id_at(0, 1));
+    let mut old = serde_json::to_value(&r).unwrap();
+    old.as_object_mut().unwrap().remove("owner");
+    old["schemaVersion"] = serde_json::json!(1);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE images (image_id BLOB PRIMARY KEY NOT NULL, version INTEGER NOT NULL,
+                 status TEXT NOT NULL, sha256 TEXT, deleted INTEGER NOT NULL DEFAULT 0,
+                 record TEXT NOT NULL) WITHOUT ROWID;
+             CREATE INDEX images_by_status ON images (status, image_id);
+             CREATE INDEX images_by_sha256 ON images (sha256, image_id) WHERE sha256 IS NOT NULL;
+             CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, object_key TEXT NOT NULL UNIQUE,
+                 due_ms INTEGER NOT NULL, free_at_ms INTEGER NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0, lease_token INTEGER, lease_until_ms INTEGER,
+                 again_ms INTEGER, last_error TEXT);
+             CREATE INDEX jobs_by_free_at ON jobs (free_at_ms, seq);
+             CREATE TABLE dead_jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, object_key TEXT NOT NULL,
+                 attempts INTEGER NOT NULL, reason TEXT NOT NULL, buried_at_ms INTEGER NOT NULL);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO images (image_id, version, status, deleted, record) VALUES (?1, 1, ?2, 0, ?3)",
+            rusqlite::params![r.image_id.to_bytes().to_vec(), r.status.as_str(), old.to_string()],
+        )
+        .unwrap();
+    }
+    let repo = SqliteRepository::open(&path).unwrap();
+    let migrated = repo.get(&r.image_id).await.unwrap().unwrap();
+    assert_eq!(migrated.owner.as_str(), "admin");
+    assert_eq!(migrated.schema_version, 2);
+    let admins = repo
+        .list(
+            &intake_domain::ports::ListQuery::new([], 10)
+                .for_owner(intake_domain::testkit::owner("admin")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(admins.records.len(), 1);
+}
