@@ -367,3 +367,49 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
         (400, Some("INVALID_IMAGE_ID"))
     );
 }
+
+#[test]
+fn callers_are_named_by_the_authorizer() {
+    use aws_lambda_events::apigw::{ApiGatewayProxyRequestContext, ApiGatewayV2httpRequestContext};
+    use lambda_http::request::RequestContext;
+    let v2 = |context: Value| {
+        RequestContext::ApiGatewayV2(
+            serde_json::from_value::<ApiGatewayV2httpRequestContext>(context).unwrap(),
+        )
+    };
+    let v1 = |context: Value| {
+        RequestContext::ApiGatewayV1(
+            serde_json::from_value::<ApiGatewayProxyRequestContext>(context).unwrap(),
+        )
+    };
+    let owner = |context: &RequestContext| {
+        intake_lambda::identity::owner_of(context).map(|o| o.to_string())
+    };
+
+    let mut iam = fixture("example-apigw-v2-request-iam.json")["requestContext"].clone();
+    iam["authorizer"]["iam"]["userArn"] =
+        json!("arn:aws:sts::123456789012:assumed-role/Scanner/i-0abc123");
+    assert_eq!(
+        owner(&v2(iam)).unwrap(),
+        "arn:aws:iam::123456789012:role/Scanner"
+    );
+
+    let mut cognito = fixture("example-apigw-request.json")["requestContext"].clone();
+    cognito["authorizer"] = json!({"claims": {"sub": "c0ffee-42", "email": "a@example.com"}});
+    assert_eq!(owner(&v1(cognito.clone())).unwrap(), "c0ffee-42");
+
+    cognito["authorizer"] = json!({});
+    cognito["identity"]["userArn"] = json!("arn:aws:iam::123456789012:user/ops");
+    assert_eq!(
+        owner(&v1(cognito.clone())).unwrap(),
+        "arn:aws:iam::123456789012:user/ops"
+    );
+
+    cognito["identity"]["userArn"] = Value::Null;
+    assert!(owner(&v1(cognito.clone())).is_err(), "no identity at all");
+    cognito["authorizer"] = json!({"principalId": "bad\nowner"});
+    assert!(
+        owner(&v1(cognito)).is_err(),
+        "an owner with a control character"
+    );
+}
