@@ -1,7 +1,7 @@
 # Intake's entry points. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help run test lint fmt backends build-lambda check-template bench bench-quick
+.PHONY: help run test lint fmt backends build-lambda check-template bench bench-quick fuzz-api
 
 help:
 	@echo "make run   - start the local server (intake serve: filesystem, SQLite, Tesseract) on 127.0.0.1:8080"
@@ -10,6 +10,7 @@ help:
 	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
 	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
+	@echo "make fuzz-api       - schemathesis against openapi.yaml on a fresh local server, every check on"
 
 ## Intake's main job on its embedded defaults: installs Tesseract when missing, builds the `intake`
 ## command and runs `intake serve` (data in ./.intake, http://127.0.0.1:8080; INTAKE_* variables and
@@ -63,3 +64,12 @@ bench:
 bench-quick:
 	scripts/system-deps.sh
 	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput
+
+## The API against its contract, as CI runs it: schemathesis fuzzes a fresh `intake serve` (release
+## build) from crates/http-api/openapi.yaml with every check on (scripts/api-fuzz.sh). Installs
+## Tesseract (the server checks for it at start) and schemathesis on first use; INTAKE_FUZZ_EXAMPLES
+## and INTAKE_FUZZ_SEED change the cases.
+fuzz-api:
+	scripts/system-deps.sh
+	$(CARGO) build --release --locked -p intake-cli --bin intake
+	bash scripts/api-fuzz.sh

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 use super::Intake;
 use crate::error::IntakeError;
@@ -20,8 +20,9 @@ pub struct UploadRequest {
     pub filename: String,
     /// The media type the client will upload.
     pub content_type: String,
-    /// The exact size, if the client knows it; the URL then accepts only that length.
-    #[serde(default)]
+    /// The exact size, if the client knows it; the URL then accepts only that length. Any JSON number
+    /// with an integral value is a size (`22` or `22.0`, as JSON Schema's `integer`).
+    #[serde(default, deserialize_with = "whole_number")]
     pub size_bytes: Option<u64>,
     /// The SHA-256 (hex or base64), if the client knows it; the store then verifies the body.
     #[serde(default)]
@@ -50,6 +51,57 @@ impl UploadRequest {
         self.sha256 = Some(sha256.into());
         self
     }
+}
+
+/// The largest float that is a whole number of bytes exactly (2^53); above it a float may be a rounded
+/// integer, so it is refused rather than guessed.
+const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+/// Reads an optional size: `null`, an unsigned integer, or a float with an integral value up to 2^53
+/// (`22.0`); a fraction, a negative number, NaN and larger floats are refused.
+fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    struct WholeNumber;
+
+    impl de::Visitor<'_> for WholeNumber {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole, non-negative number of bytes")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the value is checked to be a whole number in 0..=2^53 first"
+        )]
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..=MAX_EXACT_FLOAT).contains(&v) {
+                Ok(Some(v as u64))
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(WholeNumber)
 }
 
 /// The answer to an upload request: the seed's fields plus the headers the client must send.
@@ -192,5 +244,55 @@ impl Intake {
                 && !r.is_deleted()
                 && r.status == ImageStatus::Processed
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::UploadRequest;
+
+    fn size_of(json: &str) -> Result<Option<u64>, String> {
+        let body =
+            format!(r#"{{"filename":"a.png","contentType":"image/png","sizeBytes":{json}}}"#);
+        serde_json::from_str::<UploadRequest>(&body)
+            .map(|request| request.size_bytes)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn sizes_are_whole_numbers_written_as_integers_or_floats() {
+        assert_eq!(size_of("22"), Ok(Some(22)));
+        assert_eq!(size_of("22.0"), Ok(Some(22)));
+        assert_eq!(size_of("2.2e1"), Ok(Some(22)));
+        assert_eq!(size_of("0.0"), Ok(Some(0)));
+        assert_eq!(size_of("9007199254740992.0"), Ok(Some(1 << 53)));
+        assert_eq!(size_of("18446744073709551615"), Ok(Some(u64::MAX)));
+        assert_eq!(size_of("null"), Ok(None));
+        let absent: UploadRequest =
+            serde_json::from_str(r#"{"filename":"a.png","contentType":"image/png"}"#).unwrap();
+        assert_eq!(absent.size_bytes, None);
+    }
+
+    #[test]
+    fn fractions_negatives_and_inexact_floats_are_refused() {
+        for bad in [
+            "22.5",
+            "-1",
+            "-1.0",
+            "1e300",
+            "9007199254740994.0",
+            "\"22\"",
+            "true",
+        ] {
+            let error = size_of(bad).unwrap_err();
+            assert!(error.contains("invalid"), "{bad}: {error}");
+        }
+        assert!(
+            size_of("22.5")
+                .unwrap_err()
+                .contains("a whole, non-negative number of bytes")
+        );
     }
 }
