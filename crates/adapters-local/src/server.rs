@@ -21,10 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use intake_domain::model::Owner;
 use intake_domain::ports::{
     Clock, JobQueue, OcrError, QueueError, QueueStats, RepoError, SystemClock,
 };
-use intake_domain::services::{ApiKeys, BuildError, JobPolicy, KeyError};
+use intake_domain::services::{ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError};
 use intake_domain::{Intake, IntakeConfig, IntakeError};
 use intake_http::{ApiKeyAuth, ApiOptions};
 use intake_signing::HmacUrlSigner;
@@ -63,6 +64,9 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
     /// Whether to check at start that Tesseract and its language data are installed (default true).
     pub check_ocr: bool,
+    /// Whether to create a new admin key (written to `admin-key`) even though one is active: the way
+    /// back in when every admin key is lost (default false).
+    pub new_admin_key: bool,
 }
 
 impl Default for ServeOptions {
@@ -76,6 +80,7 @@ impl Default for ServeOptions {
             tesseract: TesseractOptions::default(),
             shutdown_grace: Duration::from_secs(30),
             check_ocr: true,
+            new_admin_key: false,
         }
     }
 }
@@ -324,20 +329,30 @@ async fn open_store(dir: &Path) -> Result<FsObjectStore, ServeError> {
     Ok(store)
 }
 
-/// Loads the API keys, creating an admin key (written to `dir/admin-key`) when none is active.
-async fn open_keys(dir: &Path, db: &Path) -> Result<ApiKeys, ServeError> {
+/// Loads the API keys. When no admin key is active (a first start), or `new_admin` asks for one, a new
+/// admin key is written to `dir/admin-key` and only then stored, so a stored key is never unknown.
+async fn open_keys(dir: &Path, db: &Path, new_admin: bool) -> Result<ApiKeys, ServeError> {
     let keys = ApiKeys::new(Arc::new(
         SqliteKeyStore::open(db)
             .await
             .map_err(|e| ServeError::Keys(e.into()))?,
     ));
-    if let Some(admin) = keys.ensure_admin().await.map_err(ServeError::Keys)? {
-        let key = format!("{}\n", admin.secret.expose());
-        let path = write_private(dir, "admin-key", key.as_bytes())?;
+    if new_admin || keys.needs_admin().await.map_err(ServeError::Keys)? {
+        let secret = ApiKeys::new_secret().map_err(ServeError::Keys)?;
+        let path = write_private(
+            dir,
+            "admin-key",
+            format!("{}\n", secret.expose()).as_bytes(),
+        )?;
+        let owner = Owner::parse(ADMIN_OWNER).map_err(|e| ServeError::Keys(e.into()))?;
+        let record = keys
+            .register(&secret, owner, "admin", true)
+            .await
+            .map_err(ServeError::Keys)?;
         tracing::warn!(
             path = %path.display(),
-            key_id = %admin.record.key_id,
-            "created an admin API key (no active one existed); it is in this file only: copy it and delete the file"
+            key_id = %record.key_id,
+            "created an admin API key; it is in this file only: copy it and delete the file"
         );
     }
     Ok(keys)
@@ -362,7 +377,7 @@ impl LocalServer {
         let db = dir.join("intake.db");
         let repository = SqliteRepository::open(&db)?;
         let queue: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::open(&db)?);
-        let keys = open_keys(&dir, &db).await?;
+        let keys = open_keys(&dir, &db, options.new_admin_key).await?;
 
         let listener =
             TcpListener::bind(options.addr)

@@ -43,6 +43,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);
     }
+    options.new_admin_key = args.new_admin_key;
     let server = LocalServer::start(options)
         .await
         .map_err(|e| ClientError::Serve(intake_domain::error_chain(&e)))?;

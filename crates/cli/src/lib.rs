@@ -35,7 +35,9 @@ Exit codes:
   8  not authenticated or not allowed (missing, invalid or revoked API key; not an admin key)
 
 API keys: --api-key or INTAKE_API_KEY; else the file named by --api-key-file or INTAKE_API_KEY_FILE;
-else the admin key a local server wrote to $INTAKE_DATA_DIR/admin-key (default .intake/admin-key).";
+else, for an API on this machine (localhost), the admin key a local server wrote to
+$INTAKE_DATA_DIR/admin-key (default .intake/admin-key). Prefer INTAKE_API_KEY to --api-key: command
+lines are visible to other users.";
 
 #[derive(Debug, Parser)]
 #[command(name = "intake", version, about = "Intake: image ingestion and OCR", after_help = AFTER_HELP)]
@@ -137,6 +139,10 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, env = "INTAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
+    /// Create a new admin API key (written to DATA_DIR/admin-key) even if one is active: the way back
+    /// in when every admin key is lost.
+    #[arg(long)]
+    new_admin_key: bool,
 }
 
 /// Where the API is, and how to print.
@@ -173,15 +179,34 @@ impl ApiArgs {
         }
         let dir = std::env::var_os("INTAKE_DATA_DIR")
             .map_or_else(|| PathBuf::from(".intake"), PathBuf::from);
-        Ok(std::fs::read_to_string(dir.join("admin-key"))
-            .ok()
-            .map(|text| text.trim().to_owned()))
+        Ok(local_admin_key(&self.api, &dir))
     }
 
     /// A client of the API these arguments name.
     fn client(&self) -> Result<client::Api, ClientError> {
         client::Api::new(&self.api, self.key()?)
     }
+}
+
+/// The admin key a local server wrote to `data_dir`, if `api` is on this machine: the key is never
+/// sent anywhere else.
+fn local_admin_key(api: &str, data_dir: &std::path::Path) -> Option<String> {
+    let local = reqwest::Url::parse(api)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| {
+            host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+    if !local {
+        return None;
+    }
+    std::fs::read_to_string(data_dir.join("admin-key"))
+        .ok()
+        .map(|text| text.trim().to_owned())
 }
 
 #[derive(Debug, Args)]
@@ -285,5 +310,34 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
 impl ServeArgs {
     fn ocr_timeout(&self) -> Duration {
         Duration::from_secs(self.ocr_timeout.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_local_admin_key_goes_only_to_this_machine() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("admin-key"), "ik_key\n").expect("write");
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:8080",
+            "http://127.8.9.1",
+        ] {
+            assert_eq!(
+                super::local_admin_key(local, dir.path()).as_deref(),
+                Some("ik_key"),
+                "{local}"
+            );
+        }
+        for remote in [
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+            "http://10.0.0.7:8080",
+            "http://localhost.evil.example",
+            "not a url",
+        ] {
+            assert_eq!(super::local_admin_key(remote, dir.path()), None, "{remote}");
+        }
     }
 }

@@ -10,13 +10,14 @@ use lambda_http::http::request::Parts;
 use lambda_http::request::RequestContext;
 
 /// The owner from the API Gateway authorizer:
-/// - HTTP API (v2): the JWT's `sub` claim, else the IAM caller's ARN (a role session counts as its
-///   role, see [`Owner::from_iam_arn`]);
+/// - HTTP API (v2): the JWT's `sub` claim, else the IAM caller: a Cognito identity pool user is
+///   `cognito:{identityId}`, anyone else their ARN (a service's role session counts as its role, see
+///   [`Owner::from_iam_arn`]);
 /// - REST API (v1): the authorizer's `claims.sub` (Cognito) or `principalId` (Lambda authorizer), else
 ///   the IAM caller's ARN.
 ///
-/// A request without any (an API or route without an authorizer) is refused: 401, never a shared
-/// anonymous owner.
+/// A request without any (an API or route without an authorizer, or an HTTP API Lambda authorizer,
+/// whose context names no standard identity) is refused: 401, never a shared anonymous owner.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuthorizerAuth;
 
@@ -30,12 +31,18 @@ fn owner_of_authorizer(
     {
         return Some(Owner::parse(sub).map_err(|_| AuthError::Invalid));
     }
-    if let Some(arn) = authorizer
-        .iam
-        .as_ref()
-        .and_then(|iam| iam.user_arn.as_deref())
-    {
-        return Some(Owner::from_iam_arn(arn).map_err(|_| AuthError::Invalid));
+    if let Some(iam) = authorizer.iam.as_ref() {
+        // Cognito identity pool users share the pool's role: each is its identity, not the role.
+        if let Some(id) = iam
+            .cognito_identity
+            .as_ref()
+            .and_then(|c| c.identity_id.as_deref())
+        {
+            return Some(Owner::parse(&format!("cognito:{id}")).map_err(|_| AuthError::Invalid));
+        }
+        if let Some(arn) = iam.user_arn.as_deref() {
+            return Some(Owner::from_iam_arn(arn).map_err(|_| AuthError::Invalid));
+        }
     }
     let field = |name: &str| authorizer.fields.get(name);
     let sub = field("claims")

@@ -387,6 +387,12 @@ fn callers_are_named_by_the_authorizer() {
     };
 
     let mut iam = fixture("example-apigw-v2-request-iam.json")["requestContext"].clone();
+    assert_eq!(
+        owner(&v2(iam.clone())).unwrap(),
+        "cognito:us-east-1:3f291106-8703-466b-8f2b-3ecee1ca56ce",
+        "identity pool users are their identity, not the pool's role"
+    );
+    iam["authorizer"]["iam"]["cognitoIdentity"] = Value::Null;
     iam["authorizer"]["iam"]["userArn"] =
         json!("arn:aws:sts::123456789012:assumed-role/Scanner/i-0abc123");
     assert_eq!(

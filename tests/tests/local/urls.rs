@@ -209,3 +209,39 @@ async fn a_readable_or_damaged_signing_secret_is_refused() {
             .expect("a private 32-byte secret is used");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_new_admin_key_can_be_asked_for_when_every_admin_key_is_lost() {
+    if super::prerequisites().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let first = intake_local::LocalServer::start(super::options(
+        dir.path(),
+        intake_domain::IntakeConfig::default(),
+    ))
+    .await
+    .unwrap();
+    let lost = super::admin_key(dir.path());
+    first.shutdown().await.unwrap();
+    std::fs::remove_file(dir.path().join("admin-key")).unwrap();
+    // A plain restart keeps the keys (one admin key is active, if unknown).
+    let second = intake_local::LocalServer::start(super::options(
+        dir.path(),
+        intake_domain::IntakeConfig::default(),
+    ))
+    .await
+    .unwrap();
+    assert!(!dir.path().join("admin-key").exists());
+    second.shutdown().await.unwrap();
+    let mut options = super::options(dir.path(), intake_domain::IntakeConfig::default());
+    options.new_admin_key = true;
+    let third = intake_local::LocalServer::start(options).await.unwrap();
+    let fresh = super::admin_key(dir.path());
+    assert_ne!(fresh, lost);
+    for key in [&fresh, &lost] {
+        let principal = third.keys().authenticate(Some(key)).await.unwrap();
+        assert!(principal.admin);
+    }
+    third.shutdown().await.unwrap();
+}

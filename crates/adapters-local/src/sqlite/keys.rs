@@ -61,7 +61,7 @@ impl SqliteKeyStore {
     /// # Errors
     /// [`KeyStoreError`] when the file cannot be opened, migrated or read.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, KeyStoreError> {
-        Self::load(Database::open(path.as_ref()).map_err(db_error)?).await
+        Self::load(Database::open(path.as_ref(), 0).map_err(db_error)?).await
     }
 
     /// An in-memory database (tests).

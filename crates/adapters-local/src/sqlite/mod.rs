@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
         WHERE json_extract(record, '$.owner') IS NULL;
     CREATE INDEX images_by_owner ON images (owner, image_id);
     CREATE INDEX images_by_owner_sha256 ON images (owner, sha256, image_id) WHERE sha256 IS NOT NULL;
+    DROP INDEX images_by_sha256;
     CREATE TABLE api_keys (
         key_id TEXT PRIMARY KEY NOT NULL,
         record TEXT NOT NULL
@@ -68,10 +69,28 @@ const MIGRATIONS: &[&str] = &[
 /// savepoint (so one failing call does not undo the others), under one `COMMIT`, so many concurrent
 /// writers share one fsync (`synchronous=FULL` keeps every acknowledged write on disk). Results are
 /// delivered only after the commit that makes them durable.
+///
+/// Reads that need no transaction of their own go to read-only connections, one thread each (WAL
+/// lets them read beside the writer), so they neither queue behind a commit's fsync nor pay for a
+/// write transaction. They see every write whose result was delivered.
 #[derive(Debug, Clone)]
 struct Database {
     jobs: std::sync::mpsc::Sender<Job>,
+    readers: std::sync::Arc<Readers>,
 }
+
+/// A read: runs on a read-only connection (or, given `None`, does not run at all).
+type Read = Box<dyn FnOnce(Option<&Connection>) + Send>;
+
+/// The read-only connections' threads, used in turn.
+#[derive(Debug, Default)]
+struct Readers {
+    senders: Vec<std::sync::mpsc::Sender<Read>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// How many read-only connections the records get (the queue and the keys read through the writer).
+const READERS: usize = 2;
 
 /// A call that did not finish: the database thread stopped.
 #[derive(Debug, thiserror::Error)]
@@ -97,8 +116,33 @@ type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
 const MAX_GROUP: usize = 256;
 
 impl Database {
-    fn open(path: &Path) -> rusqlite::Result<Self> {
-        Self::start(Connection::open(path)?)
+    fn open(path: &Path, readers: usize) -> rusqlite::Result<Self> {
+        let mut db = Self::start(Connection::open(path)?)?;
+        let mut senders = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            let conn = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            conn.set_prepared_statement_cache_capacity(64);
+            let (sender, received) = std::sync::mpsc::channel::<Read>();
+            std::thread::Builder::new()
+                .name("intake-sqlite-read".into())
+                .spawn(move || {
+                    while let Ok(read) = received.recv() {
+                        read(Some(&conn));
+                    }
+                })
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            senders.push(sender);
+        }
+        db.readers = std::sync::Arc::new(Readers {
+            senders,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        });
+        Ok(db)
     }
 
     fn in_memory() -> rusqlite::Result<Self> {
@@ -116,7 +160,42 @@ impl Database {
             .name("intake-sqlite".into())
             .spawn(move || serve(&conn, &received))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            readers: std::sync::Arc::default(),
+        })
+    }
+
+    /// Runs a read on a read-only connection (on the database thread when there is none: in-memory
+    /// databases, which other connections cannot see). `f` must not write.
+    async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Interrupted> + From<CommitFailed> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let count = self.readers.senders.len();
+        if count == 0 {
+            return self.with(f).await;
+        }
+        let turn = self
+            .readers
+            .next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % count;
+        let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let read: Read = Box::new(move |conn: Option<&Connection>| {
+            let result = conn.map_or_else(|| Err(E::from(Interrupted)), f);
+            let _ = sender.send(result);
+        });
+        let sent = self
+            .readers
+            .senders
+            .get(turn)
+            .ok_or(Interrupted)?
+            .send(read);
+        sent.map_err(|_| E::from(Interrupted))?;
+        receiver.await.map_err(|_| E::from(Interrupted))?
     }
 
     /// Runs `f` on the database thread. Its changes are kept if it returns `Ok` (and rolled back if

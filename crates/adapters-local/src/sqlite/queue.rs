@@ -103,7 +103,7 @@ impl SqliteJobQueue {
     /// [`QueueError`] when the file cannot be opened or migrated.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, QueueError> {
         Ok(Self {
-            db: Database::open(path.as_ref()).map_err(db_error)?,
+            db: Database::open(path.as_ref(), 0).map_err(db_error)?,
         })
     }
 

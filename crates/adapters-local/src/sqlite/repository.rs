@@ -65,7 +65,7 @@ impl SqliteRepository {
     /// [`RepoError`] when the file cannot be opened or migrated.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RepoError> {
         Ok(Self {
-            db: Database::open(path.as_ref()).map_err(db_error)?,
+            db: Database::open(path.as_ref(), super::READERS).map_err(db_error)?,
         })
     }
 
@@ -125,7 +125,7 @@ impl ImageRepository for SqliteRepository {
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
         let id = *id;
         self.db
-            .with(move |conn| {
+            .read(move |conn| {
                 let json: Option<String> = conn
                     .query_row(
                         "SELECT record FROM images WHERE image_id = ?1",
@@ -167,7 +167,7 @@ impl ImageRepository for SqliteRepository {
         let after = query.cursor_image_id()?;
         let query = query.clone();
         self.db
-            .with(move |conn| {
+            .read(move |conn| {
                 let mut sql = String::from("SELECT record FROM images WHERE 1 = 1");
                 let mut args: Vec<rusqlite::types::Value> = Vec::new();
                 if let Some(owner) = &query.owner {
@@ -227,7 +227,7 @@ impl ImageRepository for SqliteRepository {
     ) -> Result<Vec<ImageRecord>, RepoError> {
         let sha = sha256.to_hex();
         let owner = owner.as_str().to_owned();
-        self.db.with(move |conn| {
+        self.db.read(move |conn| {
             let mut statement = conn
                 .prepare_cached("SELECT record FROM images WHERE owner = ?4 AND sha256 = ?1 AND status = ?2 AND deleted = 0 ORDER BY image_id ASC LIMIT ?3")
                 .map_err(db_error)?;

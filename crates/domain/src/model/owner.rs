@@ -51,8 +51,10 @@ impl Owner {
 
     /// The owner of an IAM principal's ARN. A role session
     /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) is owned by its role
-    /// (`arn:aws:iam::ACCOUNT:role/ROLE`), since session names change with every assumption; users and
-    /// other principals are their own ARN.
+    /// (`arn:aws:iam::ACCOUNT:role/ROLE`), since a service's session names change with every
+    /// assumption; users and other principals are their own ARN. Sessions of IAM Identity Center roles
+    /// (`AWSReservedSSO_*`) are people, named by the session (their user name), so they keep the whole
+    /// session ARN: one person's images are not another's because they share a permission set.
     ///
     /// # Errors
     /// As [`Owner::parse`].
@@ -62,6 +64,7 @@ impl Owner {
             && let Some(rest) = resource.strip_prefix("assumed-role/")
             && let Some((role, _session)) = rest.split_once('/')
             && !role.is_empty()
+            && !role.starts_with("AWSReservedSSO_")
         {
             return Self::parse(&format!("{prefix}:{partition}:iam::{account}:role/{role}"));
         }
@@ -125,6 +128,9 @@ mod tests {
         assert_eq!(owner.as_str(), "arn:aws-us-gov:iam::123456789012:role/R");
         let user = Owner::from_iam_arn("arn:aws:iam::123456789012:user/alice").expect("valid");
         assert_eq!(user.as_str(), "arn:aws:iam::123456789012:user/alice");
+        let person =
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Analyst_0a1b/alice@example.com";
+        assert_eq!(Owner::from_iam_arn(person).expect("valid").as_str(), person);
         let odd = Owner::from_iam_arn("arn:aws:sts::123456789012:assumed-role/").expect("valid");
         assert_eq!(odd.as_str(), "arn:aws:sts::123456789012:assumed-role/");
     }

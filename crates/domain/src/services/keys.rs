@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::{ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, Owner, OwnerError};
+
 use crate::ports::{Clock, KeyStore, KeyStoreError, SystemClock};
 
 /// The owner of the admin key created on first start.
@@ -106,6 +107,8 @@ pub struct IssuedKey {
 pub struct ApiKeys {
     store: Arc<dyn KeyStore>,
     clock: Arc<dyn Clock>,
+    /// Serialises revocations, so two admins revoking each other cannot leave none.
+    revoking: Arc<futures::lock::Mutex<()>>,
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KeyError> {
@@ -124,6 +127,7 @@ impl ApiKeys {
         Self {
             store,
             clock: Arc::new(SystemClock),
+            revoking: Arc::default(),
         }
     }
 
@@ -158,6 +162,32 @@ impl ApiKeys {
         })
     }
 
+    /// A new random key (id and secret from the operating system's generator), not yet stored.
+    ///
+    /// # Errors
+    /// [`KeyError::Store`] when the operating system gives no randomness.
+    pub fn new_secret() -> Result<ApiKeySecret, KeyError> {
+        Ok(ApiKeySecret::new(KeyId::from_bytes(random()?), random()?))
+    }
+
+    /// Stores `secret` as a key of `owner`: for callers that must keep the key somewhere before it
+    /// works (the local server writes its admin key to a file first, so no stored key is unknown).
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidName`] for a bad name; [`KeyError::Store`] (with
+    /// [`KeyStoreError::AlreadyExists`] when the id is taken) and other store errors.
+    pub async fn register(
+        &self,
+        secret: &ApiKeySecret,
+        owner: Owner,
+        name: &str,
+        admin: bool,
+    ) -> Result<ApiKeyRecord, KeyError> {
+        let record = ApiKeyRecord::new(secret, owner, name, admin, self.clock.now())?;
+        self.store.create(&record).await.map_err(KeyError::Store)?;
+        Ok(record)
+    }
+
     /// Creates a key for `owner`.
     ///
     /// # Errors
@@ -169,15 +199,27 @@ impl ApiKeys {
         admin: bool,
     ) -> Result<IssuedKey, KeyError> {
         loop {
-            let secret = ApiKeySecret::new(KeyId::from_bytes(random()?), random()?);
-            let record = ApiKeyRecord::new(&secret, owner.clone(), name, admin, self.clock.now())?;
-            match self.store.create(&record).await {
-                Ok(()) => return Ok(IssuedKey { record, secret }),
+            let secret = Self::new_secret()?;
+            match self.register(&secret, owner.clone(), name, admin).await {
+                Ok(record) => return Ok(IssuedKey { record, secret }),
                 // 64 random bits collided with an existing id: draw again.
-                Err(KeyStoreError::AlreadyExists { .. }) => {}
-                Err(other) => return Err(other.into()),
+                Err(KeyError::Store(KeyStoreError::AlreadyExists { .. })) => {}
+                Err(other) => return Err(other),
             }
         }
+    }
+
+    /// Whether no admin key is active (a first start, or every admin key revoked or lost).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn needs_admin(&self) -> Result<bool, KeyError> {
+        Ok(!self
+            .store
+            .list()
+            .await?
+            .iter()
+            .any(|k| k.admin && k.is_active()))
     }
 
     /// Every key, revoked ones included, oldest first.
@@ -193,6 +235,7 @@ impl ApiKeys {
     /// # Errors
     /// [`KeyError::NotFound`], [`KeyError::LastAdmin`], store errors.
     pub async fn revoke(&self, id: KeyId) -> Result<ApiKeyRecord, KeyError> {
+        let _one_at_a_time = self.revoking.lock().await;
         let key = self
             .store
             .get(&id)
@@ -219,13 +262,7 @@ impl ApiKeys {
     /// # Errors
     /// Store errors.
     pub async fn ensure_admin(&self) -> Result<Option<IssuedKey>, KeyError> {
-        if self
-            .store
-            .list()
-            .await?
-            .iter()
-            .any(|k| k.admin && k.is_active())
-        {
+        if !self.needs_admin().await? {
             return Ok(None);
         }
         let owner = Owner::parse(ADMIN_OWNER)?;
