@@ -193,11 +193,11 @@ impl Api {
             .await
     }
 
-    pub(crate) async fn post_json(
+    pub(crate) async fn post_json<B: Serialize + Sync, T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
-        body: &serde_json::Value,
-    ) -> Result<serde_json::Value, ClientError> {
+        body: &B,
+    ) -> Result<T, ClientError> {
         let url = self.url(path);
         self.json(
             &url,
@@ -245,15 +245,7 @@ impl Api {
     }
 
     pub(crate) async fn create_upload(&self, body: &UploadBody) -> Result<Ticket, ClientError> {
-        let url = self.url("/uploads");
-        self.json(
-            &url,
-            self.call(reqwest::Method::POST, &url)
-                .json(body)
-                .send()
-                .await,
-        )
-        .await
+        self.post_json("/uploads", body).await
     }
 
     pub(crate) async fn image(&self, id: &str) -> Result<serde_json::Value, ClientError> {

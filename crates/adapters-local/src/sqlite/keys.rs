@@ -11,7 +11,7 @@ use intake_domain::model::{ApiKeyRecord, KeyId, Timestamp};
 use intake_domain::ports::{KeyStore, KeyStoreError};
 use rusqlite::{ErrorCode, params};
 
-use super::{CommitFailed, Database, Interrupted, is_busy};
+use super::Database;
 
 /// The key store over one SQLite database file (the same file as the records is fine).
 #[derive(Debug, Clone)]
@@ -20,39 +20,7 @@ pub struct SqliteKeyStore {
     cache: Arc<RwLock<HashMap<KeyId, ApiKeyRecord>>>,
 }
 
-fn other(error: impl std::error::Error + Send + Sync + 'static) -> KeyStoreError {
-    KeyStoreError::Other {
-        source: Box::new(error),
-    }
-}
-
-fn db_error(error: rusqlite::Error) -> KeyStoreError {
-    if is_busy(&error) {
-        KeyStoreError::Unavailable {
-            source: Box::new(error),
-        }
-    } else {
-        other(error)
-    }
-}
-
-impl From<Interrupted> for KeyStoreError {
-    fn from(error: Interrupted) -> Self {
-        other(error)
-    }
-}
-
-impl From<CommitFailed> for KeyStoreError {
-    fn from(error: CommitFailed) -> Self {
-        if error.busy {
-            KeyStoreError::Unavailable {
-                source: Box::new(error),
-            }
-        } else {
-            other(error)
-        }
-    }
-}
+port_errors!(KeyStoreError);
 
 impl SqliteKeyStore {
     /// Opens (creating if needed) the database at `path`, brings its schema up to date and loads the

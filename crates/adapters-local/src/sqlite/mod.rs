@@ -1,6 +1,47 @@
 //! Intake's SQLite database (bundled SQLite, WAL, full synchronisation): the image records and the job
 //! queue, in one file behind one list of schema migrations.
 
+/// Maps SQLite's errors into a port's error enum, which must have `Unavailable { source }` (busy or
+/// locked: worth retrying) and `Other { source }`: defines `other`, `db_error` and the conversions the
+/// database thread's errors need. One mapping for the repository, the queue and the keys.
+macro_rules! port_errors {
+    ($error:ident) => {
+        fn other(error: impl std::error::Error + Send + Sync + 'static) -> $error {
+            $error::Other {
+                source: Box::new(error),
+            }
+        }
+
+        fn db_error(error: rusqlite::Error) -> $error {
+            if super::is_busy(&error) {
+                $error::Unavailable {
+                    source: Box::new(error),
+                }
+            } else {
+                other(error)
+            }
+        }
+
+        impl From<super::Interrupted> for $error {
+            fn from(error: super::Interrupted) -> Self {
+                other(error)
+            }
+        }
+
+        impl From<super::CommitFailed> for $error {
+            fn from(error: super::CommitFailed) -> Self {
+                if error.busy {
+                    $error::Unavailable {
+                        source: Box::new(error),
+                    }
+                } else {
+                    other(error)
+                }
+            }
+        }
+    };
+}
+
 mod keys;
 mod queue;
 mod repository;

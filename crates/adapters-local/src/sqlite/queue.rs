@@ -10,7 +10,7 @@ use intake_domain::model::{ObjectKey, Timestamp};
 use intake_domain::ports::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{CommitFailed, Database, Interrupted, is_busy};
+use super::Database;
 
 /// The job queue over one SQLite database file (the same file as [`super::SqliteRepository`]'s is fine:
 /// the tables differ).
@@ -19,39 +19,7 @@ pub struct SqliteJobQueue {
     db: Database,
 }
 
-fn other(error: impl std::error::Error + Send + Sync + 'static) -> QueueError {
-    QueueError::Other {
-        source: Box::new(error),
-    }
-}
-
-fn db_error(error: rusqlite::Error) -> QueueError {
-    if is_busy(&error) {
-        QueueError::Unavailable {
-            source: Box::new(error),
-        }
-    } else {
-        other(error)
-    }
-}
-
-impl From<Interrupted> for QueueError {
-    fn from(error: Interrupted) -> Self {
-        other(error)
-    }
-}
-
-impl From<CommitFailed> for QueueError {
-    fn from(error: CommitFailed) -> Self {
-        if error.busy {
-            QueueError::Unavailable {
-                source: Box::new(error),
-            }
-        } else {
-            other(error)
-        }
-    }
-}
+port_errors!(QueueError);
 
 fn lost(key: &ObjectKey) -> QueueError {
     QueueError::LeaseLost {

@@ -12,7 +12,7 @@ use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Diges
 use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
-use super::{CommitFailed, Database, Interrupted, is_busy};
+use super::Database;
 
 /// The image repository over one SQLite database file.
 #[derive(Debug, Clone)]
@@ -20,39 +20,7 @@ pub struct SqliteRepository {
     db: Database,
 }
 
-fn other(error: impl std::error::Error + Send + Sync + 'static) -> RepoError {
-    RepoError::Other {
-        source: Box::new(error),
-    }
-}
-
-fn db_error(error: rusqlite::Error) -> RepoError {
-    if is_busy(&error) {
-        RepoError::Unavailable {
-            source: Box::new(error),
-        }
-    } else {
-        other(error)
-    }
-}
-
-impl From<Interrupted> for RepoError {
-    fn from(error: Interrupted) -> Self {
-        other(error)
-    }
-}
-
-impl From<CommitFailed> for RepoError {
-    fn from(error: CommitFailed) -> Self {
-        if error.busy {
-            RepoError::Unavailable {
-                source: Box::new(error),
-            }
-        } else {
-            other(error)
-        }
-    }
-}
+port_errors!(RepoError);
 
 fn decode(json: &str) -> Result<ImageRecord, RepoError> {
     serde_json::from_str(json).map_err(other)
