@@ -30,6 +30,10 @@ use std::process::ExitCode;
 
 use report::Report;
 
+/// The allocator the `intake` binary uses, so the in-process server measures as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What the run measures, and how much.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {

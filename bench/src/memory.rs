@@ -59,7 +59,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
             reference: format!("64 MiB ({:.1} MiB)", before as f64 / 1024.0),
             ratio,
             target: "< 64 MiB (ratio > 1)".into(),
-            met: peak_mib < 64.0,
+            met: Some(peak_mib < 64.0),
         });
         peaks.push(peak_mib);
     }

@@ -242,7 +242,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         reference: format!("{:.2} s", reference.as_secs_f64()),
         ratio,
         target: "≤ 1.05× (wall time)".into(),
-        met: ratio <= 1.05,
+        met: Some(ratio <= 1.05),
     });
     section.note(format!(
         "Pages: 900 px wide, eight lines of DejaVu Sans at 40 px. Intake's time runs from the first upload \

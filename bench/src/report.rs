@@ -18,8 +18,8 @@ pub(crate) struct Figure {
     pub(crate) ratio: f64,
     /// The target, as text (`≥ 0.95×`).
     pub(crate) target: String,
-    /// Whether the target is met.
-    pub(crate) met: bool,
+    /// Whether the target is met; `None` for a figure shown for context, without a target.
+    pub(crate) met: Option<bool>,
 }
 
 /// A group of figures from one benchmark, with notes.
@@ -48,7 +48,11 @@ impl Section {
             figure.reference_name,
             figure.reference,
             figure.target,
-            if figure.met { "MET" } else { "MISSED" }
+            match figure.met {
+                Some(true) => "MET",
+                Some(false) => "MISSED",
+                None => "",
+            }
         );
         self.figures.push(figure);
     }
@@ -157,7 +161,11 @@ impl Report {
                     f.reference_name,
                     f.reference,
                     f.target,
-                    if f.met { "met" } else { "**missed**" }
+                    match f.met {
+                        Some(true) => "met",
+                        Some(false) => "**missed**",
+                        None => "",
+                    }
                 );
             }
             for note in &section.notes {

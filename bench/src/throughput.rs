@@ -103,7 +103,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
             reference: format!("{reference:.0} images/s"),
             ratio,
             target: "≥ 0.8× (no bottleneck)".into(),
-            met: ratio >= 0.8,
+            met: Some(ratio >= 0.8),
         });
     }
     section.note(format!(

@@ -36,7 +36,7 @@ use aws_sdk_dynamodb::types::{
 };
 use bytes::Bytes;
 use intake_domain::model::{ImageId, ImageRecord, ImageStatus, OcrLine, Owner, Sha256Digest};
-use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError, StoreError};
+use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::S3ObjectStore;
@@ -419,6 +419,28 @@ impl ImageRepository for DynamoRepository {
             Some(item) => Ok(Some(self.with_detail(&item).await?)),
             None => Ok(None),
         }
+    }
+
+    /// Without lines, the item alone answers unless its OCR text may have been cut to fit it (then
+    /// the sidecar is read for the whole text): one `GetItem`, no S3 read, for most images.
+    async fn get_view(
+        &self,
+        id: &ImageId,
+        detail: OcrDetail,
+    ) -> Result<Option<ImageRecord>, RepoError> {
+        let Some(item) = self.get_item(id).await? else {
+            return Ok(None);
+        };
+        let record = Self::from_item(&item)?;
+        // `cut` keeps at least `cap - 3` bytes of a longer text (a character has at most 4).
+        let maybe_cut = record
+            .ocr_text
+            .as_ref()
+            .is_some_and(|text| text.len() + 3 >= OCR_TEXT_ITEM_CAP_BYTES);
+        if detail == OcrDetail::Lines || maybe_cut {
+            return Ok(Some(self.with_detail(&item).await?));
+        }
+        Ok(Some(record))
     }
 
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {

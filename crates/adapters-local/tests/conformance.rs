@@ -339,8 +339,13 @@ async fn a_missing_tesseract_is_a_retryable_error_that_says_how_to_install_it() 
 async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("intake.db");
-    // A database as the previous schema (user_version 2) left it, holding a record without `owner`.
-    let r = record(id_at(0, 1));
+    // A database as an earlier schema (user_version 2) left it, holding a record without `owner`,
+    // with its OCR lines inside the record.
+    let mut r = record(id_at(0, 1));
+    let b = intake_domain::model::BoundingBox::new(0.1, 0.2, 0.3, 0.05).unwrap();
+    let words = vec![intake_domain::model::OcrWord::new("PAY", 97.5, b).unwrap()];
+    let line = intake_domain::model::OcrLine::from_words(words).unwrap();
+    r.set_ocr(&intake_domain::model::OcrResult::new("tesseract", vec![line], false).unwrap());
     let mut old = serde_json::to_value(&r).unwrap();
     old.as_object_mut().unwrap().remove("owner");
     old["schemaVersion"] = serde_json::json!(1);
@@ -372,6 +377,25 @@ async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
     let migrated = repo.get(&r.image_id).await.unwrap().unwrap();
     assert_eq!(migrated.owner.as_str(), "admin");
     assert_eq!(migrated.schema_version, 2);
+    assert_eq!(
+        migrated.ocr_lines, r.ocr_lines,
+        "lines lost in the migration"
+    );
+    let view = repo
+        .get_view(&r.image_id, intake_domain::ports::OcrDetail::Text)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((view.ocr_lines, view.ocr_text), (None, r.ocr_text.clone()));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (inline, apart): (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT json_type(record, '$.ocrLines'), json_type(ocr_lines) FROM images",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((inline.as_deref(), apart.as_deref()), (None, Some("array")));
     let admins = repo
         .list(
             &intake_domain::ports::ListQuery::new([], 10)

@@ -70,7 +70,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // 5. Read back: a listing (metadata only) and the full record with a download URL.
     let page = intake.list_images(&owner, &ListRequest::default()).await?;
     println!("listed {} image(s)", page.images.len());
-    let details = intake.get_image(&owner, ticket.image_id).await?;
+    let details = intake
+        .get_image(
+            &owner,
+            ticket.image_id,
+            intake_domain::ports::OcrDetail::Lines,
+        )
+        .await?;
     println!("download URL: {}", details.download_url.unwrap_or_default());
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `POST /uploads` | 201: upload URL, bucket, key, image id, expiry, required headers, `duplicateOf` |
 //! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256` |
-//! | `GET /images/{imageId}` | 200: the record with OCR text and lines, and a presigned download URL |
+//! | `GET /images/{imageId}` | 200: the record with its OCR text and a presigned download URL; `?include=ocrLines` adds the lines |
 //! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
 //! | `GET /health` | 200 (the only route without authentication) |
 //!

@@ -6,7 +6,9 @@ use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router, middleware};
 use intake_domain::Intake;
 use intake_domain::model::ImageId;
+use intake_domain::ports::OcrDetail;
 use intake_domain::services::{ImageDetails, ImagePage, ListRequest, UploadRequest};
+use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -129,13 +131,36 @@ async fn list_images(
     Ok(Json(intake.list_images(&caller.owner, &request).await?))
 }
 
+/// The query of `GET /images/{imageId}`: `include=ocrLines` adds the OCR lines, words, confidences
+/// and boxes (a dense document's geometry is most of its record, so only clients that draw boxes
+/// ask for it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageQuery {
+    #[serde(default)]
+    include: Option<Include>,
+}
+
+/// What `include` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum Include {
+    #[serde(rename = "ocrLines")]
+    OcrLines,
+}
+
 async fn get_image(
     State(intake): State<Intake>,
     caller: Caller,
     Path(image_id): Path<String>,
+    query: Result<Query<ImageQuery>, QueryRejection>,
 ) -> Result<Json<ImageDetails>, ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    Ok(Json(intake.get_image(&caller.owner, id).await?))
+    let Query(query) = query?;
+    let detail = match query.include {
+        Some(Include::OcrLines) => OcrDetail::Lines,
+        None => OcrDetail::Text,
+    };
+    Ok(Json(intake.get_image(&caller.owner, id, detail).await?))
 }
 
 async fn delete_image(

@@ -411,7 +411,32 @@ async fn get_returns_ocr_text_and_a_download_url_and_delete_hides_the_image() {
     );
     assert_eq!(reply.body["ocrLineCount"], 2);
     assert_eq!(reply.body["ocrAvgConfidencePct"], 93.5);
-    assert_eq!(reply.body["ocrLines"][0]["words"][0]["text"], "PAY");
+    assert!(
+        reply.body.get("ocrLines").is_none(),
+        "lines without include"
+    );
+    let with_lines = call(
+        &h,
+        Method::GET,
+        &format!("/images/{id}?include=ocrLines"),
+        None,
+    )
+    .await;
+    assert_eq!(with_lines.status, StatusCode::OK);
+    assert_eq!(with_lines.body["ocrLines"][0]["words"][0]["text"], "PAY");
+    assert_eq!(with_lines.body["ocrText"], reply.body["ocrText"]);
+    for query in [
+        "include=ocrText",
+        "include=",
+        "detail=lines",
+        "include=ocrLines&include=ocrLines",
+    ] {
+        assert_error(
+            &call(&h, Method::GET, &format!("/images/{id}?{query}"), None).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+        );
+    }
     assert!(
         reply.body["downloadUrl"]
             .as_str()

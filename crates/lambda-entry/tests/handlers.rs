@@ -95,7 +95,11 @@ async fn upload(h: &MemoryHarness, name: &str, seed: u64) -> ObjectKey {
 
 async fn status(h: &MemoryHarness, key: &ObjectKey) -> ImageStatus {
     h.intake
-        .get_image(&intake_domain::testkit::default_owner(), key.image_id())
+        .get_image(
+            &intake_domain::testkit::default_owner(),
+            key.image_id(),
+            intake_domain::ports::OcrDetail::Lines,
+        )
         .await
         .unwrap()
         .record
@@ -323,7 +327,11 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
     let id = ImageId::parse(body["imageId"].as_str().unwrap()).unwrap();
     let record = h
         .intake
-        .get_image(&Owner::parse("user-7f3a").unwrap(), id)
+        .get_image(
+            &Owner::parse("user-7f3a").unwrap(),
+            id,
+            intake_domain::ports::OcrDetail::Lines,
+        )
         .await
         .expect("the JWT's subject owns the image")
         .record;

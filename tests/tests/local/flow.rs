@@ -29,7 +29,24 @@ async fn rendered_text_is_uploaded_read_and_downloaded_intact() {
     }
     assert_eq!(record["ocrLineCount"], 2);
     assert!(record["ocrAvgConfidencePct"].as_f64().unwrap() > 80.0);
-    assert_eq!(record["ocrLines"].as_array().unwrap().len(), 2);
+    assert!(
+        record.get("ocrLines").is_none(),
+        "lines without being asked for"
+    );
+    let with_lines: serde_json::Value = app
+        .http
+        .get(format!("{}/images/{id}?include=ocrLines", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lines = with_lines["ocrLines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    let joined: Vec<&str> = lines.iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(joined.join("\n"), text, "the lines do not make the text");
+    assert_eq!(with_lines["ocrText"], record["ocrText"]);
 
     let url = record["downloadUrl"].as_str().unwrap();
     assert!(url.starts_with(&format!("{}/objects/", app.url)));

@@ -28,7 +28,11 @@ async fn a_hundred_parallel_deliveries_run_ocr_once() {
     assert_eq!(h.ocr.call_count(), 1);
     let record = h
         .intake
-        .get_image(&intake_domain::testkit::default_owner(), id)
+        .get_image(
+            &intake_domain::testkit::default_owner(),
+            id,
+            intake_domain::ports::OcrDetail::Lines,
+        )
         .await
         .unwrap()
         .record;

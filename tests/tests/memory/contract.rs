@@ -46,7 +46,11 @@ async fn json_uses_the_seed_field_names() {
 
     let details = serde_json::to_value(
         h.intake
-            .get_image(&intake_domain::testkit::default_owner(), ticket.image_id)
+            .get_image(
+                &intake_domain::testkit::default_owner(),
+                ticket.image_id,
+                intake_domain::ports::OcrDetail::Lines,
+            )
             .await
             .unwrap(),
     )

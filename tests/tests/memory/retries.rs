@@ -188,7 +188,11 @@ async fn a_delete_during_processing_survives_the_processors_final_write() {
     );
     assert_eq!(
         intake
-            .get_image(&intake_domain::testkit::default_owner(), id)
+            .get_image(
+                &intake_domain::testkit::default_owner(),
+                id,
+                intake_domain::ports::OcrDetail::Lines
+            )
             .await
             .unwrap_err()
             .code(),

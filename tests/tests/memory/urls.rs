@@ -100,7 +100,11 @@ async fn download_urls_expire_too() {
     process_ok(&h, &key).await;
     let details = h
         .intake
-        .get_image(&intake_domain::testkit::default_owner(), id)
+        .get_image(
+            &intake_domain::testkit::default_owner(),
+            id,
+            intake_domain::ports::OcrDetail::Lines,
+        )
         .await
         .unwrap();
     let download = details.download.unwrap();

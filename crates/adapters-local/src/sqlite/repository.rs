@@ -1,15 +1,17 @@
 //! Records in SQLite.
 //!
-//! Each row keeps the record as JSON plus the columns queries need: the id as 16 bytes (which sort
-//! like the id, so listings walk the primary key backwards), the version for conditional writes, the
-//! owner, the status, the SHA-256 and a deleted flag. Calls run on Tokio's blocking pool.
+//! Each row keeps the record as JSON, its OCR lines as JSON in a column of their own (read only by
+//! `get` and views with lines), plus the columns queries need: the id as 16 bytes (which sort like
+//! the id, so listings walk the primary key backwards), the version for conditional writes, the
+//! owner, the status, the SHA-256 and a deleted flag. Writes run on the database thread (group commit),
+//! reads on the read-only connections (see `Database`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use async_trait::async_trait;
 use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
-use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
+use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
 use super::Database;
@@ -24,6 +26,15 @@ port_errors!(RepoError);
 
 fn decode(json: &str) -> Result<ImageRecord, RepoError> {
     serde_json::from_str(json).map_err(other)
+}
+
+/// A record with its lines put back.
+fn decode_whole(json: &str, lines: Option<&str>) -> Result<ImageRecord, RepoError> {
+    let mut record = decode(json)?;
+    if let Some(lines) = lines {
+        record.ocr_lines = Some(serde_json::from_str(lines).map_err(other)?);
+    }
+    Ok(record)
 }
 
 impl SqliteRepository {
@@ -57,18 +68,26 @@ struct Row {
     sha256: Option<String>,
     deleted: bool,
     json: String,
+    lines: Option<String>,
 }
 
 impl Row {
-    fn of(record: &ImageRecord) -> Result<Self, RepoError> {
+    fn of(mut record: ImageRecord) -> Result<Self, RepoError> {
+        let lines = record
+            .ocr_lines
+            .take()
+            .map(|lines| serde_json::to_string(&lines))
+            .transpose()
+            .map_err(other)?;
         Ok(Self {
+            lines,
             id: record.image_id.to_bytes().to_vec(),
             owner: record.owner.as_str().to_owned(),
             version: i64::try_from(record.version).map_err(other)?,
             status: record.status.as_str(),
             sha256: record.sha256.map(|s| s.to_hex()),
             deleted: record.is_deleted(),
-            json: serde_json::to_string(record).map_err(other)?,
+            json: serde_json::to_string(&record).map_err(other)?,
         })
     }
 }
@@ -76,14 +95,15 @@ impl Row {
 #[async_trait]
 impl ImageRepository for SqliteRepository {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
-        let record = record.clone();
+        let image_id = record.image_id;
+        let row = Row::of(record.clone())?;
         self.db.with(move |conn| {
-            let Row { id, owner, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;
             match conn.prepare_cached(
-                "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner])) {
+                "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner, ocr_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner, lines])) {
                 Ok(_) => Ok(()),
-                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: record.image_id }),
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: image_id }),
                 Err(e) => Err(db_error(e)),
             }
         })
@@ -91,32 +111,53 @@ impl ImageRepository for SqliteRepository {
     }
 
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
-        let id = *id;
+        self.get_view(id, OcrDetail::Lines).await
+    }
+
+    async fn get_view(
+        &self,
+        id: &ImageId,
+        detail: OcrDetail,
+    ) -> Result<Option<ImageRecord>, RepoError> {
+        let id = id.to_bytes();
         self.db
             .read(move |conn| {
-                let json: Option<String> = conn
-                    .query_row(
-                        "SELECT record FROM images WHERE image_id = ?1",
-                        params![id.to_bytes().to_vec()],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(db_error)?;
-                json.as_deref().map(decode).transpose()
+                let found: Option<(String, Option<String>)> = if detail == OcrDetail::Text {
+                    conn.prepare_cached("SELECT record FROM images WHERE image_id = ?1")
+                        .and_then(|mut select| {
+                            select
+                                .query_row(params![id.as_slice()], |row| Ok((row.get(0)?, None)))
+                                .optional()
+                        })
+                } else {
+                    conn.prepare_cached("SELECT record, ocr_lines FROM images WHERE image_id = ?1")
+                        .and_then(|mut select| {
+                            select
+                                .query_row(params![id.as_slice()], |row| {
+                                    Ok((row.get(0)?, row.get(1)?))
+                                })
+                                .optional()
+                        })
+                }
+                .map_err(db_error)?;
+                found
+                    .map(|(json, lines)| decode_whole(&json, lines.as_deref()))
+                    .transpose()
             })
             .await
     }
 
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
-        let record = record.clone();
+        let image_id = record.image_id;
+        let row = Row::of(record.clone())?;
         self.db.with(move |conn| {
-            let Row { id, owner, version, status, sha256: sha, deleted, json } = Row::of(&record)?;
+            let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;
             let expected = i64::try_from(expected_version).map_err(other)?;
             let changed = conn
                 .prepare_cached(
-                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6, owner = ?8 WHERE image_id = ?1 AND version = ?7",
+                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6, owner = ?8, ocr_lines = ?9 WHERE image_id = ?1 AND version = ?7",
                 )
-                .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner]))
+                .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner, lines]))
                 .map_err(db_error)?;
             if changed == 1 {
                 return Ok(());
@@ -124,8 +165,8 @@ impl ImageRepository for SqliteRepository {
             let exists: Option<i64> =
                 conn.query_row("SELECT version FROM images WHERE image_id = ?1", params![id], |row| row.get(0)).optional().map_err(db_error)?;
             Err(match exists {
-                Some(_) => RepoError::Precondition { id: record.image_id, expected: expected_version },
-                None => RepoError::NotFound { id: record.image_id },
+                Some(_) => RepoError::Precondition { id: image_id, expected: expected_version },
+                None => RepoError::NotFound { id: image_id },
             })
         })
         .await

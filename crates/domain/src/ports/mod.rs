@@ -16,7 +16,7 @@ pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
-pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, Page, RepoError};
+pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, OcrDetail, Page, RepoError};
 pub use signer::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
 };

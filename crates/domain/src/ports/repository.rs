@@ -222,6 +222,17 @@ impl RepoError {
     }
 }
 
+/// How much OCR detail a read for display needs (see [`ImageRepository::get_view`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[non_exhaustive]
+pub enum OcrDetail {
+    /// The record with its full OCR text; its lines, words and boxes may be left out.
+    #[default]
+    Text,
+    /// The record whole: full text and every line, word, confidence and box.
+    Lines,
+}
+
 /// Persistence of image records.
 ///
 /// Writes after creation are conditional on the version, so two writers racing on one record cannot
@@ -240,6 +251,23 @@ pub trait ImageRepository: Send + Sync + Debug {
     /// # Errors
     /// As the technology fails.
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError>;
+
+    /// The record with `id` for display, with at least the OCR `detail` asked for: with
+    /// [`OcrDetail::Text`] the full `ocrText` is there but `ocrLines` may be left out, so stores that
+    /// keep the lines apart (they are most of a record's size) need not read and decode them. A view
+    /// is never written back: read with [`get`](Self::get) to [`replace`](Self::replace). The default
+    /// reads the whole record.
+    ///
+    /// # Errors
+    /// As the technology fails.
+    async fn get_view(
+        &self,
+        id: &ImageId,
+        detail: OcrDetail,
+    ) -> Result<Option<ImageRecord>, RepoError> {
+        let _ = detail;
+        self.get(id).await
+    }
 
     /// Replaces the stored record with `record` if the stored version is `expected_version`.
     /// `record.version` is the new version (`expected_version + 1`, see [`ImageRecord::next`]).

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use super::Intake;
 use crate::error::IntakeError;
 use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
-use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, PresignedRequest};
+use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, OcrDetail, PresignedRequest};
 
 /// The default page size of listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -105,7 +105,7 @@ pub struct ImagePage {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ImageDetails {
-    /// The record with OCR text and lines.
+    /// The record with its full OCR text, and its OCR lines when they were asked for.
     #[serde(flatten)]
     pub record: ImageRecord,
     /// A presigned GET for the object; absent while no object has been received.
@@ -143,18 +143,29 @@ impl Intake {
         })
     }
 
-    /// One of `owner`'s images with its OCR text, lines and a presigned download URL.
+    /// One of `owner`'s images with its full OCR text and a presigned download URL, and with
+    /// [`OcrDetail::Lines`] also its OCR lines, words, confidences and boxes (without them whatever
+    /// the store keeps: a status poll does not pay for a dense document's geometry).
     ///
     /// # Errors
     /// [`IntakeError::NotFound`] for an unknown or deleted image, and for another owner's (so ids
     /// reveal nothing); port errors as they occur.
-    pub async fn get_image(&self, owner: &Owner, id: ImageId) -> Result<ImageDetails, IntakeError> {
+    pub async fn get_image(
+        &self,
+        owner: &Owner,
+        id: ImageId,
+        detail: OcrDetail,
+    ) -> Result<ImageDetails, IntakeError> {
         let inner = &self.inner;
-        let record = self
-            .owned_record(owner, id)
+        let mut record = inner
+            .repository
+            .get_view(&id, detail)
             .await?
-            .filter(|r| !r.is_deleted())
+            .filter(|r| r.owner == *owner && !r.is_deleted())
             .ok_or(IntakeError::NotFound { id })?;
+        if detail == OcrDetail::Text {
+            record.ocr_lines = None;
+        }
         let download = if record.status == ImageStatus::AwaitingUpload {
             None
         } else {

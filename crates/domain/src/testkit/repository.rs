@@ -9,7 +9,7 @@ use crate::model::{
     BoundingBox, Cursor, FailureCode, ImageId, ImageRecord, ImageStatus, OcrLine, OcrResult,
     OcrWord, RejectionCode, Sha256Digest,
 };
-use crate::ports::{ImageRepository, ListQuery, RepoError};
+use crate::ports::{ImageRepository, ListQuery, OcrDetail, RepoError};
 
 /// Runs every check, each on a fresh (empty) repository from `make`.
 pub async fn run_suite<R, F, Fut>(make: F)
@@ -21,6 +21,7 @@ where
     create_then_get(&make().await).await;
     create_refuses_existing_id(&make().await).await;
     full_record_round_trips(&make().await).await;
+    views_carry_the_asked_detail(&make().await).await;
     replace_is_conditional_on_version(&make().await).await;
     racing_writers_have_one_winner(&make().await).await;
     lists_newest_first_across_pages(&make().await).await;
@@ -118,6 +119,96 @@ pub async fn full_record_round_trips(repo: &impl ImageRepository) {
     full.deleted_at = Some(epoch());
     repo.replace(&full, first.version).await.expect("replace");
     assert_eq!(repo.get(&full.image_id).await.expect("get"), Some(full));
+}
+
+/// `get_view` returns the record as `get` does, except that without [`OcrDetail::Lines`] it may leave
+/// out the lines; the OCR text is always whole (here longer than any store keeps inline), views follow
+/// replacements, and a missing id is `None`.
+pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
+    let id = id_at(0, 4);
+    assert_eq!(
+        repo.get_view(&id, OcrDetail::Text).await.expect("view"),
+        None
+    );
+    let first = record(id);
+    repo.create(&first).await.expect("create");
+    for detail in [OcrDetail::Text, OcrDetail::Lines] {
+        assert_eq!(
+            repo.get_view(&id, detail).await.expect("view"),
+            Some(first.clone()),
+            "a record without OCR reads differently as a view ({detail:?})"
+        );
+    }
+
+    let b = BoundingBox::new(0.1, 0.2, 0.3, 0.04).expect("box");
+    let lines: Vec<OcrLine> = (0..700)
+        .map(|n| {
+            let word = format!("line-{n:04}-{}", "ß".repeat(30));
+            OcrLine::from_words(vec![OcrWord::new(word, 90.0, b).expect("word")]).expect("line")
+        })
+        .collect();
+    let mut processed = first.next(epoch());
+    processed.status = ImageStatus::Processed;
+    processed.set_ocr(&OcrResult::new("conformance-engine", lines, false).expect("result"));
+    assert!(
+        processed
+            .ocr_text
+            .as_ref()
+            .is_some_and(|t| t.len() > 40 * 1024)
+    );
+    repo.replace(&processed, first.version)
+        .await
+        .expect("replace");
+
+    let whole = repo.get(&id).await.expect("get");
+    assert_eq!(whole.as_ref(), Some(&processed));
+    assert_eq!(
+        repo.get_view(&id, OcrDetail::Lines).await.expect("view"),
+        whole,
+        "the view with lines differs from the record"
+    );
+    let text = repo
+        .get_view(&id, OcrDetail::Text)
+        .await
+        .expect("view")
+        .expect("the record");
+    assert_eq!(
+        text.ocr_text, processed.ocr_text,
+        "the view's OCR text is not whole"
+    );
+    assert!(
+        text.ocr_lines.is_none() || text.ocr_lines == processed.ocr_lines,
+        "the view's lines differ from the record's"
+    );
+    let mut without_lines = text.clone();
+    without_lines.ocr_lines.clone_from(&processed.ocr_lines);
+    assert_eq!(
+        without_lines, processed,
+        "the view differs beyond its lines"
+    );
+
+    let mut again = processed.next(epoch());
+    let line =
+        OcrLine::from_words(vec![OcrWord::new("REPLACED", 50.0, b).expect("word")]).expect("line");
+    again.set_ocr(&OcrResult::new("conformance-engine", vec![line], false).expect("result"));
+    repo.replace(&again, processed.version)
+        .await
+        .expect("replace");
+    let text = repo
+        .get_view(&id, OcrDetail::Text)
+        .await
+        .expect("view")
+        .expect("the record");
+    assert_eq!(
+        text.ocr_text.as_deref(),
+        Some("REPLACED"),
+        "the view is stale"
+    );
+    assert_eq!(text.version, again.version);
+    assert_eq!(
+        repo.get_view(&id, OcrDetail::Lines).await.expect("view"),
+        Some(again)
+    );
 }
 
 /// `replace` writes only over the expected version, and reports a missing record as `NotFound`.

@@ -13,7 +13,7 @@ use crate::error::IntakeError;
 use crate::model::{
     ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus, RejectionCode, Sha256Digest,
 };
-use crate::ports::{HttpMethod, PresignedRequest};
+use crate::ports::{HttpMethod, OcrDetail, PresignedRequest};
 use crate::services::{
     Intake, ListRequest, ObjectCreated, ProcessOutcome, SkipReason, UploadRequest,
 };
@@ -171,10 +171,25 @@ pub async fn upload_process_get_download(h: &impl Harness) {
 
     let details = h
         .intake()
-        .get_image(&default_owner(), id)
+        .get_image(&default_owner(), id, OcrDetail::Lines)
         .await
         .expect("get");
     assert_eq!(details.record, record);
+    let text_only = h
+        .intake()
+        .get_image(&default_owner(), id, OcrDetail::Text)
+        .await
+        .expect("get without lines");
+    let mut without_lines = record.clone();
+    without_lines.ocr_lines = None;
+    assert_eq!(
+        text_only.record, without_lines,
+        "the text view differs from the record beyond its lines"
+    );
+    assert_eq!(
+        text_only.download_url.is_some(),
+        details.download_url.is_some()
+    );
     let download = details.download.expect("download URL");
     assert_eq!(download.method, HttpMethod::Get);
     assert_eq!(details.download_url.as_deref(), Some(download.url.as_str()));
@@ -216,7 +231,7 @@ pub async fn concurrent_notifications_run_ocr_once(h: &impl Harness) {
     assert_eq!(h.ocr_calls(), 1);
     let record = h
         .intake()
-        .get_image(&default_owner(), id)
+        .get_image(&default_owner(), id, OcrDetail::Lines)
         .await
         .expect("get")
         .record;
@@ -245,7 +260,7 @@ pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
     }
     let waiting = h
         .intake()
-        .get_image(&default_owner(), ticket.image_id)
+        .get_image(&default_owner(), ticket.image_id, OcrDetail::Lines)
         .await
         .expect("get")
         .record;
@@ -529,7 +544,7 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
         .expect("second delete");
     assert_eq!(
         h.intake()
-            .get_image(&default_owner(), id)
+            .get_image(&default_owner(), id, OcrDetail::Lines)
             .await
             .expect_err("deleted image visible")
             .code(),
@@ -562,7 +577,7 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
     );
     assert_eq!(
         h.intake()
-            .get_image(&default_owner(), unknown)
+            .get_image(&default_owner(), unknown, OcrDetail::Lines)
             .await
             .expect_err("unknown")
             .code(),
@@ -664,7 +679,10 @@ pub async fn owners_are_isolated(h: &impl Harness) {
     }
     let id = alice_ids[0];
     for result in [
-        intake.get_image(&bob, id).await.map(|_| ()),
+        intake
+            .get_image(&bob, id, OcrDetail::Text)
+            .await
+            .map(|_| ()),
         intake.delete_image(&bob, id).await,
     ] {
         assert_eq!(
@@ -674,7 +692,7 @@ pub async fn owners_are_isolated(h: &impl Harness) {
     }
     assert_eq!(
         intake
-            .get_image(&alice, id)
+            .get_image(&alice, id, OcrDetail::Text)
             .await
             .expect("still there")
             .record
