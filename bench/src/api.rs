@@ -200,6 +200,28 @@ async fn body_of(request: reqwest::RequestBuilder) -> Result<bytes::Bytes, Bench
     response.bytes().await.map_err(fail("body"))
 }
 
+/// `GET url`, with `key` as its bearer token if any.
+fn get_with(url: String, key: Option<String>) -> Make {
+    Box::new(move |http: &reqwest::Client| {
+        let request = http.get(&url);
+        match &key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    })
+}
+
+/// `POST url` with an upload request, with `key` as its bearer token if any.
+fn post_with(url: String, key: Option<String>) -> Make {
+    Box::new(move |http: &reqwest::Client| {
+        let request = http.post(&url).json(&upload_request());
+        match &key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    })
+}
+
 fn upload_request() -> serde_json::Value {
     json!({ "filename": "cheque.png", "contentType": "image/png", "sizeBytes": 120_000 })
 }
@@ -235,24 +257,6 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     let sizes = [get_body.len(), lines_body.len(), post_body.len()];
     let (bare_url, bare) = bare_server(vec![get_body, lines_body], post_body).await?;
 
-    let get_with = |url: String, key: Option<String>| -> Make {
-        Box::new(move |http: &reqwest::Client| {
-            let request = http.get(&url);
-            match &key {
-                Some(key) => request.bearer_auth(key),
-                None => request,
-            }
-        })
-    };
-    let post_with = |url: String, key: Option<String>| -> Make {
-        Box::new(move |http: &reqwest::Client| {
-            let request = http.post(&url).json(&upload_request());
-            match &key {
-                Some(key) => request.bearer_auth(key),
-                None => request,
-            }
-        })
-    };
     let cases = [
         (
             "GET /images/{id}",
