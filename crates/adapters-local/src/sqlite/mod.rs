@@ -130,11 +130,13 @@ struct Database {
 /// A read: runs on a read-only connection (or, given `None`, does not run at all).
 type Read = Box<dyn FnOnce(Option<&Connection>) + Send>;
 
-/// The read-only connections' threads, used in turn.
+/// The read-only connections: some owned by threads (for scans), used in turn, and some shared
+/// behind locks (for point reads, run on the caller's thread).
 #[derive(Debug, Default)]
 struct Readers {
     senders: Vec<std::sync::mpsc::Sender<Read>>,
     next: std::sync::atomic::AtomicUsize,
+    shared: Vec<std::sync::Mutex<Connection>>,
 }
 
 /// How many read-only connections the records get (the queue and the keys read through the writer).
@@ -166,8 +168,7 @@ const MAX_GROUP: usize = 256;
 impl Database {
     fn open(path: &Path, readers: usize) -> rusqlite::Result<Self> {
         let mut db = Self::start(Connection::open(path)?)?;
-        let mut senders = Vec::with_capacity(readers);
-        for _ in 0..readers {
+        let read_only = || -> rusqlite::Result<Connection> {
             let conn = Connection::open_with_flags(
                 path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -175,6 +176,14 @@ impl Database {
             )?;
             conn.busy_timeout(Duration::from_secs(5))?;
             conn.set_prepared_statement_cache_capacity(64);
+            Ok(conn)
+        };
+        let shared = (0..readers)
+            .map(|_| read_only().map(std::sync::Mutex::new))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut senders = Vec::with_capacity(readers);
+        for _ in 0..readers {
+            let conn = read_only()?;
             let (sender, received) = std::sync::mpsc::channel::<Read>();
             std::thread::Builder::new()
                 .name("intake-sqlite-read".into())
@@ -189,6 +198,7 @@ impl Database {
         db.readers = std::sync::Arc::new(Readers {
             senders,
             next: std::sync::atomic::AtomicUsize::new(0),
+            shared,
         });
         Ok(db)
     }
@@ -246,6 +256,24 @@ impl Database {
         receiver.await.map_err(|_| E::from(Interrupted))?
     }
 
+    /// Runs a point read (a few B-tree pages, microseconds) at once on the caller's thread, on a free
+    /// shared read-only connection, instead of handing it to a reader thread and waiting for it: two
+    /// thread wake-ups cost more than such a read. With every shared connection busy, or none (an
+    /// in-memory database), it goes to a reader thread. `f` must not write and must be quick.
+    async fn read_now<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Interrupted> + From<CommitFailed> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        for conn in &self.readers.shared {
+            if let Ok(conn) = conn.try_lock() {
+                return f(&conn);
+            }
+        }
+        self.read(f).await
+    }
+
     /// Runs `f` on the database thread. Its changes are kept if it returns `Ok` (and rolled back if
     /// not); the result arrives after the commit, or as the commit's error.
     async fn with<T, E, F>(&self, f: F) -> Result<T, E>
@@ -287,18 +315,24 @@ fn serve(conn: &Connection, jobs: &std::sync::mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs one statement without results through the statement cache (the group commit runs these for
+/// every call: parsing them each time would cost more than the calls).
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run_group(conn: &Connection, group: Vec<Job>) {
     // Outside a transaction (BEGIN failed), each savepoint is its own transaction, committed on release.
-    let in_transaction = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+    let in_transaction = run(conn, "BEGIN IMMEDIATE").is_ok();
     let mut delivers = Vec::with_capacity(group.len());
     for job in group {
-        let deliver = match conn.execute_batch("SAVEPOINT call") {
+        let deliver = match run(conn, "SAVEPOINT call") {
             Ok(()) => {
                 let (keep, deliver) = job(Some(conn));
                 let end = if keep {
-                    conn.execute_batch("RELEASE call")
+                    run(conn, "RELEASE call")
                 } else {
-                    conn.execute_batch("ROLLBACK TO call; RELEASE call")
+                    run(conn, "ROLLBACK TO call").and_then(|()| run(conn, "RELEASE call"))
                 };
                 match end {
                     Ok(()) => deliver,
@@ -323,8 +357,8 @@ fn run_group(conn: &Connection, group: Vec<Job>) {
     if !in_transaction {
         return;
     }
-    let failed = conn.execute_batch("COMMIT").err().map(|error| {
-        let _ = conn.execute_batch("ROLLBACK");
+    let failed = run(conn, "COMMIT").err().map(|error| {
+        let _ = run(conn, "ROLLBACK");
         failure(&error)
     });
     for deliver in delivers {

@@ -121,7 +121,7 @@ impl ImageRepository for SqliteRepository {
     ) -> Result<Option<ImageRecord>, RepoError> {
         let id = id.to_bytes();
         self.db
-            .read(move |conn| {
+            .read_now(move |conn| {
                 let found: Option<(String, Option<String>)> = if detail == OcrDetail::Text {
                     conn.prepare_cached("SELECT record FROM images WHERE image_id = ?1")
                         .and_then(|mut select| {
