@@ -117,6 +117,8 @@ impl JobQueue for MemoryJobQueue {
         if let Some(due) = entry.again.take() {
             entry.lease = None;
             entry.due = due;
+            entry.attempts = 0;
+            entry.last_error = None;
         } else {
             state.jobs.remove(&job.key);
         }

@@ -102,7 +102,8 @@ async fn a_replay_storm_through_the_local_queue_runs_ocr_once() {
     assert_eq!(
         (stats.waiting, stats.leased, stats.dead),
         (0, 0, 0),
-        "{stats:?}"
+        "{stats:?}, dead: {:?}",
+        queue.dead_jobs(10).await
     );
     let page = intake
         .list_images(

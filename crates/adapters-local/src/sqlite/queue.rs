@@ -150,7 +150,7 @@ impl JobQueue for SqliteJobQueue {
                 match again {
                 Some(due) => conn.execute(
                     "UPDATE jobs SET lease_token = NULL, lease_until_ms = NULL, again_ms = NULL,
-                       due_ms = ?2, free_at_ms = ?2 WHERE object_key = ?1",
+                       due_ms = ?2, free_at_ms = ?2, attempts = 0, last_error = NULL WHERE object_key = ?1",
                     params![job.key.as_str(), due],
                 ),
                 None => conn.execute(

@@ -156,7 +156,9 @@ pub trait JobQueue: Send + Sync + Debug {
     /// [`QueueError`] when the storage fails.
     async fn lease(&self, now: Timestamp, lease: Duration) -> Result<Option<Job>, QueueError>;
 
-    /// Removes a finished job, unless it was enqueued again during the attempt (then it waits again).
+    /// Removes a finished job, unless it was enqueued again during the attempt: then it waits again as
+    /// a new delivery, its attempts and last error cleared (they counted the finished one's tries, so a
+    /// storm of re-deliveries cannot wear out a job that keeps succeeding).
     ///
     /// # Errors
     /// [`QueueError::LeaseLost`] when `job`'s lease is no longer held.

@@ -169,8 +169,34 @@ async fn enqueue_during_lease_runs_again(queue: &impl JobQueue) {
     );
     queue.complete(&job).await.expect("complete");
     assert_eq!(queue.stats().await.expect("stats").waiting, 1);
-    let again = queue.lease(at(6), LEASE).await.expect("lease");
-    assert_eq!(again.map(|j| j.key), Some(key(5)));
+    let again = queue
+        .lease(at(6), LEASE)
+        .await
+        .expect("lease")
+        .expect("the job again");
+    assert_eq!(again.key, key(5));
+    assert_eq!(
+        (again.attempts, again.last_error.as_deref()),
+        (1, None),
+        "a new delivery starts afresh"
+    );
+    // However often it is delivered during its attempts, a job that keeps succeeding never wears out.
+    let mut job = again;
+    for n in 0..30 {
+        queue
+            .enqueue(&key(5), at(7 + n))
+            .await
+            .expect("enqueue while leased");
+        queue.complete(&job).await.expect("complete");
+        job = queue
+            .lease(at(7 + n), LEASE)
+            .await
+            .expect("lease")
+            .expect("the job again");
+        assert_eq!(job.attempts, 1);
+    }
+    queue.complete(&job).await.expect("complete");
+    assert_eq!(queue.stats().await.expect("stats").waiting, 0);
 }
 
 async fn buried_jobs_leave_the_queue(queue: &impl JobQueue) {
