@@ -18,6 +18,6 @@ mod workers;
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
 pub use server::{LOCAL_BUCKET, LocalServer, Recovered, ServeError, ServeOptions};
-pub use sqlite::{SqliteJobQueue, SqliteKeyStore, SqliteRepository};
+pub use sqlite::{OpenError, SqliteDatabase, SqliteJobQueue, SqliteKeyStore, SqliteRepository};
 pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};
 pub use workers::{IDLE_POLL, WorkerPool};

@@ -35,9 +35,7 @@ use tokio::task::JoinHandle;
 
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
-use crate::{
-    FsObjectStore, SqliteJobQueue, SqliteKeyStore, SqliteRepository, TesseractOcr, TesseractOptions,
-};
+use crate::{FsObjectStore, OpenError, SqliteDatabase, TesseractOcr, TesseractOptions};
 
 /// The bucket name the local store reports (object keys and records carry it).
 pub const LOCAL_BUCKET: &str = "local";
@@ -167,6 +165,9 @@ pub enum ServeError {
     #[error("OCR is unavailable")]
     Ocr(#[source] OcrError),
     /// The database could not be opened.
+    #[error("the database cannot be opened")]
+    Database(#[from] OpenError),
+    /// The database failed.
     #[error("the database failed")]
     Repository(#[from] RepoError),
     /// The API keys could not be loaded or the admin key created.
@@ -331,9 +332,14 @@ async fn open_store(dir: &Path) -> Result<FsObjectStore, ServeError> {
 
 /// Loads the API keys. When no admin key is active (a first start), or `new_admin` asks for one, a new
 /// admin key is written to `dir/admin-key` and only then stored, so a stored key is never unknown.
-async fn open_keys(dir: &Path, db: &Path, new_admin: bool) -> Result<ApiKeys, ServeError> {
+async fn open_keys(
+    dir: &Path,
+    database: &SqliteDatabase,
+    new_admin: bool,
+) -> Result<ApiKeys, ServeError> {
     let keys = ApiKeys::new(Arc::new(
-        SqliteKeyStore::open(db)
+        database
+            .keys()
             .await
             .map_err(|e| ServeError::Keys(e.into()))?,
     ));
@@ -375,9 +381,10 @@ impl LocalServer {
         }
         let store = open_store(&dir.join("store")).await?;
         let db = dir.join("intake.db");
-        let repository = SqliteRepository::open(&db)?;
-        let queue: Arc<dyn JobQueue> = Arc::new(SqliteJobQueue::open(&db)?);
-        let keys = open_keys(&dir, &db, options.new_admin_key).await?;
+        let database = SqliteDatabase::open(&db)?;
+        let repository = database.repository();
+        let queue: Arc<dyn JobQueue> = Arc::new(database.queue());
+        let keys = open_keys(&dir, &database, options.new_admin_key).await?;
 
         let listener =
             TcpListener::bind(options.addr)

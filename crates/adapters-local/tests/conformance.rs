@@ -30,6 +30,21 @@ async fn sqlite_repository_conforms() {
     repository::run_suite(|| async { SqliteRepository::in_memory().unwrap() }).await;
 }
 
+/// The records, the queue and the keys of one database file (as the server opens them: one database
+/// thread, read-only connections beside it) conform as well, each on a fresh file.
+#[tokio::test]
+async fn a_shared_database_file_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let fresh = || {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        intake_local::SqliteDatabase::open(dir.path().join(format!("intake-{n}.db"))).unwrap()
+    };
+    repository::run_suite(|| async { fresh().repository() }).await;
+    queue::run_suite(|| async { fresh().queue() }).await;
+    keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;
+}
+
 #[tokio::test]
 async fn sqlite_key_store_conforms() {
     keys::run_suite(|| async { SqliteKeyStore::in_memory().await.unwrap() }).await;

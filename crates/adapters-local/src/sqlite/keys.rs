@@ -40,6 +40,11 @@ impl SqliteKeyStore {
         Self::load(Database::in_memory().map_err(db_error)?).await
     }
 
+    /// The keys of a database opened with [`super::SqliteDatabase`], loaded.
+    pub(super) async fn on(db: Database) -> Result<Self, KeyStoreError> {
+        Self::load(db).await
+    }
+
     async fn load(db: Database) -> Result<Self, KeyStoreError> {
         let keys = db
             .with(|conn| {

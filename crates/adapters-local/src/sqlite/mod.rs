@@ -55,6 +55,59 @@ pub use keys::SqliteKeyStore;
 pub use queue::SqliteJobQueue;
 pub use repository::SqliteRepository;
 
+/// One database file for the records, the job queue and the API keys behind one database thread, as
+/// the local server uses it: calls of all three share group commits (a record and its job are made
+/// durable by one sync), and they never wait on one another's write lock, as separate connections
+/// writing the same file would (SQLite's busy handler sleeps for milliseconds).
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    db: Database,
+}
+
+/// The database file could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the SQLite database {path}")]
+pub struct OpenError {
+    path: std::path::PathBuf,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`OpenError`] when the file cannot be opened or migrated.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        Ok(Self {
+            db: Database::open(path, READERS).map_err(|e| OpenError {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })?,
+        })
+    }
+
+    /// The image records in this database.
+    pub fn repository(&self) -> SqliteRepository {
+        SqliteRepository::on(self.db.clone())
+    }
+
+    /// The job queue in this database.
+    pub fn queue(&self) -> SqliteJobQueue {
+        SqliteJobQueue::on(self.db.clone())
+    }
+
+    /// The API keys in this database, loaded. Take one key store per database: its cache is exact
+    /// only while it is the only writer of the keys.
+    ///
+    /// # Errors
+    /// [`intake_domain::ports::KeyStoreError`] when the keys cannot be read.
+    pub async fn keys(&self) -> Result<SqliteKeyStore, intake_domain::ports::KeyStoreError> {
+        SqliteKeyStore::on(self.db.clone()).await
+    }
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     "

@@ -75,6 +75,11 @@ impl SqliteJobQueue {
         })
     }
 
+    /// The queue of a database opened with [`super::SqliteDatabase`].
+    pub(super) fn on(db: Database) -> Self {
+        Self { db }
+    }
+
     /// An in-memory database (tests).
     ///
     /// # Errors

@@ -48,6 +48,11 @@ impl SqliteRepository {
         })
     }
 
+    /// The records of a database opened with [`super::SqliteDatabase`].
+    pub(super) fn on(db: Database) -> Self {
+        Self { db }
+    }
+
     /// An in-memory database (tests).
     ///
     /// # Errors
