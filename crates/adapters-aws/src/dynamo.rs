@@ -415,10 +415,7 @@ impl ImageRepository for DynamoRepository {
     }
 
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
-        match self.get_item(id).await? {
-            Some(item) => Ok(Some(self.with_detail(&item).await?)),
-            None => Ok(None),
-        }
+        self.get_view(id, OcrDetail::Lines).await
     }
 
     /// Without lines, the item alone answers unless its OCR text may have been cut to fit it (then
@@ -492,15 +489,7 @@ impl ImageRepository for DynamoRepository {
             }
             after = resume;
         }
-        let next_cursor = if records.len() > query.limit as usize {
-            records.truncate(query.limit as usize);
-            records
-                .last()
-                .map(|last| query.next_cursor(&last.image_id.to_bytes()))
-        } else {
-            None
-        };
-        Ok(Page::new(records, next_cursor))
+        Ok(query.page_of(records))
     }
 
     async fn find_processed_by_sha256(

@@ -74,21 +74,14 @@ impl ImageRepository for MemoryRepository {
             Some(id) => records.range(..id),
             None => records.range(..),
         };
-        let mut page: Vec<ImageRecord> = older
+        let page: Vec<ImageRecord> = older
             .rev()
             .map(|(_, r)| r)
             .filter(|r| query.matches(r))
             .take(limit + 1)
             .cloned()
             .collect();
-        let next_cursor = if page.len() > limit {
-            page.truncate(limit);
-            page.last()
-                .map(|last| query.next_cursor(&last.image_id.to_bytes()))
-        } else {
-            None
-        };
-        Ok(Page::new(page, next_cursor))
+        Ok(query.page_of(page))
     }
 
     async fn find_processed_by_sha256(

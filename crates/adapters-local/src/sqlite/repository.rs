@@ -219,16 +219,7 @@ impl ImageRepository for SqliteRepository {
                 for json in rows {
                     records.push(decode(&json.map_err(db_error)?)?);
                 }
-                let limit = query.limit as usize;
-                let next_cursor = if records.len() > limit {
-                    records.truncate(limit);
-                    records
-                        .last()
-                        .map(|last| query.next_cursor(&last.image_id.to_bytes()))
-                } else {
-                    None
-                };
-                Ok(Page::new(records, next_cursor))
+                Ok(query.page_of(records))
             })
             .await
     }

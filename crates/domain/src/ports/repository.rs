@@ -123,6 +123,22 @@ impl ListQuery {
         Cursor::seal(&self.scope(), payload)
     }
 
+    /// The page of `records`, read newest first for this query by an id-ordered repository that
+    /// asked for one more than the limit: cut to the limit, with a cursor after its last id when more
+    /// follow.
+    pub fn page_of(&self, mut records: Vec<ImageRecord>) -> Page {
+        let limit = self.limit as usize;
+        let next_cursor = if records.len() > limit {
+            records.truncate(limit);
+            records
+                .last()
+                .map(|last| self.next_cursor(&last.image_id.to_bytes()))
+        } else {
+            None
+        };
+        Page::new(records, next_cursor)
+    }
+
     /// Reads the 16-byte image id payload that id-ordered repositories use.
     ///
     /// # Errors
