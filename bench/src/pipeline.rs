@@ -1,6 +1,8 @@
 //! Figure 3: Local pipeline overhead: rendered pages through `intake serve` (upload over HTTP → Tesseract →
 //! SQLite) vs the `tesseract` CLI run directly on the same files with the same parallelism and the same
-//! settings (`--psm 3 tsv`, `OMP_THREAD_LIMIT=1`).
+//! settings (`--psm 3 tsv`, `OMP_THREAD_LIMIT=1`), one process per file. For context, also vs Tesseract
+//! over a file list per core (one process per core, the model loaded once): the engine's own floor,
+//! which Intake's kept-running processes approach.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +46,47 @@ pub(crate) fn render_pages(dir: &Path, count: usize) -> Result<Vec<PathBuf>, Ben
             Ok(path)
         })
         .collect()
+}
+
+/// The same pages as `parallel` file lists, one `tesseract` process each (round-robin split).
+async fn tesseract_file_lists(
+    dir: &Path,
+    files: &[PathBuf],
+    parallel: usize,
+) -> Result<Duration, BenchError> {
+    let mut lists = Vec::with_capacity(parallel);
+    for slot in 0..parallel {
+        let mut list = String::new();
+        for file in files.iter().skip(slot).step_by(parallel) {
+            list.push_str(&file.to_string_lossy());
+            list.push('\n');
+        }
+        let path = dir.join(format!("list-{slot}.txt"));
+        std::fs::write(&path, list).map_err(fail("write file list"))?;
+        lists.push(path);
+    }
+    let start = Instant::now();
+    let runs = futures::future::join_all(lists.iter().map(|list| async move {
+        crate::support::time_command(
+            "tesseract",
+            &[
+                list.to_str().unwrap_or_default(),
+                "stdout",
+                "-l",
+                "eng",
+                "--psm",
+                "3",
+                "tsv",
+            ],
+            &[("OMP_THREAD_LIMIT", "1")],
+        )
+        .await
+    }))
+    .await;
+    for run in runs {
+        run?;
+    }
+    Ok(start.elapsed())
 }
 
 async fn tesseract_directly(files: &[PathBuf], parallel: usize) -> Result<Duration, BenchError> {
@@ -224,10 +267,12 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     let dir = tempfile::tempdir().map_err(fail("temp dir"))?;
     let files = render_pages(dir.path(), count)?;
     let mut reference = Duration::MAX;
+    let mut floor = Duration::MAX;
     let mut ours = Duration::MAX;
-    // Interleaved, so both see the same machine conditions; the best of each.
+    // Interleaved, so all see the same machine conditions; the best of each.
     for _ in 0..runs {
         reference = reference.min(tesseract_directly(&files, parallel).await?);
+        floor = floor.min(tesseract_file_lists(dir.path(), &files, parallel).await?);
         ours = ours.min(through_intake(&files, parallel).await?);
     }
     let ratio = ours.as_secs_f64() / reference.as_secs_f64();
@@ -240,10 +285,23 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         target: "≤ 1.05× (wall time)".into(),
         met: Some(ratio <= 1.05),
     });
+    let floor_ratio = ours.as_secs_f64() / floor.as_secs_f64();
+    section.figure(Figure {
+        name: format!("{count} pages, upload → OCR → record, {parallel} at a time"),
+        ours: format!("{:.2} s", ours.as_secs_f64()),
+        reference_name: "tesseract over a file list per core".into(),
+        reference: format!("{:.2} s", floor.as_secs_f64()),
+        ratio: floor_ratio,
+        target: "(context)".into(),
+        met: None,
+    });
     section.note(format!(
         "Pages: 900 px wide, eight lines of DejaVu Sans at 40 px. Intake's time runs from the first upload \
          request to the last record being PROCESSED (each record polled in turn every 50 ms); best of {runs} \
-         interleaved runs."
+         interleaved runs. Intake keeps one Tesseract process per core running and feeds it image paths \
+         (the language model is loaded once per process), which is why it beats one CLI run per file; \
+         the context row compares it with Tesseract itself reading a file list per core (no HTTP, \
+         storage, hashing or records), the least any pipeline over this engine can take."
     ));
     Ok(section)
 }

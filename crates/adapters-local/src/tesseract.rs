@@ -1,23 +1,32 @@
-//! OCR with the `tesseract` 5 command-line program.
+//! OCR with the `tesseract` 5 command-line program, kept running.
 //!
-//! Each image is piped to `tesseract stdin stdout -l LANG --psm N tsv`, which prints one row per word
-//! with its confidence and box; rows are grouped into lines by their page/block/paragraph/line
-//! numbers. Every process runs with `OMP_THREAD_LIMIT=1` (Tesseract's own threads slow a small
-//! machine down several times; parallelism comes from running several processes, bounded by a
-//! semaphore), under a timeout, and is killed if the call is dropped.
+//! Starting Tesseract and loading its language model costs about as much as recognising a page, so
+//! each of up to `concurrency` processes is started once and then fed image paths on its standard
+//! input (`tesseract - stdout -l LANG --psm N -c stream_filelist=true tsv`): it prints every page's TSV
+//! (one row per word with its confidence and box) as soon as that page is done. After each image the
+//! engine sends a tiny blank page whose (empty) result marks the end of the image's rows. Rows are
+//! grouped into lines by their page/block/paragraph/line numbers.
+//!
+//! Images go to Tesseract as files in a private temporary directory (removed after each image). Every
+//! process runs with `OMP_THREAD_LIMIT=1` (Tesseract's own threads slow a small machine down several
+//! times; parallelism comes from running several processes). A process that fails on an image (it
+//! exits on an unreadable one), outlives the timeout, or belongs to a dropped call is killed and
+//! replaced by a fresh one for the next image; an idle one is stopped after `keep_alive`, and each is
+//! replaced after `recycle_after` images.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
 use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
-use tokio::io::AsyncWriteExt as _;
-use tokio::process::Command;
-use tokio::sync::Semaphore;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{OnceCell, Semaphore};
 
 /// How Tesseract is run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +38,16 @@ pub struct TesseractOptions {
     pub language: String,
     /// The page segmentation mode (default 3: fully automatic).
     pub psm: u8,
-    /// How many images are recognised at once (default: the number of cores).
+    /// How many images are recognised at once, each by its own process (default: the number of
+    /// cores).
     pub concurrency: usize,
     /// The longest one image may take (default 120 s).
     pub timeout: Duration,
+    /// How long an idle process is kept for the next image (default 60 s).
+    pub keep_alive: Duration,
+    /// After how many images a process is replaced by a fresh one (default 1000), so that whatever
+    /// Tesseract might leak stays bounded.
+    pub recycle_after: u32,
 }
 
 impl Default for TesseractOptions {
@@ -43,6 +58,8 @@ impl Default for TesseractOptions {
             psm: 3,
             concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             timeout: Duration::from_secs(120),
+            keep_alive: Duration::from_secs(60),
+            recycle_after: 1000,
         }
     }
 }
@@ -72,18 +89,70 @@ impl TesseractOptions {
         self.program = program.into();
         self
     }
+    /// With another idle time after which a process is stopped.
+    #[must_use]
+    pub fn with_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+    /// Replacing each process after `images` images (at least 1).
+    #[must_use]
+    pub fn with_recycle_after(mut self, images: u32) -> Self {
+        self.recycle_after = images.max(1);
+        self
+    }
 }
+
+const INSTALL: &str = "install Tesseract 5, e.g. `apt-get install tesseract-ocr tesseract-ocr-eng`";
+
+/// The end-of-image marker: a 16 × 16 white grayscale PNG, on which Tesseract finds nothing (about a
+/// millisecond) and prints only its page row.
+const MARKER_PNG: [u8; 72] = [
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 16, 0, 0, 0, 16, 8, 0,
+    0, 0, 0, 58, 152, 160, 189, 0, 0, 0, 15, 73, 68, 65, 84, 120, 218, 99, 248, 143, 6, 24, 70,
+    182, 0, 0, 128, 249, 255, 1, 145, 235, 32, 26, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
+/// The header Tesseract prints once per process; each image's rows are handed to [`parse_tsv`] under it.
+const TSV_HEADER: &str = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
+
+/// How much of a process's standard error is kept for error messages.
+const STDERR_KEPT: usize = 4096;
 
 /// The Tesseract engine. Takes image bytes (PNG, JPEG, TIFF, BMP, GIF, WebP), not PDF.
 #[derive(Debug, Clone)]
 pub struct TesseractOcr {
-    options: TesseractOptions,
+    shared: Arc<Shared>,
     capabilities: OcrCapabilities,
-    permits: Arc<Semaphore>,
+}
+
+/// What the clones of one engine share: the options, the permits, the idle processes and the
+/// temporary directory.
+#[derive(Debug)]
+struct Shared {
+    options: TesseractOptions,
+    permits: Semaphore,
+    idle: Mutex<Vec<Idle>>,
+    files: OnceCell<Files>,
+    next_file: AtomicU64,
+}
+
+/// A process waiting for its next image, and since when.
+#[derive(Debug)]
+struct Idle {
+    process: Process,
+    since: Instant,
+}
+
+/// The private directory images are written to, with the end-of-image marker in it.
+#[derive(Debug)]
+struct Files {
+    dir: tempfile::TempDir,
+    marker: String,
 }
 
 impl TesseractOcr {
-    /// An engine with `options`.
+    /// An engine with `options`. No process starts before the first image.
     pub fn new(options: TesseractOptions) -> Self {
         let capabilities = OcrCapabilities::new(
             "tesseract",
@@ -99,12 +168,22 @@ impl TesseractOcr {
             8,
         )
         .with_max_dimension(32_767);
-        let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+        let permits = Semaphore::new(options.concurrency.max(1));
         Self {
-            options,
+            shared: Arc::new(Shared {
+                options,
+                permits,
+                idle: Mutex::new(Vec::new()),
+                files: OnceCell::new(),
+                next_file: AtomicU64::new(0),
+            }),
             capabilities,
-            permits,
         }
+    }
+
+    /// How many processes are running and waiting for an image.
+    pub fn idle_processes(&self) -> usize {
+        self.shared.idle.lock().map_or(0, |idle| idle.len())
     }
 
     /// Checks that the program runs and has the configured language data, so a server can refuse to
@@ -113,8 +192,8 @@ impl TesseractOcr {
     /// # Errors
     /// [`OcrError::Unavailable`] saying what is missing and how to install it.
     pub async fn check(&self) -> Result<(), OcrError> {
-        let install = "install Tesseract 5, e.g. `apt-get install tesseract-ocr tesseract-ocr-eng`";
-        let output = Command::new(&self.options.program)
+        let options = &self.shared.options;
+        let output = Command::new(&options.program)
             .arg("--list-langs")
             .env("OMP_THREAD_LIMIT", "1")
             .stdin(Stdio::null())
@@ -124,16 +203,12 @@ impl TesseractOcr {
             .await
             .map_err(|_| OcrError::Timeout)?
             .map_err(|e| OcrError::Unavailable {
-                reason: format!(
-                    "cannot run {} ({e}); {install}",
-                    self.options.program.display()
-                ),
+                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
                 source: None,
             })?;
         let listed = String::from_utf8_lossy(&output.stdout);
         let installed: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
-        let missing: Vec<&str> = self
-            .options
+        let missing: Vec<&str> = options
             .language
             .split('+')
             .filter(|lang| !installed.contains(lang))
@@ -153,8 +228,10 @@ impl TesseractOcr {
         }
     }
 
+    /// Recognises one image: its TSV rows under the header.
     async fn run(&self, image: &[u8]) -> Result<String, OcrError> {
-        let _permit = self
+        let shared = &self.shared;
+        let _permit = shared
             .permits
             .acquire()
             .await
@@ -162,8 +239,172 @@ impl TesseractOcr {
                 reason: e.to_string(),
                 source: None,
             })?;
-        let mut child = Command::new(&self.options.program)
-            .args(["stdin", "stdout", "-l", &self.options.language, "--psm", &self.options.psm.to_string(), "tsv"])
+        let files = shared
+            .files
+            .get_or_try_init(Files::create)
+            .await
+            .map_err(|e| unavailable("cannot create a temporary directory for Tesseract", e))?;
+        let page = PageFile::write(
+            files,
+            shared.next_file.fetch_add(1, Ordering::Relaxed),
+            image,
+        )
+        .await?;
+        let mut process = match shared.take_idle() {
+            Some(process) => process,
+            None => Process::start(&shared.options)?,
+        };
+        let recognised = tokio::time::timeout(
+            shared.options.timeout,
+            process.recognise(&page.path, &files.marker),
+        )
+        .await;
+        match recognised {
+            Ok(Ok(tsv)) => {
+                if process.images < shared.options.recycle_after {
+                    Shared::keep(shared, process);
+                }
+                Ok(tsv)
+            }
+            // The process is dropped (killed) in both cases.
+            Ok(Err(failed)) => Err(process.failure(failed).await),
+            Err(_) => Err(OcrError::Timeout),
+        }
+    }
+}
+
+impl Shared {
+    /// An idle process, if one is alive and has not idled past `keep_alive` (those are stopped).
+    fn take_idle(&self) -> Option<Process> {
+        let mut idle = self.idle.lock().ok()?;
+        idle.retain(|i| i.since.elapsed() < self.options.keep_alive);
+        idle.pop().map(|i| i.process)
+    }
+
+    /// Keeps `process` for the next image, and stops it if none comes within `keep_alive`.
+    fn keep(this: &Arc<Self>, process: Process) {
+        if let Ok(mut idle) = this.idle.lock() {
+            idle.push(Idle {
+                process,
+                since: Instant::now(),
+            });
+        }
+        let weak: Weak<Self> = Arc::downgrade(this);
+        let keep_alive = this.options.keep_alive;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                tokio::time::sleep(keep_alive).await;
+                if let Some(shared) = weak.upgrade() {
+                    let expired: Vec<Idle> = shared.idle.lock().map_or_else(
+                        |_| Vec::new(),
+                        |mut idle| {
+                            let (old, fresh) = idle
+                                .drain(..)
+                                .partition(|i| i.since.elapsed() >= keep_alive);
+                            *idle = fresh;
+                            old
+                        },
+                    );
+                    drop(expired);
+                }
+            });
+        }
+    }
+}
+
+impl Files {
+    async fn create() -> std::io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("intake-tesseract-")
+            .tempdir()?;
+        let marker = dir.path().join("end-of-image.png");
+        tokio::fs::write(&marker, MARKER_PNG).await?;
+        let marker = line_path(&marker)?;
+        Ok(Self { dir, marker })
+    }
+}
+
+/// A path as one line of Tesseract's input: UTF-8 without line breaks.
+fn line_path(path: &Path) -> std::io::Result<String> {
+    path.to_str()
+        .filter(|p| !p.contains(['\n', '\r']))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unusable temporary path {}", path.display()),
+            )
+        })
+}
+
+fn unavailable(what: &str, error: std::io::Error) -> OcrError {
+    OcrError::Unavailable {
+        reason: format!("{what}: {error}"),
+        source: Some(Box::new(error)),
+    }
+}
+
+/// One image written for Tesseract; removed when dropped.
+struct PageFile {
+    path: String,
+}
+
+impl PageFile {
+    async fn write(files: &Files, n: u64, image: &[u8]) -> Result<Self, OcrError> {
+        let path = files.dir.path().join(format!("{n}.img"));
+        let line = line_path(&path).map_err(|e| unavailable("temporary file", e))?;
+        tokio::fs::write(&path, image)
+            .await
+            .map_err(|e| unavailable("cannot write the image for Tesseract", e))?;
+        Ok(Self { path: line })
+    }
+}
+
+impl Drop for PageFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Why a process gave no result for an image.
+#[derive(Debug)]
+enum Failed {
+    /// It ended (or closed its output) before the end-of-image marker.
+    Ended,
+    /// Reading or writing its pipes failed.
+    Io(std::io::Error),
+    /// It printed a row of a page it was not asked for.
+    Confused(String),
+}
+
+/// A running Tesseract that reads image paths from its standard input.
+#[derive(Debug)]
+struct Process {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Arc<Mutex<String>>,
+    stderr_done: tokio::task::JoinHandle<()>,
+    /// The page number Tesseract gives the next path (it counts from 1 over its life).
+    next_page: u64,
+    /// How many images it recognised.
+    images: u32,
+}
+
+impl Process {
+    fn start(options: &TesseractOptions) -> Result<Self, OcrError> {
+        let mut child = Command::new(&options.program)
+            .args([
+                "-",
+                "stdout",
+                "-l",
+                &options.language,
+                "--psm",
+                &options.psm.to_string(),
+                "-c",
+                "stream_filelist=true",
+                "tsv",
+            ])
             .env("OMP_THREAD_LIMIT", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -171,46 +412,121 @@ impl TesseractOcr {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| OcrError::Unavailable {
-                reason: format!(
-                    "cannot run {} ({e}); install Tesseract 5, e.g. `apt-get install tesseract-ocr tesseract-ocr-eng`",
-                    self.options.program.display()
-                ),
+                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
                 source: None,
             })?;
-        let mut stdin = child.stdin.take().ok_or_else(|| OcrError::Unavailable {
-            reason: "no stdin".into(),
-            source: None,
-        })?;
-        let input = image.to_vec();
-        let writer = tokio::spawn(async move {
-            let _ = stdin.write_all(&input).await;
-            drop(stdin);
-        });
-        let output = tokio::time::timeout(self.options.timeout, child.wait_with_output())
-            .await
-            .map_err(|_| OcrError::Timeout)?;
-        let _ = writer.await;
-        let output = output.map_err(|e| OcrError::Unavailable {
-            reason: e.to_string(),
-            source: Some(Box::new(e)),
-        })?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if !output.status.success() {
-            if stderr.contains("Failed loading language")
-                || stderr.contains("Error opening data file")
-            {
-                return Err(OcrError::Unavailable {
-                    reason: format!("Tesseract language data missing: {}", stderr.trim()),
-                    source: None,
-                });
-            }
-            return Err(OcrError::InvalidImage {
-                reason: stderr.trim().chars().take(500).collect(),
+        let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+            return Err(OcrError::Unavailable {
+                reason: "Tesseract started without its pipes".into(),
+                source: None,
             });
-        }
-        String::from_utf8(output.stdout).map_err(|e| OcrError::Other {
-            source: Box::new(e),
+        };
+        // Standard error is drained all along (a full pipe would stop Tesseract); the tail is kept.
+        let kept = Arc::new(Mutex::new(String::new()));
+        let tail = Arc::clone(&kept);
+        let stderr_done = tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut tail) = tail.lock() {
+                    tail.push_str(&line);
+                    tail.push('\n');
+                    if tail.len() > STDERR_KEPT {
+                        let cut = tail.len() - STDERR_KEPT;
+                        let cut = (cut..tail.len())
+                            .find(|&i| tail.is_char_boundary(i))
+                            .unwrap_or(tail.len());
+                        tail.drain(..cut);
+                    }
+                }
+            }
+        });
+        Ok(Self {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+            stderr: kept,
+            stderr_done,
+            next_page: 1,
+            images: 0,
         })
+    }
+
+    /// Sends `path` and the marker, and collects the image's rows until the marker's page row.
+    async fn recognise(&mut self, path: &str, marker: &str) -> Result<String, Failed> {
+        if let Ok(mut tail) = self.stderr.lock() {
+            tail.clear();
+        }
+        let page = self.next_page;
+        let end = page + 1;
+        self.next_page += 2;
+        self.stdin
+            .write_all(format!("{path}\n{marker}\n").as_bytes())
+            .await
+            .map_err(Failed::Io)?;
+        self.stdin.flush().await.map_err(Failed::Io)?;
+        let mut tsv = String::from(TSV_HEADER);
+        loop {
+            let Some(line) = self.stdout.next_line().await.map_err(Failed::Io)? else {
+                return Err(Failed::Ended);
+            };
+            if line.starts_with("level\t") {
+                continue;
+            }
+            let mut cells = line.split('\t');
+            let level = cells.next();
+            match cells.next().and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) if n == page => {
+                    tsv.push_str(&line);
+                    tsv.push('\n');
+                }
+                Some(n) if n == end && level == Some("1") => {
+                    self.images += 1;
+                    return Ok(tsv);
+                }
+                _ => return Err(Failed::Confused(line)),
+            }
+        }
+    }
+
+    /// The error for an image this process failed on, from what it said on standard error.
+    async fn failure(mut self, failed: Failed) -> OcrError {
+        // Whatever it was doing, it is stopped; then its last words are read to the end.
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), &mut self.stderr_done).await;
+        let said = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        let said: String = said
+            .lines()
+            .filter(|l| !(l.starts_with("Page ") && l.contains(" : ")))
+            .filter(|l| !l.starts_with("Estimating resolution"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if said.contains("Failed loading language") || said.contains("Error opening data file") {
+            return OcrError::Unavailable {
+                reason: format!("Tesseract language data missing: {}", said.trim()),
+                source: None,
+            };
+        }
+        match failed {
+            Failed::Ended if !said.trim().is_empty() => OcrError::InvalidImage {
+                reason: said.trim().chars().take(500).collect(),
+            },
+            Failed::Ended => OcrError::InvalidImage {
+                reason: "Tesseract stopped on this image without saying why".into(),
+            },
+            Failed::Io(error) => OcrError::Unavailable {
+                reason: format!("talking to Tesseract failed: {error}"),
+                source: Some(Box::new(error)),
+            },
+            Failed::Confused(line) => OcrError::Other {
+                source: format!(
+                    "Tesseract printed a row of another page: {}",
+                    line.chars().take(200).collect::<String>()
+                )
+                .into(),
+            },
+        }
     }
 }
 

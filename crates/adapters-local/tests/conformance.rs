@@ -335,6 +335,150 @@ async fn tesseract_conforms_and_reads_rendered_text() {
     );
 }
 
+/// A `tesseract` that notes each start in `log` and then runs the real one.
+fn counting_tesseract(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let log = dir.join("starts.log");
+    let program = dir.join("tesseract");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec tesseract \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (program, log)
+}
+
+fn starts(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log).map_or(0, |s| s.lines().count())
+}
+
+/// The text of `n`'s page: each page different, so answers cannot be mixed up unnoticed.
+fn numbered_page(n: usize, font: &[u8]) -> (OcrInput, String) {
+    let word = [
+        "INVOICE", "CHEQUE", "RECEIPT", "BALANCE", "PAYMENT", "ACCOUNT",
+    ][n % 6];
+    let text = format!("{word} {}", 1000 + n * 17);
+    let (png, dims) = render(&[&text], font);
+    (bytes_input(png, dims), text)
+}
+
+/// Images go one after another through one running process (the model is loaded once); an image
+/// it cannot read ends that process with a permanent error for that image only, and the next image
+/// starts a fresh one.
+#[tokio::test]
+async fn tesseract_keeps_its_process_between_images_and_replaces_a_failed_one() {
+    if !tesseract_installed() {
+        return;
+    }
+    let Some(font) = font_bytes() else {
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (program, log) = counting_tesseract(dir.path());
+    let engine = TesseractOcr::new(
+        TesseractOptions::default()
+            .with_program(&program)
+            .with_concurrency(1),
+    );
+    for n in 0..4 {
+        let (input, text) = numbered_page(n, &font);
+        assert_eq!(engine.detect(&input).await.unwrap().text(), text);
+    }
+    assert_eq!(starts(&log), 1, "one process for four images");
+    assert_eq!(engine.idle_processes(), 1);
+
+    let truncated = {
+        let (png, _) = render(&["TRUNCATED"], &font);
+        png.slice(..png.len() / 2)
+    };
+    let error = engine
+        .detect(&bytes_input(truncated, (900, 100)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, intake_domain::ports::OcrError::InvalidImage { .. }),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    assert_eq!(engine.idle_processes(), 0, "the failed process is gone");
+
+    let (input, text) = numbered_page(4, &font);
+    assert_eq!(engine.detect(&input).await.unwrap().text(), text);
+    assert_eq!(starts(&log), 2, "a fresh process after the failure");
+}
+
+/// Concurrent images on several processes each get their own answer.
+#[tokio::test]
+async fn concurrent_images_on_running_processes_get_their_own_text() {
+    if !tesseract_installed() {
+        return;
+    }
+    let Some(font) = font_bytes() else {
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (program, log) = counting_tesseract(dir.path());
+    let engine = TesseractOcr::new(
+        TesseractOptions::default()
+            .with_program(&program)
+            .with_concurrency(2),
+    );
+    let pages: Vec<_> = (0..8).map(|n| numbered_page(n, &font)).collect();
+    let answers =
+        futures::future::join_all(pages.iter().map(|(input, _)| engine.detect(input))).await;
+    for ((_, text), answer) in pages.iter().zip(answers) {
+        assert_eq!(&answer.unwrap().text(), text);
+    }
+    assert!(
+        starts(&log) <= 2,
+        "at most one process per slot: {}",
+        starts(&log)
+    );
+}
+
+/// A process past the timeout is killed (a timeout is retryable); idle processes stop after the
+/// keep-alive; a missing language is a retryable, explained error.
+#[tokio::test]
+async fn timeouts_idle_processes_and_missing_languages() {
+    if !tesseract_installed() {
+        return;
+    }
+    let Some(font) = font_bytes() else {
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return;
+    };
+    let (input, text) = numbered_page(0, &font);
+
+    let hasty =
+        TesseractOcr::new(TesseractOptions::default().with_timeout(Duration::from_millis(1)));
+    let error = hasty.detect(&input).await.unwrap_err();
+    assert!(
+        matches!(error, intake_domain::ports::OcrError::Timeout),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert_eq!(hasty.idle_processes(), 0);
+
+    let brief =
+        TesseractOcr::new(TesseractOptions::default().with_keep_alive(Duration::from_millis(100)));
+    assert_eq!(brief.detect(&input).await.unwrap().text(), text);
+    assert_eq!(brief.idle_processes(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(brief.idle_processes(), 0, "stopped after the keep-alive");
+    assert_eq!(brief.detect(&input).await.unwrap().text(), text);
+
+    let klingon = TesseractOcr::new(TesseractOptions::default().with_language("tlh-none"));
+    let error = klingon.detect(&input).await.unwrap_err();
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(error.to_string().contains("language data"), "{error}");
+}
+
 #[tokio::test]
 async fn a_missing_tesseract_is_a_retryable_error_that_says_how_to_install_it() {
     let engine =
