@@ -1,7 +1,8 @@
 //! The local server's storage endpoint: `PUT` and `GET` on `/objects/{key}` for the presigned URLs of an
 //! [`HmacUrlSigner`], over a [`FsObjectStore`]. It plays S3's part: it checks everything the URL binds
 //! (signature, expiry, method, content type, length, checksum, write-once), streams the body into the
-//! store, and schedules processing in the [`JobQueue`] (S3's event notification).
+//! store, and schedules processing in the [`JobQueue`] (S3's event notification). It takes bytes only
+//! for an upload Intake has a record of (`Intake::expect_upload`; `422 UNKNOWN_OBJECT` otherwise).
 //!
 //! Durability: before the body is written, a job is scheduled a little later (the *intent*); once the
 //! object is committed, the job is made due at once and the workers are woken. A crash between the two
@@ -18,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use futures::TryStreamExt as _;
+use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::model::ObjectKey;
 use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectStore as _, StoreError};
@@ -33,6 +35,7 @@ pub const DEFAULT_INTENT_DELAY: Duration = Duration::from_secs(120);
 /// Everything the endpoint needs; [`ObjectEndpoint::router`] serves it.
 #[derive(Debug, Clone)]
 pub struct ObjectEndpoint {
+    intake: Intake,
     store: FsObjectStore,
     signer: HmacUrlSigner,
     queue: Arc<dyn JobQueue>,
@@ -43,17 +46,20 @@ pub struct ObjectEndpoint {
 }
 
 impl ObjectEndpoint {
-    /// An endpoint storing into `store` what `signer`'s URLs allow (at most `max_bytes` per object),
-    /// scheduling jobs in `queue` and waking the workers through `wake`.
+    /// An endpoint storing into `store` what `signer`'s URLs allow for the uploads `intake` issued
+    /// (at most its upload limit per object), scheduling jobs in `queue` and waking the workers
+    /// through `wake`.
     pub fn new(
+        intake: Intake,
         store: FsObjectStore,
         signer: HmacUrlSigner,
         queue: Arc<dyn JobQueue>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
-        max_bytes: u64,
     ) -> Self {
+        let max_bytes = intake.max_upload_bytes();
         Self {
+            intake,
             store,
             signer,
             queue,
@@ -163,6 +169,13 @@ async fn upload(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "application/octet-stream".to_owned());
+    // No bytes are taken for an upload Intake has no record of (never issued, or a ticket lost with
+    // a machine crash before it was durable): the client asks for a new URL instead.
+    endpoint
+        .intake
+        .expect_upload(&key)
+        .await
+        .map_err(ApiError::from)?;
     let now = endpoint.clock.now();
     endpoint
         .queue

@@ -416,12 +416,12 @@ impl LocalServer {
         let recovered = recover(&intake, queue.as_ref()).await?;
         let wake = Arc::new(Notify::new());
         let endpoint = ObjectEndpoint::new(
+            intake.clone(),
             store,
             signer,
             Arc::clone(&queue),
             Arc::clone(&clock),
             Arc::clone(&wake),
-            intake.max_upload_bytes(),
         );
         let router = intake_http::app_with_routes(
             intake.clone(),

@@ -94,6 +94,50 @@ async fn a_database_file_survives_reopening_and_migrates_once() {
     assert_eq!(reopened.get(&r.image_id).await.unwrap(), Some(r));
 }
 
+/// Upload tickets written behind reach the file on their own: another connection sees every one of
+/// them shortly after, without any later write or listing to push them; a reopened file has them.
+#[tokio::test]
+async fn tickets_written_behind_reach_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.db");
+    let repo = SqliteRepository::open(&path).unwrap();
+    let tickets: Vec<_> = (0..200).map(|n| record(id_at(5, 1000 + n))).collect();
+    for ticket in &tickets {
+        repo.create_relaxed(ticket).await.unwrap();
+        assert_eq!(
+            repo.get(&ticket.image_id).await.unwrap().as_ref(),
+            Some(ticket)
+        );
+    }
+    let other = SqliteRepository::open(&path).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    for ticket in &tickets {
+        while other.get(&ticket.image_id).await.unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a ticket never reached the file"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    // A stored id is refused whichever way it is created again, here and through the other connection.
+    for repo in [&repo, &other] {
+        assert!(matches!(
+            repo.create_relaxed(&tickets[0]).await,
+            Err(intake_domain::ports::RepoError::AlreadyExists { .. })
+        ));
+    }
+    drop((repo, other));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reopened = SqliteRepository::open(&path).unwrap();
+    for ticket in &tickets {
+        assert_eq!(
+            reopened.get(&ticket.image_id).await.unwrap().as_ref(),
+            Some(ticket)
+        );
+    }
+}
+
 #[tokio::test]
 async fn sqlite_job_queue_conforms() {
     queue::run_suite(|| async { SqliteJobQueue::in_memory().unwrap() }).await;

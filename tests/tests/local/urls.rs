@@ -143,6 +143,61 @@ async fn tampered_and_misused_urls_are_refused_and_store_nothing() {
     app.stop().await;
 }
 
+/// A correctly signed URL for an image Intake has no record of (as after a machine crash that lost an
+/// upload ticket before it reached the disk) takes no bytes: 422 `UNKNOWN_OBJECT`, nothing stored, no
+/// job, and the record a later ticket makes is unaffected.
+#[tokio::test]
+async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
+    use intake_domain::model::{ContentType, FileName, ImageId, ObjectKey, Timestamp};
+    use intake_domain::ports::{PutUrlRequest, UrlSigner as _};
+
+    let app = spawn_app().await;
+    let hex = std::fs::read_to_string(app.dir.path().join("secret")).unwrap();
+    let secret: Vec<u8> = (0..hex.trim().len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
+        .collect();
+    let signer = intake_signing::HmacUrlSigner::new(&format!("{}/objects", app.url), &secret);
+    let png = images::png(320, 120, 1);
+    let now = Timestamp::now_utc();
+    let key = ObjectKey::for_upload(
+        ImageId::generate(now),
+        &FileName::sanitize("lost.png").unwrap(),
+    );
+    let presigned = signer
+        .presign_put(&PutUrlRequest::new(
+            key.clone(),
+            ContentType::Png,
+            Some(png.len() as u64),
+            None,
+            now,
+            Duration::from_secs(300),
+        ))
+        .await
+        .unwrap();
+    let mut put = app.http.put(&presigned.url).body(png.clone());
+    for (name, value) in &presigned.headers {
+        if name != "content-length" {
+            put = put.header(name, value);
+        }
+    }
+    let (status, error) = code(put.send().await.unwrap()).await;
+    assert_eq!((status, error.as_str()), (422, "UNKNOWN_OBJECT"));
+    let stored = app.dir.path().join("store/objects").join(key.as_str());
+    assert!(!stored.exists(), "the refused body was stored");
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("store/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // Issued uploads still work beside it.
+    let ticket = app.ticket("a.png", "image/png", &png).await;
+    assert_eq!(app.put(&ticket, png.clone(), &[]).await.status(), 200);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn expired_urls_are_refused() {
     let app =

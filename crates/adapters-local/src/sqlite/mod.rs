@@ -1,5 +1,5 @@
-//! Intake's SQLite database (bundled SQLite, WAL, full synchronisation): the image records and the job
-//! queue, in one file behind one list of schema migrations.
+//! Intake's SQLite database (bundled SQLite, WAL, full synchronisation, relaxed for new upload tickets):
+//! the image records, the job queue and the API keys, in one file behind one list of schema migrations.
 
 /// Maps SQLite's errors into a port's error enum, which must have `Unavailable { source }` (busy or
 /// locked: worth retrying) and `Other { source }`: defines `other`, `db_error` and the conversions the
@@ -165,19 +165,36 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
-/// One connection owned by one thread, which runs every statement in order and commits writes in
-/// groups: whatever calls arrive while a commit is in progress are applied together, each in its own
-/// savepoint (so one failing call does not undo the others), under one `COMMIT`, so many concurrent
-/// writers share one fsync (`synchronous=FULL` keeps every acknowledged write on disk). Results are
-/// delivered only after the commit that makes them durable.
+/// One connection owned by one thread, which runs every write in order and commits writes in groups:
+/// whatever calls arrive while a commit is in progress are applied together, each in its own savepoint
+/// (so one failing call does not undo the others), under one `COMMIT`, so many concurrent writers share
+/// one fsync (`synchronous=FULL` keeps every acknowledged write on disk). Results are delivered only
+/// after the commit that makes them durable.
+///
+/// Relaxed writes (new upload tickets, see `ImageRepository::create_relaxed`) are the one exception: a
+/// group of nothing but relaxed calls commits without waiting for the disk (`synchronous=NORMAL`),
+/// visible to every read at once, and the thread makes it durable within [`RELAXED_SYNC`] (an fsync of
+/// the log), or sooner with any durable commit after it.
 ///
 /// Reads that need no transaction of their own go to read-only connections, one thread each (WAL
 /// lets them read beside the writer), so they neither queue behind a commit's fsync nor pay for a
 /// write transaction. They see every write whose result was delivered.
 #[derive(Debug, Clone)]
 struct Database {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: std::sync::mpsc::Sender<Call>,
     readers: std::sync::Arc<Readers>,
+}
+
+/// How soon a relaxed write is durable at the latest.
+const RELAXED_SYNC: Duration = Duration::from_millis(50);
+
+/// How long the database thread gathers relaxed calls before committing them (none waits for them).
+const RELAXED_GATHER: Duration = Duration::from_millis(1);
+
+/// A call for the database thread, and whether it may be relaxed.
+struct Call {
+    job: Job,
+    relaxed: bool,
 }
 
 /// A read: runs on a read-only connection (or, given `None`, does not run at all).
@@ -266,10 +283,16 @@ impl Database {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&conn)?;
-        let (jobs, received) = std::sync::mpsc::channel::<Job>();
+        // A file's log, which relaxed commits leave for this thread to sync (in memory, every write is
+        // as durable as it gets).
+        let log = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(|p| std::path::PathBuf::from(format!("{p}-wal")));
+        let (jobs, received) = std::sync::mpsc::channel::<Call>();
         std::thread::Builder::new()
             .name("intake-sqlite".into())
-            .spawn(move || serve(&conn, &received))
+            .spawn(move || serve(&conn, log.as_deref(), &received))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(Self {
             jobs,
@@ -335,36 +358,136 @@ impl Database {
         E: From<Interrupted> + From<CommitFailed> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn: Option<&Connection>| {
-            let result = conn.map(f);
-            let keep = matches!(result, Some(Ok(_)));
-            let deliver: Deliver = Box::new(move |failed| {
-                let result = match (failed, result) {
-                    (Some(failed), _) => Err(E::from(failed.clone())),
-                    (None, Some(result)) => result,
-                    (None, None) => Err(E::from(Interrupted)),
-                };
-                let _ = sender.send(result);
-            });
-            (keep, deliver)
-        });
-        self.jobs.send(job).map_err(|_| E::from(Interrupted))?;
+        let (job, receiver) = call(f);
+        self.submit(job, false).map_err(E::from)?;
         receiver.await.map_err(|_| E::from(Interrupted))?
+    }
+
+    /// Hands `job` to the database thread without waiting for it; a `relaxed` job commits without
+    /// waiting for the disk if its whole group is relaxed (durable within [`RELAXED_SYNC`]).
+    fn submit(&self, job: Job, relaxed: bool) -> Result<(), Interrupted> {
+        self.jobs
+            .send(Call { job, relaxed })
+            .map_err(|_| Interrupted)
+    }
+
+    /// Whether [`read_inline`](Self::read_inline) can run (a file database; in memory there are no
+    /// read-only connections).
+    fn reads_inline(&self) -> bool {
+        !self.readers.shared.is_empty()
+    }
+
+    /// Runs a point read on this thread, on a shared read-only connection, waiting for one if all are
+    /// busy (they are held for microseconds). `f` must not write and must be quick.
+    fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, Interrupted> {
+        for conn in &self.readers.shared {
+            if let Ok(conn) = conn.try_lock() {
+                return Ok(f(&conn));
+            }
+        }
+        let conn = self.readers.shared.first().ok_or(Interrupted)?;
+        Ok(f(&conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)))
     }
 }
 
-/// The database thread: takes a call, then whatever else is waiting, and runs them as one group.
-fn serve(conn: &Connection, jobs: &std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+/// `f` as a call for a group, and where its result will arrive.
+fn call<T, E, F>(f: F) -> (Job, tokio::sync::oneshot::Receiver<Result<T, E>>)
+where
+    T: Send + 'static,
+    E: From<Interrupted> + From<CommitFailed> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
+    let job: Job = Box::new(move |conn: Option<&Connection>| {
+        let result = conn.map(f);
+        let keep = matches!(result, Some(Ok(_)));
+        let deliver: Deliver = Box::new(move |failed| {
+            let result = match (failed, result) {
+                (Some(failed), _) => Err(E::from(failed.clone())),
+                (None, Some(result)) => result,
+                (None, None) => Err(E::from(Interrupted)),
+            };
+            let _ = sender.send(result);
+        });
+        (keep, deliver)
+    });
+    (job, receiver)
+}
+
+/// The database thread: takes a call, then whatever else is waiting, and runs them as one group; a
+/// group of relaxed calls only is committed without waiting for the disk, and the log is synced within
+/// [`RELAXED_SYNC`] after it.
+fn serve(conn: &Connection, log: Option<&Path>, calls: &std::sync::mpsc::Receiver<Call>) {
+    let mut full = true;
+    let mut unsynced: Option<std::time::Instant> = None;
+    let mut log_file: Option<std::fs::File> = None;
+    loop {
+        let wait = unsynced.map_or(Duration::from_secs(3600), |since| {
+            RELAXED_SYNC.saturating_sub(since.elapsed())
+        });
+        match calls.recv_timeout(wait) {
+            Ok(first) => {
+                let mut relaxed = first.relaxed && log.is_some();
+                if relaxed {
+                    // Nobody waits for a relaxed call: gather more of them for one commit, sleeping
+                    // (not waiting on the channel, whose every send would wake this thread).
+                    std::thread::sleep(RELAXED_GATHER);
+                }
+                let mut group = vec![first.job];
+                while group.len() < MAX_GROUP {
+                    match calls.try_recv() {
+                        Ok(call) => {
+                            relaxed &= call.relaxed;
+                            group.push(call.job);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if full == relaxed {
+                    let sql = if relaxed {
+                        "PRAGMA synchronous = NORMAL"
+                    } else {
+                        "PRAGMA synchronous = FULL"
+                    };
+                    if run(conn, sql).is_ok() {
+                        full = !relaxed;
+                    }
+                }
+                run_group(conn, group);
+                if !full {
+                    unsynced.get_or_insert_with(std::time::Instant::now);
+                }
             }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        run_group(conn, group);
+        if unsynced.is_some_and(|since| since.elapsed() >= RELAXED_SYNC)
+            && let Some(log) = log
+        {
+            unsynced = sync_log(log, &mut log_file).err();
+        }
+    }
+    if unsynced.is_some()
+        && let Some(log) = log
+    {
+        let _ = sync_log(log, &mut log_file);
+    }
+}
+
+/// Syncs the write-ahead log (what relaxed commits wrote); on failure, says since when it is due again.
+fn sync_log(path: &Path, file: &mut Option<std::fs::File>) -> Result<(), std::time::Instant> {
+    if file.is_none() {
+        *file = std::fs::File::open(path).ok();
+    }
+    match file.as_ref().map(std::fs::File::sync_data) {
+        Some(Ok(())) => Ok(()),
+        _ => {
+            tracing::warn!(path = %path.display(), "could not sync the SQLite log; trying again");
+            *file = None;
+            Err(std::time::Instant::now())
+        }
     }
 }
 

@@ -17,9 +17,57 @@ use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 use super::Database;
 
 /// The image repository over one SQLite database file.
+///
+/// New upload tickets ([`ImageRepository::create_relaxed`]) are written behind: the call registers the
+/// record (readable at once through `get`; a listing waits for it to be committed), hands its insert to
+/// the database thread and returns without waiting; the database thread commits such inserts in
+/// groups without waiting for the disk and syncs them within 50 ms. A crash in that window loses the
+/// ticket, and its upload is refused. Beyond [`BACKLOG`] uncommitted tickets a caller waits for its own
+/// commit.
 #[derive(Debug, Clone)]
 pub struct SqliteRepository {
     db: Database,
+    creating: std::sync::Arc<Creating>,
+}
+
+/// Uncommitted tickets beyond which `create_relaxed` waits for its commit (backpressure).
+const BACKLOG: usize = 4096;
+
+/// Records being created, by id, until their insert is committed (or has failed): relaxed ones with
+/// the record (readable at once), durable ones without. Every create checks and registers here under
+/// one lock, so two creators of one id cannot both win.
+#[derive(Debug, Default)]
+struct Creating {
+    state: std::sync::Mutex<CreatingState>,
+}
+
+#[derive(Debug, Default)]
+struct CreatingState {
+    records: std::collections::HashMap<ImageId, Option<ImageRecord>>,
+    /// The greatest id (as stored bytes) in the table or being created, once read: a relaxed create
+    /// of a greater id (ids grow with time, so every fresh one) needs no look-up to know it is new.
+    newest: Option<[u8; 16]>,
+}
+
+impl Creating {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CreatingState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Takes an id off [`Creating`] when dropped: after its insert's commit (its result is delivered
+/// then), or when the insert is dropped unrun.
+struct Created {
+    creating: std::sync::Arc<Creating>,
+    id: ImageId,
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        self.creating.lock().records.remove(&self.id);
+    }
 }
 
 port_errors!(RepoError);
@@ -43,14 +91,17 @@ impl SqliteRepository {
     /// # Errors
     /// [`RepoError`] when the file cannot be opened or migrated.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RepoError> {
-        Ok(Self {
-            db: Database::open(path.as_ref(), super::READERS).map_err(db_error)?,
-        })
+        Ok(Self::on(
+            Database::open(path.as_ref(), super::READERS).map_err(db_error)?,
+        ))
     }
 
     /// The records of a database opened with [`super::SqliteDatabase`].
     pub(super) fn on(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            creating: std::sync::Arc::default(),
+        }
     }
 
     /// An in-memory database (tests).
@@ -58,9 +109,91 @@ impl SqliteRepository {
     /// # Errors
     /// [`RepoError`] when SQLite cannot start.
     pub fn in_memory() -> Result<Self, RepoError> {
-        Ok(Self {
-            db: Database::in_memory().map_err(db_error)?,
-        })
+        Ok(Self::on(Database::in_memory().map_err(db_error)?))
+    }
+
+    /// Registers a create of `record` under the creators' lock (refusing an id being created or, for
+    /// `relaxed`, already stored) and hands its insert to the database thread. The receiver gets the
+    /// insert's result after its commit; the second value is how many creates are uncommitted.
+    fn start_create(
+        &self,
+        record: &ImageRecord,
+        relaxed: bool,
+    ) -> Result<(tokio::sync::oneshot::Receiver<Result<(), RepoError>>, usize), RepoError> {
+        let image_id = record.image_id;
+        let row = Row::of(record.clone())?;
+        let mut creating = self.creating.lock();
+        let id = image_id.to_bytes();
+        if creating.records.contains_key(&image_id) {
+            return Err(RepoError::AlreadyExists { id: image_id });
+        }
+        // A durable create's own insert refuses a stored id; a relaxed one answers before its insert,
+        // so it looks first, unless the id is newer than every stored one.
+        if relaxed {
+            let newest = match creating.newest {
+                Some(newest) => newest,
+                None => {
+                    let stored = self.db.read_inline(|conn| {
+                        conn.prepare_cached("SELECT max(image_id) FROM images")
+                            .and_then(|mut select| {
+                                select.query_row([], |row| row.get::<_, Option<Vec<u8>>>(0))
+                            })
+                            .map_err(db_error)
+                    })??;
+                    let stored = stored
+                        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+                        .unwrap_or_default();
+                    let registered = creating.records.keys().map(|id| id.to_bytes()).max();
+                    let newest = registered.map_or(stored, |r| r.max(stored));
+                    creating.newest = Some(newest);
+                    newest
+                }
+            };
+            let stored = id <= newest
+                && self.db.read_inline(|conn| {
+                    conn.prepare_cached("SELECT 1 FROM images WHERE image_id = ?1")
+                        .and_then(|mut select| {
+                            select
+                                .query_row(params![id.as_slice()], |_| Ok(()))
+                                .optional()
+                        })
+                        .map(|found| found.is_some())
+                        .map_err(db_error)
+                })??;
+            if stored {
+                return Err(RepoError::AlreadyExists { id: image_id });
+            }
+        }
+        if let Some(newest) = creating.newest.as_mut() {
+            *newest = (*newest).max(id);
+        }
+        creating
+            .records
+            .insert(image_id, relaxed.then(|| record.clone()));
+        let created = Created {
+            creating: std::sync::Arc::clone(&self.creating),
+            id: image_id,
+        };
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let job: super::Job = Box::new(move |conn: Option<&rusqlite::Connection>| {
+            let result = conn.map(|conn| insert(conn, image_id, row));
+            let keep = matches!(result, Some(Ok(())));
+            let deliver: super::Deliver = Box::new(move |failed| {
+                let result = match (failed, result) {
+                    (Some(failed), _) => Err(RepoError::from(failed.clone())),
+                    (None, Some(result)) => result,
+                    (None, None) => Err(RepoError::from(super::Interrupted)),
+                };
+                if let (Err(error), true) = (&result, relaxed) {
+                    tracing::error!(image_id = %image_id, error = %intake_domain::error_chain(error), "an upload ticket was answered but could not be stored; its upload will be refused");
+                }
+                let _ = sender.send(result);
+                drop(created);
+            });
+            (keep, deliver)
+        });
+        self.db.submit(job, relaxed)?;
+        Ok((receiver, creating.records.len()))
     }
 }
 
@@ -97,22 +230,47 @@ impl Row {
     }
 }
 
+/// Inserts a new record's row.
+fn insert(conn: &rusqlite::Connection, image_id: ImageId, row: Row) -> Result<(), RepoError> {
+    let Row {
+        id,
+        owner,
+        version,
+        status,
+        sha256: sha,
+        deleted,
+        json,
+        lines,
+    } = row;
+    match conn.prepare_cached(
+        "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner, ocr_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner, lines])) {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: image_id }),
+        Err(e) => Err(db_error(e)),
+    }
+}
+
 #[async_trait]
 impl ImageRepository for SqliteRepository {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
-        let image_id = record.image_id;
-        let row = Row::of(record.clone())?;
-        self.db.with(move |conn| {
-            let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;
-            match conn.prepare_cached(
-                "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner, ocr_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner, lines])) {
-                Ok(_) => Ok(()),
-                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: image_id }),
-                Err(e) => Err(db_error(e)),
-            }
-        })
-        .await
+        let (receiver, _) = self.start_create(record, false)?;
+        receiver
+            .await
+            .map_err(|_| RepoError::from(super::Interrupted))?
+    }
+
+    async fn create_relaxed(&self, record: &ImageRecord) -> Result<(), RepoError> {
+        if !self.db.reads_inline() {
+            return self.create(record).await;
+        }
+        let (receiver, backlog) = self.start_create(record, true)?;
+        if backlog > BACKLOG {
+            return receiver
+                .await
+                .map_err(|_| RepoError::from(super::Interrupted))?;
+        }
+        Ok(())
     }
 
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
@@ -124,6 +282,9 @@ impl ImageRepository for SqliteRepository {
         id: &ImageId,
         detail: OcrDetail,
     ) -> Result<Option<ImageRecord>, RepoError> {
+        if let Some(Some(ticket)) = self.creating.lock().records.get(id) {
+            return Ok(Some(ticket.clone()));
+        }
         let id = id.to_bytes();
         self.db
             .read_now(move |conn| {
@@ -179,6 +340,10 @@ impl ImageRepository for SqliteRepository {
 
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {
         let after = query.cursor_image_id()?;
+        if self.creating.lock().records.values().any(Option::is_some) {
+            // Tickets written behind are committed before this read: the no-op queues after them.
+            self.db.with(|_| Ok::<(), RepoError>(())).await?;
+        }
         let query = query.clone();
         self.db
             .read(move |conn| {

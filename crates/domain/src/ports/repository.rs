@@ -262,6 +262,19 @@ pub trait ImageRepository: Send + Sync + Debug {
     /// [`RepoError::AlreadyExists`] when the id is taken (the stored record is left as it was).
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError>;
 
+    /// Stores a new upload's record (`AWAITING_UPLOAD`), which may be acknowledged before it is
+    /// durable: its loss in a machine crash costs nothing but a refused upload (no object is accepted
+    /// without its record, see [`crate::services::Intake::expect_upload`]), so an adapter may skip the
+    /// wait for the disk. It must still be visible to every read at once, and durable within a short
+    /// bound (the SQLite adapter: 50 ms, or sooner with any durable write after it). Default:
+    /// [`create`](Self::create).
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    async fn create_relaxed(&self, record: &ImageRecord) -> Result<(), RepoError> {
+        self.create(record).await
+    }
+
     /// The record with `id`, soft-deleted or not; `None` if there is none.
     ///
     /// # Errors

@@ -316,6 +316,23 @@ fn failure_code(error: &OcrError) -> FailureCode {
     }
 }
 
+/// The record Intake issued `key` for, or why there is none.
+fn issued(key: &ObjectKey, record: Option<ImageRecord>) -> Result<ImageRecord, IntakeError> {
+    let Some(record) = record else {
+        return Err(IntakeError::UnknownObject {
+            key: key.to_string(),
+            reason: "no upload was issued for this image".into(),
+        });
+    };
+    if record.object_key != *key {
+        return Err(IntakeError::UnknownObject {
+            key: key.to_string(),
+            reason: "the key differs from the issued one".into(),
+        });
+    }
+    Ok(record)
+}
+
 impl Intake {
     /// Processes an object-created notification: claims the image, streams the object once (SHA-256,
     /// size, format, dimensions), rejects it or runs OCR, and records the result.
@@ -384,23 +401,29 @@ impl Intake {
         }
     }
 
+    /// Whether an upload to `key` may be accepted: only for an image Intake issued this key for. A
+    /// store that receives uploads itself (the local server) asks before taking any bytes, so that an
+    /// upload whose record was never issued (or was lost with a machine crash before it was durable,
+    /// see [`ImageRepository::create_relaxed`](crate::ports::ImageRepository::create_relaxed)) is
+    /// refused instead of stored and never processed.
+    ///
+    /// # Errors
+    /// [`IntakeError::UnknownObject`] when no upload was issued for this key; repository errors.
+    pub async fn expect_upload(&self, key: &ObjectKey) -> Result<(), IntakeError> {
+        let record = self
+            .inner
+            .repository
+            .get_view(&key.image_id(), crate::ports::OcrDetail::Text)
+            .await?;
+        issued(key, record).map(drop)
+    }
+
     /// Takes the image for processing with a conditional write, or says why not.
     async fn claim(&self, key: &ObjectKey) -> Result<Claim, IntakeError> {
         let inner = &self.inner;
         let id = key.image_id();
         for _ in 0..MAX_RACES {
-            let Some(current) = inner.repository.get(&id).await? else {
-                return Err(IntakeError::UnknownObject {
-                    key: key.to_string(),
-                    reason: "no upload was issued for this image".into(),
-                });
-            };
-            if current.object_key != *key {
-                return Err(IntakeError::UnknownObject {
-                    key: key.to_string(),
-                    reason: "the key differs from the issued one".into(),
-                });
-            }
+            let current = issued(key, inner.repository.get(&id).await?)?;
             if current.is_deleted() {
                 return Ok(Claim::Settled(ProcessOutcome::Skipped {
                     image_id: id,

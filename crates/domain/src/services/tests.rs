@@ -342,6 +342,7 @@ async fn a_failed_signature_writes_no_record() {
     });
     let mut repo = MockImageRepository::new();
     repo.expect_create().never();
+    repo.expect_create_relaxed().never();
     let mut ids = MockIdGenerator::new();
     ids.expect_generate().returning(ImageId::generate);
     let mut store = MockObjectStore::new();

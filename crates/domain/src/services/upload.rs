@@ -203,7 +203,9 @@ impl Intake {
             now,
             put.expires_at(),
         ));
-        inner.repository.create(&record).await?;
+        // A ticket may be made durable a moment after it is answered: losing it loses no bytes, as
+        // an upload without its record is refused (`expect_upload`).
+        inner.repository.create_relaxed(&record).await?;
 
         let duplicate_of = match sha256 {
             Some(sha) => self

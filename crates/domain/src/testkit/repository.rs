@@ -31,6 +31,7 @@ where
     finds_processed_by_sha256_oldest_first(&make().await).await;
     owners_see_only_their_own(&make().await).await;
     concurrent_creates_have_one_winner(&make().await).await;
+    relaxed_creates_are_creates(&make().await).await;
 }
 
 async fn put_with_status(
@@ -562,4 +563,67 @@ pub async fn owners_see_only_their_own(repo: &impl ImageRepository) {
         matches!(repo.list(&stolen).await, Err(RepoError::InvalidCursor(_))),
         "another owner's cursor accepted"
     );
+}
+
+/// A relaxed create (an upload ticket) is a create that may reach the disk a moment later: visible at
+/// once to reads and listings, refusing a taken id, one winner among racing creators, mixed freely
+/// with durable writes, and updated by a durable replace like any record.
+pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
+    let r = record(id_at(0, 16));
+    repo.create_relaxed(&r).await.expect("create_relaxed");
+    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r.clone()));
+    match repo.create_relaxed(&r).await {
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    match repo.create(&r).await {
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+
+    // Many at once, relaxed and durable mixed, with racing creators of one id.
+    let raced = id_at(0, 17);
+    let results = join_all((0..64u32).map(|i| {
+        let (id, bucket) = if i % 4 == 0 {
+            (raced, format!("racer-{i}"))
+        } else {
+            (id_at(1, 100 + u64::from(i)), "b".to_owned())
+        };
+        let mut r = record(id);
+        r.bucket = bucket;
+        async move {
+            let result = if i % 2 == 0 {
+                repo.create_relaxed(&r).await
+            } else {
+                repo.create(&r).await
+            };
+            (result, r)
+        }
+    }))
+    .await;
+    let mut raced_winners = 0;
+    for (result, r) in &results {
+        if r.image_id == raced {
+            raced_winners += usize::from(result.is_ok());
+        } else {
+            result.as_ref().expect("distinct ids are created");
+            assert_eq!(repo.get(&r.image_id).await.expect("get").as_ref(), Some(r));
+        }
+    }
+    assert_eq!(raced_winners, 1, "one winner among racing relaxed creates");
+
+    let page = repo
+        .list(&ListQuery::new(ImageStatus::ALL.to_vec(), 100))
+        .await
+        .expect("list");
+    assert_eq!(
+        page.records.len(),
+        1 + 1 + 48,
+        "every created record is listed"
+    );
+
+    let mut next = r.next(r.created_at);
+    next.status = ImageStatus::Processing;
+    repo.replace(&next, r.version).await.expect("replace");
+    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(next));
 }
