@@ -308,8 +308,8 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
          the API key, reads the record from SQLite, signs a download URL and encodes the answer; with \
          include=ocrLines it also reads, decodes and encodes every OCR line, word and box (a one-page \
          document of eight lines here); POST /uploads authenticates, validates, signs an upload URL and \
-         commits the ticket's record (WAL; a relaxed write, committed on the request's thread and synced \
-         within 50 ms, see README \"Durability\"). For context, bare axum with a {}-byte body: {}.",
+         registers the ticket's record, which the database thread commits behind it in groups and syncs \
+         within 50 ms (README, \"Durability\"). For context, bare axum with a {}-byte body: {}.",
         small_body().to_string().len(),
         small.show()
     ));

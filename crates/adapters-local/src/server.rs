@@ -200,6 +200,8 @@ pub struct LocalServer {
     workers: WorkerPool,
     grace: Duration,
     recovered: Recovered,
+    /// The database, settled (tickets written behind synced) before the server stops.
+    database: SqliteDatabase,
     _lock: File,
 }
 
@@ -464,6 +466,7 @@ impl LocalServer {
             workers,
             grace: options.shutdown_grace,
             recovered,
+            database,
             _lock: lock,
         })
     }
@@ -513,6 +516,7 @@ impl LocalServer {
             }
             served = &mut self.http => {
                 let _ = self.workers.shutdown(Duration::ZERO).await;
+                self.database.settle().await;
                 served_result(served)
             }
         }
@@ -529,6 +533,7 @@ impl LocalServer {
             stop_http,
             workers,
             grace,
+            database,
             _lock: lock,
             ..
         } = self;
@@ -553,6 +558,8 @@ impl LocalServer {
                 "jobs still running after the grace period; they resume at the next start"
             );
         }
+        // Upload tickets written behind reach the disk before the directory is let go.
+        database.settle().await;
         drop(lock);
         match served {
             None => {

@@ -82,10 +82,16 @@ async fn upload_receipts(
     font: &[u8],
     count: u32,
 ) -> Vec<(String, String)> {
+    // Rendered first, so that the uploads come as a burst the workers cannot keep up with.
+    let pages: Vec<(u32, String, bytes::Bytes)> = (0..count)
+        .map(|n| {
+            let text = format!("RECEIPT {:04}", 1000 + n);
+            let png = text_png(font, &[&text]);
+            (n, text, png)
+        })
+        .collect();
     let mut uploads = Vec::new();
-    for n in 0..count {
-        let text = format!("RECEIPT {:04}", 1000 + n);
-        let png = text_png(font, &[&text]);
+    for (n, text, png) in pages {
         let ticket: serde_json::Value = http
             .post(format!("{url}/uploads"))
             .json(&serde_json::json!({
@@ -153,7 +159,7 @@ async fn a_killed_server_resumes_every_upload() {
     let dir = tempfile::tempdir().unwrap();
     let first = ChildServer::start(dir.path());
     let http = super::client_with_key(&super::admin_key(dir.path()));
-    let uploads = upload_receipts(&http, &first.url, &font, 12).await;
+    let uploads = upload_receipts(&http, &first.url, &font, 40).await;
     let page: serde_json::Value = http
         .get(format!("{}/images?limit=100", first.url))
         .send()

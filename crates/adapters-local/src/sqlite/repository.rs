@@ -130,24 +130,23 @@ impl SqliteRepository {
         // A durable create's own insert refuses a stored id; a relaxed one answers before its insert,
         // so it looks first, unless the id is newer than every stored one.
         if relaxed {
-            let newest = match creating.newest {
-                Some(newest) => newest,
-                None => {
-                    let stored = self.db.read_inline(|conn| {
-                        conn.prepare_cached("SELECT max(image_id) FROM images")
-                            .and_then(|mut select| {
-                                select.query_row([], |row| row.get::<_, Option<Vec<u8>>>(0))
-                            })
-                            .map_err(db_error)
-                    })??;
-                    let stored = stored
-                        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
-                        .unwrap_or_default();
-                    let registered = creating.records.keys().map(|id| id.to_bytes()).max();
-                    let newest = registered.map_or(stored, |r| r.max(stored));
-                    creating.newest = Some(newest);
-                    newest
-                }
+            let newest = if let Some(newest) = creating.newest {
+                newest
+            } else {
+                let stored = self.db.read_inline(|conn| {
+                    conn.prepare_cached("SELECT max(image_id) FROM images")
+                        .and_then(|mut select| {
+                            select.query_row([], |row| row.get::<_, Option<Vec<u8>>>(0))
+                        })
+                        .map_err(db_error)
+                })??;
+                let stored = stored
+                    .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+                    .unwrap_or_default();
+                let registered = creating.records.keys().map(|id| id.to_bytes()).max();
+                let newest = registered.map_or(stored, |r| r.max(stored));
+                creating.newest = Some(newest);
+                newest
             };
             let stored = id <= newest
                 && self.db.read_inline(|conn| {

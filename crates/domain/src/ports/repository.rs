@@ -263,11 +263,12 @@ pub trait ImageRepository: Send + Sync + Debug {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError>;
 
     /// Stores a new upload's record (`AWAITING_UPLOAD`), which may be acknowledged before it is
-    /// durable: its loss in a machine crash costs nothing but a refused upload (no object is accepted
-    /// without its record, see [`crate::services::Intake::expect_upload`]), so an adapter may skip the
-    /// wait for the disk. It must still be visible to every read at once, and durable within a short
-    /// bound (the SQLite adapter: 50 ms, or sooner with any durable write after it). Default:
-    /// [`create`](Self::create).
+    /// durable: its loss in a crash costs nothing but a refused upload (no object is accepted without
+    /// its record, see [`crate::Intake::expect_upload`]), so an adapter may write it behind. It must
+    /// still be readable at once by [`get`](Self::get) and [`get_view`](Self::get_view), listed by
+    /// any [`list`](Self::list) that starts after it returned, refused as
+    /// [`RepoError::AlreadyExists`] for a taken id, and durable within a short bound (the SQLite
+    /// adapter: 50 ms, or sooner with any durable write after it). Default: [`create`](Self::create).
     ///
     /// # Errors
     /// As [`create`](Self::create).

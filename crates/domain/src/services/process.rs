@@ -403,7 +403,7 @@ impl Intake {
 
     /// Whether an upload to `key` may be accepted: only for an image Intake issued this key for. A
     /// store that receives uploads itself (the local server) asks before taking any bytes, so that an
-    /// upload whose record was never issued (or was lost with a machine crash before it was durable,
+    /// upload whose record was never issued (or was lost in a crash before it was durable,
     /// see [`ImageRepository::create_relaxed`](crate::ports::ImageRepository::create_relaxed)) is
     /// refused instead of stored and never processed.
     ///
