@@ -48,6 +48,25 @@ pub(crate) fn render_pages(dir: &Path, count: usize) -> Result<Vec<PathBuf>, Ben
         .collect()
 }
 
+/// Runs the `tesseract` CLI on `input` (an image, or a file listing images) as Intake runs it
+/// (`--psm 3`, TSV, `OMP_THREAD_LIMIT=1`), and times it.
+async fn tesseract_tsv(input: &Path) -> Result<Duration, BenchError> {
+    crate::support::time_command(
+        "tesseract",
+        &[
+            input.to_str().unwrap_or_default(),
+            "stdout",
+            "-l",
+            "eng",
+            "--psm",
+            "3",
+            "tsv",
+        ],
+        &[("OMP_THREAD_LIMIT", "1")],
+    )
+    .await
+}
+
 /// The same pages as `parallel` file lists, one `tesseract` process each (round-robin split).
 async fn tesseract_file_lists(
     dir: &Path,
@@ -66,23 +85,7 @@ async fn tesseract_file_lists(
         lists.push(path);
     }
     let start = Instant::now();
-    let runs = futures::future::join_all(lists.iter().map(|list| async move {
-        crate::support::time_command(
-            "tesseract",
-            &[
-                list.to_str().unwrap_or_default(),
-                "stdout",
-                "-l",
-                "eng",
-                "--psm",
-                "3",
-                "tsv",
-            ],
-            &[("OMP_THREAD_LIMIT", "1")],
-        )
-        .await
-    }))
-    .await;
+    let runs = futures::future::join_all(lists.iter().map(|list| tesseract_tsv(list))).await;
     for run in runs {
         run?;
     }
@@ -97,20 +100,7 @@ async fn tesseract_directly(files: &[PathBuf], parallel: usize) -> Result<Durati
             let permits = Arc::clone(&permits);
             async move {
                 let _permit = permits.acquire().await.map_err(fail("semaphore"))?;
-                crate::support::time_command(
-                    "tesseract",
-                    &[
-                        file.to_str().unwrap_or_default(),
-                        "stdout",
-                        "-l",
-                        "eng",
-                        "--psm",
-                        "3",
-                        "tsv",
-                    ],
-                    &[("OMP_THREAD_LIMIT", "1")],
-                )
-                .await
+                tesseract_tsv(&file).await
             }
         })
         .buffer_unordered(parallel * 2)

@@ -396,6 +396,28 @@ fn counting_tesseract(dir: &std::path::Path) -> (PathBuf, PathBuf) {
     (program, log)
 }
 
+/// An engine of `concurrency` processes whose starts are counted in the returned log, and the font to
+/// render pages with; `None` (skipped) without Tesseract or the font.
+fn counting_engine(
+    concurrency: usize,
+) -> Option<(tempfile::TempDir, PathBuf, TesseractOcr, Vec<u8>)> {
+    if !tesseract_installed() {
+        return None;
+    }
+    let Some(font) = font_bytes() else {
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (program, log) = counting_tesseract(dir.path());
+    let engine = TesseractOcr::new(
+        TesseractOptions::default()
+            .with_program(&program)
+            .with_concurrency(concurrency),
+    );
+    Some((dir, log, engine, font))
+}
+
 fn starts(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log).map_or(0, |s| s.lines().count())
 }
@@ -415,20 +437,9 @@ fn numbered_page(n: usize, font: &[u8]) -> (OcrInput, String) {
 /// starts a fresh one.
 #[tokio::test]
 async fn tesseract_keeps_its_process_between_images_and_replaces_a_failed_one() {
-    if !tesseract_installed() {
-        return;
-    }
-    let Some(font) = font_bytes() else {
-        eprintln!("SKIPPED: no DejaVu font to render test images with");
+    let Some((_dir, log, engine, font)) = counting_engine(1) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (program, log) = counting_tesseract(dir.path());
-    let engine = TesseractOcr::new(
-        TesseractOptions::default()
-            .with_program(&program)
-            .with_concurrency(1),
-    );
     for n in 0..4 {
         let (input, text) = numbered_page(n, &font);
         assert_eq!(engine.detect(&input).await.unwrap().text(), text);
@@ -459,20 +470,9 @@ async fn tesseract_keeps_its_process_between_images_and_replaces_a_failed_one() 
 /// Concurrent images on several processes each get their own answer.
 #[tokio::test]
 async fn concurrent_images_on_running_processes_get_their_own_text() {
-    if !tesseract_installed() {
-        return;
-    }
-    let Some(font) = font_bytes() else {
-        eprintln!("SKIPPED: no DejaVu font to render test images with");
+    let Some((_dir, log, engine, font)) = counting_engine(2) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (program, log) = counting_tesseract(dir.path());
-    let engine = TesseractOcr::new(
-        TesseractOptions::default()
-            .with_program(&program)
-            .with_concurrency(2),
-    );
     let pages: Vec<_> = (0..8).map(|n| numbered_page(n, &font)).collect();
     let answers =
         futures::future::join_all(pages.iter().map(|(input, _)| engine.detect(input))).await;
