@@ -133,6 +133,8 @@ struct Shared {
     options: TesseractOptions,
     permits: Semaphore,
     idle: Mutex<Vec<Idle>>,
+    /// A task is watching the idle processes.
+    reaper: std::sync::atomic::AtomicBool,
     files: OnceCell<Files>,
     next_file: AtomicU64,
 }
@@ -174,6 +176,7 @@ impl TesseractOcr {
                 options,
                 permits,
                 idle: Mutex::new(Vec::new()),
+                reaper: std::sync::atomic::AtomicBool::new(false),
                 files: OnceCell::new(),
                 next_file: AtomicU64::new(0),
             }),
@@ -228,8 +231,9 @@ impl TesseractOcr {
         }
     }
 
-    /// Recognises one image: its TSV rows under the header.
-    async fn run(&self, image: &[u8]) -> Result<String, OcrError> {
+    /// Recognises one image: its TSV rows under the header. A TIFF, which may hold several pages
+    /// (a running process reads only the first page of each path), gets a process of its own.
+    async fn run(&self, image: &[u8], pages: bool) -> Result<String, OcrError> {
         let shared = &self.shared;
         let _permit = shared
             .permits
@@ -250,6 +254,9 @@ impl TesseractOcr {
             image,
         )
         .await?;
+        if pages {
+            return self.run_once(&page.path).await;
+        }
         let mut process = match shared.take_idle() {
             Some(process) => process,
             None => Process::start(&shared.options)?,
@@ -273,6 +280,49 @@ impl TesseractOcr {
     }
 }
 
+impl TesseractOcr {
+    /// Recognises every page of the image at `path` with a process of its own.
+    async fn run_once(&self, path: &str) -> Result<String, OcrError> {
+        let options = &self.shared.options;
+        let child = Command::new(&options.program)
+            .args([
+                path,
+                "stdout",
+                "-l",
+                &options.language,
+                "--psm",
+                &options.psm.to_string(),
+                "tsv",
+            ])
+            .env("OMP_THREAD_LIMIT", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| OcrError::Unavailable {
+                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
+                source: None,
+            })?;
+        let output = tokio::time::timeout(options.timeout, child.wait_with_output())
+            .await
+            .map_err(|_| OcrError::Timeout)?
+            .map_err(|e| OcrError::Unavailable {
+                reason: format!("talking to Tesseract failed: {e}"),
+                source: Some(Box::new(e)),
+            })?;
+        if !output.status.success() {
+            return Err(failure_from(
+                &String::from_utf8_lossy(&output.stderr),
+                Failed::Ended,
+            ));
+        }
+        String::from_utf8(output.stdout).map_err(|e| OcrError::Other {
+            source: Box::new(e),
+        })
+    }
+}
+
 impl Shared {
     /// An idle process, if one is alive and has not idled past `keep_alive` (those are stopped).
     fn take_idle(&self) -> Option<Process> {
@@ -289,26 +339,41 @@ impl Shared {
                 since: Instant::now(),
             });
         }
+        // One reaper at a time: it sleeps until the oldest idle process is due, stops those that
+        // are, and ends when none is idle.
+        if this.reaper.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            this.reaper.store(false, Ordering::SeqCst);
+            return;
+        };
         let weak: Weak<Self> = Arc::downgrade(this);
         let keep_alive = this.options.keep_alive;
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                tokio::time::sleep(keep_alive).await;
-                if let Some(shared) = weak.upgrade() {
-                    let expired: Vec<Idle> = shared.idle.lock().map_or_else(
-                        |_| Vec::new(),
-                        |mut idle| {
-                            let (old, fresh) = idle
-                                .drain(..)
-                                .partition(|i| i.since.elapsed() >= keep_alive);
-                            *idle = fresh;
-                            old
-                        },
-                    );
+        runtime.spawn(async move {
+            let mut due = keep_alive;
+            loop {
+                tokio::time::sleep(due).await;
+                let Some(shared) = weak.upgrade() else { return };
+                let Ok(mut idle) = shared.idle.lock() else {
+                    return;
+                };
+                let (expired, fresh): (Vec<Idle>, Vec<Idle>) = idle
+                    .drain(..)
+                    .partition(|i| i.since.elapsed() >= keep_alive);
+                *idle = fresh;
+                let Some(oldest) = idle.iter().map(|i| i.since.elapsed()).max() else {
+                    // Disarmed under the lock, so a process kept after this arms a new reaper.
+                    shared.reaper.store(false, Ordering::SeqCst);
+                    drop(idle);
                     drop(expired);
-                }
-            });
-        }
+                    return;
+                };
+                due = keep_alive.saturating_sub(oldest);
+                drop(idle);
+                drop(expired);
+            }
+        });
     }
 }
 
@@ -496,37 +561,42 @@ impl Process {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), &mut self.stderr_done).await;
         let said = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
-        let said: String = said
-            .lines()
-            .filter(|l| !(l.starts_with("Page ") && l.contains(" : ")))
-            .filter(|l| !l.starts_with("Estimating resolution"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        if said.contains("Failed loading language") || said.contains("Error opening data file") {
-            return OcrError::Unavailable {
-                reason: format!("Tesseract language data missing: {}", said.trim()),
-                source: None,
-            };
-        }
-        match failed {
-            Failed::Ended if !said.trim().is_empty() => OcrError::InvalidImage {
-                reason: said.trim().chars().take(500).collect(),
-            },
-            Failed::Ended => OcrError::InvalidImage {
-                reason: "Tesseract stopped on this image without saying why".into(),
-            },
-            Failed::Io(error) => OcrError::Unavailable {
-                reason: format!("talking to Tesseract failed: {error}"),
-                source: Some(Box::new(error)),
-            },
-            Failed::Confused(line) => OcrError::Other {
-                source: format!(
-                    "Tesseract printed a row of another page: {}",
-                    line.chars().take(200).collect::<String>()
-                )
-                .into(),
-            },
-        }
+        failure_from(&said, failed)
+    }
+}
+
+/// The error for an image Tesseract failed on, from what it said on standard error.
+fn failure_from(said: &str, failed: Failed) -> OcrError {
+    let said: String = said
+        .lines()
+        .filter(|l| !(l.starts_with("Page ") && l.contains(" : ")))
+        .filter(|l| !l.starts_with("Estimating resolution"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if said.contains("Failed loading language") || said.contains("Error opening data file") {
+        return OcrError::Unavailable {
+            reason: format!("Tesseract language data missing: {}", said.trim()),
+            source: None,
+        };
+    }
+    match failed {
+        Failed::Ended if !said.trim().is_empty() => OcrError::InvalidImage {
+            reason: said.trim().chars().take(500).collect(),
+        },
+        Failed::Ended => OcrError::InvalidImage {
+            reason: "Tesseract stopped on this image without saying why".into(),
+        },
+        Failed::Io(error) => OcrError::Unavailable {
+            reason: format!("talking to Tesseract failed: {error}"),
+            source: Some(Box::new(error)),
+        },
+        Failed::Confused(line) => OcrError::Other {
+            source: format!(
+                "Tesseract printed a row of another page: {}",
+                line.chars().take(200).collect::<String>()
+            )
+            .into(),
+        },
     }
 }
 
@@ -548,7 +618,9 @@ impl OcrEngine for TesseractOcr {
                 source: "Tesseract needs the image bytes".into(),
             });
         };
-        let tsv = self.run(bytes).await?;
+        let tsv = self
+            .run(bytes, facts.content_type == ContentType::Tiff)
+            .await?;
         parse_tsv(&tsv)
     }
 }

@@ -467,6 +467,28 @@ async fn tesseract_keeps_its_process_between_images_and_replaces_a_failed_one() 
     assert_eq!(starts(&log), 2, "a fresh process after the failure");
 }
 
+/// A TIFF may hold several pages (a scanned or faxed document): every page is read.
+#[tokio::test]
+async fn every_page_of_a_tiff_is_read() {
+    let Some((_dir, _log, engine, font)) = counting_engine(1) else {
+        return;
+    };
+    let (first, dims) = images::render_pixels(&["FIRST PAGE 111"], &font).unwrap();
+    let (second, second_dims) = images::render_pixels(&["SECOND PAGE 222"], &font).unwrap();
+    let tiff = images::tiff_gray(&[(dims, &first), (second_dims, &second)]);
+    let facts = ImageFacts::new(
+        ContentType::Tiff,
+        tiff.len() as u64,
+        Some(dims),
+        Sha256Digest::of(&tiff),
+    );
+    let result = engine
+        .detect(&OcrInput::Bytes { bytes: tiff, facts })
+        .await
+        .unwrap();
+    assert_eq!(result.text(), "FIRST PAGE 111\nSECOND PAGE 222");
+}
+
 /// Concurrent images on several processes each get their own answer.
 #[tokio::test]
 async fn concurrent_images_on_running_processes_get_their_own_text() {

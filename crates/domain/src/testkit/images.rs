@@ -116,6 +116,66 @@ pub const DEJAVU_SANS_PATHS: [&str; 2] = [
     clippy::cast_possible_wrap
 )]
 pub fn render_text(lines: &[&str], font: &[u8]) -> Option<(Bytes, (u32, u32))> {
+    let (pixels, (width, height)) = render_pixels(lines, font)?;
+    Some((png_gray(width, height, &pixels), (width, height)))
+}
+
+/// A grayscale TIFF (uncompressed, little-endian) with one page per `(dimensions, pixels)`, as a
+/// scanner or fax writes a multi-page document.
+#[allow(clippy::cast_possible_truncation)]
+pub fn tiff_gray(pages: &[((u32, u32), &[u8])]) -> Bytes {
+    let mut tiff: Vec<u8> = b"II\x2A\x00".to_vec();
+    let mut next_ifd_at = tiff.len();
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for ((width, height), pixels) in pages {
+        let strip = tiff.len() as u32;
+        tiff.extend_from_slice(pixels);
+        if tiff.len() % 2 == 1 {
+            tiff.push(0);
+        }
+        let ifd = tiff.len() as u32;
+        if let Some(link) = tiff.get_mut(next_ifd_at..next_ifd_at + 4) {
+            link.copy_from_slice(&ifd.to_le_bytes());
+        }
+        // (tag, type: 3 SHORT or 4 LONG, value), in ascending tag order.
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 4, *width),
+            (257, 4, *height),
+            (258, 3, 8),
+            (259, 3, 1),
+            (262, 3, 1),
+            (273, 4, strip),
+            (277, 3, 1),
+            (278, 4, *height),
+            (279, 4, pixels.len() as u32),
+        ];
+        tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            tiff.extend_from_slice(&tag.to_le_bytes());
+            tiff.extend_from_slice(&kind.to_le_bytes());
+            tiff.extend_from_slice(&1u32.to_le_bytes());
+            if kind == 3 {
+                tiff.extend_from_slice(&(value as u16).to_le_bytes());
+                tiff.extend_from_slice(&[0, 0]);
+            } else {
+                tiff.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        next_ifd_at = tiff.len();
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+    }
+    Bytes::from(tiff)
+}
+
+/// The grayscale pixels (row by row, one byte each) and dimensions of `lines` rendered as
+/// [`render_text`] renders them.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap
+)]
+pub fn render_pixels(lines: &[&str], font: &[u8]) -> Option<(Vec<u8>, (u32, u32))> {
     use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
     let font = FontRef::try_from_slice(font).ok()?;
     let scale = PxScale::from(40.0);
@@ -147,7 +207,7 @@ pub fn render_text(lines: &[&str], font: &[u8]) -> Option<(Bytes, (u32, u32))> {
             x += advance;
         }
     }
-    Some((png_gray(width, height, &pixels), (width, height)))
+    Some((pixels, (width, height)))
 }
 
 #[cfg(test)]
