@@ -182,6 +182,13 @@ async fn upload(
         .enqueue(&key, now.saturating_add(endpoint.intent_delay))
         .await
         .map_err(|e| unavailable("the job queue is unavailable", &e))?;
+    // The intent is a durable write after the ticket's insert (writes run in order): asked again now,
+    // the record is the one on disk, so a ticket whose insert failed takes no bytes either.
+    endpoint
+        .intake
+        .expect_upload(&key)
+        .await
+        .map_err(ApiError::from)?;
     let checks = PutChecks::new(
         verified.content_length,
         verified.sha256,

@@ -8,6 +8,7 @@
 //!               only its hash is kept in the database, so copy it and delete the file
 //!   intake.db   SQLite: records, the job queue and API keys (hashed)
 //!   store/      objects (objects/, meta/, tmp/)
+//!   ocr/        images being read by Tesseract (private, removed after each; cleared at start)
 //! ```
 //!
 //! [`LocalServer::start`] binds the address, recovers what a previous process left (stale claims and
@@ -265,6 +266,21 @@ fn write_private(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, Ser
     Ok(path)
 }
 
+/// The OCR engine, writing images under `dir/ocr` (emptied of whatever a crash left there: the lock
+/// says no other server uses it), checked if the options ask for it.
+async fn start_ocr(options: &ServeOptions, dir: &Path) -> Result<TesseractOcr, ServeError> {
+    let work = dir.join("ocr");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(data_error(&work))?;
+    }
+    std::fs::create_dir_all(&work).map_err(data_error(&work))?;
+    let ocr = TesseractOcr::new(options.tesseract.clone().with_work_dir(work));
+    if options.check_ocr {
+        ocr.check().await.map_err(ServeError::Ocr)?;
+    }
+    Ok(ocr)
+}
+
 /// Reads the signing secret, creating it (mode 0600) on first start.
 fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
     let path = dir.join("secret");
@@ -377,10 +393,7 @@ impl LocalServer {
         let lock = lock(&dir)?;
         let secret = secret(&dir)?;
 
-        let ocr = TesseractOcr::new(options.tesseract.clone());
-        if options.check_ocr {
-            ocr.check().await.map_err(ServeError::Ocr)?;
-        }
+        let ocr = start_ocr(&options, &dir).await?;
         let store = open_store(&dir.join("store")).await?;
         let db = dir.join("intake.db");
         let database = SqliteDatabase::open(&db)?;

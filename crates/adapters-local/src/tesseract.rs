@@ -48,6 +48,10 @@ pub struct TesseractOptions {
     /// After how many images a process is replaced by a fresh one (default 1000), so that whatever
     /// Tesseract might leak stays bounded.
     pub recycle_after: u32,
+    /// Where images are written for Tesseract (a private directory is made in it; default: the
+    /// system's temporary directory). The local server uses its data directory, which it clears
+    /// at start, so nothing outlives a crash.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl Default for TesseractOptions {
@@ -60,6 +64,7 @@ impl Default for TesseractOptions {
             timeout: Duration::from_secs(120),
             keep_alive: Duration::from_secs(60),
             recycle_after: 1000,
+            work_dir: None,
         }
     }
 }
@@ -93,6 +98,12 @@ impl TesseractOptions {
     #[must_use]
     pub fn with_keep_alive(mut self, keep_alive: Duration) -> Self {
         self.keep_alive = keep_alive;
+        self
+    }
+    /// Writing images for Tesseract under `dir`.
+    #[must_use]
+    pub fn with_work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.work_dir = Some(dir.into());
         self
     }
     /// Replacing each process after `images` images (at least 1).
@@ -233,7 +244,7 @@ impl TesseractOcr {
 
     /// Recognises one image: its TSV rows under the header. A TIFF, which may hold several pages
     /// (a running process reads only the first page of each path), gets a process of its own.
-    async fn run(&self, image: &[u8], pages: bool) -> Result<String, OcrError> {
+    async fn run(&self, image: bytes::Bytes, pages: bool) -> Result<String, OcrError> {
         let shared = &self.shared;
         let _permit = shared
             .permits
@@ -245,7 +256,7 @@ impl TesseractOcr {
             })?;
         let files = shared
             .files
-            .get_or_try_init(Files::create)
+            .get_or_try_init(|| Files::create(shared.options.work_dir.as_deref()))
             .await
             .map_err(|e| unavailable("cannot create a temporary directory for Tesseract", e))?;
         let page = PageFile::write(
@@ -274,7 +285,7 @@ impl TesseractOcr {
                 Ok(tsv)
             }
             // The process is dropped (killed) in both cases.
-            Ok(Err(failed)) => Err(process.failure(failed).await),
+            Ok(Err(failed)) => Err(process.failure(failed, &page.path).await),
             Err(_) => Err(OcrError::Timeout),
         }
     }
@@ -313,7 +324,7 @@ impl TesseractOcr {
             })?;
         if !output.status.success() {
             return Err(failure_from(
-                &String::from_utf8_lossy(&output.stderr),
+                &String::from_utf8_lossy(&output.stderr).replace(path, "the image"),
                 Failed::Ended,
             ));
         }
@@ -328,7 +339,13 @@ impl Shared {
     fn take_idle(&self) -> Option<Process> {
         let mut idle = self.idle.lock().ok()?;
         idle.retain(|i| i.since.elapsed() < self.options.keep_alive);
-        idle.pop().map(|i| i.process)
+        // One that died while idle (killed from outside) is passed over.
+        while let Some(mut i) = idle.pop() {
+            if matches!(i.process.child.try_wait(), Ok(None)) {
+                return Some(i.process);
+            }
+        }
+        None
     }
 
     /// Keeps `process` for the next image, and stops it if none comes within `keep_alive`.
@@ -378,10 +395,13 @@ impl Shared {
 }
 
 impl Files {
-    async fn create() -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("intake-tesseract-")
-            .tempdir()?;
+    async fn create(work_dir: Option<&Path>) -> std::io::Result<Self> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("intake-tesseract-");
+        let dir = match work_dir {
+            Some(work_dir) => builder.tempdir_in(work_dir)?,
+            None => builder.tempdir()?,
+        };
         let marker = dir.path().join("end-of-image.png");
         tokio::fs::write(&marker, MARKER_PNG).await?;
         let marker = line_path(&marker)?;
@@ -415,13 +435,20 @@ struct PageFile {
 }
 
 impl PageFile {
-    async fn write(files: &Files, n: u64, image: &[u8]) -> Result<Self, OcrError> {
+    /// Writes `image` on a blocking thread that owns the file's guard from before it exists: a
+    /// failed write, or a call dropped mid-write, leaves no file behind.
+    async fn write(files: &Files, n: u64, image: bytes::Bytes) -> Result<Self, OcrError> {
         let path = files.dir.path().join(format!("{n}.img"));
-        let line = line_path(&path).map_err(|e| unavailable("temporary file", e))?;
-        tokio::fs::write(&path, image)
+        let page = Self {
+            path: line_path(&path).map_err(|e| unavailable("temporary file", e))?,
+        };
+        tokio::task::spawn_blocking(move || std::fs::write(&page.path, &image).map(|()| page))
             .await
-            .map_err(|e| unavailable("cannot write the image for Tesseract", e))?;
-        Ok(Self { path: line })
+            .map_err(|e| OcrError::Unavailable {
+                reason: format!("writing the image for Tesseract stopped: {e}"),
+                source: None,
+            })?
+            .map_err(|e| unavailable("cannot write the image for Tesseract", e))
     }
 }
 
@@ -491,10 +518,11 @@ impl Process {
         let kept = Arc::new(Mutex::new(String::new()));
         let tail = Arc::clone(&kept);
         let stderr_done = tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut stderr = BufReader::new(stderr);
+            let mut line = Vec::new();
+            while matches!(stderr.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
                 if let Ok(mut tail) = tail.lock() {
-                    tail.push_str(&line);
+                    tail.push_str(String::from_utf8_lossy(&line).trim_end());
                     tail.push('\n');
                     if tail.len() > STDERR_KEPT {
                         let cut = tail.len() - STDERR_KEPT;
@@ -504,6 +532,7 @@ impl Process {
                         tail.drain(..cut);
                     }
                 }
+                line.clear();
             }
         });
         Ok(Self {
@@ -554,14 +583,36 @@ impl Process {
         }
     }
 
-    /// The error for an image this process failed on, from what it said on standard error.
-    async fn failure(mut self, failed: Failed) -> OcrError {
-        // Whatever it was doing, it is stopped; then its last words are read to the end.
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+    /// The error for the image at `path` this process failed on, from how it ended and what it
+    /// said on standard error.
+    async fn failure(mut self, failed: Failed, path: &str) -> OcrError {
+        // A process whose output ended is exiting: its status says whether it gave up on the image
+        // or was killed. Any other is stopped. Then its last words are read to the end.
+        let ended = if matches!(failed, Failed::Ended) {
+            tokio::time::timeout(Duration::from_secs(2), self.child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        } else {
+            None
+        };
+        if ended.is_none() {
+            let _ = self.child.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(1), &mut self.stderr_done).await;
         let said = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
-        failure_from(&said, failed)
+        #[cfg(unix)]
+        if let Some(signal) = ended.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s))
+        {
+            // Killed from outside (out of memory, an operator): not the image's fault as far as
+            // anyone can tell, so worth another try.
+            return OcrError::Unavailable {
+                reason: format!("Tesseract was killed by signal {signal}"),
+                source: None,
+            };
+        }
+        failure_from(&said.replace(path, "the image"), failed)
     }
 }
 
@@ -570,7 +621,7 @@ fn failure_from(said: &str, failed: Failed) -> OcrError {
     let said: String = said
         .lines()
         .filter(|l| !(l.starts_with("Page ") && l.contains(" : ")))
-        .filter(|l| !l.starts_with("Estimating resolution"))
+        .filter(|l| !l.starts_with("Estimating resolution") && !l.starts_with("Empty page"))
         .collect::<Vec<_>>()
         .join("\n");
     if said.contains("Failed loading language") || said.contains("Error opening data file") {
@@ -590,12 +641,13 @@ fn failure_from(said: &str, failed: Failed) -> OcrError {
             reason: format!("talking to Tesseract failed: {error}"),
             source: Some(Box::new(error)),
         },
-        Failed::Confused(line) => OcrError::Other {
-            source: format!(
+        // The engine lost its place, not the image's fault: another try gets a fresh process.
+        Failed::Confused(line) => OcrError::Unavailable {
+            reason: format!(
                 "Tesseract printed a row of another page: {}",
                 line.chars().take(200).collect::<String>()
-            )
-            .into(),
+            ),
+            source: None,
         },
     }
 }
@@ -619,7 +671,7 @@ impl OcrEngine for TesseractOcr {
             });
         };
         let tsv = self
-            .run(bytes, facts.content_type == ContentType::Tiff)
+            .run(bytes.clone(), facts.content_type == ContentType::Tiff)
             .await?;
         parse_tsv(&tsv)
     }

@@ -145,7 +145,7 @@ async fn tampered_and_misused_urls_are_refused_and_store_nothing() {
 
 /// A correctly signed URL for an image Intake has no record of (as after a machine crash that lost an
 /// upload ticket before it reached the disk) takes no bytes: 422 `UNKNOWN_OBJECT`, nothing stored, no
-/// job, and the record a later ticket makes is unaffected.
+/// job; nor does the URL of a deleted image; issued uploads work beside them.
 #[tokio::test]
 async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
     use intake_domain::model::{ContentType, FileName, ImageId, ObjectKey, Timestamp};
@@ -191,8 +191,20 @@ async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
             .count(),
         0
     );
+    let stats = app.server.queue_stats().await.unwrap();
+    assert_eq!((stats.outstanding(), stats.dead), (0, 0), "{stats:?}");
 
-    // Issued uploads still work beside it.
+    // A deleted image's URL takes no bytes either; issued uploads still work beside them.
+    let deleted = app.ticket("gone.png", "image/png", &png).await;
+    let response = app
+        .http
+        .delete(format!("{}/images/{}", app.url, deleted.image_id))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let (status, error) = code(app.put(&deleted, png.clone(), &[]).await).await;
+    assert_eq!((status, error.as_str()), (422, "UNKNOWN_OBJECT"));
     let ticket = app.ticket("a.png", "image/png", &png).await;
     assert_eq!(app.put(&ticket, png.clone(), &[]).await.status(), 200);
     app.stop().await;

@@ -62,6 +62,8 @@ pub use repository::SqliteRepository;
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
     db: Database,
+    /// Records being created, shared by every repository of this database.
+    creating: std::sync::Arc<repository::Creating>,
 }
 
 /// The database file could not be opened or migrated.
@@ -85,12 +87,13 @@ impl SqliteDatabase {
                 path: path.to_owned(),
                 source: Box::new(e),
             })?,
+            creating: std::sync::Arc::default(),
         })
     }
 
     /// The image records in this database.
     pub fn repository(&self) -> SqliteRepository {
-        SqliteRepository::on(self.db.clone())
+        SqliteRepository::on(self.db.clone(), std::sync::Arc::clone(&self.creating))
     }
 
     /// The job queue in this database.

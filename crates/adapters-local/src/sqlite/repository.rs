@@ -16,7 +16,9 @@ use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
 use super::Database;
 
-/// The image repository over one SQLite database file.
+/// The image repository over one SQLite database file. One process writes a file through one
+/// [`SqliteRepository::open`] or one [`super::SqliteDatabase`] (whose repositories share their state),
+/// as the local server's directory lock ensures: tickets written behind are known only to it.
 ///
 /// New upload tickets ([`ImageRepository::create_relaxed`]) are written behind: the call registers the
 /// record (readable at once through `get`; a listing waits for it to be committed), hands its insert to
@@ -37,7 +39,7 @@ const BACKLOG: usize = 4096;
 /// the record (readable at once), durable ones without. Every create checks and registers here under
 /// one lock, so two creators of one id cannot both win.
 #[derive(Debug, Default)]
-struct Creating {
+pub(super) struct Creating {
     state: std::sync::Mutex<CreatingState>,
 }
 
@@ -93,15 +95,14 @@ impl SqliteRepository {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RepoError> {
         Ok(Self::on(
             Database::open(path.as_ref(), super::READERS).map_err(db_error)?,
+            std::sync::Arc::default(),
         ))
     }
 
-    /// The records of a database opened with [`super::SqliteDatabase`].
-    pub(super) fn on(db: Database) -> Self {
-        Self {
-            db,
-            creating: std::sync::Arc::default(),
-        }
+    /// The records of a database opened with [`super::SqliteDatabase`], sharing `creating` with its
+    /// other repositories.
+    pub(super) fn on(db: Database, creating: std::sync::Arc<Creating>) -> Self {
+        Self { db, creating }
     }
 
     /// An in-memory database (tests).
@@ -109,7 +110,10 @@ impl SqliteRepository {
     /// # Errors
     /// [`RepoError`] when SQLite cannot start.
     pub fn in_memory() -> Result<Self, RepoError> {
-        Ok(Self::on(Database::in_memory().map_err(db_error)?))
+        Ok(Self::on(
+            Database::in_memory().map_err(db_error)?,
+            std::sync::Arc::default(),
+        ))
     }
 
     /// Registers a create of `record` under the creators' lock (refusing an id being created or, for
@@ -186,13 +190,19 @@ impl SqliteRepository {
                 if let (Err(error), true) = (&result, relaxed) {
                     tracing::error!(image_id = %image_id, error = %intake_domain::error_chain(error), "an upload ticket was answered but could not be stored; its upload will be refused");
                 }
-                let _ = sender.send(result);
+                // Off the map before the result is seen, so a caller that retries at once finds
+                // the table as it is.
                 drop(created);
+                let _ = sender.send(result);
             });
             (keep, deliver)
         });
+        let backlog = creating.records.len();
+        // Sent after the lock is let go: a job that cannot be sent is dropped here, and its guard
+        // takes the id off the map.
+        drop(creating);
         self.db.submit(job, relaxed)?;
-        Ok((receiver, creating.records.len()))
+        Ok((receiver, backlog))
     }
 }
 

@@ -408,14 +408,22 @@ impl Intake {
     /// refused instead of stored and never processed.
     ///
     /// # Errors
-    /// [`IntakeError::UnknownObject`] when no upload was issued for this key; repository errors.
+    /// [`IntakeError::UnknownObject`] when no upload was issued for this key, or its image was
+    /// deleted; repository errors.
     pub async fn expect_upload(&self, key: &ObjectKey) -> Result<(), IntakeError> {
         let record = self
             .inner
             .repository
             .get_view(&key.image_id(), crate::ports::OcrDetail::Text)
             .await?;
-        issued(key, record).map(drop)
+        let record = issued(key, record)?;
+        if record.is_deleted() {
+            return Err(IntakeError::UnknownObject {
+                key: key.to_string(),
+                reason: "the image was deleted".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Takes the image for processing with a conditional write, or says why not.
