@@ -295,26 +295,7 @@ impl TesseractOcr {
     /// Recognises every page of the image at `path` with a process of its own.
     async fn run_once(&self, path: &str) -> Result<String, OcrError> {
         let options = &self.shared.options;
-        let child = Command::new(&options.program)
-            .args([
-                path,
-                "stdout",
-                "-l",
-                &options.language,
-                "--psm",
-                &options.psm.to_string(),
-                "tsv",
-            ])
-            .env("OMP_THREAD_LIMIT", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| OcrError::Unavailable {
-                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
-                source: None,
-            })?;
+        let child = spawn(options, path, false)?;
         let output = tokio::time::timeout(options.timeout, child.wait_with_output())
             .await
             .map_err(|_| OcrError::Timeout)?
@@ -409,6 +390,34 @@ impl Files {
     }
 }
 
+/// Starts Tesseract on `input` with TSV on its standard output and its standard error piped: `input`
+/// is an image path, or with `streaming` `-` for image paths read one a line from its standard input.
+/// It runs with `OMP_THREAD_LIMIT=1` and is killed when dropped.
+fn spawn(options: &TesseractOptions, input: &str, streaming: bool) -> Result<Child, OcrError> {
+    let psm = options.psm.to_string();
+    let mut args = vec![input, "stdout", "-l", &options.language, "--psm", &psm];
+    if streaming {
+        args.extend(["-c", "stream_filelist=true"]);
+    }
+    args.push("tsv");
+    Command::new(&options.program)
+        .args(&args)
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(if streaming {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| OcrError::Unavailable {
+            reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
+            source: None,
+        })
+}
+
 /// A path as one line of Tesseract's input: UTF-8 without line breaks.
 fn line_path(path: &Path) -> std::io::Result<String> {
     path.to_str()
@@ -485,28 +494,7 @@ struct Process {
 
 impl Process {
     fn start(options: &TesseractOptions) -> Result<Self, OcrError> {
-        let mut child = Command::new(&options.program)
-            .args([
-                "-",
-                "stdout",
-                "-l",
-                &options.language,
-                "--psm",
-                &options.psm.to_string(),
-                "-c",
-                "stream_filelist=true",
-                "tsv",
-            ])
-            .env("OMP_THREAD_LIMIT", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| OcrError::Unavailable {
-                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
-                source: None,
-            })?;
+        let mut child = spawn(options, "-", true)?;
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
             return Err(OcrError::Unavailable {

@@ -450,6 +450,18 @@ where
     E: From<Interrupted> + From<CommitFailed> + Send + 'static,
     F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
 {
+    call_then(f, |_| {})
+}
+
+/// As [`call`], with `then` run on the call's final result (after its commit, or as it failed) just
+/// before the result is sent, whether or not anyone still waits for it.
+fn call_then<T, E, F, A>(f: F, then: A) -> (Job, tokio::sync::oneshot::Receiver<Result<T, E>>)
+where
+    T: Send + 'static,
+    E: From<Interrupted> + From<CommitFailed> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    A: FnOnce(&Result<T, E>) + Send + 'static,
+{
     let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
     let job: Job = Box::new(move |conn: Option<&Connection>| {
         let result = conn.map(f);
@@ -460,6 +472,7 @@ where
                 (None, Some(result)) => result,
                 (None, None) => Err(E::from(Interrupted)),
             };
+            then(&result);
             let _ = sender.send(result);
         });
         (keep, deliver)

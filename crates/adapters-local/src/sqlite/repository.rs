@@ -177,26 +177,17 @@ impl SqliteRepository {
             creating: std::sync::Arc::clone(&self.creating),
             id: image_id,
         };
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let job: super::Job = Box::new(move |conn: Option<&rusqlite::Connection>| {
-            let result = conn.map(|conn| insert(conn, image_id, row));
-            let keep = matches!(result, Some(Ok(())));
-            let deliver: super::Deliver = Box::new(move |failed| {
-                let result = match (failed, result) {
-                    (Some(failed), _) => Err(RepoError::from(failed.clone())),
-                    (None, Some(result)) => result,
-                    (None, None) => Err(RepoError::from(super::Interrupted)),
-                };
-                if let (Err(error), true) = (&result, relaxed) {
+        let (job, receiver) = super::call_then(
+            move |conn| insert(conn, image_id, row),
+            move |result: &Result<(), RepoError>| {
+                if let (Err(error), true) = (result, relaxed) {
                     tracing::error!(image_id = %image_id, error = %intake_domain::error_chain(error), "an upload ticket was answered but could not be stored; its upload will be refused");
                 }
                 // Off the map before the result is seen, so a caller that retries at once finds
                 // the table as it is.
                 drop(created);
-                let _ = sender.send(result);
-            });
-            (keep, deliver)
-        });
+            },
+        );
         let backlog = creating.records.len();
         // Sent after the lock is let go: a job that cannot be sent is dropped here, and its guard
         // takes the id off the map.
