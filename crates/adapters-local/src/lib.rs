@@ -3,6 +3,7 @@
 //! Intake's ports on one machine, with no cloud account: [`FsObjectStore`] (objects in a data
 //! directory, written atomically), [`SqliteRepository`] (records in SQLite, WAL, migrations) and
 //! [`TesseractOcr`] (the `tesseract` 5 CLI), [`SqliteJobQueue`] (durable jobs next to the records).
+//! The local server reads images with PP-OCR (`intake-ocr-onnx`) by default, or Tesseract.
 //! Each runs its port's conformance suite.
 //!
 //! [`LocalServer`] composes them into the local server: the shared API router, the object endpoints
@@ -17,7 +18,9 @@ mod workers;
 
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
-pub use server::{LOCAL_BUCKET, LocalServer, Recovered, ServeError, ServeOptions};
+pub use server::{
+    LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,
+};
 pub use sqlite::{OpenError, SqliteDatabase, SqliteJobQueue, SqliteKeyStore, SqliteRepository};
 pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};
 pub use workers::{IDLE_POLL, WorkerPool};

@@ -8,7 +8,8 @@
 //!               only its hash is kept in the database, so copy it and delete the file
 //!   intake.db   SQLite: records, the job queue and API keys (hashed)
 //!   store/      objects (objects/, meta/, tmp/)
-//!   ocr/        images being read by Tesseract (private, removed after each; cleared at start)
+//!   ocr/        images being read by Tesseract when it is the engine (private, removed after each;
+//!               cleared at start)
 //! ```
 //!
 //! [`LocalServer::start`] binds the address, recovers what a previous process left (stale claims and
@@ -24,11 +25,12 @@ use std::time::Duration;
 
 use intake_domain::model::Owner;
 use intake_domain::ports::{
-    Clock, JobQueue, OcrError, QueueError, QueueStats, RepoError, SystemClock,
+    Clock, JobQueue, OcrEngine, OcrError, QueueError, QueueStats, RepoError, SystemClock,
 };
 use intake_domain::services::{ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError};
 use intake_domain::{Intake, IntakeConfig, IntakeError};
 use intake_http::{ApiKeyAuth, ApiOptions};
+use intake_ocr_onnx::{LoadError, PpOcr, PpOcrOptions};
 use intake_signing::HmacUrlSigner;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
@@ -57,6 +59,10 @@ pub struct ServeOptions {
     pub workers: usize,
     /// Intake's settings.
     pub config: IntakeConfig,
+    /// Which OCR engine reads the images (default: PP-OCR, the neural engine).
+    pub engine: OcrChoice,
+    /// PP-OCR's settings (models directory, tier, orientation).
+    pub ppocr: PpOcrOptions,
     /// Tesseract's settings.
     pub tesseract: TesseractOptions,
     /// How long shutdown waits for jobs in progress (default 30 s).
@@ -76,6 +82,8 @@ impl Default for ServeOptions {
             public_url: None,
             workers: 2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             config: IntakeConfig::default(),
+            engine: OcrChoice::default(),
+            ppocr: PpOcrOptions::default(),
             tesseract: TesseractOptions::default(),
             shutdown_grace: Duration::from_secs(30),
             check_ocr: true,
@@ -121,6 +129,18 @@ impl ServeOptions {
         self.tesseract = tesseract;
         self
     }
+    /// With an OCR engine.
+    #[must_use]
+    pub fn with_engine(mut self, engine: OcrChoice) -> Self {
+        self.engine = engine;
+        self
+    }
+    /// With PP-OCR's settings.
+    #[must_use]
+    pub fn with_ppocr(mut self, ppocr: PpOcrOptions) -> Self {
+        self.ppocr = ppocr;
+        self
+    }
     /// With a shutdown grace period.
     #[must_use]
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
@@ -128,6 +148,34 @@ impl ServeOptions {
         self
     }
 }
+
+/// The OCR engine of the local server.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[non_exhaustive]
+pub enum OcrChoice {
+    /// PP-OCRv6 on ONNX Runtime (`intake-ocr-onnx`): reads forms and receipts far better than
+    /// Tesseract at about its speed (README, "OCR engines").
+    #[default]
+    PpOcr,
+    /// The `tesseract` 5 CLI.
+    Tesseract,
+}
+
+impl std::str::FromStr for OcrChoice {
+    type Err = UnknownEngine;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ppocr" => Ok(Self::PpOcr),
+            "tesseract" => Ok(Self::Tesseract),
+            other => Err(UnknownEngine(other.to_owned())),
+        }
+    }
+}
+
+/// An engine name that is not `ppocr` or `tesseract`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown OCR engine {0:?} (expected ppocr or tesseract)")]
+pub struct UnknownEngine(pub String);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +213,9 @@ pub enum ServeError {
     /// The OCR engine is not installed or lacks language data.
     #[error("OCR is unavailable")]
     Ocr(#[source] OcrError),
+    /// The PP-OCR models or ONNX Runtime could not be loaded.
+    #[error("the PP-OCR engine cannot start")]
+    Models(#[source] LoadError),
     /// The database could not be opened.
     #[error("the database cannot be opened")]
     Database(#[from] OpenError),
@@ -266,19 +317,37 @@ fn write_private(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, Ser
     Ok(path)
 }
 
-/// The OCR engine, writing images under `dir/ocr` (emptied of whatever a crash left there: the lock
-/// says no other server uses it), checked if the options ask for it.
-async fn start_ocr(options: &ServeOptions, dir: &Path) -> Result<TesseractOcr, ServeError> {
+/// The OCR engine. PP-OCR loads and checks its models (on a blocking thread: reading and hashing them
+/// and building the sessions takes a second); Tesseract writes images under `dir/ocr` (emptied of
+/// whatever a crash left there: the lock says no other server uses it) and is checked if the options
+/// ask for it.
+async fn start_ocr(options: &ServeOptions, dir: &Path) -> Result<Arc<dyn OcrEngine>, ServeError> {
     let work = dir.join("ocr");
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(data_error(&work))?;
     }
-    std::fs::create_dir_all(&work).map_err(data_error(&work))?;
-    let ocr = TesseractOcr::new(options.tesseract.clone().with_work_dir(work));
-    if options.check_ocr {
-        ocr.check().await.map_err(ServeError::Ocr)?;
+    match options.engine {
+        OcrChoice::PpOcr => {
+            let ppocr = options.ppocr.clone();
+            let engine = tokio::task::spawn_blocking(move || PpOcr::load(&ppocr))
+                .await
+                .map_err(|e| {
+                    ServeError::Ocr(OcrError::Other {
+                        source: Box::new(e),
+                    })
+                })?
+                .map_err(ServeError::Models)?;
+            Ok(Arc::new(engine))
+        }
+        OcrChoice::Tesseract => {
+            std::fs::create_dir_all(&work).map_err(data_error(&work))?;
+            let ocr = TesseractOcr::new(options.tesseract.clone().with_work_dir(work));
+            if options.check_ocr {
+                ocr.check().await.map_err(ServeError::Ocr)?;
+            }
+            Ok(Arc::new(ocr))
+        }
     }
-    Ok(ocr)
 }
 
 /// Reads the signing secret, creating it (mode 0600) on first start.
@@ -423,7 +492,7 @@ impl LocalServer {
         let intake = Intake::builder()
             .store(store.clone())
             .signer(signer.clone())
-            .ocr(ocr)
+            .shared_ocr(ocr)
             .repository(repository)
             .config(options.config.clone())
             .build()?;

@@ -647,19 +647,12 @@ impl OcrEngine for TesseractOcr {
     }
 
     async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
-        let facts = input.facts();
-        if !self.capabilities.formats.contains(&facts.content_type) {
-            return Err(OcrError::UnsupportedFormat {
-                content_type: facts.content_type,
-            });
-        }
-        let OcrInput::Bytes { bytes, .. } = input else {
-            return Err(OcrError::Other {
-                source: "Tesseract needs the image bytes".into(),
-            });
-        };
+        let bytes = self.capabilities.bytes_of(input)?;
         let tsv = self
-            .run(bytes.clone(), facts.content_type == ContentType::Tiff)
+            .run(
+                bytes.clone(),
+                input.facts().content_type == ContentType::Tiff,
+            )
             .await?;
         parse_tsv(&tsv)
     }

@@ -39,6 +39,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
                 .with_language(&args.ocr_language)
                 .with_timeout(args.ocr_timeout()),
         )
+        .with_engine(args.ocr_engine)
+        .with_ppocr(args.ppocr_options())
         .with_shutdown_grace(Duration::from_secs(args.shutdown_grace));
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);

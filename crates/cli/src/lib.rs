@@ -127,7 +127,18 @@ struct ServeArgs {
     /// The URL clients reach this server at, used in presigned URLs (default: http://ADDR).
     #[arg(long, env = "INTAKE_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Tesseract language(s), e.g. `eng` or `eng+deu`.
+    /// The OCR engine: `ppocr` (PP-OCRv6 on ONNX Runtime, reads forms and receipts far better) or
+    /// `tesseract`.
+    #[arg(long, env = "INTAKE_OCR_ENGINE", default_value = "ppocr")]
+    ocr_engine: intake_local::OcrChoice,
+    /// The PP-OCR model tier: `tiny` (fast; the default) or `small` (reads dense and small print better,
+    /// several times slower).
+    #[arg(long, env = "INTAKE_OCR_MODEL", default_value = "tiny")]
+    ocr_model: intake_ocr_onnx::ModelTier,
+    /// Where scripts/ocr-models.sh installed the PP-OCR models (default: ~/.local/share/intake/models).
+    #[arg(long, env = "INTAKE_MODELS_DIR")]
+    models_dir: Option<PathBuf>,
+    /// Tesseract language(s), e.g. `eng` or `eng+deu` (with --ocr-engine tesseract).
     #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
     ocr_language: String,
     /// The longest one image's OCR may take, in seconds.
@@ -310,6 +321,14 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
 impl ServeArgs {
     fn ocr_timeout(&self) -> Duration {
         Duration::from_secs(self.ocr_timeout.max(1))
+    }
+
+    fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {
+        let options = intake_ocr_onnx::PpOcrOptions::default().with_tier(self.ocr_model);
+        match &self.models_dir {
+            Some(dir) => options.with_models_dir(dir),
+            None => options,
+        }
     }
 }
 

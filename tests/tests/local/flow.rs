@@ -18,7 +18,7 @@ async fn rendered_text_is_uploaded_read_and_downloaded_intact() {
     let record = app.wait_terminal(&id).await;
     assert_eq!(record["status"], "PROCESSED", "{record:#}");
     assert_eq!(record["ocrStatus"], "COMPLETED");
-    assert_eq!(record["ocrEngine"], "tesseract");
+    assert_eq!(record["ocrEngine"], "ppocr-v6-tiny");
     assert_eq!(record["sha256"].as_str().unwrap(), sha256_hex(&png));
     assert_eq!(record["sizeBytes"], png.len());
     assert_eq!(record["contentType"], "image/png");

@@ -68,12 +68,16 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
         .unwrap()
 }
 
-/// Whether Tesseract and the DejaVu font are present; on CI they must be (`.ci/run` installs them).
+/// Whether the default OCR engine's models (scripts/ocr-models.sh), Tesseract and the DejaVu font are
+/// present; on CI they must be (`.ci/run` installs them).
 pub fn prerequisites() -> Option<Vec<u8>> {
     let tesseract = std::process::Command::new("tesseract")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success());
+        .is_ok_and(|o| o.status.success())
+        && intake_ocr_onnx::default_models_dir()
+            .join("ppocr-v6-tiny/rec.onnx")
+            .is_file();
     let font = intake_domain::testkit::images::DEJAVU_SANS_PATHS
         .iter()
         .find_map(|p| std::fs::read(PathBuf::from(p)).ok());
@@ -82,10 +86,10 @@ pub fn prerequisites() -> Option<Vec<u8>> {
         _ => {
             assert!(
                 std::env::var("CI").map_or(true, |ci| ci != "true"),
-                "tesseract and fonts-dejavu-core must be installed on CI (scripts/system-deps.sh)"
+                "the OCR models, tesseract and fonts-dejavu-core must be installed on CI (scripts/ocr-models.sh, scripts/system-deps.sh)"
             );
             eprintln!(
-                "SKIPPED: needs tesseract and DejaVu Sans (scripts/system-deps.sh installs them)"
+                "SKIPPED: needs the OCR models, tesseract and DejaVu Sans (scripts/ocr-models.sh and scripts/system-deps.sh install them)"
             );
             None
         }

@@ -57,6 +57,29 @@ impl OcrCapabilities {
         self
     }
 
+    /// The bytes of `input` for an engine that reads bytes (every local engine): refuses a format the
+    /// engine does not declare, and an object reference it cannot read.
+    ///
+    /// # Errors
+    /// [`OcrError::UnsupportedFormat`] for an undeclared format; [`OcrError::Other`] for an
+    /// [`OcrInput::Object`].
+    pub fn bytes_of<'a>(&self, input: &'a OcrInput) -> Result<&'a Bytes, OcrError> {
+        let content_type = input.facts().content_type;
+        if !self.formats.contains(&content_type) {
+            return Err(OcrError::UnsupportedFormat { content_type });
+        }
+        match input {
+            OcrInput::Bytes { bytes, .. } => Ok(bytes),
+            OcrInput::Object { .. } => Err(OcrError::Other {
+                source: format!(
+                    "the {} engine reads image bytes, not stored objects",
+                    self.engine
+                )
+                .into(),
+            }),
+        }
+    }
+
     /// Whether an image with these facts is within the engine's limits.
     pub fn accepts(&self, facts: &ImageFacts) -> bool {
         self.formats.contains(&facts.content_type)

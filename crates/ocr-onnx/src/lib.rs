@@ -1,0 +1,362 @@
+//! `intake-ocr-onnx`: Intake's neural OCR engine. PP-OCRv6 text detection (DB) and recognition
+//! (SVTR/CTC) on ONNX models, run by ONNX Runtime, with the reference pipeline's pre- and
+//! post-processing written in Rust: [`PpOcr`] implements the domain's
+//! [`OcrEngine`](intake_domain::ports::OcrEngine) port.
+//!
+//! Models and the runtime library are files installed (pinned, checksummed) by `scripts/ocr-models.sh`;
+//! nothing is downloaded at run time. Each model is read and checked once per process; each worker
+//! thread runs its own sessions, which share their prepacked weights.
+
+// Image code names its coordinates x, y, w, h as the formulas do.
+#![allow(clippy::many_single_char_names)]
+
+mod decode;
+mod det;
+mod geometry;
+mod models;
+mod orientation;
+mod pipeline;
+mod raster;
+mod rec;
+mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
+use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use tokio::sync::Semaphore;
+
+pub use decode::DecodeError;
+pub use models::{ModelError, ModelTier, UnknownTier, default_models_dir};
+pub use runtime::RuntimeError;
+
+use pipeline::{Models, PageOut, Params, PixelBox};
+use rec::Charset;
+use runtime::{Net, SharedWeights};
+
+/// How the engine runs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct PpOcrOptions {
+    /// Where `scripts/ocr-models.sh` installed the files (default [`default_models_dir`]).
+    pub models_dir: PathBuf,
+    /// The model size (default tiny).
+    pub tier: ModelTier,
+    /// Pages read at once, each on its own thread with its own sessions (default: the number of cores).
+    pub workers: usize,
+    /// Threads each page's inference uses (default 1: throughput comes from `workers`).
+    pub threads_per_worker: usize,
+    /// Whether lines read upside down are turned (the 0°/180° line classifier; default on).
+    pub line_orientation: bool,
+    /// Whether pages turned 90°, 180° or 270° are detected and read upright (default on).
+    pub page_orientation: bool,
+    /// The most pixels decoded per image, all pages together (default 100 million).
+    pub max_pixels: u64,
+}
+
+impl Default for PpOcrOptions {
+    fn default() -> Self {
+        Self {
+            models_dir: default_models_dir(),
+            tier: ModelTier::default(),
+            workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            threads_per_worker: 1,
+            line_orientation: true,
+            page_orientation: true,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+impl PpOcrOptions {
+    /// With a models directory.
+    #[must_use]
+    pub fn with_models_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.models_dir = dir.into();
+        self
+    }
+    /// With a model tier.
+    #[must_use]
+    pub fn with_tier(mut self, tier: ModelTier) -> Self {
+        self.tier = tier;
+        self
+    }
+    /// With a number of pages read at once.
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+    /// With a number of inference threads per page.
+    #[must_use]
+    pub fn with_threads_per_worker(mut self, threads: usize) -> Self {
+        self.threads_per_worker = threads.max(1);
+        self
+    }
+    /// With or without the line classifier.
+    #[must_use]
+    pub fn with_line_orientation(mut self, on: bool) -> Self {
+        self.line_orientation = on;
+        self
+    }
+    /// With a limit on decoded pixels (all pages together).
+    #[must_use]
+    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
+        self.max_pixels = pixels;
+        self
+    }
+    /// With or without page orientation.
+    #[must_use]
+    pub fn with_page_orientation(mut self, on: bool) -> Self {
+        self.page_orientation = on;
+        self
+    }
+}
+
+/// Why the engine could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A model file is missing or not the pinned one.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// ONNX Runtime could not be loaded or refused a model.
+    #[error("cannot start the PP-OCR engine")]
+    Runtime(#[from] RuntimeError),
+    /// The recognition dictionary is not valid UTF-8.
+    #[error("the recognition dictionary {0} is not UTF-8 text")]
+    Dictionary(PathBuf),
+}
+
+/// The PP-OCR engine: detection, optional line and page orientation, recognition.
+#[derive(Clone, Debug)]
+pub struct PpOcr {
+    capabilities: OcrCapabilities,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    idle: Mutex<Vec<Models>>,
+    permits: Semaphore,
+    params: Params,
+    max_pixels: u64,
+}
+
+impl PpOcr {
+    /// Loads and checks the models and starts ONNX Runtime.
+    ///
+    /// # Errors
+    /// [`LoadError`] when a file is missing or altered (the message says how to install it), or the
+    /// runtime cannot load it.
+    pub fn load(options: &PpOcrOptions) -> Result<Self, LoadError> {
+        let dir = options.models_dir.as_path();
+        let library = dir.join(models::runtime_library());
+        models::read_verified(dir, &models::runtime_library())?;
+        let env = runtime::environment(&library)?;
+        let [det_file, rec_file, dict_file] = models::tier_files(options.tier);
+        let det = models::read_verified(dir, &det_file)?;
+        let rec = models::read_verified(dir, &rec_file)?;
+        let dict = String::from_utf8(models::read_verified(dir, &dict_file)?)
+            .map_err(|_| LoadError::Dictionary(dir.join(&dict_file)))?;
+        let charset = Charset::from_dictionary(&dict);
+        let cls = options
+            .line_orientation
+            .then(|| models::read_verified(dir, models::CLS_FILE))
+            .transpose()?;
+        let page = options
+            .page_orientation
+            .then(|| models::read_verified(dir, models::ORIENTATION_FILE))
+            .transpose()?;
+        let weights = [
+            SharedWeights::new(),
+            SharedWeights::new(),
+            SharedWeights::new(),
+            SharedWeights::new(),
+        ];
+        let threads = options.threads_per_worker.max(1);
+        let mut idle = Vec::new();
+        for _ in 0..options.workers.max(1) {
+            idle.push(Models {
+                det: Net::new(env, "detection", &det, threads, &weights[0])?,
+                rec: Net::new(env, "recognition", &rec, threads, &weights[1])?,
+                charset: charset.clone(),
+                cls: cls
+                    .as_deref()
+                    .map(|b| Net::new(env, "line classifier", b, threads, &weights[2]))
+                    .transpose()?,
+                page: page
+                    .as_deref()
+                    .map(|b| Net::new(env, "page classifier", b, threads, &weights[3]))
+                    .transpose()?,
+            });
+        }
+        let workers = idle.len();
+        let capabilities = OcrCapabilities::new(
+            options.tier.engine_name(),
+            vec![
+                ContentType::Png,
+                ContentType::Jpeg,
+                ContentType::Tiff,
+                ContentType::Bmp,
+                ContentType::Gif,
+                ContentType::Webp,
+            ],
+            50 * 1024 * 1024,
+            8,
+        );
+        tracing::info!(engine = %capabilities.engine, workers, models = %dir.display(), "PP-OCR engine loaded");
+        Ok(Self {
+            capabilities,
+            inner: Arc::new(Inner {
+                idle: Mutex::new(idle),
+                permits: Semaphore::new(workers),
+                params: Params::default(),
+                max_pixels: options.max_pixels,
+            }),
+        })
+    }
+
+    /// The models directory's runtime library path for this machine (for diagnostics).
+    pub fn runtime_library(models_dir: &Path) -> PathBuf {
+        models_dir.join(models::runtime_library())
+    }
+
+    /// Reads an image on the calling thread (for tools and benchmarks; [`OcrEngine::detect`] runs it
+    /// on the blocking pool).
+    ///
+    /// # Errors
+    /// As [`OcrEngine::detect`].
+    pub fn read_blocking(&self, bytes: &[u8]) -> Result<OcrResult, OcrError> {
+        read(&self.inner, &self.capabilities.engine, bytes)
+    }
+}
+
+/// Gives a worker's models back to the pool when the page is done (or a panic unwinds).
+struct Checkout<'a> {
+    inner: &'a Inner,
+    models: Option<Models>,
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.models.take() {
+            self.inner
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(m);
+        }
+    }
+}
+
+fn read(inner: &Inner, engine: &str, bytes: &[u8]) -> Result<OcrResult, OcrError> {
+    let pages = decode::decode_pages(bytes, inner.max_pixels).map_err(|e| match e {
+        DecodeError::TooLarge { .. } => OcrError::TooLarge {
+            reason: e.to_string(),
+        },
+        DecodeError::Invalid(reason) => OcrError::InvalidImage { reason },
+    })?;
+    let mut checkout = Checkout {
+        inner,
+        models: inner
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop(),
+    };
+    let Some(models) = checkout.models.as_mut() else {
+        return Err(OcrError::Unavailable {
+            reason: "no PP-OCR worker is free".to_owned(),
+            source: None,
+        });
+    };
+    let mut lines = Vec::new();
+    for page in &pages {
+        let out =
+            pipeline::read_page(models, page, &inner.params).map_err(|e| OcrError::Other {
+                source: Box::new(e),
+            })?;
+        lines.extend(to_lines(&out, page.width(), page.height())?);
+    }
+    drop(checkout);
+    OcrResult::new(engine, lines, false).map_err(|e| OcrError::Other {
+        source: Box::new(e),
+    })
+}
+
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+fn to_box(b: &PixelBox, w: usize, h: usize) -> Result<BoundingBox, OcrError> {
+    let (w, h) = (w.max(1) as f64, h.max(1) as f64);
+    BoundingBox::new(
+        (b.left / w) as f32,
+        (b.top / h) as f32,
+        ((b.right - b.left) / w) as f32,
+        ((b.bottom - b.top) / h) as f32,
+    )
+    .map_err(|e| OcrError::Other {
+        source: Box::new(e),
+    })
+}
+
+fn to_lines(page: &PageOut, w: usize, h: usize) -> Result<Vec<OcrLine>, OcrError> {
+    let other = |e: intake_domain::model::OcrResultError| OcrError::Other {
+        source: Box::new(e),
+    };
+    page.lines
+        .iter()
+        .map(|line| {
+            let words = line
+                .words
+                .iter()
+                .map(|word| {
+                    OcrWord::new(
+                        word.text.clone(),
+                        word.score * 100.0,
+                        to_box(&word.bbox, w, h)?,
+                    )
+                    .map_err(other)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            OcrLine::new(
+                line.text.clone(),
+                line.score * 100.0,
+                to_box(&line.bbox, w, h)?,
+                words,
+            )
+            .map_err(other)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl OcrEngine for PpOcr {
+    fn capabilities(&self) -> &OcrCapabilities {
+        &self.capabilities
+    }
+
+    async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
+        let bytes = self.capabilities.bytes_of(input)?;
+        let permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| OcrError::Unavailable {
+                reason: "the PP-OCR engine is shutting down".to_owned(),
+                source: Some(Box::new(e)),
+            })?;
+        let inner = Arc::clone(&self.inner);
+        let engine = self.capabilities.engine.clone();
+        let bytes = bytes.clone();
+        let result = tokio::task::spawn_blocking(move || read(&inner, &engine, &bytes))
+            .await
+            .map_err(|e| OcrError::Other {
+                source: Box::new(e),
+            })?;
+        drop(permit);
+        result
+    }
+}

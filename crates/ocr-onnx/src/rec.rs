@@ -1,0 +1,267 @@
+//! Text recognition (SVTR with a CTC head): each straightened line is scaled to the model's height
+//! (48), lines of similar width are batched and padded to the widest, and the model's per-time-step
+//! character probabilities are decoded greedily: the best class at each step, repeats merged, blanks
+//! dropped. Each kept character remembers its time step, which places words on the line.
+
+use crate::raster::Raster;
+
+/// The model's input height.
+pub(crate) const HEIGHT: usize = 48;
+/// The narrowest batch width, as a width/height ratio (320 / 48).
+pub(crate) const MIN_RATIO: f64 = 320.0 / 48.0;
+
+/// The character set of a recognition model: class 0 is the CTC blank, classes 1..=n the dictionary's
+/// lines in order, class n + 1 a space.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct Charset {
+    chars: Vec<String>,
+}
+
+impl Charset {
+    /// From a dictionary file's text, one character per line.
+    pub(crate) fn from_dictionary(text: &str) -> Self {
+        let mut chars = vec![String::new()];
+        chars.extend(text.lines().map(|l| l.trim_end_matches('\r').to_owned()));
+        chars.push(" ".to_owned());
+        Self { chars }
+    }
+
+    /// Number of classes, blank and space included.
+    pub(crate) fn classes(&self) -> usize {
+        self.chars.len()
+    }
+
+    fn get(&self, class: usize) -> &str {
+        self.chars.get(class).map_or("", String::as_str)
+    }
+}
+
+/// One decoded line: its text, the mean probability of its characters, and for each character (as
+/// a Unicode scalar of `text`) the time step it was read at.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub(crate) struct Decoded {
+    /// The text.
+    pub text: String,
+    /// Mean probability of the kept characters (0 when none).
+    pub score: f32,
+    /// Per character of `text`: `(time step, probability)`.
+    pub steps: Vec<(usize, f32)>,
+    /// Time steps of the model's output.
+    pub time_steps: usize,
+}
+
+/// Greedy CTC decoding of one line's `time_steps × classes` probabilities.
+pub(crate) fn ctc_decode(probs: &[f32], time_steps: usize, charset: &Charset) -> Decoded {
+    let classes = charset.classes();
+    let mut out = Decoded {
+        time_steps,
+        ..Decoded::default()
+    };
+    let mut previous = usize::MAX;
+    let mut sum = 0.0_f64;
+    for t in 0..time_steps {
+        let Some(row) = probs.get(t * classes..(t + 1) * classes) else {
+            break;
+        };
+        let (best, p) = row
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f32::MIN),
+                |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
+            );
+        if best != 0 && best != previous {
+            let s = charset.get(best);
+            for _ in s.chars() {
+                out.steps.push((t, p));
+            }
+            out.text.push_str(s);
+            sum += f64::from(p);
+        }
+        previous = best;
+    }
+    let kept = out.text.chars().count();
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+    if kept > 0 {
+        // Mean over kept classes (a class may map to several scalars).
+        let classes_kept = out
+            .steps
+            .windows(2)
+            .filter(|w| w.first().map(|a| a.0) != w.get(1).map(|b| b.0))
+            .count()
+            + 1;
+        out.score = (sum / classes_kept as f64) as f32;
+    }
+    out
+}
+
+/// A word of a decoded line: its text, mean character probability, and its horizontal extent as a
+/// fraction `[start, end)` of the line's text width.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) struct WordSpan {
+    /// The word.
+    pub text: String,
+    /// Mean probability of its characters.
+    pub score: f32,
+    /// Left edge, as a fraction of the crop's width.
+    pub start: f64,
+    /// Right edge, as a fraction of the crop's width.
+    pub end: f64,
+}
+
+/// Splits a decoded line into its whitespace-separated words and places each on the line: the crop
+/// fills `steps_on_text` time steps of the model's output (the rest is padding), so a character read
+/// at step `t` covers `[t, t + 1) / steps_on_text` of the crop's width.
+#[allow(clippy::cast_precision_loss)]
+pub(crate) fn word_spans(line: &Decoded, steps_on_text: f64) -> Vec<WordSpan> {
+    let mut words = Vec::new();
+    let mut current: Option<(String, f64, usize, usize, usize)> = None; // text, sum, count, first, last
+    let steps_on_text = steps_on_text.max(1.0);
+    let mut finish = |w: Option<(String, f64, usize, usize, usize)>| {
+        if let Some((text, sum, n, first, last)) = w {
+            words.push(WordSpan {
+                text,
+                #[allow(clippy::cast_possible_truncation)]
+                score: (sum / n as f64) as f32,
+                start: (first as f64 / steps_on_text).clamp(0.0, 1.0),
+                end: ((last + 1) as f64 / steps_on_text).clamp(0.0, 1.0),
+            });
+        }
+    };
+    for (c, &(t, p)) in line.text.chars().zip(&line.steps) {
+        if c.is_whitespace() {
+            finish(current.take());
+            continue;
+        }
+        match current.as_mut() {
+            Some((text, sum, n, _, last)) => {
+                text.push(c);
+                *sum += f64::from(p);
+                *n += 1;
+                *last = t;
+            }
+            None => current = Some((c.to_string(), f64::from(p), 1, t, t)),
+        }
+    }
+    finish(current);
+    words
+}
+
+/// The width a line is scaled to at the model's height: `ceil(48 · w/h)`, at most `max_width`.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub(crate) fn scaled_width(img: &Raster, max_width: usize) -> usize {
+    let ratio = img.width() as f64 / img.height().max(1) as f64;
+    ((HEIGHT as f64 * ratio).ceil() as usize).clamp(1, max_width.max(1))
+}
+
+/// A batch of line images as one `n × 3 × 48 × width` input: each scaled to height 48 keeping its
+/// ratio (at most `width`), normalised `(v/255 − 0.5) / 0.5` in BGR, and padded with zeros on the right.
+pub(crate) fn batch_input(images: &[&Raster], width: usize) -> (Vec<f32>, [usize; 4]) {
+    let plane = HEIGHT * width;
+    let mut input = vec![0.0_f32; images.len() * 3 * plane];
+    for (slot, img) in input.chunks_exact_mut(3 * plane).zip(images) {
+        let w = scaled_width(img, width);
+        let resized = img.resize_bilinear(w, HEIGHT);
+        resized.write_planar_bgr(slot, plane, width, [0.5; 3], [0.5; 3]);
+    }
+    (input, [images.len(), 3, HEIGHT, width])
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+mod tests {
+    use super::*;
+
+    fn charset() -> Charset {
+        Charset::from_dictionary("a\nb\nc\n")
+    }
+
+    /// One-hot rows with probability `p` for the given classes.
+    fn probs(classes: &[usize], p: f32) -> Vec<f32> {
+        let n = charset().classes();
+        let mut out = vec![0.0; classes.len() * n];
+        for (t, &c) in classes.iter().enumerate() {
+            for k in 0..n {
+                out[t * n + k] = if k == c {
+                    p
+                } else {
+                    (1.0 - p) / (n - 1) as f32
+                };
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn charset_has_blank_dictionary_and_space() {
+        let c = charset();
+        assert_eq!(c.classes(), 5);
+        assert_eq!(c.get(0), "");
+        assert_eq!(c.get(1), "a");
+        assert_eq!(c.get(4), " ");
+    }
+
+    #[test]
+    fn repeats_merge_and_blanks_separate() {
+        // a a _ a b b _ _ c  ->  "aabc"
+        let d = ctc_decode(&probs(&[1, 1, 0, 1, 2, 2, 0, 0, 3], 0.9), 9, &charset());
+        assert_eq!(d.text, "aabc");
+        assert_eq!(
+            d.steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+            vec![0, 3, 4, 8]
+        );
+        assert!((d.score - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn all_blank_is_empty_with_score_zero() {
+        let d = ctc_decode(&probs(&[0, 0, 0], 0.99), 3, &charset());
+        assert_eq!(d.text, "");
+        assert_eq!(d.score, 0.0);
+    }
+
+    #[test]
+    fn words_split_on_spaces_with_their_extent() {
+        // "ab c" at steps 2, 4, (space at 6), 9 of 20 steps on text.
+        let d = ctc_decode(
+            &probs(&[0, 0, 1, 0, 2, 0, 4, 0, 0, 3, 0, 0], 0.8),
+            12,
+            &charset(),
+        );
+        assert_eq!(d.text, "ab c");
+        let words = word_spans(&d, 20.0);
+        assert_eq!(words.len(), 2);
+        assert_eq!(words[0].text, "ab");
+        assert!((words[0].start - 0.10).abs() < 1e-9 && (words[0].end - 0.25).abs() < 1e-9);
+        assert_eq!(words[1].text, "c");
+        assert!((words[1].start - 0.45).abs() < 1e-9 && (words[1].end - 0.50).abs() < 1e-9);
+        assert!((words[1].score - 0.8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn batch_is_padded_with_zeros() {
+        let img = Raster::filled(96, 48, [255, 255, 255]);
+        let (input, shape) = batch_input(&[&img], 320);
+        assert_eq!(shape, [1, 3, 48, 320]);
+        // White maps to 1.0 where the line is, padding stays 0.
+        assert!((input[0] - 1.0).abs() < 1e-6);
+        assert!((input[95] - 1.0).abs() < 1e-6);
+        assert_eq!(input[96], 0.0);
+    }
+
+    #[test]
+    fn scaled_width_keeps_the_ratio_up_to_the_limit() {
+        assert_eq!(scaled_width(&Raster::filled(100, 24, [0; 3]), 1000), 200);
+        assert_eq!(scaled_width(&Raster::filled(100, 24, [0; 3]), 150), 150);
+    }
+}

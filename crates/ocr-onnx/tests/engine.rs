@@ -1,0 +1,378 @@
+//! The PP-OCR engine on real models (installed by scripts/ocr-models.sh): the OCR conformance suite,
+//! golden reads of rendered text (rotations, low contrast, noise, a receipt, a dense page, a
+//! multi-page TIFF) and hostile images. Images are rendered here with DejaVu Sans; nothing is copied
+//! from a data set.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use image::{GrayImage, ImageFormat};
+use intake_domain::model::{ContentType, Sha256Digest};
+use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput};
+use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels, tiff_gray};
+use intake_domain::testkit::ocr::{Sample, assert_result_invariants, run_suite};
+use intake_ocr_onnx::{LoadError, ModelError, PpOcr, PpOcrOptions, default_models_dir};
+
+/// The engine and the font, or `None` (skipped) when the models are not installed outside CI.
+fn setup() -> Option<(&'static PpOcr, &'static [u8])> {
+    static ENGINE: OnceLock<Option<(PpOcr, Vec<u8>)>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let installed = default_models_dir().join("ppocr-v6-tiny/rec.onnx").is_file();
+            let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
+            match font {
+                Some(font) if installed => {
+                    let engine = PpOcr::load(&PpOcrOptions::default().with_workers(2)).expect("models load");
+                    Some((engine, font))
+                }
+                _ => {
+                    assert!(
+                        std::env::var("CI").map_or(true, |ci| ci != "true"),
+                        "CI must install the OCR models and fonts (scripts/ocr-models.sh, scripts/system-deps.sh)"
+                    );
+                    eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
+                    None
+                }
+            }
+        })
+        .as_ref()
+        .map(|(e, f)| (e, f.as_slice()))
+}
+
+fn gray(lines: &[&str], font: &[u8]) -> GrayImage {
+    let (pixels, (w, h)) = render_pixels(lines, font).expect("font renders");
+    GrayImage::from_raw(w, h, pixels).expect("pixel buffer")
+}
+
+fn encode(img: &GrayImage, format: ImageFormat) -> Bytes {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode");
+    Bytes::from(out.into_inner())
+}
+
+fn input(bytes: Bytes, content_type: ContentType, dims: Option<(u32, u32)>) -> OcrInput {
+    let facts = ImageFacts::new(
+        content_type,
+        bytes.len() as u64,
+        dims,
+        Sha256Digest::of(&bytes),
+    );
+    OcrInput::Bytes { bytes, facts }
+}
+
+fn png_input(img: &GrayImage) -> OcrInput {
+    input(
+        encode(img, ImageFormat::Png),
+        ContentType::Png,
+        Some(img.dimensions()),
+    )
+}
+
+async fn read_text(engine: &PpOcr, input: &OcrInput) -> String {
+    let result = engine.detect(input).await.expect("OCR succeeds");
+    assert_result_invariants(&result);
+    result.text().to_lowercase()
+}
+
+fn assert_words(text: &str, words: &[&str]) {
+    for w in words {
+        assert!(
+            text.contains(&w.to_lowercase()),
+            "expected {w:?} in {text:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn conforms_and_reads_rendered_text() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let invoice = gray(&["INVOICE 4721.08", "Total due RM9.00"], font);
+    let jpeg = gray(&["Pay to the order of", "Jane Smith"], font);
+    let samples = [
+        Sample::new(png_input(&invoice), &["invoice", "4721.08", "rm9.00"]),
+        Sample::new(
+            input(
+                encode(&jpeg, ImageFormat::Jpeg),
+                ContentType::Jpeg,
+                Some(jpeg.dimensions()),
+            ),
+            &["order", "smith"],
+        ),
+    ];
+    let mut truncated = encode(&invoice, ImageFormat::Png).to_vec();
+    truncated.truncate(truncated.len() / 2);
+    let refused = [
+        input(
+            Bytes::from_static(b"this is not an image at all"),
+            ContentType::Png,
+            None,
+        ),
+        input(
+            Bytes::from(truncated),
+            ContentType::Png,
+            Some(invoice.dimensions()),
+        ),
+    ];
+    run_suite(engine, &samples, &refused).await;
+    assert_eq!(engine.capabilities().engine, "ppocr-v6-tiny");
+}
+
+#[tokio::test]
+async fn words_carry_boxes_and_confidences_in_reading_order() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let result = engine
+        .detect(&png_input(&gray(&["alpha beta gamma"], font)))
+        .await
+        .expect("OCR succeeds");
+    let line = result.lines().first().expect("one line");
+    let words: Vec<&str> = line
+        .words()
+        .iter()
+        .map(intake_domain::model::OcrWord::text)
+        .collect();
+    assert_eq!(words, ["alpha", "beta", "gamma"]);
+    let mut previous_right = 0.0_f32;
+    for w in line.words() {
+        let b = w.bounding_box();
+        assert!(b.width() > 0.0 && b.height() > 0.0, "{b:?}");
+        assert!(b.left() + 0.01 >= previous_right, "words overlap: {b:?}");
+        assert!(b.left() >= line.bounding_box().left() - 0.01);
+        assert!(
+            b.left() + b.width() <= line.bounding_box().left() + line.bounding_box().width() + 0.01
+        );
+        previous_right = b.left() + b.width();
+        assert!(w.confidence() > 80.0, "{} at {}", w.text(), w.confidence());
+    }
+    assert!(result.avg_confidence_pct().is_some_and(|c| c > 80.0));
+}
+
+#[tokio::test]
+async fn pages_turned_a_quarter_half_or_three_quarters_are_read_upright() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let page = gray(
+        &[
+            "QUARTERLY STATEMENT",
+            "Account number 0038-221",
+            "Opening balance 1,204.50",
+            "Closing balance 987.15",
+            "Thank you for banking with us",
+        ],
+        font,
+    );
+    for (name, turned) in [
+        ("90", image::imageops::rotate90(&page)),
+        ("180", image::imageops::rotate180(&page)),
+        ("270", image::imageops::rotate270(&page)),
+    ] {
+        let text = read_text(engine, &png_input(&turned)).await;
+        assert_words(&text, &["statement", "balance", "987.15"]);
+        assert!(
+            !text.contains("aoue"),
+            "turned {name}: read upside down: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn low_contrast_and_noisy_scans_are_read() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let page = gray(&["Reference 55120", "Amount 310.75"], font);
+    // Grey ink on grey paper.
+    let faint = GrayImage::from_fn(page.width(), page.height(), |x, y| {
+        image::Luma([150 + page.get_pixel(x, y).0[0] / 4])
+    });
+    assert_words(
+        &read_text(engine, &png_input(&faint)).await,
+        &["reference", "55120", "310.75"],
+    );
+    // Salt-and-pepper noise on about 3% of the pixels (a fixed pseudo-random sequence).
+    let mut state = 0x2545_f491_u32;
+    let noisy = GrayImage::from_fn(page.width(), page.height(), |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        match state % 64 {
+            0 => image::Luma([0]),
+            1 => image::Luma([255]),
+            _ => *page.get_pixel(x, y),
+        }
+    });
+    assert_words(
+        &read_text(engine, &png_input(&noisy)).await,
+        &["reference", "amount"],
+    );
+}
+
+#[tokio::test]
+async fn a_narrow_receipt_and_a_dense_page_are_read_line_by_line() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let receipt = [
+        "CORNER CAFE",
+        "2 Latte 9.00",
+        "1 Bagel 3.50",
+        "SUBTOTAL 12.50",
+        "TAX 0.75",
+        "TOTAL 13.25",
+        "VISA 4417",
+    ];
+    let result = engine
+        .detect(&png_input(&gray(&receipt, font)))
+        .await
+        .expect("OCR succeeds");
+    let text = result.text().to_lowercase();
+    assert_words(
+        &text,
+        &["cafe", "latte", "bagel", "subtotal", "13.25", "4417"],
+    );
+    assert!(
+        result.lines().len() >= receipt.len(),
+        "{} lines: {text}",
+        result.lines().len()
+    );
+    // Reading order: the lines come top to bottom.
+    let tops: Vec<f32> = result
+        .lines()
+        .iter()
+        .map(|l| l.bounding_box().top())
+        .collect();
+    assert!(tops.windows(2).all(|w| w[0] <= w[1] + 0.01), "{tops:?}");
+
+    let dense: Vec<String> = (1..=30)
+        .map(|i| format!("Line {i} item code {} qty {}", 1000 + i * 7, i % 9 + 1))
+        .collect();
+    let refs: Vec<&str> = dense.iter().map(String::as_str).collect();
+    let text = read_text(engine, &png_input(&gray(&refs, font))).await;
+    let found = (1..=30)
+        .filter(|i| text.contains(&format!("{}", 1000 + i * 7)))
+        .count();
+    assert!(found >= 28, "read {found} of 30 item codes: {text}");
+}
+
+#[tokio::test]
+async fn every_page_of_a_tiff_is_read() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let first = gray(&["FIRST PAGE 111"], font);
+    let second = gray(&["SECOND PAGE 222"], font);
+    let tiff = tiff_gray(&[
+        (first.dimensions(), first.as_raw()),
+        (second.dimensions(), second.as_raw()),
+    ]);
+    let text = read_text(
+        engine,
+        &input(tiff, ContentType::Tiff, Some(first.dimensions())),
+    )
+    .await;
+    assert_words(&text, &["first", "111", "second", "222"]);
+}
+
+#[tokio::test]
+async fn hostile_images_end_with_a_typed_result() {
+    let Some((engine, _)) = setup() else { return };
+    // A one-pixel strip, a huge blank page and an all-black page: no text, no failure.
+    for img in [
+        GrayImage::from_pixel(1, 3000, image::Luma([255])),
+        GrayImage::from_pixel(3000, 1, image::Luma([0])),
+        GrayImage::from_pixel(9000, 9000, image::Luma([255])),
+        GrayImage::from_pixel(600, 600, image::Luma([0])),
+    ] {
+        let result = engine
+            .detect(&png_input(&img))
+            .await
+            .expect("a typed result");
+        assert_result_invariants(&result);
+        assert!(
+            result.lines().is_empty(),
+            "{}x{}: {:?}",
+            img.width(),
+            img.height(),
+            result.text()
+        );
+    }
+    // More pixels than the engine decodes: refused as too large, permanently.
+    let small_limit = PpOcr::load(
+        &PpOcrOptions::default()
+            .with_workers(1)
+            .with_max_pixels(1000),
+    )
+    .expect("models load");
+    let err = small_limit
+        .detect(&png_input(&GrayImage::from_pixel(
+            100,
+            100,
+            image::Luma([255]),
+        )))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OcrError::TooLarge { .. }) && !err.is_retryable(),
+        "{err}"
+    );
+    // A format the engine does not take.
+    let err = engine
+        .detect(&input(
+            Bytes::from_static(b"%PDF-1.7"),
+            ContentType::Pdf,
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OcrError::UnsupportedFormat { .. }));
+}
+
+#[tokio::test]
+async fn concurrent_pages_each_get_their_own_text() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    let pages: Vec<(String, OcrInput)> = (0..6)
+        .map(|i| {
+            let word = format!("ORDER{}", 4100 + i);
+            let img = png_input(&gray(&[&word], font));
+            (word, img)
+        })
+        .collect();
+    let reads = futures_join(engine, &pages).await;
+    for ((word, _), text) in pages.iter().zip(reads) {
+        assert!(text.contains(&word.to_lowercase()), "{word} not in {text}");
+    }
+}
+
+async fn futures_join(engine: &PpOcr, pages: &[(String, OcrInput)]) -> Vec<String> {
+    let mut handles = Vec::new();
+    for (_, page) in pages {
+        let engine = engine.clone();
+        let page = page.clone();
+        handles.push(tokio::spawn(async move { read_text(&engine, &page).await }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+#[test]
+fn missing_models_are_a_clear_start_up_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let err = PpOcr::load(&PpOcrOptions::default().with_models_dir(dir.path())).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Model(ModelError::Missing { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("scripts/ocr-models.sh"), "{err}");
+}
