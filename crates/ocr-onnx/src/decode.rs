@@ -79,11 +79,7 @@ fn to_raster(img: DynamicImage) -> Result<Raster, DecodeError> {
         let mut data = Vec::with_capacity(w * h * 3);
         for px in rgba.pixels() {
             let [r, g, b, a] = px.0;
-            let a = u16::from(a);
-            let blend = |c: u8| {
-                u8::try_from((u16::from(c) * a + 255 * (255 - a) + 127) / 255).unwrap_or(255)
-            };
-            data.extend_from_slice(&[blend(r), blend(g), blend(b)]);
+            data.extend_from_slice(&[r, g, b].map(|c| over_white(c, a)));
         }
         data
     } else {
@@ -91,6 +87,12 @@ fn to_raster(img: DynamicImage) -> Result<Raster, DecodeError> {
     };
     Raster::from_rgb(w, h, data)
         .ok_or_else(|| DecodeError::Invalid("inconsistent pixel buffer".to_owned()))
+}
+
+/// A channel value `c` with coverage `alpha` laid over white paper.
+fn over_white(c: u8, alpha: u8) -> u8 {
+    let a = u16::from(alpha);
+    u8::try_from((u16::from(c) * a + 255 * (255 - a) + 127) / 255).unwrap_or(u8::MAX)
 }
 
 /// Every page of a TIFF. The first page goes through the general decoder (all its colour types); later
@@ -165,10 +167,7 @@ fn tiff_pages(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>, DecodeError>
                 [r, g, b, a] => ([r, g, b], a),
                 _ => ([255; 3], 255),
             };
-            let a = u16::from(alpha);
-            data.extend(rgb.map(|c| {
-                u8::try_from((u16::from(c) * a + 255 * (255 - a) + 127) / 255).unwrap_or(255)
-            }));
+            data.extend(rgb.map(|c| over_white(c, alpha)));
         }
         pages.push(
             Raster::from_rgb(w, h, data)

@@ -20,7 +20,7 @@ mod raster;
 mod rec;
 mod runtime;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -219,11 +219,6 @@ impl PpOcr {
                 max_pixels: options.max_pixels,
             }),
         })
-    }
-
-    /// The models directory's runtime library path for this machine (for diagnostics).
-    pub fn runtime_library(models_dir: &Path) -> PathBuf {
-        models_dir.join(models::runtime_library())
     }
 
     /// Reads an image on the calling thread (for tools and benchmarks; [`OcrEngine::detect`] runs it

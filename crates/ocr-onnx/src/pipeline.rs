@@ -3,6 +3,8 @@
 //! classification, recognise in batches of similar width, drop empty and unsure lines, and map every
 //! box back onto the page as the caller gave it.
 
+use std::borrow::Cow;
+
 use crate::det::{self, DetParams};
 use crate::geometry::{Crop, Point, crop_quad};
 use crate::raster::Raster;
@@ -164,11 +166,12 @@ pub(crate) fn read_page(
         Some(net) => page_turns(net, page, params.page_thresh)?,
         None => 0,
     };
+    // Pages are borrowed until a step really changes them: an upright page within bounds is never copied.
     let upright = match turns {
-        1 => page.rotate_cw(),
-        2 => page.rotate_180(),
-        3 => page.rotate_ccw(),
-        _ => page.clone(),
+        1 => Cow::Owned(page.rotate_cw()),
+        2 => Cow::Owned(page.rotate_180()),
+        3 => Cow::Owned(page.rotate_ccw()),
+        _ => Cow::Borrowed(page),
     };
     let (img, ratio_w, ratio_h) = within_bounds(&upright, params.min_side_len, params.max_side_len);
     let (img, pad_top) = pad_flat(img);
@@ -301,46 +304,39 @@ fn word_corners(crop: &Crop, start: f64, end: f64) -> [Point; 4] {
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-fn within_bounds(img: &Raster, min_side: usize, max_side: usize) -> (Raster, f64, f64) {
-    let resize = |img: &Raster, ratio: f64| -> Option<(Raster, f64, f64)> {
-        let (w, h) = (img.width(), img.height());
+fn within_bounds(img: &Raster, min_side: usize, max_side: usize) -> (Cow<'_, Raster>, f64, f64) {
+    let scaled = |img: &Raster, ratio: f64| -> Option<Raster> {
         let round32 = |v: usize| {
             ((((v as f64 * ratio) as usize) as f64 / 32.0).round_ties_even() as usize) * 32
         };
-        let (rw, rh) = (round32(w), round32(h));
-        (rw > 0 && rh > 0).then(|| {
-            (
-                img.resize_bilinear(rw, rh),
-                w as f64 / rw as f64,
-                h as f64 / rh as f64,
-            )
-        })
+        let (w, h) = (round32(img.width()), round32(img.height()));
+        (w > 0 && h > 0).then(|| img.resize_bilinear(w, h))
     };
-    let mut out = (img.clone(), 1.0, 1.0);
+    let mut out = Cow::Borrowed(img);
     let longer = img.width().max(img.height());
     if longer > max_side
-        && let Some(r) = resize(img, max_side as f64 / longer as f64)
+        && let Some(r) = scaled(img, max_side as f64 / longer as f64)
     {
-        out = r;
+        out = Cow::Owned(r);
     }
-    let shorter = out.0.width().min(out.0.height());
+    let shorter = out.width().min(out.height());
     if shorter < min_side {
         // Up to the shorter-side minimum, but never past the longer-side maximum (a 1 × 3000 strip
         // would otherwise become 30 × 90000).
-        let longer = out.0.width().max(out.0.height());
+        let longer = out.width().max(out.height());
         let ratio =
             (min_side as f64 / shorter.max(1) as f64).min(max_side as f64 / longer.max(1) as f64);
-        if let Some((r, _, _)) = resize(&out.0, ratio) {
-            // The reference keeps the ratios of the last step only; measure against the input instead
-            // so boxes land where the text is.
-            let (rw, rh) = (
-                img.width() as f64 / r.width() as f64,
-                img.height() as f64 / r.height() as f64,
-            );
-            out = (r, rw, rh);
+        if let Some(r) = scaled(&out, ratio) {
+            out = Cow::Owned(r);
         }
     }
-    out
+    // Measured against the input, not the last step (the reference keeps the last step's only), so
+    // boxes land where the text is after two scalings too.
+    let (ratio_w, ratio_h) = (
+        img.width() as f64 / out.width() as f64,
+        img.height() as f64 / out.height() as f64,
+    );
+    (out, ratio_w, ratio_h)
 }
 
 /// Pads a very flat image (height ≤ 30 or wider than 8 × its height) with black above and below, as
@@ -350,14 +346,14 @@ fn within_bounds(img: &Raster, min_side: usize, max_side: usize) -> (Raster, f64
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-fn pad_flat(img: Raster) -> (Raster, usize) {
+fn pad_flat(img: Cow<'_, Raster>) -> (Cow<'_, Raster>, usize) {
     const MIN_HEIGHT: usize = 30;
     const RATIO: f64 = 8.0;
     let (w, h) = (img.width(), img.height());
     if h <= MIN_HEIGHT || w as f64 / h as f64 > RATIO {
         let new_h = (((w as f64 / RATIO) as usize).max(MIN_HEIGHT)) * 2;
         let pad = new_h.abs_diff(h) / 2;
-        (img.pad_vertical(pad, pad), pad)
+        (Cow::Owned(img.pad_vertical(pad, pad)), pad)
     } else {
         (img, 0)
     }
@@ -476,11 +472,7 @@ fn page_turns(net: &mut Net, page: &Raster, thresh: f32) -> Result<u8, RuntimeEr
     let input = crate::orientation::prepare(page);
     let (_, logits) = net.run(&[1, 3, 224, 224], input)?;
     let probs = crate::orientation::softmax(&logits);
-    let (best, p) =
-        probs.iter().copied().enumerate().fold(
-            (0, f32::MIN),
-            |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
-        );
+    let (best, p) = rec::argmax(&probs);
     if p < thresh {
         return Ok(0);
     }
@@ -516,16 +508,17 @@ mod tests {
         assert!(out.height() >= 30, "{}", out.height());
         assert!((rh - 10.0 / out.height() as f64).abs() < 1e-9);
         // A one-pixel strip is not blown up past the longer-side maximum.
-        let (strip, _, _) = within_bounds(&Raster::filled(1, 3000, [255; 3]), 30, 2000);
+        let tall = Raster::filled(1, 3000, [255; 3]);
+        let (strip, _, _) = within_bounds(&tall, 30, 2000);
         assert!(strip.height() <= 3000, "{}", strip.height());
     }
 
     #[test]
     fn flat_images_are_padded_top_and_bottom() {
-        let (out, pad) = pad_flat(Raster::filled(800, 40, [255; 3]));
+        let (out, pad) = pad_flat(Cow::Owned(Raster::filled(800, 40, [255; 3])));
         // new height = max(800 / 8, 30) · 2 = 200; pad = (200 − 40) / 2 = 80.
         assert_eq!((pad, out.height()), (80, 200));
-        let (same, pad) = pad_flat(Raster::filled(300, 200, [255; 3]));
+        let (same, pad) = pad_flat(Cow::Owned(Raster::filled(300, 200, [255; 3])));
         assert_eq!((pad, same.height()), (0, 200));
     }
 

@@ -50,6 +50,14 @@ pub(crate) struct Decoded {
     pub time_steps: usize,
 }
 
+/// The first index of the largest value and the value (`(0, f32::MIN)` for none).
+pub(crate) fn argmax(values: &[f32]) -> (usize, f32) {
+    values.iter().copied().enumerate().fold(
+        (0, f32::MIN),
+        |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
+    )
+}
+
 /// Greedy CTC decoding of one line's `time_steps × classes` probabilities.
 pub(crate) fn ctc_decode(probs: &[f32], time_steps: usize, charset: &Charset) -> Decoded {
     let classes = charset.classes();
@@ -59,18 +67,12 @@ pub(crate) fn ctc_decode(probs: &[f32], time_steps: usize, charset: &Charset) ->
     };
     let mut previous = usize::MAX;
     let mut sum = 0.0_f64;
+    let mut kept = 0_usize;
     for t in 0..time_steps {
         let Some(row) = probs.get(t * classes..(t + 1) * classes) else {
             break;
         };
-        let (best, p) = row
-            .iter()
-            .copied()
-            .enumerate()
-            .fold(
-                (0, f32::MIN),
-                |acc, (i, v)| if v > acc.1 { (i, v) } else { acc },
-            );
+        let (best, p) = argmax(row);
         if best != 0 && best != previous {
             let s = charset.get(best);
             for _ in s.chars() {
@@ -78,20 +80,14 @@ pub(crate) fn ctc_decode(probs: &[f32], time_steps: usize, charset: &Charset) ->
             }
             out.text.push_str(s);
             sum += f64::from(p);
+            kept += 1;
         }
         previous = best;
     }
-    let kept = out.text.chars().count();
+    // The mean over kept classes (a class may stand for several scalars).
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     if kept > 0 {
-        // Mean over kept classes (a class may map to several scalars).
-        let classes_kept = out
-            .steps
-            .windows(2)
-            .filter(|w| w.first().map(|a| a.0) != w.get(1).map(|b| b.0))
-            .count()
-            + 1;
-        out.score = (sum / classes_kept as f64) as f32;
+        out.score = (sum / kept as f64) as f32;
     }
     out
 }
