@@ -3,7 +3,7 @@
 Intake's Rust engine, so the two can be compared page by page.
 
 Usage:
-    reference.py --models DIR --tier tiny|small --out OUTDIR [--threads 1] [--json] IMAGE...
+    reference.py --models DIR --tier tiny|small --out OUTDIR [--threads 1] [--json] [--no-cls] IMAGE...
 
 DIR is the folder scripts/ocr-models.sh fills: ppocr-v6-<tier>/{det.onnx,rec.onnx,dict.txt} and
 ppocr-cls/cls.onnx. Run it with the python that scripts/ocr-reference.sh prints.
@@ -42,11 +42,16 @@ def parse_args():
     ap.add_argument("--out", required=True, type=Path, help="output folder")
     ap.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default 1)")
     ap.add_argument("--json", action="store_true", help="also write <stem>.json per image")
+    ap.add_argument(
+        "--no-cls",
+        action="store_true",
+        help="skip the 180-degree line classifier (Global.use_cls false), as Intake's default does",
+    )
     ap.add_argument("images", nargs="+", type=Path)
     return ap.parse_args()
 
 
-def build_engine(models, tier, threads):
+def build_engine(models, tier, threads, use_cls=True):
     """One RapidOCR on the tier's det/rec/dict and the shared line classifier, checked to have
     opened exactly those files."""
     paths = {
@@ -79,6 +84,7 @@ def build_engine(models, tier, threads):
     engine = RapidOCR(
         params={
             "Global.log_level": "warning",
+            "Global.use_cls": use_cls,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             "Det.ocr_version": OCRVersion.PPOCRV6,
@@ -147,7 +153,7 @@ def main():
     if len(set(stems)) != len(stems):
         fail("two images share a file stem; their outputs would overwrite each other")
 
-    engine = build_engine(args.models, args.tier, args.threads)
+    engine = build_engine(args.models, args.tier, args.threads, use_cls=not args.no_cls)
     args.out.mkdir(parents=True, exist_ok=True)
     engine(str(args.images[0]))  # warm-up, not timed
 

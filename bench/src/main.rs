@@ -3,8 +3,9 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
+//! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
 //! ```
 // Casts turn counts and sizes into rates for display; indexing is only into `serde_json::Value`, which
 // answers `Null` instead of panicking.
@@ -19,6 +20,7 @@
 mod api;
 mod lambda;
 mod memory;
+mod ocr;
 mod pipeline;
 mod report;
 mod sha;
@@ -76,6 +78,9 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("rss-child") {
         return memory::child(args.get(1..).unwrap_or_default());
     }
+    if args.first().map(String::as_str) == Some("ocr-child") {
+        return ocr::child(args.get(1..).unwrap_or_default());
+    }
     let plan = match parse(&args) {
         Ok(plan) => plan,
         Err(error) => {
@@ -129,6 +134,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("throughput") {
         report.add(throughput::run(plan).await?);
+    }
+    if plan.wants("ocr") {
+        report.add(ocr::run(plan).await?);
     }
     Ok(report)
 }

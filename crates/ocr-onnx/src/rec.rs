@@ -7,8 +7,10 @@ use crate::raster::Raster;
 
 /// The model's input height.
 pub(crate) const HEIGHT: usize = 48;
-/// The narrowest batch width, as a width/height ratio (320 / 48).
-pub(crate) const MIN_RATIO: f64 = 320.0 / 48.0;
+/// The narrowest input, as a width/height ratio: a square. (The reference pads every batch to at
+/// least 320 px; reading each line at its own width is faster and reads better, see
+/// `Params::rec_batch`.)
+pub(crate) const MIN_RATIO: f64 = 1.0;
 
 /// The character set of a recognition model: class 0 is the CTC blank, classes 1..=n the dictionary's
 /// lines in order, class n + 1 a space.
