@@ -41,10 +41,12 @@ backends:
 	scripts/backends.sh
 
 ## Both Lambda functions, release, arm64 (provided.al2023), into target/lambda/{api,processor}/bootstrap,
-## where deploy/template.yaml picks them up. Installs cargo-lambda (with zig) from PyPI on first use.
+## and the OCR models layer (PP-OCR models + arm64 ONNX Runtime) into target/lambda/ocr-models, where
+## deploy/template.yaml picks them up. Installs cargo-lambda (with zig) from PyPI on first use.
 build-lambda:
 	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
 	cargo lambda build --release --arm64 -p intake-lambda
+	INTAKE_MODELS_ARCH=aarch64 scripts/ocr-models.sh target/lambda/ocr-models/intake-models >/dev/null
 
 ## The template's checks, as CI runs them: the SAM translator, cfn-lint, and checkov (0 failed checks;
 ## every skipped check carries its reason in the template).

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::{get, post};
+use intake_local::OcrChoice;
 use serde_json::json;
 
 use crate::Plan;
@@ -236,7 +237,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     println!("{}", section.title);
 
     let dir = tempfile::tempdir().map_err(fail("temp dir"))?;
-    let server = start_server(&dir.path().join("data"), 2).await?;
+    let server = start_server(&dir.path().join("data"), 2, OcrChoice::Tesseract).await?;
     let url = server.url().to_owned();
     let pages = render_pages(dir.path(), 1)?;
     let (http, key) = api_client(&server).await?;

@@ -1,7 +1,8 @@
 //! Figure 5: Lambda cold init: from process start to the first request for the next event, against a minimal
 //! Lambda Runtime API emulator on 127.0.0.1, for the release builds of both functions; their stripped
 //! sizes; and, as the peer, the time of `python3 -c "import boto3"` (what a Python Lambda pays before
-//! its first line), measured in the same run.
+//! its first line), measured in the same run. The processor is also started with the PP-OCR engine
+//! (`INTAKE_OCR_ENGINE=ppocr`): its init then includes reading, checking and preparing the models.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -41,7 +42,12 @@ async fn emulator() -> Result<
     Ok((addr, received, server))
 }
 
-async fn cold_init(binary: &Path, name: &str, runs: usize) -> Result<Duration, BenchError> {
+async fn cold_init(
+    binary: &Path,
+    name: &str,
+    runs: usize,
+    extra_env: &[(&str, &str)],
+) -> Result<Duration, BenchError> {
     let (addr, mut arrivals, server) = emulator().await?;
     let mut times = Vec::new();
     for _ in 0..runs {
@@ -61,6 +67,7 @@ async fn cold_init(binary: &Path, name: &str, runs: usize) -> Result<Duration, B
                 ("INTAKE_BUCKET", "intake-bench"),
                 ("INTAKE_TABLE", "intake-bench"),
             ])
+            .envs(extra_env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -129,7 +136,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
                 binary.display()
             )));
         }
-        let init = cold_init(&binary, name, runs).await?;
+        let init = cold_init(&binary, name, runs, &[]).await?;
         let ratio = boto3.as_secs_f64() / init.as_secs_f64();
         section.figure(Figure {
             name: format!("{name}: start → first /next request (median of {runs})"),
@@ -148,6 +155,27 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
             stripped as f64 / 1_048_576.0
         ));
     }
+    let models = intake_ocr_onnx::default_models_dir();
+    let models = models.to_string_lossy();
+    let ppocr_env = [
+        ("INTAKE_OCR_ENGINE", "ppocr"),
+        ("INTAKE_MODELS_DIR", models.as_ref()),
+    ];
+    let init = cold_init(&dir.join("processor"), "processor", runs, &ppocr_env).await?;
+    section.figure(Figure {
+        name: format!("processor with PP-OCR tiny: start → first /next (median of {runs})"),
+        ours: format!("{:.1} ms", init.as_secs_f64() * 1e3),
+        reference_name: "python3 -c 'import boto3'".into(),
+        reference: format!("{:.1} ms", boto3.as_secs_f64() * 1e3),
+        ratio: boto3.as_secs_f64() / init.as_secs_f64(),
+        target: "context".into(),
+        met: None,
+    });
+    section.note(
+        "With PP-OCR the processor's init also loads ONNX Runtime from the models directory (the OCR models \
+         layer on Lambda), checks every model file's SHA-256 and builds one session set per core."
+            .to_owned(),
+    );
     section.note(
         "Init covers the Rust runtime, tracing, reading the settings and building the AWS SDK clients (no \
          network: static credentials), then the first poll of the Runtime API. The ratio is how many times \

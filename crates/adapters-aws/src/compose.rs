@@ -13,6 +13,11 @@ use crate::{
     TextractOcr,
 };
 
+/// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("INTAKE_OCR_ENGINE={0} runs in the function, but no such engine was supplied")]
+pub struct MissingEngine(pub EngineChoice);
+
 /// Every AWS adapter, built once (per Lambda cold start) and shared.
 #[derive(Debug, Clone)]
 pub struct AwsAdapters {
@@ -28,17 +33,31 @@ pub struct AwsAdapters {
 
 impl AwsAdapters {
     /// Loads the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`) and
-    /// builds the adapters.
-    pub async fn load(settings: &AwsSettings) -> Self {
+    /// builds the adapters. `own_engine` is the engine that runs in the function itself, which the
+    /// entry point builds when the settings choose one ([`EngineChoice::PpOcr`]).
+    ///
+    /// # Errors
+    /// [`MissingEngine`] when the settings choose an in-function engine and none is given.
+    pub async fn load(
+        settings: &AwsSettings,
+        own_engine: Option<Arc<dyn OcrEngine>>,
+    ) -> Result<Self, MissingEngine> {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Self::from_sdk_config(&sdk, settings)
+        Self::from_sdk_config(&sdk, settings, own_engine)
     }
 
     /// Builds the adapters from an SDK configuration.
     ///
     /// The S3 client computes request checksums only when an operation requires them: otherwise the
     /// SDK would sign a checksum of an empty body into upload URLs, which every real upload would fail.
-    pub fn from_sdk_config(sdk: &SdkConfig, settings: &AwsSettings) -> Self {
+    ///
+    /// # Errors
+    /// [`MissingEngine`] when the settings choose an in-function engine and `own_engine` is `None`.
+    pub fn from_sdk_config(
+        sdk: &SdkConfig,
+        settings: &AwsSettings,
+        own_engine: Option<Arc<dyn OcrEngine>>,
+    ) -> Result<Self, MissingEngine> {
         let s3_config = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(settings.s3_force_path_style)
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -54,17 +73,19 @@ impl AwsAdapters {
         );
         let rekognition = || Arc::new(RekognitionOcr::new(aws_sdk_rekognition::Client::new(sdk)));
         let textract = || Arc::new(TextractOcr::new(aws_sdk_textract::Client::new(sdk)));
-        let ocr: Arc<dyn OcrEngine> = match settings.engine {
-            EngineChoice::Rekognition => rekognition(),
-            EngineChoice::Textract => textract(),
+        let ocr: Arc<dyn OcrEngine> = match (settings.engine, own_engine) {
+            (EngineChoice::PpOcr, Some(own)) => own,
+            (EngineChoice::PpOcr, None) => return Err(MissingEngine(EngineChoice::PpOcr)),
+            (EngineChoice::Rekognition, _) => rekognition(),
+            (EngineChoice::Textract, _) => textract(),
             _ => Arc::new(EscalatingOcr::new(rekognition(), textract())),
         };
-        Self {
+        Ok(Self {
             store,
             signer,
             repository,
             ocr,
-        }
+        })
     }
 
     /// Composes Intake's services over these adapters with the settings' configuration.
@@ -79,5 +100,25 @@ impl AwsAdapters {
             .shared_ocr(Arc::clone(&self.ocr))
             .config(settings.config.clone())
             .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_function_engine_must_be_supplied() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let settings = AwsSettings::new("b", "t").with_engine(EngineChoice::PpOcr);
+        let err = AwsAdapters::from_sdk_config(&sdk, &settings, None).unwrap_err();
+        assert_eq!(err, MissingEngine(EngineChoice::PpOcr));
+        assert!(err.to_string().contains("INTAKE_OCR_ENGINE=ppocr"), "{err}");
+        let aws = AwsSettings::new("b", "t").with_engine(EngineChoice::Textract);
+        let adapters = AwsAdapters::from_sdk_config(&sdk, &aws, None).unwrap();
+        assert_eq!(adapters.ocr.capabilities().engine, "textract");
     }
 }

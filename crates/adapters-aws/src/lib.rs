@@ -17,7 +17,7 @@ mod s3;
 mod settings;
 mod textract;
 
-pub use compose::AwsAdapters;
+pub use compose::{AwsAdapters, MissingEngine};
 pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};

@@ -18,6 +18,9 @@ pub enum EngineChoice {
     /// Textract takes.
     #[default]
     Auto,
+    /// PP-OCR in the function itself (`intake-ocr-onnx`, models from a layer): no per-page charge and no
+    /// 100-word limit. The entry point supplies the engine (see [`crate::AwsAdapters::load`]).
+    PpOcr,
 }
 
 impl FromStr for EngineChoice {
@@ -27,7 +30,8 @@ impl FromStr for EngineChoice {
             "rekognition" => Ok(Self::Rekognition),
             "textract" => Ok(Self::Textract),
             "auto" => Ok(Self::Auto),
-            _ => Err("expected rekognition, textract or auto".to_owned()),
+            "ppocr" => Ok(Self::PpOcr),
+            _ => Err("expected rekognition, textract, auto or ppocr".to_owned()),
         }
     }
 }
@@ -38,6 +42,7 @@ impl fmt::Display for EngineChoice {
             Self::Rekognition => "rekognition",
             Self::Textract => "textract",
             Self::Auto => "auto",
+            Self::PpOcr => "ppocr",
         })
     }
 }
@@ -55,7 +60,7 @@ pub struct AwsSettings {
     pub bucket: String,
     /// `INTAKE_TABLE` (required): the DynamoDB table of records.
     pub table: String,
-    /// `INTAKE_OCR_ENGINE`: `rekognition`, `textract` or `auto` (default).
+    /// `INTAKE_OCR_ENGINE`: `rekognition`, `textract`, `auto` (default) or `ppocr`.
     pub engine: EngineChoice,
     /// `INTAKE_S3_FORCE_PATH_STYLE`: path-style S3 addressing, needed by emulators; defaults to true
     /// when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3` is set, false otherwise.
@@ -140,6 +145,18 @@ mod tests {
     fn from(vars: &[(&str, &str)]) -> Result<AwsSettings, SettingsError> {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
         AwsSettings::from_lookup(&|k| map.get(k).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn ppocr_is_an_engine_choice() {
+        let s = from(&[
+            ("INTAKE_BUCKET", "b"),
+            ("INTAKE_TABLE", "t"),
+            ("INTAKE_OCR_ENGINE", "PPOCR"),
+        ])
+        .unwrap();
+        assert_eq!(s.engine, EngineChoice::PpOcr);
+        assert_eq!(s.engine.to_string(), "ppocr");
     }
 
     #[test]

@@ -15,9 +15,17 @@ pub mod processor;
 
 pub use identity::AuthorizerAuth;
 
-use intake_aws::{AwsAdapters, AwsSettings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, MissingEngine};
 use intake_domain::Intake;
-use intake_domain::services::BuildError;
+use intake_domain::ports::OcrEngine;
+use intake_domain::services::{BuildError, SettingError, read_setting};
+use intake_ocr_onnx::{LoadError, ModelTier, PpOcr, PpOcrOptions};
+
+/// Where the template's OCR models layer puts the PP-OCR models (layers are extracted under `/opt`).
+pub const LAYER_MODELS_DIR: &str = "/opt/intake-models";
 
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +37,15 @@ pub enum StartError {
     /// The services could not be composed.
     #[error("cannot compose the services: {0}")]
     Build(#[from] BuildError),
+    /// The in-function OCR engine was chosen but not built.
+    #[error(transparent)]
+    Engine(#[from] MissingEngine),
+    /// Loading the PP-OCR engine did not finish (its thread panicked or was cancelled).
+    #[error("loading the PP-OCR engine did not finish")]
+    Task(#[source] tokio::task::JoinError),
+    /// The PP-OCR models or ONNX Runtime could not be loaded (is the OCR models layer attached?).
+    #[error("cannot load the PP-OCR engine: {0}")]
+    Ocr(#[from] LoadError),
 }
 
 /// Reads the settings from the environment, builds the AWS adapters and composes the services.
@@ -36,9 +53,39 @@ pub enum StartError {
 /// # Errors
 /// [`StartError`] naming the setting or configuration at fault.
 pub async fn compose() -> Result<Intake, StartError> {
-    let settings = AwsSettings::from_env()?;
-    let adapters = AwsAdapters::load(&settings).await;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let settings = AwsSettings::from_lookup(&lookup)?;
+    let own_engine = match settings.engine {
+        EngineChoice::PpOcr => {
+            let options = ppocr_options(&lookup)?;
+            // Reading, checking and preparing the models takes a moment: off the async threads.
+            let engine = tokio::task::spawn_blocking(move || PpOcr::load(&options))
+                .await
+                .map_err(StartError::Task)??;
+            Some(Arc::new(engine) as Arc<dyn OcrEngine>)
+        }
+        _ => None,
+    };
+    let adapters = AwsAdapters::load(&settings, own_engine).await?;
     Ok(adapters.intake(&settings)?)
+}
+
+/// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, or `small`) and
+/// `INTAKE_MODELS_DIR` (default [`LAYER_MODELS_DIR`]); one page at a time per vCPU the function's memory
+/// gives it.
+///
+/// # Errors
+/// [`SettingError`] for an unknown tier.
+pub fn ppocr_options(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PpOcrOptions, SettingError> {
+    let tier =
+        read_setting(lookup, "INTAKE_OCR_MODEL", str::parse::<ModelTier>)?.unwrap_or_default();
+    let dir = read_setting(lookup, "INTAKE_MODELS_DIR", |v| {
+        Ok::<_, String>(PathBuf::from(v))
+    })?
+    .unwrap_or_else(|| PathBuf::from(LAYER_MODELS_DIR));
+    Ok(PpOcrOptions::default().with_tier(tier).with_models_dir(dir))
 }
 
 /// Removes the stage name that `lambda_http` puts in front of the path of API Gateway REST API (v1)
@@ -90,4 +137,34 @@ pub fn init_tracing() {
         .with_span_list(false)
         .with_target(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn options(vars: &[(&str, &str)]) -> Result<PpOcrOptions, SettingError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        ppocr_options(&|k| map.get(k).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn ppocr_reads_its_models_from_the_layer_unless_told_otherwise() {
+        let default = options(&[]).unwrap();
+        assert_eq!(default.models_dir, PathBuf::from(LAYER_MODELS_DIR));
+        assert_eq!(default.tier, ModelTier::Tiny);
+        let custom = options(&[
+            ("INTAKE_OCR_MODEL", "small"),
+            ("INTAKE_MODELS_DIR", "/var/models"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (custom.tier, custom.models_dir),
+            (ModelTier::Small, PathBuf::from("/var/models"))
+        );
+        let err = options(&[("INTAKE_OCR_MODEL", "huge")]).unwrap_err();
+        assert!(err.to_string().contains("INTAKE_OCR_MODEL"), "{err}");
+    }
 }

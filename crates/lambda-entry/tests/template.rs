@@ -117,3 +117,65 @@ fn functions_get_the_settings_they_read_and_the_lease_fits_the_queue() {
         "Lambda recommends a visibility timeout of 6x the function timeout"
     );
 }
+
+#[test]
+fn ppocr_gets_its_models_layer_where_the_engine_looks() {
+    let t = template();
+    let engines: Vec<&str> = t["Parameters"]["OcrEngine"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for engine in &engines {
+        assert!(
+            engine.parse::<intake_aws::EngineChoice>().is_ok(),
+            "the template offers {engine}, which the functions refuse"
+        );
+    }
+    assert!(engines.contains(&"ppocr"));
+    let tiers: Vec<&str> = t["Parameters"]["OcrModel"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for tier in tiers {
+        assert!(tier.parse::<intake_ocr_onnx::ModelTier>().is_ok(), "{tier}");
+    }
+    let layer = &t["Resources"]["OcrModelsLayer"];
+    assert_eq!(
+        layer["Type"].as_str(),
+        Some("AWS::Serverless::LayerVersion")
+    );
+    assert_eq!(layer["Condition"].as_str(), Some("UsePpOcr"));
+    assert_eq!(
+        layer["Properties"]["CompatibleArchitectures"][0].as_str(),
+        Some("arm64")
+    );
+    let content = layer["Properties"]["ContentUri"].as_str().unwrap();
+    // Lambda extracts a layer under /opt: the Makefile fills <content>/intake-models, which the
+    // functions are told to read, and which is also the engine's default in a function.
+    let vars = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        vars["INTAKE_MODELS_DIR"].as_str(),
+        Some(intake_lambda::LAYER_MODELS_DIR)
+    );
+    let folder = intake_lambda::LAYER_MODELS_DIR
+        .strip_prefix("/opt/")
+        .unwrap();
+    let makefile =
+        std::fs::read_to_string(format!("{}/../../Makefile", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let installs = format!(
+        "scripts/ocr-models.sh {}/{folder}",
+        content.trim_start_matches("../").trim_end_matches('/')
+    );
+    assert!(
+        makefile.contains(&installs),
+        "the Makefile does not run `{installs}`"
+    );
+    assert!(
+        !vars["INTAKE_OCR_MODEL"].is_null(),
+        "INTAKE_OCR_MODEL is not set for the functions"
+    );
+}

@@ -376,3 +376,37 @@ fn missing_models_are_a_clear_start_up_error() {
     );
     assert!(err.to_string().contains("scripts/ocr-models.sh"), "{err}");
 }
+
+#[tokio::test]
+async fn other_typefaces_and_small_print_are_read() {
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    // The serif and bold monospace faces that fonts-dejavu-core installs beside DejaVu Sans.
+    let dir = DEJAVU_SANS_PATHS
+        .iter()
+        .map(std::path::Path::new)
+        .find(|p| p.is_file())
+        .and_then(std::path::Path::parent)
+        .expect("the font folder");
+    for face in ["DejaVuSerif.ttf", "DejaVuSansMono-Bold.ttf"] {
+        let other = std::fs::read(dir.join(face)).expect("fonts-dejavu-core installs it");
+        let text = read_text(
+            engine,
+            &png_input(&gray(&["Cheque no 004417", "Memo rent March"], &other)),
+        )
+        .await;
+        assert_words(&text, &["cheque", "004417", "memo", "rent", "march"]);
+    }
+    // Small print: the 40 px page scaled to 20 px and 14 px letters.
+    let page = gray(
+        &["Invoice 88213 due 30 days", "Ship to Oak Street 12"],
+        font,
+    );
+    for (num, den) in [(1_u32, 2_u32), (7, 20)] {
+        let (w, h) = (page.width() * num / den, page.height() * num / den);
+        let small = image::imageops::resize(&page, w, h, image::imageops::FilterType::Triangle);
+        let text = read_text(engine, &png_input(&small)).await;
+        assert_words(&text, &["invoice", "88213", "ship", "street"]);
+    }
+}
