@@ -134,6 +134,17 @@ def build_engine(models, tier, threads, use_cls=True):
     return engine
 
 
+def peak_rss_kib():
+    """This process's peak resident set in KiB: VmHWM, which belongs to this program's own memory.
+    getrusage's ru_maxrss is not used: Linux carries it over exec, so a child started by a large
+    process reports its parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def page_result(result):
     """(texts, scores, boxes) of one RapidOCR result; empty when nothing was recognised."""
     txts = getattr(result, "txts", None)
@@ -174,7 +185,7 @@ def main():
                 json.dump({"lines": lines, "seconds": seconds}, fh, ensure_ascii=False)
 
     pages = len(args.images)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mb = peak_rss_kib() / 1024
     print(
         f"pages={pages} seconds_total={total:.3f} seconds_per_page={total / pages:.3f} "
         f"peak_rss_mb={peak_mb:.1f}"
