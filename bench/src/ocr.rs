@@ -273,11 +273,7 @@ async fn score(dev: &Path, out: &Path, pages: &[PathBuf]) -> Result<(f64, f64), 
         .await
         .map_err(fail("score.py"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let field = |key: &str| {
-        text.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .and_then(|v| v.parse::<f64>().ok())
-    };
+    let field = |key: &str| number_after(&text, key);
     match (field("wordF1="), field("CER=")) {
         (Some(f1), Some(cer)) => Ok((f1, cer)),
         _ => Err(BenchError::Failed(format!(
@@ -427,11 +423,7 @@ async fn python_run(
         .await
         .map_err(fail("reference.py"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let field = |key: &str| {
-        text.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .and_then(|v| v.parse::<f64>().ok())
-    };
+    let field = |key: &str| number_after(&text, key);
     let (Some(seconds), Some(peak)) = (field("seconds_total="), field("peak_rss_mb=")) else {
         return Err(BenchError::Failed(format!(
             "reference.py: {text}{}",
@@ -495,20 +487,46 @@ fn child_run(args: &[String]) -> Result<(f64, u64, u64), BenchError> {
     let fifth = (pages.len() / 5).max(1);
     let done = AtomicUsize::new(0);
     let early = AtomicUsize::new(0);
-    let next = AtomicUsize::new(0);
     let start = Instant::now();
+    on_threads(pages, workers, |page| {
+        read(page)?;
+        if done.fetch_add(1, Ordering::Relaxed) + 1 == fifth {
+            early.store(
+                usize::try_from(peak_rss_kib().unwrap_or(0)).unwrap_or(0),
+                Ordering::Relaxed,
+            );
+        }
+        Ok(())
+    })?;
+    let seconds = Duration::as_secs_f64(&start.elapsed());
+    Ok((
+        seconds,
+        early.load(Ordering::Relaxed) as u64,
+        peak_rss_kib().unwrap_or(0),
+    ))
+}
+
+/// The number after `key` (`wordF1=0.72` → 0.72) in a line of `key=value` words.
+fn number_after(text: &str, key: &str) -> Option<f64> {
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix(key))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Runs `work` on every item, `threads` threads at a time each taking the next item, as a server's
+/// workers take pages; a thread stops at its first error, which is returned.
+pub(crate) fn on_threads<T: Sync>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> Result<(), BenchError> + Sync,
+) -> Result<(), BenchError> {
+    let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers.max(1))
+        let handles: Vec<_> = (0..threads.max(1))
             .map(|_| {
                 scope.spawn(|| -> Result<(), BenchError> {
-                    while let Some(page) = pages.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        read(page)?;
-                        if done.fetch_add(1, Ordering::Relaxed) + 1 == fifth {
-                            early.store(
-                                usize::try_from(peak_rss_kib().unwrap_or(0)).unwrap_or(0),
-                                Ordering::Relaxed,
-                            );
-                        }
+                    while let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        work(item)?;
                     }
                     Ok(())
                 })
@@ -521,11 +539,6 @@ fn child_run(args: &[String]) -> Result<(f64, u64, u64), BenchError> {
                     .unwrap_or_else(|_| Err(BenchError::Failed("a worker panicked".into())))
             })
             .collect::<Result<Vec<()>, BenchError>>()
-    })?;
-    let seconds = Duration::as_secs_f64(&start.elapsed());
-    Ok((
-        seconds,
-        early.load(Ordering::Relaxed) as u64,
-        peak_rss_kib().unwrap_or(0),
-    ))
+    })
+    .map(drop)
 }

@@ -251,28 +251,9 @@ async fn ppocr_directly(files: &[PathBuf], parallel: usize) -> Result<Duration, 
         if let Some(first) = pages.first() {
             engine.read_blocking(first).map_err(fail("OCR"))?;
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
         let start = Instant::now();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..parallel.max(1))
-                .map(|_| {
-                    scope.spawn(|| -> Result<(), BenchError> {
-                        while let Some(page) =
-                            pages.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                        {
-                            engine.read_blocking(page).map_err(fail("OCR"))?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| Err(BenchError::Failed("a reader panicked".into())))
-                })
-                .collect::<Result<Vec<()>, _>>()
+        crate::ocr::on_threads(&pages, parallel, |page| {
+            engine.read_blocking(page).map(drop).map_err(fail("OCR"))
         })?;
         Ok(start.elapsed())
     })
