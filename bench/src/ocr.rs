@@ -183,15 +183,12 @@ fn figures(section: &mut Section, runs: &Engines) {
         target: "≥ Tesseract + 0.15".into(),
         met: Some(tiny.f1 >= tess.f1 + 0.15),
     });
-    section.figure(Figure {
-        name: "s/page on one core, default tier vs Tesseract".into(),
-        ours: format!("{:.3} s", tiny.per_page()),
-        reference_name: "tesseract psm 3".into(),
-        reference: format!("{:.3} s", tess.per_page()),
-        ratio: tess.per_page() / tiny.per_page().max(1e-9),
-        target: "≥ 1.0×".into(),
-        met: Some(tiny.per_page() <= tess.per_page()),
-    });
+    section.figure(per_page_figure(
+        "s/page on one core, default tier vs Tesseract",
+        tiny,
+        "tesseract psm 3",
+        tess,
+    ));
     section.figure(Figure {
         name: "pages/s on all cores, default tier vs Tesseract".into(),
         ours: format!("{:.2}/s", tiny_all.pages_per_second()),
@@ -212,15 +209,12 @@ fn figures(section: &mut Section, runs: &Engines) {
                 target: "≥ reference − 0.01".into(),
                 met: Some(ours.f1 >= theirs.f1 - 0.01),
             });
-            section.figure(Figure {
-                name: format!("s/page on one core, {tier}: Rust vs Python reference"),
-                ours: format!("{:.3} s", ours.per_page()),
-                reference_name: "RapidOCR 3.10, same models".into(),
-                reference: format!("{:.3} s", theirs.per_page()),
-                ratio: theirs.per_page() / ours.per_page().max(1e-9),
-                target: "≥ 1.0×".into(),
-                met: Some(ours.per_page() <= theirs.per_page()),
-            });
+            section.figure(per_page_figure(
+                &format!("s/page on one core, {tier}: Rust vs Python reference"),
+                ours,
+                "RapidOCR 3.10, same models",
+                theirs,
+            ));
             section.figure(Figure {
                 name: format!("peak RSS, one worker, {tier}: Rust vs Python reference"),
                 ours: format!("{:.0} MiB", ours.peak_rss_mib),
@@ -241,6 +235,19 @@ fn figures(section: &mut Section, runs: &Engines) {
             run.pages,
             run.peak_rss_mib - run.early_rss_mib
         ));
+    }
+}
+
+/// Seconds per page, ours against a reference, with the target "no slower".
+fn per_page_figure(name: &str, ours: Run, reference_name: &str, theirs: Run) -> Figure {
+    Figure {
+        name: name.to_owned(),
+        ours: format!("{:.3} s", ours.per_page()),
+        reference_name: reference_name.to_owned(),
+        reference: format!("{:.3} s", theirs.per_page()),
+        ratio: theirs.per_page() / ours.per_page().max(1e-9),
+        target: "≥ 1.0×".into(),
+        met: Some(ours.per_page() <= theirs.per_page()),
     }
 }
 
