@@ -34,7 +34,8 @@ pub struct AwsAdapters {
 impl AwsAdapters {
     /// Loads the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`) and
     /// builds the adapters. `own_engine` is the engine that runs in the function itself, which the
-    /// entry point builds when the settings choose one ([`EngineChoice::PpOcr`]).
+    /// entry point builds when the settings choose one ([`EngineChoice::PpOcr`]) and may build for
+    /// [`EngineChoice::Auto`], which then prefers it to Rekognition.
     ///
     /// # Errors
     /// [`MissingEngine`] when the settings choose an in-function engine and none is given.
@@ -78,7 +79,10 @@ impl AwsAdapters {
             (EngineChoice::PpOcr, None) => return Err(MissingEngine(EngineChoice::PpOcr)),
             (EngineChoice::Rekognition, _) => rekognition(),
             (EngineChoice::Textract, _) => textract(),
-            _ => Arc::new(EscalatingOcr::new(rekognition(), textract())),
+            // `auto`: the in-function engine when the entry point could load it (documents of any
+            // length at no per-page charge), else Rekognition; Textract for what the first cannot take.
+            (_, Some(own)) => Arc::new(EscalatingOcr::new(own, textract())),
+            (_, None) => Arc::new(EscalatingOcr::new(rekognition(), textract())),
         };
         Ok(Self {
             store,
@@ -120,5 +124,39 @@ mod tests {
         let aws = AwsSettings::new("b", "t").with_engine(EngineChoice::Textract);
         let adapters = AwsAdapters::from_sdk_config(&sdk, &aws, None).unwrap();
         assert_eq!(adapters.ocr.capabilities().engine, "textract");
+    }
+
+    #[test]
+    fn auto_prefers_the_in_function_engine_and_escalates_to_textract() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let auto = AwsSettings::new("b", "t").with_engine(EngineChoice::Auto);
+        let without = AwsAdapters::from_sdk_config(&sdk, &auto, None).unwrap();
+        assert_eq!(
+            without.ocr.capabilities().engine,
+            "auto(rekognition>textract)"
+        );
+        let own: Arc<dyn OcrEngine> = Arc::new(intake_memory::ScriptedOcr::new(
+            intake_domain::ports::OcrCapabilities::new(
+                "ppocr-v6-tiny",
+                vec![intake_domain::model::ContentType::Png],
+                50 * 1024 * 1024,
+                8,
+            ),
+        ));
+        let with = AwsAdapters::from_sdk_config(&sdk, &auto, Some(own)).unwrap();
+        assert_eq!(
+            with.ocr.capabilities().engine,
+            "auto(ppocr-v6-tiny>textract)"
+        );
+        // Textract still takes what the in-function engine cannot (PDF).
+        assert!(
+            with.ocr
+                .capabilities()
+                .formats
+                .contains(&intake_domain::model::ContentType::Pdf)
+        );
     }
 }

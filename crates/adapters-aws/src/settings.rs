@@ -14,8 +14,9 @@ pub enum EngineChoice {
     Rekognition,
     /// Textract `DetectDocumentText` only (complete text; TIFF and PDF too).
     Textract,
-    /// Rekognition first, escalating to Textract when the result is truncated or the format is one only
-    /// Textract takes.
+    /// PP-OCR in the function when its models are there (the template's OCR models layer), else
+    /// Rekognition; escalating to Textract when the result is truncated (Rekognition stops at 100
+    /// words; PP-OCR never does) or the format is one only Textract takes (PDF).
     #[default]
     Auto,
     /// PP-OCR in the function itself (`intake-ocr-onnx`, models from a layer): no per-page charge and no

@@ -141,7 +141,7 @@ struct ServeArgs {
     /// Tesseract language(s), e.g. `eng` or `eng+deu` (with --ocr-engine tesseract).
     #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
     ocr_language: String,
-    /// The longest one image's OCR may take, in seconds.
+    /// The longest one image's OCR may take, in seconds (either engine); past it the image is retried.
     #[arg(long, env = "INTAKE_OCR_TIMEOUT_SECONDS", default_value_t = 120)]
     ocr_timeout: u64,
     /// How long Ctrl-C waits for jobs in progress before leaving them to the next start, in seconds.
@@ -324,7 +324,9 @@ impl ServeArgs {
     }
 
     fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {
-        let options = intake_ocr_onnx::PpOcrOptions::default().with_tier(self.ocr_model);
+        let options = intake_ocr_onnx::PpOcrOptions::default()
+            .with_tier(self.ocr_model)
+            .with_time_limit(self.ocr_timeout());
         match &self.models_dir {
             Some(dir) => options.with_models_dir(dir),
             None => options,

@@ -17,6 +17,7 @@ pub use identity::AuthorizerAuth;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, MissingEngine};
 use intake_domain::Intake;
@@ -56,13 +57,16 @@ pub async fn compose() -> Result<Intake, StartError> {
     let lookup = |name: &str| std::env::var(name).ok();
     let settings = AwsSettings::from_lookup(&lookup)?;
     let own_engine = match settings.engine {
-        EngineChoice::PpOcr => {
+        EngineChoice::PpOcr => Some(load_ppocr(ppocr_options(&lookup)?).await?),
+        // `auto` prefers PP-OCR when the models layer is attached; without it, Rekognition.
+        EngineChoice::Auto => {
             let options = ppocr_options(&lookup)?;
-            // Reading, checking and preparing the models takes a moment: off the async threads.
-            let engine = tokio::task::spawn_blocking(move || PpOcr::load(&options))
-                .await
-                .map_err(StartError::Task)??;
-            Some(Arc::new(engine) as Arc<dyn OcrEngine>)
+            if options.models_dir.is_dir() {
+                Some(load_ppocr(options).await?)
+            } else {
+                tracing::info!(models = %options.models_dir.display(), "no OCR models: auto starts with Rekognition");
+                None
+            }
         }
         _ => None,
     };
@@ -70,12 +74,25 @@ pub async fn compose() -> Result<Intake, StartError> {
     Ok(adapters.intake(&settings)?)
 }
 
-/// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, or `small`) and
-/// `INTAKE_MODELS_DIR` (default [`LAYER_MODELS_DIR`]); one page at a time per vCPU the function's memory
-/// gives it.
+/// How long one image's PP-OCR may take in a function unless `INTAKE_OCR_TIMEOUT_SECONDS` says
+/// otherwise: well inside the processor's 120 s timeout, so a runaway image ends in a retryable
+/// timeout the function reports rather than in the function being killed with its batch.
+pub const DEFAULT_OCR_TIME_LIMIT: Duration = Duration::from_secs(90);
+
+/// Loads PP-OCR off the async threads (reading, checking and preparing the models takes a moment).
+async fn load_ppocr(options: PpOcrOptions) -> Result<Arc<dyn OcrEngine>, StartError> {
+    let engine = tokio::task::spawn_blocking(move || PpOcr::load(&options))
+        .await
+        .map_err(StartError::Task)??;
+    Ok(Arc::new(engine))
+}
+
+/// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, or `small`),
+/// `INTAKE_MODELS_DIR` (default [`LAYER_MODELS_DIR`]) and `INTAKE_OCR_TIMEOUT_SECONDS` (default
+/// [`DEFAULT_OCR_TIME_LIMIT`]); one page at a time per vCPU the function's memory gives it.
 ///
 /// # Errors
-/// [`SettingError`] for an unknown tier.
+/// [`SettingError`] for an unknown tier or a time limit that is not a positive number of seconds.
 pub fn ppocr_options(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PpOcrOptions, SettingError> {
@@ -85,7 +102,17 @@ pub fn ppocr_options(
         Ok::<_, String>(PathBuf::from(v))
     })?
     .unwrap_or_else(|| PathBuf::from(LAYER_MODELS_DIR));
-    Ok(PpOcrOptions::default().with_tier(tier).with_models_dir(dir))
+    let limit = read_setting(lookup, "INTAKE_OCR_TIMEOUT_SECONDS", |v| {
+        match v.parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+            _ => Err("expected a positive number of seconds"),
+        }
+    })?
+    .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
+    Ok(PpOcrOptions::default()
+        .with_tier(tier)
+        .with_models_dir(dir)
+        .with_time_limit(limit))
 }
 
 /// Removes the stage name that `lambda_http` puts in front of the path of API Gateway REST API (v1)
@@ -166,5 +193,15 @@ mod tests {
         );
         let err = options(&[("INTAKE_OCR_MODEL", "huge")]).unwrap_err();
         assert!(err.to_string().contains("INTAKE_OCR_MODEL"), "{err}");
+        assert_eq!(default.time_limit, DEFAULT_OCR_TIME_LIMIT);
+        let limited = options(&[("INTAKE_OCR_TIMEOUT_SECONDS", "30")]).unwrap();
+        assert_eq!(limited.time_limit, Duration::from_secs(30));
+        for bad in ["0", "-5", "soon"] {
+            let err = options(&[("INTAKE_OCR_TIMEOUT_SECONDS", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("INTAKE_OCR_TIMEOUT_SECONDS"),
+                "{err}"
+            );
+        }
     }
 }

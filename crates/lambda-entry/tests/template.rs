@@ -119,7 +119,7 @@ fn functions_get_the_settings_they_read_and_the_lease_fits_the_queue() {
 }
 
 #[test]
-fn ppocr_gets_its_models_layer_where_the_engine_looks() {
+fn ppocr_and_auto_get_the_models_layer_where_the_engine_looks() {
     let t = template();
     let engines: Vec<&str> = t["Parameters"]["OcrEngine"]["AllowedValues"]
         .as_sequence()
@@ -148,7 +148,16 @@ fn ppocr_gets_its_models_layer_where_the_engine_looks() {
         layer["Type"].as_str(),
         Some("AWS::Serverless::LayerVersion")
     );
-    assert_eq!(layer["Condition"].as_str(), Some("UsePpOcr"));
+    assert_eq!(layer["Condition"].as_str(), Some("UseOcrModels"));
+    // The layer is attached for ppocr and for auto (which prefers PP-OCR), not for the AWS engines.
+    let condition = format!("{:?}", t["Conditions"]["UseOcrModels"]);
+    for engine in ["ppocr", "auto"] {
+        assert!(condition.contains(&format!("{engine:?}")), "{condition}");
+    }
+    assert!(
+        !condition.contains("rekognition") && !condition.contains("textract"),
+        "{condition}"
+    );
     assert_eq!(
         layer["Properties"]["CompatibleArchitectures"][0].as_str(),
         Some("arm64")

@@ -22,6 +22,7 @@ mod runtime;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
@@ -32,7 +33,7 @@ pub use decode::DecodeError;
 pub use models::{ModelError, ModelTier, UnknownTier, default_models_dir};
 pub use runtime::RuntimeError;
 
-use pipeline::{Models, PageOut, Params, PixelBox};
+use pipeline::{Deadline, Models, PageError, PageOut, Params, PixelBox};
 use rec::Charset;
 use runtime::{Net, SharedWeights};
 
@@ -56,6 +57,10 @@ pub struct PpOcrOptions {
     pub page_orientation: bool,
     /// The most pixels decoded per image, all pages together (default 100 million).
     pub max_pixels: u64,
+    /// The longest one image may take once a worker has started on it (default 120 s); past it the
+    /// read ends with [`OcrError::Timeout`], which the processor retries. Checked before each model
+    /// run, so an image overruns it by at most one run (detection of one page: about a second).
+    pub time_limit: Duration,
 }
 
 impl Default for PpOcrOptions {
@@ -68,6 +73,7 @@ impl Default for PpOcrOptions {
             line_orientation: false,
             page_orientation: true,
             max_pixels: 100_000_000,
+            time_limit: Duration::from_secs(120),
         }
     }
 }
@@ -109,6 +115,12 @@ impl PpOcrOptions {
         self.max_pixels = pixels;
         self
     }
+    /// With a time limit per image.
+    #[must_use]
+    pub fn with_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
+    }
     /// With or without page orientation.
     #[must_use]
     pub fn with_page_orientation(mut self, on: bool) -> Self {
@@ -145,6 +157,7 @@ struct Inner {
     permits: Semaphore,
     params: Params,
     max_pixels: u64,
+    time_limit: Duration,
 }
 
 impl PpOcr {
@@ -217,6 +230,7 @@ impl PpOcr {
                 permits: Semaphore::new(workers),
                 params: Params::default(),
                 max_pixels: options.max_pixels,
+                time_limit: options.time_limit,
             }),
         })
     }
@@ -250,6 +264,8 @@ impl Drop for Checkout<'_> {
 }
 
 fn read(inner: &Inner, engine: &str, bytes: &[u8]) -> Result<OcrResult, OcrError> {
+    // A limit too far away to represent as an instant (centuries) is no limit.
+    let deadline = Deadline(Instant::now().checked_add(inner.time_limit));
     let pages = decode::decode_pages(bytes, inner.max_pixels).map_err(|e| match e {
         DecodeError::TooLarge { .. } => OcrError::TooLarge {
             reason: e.to_string(),
@@ -273,8 +289,11 @@ fn read(inner: &Inner, engine: &str, bytes: &[u8]) -> Result<OcrResult, OcrError
     let mut lines = Vec::new();
     for page in &pages {
         let out =
-            pipeline::read_page(models, page, &inner.params).map_err(|e| OcrError::Other {
-                source: Box::new(e),
+            pipeline::read_page(models, page, &inner.params, deadline).map_err(|e| match e {
+                PageError::OutOfTime => OcrError::Timeout,
+                PageError::Runtime(e) => OcrError::Other {
+                    source: Box::new(e),
+                },
             })?;
         lines.extend(to_lines(&out, page.width(), page.height())?);
     }

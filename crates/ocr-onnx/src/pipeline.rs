@@ -4,12 +4,40 @@
 //! box back onto the page as the caller gave it.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use crate::det::{self, DetParams};
 use crate::geometry::{Crop, Point, crop_quad};
 use crate::raster::Raster;
 use crate::rec::{self, Charset, Decoded};
 use crate::runtime::{Net, RuntimeError};
+
+/// Why a page was not read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PageError {
+    /// A model failed to run.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The image's time limit passed (checked before each model run, so a page overruns it by at
+    /// most one run).
+    #[error("the time limit for the image passed")]
+    OutOfTime,
+}
+
+/// The instant by which an image must be read (`None`: no limit).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(pub Option<Instant>);
+
+impl Deadline {
+    /// `Err(OutOfTime)` once the deadline has passed.
+    pub(crate) fn check(self) -> Result<(), PageError> {
+        if self.0.is_some_and(|end| Instant::now() >= end) {
+            Err(PageError::OutOfTime)
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// Pipeline settings (the reference's defaults).
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -158,13 +186,15 @@ impl Mapping {
 /// Reads one page.
 ///
 /// # Errors
-/// When a model fails to run.
+/// When a model fails to run, or the deadline passes.
 #[allow(clippy::cast_precision_loss)]
 pub(crate) fn read_page(
     models: &mut Models,
     page: &Raster,
     params: &Params,
-) -> Result<PageOut, RuntimeError> {
+    deadline: Deadline,
+) -> Result<PageOut, PageError> {
+    deadline.check()?;
     let turns = match models.page.as_mut() {
         Some(net) => page_turns(net, page, params.page_thresh)?,
         None => 0,
@@ -190,6 +220,7 @@ pub(crate) fn read_page(
     let Some((input, shape)) = det::prepare(&img, &params.det) else {
         return Ok(PageOut::default());
     };
+    deadline.check()?;
     let (out_shape, map) = models.det.run(&shape, input)?;
     let (map_h, map_w) = match out_shape.as_slice() {
         [_, _, h, w] => (*h, *w),
@@ -202,38 +233,15 @@ pub(crate) fn read_page(
         .collect();
 
     let images: Vec<&Raster> = crops.iter().map(|(_, c)| &c.image).collect();
-    let mut decoded = recognise(&mut models.rec, &models.charset, &images, params.rec_batch)?;
+    let mut decoded = recognise(
+        &mut models.rec,
+        &models.charset,
+        &images,
+        params.rec_batch,
+        deadline,
+    )?;
 
-    // The 0°/180° classifier alone turns too many upright lines (on scanned forms it is sure of a
-    // wrong answer often enough to cost words); a line it calls upside down is read both ways and the
-    // reading the recogniser is surer of is kept.
-    let mut flipped = vec![false; crops.len()];
-    if let Some(cls) = models.cls.as_mut() {
-        let suspects: Vec<usize> = classify_lines(cls, &images, params)?
-            .iter()
-            .enumerate()
-            .filter_map(|(i, upside_down)| upside_down.then_some(i))
-            .collect();
-        let turned: Vec<Raster> = suspects
-            .iter()
-            .filter_map(|&i| images.get(i).map(|img| img.rotate_180()))
-            .collect();
-        let turned_refs: Vec<&Raster> = turned.iter().collect();
-        let again = recognise(
-            &mut models.rec,
-            &models.charset,
-            &turned_refs,
-            params.rec_batch,
-        )?;
-        for (&i, reading) in suspects.iter().zip(again) {
-            if let (Some(slot), Some(flag)) = (decoded.get_mut(i), flipped.get_mut(i))
-                && reading.0.score > slot.0.score
-            {
-                *slot = reading;
-                *flag = true;
-            }
-        }
-    }
+    let flipped = reread_upside_down(models, &images, &mut decoded, params, deadline)?;
 
     let mut lines = Vec::new();
     for (((text_box, crop), (line, steps_on_text)), flip) in crops.iter().zip(decoded).zip(flipped)
@@ -270,6 +278,50 @@ pub(crate) fn read_page(
         lines,
         quarter_turns: turns,
     })
+}
+
+/// The 0°/180° classifier alone turns too many upright lines (on scanned forms it is sure of a wrong
+/// answer often enough to cost words), so a line it calls upside down is read both ways and the reading
+/// the recogniser is surer of is kept. Answers, per line, whether it was turned (all false when the
+/// classifier is off).
+fn reread_upside_down(
+    models: &mut Models,
+    images: &[&Raster],
+    decoded: &mut [(Decoded, f64)],
+    params: &Params,
+    deadline: Deadline,
+) -> Result<Vec<bool>, PageError> {
+    let mut flipped = vec![false; images.len()];
+    let Some(cls) = models.cls.as_mut() else {
+        return Ok(flipped);
+    };
+    deadline.check()?;
+    let suspects: Vec<usize> = classify_lines(cls, images, params)?
+        .iter()
+        .enumerate()
+        .filter_map(|(i, upside_down)| upside_down.then_some(i))
+        .collect();
+    let turned: Vec<Raster> = suspects
+        .iter()
+        .filter_map(|&i| images.get(i).map(|img| img.rotate_180()))
+        .collect();
+    let turned_refs: Vec<&Raster> = turned.iter().collect();
+    let again = recognise(
+        &mut models.rec,
+        &models.charset,
+        &turned_refs,
+        params.rec_batch,
+        deadline,
+    )?;
+    for (&i, reading) in suspects.iter().zip(again) {
+        if let (Some(slot), Some(flag)) = (decoded.get_mut(i), flipped.get_mut(i))
+            && reading.0.score > slot.0.score
+        {
+            *slot = reading;
+            *flag = true;
+        }
+    }
+    Ok(flipped)
 }
 
 /// The corners, in the detected image, of the part `[start, end)` of a crop's text direction.
@@ -386,10 +438,12 @@ fn recognise(
     charset: &Charset,
     images: &[&Raster],
     batch: usize,
-) -> Result<Vec<(Decoded, f64)>, RuntimeError> {
+    deadline: Deadline,
+) -> Result<Vec<(Decoded, f64)>, PageError> {
     let mut out = vec![(Decoded::default(), 1.0); images.len()];
     let order = by_ratio(images);
     for chunk in order.chunks(batch.max(1)) {
+        deadline.check()?;
         let members: Vec<&Raster> = chunk
             .iter()
             .filter_map(|&i| images.get(i).copied())
@@ -406,13 +460,15 @@ fn recognise(
             _ => {
                 return Err(RuntimeError::from_message(
                     "recognition output is not n × steps × classes",
-                ));
+                )
+                .into());
             }
         };
         if classes != charset.classes() {
             return Err(RuntimeError::from_message(
                 "recognition classes do not match the dictionary",
-            ));
+            )
+            .into());
         }
         for (k, &i) in chunk.iter().enumerate() {
             let Some(p) = probs.get(k * steps * classes..(k + 1) * steps * classes) else {
@@ -491,6 +547,21 @@ fn page_turns(net: &mut Net, page: &Raster, thresh: f32) -> Result<u8, RuntimeEr
 )]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_holds_until_its_instant() {
+        use std::time::Duration;
+        assert!(Deadline(None).check().is_ok());
+        assert!(
+            Deadline(Some(Instant::now() + Duration::from_secs(60)))
+                .check()
+                .is_ok()
+        );
+        assert!(matches!(
+            Deadline(Some(Instant::now())).check(),
+            Err(PageError::OutOfTime)
+        ));
+    }
 
     #[test]
     fn big_pages_are_scaled_into_bounds_in_multiples_of_32() {

@@ -410,3 +410,74 @@ async fn other_typefaces_and_small_print_are_read() {
         assert_words(&text, &["invoice", "88213", "ship", "street"]);
     }
 }
+
+#[tokio::test]
+async fn an_image_past_its_time_limit_ends_in_a_retryable_timeout() {
+    let Some((_, font)) = setup() else { return };
+    let page = png_input(&gray(&["Statement of account", "Balance 1,204.50"], font));
+    let hurried = PpOcr::load(
+        &PpOcrOptions::default()
+            .with_workers(1)
+            .with_time_limit(std::time::Duration::ZERO),
+    )
+    .expect("models load");
+    let err = hurried.detect(&page).await.unwrap_err();
+    assert!(
+        matches!(err, OcrError::Timeout) && err.is_retryable(),
+        "{err}"
+    );
+    // The worker went back to the pool: the same engine reads the next image (and times it out again,
+    // rather than answering that no worker is free).
+    let again = hurried.detect(&page).await.unwrap_err();
+    assert!(matches!(again, OcrError::Timeout), "{again}");
+    // A generous limit reads the page.
+    let patient = PpOcr::load(
+        &PpOcrOptions::default()
+            .with_workers(1)
+            .with_time_limit(std::time::Duration::from_secs(600)),
+    )
+    .expect("models load");
+    assert_words(
+        &read_text(&patient, &page).await,
+        &["statement", "1,204.50"],
+    );
+}
+
+#[tokio::test]
+async fn with_the_line_classifier_a_line_printed_upside_down_is_read() {
+    let Some((_, font)) = setup() else { return };
+    // An upright form with one stamp printed upside down in its lower half.
+    let upright = gray(
+        &[
+            "PURCHASE ORDER 7781",
+            "Supplier Northwind Traders",
+            "Delivery within 30 days",
+            "Authorised by the buyer",
+        ],
+        font,
+    );
+    let stamp = image::imageops::rotate180(&gray(&["RECEIVED 2026 MARCH"], font));
+    let mut page = GrayImage::from_pixel(
+        upright.width().max(stamp.width()),
+        upright.height() + stamp.height() + 40,
+        image::Luma([255]),
+    );
+    image::imageops::overlay(&mut page, &upright, 0, 0);
+    image::imageops::overlay(&mut page, &stamp, 0, i64::from(upright.height() + 40));
+    let input = png_input(&page);
+    let classifier = PpOcr::load(
+        &PpOcrOptions::default()
+            .with_workers(1)
+            .with_line_orientation(true),
+    )
+    .expect("models load");
+    let text = read_text(&classifier, &input).await;
+    assert_words(
+        &text,
+        &["purchase", "7781", "northwind", "received", "march"],
+    );
+    // Without the classifier the stamp is not read upright (what the option exists for).
+    let Some((plain, _)) = setup() else { return };
+    let without = read_text(plain, &input).await;
+    assert!(!without.contains("received"), "{without}");
+}
