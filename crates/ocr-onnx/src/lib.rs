@@ -5,7 +5,8 @@
 //!
 //! Models and the runtime library are files installed (pinned, checksummed) by `scripts/ocr-models.sh`;
 //! nothing is downloaded at run time. Each model is read and checked once per process; each worker
-//! thread runs its own sessions, which share their prepacked weights.
+//! is a long-lived thread of its own that owns its sessions (which share their prepacked weights), so a
+//! page's memory is the memory that worker's previous page used: warm, already mapped.
 
 // Image code names its coordinates x, y, w, h as the formulas do.
 #![allow(clippy::many_single_char_names)]
@@ -20,11 +21,14 @@ mod raster;
 mod rec;
 mod runtime;
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
 use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
@@ -142,6 +146,9 @@ pub enum LoadError {
     /// The recognition dictionary is not valid UTF-8.
     #[error("the recognition dictionary {0} is not UTF-8 text")]
     Dictionary(PathBuf),
+    /// A worker thread could not be started.
+    #[error("cannot start a PP-OCR worker thread")]
+    Thread(#[source] std::io::Error),
 }
 
 /// The PP-OCR engine: detection, optional line and page orientation, recognition.
@@ -151,10 +158,25 @@ pub struct PpOcr {
     inner: Arc<Inner>,
 }
 
+/// A page for a worker, and where its answer goes.
+struct Job {
+    bytes: Bytes,
+    reply: Box<dyn FnOnce(Result<OcrResult, OcrError>) + Send>,
+}
+
 #[derive(Debug)]
 struct Inner {
-    idle: Mutex<Vec<Models>>,
+    /// The workers' queue; they stop when the last engine handle is dropped and it closes.
+    jobs: Mutex<Sender<Job>>,
+    /// At most one page per worker is handed over at a time, so a cancelled caller leaves nothing
+    /// queued behind it.
     permits: Semaphore,
+}
+
+/// What every worker reads pages with.
+#[derive(Debug)]
+struct Settings {
+    engine: String,
     params: Params,
     max_pixels: u64,
     time_limit: Duration,
@@ -192,23 +214,6 @@ impl PpOcr {
             SharedWeights::new(),
         ];
         let threads = options.threads_per_worker.max(1);
-        let mut idle = Vec::new();
-        for _ in 0..options.workers.max(1) {
-            idle.push(Models {
-                det: Net::new(env, "detection", &det, threads, &weights[0])?,
-                rec: Net::new(env, "recognition", &rec, threads, &weights[1])?,
-                charset: charset.clone(),
-                cls: cls
-                    .as_deref()
-                    .map(|b| Net::new(env, "line classifier", b, threads, &weights[2]))
-                    .transpose()?,
-                page: page
-                    .as_deref()
-                    .map(|b| Net::new(env, "page classifier", b, threads, &weights[3]))
-                    .transpose()?,
-            });
-        }
-        let workers = idle.len();
         let capabilities = OcrCapabilities::new(
             options.tier.engine_name(),
             vec![
@@ -222,74 +227,115 @@ impl PpOcr {
             50 * 1024 * 1024,
             8,
         );
+        let settings = Arc::new(Settings {
+            engine: capabilities.engine.clone(),
+            params: Params::default(),
+            max_pixels: options.max_pixels,
+            time_limit: options.time_limit,
+        });
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let workers = options.workers.max(1);
+        for n in 0..workers {
+            let models = Models {
+                det: Net::new(env, "detection", &det, threads, &weights[0])?,
+                rec: Net::new(env, "recognition", &rec, threads, &weights[1])?,
+                charset: charset.clone(),
+                cls: cls
+                    .as_deref()
+                    .map(|b| Net::new(env, "line classifier", b, threads, &weights[2]))
+                    .transpose()?,
+                page: page
+                    .as_deref()
+                    .map(|b| Net::new(env, "page classifier", b, threads, &weights[3]))
+                    .transpose()?,
+            };
+            let (receiver, settings) = (Arc::clone(&receiver), Arc::clone(&settings));
+            std::thread::Builder::new()
+                .name(format!("intake-ocr-{n}"))
+                .spawn(move || work(models, &receiver, &settings))
+                .map_err(LoadError::Thread)?;
+        }
         tracing::info!(engine = %capabilities.engine, workers, models = %dir.display(), "PP-OCR engine loaded");
         Ok(Self {
             capabilities,
             inner: Arc::new(Inner {
-                idle: Mutex::new(idle),
+                jobs: Mutex::new(sender),
                 permits: Semaphore::new(workers),
-                params: Params::default(),
-                max_pixels: options.max_pixels,
-                time_limit: options.time_limit,
             }),
         })
     }
 
-    /// Reads an image on the calling thread (for tools and benchmarks; [`OcrEngine::detect`] runs it
-    /// on the blocking pool).
+    /// Hands a page to the workers; `reply` gets its result on the worker's thread.
+    fn submit(
+        &self,
+        bytes: Bytes,
+        reply: Box<dyn FnOnce(Result<OcrResult, OcrError>) + Send>,
+    ) -> Result<(), OcrError> {
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(Job { bytes, reply })
+            .map_err(|_| stopped())
+    }
+
+    /// Reads an image and waits for it on the calling thread (for tools and benchmarks;
+    /// [`OcrEngine::detect`] waits without blocking). Callers beyond the number of workers queue.
     ///
     /// # Errors
     /// As [`OcrEngine::detect`].
     pub fn read_blocking(&self, bytes: &[u8]) -> Result<OcrResult, OcrError> {
-        read(&self.inner, &self.capabilities.engine, bytes)
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.submit(
+            Bytes::copy_from_slice(bytes),
+            Box::new(move |result| {
+                let _gone = tx.send(result);
+            }),
+        )?;
+        rx.recv().map_err(|_| stopped())?
     }
 }
 
-/// Gives a worker's models back to the pool when the page is done (or a panic unwinds).
-struct Checkout<'a> {
-    inner: &'a Inner,
-    models: Option<Models>,
-}
-
-impl Drop for Checkout<'_> {
-    fn drop(&mut self) {
-        if let Some(m) = self.models.take() {
-            self.inner
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(m);
-        }
+/// The workers have stopped (they only do when the engine is dropped, or a page panicked past
+/// recovery): a retryable condition for the caller.
+fn stopped() -> OcrError {
+    OcrError::Unavailable {
+        reason: "the PP-OCR workers have stopped".to_owned(),
+        source: None,
     }
 }
 
-fn read(inner: &Inner, engine: &str, bytes: &[u8]) -> Result<OcrResult, OcrError> {
+/// One worker: takes pages off the queue until it closes, each read with this worker's own models.
+fn work(mut models: Models, jobs: &Mutex<Receiver<Job>>, settings: &Settings) {
+    loop {
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else { return };
+        // A page that panics (a bug) answers as an error and the worker goes on with the next one.
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| read(&mut models, settings, &job.bytes)))
+                .unwrap_or_else(|_| {
+                    Err(OcrError::Other {
+                        source: "the PP-OCR worker panicked on this image".into(),
+                    })
+                });
+        (job.reply)(result);
+    }
+}
+
+fn read(models: &mut Models, settings: &Settings, bytes: &[u8]) -> Result<OcrResult, OcrError> {
     // A limit too far away to represent as an instant (centuries) is no limit.
-    let deadline = Deadline(Instant::now().checked_add(inner.time_limit));
-    let pages = decode::decode_pages(bytes, inner.max_pixels).map_err(|e| match e {
+    let deadline = Deadline(Instant::now().checked_add(settings.time_limit));
+    let pages = decode::decode_pages(bytes, settings.max_pixels).map_err(|e| match e {
         DecodeError::TooLarge { .. } => OcrError::TooLarge {
             reason: e.to_string(),
         },
         DecodeError::Invalid(reason) => OcrError::InvalidImage { reason },
     })?;
-    let mut checkout = Checkout {
-        inner,
-        models: inner
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop(),
-    };
-    let Some(models) = checkout.models.as_mut() else {
-        return Err(OcrError::Unavailable {
-            reason: "no PP-OCR worker is free".to_owned(),
-            source: None,
-        });
-    };
     let mut lines = Vec::new();
     for page in &pages {
         let out =
-            pipeline::read_page(models, page, &inner.params, deadline).map_err(|e| match e {
+            pipeline::read_page(models, page, &settings.params, deadline).map_err(|e| match e {
                 PageError::OutOfTime => OcrError::Timeout,
                 PageError::Runtime(e) => OcrError::Other {
                     source: Box::new(e),
@@ -297,8 +343,7 @@ fn read(inner: &Inner, engine: &str, bytes: &[u8]) -> Result<OcrResult, OcrError
             })?;
         lines.extend(to_lines(&out, page.width(), page.height())?);
     }
-    drop(checkout);
-    OcrResult::new(engine, lines, false).map_err(|e| OcrError::Other {
+    OcrResult::new(&settings.engine, lines, false).map_err(|e| OcrError::Other {
         source: Box::new(e),
     })
 }
@@ -355,7 +400,7 @@ impl OcrEngine for PpOcr {
 
     async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
         let bytes = self.capabilities.bytes_of(input)?;
-        let permit = self
+        let _permit = self
             .inner
             .permits
             .acquire()
@@ -364,15 +409,13 @@ impl OcrEngine for PpOcr {
                 reason: "the PP-OCR engine is shutting down".to_owned(),
                 source: Some(Box::new(e)),
             })?;
-        let inner = Arc::clone(&self.inner);
-        let engine = self.capabilities.engine.clone();
-        let bytes = bytes.clone();
-        let result = tokio::task::spawn_blocking(move || read(&inner, &engine, &bytes))
-            .await
-            .map_err(|e| OcrError::Other {
-                source: Box::new(e),
-            })?;
-        drop(permit);
-        result
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(
+            bytes.clone(),
+            Box::new(move |result| {
+                let _cancelled = tx.send(result);
+            }),
+        )?;
+        rx.await.map_err(|_| stopped())?
     }
 }
