@@ -287,6 +287,32 @@ impl FsObjectStore {
         Ok(removed)
     }
 
+    /// `len` bytes of an object from byte `start` (an HTTP range), with the whole object's metadata.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for a missing object; I/O errors otherwise.
+    pub async fn get_range(
+        &self,
+        key: &ObjectKey,
+        start: u64,
+        len: u64,
+    ) -> Result<GetResult, StoreError> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        let mut file = fs::File::open(self.object_path(key))
+            .await
+            .map_err(|e| io_error(key, e))?;
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| io_error(key, e))?;
+        let meta = self.head(key).await?;
+        let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).map_err(|e| {
+            StoreError::Other {
+                source: Box::new(e),
+            }
+        });
+        Ok(GetResult::new(meta, Box::pin(stream)))
+    }
+
     /// The path of an object's bytes, for engines that read files directly (Tesseract).
     pub fn path_of(&self, key: &ObjectKey) -> PathBuf {
         self.object_path(key)

@@ -17,6 +17,8 @@ mod tesseract;
 mod workers;
 
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
+/// The origins allowed to make cross-origin requests ([`ServeOptions::cors`]).
+pub use intake_http::CorsOrigins;
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
 pub use server::{
     LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,

@@ -1,4 +1,4 @@
-//! The local server's storage endpoint: `PUT` and `GET` on `/objects/{key}` for the presigned URLs of an
+//! The local server's storage endpoint: `PUT`, `GET` and `HEAD` on `/objects/{key}` for the presigned URLs of an
 //! [`HmacUrlSigner`], over a [`FsObjectStore`]. It plays S3's part: it checks everything the URL binds
 //! (signature, expiry, method, content type, length, checksum, write-once), streams the body into the
 //! store, and schedules processing in the [`JobQueue`] (S3's event notification). It takes bytes only
@@ -9,6 +9,7 @@
 //! leaves the intent, which runs after the delay, so a stored object is never left unprocessed.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use futures::TryStreamExt as _;
 use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::model::ObjectKey;
-use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectStore as _, StoreError};
+use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, StoreError};
 use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
@@ -225,39 +226,113 @@ async fn download(
     request: Request,
 ) -> Result<Response, ApiError> {
     let verified = endpoint.verify(HttpMethod::Get, &request)?;
-    let result = match endpoint.store.get(&verified.key).await {
-        Ok(result) => result,
-        Err(StoreError::NotFound { .. }) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "OBJECT_NOT_FOUND",
-                "no object under this key",
-            ));
+    // A deleted image's bytes are not served, whatever URL was handed out before the delete.
+    endpoint
+        .intake
+        .expect_download(&verified.key)
+        .await
+        .map_err(ApiError::from)?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "no object under this key",
+        )
+    };
+    let size = match endpoint.store.head(&verified.key).await {
+        Ok(meta) => meta.size,
+        Err(StoreError::NotFound { .. }) => return Err(not_found()),
+        Err(error) => return Err(unavailable("reading the object failed", &error)),
+    };
+    let Ok(range) = requested_range(request.headers(), size) else {
+        return Ok(unsatisfiable(size));
+    };
+    let read = match &range {
+        Some(r) => {
+            endpoint
+                .store
+                .get_range(&verified.key, *r.start(), r.end() - r.start() + 1)
+                .await
         }
+        None => endpoint.store.get(&verified.key).await,
+    };
+    let result = match read {
+        Ok(result) => result,
+        Err(StoreError::NotFound { .. }) => return Err(not_found()),
         Err(error) => return Err(unavailable("reading the object failed", &error)),
     };
     let mut response = Response::new(Body::from_stream(result.stream));
-    let headers = response.headers_mut();
-    let content_type = result
-        .meta
+    describe(
+        response.headers_mut(),
+        &result.meta,
+        range.as_ref(),
+        verified.download_name.as_deref(),
+    );
+    if range.is_some() {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    Ok(response)
+}
+
+/// `416` for a range outside an object of `size` bytes, saying how long it is.
+fn unsatisfiable(size: u64) -> Response {
+    let mut refused = ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "RANGE_NOT_SATISFIABLE",
+        format!("the object has {size} bytes"),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+        refused.headers_mut().insert(header::CONTENT_RANGE, value);
+    }
+    refused
+}
+
+/// A download's headers: type (never to be sniffed), length or range, ETag, the file name to save
+/// under, and no caching.
+fn describe(
+    headers: &mut HeaderMap,
+    meta: &ObjectMeta,
+    range: Option<&RangeInclusive<u64>>,
+    download_name: Option<&str>,
+) {
+    let content_type = meta
         .content_type
         .as_deref()
         .and_then(|c| HeaderValue::from_str(c).ok())
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(result.meta.size));
-    if let Some(etag) = result
-        .meta
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // The declared type was checked against the bytes, but a browser must never guess another.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    match range {
+        Some(r) => {
+            headers.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(r.end() - r.start() + 1),
+            );
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("bytes {}-{}/{}", r.start(), r.end(), meta.size))
+            {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+        }
+        None => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
+        }
+    }
+    if let Some(etag) = meta
         .etag
         .as_deref()
         .and_then(|e| HeaderValue::from_str(e).ok())
     {
         headers.insert(header::ETAG, etag);
     }
-    if let Some(disposition) = verified
-        .download_name
-        .as_deref()
-        .and_then(|name| HeaderValue::from_str(&content_disposition(name)).ok())
+    if let Some(disposition) =
+        download_name.and_then(|name| HeaderValue::from_str(&content_disposition(name)).ok())
     {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
@@ -265,7 +340,23 @@ async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(response)
+}
+
+/// The one byte range a `Range` header asks for within `size` bytes: `Ok(None)` for the whole object
+/// (no header, a header that does not parse, or several ranges, which a server may answer whole),
+/// `Err(())` when the range lies outside the object (416).
+fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<RangeInclusive<u64>>, ()> {
+    let Some(text) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Ok(parsed) = http_range_header::parse_range_header(text) else {
+        return Ok(None);
+    };
+    match parsed.validate(size) {
+        Ok(ranges) if ranges.len() == 1 => Ok(ranges.into_iter().next()),
+        Ok(_) => Ok(None),
+        Err(_) => Err(()),
+    }
 }
 
 /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.

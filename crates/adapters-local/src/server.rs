@@ -29,7 +29,7 @@ use intake_domain::ports::{
 };
 use intake_domain::services::{ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError};
 use intake_domain::{Intake, IntakeConfig, IntakeError};
-use intake_http::{ApiKeyAuth, ApiOptions};
+use intake_http::{ApiKeyAuth, ApiOptions, CorsOrigins};
 use intake_ocr_onnx::{LoadError, PpOcr, PpOcrOptions};
 use intake_signing::HmacUrlSigner;
 use tokio::net::TcpListener;
@@ -72,6 +72,9 @@ pub struct ServeOptions {
     /// Whether to create a new admin key (written to `admin-key`) even though one is active: the way
     /// back in when every admin key is lost (default false).
     pub new_admin_key: bool,
+    /// The browser origins allowed to call the API and the object endpoints from other sites
+    /// (default none).
+    pub cors: CorsOrigins,
 }
 
 impl Default for ServeOptions {
@@ -88,6 +91,7 @@ impl Default for ServeOptions {
             shutdown_grace: Duration::from_secs(30),
             check_ocr: true,
             new_admin_key: false,
+            cors: CorsOrigins::none(),
         }
     }
 }
@@ -97,6 +101,12 @@ impl ServeOptions {
     #[must_use]
     pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = dir.into();
+        self
+    }
+    /// With the origins allowed to make cross-origin requests.
+    #[must_use]
+    pub fn with_cors(mut self, origins: CorsOrigins) -> Self {
+        self.cors = origins;
         self
     }
     /// With an address.
@@ -510,7 +520,7 @@ impl LocalServer {
         let router = intake_http::app_with_routes(
             intake.clone(),
             Arc::new(ApiKeyAuth::new(keys.clone())),
-            ApiOptions::default(),
+            ApiOptions::default().with_cors(options.cors.clone()),
             endpoint.router(),
             intake_http::key_routes(keys.clone()),
         );

@@ -41,7 +41,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
         )
         .with_engine(args.ocr_engine)
         .with_ppocr(args.ppocr_options())
-        .with_shutdown_grace(Duration::from_secs(args.shutdown_grace));
+        .with_shutdown_grace(Duration::from_secs(args.shutdown_grace))
+        .with_cors(args.cors_origins.clone());
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);
     }

@@ -154,6 +154,10 @@ struct ServeArgs {
     /// in when every admin key is lost.
     #[arg(long)]
     new_admin_key: bool,
+    /// Browser origins allowed to call the API and upload or download from other sites, comma-separated
+    /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
+    #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
+    cors_origins: intake_local::CorsOrigins,
 }
 
 /// Where the API is, and how to print.

@@ -17,6 +17,7 @@
 //! an `x-request-id` (kept from the client or generated), echoed in the response and in the logs.
 
 mod auth;
+mod cors;
 mod error;
 mod keys;
 mod routes;
@@ -34,6 +35,7 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 pub use auth::{ApiKeyAuth, Authenticator, Caller};
+pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
 pub use keys::key_routes;
 pub use routes::{ROUTES, Route};
@@ -42,18 +44,22 @@ pub use routes::{ROUTES, Route};
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Options of the router.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApiOptions {
     /// The largest request body, in bytes (default 64 KiB: the API only takes small JSON bodies;
     /// images go straight to storage).
     pub body_limit: usize,
+    /// The browser origins allowed to call the routes from other sites (default none). On AWS the
+    /// HTTP API and the bucket answer CORS themselves (the template's `CorsAllowedOrigins`).
+    pub cors: CorsOrigins,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
         Self {
             body_limit: 64 * 1024,
+            cors: CorsOrigins::none(),
         }
     }
 }
@@ -63,6 +69,12 @@ impl ApiOptions {
     #[must_use]
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+    /// With the origins allowed to make cross-origin requests.
+    #[must_use]
+    pub fn with_cors(mut self, origins: CorsOrigins) -> Self {
+        self.cors = origins;
         self
     }
 }
@@ -94,11 +106,14 @@ pub fn app_with_routes(
         let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id, key_id = tracing::field::Empty)
     });
+    // Preflights are answered inside the request-id and trace layers (they are logged and carry an
+    // id) and before authentication (browsers send them without credentials).
     routes::router(intake, auth, options.body_limit, public, authenticated).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
             .layer(trace)
-            .layer(PropagateRequestIdLayer::new(request_id)),
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .option_layer(options.cors.into_layer()),
     )
 }
 

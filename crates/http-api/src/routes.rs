@@ -107,12 +107,38 @@ pub(crate) fn router(
         .method_not_allowed_fallback(method_not_allowed)
 }
 
+/// The body of `POST /uploads`: a JSON object only. serde would also build the request from an array of
+/// its fields in order (`["a.png","image/png",null,null]`), which no client means and the contract does
+/// not allow.
+struct UploadBody(UploadRequest);
+
+impl<'de> Deserialize<'de> for UploadBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Takes a map only, and reads the request's fields straight from it (no copy of the body).
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = UploadBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<UploadBody, A::Error> {
+                UploadRequest::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(UploadBody)
+            }
+        }
+        deserializer.deserialize_map(ObjectOnly)
+    }
+}
+
 async fn create_upload(
     State(intake): State<Intake>,
     caller: Caller,
-    body: Result<Json<UploadRequest>, JsonRejection>,
+    body: Result<Json<UploadBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(request) = body?;
+    let Json(UploadBody(request)) = body?;
     let ticket = intake.request_upload(&caller.owner, request).await?;
     let location = HeaderValue::from_str(&format!("/images/{}", ticket.image_id)).ok();
     let mut response = (StatusCode::CREATED, Json(ticket)).into_response();

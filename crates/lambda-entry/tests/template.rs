@@ -188,3 +188,75 @@ fn ppocr_and_auto_get_the_models_layer_where_the_engine_looks() {
         "INTAKE_OCR_MODEL is not set for the functions"
     );
 }
+
+/// The branch an `!If [condition, then, else]` takes when `condition` holds, checking the condition.
+fn if_true<'a>(v: &'a Value, condition: &str) -> &'a Value {
+    let Value::Tagged(tagged) = v else {
+        panic!("not an !If: {v:?}")
+    };
+    assert_eq!(tagged.tag, "If");
+    assert_eq!(tagged.value[0].as_str(), Some(condition));
+    &tagged.value[1]
+}
+
+#[test]
+fn browsers_on_the_allowed_origins_can_use_the_api_and_the_presigned_urls() {
+    let t = template();
+    let param = &t["Parameters"]["CorsAllowedOrigins"];
+    assert_eq!(param["Type"].as_str(), Some("CommaDelimitedList"));
+    assert_eq!(param["Default"].as_str(), Some(""), "no origin by default");
+    let origins_ref = |v: &Value| format!("{v:?}").contains("CorsAllowedOrigins");
+
+    let bucket = if_true(
+        &t["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"],
+        "HasCors",
+    );
+    let rule = &bucket["CorsRules"][0];
+    assert!(origins_ref(&rule["AllowedOrigins"]));
+    let list = |v: &Value| -> Vec<String> {
+        v.as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let methods = list(&rule["AllowedMethods"]);
+    assert!(methods.iter().any(|m| m == "put") && methods.iter().any(|m| m == "get"));
+    // Every header an upload URL binds is one a browser may send (content-length is the browser's own).
+    let request = intake_domain::ports::PutUrlRequest::new(
+        intake_domain::model::ObjectKey::parse(
+            "uploads/01890a5d-ac96-774b-bcce-b302099a8057/a.png",
+        )
+        .unwrap(),
+        intake_domain::model::ContentType::Png,
+        Some(4),
+        Some(intake_domain::model::Sha256Digest::of(b"body")),
+        intake_domain::testkit::epoch(),
+        std::time::Duration::from_secs(60),
+    );
+    let allowed = list(&rule["AllowedHeaders"]);
+    for header in request.required_headers().keys() {
+        assert!(
+            header == "content-length" || allowed.contains(header),
+            "the bucket's CORS rule does not allow {header}"
+        );
+    }
+    assert!(list(&rule["ExposedHeaders"]).contains(&"etag".to_owned()));
+
+    let api = if_true(
+        &t["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"],
+        "HasCors",
+    );
+    assert!(origins_ref(&api["AllowOrigins"]));
+    assert_eq!(api["AllowCredentials"].as_bool(), Some(false));
+    let headers = list(&api["AllowHeaders"]);
+    for needed in ["authorization", "content-type"] {
+        assert!(headers.contains(&needed.to_owned()), "{needed}");
+    }
+    let methods = list(&api["AllowMethods"]);
+    for needed in ["post", "get", "delete"] {
+        assert!(methods.contains(&needed.to_owned()), "{needed}");
+    }
+    assert!(list(&api["ExposeHeaders"]).contains(&intake_http::REQUEST_ID.to_owned()));
+}

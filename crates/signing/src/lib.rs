@@ -233,9 +233,14 @@ impl HmacUrlSigner {
         for pair in query.split('&') {
             let (name, value) = pair.split_once('=').ok_or(UrlRefusal::Malformed)?;
             let value = decode(value).ok_or(UrlRefusal::Malformed)?;
-            if name == "x-signature" {
-                signature = Some(value);
-            } else if params.insert(name.to_owned(), value).is_some() {
+            // Every parameter, the signature included, appears once: a repeated one could make the
+            // URL mean one thing to this check and another to whatever reads it next.
+            let repeated = if name == "x-signature" {
+                signature.replace(value).is_some()
+            } else {
+                params.insert(name.to_owned(), value).is_some()
+            };
+            if repeated {
                 return Err(UrlRefusal::Malformed);
             }
         }

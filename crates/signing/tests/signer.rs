@@ -71,6 +71,21 @@ async fn verifies_the_path_a_server_receives_and_refuses_every_alteration() {
         s.verify(HttpMethod::Put, &longer, &signed.headers, now),
         Err(UrlRefusal::BadSignature)
     );
+    // Any parameter given twice is refused, the signature included (the first copy is the valid one,
+    // so a reader taking the first and a reader taking the last would disagree).
+    let signature = path.split("x-signature=").nth(1).unwrap();
+    for repeated in [
+        format!("{path}&x-signature={signature}"),
+        format!("{path}&x-signature=00"),
+        path.replacen("x-expires=", "x-expires=1&x-expires=", 1),
+        format!("{path}&x-method=GET"),
+    ] {
+        assert_eq!(
+            s.verify(HttpMethod::Put, &repeated, &signed.headers, now),
+            Err(UrlRefusal::Malformed),
+            "{repeated}"
+        );
+    }
     let traversal = path.replacen("uploads", "..%2F..%2Fetc", 1);
     assert!(
         s.verify(HttpMethod::Put, &traversal, &signed.headers, now)

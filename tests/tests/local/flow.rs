@@ -66,9 +66,10 @@ async fn rendered_text_is_uploaded_read_and_downloaded_intact() {
         png,
         "downloaded bytes differ"
     );
-    // The download URL is for GET only.
+    // The download URL is for GET (and HEAD) only.
     let put = app.http.put(url).body("x").send().await.unwrap();
     assert_eq!(put.status(), 403);
+    check_ranges_and_head(&app.http, url, &png).await;
 
     // Health and the error envelope on the same server.
     assert_eq!(app.get_json("/health").await.0, 200);
@@ -156,6 +157,47 @@ async fn identical_bytes_are_flagged_as_duplicates_and_reuse_the_text() {
     app.stop().await;
 }
 
+/// Downloads answer `HEAD`, byte ranges (`206`, `416` outside the object, the whole object for a
+/// header that does not parse or asks for several ranges) and never let a browser sniff another type.
+async fn check_ranges_and_head(http: &reqwest::Client, url: &str, png: &[u8]) {
+    let head = http.head(url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], png.len().to_string());
+    assert_eq!(head.headers()["accept-ranges"], "bytes");
+    assert_eq!(head.headers()["x-content-type-options"], "nosniff");
+    assert!(head.bytes().await.unwrap().is_empty());
+    let len = png.len();
+    for (range, from, to) in [
+        ("bytes=0-7".to_owned(), 0, 7),
+        (format!("bytes={}-", len - 10), len - 10, len - 1),
+        ("bytes=-4".to_owned(), len - 4, len - 1),
+        (format!("bytes=5-{}", len + 100), 5, len - 1),
+    ] {
+        let part = http.get(url).header("range", &range).send().await.unwrap();
+        assert_eq!(part.status(), 206, "{range}");
+        assert_eq!(
+            part.headers()["content-range"],
+            format!("bytes {from}-{to}/{len}"),
+            "{range}"
+        );
+        assert_eq!(part.headers()["content-type"], "image/png");
+        assert_eq!(part.bytes().await.unwrap(), png[from..=to], "{range}");
+    }
+    let outside = http
+        .get(url)
+        .header("range", format!("bytes={len}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), 416);
+    assert_eq!(outside.headers()["content-range"], format!("bytes */{len}"));
+    for whole in ["bytes=0-1,4-5", "pages=1", "bytes=abc"] {
+        let response = http.get(url).header("range", whole).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{whole}");
+        assert_eq!(response.bytes().await.unwrap(), png, "{whole}");
+    }
+}
+
 #[tokio::test]
 async fn deleted_images_disappear_and_delete_is_idempotent() {
     let Some(font) = prerequisites() else { return };
@@ -180,8 +222,13 @@ async fn deleted_images_disappear_and_delete_is_idempotent() {
     );
     let (_, page) = app.get_json("/images").await;
     assert!(page["images"].as_array().unwrap().is_empty());
-    // Soft delete keeps the object for audit by default: a URL issued before still works until it expires.
-    assert_eq!(app.http.get(&download).send().await.unwrap().status(), 200);
+    // Soft delete keeps the object for audit by default, but a URL issued before the delete no longer
+    // serves it (nor answers a HEAD).
+    let refused = app.http.get(&download).send().await.unwrap();
+    assert_eq!(refused.status(), 404);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "NOT_FOUND", "{body}");
+    assert_eq!(app.http.head(&download).send().await.unwrap().status(), 404);
     app.stop().await;
 }
 

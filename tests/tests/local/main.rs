@@ -113,8 +113,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with `config`.
 pub async fn spawn_app_with(config: IntakeConfig) -> TestApp {
+    spawn_app_from(|dir| options(dir, config)).await
+}
+
+/// Starts a server with the options `make` gives for its data directory.
+pub async fn spawn_app_from(make: impl FnOnce(&std::path::Path) -> ServeOptions) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let server = LocalServer::start(options(dir.path(), config))
+    let server = LocalServer::start(make(dir.path()))
         .await
         .expect("the server starts");
     let admin_key = admin_key(dir.path());

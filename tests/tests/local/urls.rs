@@ -6,7 +6,7 @@ use std::time::Duration;
 use intake_domain::IntakeConfig;
 use intake_domain::testkit::images;
 
-use super::{TestApp, spawn_app, spawn_app_with};
+use super::{TestApp, options, spawn_app, spawn_app_from, spawn_app_with};
 
 async fn code(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -311,4 +311,101 @@ async fn a_new_admin_key_can_be_asked_for_when_every_admin_key_is_lost() {
         assert!(principal.admin);
     }
     third.shutdown().await.unwrap();
+}
+
+/// A real preflight, as a browser on `origin` sends it before `method` with `headers`.
+async fn preflight(url: &str, origin: &str, method: &str, headers: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", origin)
+        .header("access-control-request-method", method)
+        .header("access-control-request-headers", headers)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_page_on_an_allowed_origin_can_ask_upload_and_download() {
+    const PAGE: &str = "http://localhost:5173";
+    let app = spawn_app_from(|dir| {
+        options(dir, IntakeConfig::default()).with_cors(PAGE.parse().unwrap())
+    })
+    .await;
+    // The API: the preflight before POST /uploads, without credentials (browsers send none).
+    let api = preflight(
+        &app.api("/uploads"),
+        PAGE,
+        "POST",
+        "authorization,content-type",
+    )
+    .await;
+    assert_eq!(api.status(), 200);
+    assert_eq!(api.headers()["access-control-allow-origin"], PAGE);
+    // The object endpoint: the preflight before the PUT, with every header the upload URL binds.
+    let png = images::png(320, 120, 1);
+    let ticket = app.ticket("a.png", "image/png", &png).await;
+    let bound: Vec<&str> = ticket
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|h| *h != "content-length")
+        .collect();
+    let put = preflight(&ticket.url, PAGE, "PUT", &bound.join(",")).await;
+    assert_eq!(put.status(), 200, "{bound:?}");
+    assert_eq!(put.headers()["access-control-allow-origin"], PAGE);
+    let allowed = put.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in &bound {
+        assert!(allowed.contains(header), "{header} not in {allowed}");
+    }
+    // The upload itself, as the page sends it: the answer is readable by the page, ETag included.
+    let response = app
+        .put(&ticket, png.clone(), &[("origin", Some(PAGE))])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], PAGE);
+    assert!(
+        response.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("etag")
+    );
+    // A page elsewhere gets no permission.
+    let elsewhere = preflight(
+        &app.api("/uploads"),
+        "https://evil.example",
+        "POST",
+        "authorization",
+    )
+    .await;
+    assert!(
+        elsewhere
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_allowed_origins_no_preflight_passes() {
+    let app = spawn_app().await;
+    let response = preflight(
+        &app.api("/uploads"),
+        "http://localhost:5173",
+        "POST",
+        "authorization",
+    )
+    .await;
+    assert_eq!(response.status(), 405);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    app.stop().await;
 }

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Intake;
 use crate::error::IntakeError;
-use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, Sha256Digest};
 use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, OcrDetail, PresignedRequest};
 
 /// The default page size of listings.
@@ -183,6 +183,24 @@ impl Intake {
             download,
             record,
         })
+    }
+
+    /// Whether the bytes under `key` may still be served to a download URL's holder: the image exists
+    /// and is not deleted. A download URL outlives nothing: deleting an image revokes the URLs already
+    /// handed out for it on stores that ask (the local server does; S3 cannot, so there the URL's short
+    /// lifetime is the bound).
+    ///
+    /// # Errors
+    /// [`IntakeError::NotFound`] for an unknown or deleted image; repository errors.
+    pub async fn expect_download(&self, key: &ObjectKey) -> Result<(), IntakeError> {
+        let id = key.image_id();
+        self.inner
+            .repository
+            .get_view(&id, OcrDetail::Text)
+            .await?
+            .filter(|r| r.object_key == *key && !r.is_deleted())
+            .map(drop)
+            .ok_or(IntakeError::NotFound { id })
     }
 
     /// Soft-deletes one of `owner`'s images: it disappears from listings and lookups, its metadata
