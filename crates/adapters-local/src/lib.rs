@@ -9,6 +9,7 @@
 //! [`LocalServer`] composes them into the local server: the shared API router, the object endpoints
 //! that serve the HMAC-signed URLs ([`ObjectEndpoint`]), and a pool of workers ([`WorkerPool`]).
 
+mod connections;
 mod fs_store;
 mod objects;
 mod server;
@@ -16,6 +17,10 @@ mod sqlite;
 mod tesseract;
 mod workers;
 
+pub use connections::{
+    ConnectionLimits, DEFAULT_BODY_GRACE, DEFAULT_HEADER_TIMEOUT, DEFAULT_MIN_BODY_RATE,
+    PacedBodyError, default_max_connections,
+};
 pub use fs_store::{FsObjectStore, PutChecks, PutError};
 /// The origins allowed to make cross-origin requests ([`ServeOptions::cors`]).
 pub use intake_http::CorsOrigins;

@@ -28,7 +28,7 @@ use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
 
-use crate::{FsObjectStore, PutChecks, PutError};
+use crate::{FsObjectStore, PacedBodyError, PutChecks, PutError};
 
 /// How long after an upload starts its intent job becomes due, if the upload never confirms it.
 pub const DEFAULT_INTENT_DELAY: Duration = Duration::from_secs(120);
@@ -131,6 +131,9 @@ fn put_error(error: &PutError) -> ApiError {
         PutError::LengthMismatch { .. } => (StatusCode::BAD_REQUEST, "LENGTH_MISMATCH"),
         PutError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE"),
         PutError::ChecksumMismatch => (StatusCode::BAD_REQUEST, "CHECKSUM_MISMATCH"),
+        PutError::Body(cause) if PacedBodyError::is_too_slow(cause.as_ref()) => {
+            (StatusCode::REQUEST_TIMEOUT, "BODY_TOO_SLOW")
+        }
         PutError::Body(_) => (StatusCode::BAD_REQUEST, "BODY_INCOMPLETE"),
         _ => {
             tracing::error!(error = %error_chain(error), "storing an object failed");

@@ -36,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
 use crate::{FsObjectStore, OpenError, SqliteDatabase, TesseractOcr, TesseractOptions};
@@ -75,6 +76,8 @@ pub struct ServeOptions {
     /// The browser origins allowed to call the API and the object endpoints from other sites
     /// (default none).
     pub cors: CorsOrigins,
+    /// Limits on client connections: header timeout, open connections, minimum body rate.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for ServeOptions {
@@ -92,6 +95,7 @@ impl Default for ServeOptions {
             check_ocr: true,
             new_admin_key: false,
             cors: CorsOrigins::none(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -101,6 +105,12 @@ impl ServeOptions {
     #[must_use]
     pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = dir.into();
+        self
+    }
+    /// With limits on client connections.
+    #[must_use]
+    pub fn with_connections(mut self, limits: ConnectionLimits) -> Self {
+        self.connections = limits;
         self
     }
     /// With the origins allowed to make cross-origin requests.
@@ -524,14 +534,14 @@ impl LocalServer {
             endpoint.router(),
             intake_http::key_routes(keys.clone()),
         );
+        // Bodies that trickle in are cut off (the object endpoint answers 408 and stores nothing).
+        let router = match Pace::of(&options.connections) {
+            Some(pace) => router.layer(axum::middleware::from_fn_with_state(pace, pace_bodies)),
+            None => router,
+        };
         let (stop_http, stopped) = oneshot::channel::<()>();
-        let http = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let limits = options.connections;
+        let http = tokio::spawn(connections::serve(listener, router, limits, stopped));
         let workers = WorkerPool::start(
             options.workers,
             intake.clone(),

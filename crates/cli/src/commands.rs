@@ -42,7 +42,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
         .with_engine(args.ocr_engine)
         .with_ppocr(args.ppocr_options())
         .with_shutdown_grace(Duration::from_secs(args.shutdown_grace))
-        .with_cors(args.cors_origins.clone());
+        .with_cors(args.cors_origins.clone())
+        .with_connections(args.connection_limits());
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);
     }

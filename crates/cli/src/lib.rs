@@ -154,6 +154,17 @@ struct ServeArgs {
     /// in when every admin key is lost.
     #[arg(long)]
     new_admin_key: bool,
+    /// The longest a client may take to send a request's head, and an idle connection is kept, in
+    /// seconds.
+    #[arg(long, env = "INTAKE_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout: u64,
+    /// The most client connections open at once (default: half the open-file limit, at most 1024).
+    #[arg(long, env = "INTAKE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// The slowest a request body may arrive after its first 10 seconds, in bytes per second (0: no
+    /// minimum); a slower upload is cut off with 408 BODY_TOO_SLOW.
+    #[arg(long, env = "INTAKE_MIN_BODY_RATE", default_value_t = intake_local::DEFAULT_MIN_BODY_RATE)]
+    min_body_rate: u64,
     /// Browser origins allowed to call the API and upload or download from other sites, comma-separated
     /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
     #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
@@ -325,6 +336,16 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
 impl ServeArgs {
     fn ocr_timeout(&self) -> Duration {
         Duration::from_secs(self.ocr_timeout.max(1))
+    }
+
+    fn connection_limits(&self) -> intake_local::ConnectionLimits {
+        let limits = intake_local::ConnectionLimits::default()
+            .with_header_timeout(Duration::from_secs(self.header_timeout.max(1)))
+            .with_min_body_rate(self.min_body_rate, intake_local::DEFAULT_BODY_GRACE);
+        match self.max_connections {
+            Some(max) => limits.with_max_connections(max),
+            None => limits,
+        }
     }
 
     fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {

@@ -22,7 +22,24 @@ pub(crate) struct ChildServer {
 impl ChildServer {
     /// Starts `intake serve` on `dir` with an ephemeral port and one worker, and waits until it serves.
     pub(crate) fn start(dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_intake-test-cli"))
+        Self::start_with(dir, &[], None)
+    }
+
+    /// As [`ChildServer::start`], with more arguments, and with at most `open_files` open files
+    /// (`prlimit`) when given.
+    pub(crate) fn start_with(dir: &Path, args: &[&str], open_files: Option<u64>) -> Self {
+        let binary = env!("CARGO_BIN_EXE_intake-test-cli");
+        let mut command = match open_files {
+            Some(limit) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={limit}:{limit}"))
+                    .arg("--")
+                    .arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args([
                 "serve",
                 "--addr",
@@ -32,6 +49,7 @@ impl ChildServer {
                 "--data-dir",
             ])
             .arg(dir)
+            .args(args)
             .env("INTAKE_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -17,6 +17,7 @@ mod cli;
 mod crash;
 mod flow;
 mod hostile;
+mod slow;
 mod storm;
 mod urls;
 
