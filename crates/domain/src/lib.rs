@@ -25,10 +25,12 @@ pub use services::{Intake, IntakeBuilder, IntakeConfig};
 #[cfg(test)]
 pub(crate) fn testkit_png() -> bytes::Bytes {
     let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
-    out.extend_from_slice(&[
-        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 100, 0, 0, 0, 100, 8, 0, 0, 0, 0,
-    ]);
-    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[0, 0, 0, 13]);
+    let ihdr = [
+        b'I', b'H', b'D', b'R', 0, 0, 0, 100, 0, 0, 0, 100, 8, 0, 0, 0, 0,
+    ];
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
     out.extend_from_slice(&[0; 200]);
     out.extend_from_slice(&crate::sniff::PNG_TRAILER);
     bytes::Bytes::from(out)

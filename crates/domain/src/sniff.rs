@@ -27,6 +27,9 @@ pub fn sniff(prefix: &[u8]) -> Sniffed {
         infer::get(prefix).and_then(|kind| ContentType::parse(kind.mime_type()).ok());
     let dimensions = match content_type {
         None | Some(ContentType::Pdf) => None,
+        // A PNG header whose checksum fails is damaged: its dimensions are not trusted, so the
+        // image is rejected as corrupt before any decoder sees it.
+        Some(ContentType::Png) if !png_header_intact(prefix) => None,
         Some(_) => imagesize::blob_size(prefix).ok().and_then(|size| {
             Some((
                 u32::try_from(size.width).ok()?,
@@ -40,14 +43,27 @@ pub fn sniff(prefix: &[u8]) -> Sniffed {
     }
 }
 
+/// Whether a PNG starts with an intact `IHDR` chunk: 13 data bytes whose CRC-32 (over the chunk's
+/// type and data) matches the one stored after them.
+fn png_header_intact(prefix: &[u8]) -> bool {
+    let (Some(length), Some(chunk), Some(stored)) =
+        (prefix.get(8..12), prefix.get(12..29), prefix.get(29..33))
+    else {
+        return false;
+    };
+    length == [0, 0, 0, 13]
+        && chunk.starts_with(b"IHDR")
+        && crc32fast::hash(chunk).to_be_bytes() == stored
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const PNG_1X1: &[u8] = &[
         0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00,
+        0x52, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x02, 0x58, 0x08, 0x00, 0x00, 0x00, 0x00, 0xBF,
+        0x1D, 0xDD, 0xAC,
     ];
 
     #[test]
@@ -55,6 +71,24 @@ mod tests {
         let s = sniff(PNG_1X1);
         assert_eq!(s.content_type, Some(ContentType::Png));
         assert_eq!(s.dimensions, Some((800, 600)));
+    }
+
+    #[test]
+    fn a_png_header_with_a_wrong_checksum_has_no_dimensions() {
+        let mut damaged = PNG_1X1.to_vec();
+        if let Some(last) = damaged.last_mut() {
+            *last ^= 0xFF;
+        }
+        let s = sniff(&damaged);
+        assert_eq!(s.content_type, Some(ContentType::Png));
+        assert_eq!(s.dimensions, None);
+        // A changed dimension with the old checksum is caught the same way.
+        let mut forged = PNG_1X1.to_vec();
+        if let Some(width) = forged.get_mut(18) {
+            *width = 0x7F;
+        }
+        assert_eq!(sniff(&forged).dimensions, None);
+        assert_eq!(sniff(&PNG_1X1[..20]).dimensions, None, "a cut header");
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub enum FailureCode {
     OcrError,
     /// Retryable errors persisted past the attempt limit.
     RetriesExhausted,
+    /// OCR ran out of time again when retried: a timeout is retried once, as it is more likely the
+    /// image than a passing fault.
+    OcrTimeout,
     /// The store refused to give the object (permissions, policy); retrying will not help.
     StoreError,
 }

@@ -244,7 +244,7 @@ impl Intake {
             let page = self.inner.repository.list(&query).await?;
             for record in &page.records {
                 if record.lease_expires_at.is_some() {
-                    self.release(record).await;
+                    self.release(record, None).await;
                     ended += 1;
                 }
             }

@@ -129,6 +129,12 @@ enum Claim {
 enum Run {
     Finished(Box<ImageRecord>),
     ObjectMissing,
+    /// A retryable failure after the object was measured: the error, and the record with what was
+    /// measured (hash, size, type, dimensions), which a release or a final failure keeps.
+    Interrupted {
+        error: IntakeError,
+        measured: Box<ImageRecord>,
+    },
 }
 
 /// What one streaming pass over an object established.
@@ -227,7 +233,7 @@ fn examine(
         let Some((width, height)) = dimensions else {
             return Err(reject(
                 RejectionCode::Corrupt,
-                format!("the {actual} header is unreadable"),
+                format!("the {actual} header is unreadable or damaged"),
             ));
         };
         if width < engine.min_dimension_px || height < engine.min_dimension_px {
@@ -291,6 +297,15 @@ fn ends_with_jpeg_eoi(tail: &[u8]) -> bool {
     tail.get(..end).is_some_and(|t| t.ends_with(&[0xFF, 0xD9]))
 }
 
+/// Copies what a run measured of the object onto `record`.
+fn keep_measurements(record: &mut ImageRecord, measured: &ImageRecord) {
+    record.size_bytes = measured.size_bytes;
+    record.sha256 = measured.sha256;
+    record.content_type = measured.content_type;
+    record.width_px = measured.width_px;
+    record.height_px = measured.height_px;
+}
+
 /// Marks a record `FAILED` with `RETRIES_EXHAUSTED` after `attempts` claims.
 fn mark_exhausted(record: &mut ImageRecord, attempts: u32, last_error: Option<&IntakeError>) {
     record.status = ImageStatus::Failed;
@@ -305,6 +320,29 @@ fn mark_exhausted(record: &mut ImageRecord, attempts: u32, last_error: Option<&I
     });
     record.processed_at = Some(record.updated_at);
     record.lease_expires_at = None;
+}
+
+/// Records a permanent OCR failure on `done`, or hands back a retryable one. A timeout is retryable
+/// on the first attempt only: on a retry the image, not a passing fault, is the likely cause, and each
+/// further try would cost the whole time limit again.
+fn record_ocr_failure(
+    done: &mut ImageRecord,
+    error: OcrError,
+    attempt: u32,
+) -> Option<IntakeError> {
+    let (code, message) = match error {
+        OcrError::Timeout if attempt > 1 => (
+            FailureCode::OcrTimeout,
+            format!("OCR ran out of time on attempt {attempt} as well"),
+        ),
+        error if error.is_retryable() => return Some(error.into()),
+        error => (failure_code(&error), error_chain(&error)),
+    };
+    done.status = ImageStatus::Failed;
+    done.ocr_status = OcrStatus::Failed;
+    done.failure_code = Some(code);
+    done.failure_message = Some(message);
+    None
 }
 
 fn failure_code(error: &OcrError) -> FailureCode {
@@ -363,8 +401,13 @@ impl Intake {
             Claim::Won(record) => *record,
             Claim::Settled(outcome) => return Ok(outcome),
         };
+        let mut measured = None;
         let result = match self.run(&claimed).await {
             Ok(Run::Finished(done)) => self.finish(&claimed, *done).await,
+            Ok(Run::Interrupted { error, measured: m }) => {
+                measured = Some(m);
+                Err(error)
+            }
             Ok(Run::ObjectMissing) => {
                 // Undo the claim, but only if nobody has written since: never over another's claim.
                 let mut back = claimed.next(self.inner.clock.now());
@@ -383,18 +426,22 @@ impl Intake {
         };
         match result {
             Err(error) if claimed.attempts >= self.inner.config.max_attempts => {
-                // The last allowed attempt failed: record it now, as no further delivery may come.
+                // The last allowed attempt failed: record it now, as no further delivery may come,
+                // with whatever this attempt measured.
                 let mut failed = claimed.next(self.inner.clock.now());
+                if let Some(measured) = measured.as_deref() {
+                    keep_measurements(&mut failed, measured);
+                }
                 mark_exhausted(&mut failed, claimed.attempts, Some(&error));
                 if let Ok(outcome) = self.finish(&claimed, failed).await {
                     Ok(outcome)
                 } else {
-                    self.release(&claimed).await;
+                    self.release(&claimed, measured.as_deref()).await;
                     Err(error)
                 }
             }
             Err(error) => {
-                self.release(&claimed).await;
+                self.release(&claimed, measured.as_deref()).await;
                 Err(error)
             }
             ok => ok,
@@ -631,12 +678,13 @@ impl Intake {
                     done.set_ocr(&result);
                     done.status = ImageStatus::Processed;
                 }
-                Err(error) if error.is_retryable() => return Err(error.into()),
                 Err(error) => {
-                    done.status = ImageStatus::Failed;
-                    done.ocr_status = OcrStatus::Failed;
-                    done.failure_code = Some(failure_code(&error));
-                    done.failure_message = Some(error_chain(&error));
+                    if let Some(error) = record_ocr_failure(&mut done, error, claimed.attempts) {
+                        return Ok(Run::Interrupted {
+                            error,
+                            measured: Box::new(done),
+                        });
+                    }
                 }
             }
         }
@@ -685,9 +733,14 @@ impl Intake {
 
     /// Gives up a claim after a failure so that a retry can take the image at once. Best effort: if the
     /// write fails, the lease runs out on its own.
-    pub(super) async fn release(&self, claimed: &ImageRecord) {
+    pub(super) async fn release(&self, claimed: &ImageRecord, measured: Option<&ImageRecord>) {
         let mut released = claimed.next(self.inner.clock.now());
         released.lease_expires_at = None;
+        // What was measured stays on the record, so that even a record that later fails without
+        // another read reports the object's hash, size, type and dimensions.
+        if let Some(measured) = measured {
+            keep_measurements(&mut released, measured);
+        }
         let _ignored = self
             .inner
             .repository

@@ -575,3 +575,100 @@ async fn an_object_over_the_limit_is_rejected_without_reading_it() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured() {
+    let record = awaiting();
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut ocr = engine("e");
+    ocr.expect_detect()
+        .times(2)
+        .returning(|_| Err(OcrError::Timeout));
+    let png = crate::testkit_png();
+    let sha = crate::model::Sha256Digest::of(&png);
+    let intake = build(
+        store_with(png.clone()),
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    let measured = |r: &ImageRecord| {
+        (
+            r.sha256,
+            r.size_bytes,
+            r.content_type,
+            r.width_px,
+            r.height_px,
+        )
+    };
+    let expected = (
+        Some(sha),
+        Some(png.len() as u64),
+        Some(ContentType::Png),
+        Some(100),
+        Some(100),
+    );
+    // The first timeout is retryable; the released claim keeps what was measured.
+    let error = intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    {
+        let writes = writes.lock().unwrap();
+        let released = writes.last().unwrap();
+        assert_eq!(
+            released.lease_expires_at, None,
+            "the claim was not released"
+        );
+        assert_eq!(measured(released), expected);
+    }
+    // The retry times out again: final, with the measurements.
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code, Some(FailureCode::OcrTimeout));
+            assert_eq!(r.attempts, 2);
+            assert_eq!(measured(&r), expected);
+            assert!(r.processed_at.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_last_attempt_failing_keeps_what_was_measured() {
+    let mut record = awaiting();
+    record.status = ImageStatus::Processing;
+    record.attempts = 4;
+    record.lease_expires_at = Some(Timestamp::from_unix_millis(0).unwrap());
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let mut ocr = engine("e");
+    ocr.expect_detect()
+        .times(1)
+        .returning(|_| Err(OcrError::Throttled { source: None }));
+    let png = crate::testkit_png();
+    let intake = build(
+        store_with(png.clone()),
+        repo_serving(&record, &writes),
+        ocr,
+        MockUrlSigner::new(),
+    );
+    match intake
+        .process_object_created(&event(&record))
+        .await
+        .unwrap()
+    {
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
+            assert_eq!(r.sha256, Some(crate::model::Sha256Digest::of(&png)));
+            assert_eq!(r.size_bytes, Some(png.len() as u64));
+            assert_eq!(r.content_type, Some(ContentType::Png));
+            assert_eq!((r.width_px, r.height_px), (Some(100), Some(100)));
+        }
+        other => panic!("{other:?}"),
+    }
+}
