@@ -43,6 +43,44 @@ pub fn sniff(prefix: &[u8]) -> Sniffed {
     }
 }
 
+/// The pages of a multi-page image, read from its headers alone (no pixel is decoded).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Pages {
+    /// How many pages, counted up to one past the limit given.
+    pub count: u32,
+    /// Width × height of every page counted, together.
+    pub pixels: u64,
+    /// The longest side of any page counted.
+    pub longest_side: u32,
+}
+
+/// Counts the pages of a TIFF and their pixels from its directory chain (IFDs), stopping one page past
+/// `max_pages` so that a file claiming millions of pages costs no more than that.
+///
+/// # Errors
+/// Why the directory chain cannot be read (a damaged or looping TIFF).
+pub fn tiff_pages(bytes: &[u8], max_pages: u32) -> Result<Pages, String> {
+    let mut decoder =
+        tiff::decoder::Decoder::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut pages = Pages {
+        count: 0,
+        pixels: 0,
+        longest_side: 0,
+    };
+    loop {
+        let (width, height) = decoder.dimensions().map_err(|e| e.to_string())?;
+        pages.count = pages.count.saturating_add(1);
+        pages.pixels = pages
+            .pixels
+            .saturating_add(u64::from(width) * u64::from(height));
+        pages.longest_side = pages.longest_side.max(width).max(height);
+        if pages.count > max_pages || !decoder.more_images() {
+            return Ok(pages);
+        }
+        decoder.next_image().map_err(|e| e.to_string())?;
+    }
+}
+
 /// Whether a PNG starts with an intact `IHDR` chunk: 13 data bytes whose CRC-32 (over the chunk's
 /// type and data) matches the one stored after them.
 fn png_header_intact(prefix: &[u8]) -> bool {

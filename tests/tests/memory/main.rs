@@ -13,6 +13,7 @@ mod concurrency;
 mod contract;
 mod hostile;
 mod jobs;
+mod pages;
 mod retries;
 mod urls;
 

@@ -245,6 +245,9 @@ pub struct ImageRecord {
     /// Image height from the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_px: Option<u32>,
+    /// How many pages the image has (a multi-page TIFF; 1 for single-image formats), from the headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_count: Option<u32>,
     /// When processing reached a terminal status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<Timestamp>,
@@ -317,6 +320,7 @@ impl ImageRecord {
             content_type: None,
             width_px: None,
             height_px: None,
+            page_count: None,
             processed_at: None,
             ocr_status: OcrStatus::Pending,
             ocr_text: None,

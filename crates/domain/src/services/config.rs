@@ -20,6 +20,9 @@ pub struct IntakeConfig {
     /// The largest image in pixels, width × height (default 100 megapixels): a guard against
     /// decompression bombs.
     pub max_pixels: u64,
+    /// The most pages a multi-page image (TIFF) may have (default 100); its pages' pixels count
+    /// together against [`IntakeConfig::max_pixels`].
+    pub max_pages: u32,
     /// The accepted formats; `None` accepts every format the engine declares.
     pub allowed_types: Option<Vec<ContentType>>,
     /// How long a processor's claim on an image holds (default 900 s, the Lambda maximum). Another
@@ -44,6 +47,7 @@ impl Default for IntakeConfig {
             download_url_ttl: Duration::from_mins(5),
             max_upload_bytes: 15 * 1024 * 1024,
             max_pixels: 100_000_000,
+            max_pages: 100,
             allowed_types: None,
             processing_lease: Duration::from_mins(15),
             max_attempts: 5,
@@ -161,6 +165,12 @@ impl IntakeConfig {
         self.max_pixels = pixels;
         self
     }
+    /// With a page limit for multi-page images.
+    #[must_use]
+    pub fn with_max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages;
+        self
+    }
     /// Accepting only these formats.
     #[must_use]
     pub fn with_allowed_types(mut self, types: Vec<ContentType>) -> Self {
@@ -201,6 +211,7 @@ impl IntakeConfig {
     /// | `INTAKE_DOWNLOAD_URL_TTL_SECONDS` | [`IntakeConfig::download_url_ttl`] |
     /// | `INTAKE_MAX_UPLOAD_BYTES` | [`IntakeConfig::max_upload_bytes`] |
     /// | `INTAKE_MAX_PIXELS` | [`IntakeConfig::max_pixels`] |
+    /// | `INTAKE_MAX_PAGES` | [`IntakeConfig::max_pages`] |
     /// | `INTAKE_ALLOWED_TYPES` | [`IntakeConfig::allowed_types`], comma-separated media types |
     /// | `INTAKE_PROCESSING_LEASE_SECONDS` | [`IntakeConfig::processing_lease`] |
     /// | `INTAKE_MAX_ATTEMPTS` | [`IntakeConfig::max_attempts`] |
@@ -222,6 +233,9 @@ impl IntakeConfig {
         }
         if let Some(v) = read_setting(lookup, "INTAKE_MAX_PIXELS", str::parse::<u64>)? {
             config.max_pixels = v;
+        }
+        if let Some(v) = read_setting(lookup, "INTAKE_MAX_PAGES", str::parse::<u32>)? {
+            config.max_pages = v;
         }
         if let Some(v) = read_setting(lookup, "INTAKE_ALLOWED_TYPES", |text| {
             text.split(',')
@@ -268,6 +282,9 @@ impl IntakeConfig {
         }
         if self.max_attempts == 0 {
             return Err(ConfigError::Zero("max attempts"));
+        }
+        if self.max_pages == 0 {
+            return Err(ConfigError::Zero("max pages"));
         }
         if self.processing_lease.is_zero() {
             return Err(ConfigError::Zero("processing lease"));

@@ -9,7 +9,7 @@ use crate::model::{
     RejectionCode, Sha256Digest, Timestamp,
 };
 use crate::ports::{ImageFacts, OcrCapabilities, OcrError, OcrInput, RepoError, StoreError};
-use crate::sniff::{PNG_TRAILER, SNIFF_BYTES, Sniffed, sniff};
+use crate::sniff::{PNG_TRAILER, Pages, SNIFF_BYTES, Sniffed, sniff, tiff_pages};
 
 /// How many times a service re-reads and retries a write that lost a race before giving up with
 /// [`IntakeError::Conflict`].
@@ -151,9 +151,11 @@ struct Inspection {
     sniffed: Sniffed,
     /// The last bytes of the object (up to 12).
     tail: Vec<u8>,
-    /// The whole object, when the engine needs bytes.
+    /// The whole object, when the engine needs bytes or the image may have several pages.
     body: Option<Bytes>,
     oversize: bool,
+    /// A multi-page image's pages from its headers (TIFF), or why they cannot be read.
+    pages: Option<Result<Pages, String>>,
 }
 
 /// A reason to reject, with a message for humans.
@@ -178,6 +180,7 @@ fn examine(
     engine: &OcrCapabilities,
     max_bytes: u64,
     max_pixels: u64,
+    max_pages: u32,
 ) -> Result<ImageFacts, Rejection> {
     let size = inspection.size;
     if size == 0 {
@@ -261,6 +264,7 @@ fn examine(
             ));
         }
     }
+    check_pages(inspection.pages.as_ref(), engine, max_pixels, max_pages)?;
     check_trailer(actual, &inspection.tail)?;
     let facts = ImageFacts::new(actual, size, dimensions, sha256);
     if !engine.accepts(&facts) {
@@ -270,6 +274,55 @@ fn examine(
         ));
     }
     Ok(facts)
+}
+
+/// A multi-page image's pages count together: at most `max_pages` of them, their pixels together
+/// within `max_pixels`, and no page beyond the engine's largest side. A directory chain that cannot be
+/// read is corrupt.
+fn check_pages(
+    pages: Option<&Result<Pages, String>>,
+    engine: &OcrCapabilities,
+    max_pixels: u64,
+    max_pages: u32,
+) -> Result<(), Rejection> {
+    let pages = match pages {
+        None => return Ok(()),
+        Some(Err(reason)) => {
+            return Err(reject(
+                RejectionCode::Corrupt,
+                format!("the TIFF's pages cannot be read: {reason}"),
+            ));
+        }
+        Some(Ok(pages)) => pages,
+    };
+    if pages.count > max_pages {
+        return Err(reject(
+            RejectionCode::TooLarge,
+            format!("the image has more than {max_pages} pages"),
+        ));
+    }
+    if pages.pixels > max_pixels {
+        return Err(reject(
+            RejectionCode::TooLarge,
+            format!(
+                "its {} pages hold {} pixels together; the limit is {max_pixels}",
+                pages.count, pages.pixels
+            ),
+        ));
+    }
+    if engine
+        .max_dimension_px
+        .is_some_and(|max| pages.longest_side > max)
+    {
+        return Err(reject(
+            RejectionCode::TooLarge,
+            format!(
+                "a page {} px long exceeds the engine's largest dimension",
+                pages.longest_side
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Truncated files and files with data after the image (polyglots) are refused: a PNG must end with
@@ -297,6 +350,25 @@ fn ends_with_jpeg_eoi(tail: &[u8]) -> bool {
     tail.get(..end).is_some_and(|t| t.ends_with(&[0xFF, 0xD9]))
 }
 
+/// Writes what one pass over the object measured onto `record`: size, hash, type, dimensions and
+/// pages (1 for single-image formats; a multi-page image's count when it is within `max_pages`).
+fn record_measurements(record: &mut ImageRecord, inspection: &Inspection, max_pages: u32) {
+    record.size_bytes = Some(if inspection.oversize {
+        inspection.stored_size.max(inspection.size)
+    } else {
+        inspection.size
+    });
+    record.sha256 = inspection.sha256;
+    record.content_type = inspection.sniffed.content_type;
+    record.width_px = inspection.sniffed.dimensions.map(|d| d.0);
+    record.height_px = inspection.sniffed.dimensions.map(|d| d.1);
+    record.page_count = match (&inspection.pages, inspection.sniffed.content_type) {
+        (Some(Ok(pages)), _) if pages.count <= max_pages => Some(pages.count),
+        (Some(_), _) | (None, None | Some(ContentType::Pdf | ContentType::Tiff)) => None,
+        (None, Some(_)) => Some(1),
+    };
+}
+
 /// Copies what a run measured of the object onto `record`.
 fn keep_measurements(record: &mut ImageRecord, measured: &ImageRecord) {
     record.size_bytes = measured.size_bytes;
@@ -304,6 +376,7 @@ fn keep_measurements(record: &mut ImageRecord, measured: &ImageRecord) {
     record.content_type = measured.content_type;
     record.width_px = measured.width_px;
     record.height_px = measured.height_px;
+    record.page_count = measured.page_count;
 }
 
 /// Marks a record `FAILED` with `RETRIES_EXHAUSTED` after `attempts` claims.
@@ -540,6 +613,7 @@ impl Intake {
                 tail: Vec::new(),
                 body: None,
                 oversize: true,
+                pages: None,
             });
         }
         let mut stream = got.stream;
@@ -579,15 +653,25 @@ impl Intake {
                     .into(),
             });
         }
+        let sniffed = sniff(&head);
+        let body = body.map(BytesMut::freeze);
+        // A TIFF's pages are counted from its whole directory chain, never decoding a pixel.
+        let pages = match (&body, sniffed.content_type) {
+            (Some(bytes), Some(ContentType::Tiff)) if !oversize => {
+                Some(tiff_pages(bytes, self.inner.config.max_pages))
+            }
+            _ => None,
+        };
         Ok(Inspection {
             size,
             stored_size,
             version,
             sha256: (!oversize).then(|| Sha256Digest::from_bytes(hasher.finalize().into())),
-            sniffed: sniff(&head),
+            sniffed,
             tail,
-            body: body.map(BytesMut::freeze),
+            body,
             oversize,
+            pages,
         })
     }
 
@@ -596,7 +680,11 @@ impl Intake {
         let inner = &self.inner;
         let engine = inner.ocr.capabilities();
         let inspection = match self
-            .inspect(&claimed.object_key, !engine.reads_objects)
+            .inspect(
+                &claimed.object_key,
+                // A TIFF is kept whole (within the byte limit) to count its pages.
+                !engine.reads_objects || claimed.declared_content_type == ContentType::Tiff,
+            )
             .await
         {
             Ok(inspection) => inspection,
@@ -616,15 +704,7 @@ impl Intake {
         };
         let mut done = claimed.next(inner.clock.now());
         done.lease_expires_at = None;
-        done.size_bytes = Some(if inspection.oversize {
-            inspection.stored_size.max(inspection.size)
-        } else {
-            inspection.size
-        });
-        done.sha256 = inspection.sha256;
-        done.content_type = inspection.sniffed.content_type;
-        done.width_px = inspection.sniffed.dimensions.map(|d| d.0);
-        done.height_px = inspection.sniffed.dimensions.map(|d| d.1);
+        record_measurements(&mut done, &inspection, inner.config.max_pages);
 
         let facts = match examine(
             claimed,
@@ -633,6 +713,7 @@ impl Intake {
             engine,
             inner.max_bytes,
             inner.config.max_pixels,
+            inner.config.max_pages,
         ) {
             Ok(facts) => facts,
             Err(rejection) => {
@@ -787,6 +868,7 @@ mod tests {
             tail: tail.to_vec(),
             body: None,
             oversize: false,
+            pages: None,
         }
     }
 
@@ -802,7 +884,7 @@ mod tests {
 
     fn code(r: &ImageRecord, i: &Inspection) -> Option<RejectionCode> {
         let accepted = [ContentType::Png, ContentType::Jpeg, ContentType::Pdf];
-        examine(r, i, &accepted, &caps(), 1000, 1_000_000)
+        examine(r, i, &accepted, &caps(), 1000, 1_000_000, 100)
             .err()
             .map(|e| e.code)
     }
@@ -942,6 +1024,7 @@ mod tests {
             &caps(),
             1000,
             1_000_000,
+            100,
         )
         .unwrap_err();
         assert_eq!(r.code, RejectionCode::TooLarge);
