@@ -10,7 +10,7 @@ use intake_domain::services::{BuildError, EscalatingOcr};
 
 use crate::{
     AwsSettings, DynamoRepository, EngineChoice, RekognitionOcr, S3ObjectStore, S3UrlSigner,
-    TextractOcr,
+    SqsRedelivery, TextractOcr,
 };
 
 /// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
@@ -29,6 +29,8 @@ pub struct AwsAdapters {
     pub repository: DynamoRepository,
     /// The configured engine (or the `auto` policy over two).
     pub ocr: Arc<dyn OcrEngine>,
+    /// Puts off the next delivery of a queued notification (the processor's back-off).
+    pub redelivery: SqsRedelivery,
 }
 
 impl AwsAdapters {
@@ -89,6 +91,7 @@ impl AwsAdapters {
             signer,
             repository,
             ocr,
+            redelivery: SqsRedelivery::new(aws_sdk_sqs::Client::new(sdk)),
         })
     }
 

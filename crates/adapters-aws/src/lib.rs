@@ -15,6 +15,7 @@ mod fault;
 mod rekognition;
 mod s3;
 mod settings;
+mod sqs;
 mod textract;
 
 pub use compose::{AwsAdapters, MissingEngine};
@@ -22,4 +23,5 @@ pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
 pub use settings::{AwsSettings, EngineChoice, SettingsError};
+pub use sqs::{Delivery, Redelivery, RedeliveryError, SqsRedelivery};
 pub use textract::TextractOcr;

@@ -305,3 +305,97 @@ async fn scenarios_pass_over_the_aws_adapters() {
     })
     .await;
 }
+
+/// Receives at most one message, waiting for none.
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<aws_sdk_sqs::types::Message> {
+    sqs.receive_message()
+        .queue_url(url)
+        .max_number_of_messages(1)
+        .wait_time_seconds(0)
+        .visibility_timeout(30)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+}
+
+#[tokio::test]
+async fn sqs_redelivery_puts_off_a_message_and_can_bring_it_back_at_once() {
+    use intake_aws::{Delivery, Redelivery, RedeliveryError, SqsRedelivery};
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let name = unique("processing");
+    let url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()
+        .get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .cloned()
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("notification")
+        .send()
+        .await
+        .unwrap();
+    let redelivery = SqsRedelivery::new(sqs.clone());
+
+    // Received with 30 s of visibility: hidden from the next receive.
+    let message = receive(&sqs, &url).await.expect("the message");
+    assert!(receive(&sqs, &url).await.is_none());
+    let delivery = Delivery {
+        queue_arn: arn.clone(),
+        receipt_handle: message.receipt_handle.clone().unwrap(),
+    };
+    // Put off by zero seconds: visible again at once.
+    redelivery
+        .postpone(&delivery, std::time::Duration::ZERO)
+        .await
+        .expect("postpone");
+    let again = receive(&sqs, &url).await.expect("visible again");
+    assert_eq!(again.body.as_deref(), Some("notification"));
+    // Put off by a minute: hidden.
+    let later = Delivery {
+        queue_arn: arn,
+        receipt_handle: again.receipt_handle.unwrap(),
+    };
+    redelivery
+        .postpone(&later, std::time::Duration::from_secs(60))
+        .await
+        .expect("postpone");
+    assert!(
+        receive(&sqs, &url).await.is_none(),
+        "shown before its delay"
+    );
+    // Not a queue ARN: a typed error, no call made.
+    let err = redelivery
+        .postpone(
+            &Delivery {
+                queue_arn: "arn:aws:s3:::bucket".into(),
+                receipt_handle: "h".into(),
+            },
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RedeliveryError::Arn(_)), "{err}");
+}

@@ -38,6 +38,11 @@ pub enum Notice {
 pub struct QueuedMessage {
     /// The message id, reported back when the message must be retried.
     pub message_id: String,
+    /// The queue's ARN and the receipt handle of this delivery, with which the message's next
+    /// delivery can be put off (absent from some emulators' events).
+    pub handle: Option<(String, String)>,
+    /// How many times the message has been delivered, this time included (1 when not reported).
+    pub receive_count: u32,
     /// The notices in its body, or why the body could not be read.
     pub notices: Result<Vec<Notice>, EventError>,
 }
@@ -66,6 +71,19 @@ struct SqsRecord {
     message_id: String,
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    receipt_handle: Option<String>,
+    #[serde(default, rename = "eventSourceARN")]
+    event_source_arn: Option<String>,
+    #[serde(default)]
+    attributes: SqsAttributes,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct SqsAttributes {
+    #[serde(default)]
+    approximate_receive_count: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -211,8 +229,15 @@ pub fn parse(payload: Value) -> Result<Delivery, EventError> {
             let notices = serde_json::from_str::<Value>(&record.body)
                 .map_err(|e| EventError::Shape(format!("message body is not JSON: {e}")))
                 .and_then(s3_document);
+            let receive_count = record
+                .attributes
+                .approximate_receive_count
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1);
             Ok(QueuedMessage {
                 message_id: record.message_id,
+                handle: record.event_source_arn.zip(record.receipt_handle),
+                receive_count,
                 notices,
             })
         })

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod processor;
 
 pub use identity::AuthorizerAuth;
+pub use processor::BatchOptions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,46 @@ pub enum StartError {
 /// # Errors
 /// [`StartError`] naming the setting or configuration at fault.
 pub async fn compose() -> Result<Intake, StartError> {
+    Ok(compose_adapters().await?.0)
+}
+
+/// As [`compose`], with the processor's batch options from the environment ([`batch_options`]),
+/// putting off retries on SQS.
+///
+/// # Errors
+/// [`StartError`] naming the setting or configuration at fault.
+pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
+    let (intake, adapters) = compose_adapters().await?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let redelivery: Arc<dyn intake_aws::Redelivery> = Arc::new(adapters.redelivery);
+    Ok((intake, batch_options(&lookup, Some(redelivery))?))
+}
+
+/// How many messages of an SQS batch are processed at once: `INTAKE_BATCH_CONCURRENCY`, or one per
+/// GiB of the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), between 1 and 10. The OCR calls
+/// in flight are at most this times the event source's maximum concurrency.
+///
+/// # Errors
+/// [`SettingError`] for a concurrency that is not a positive number.
+pub fn batch_options(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    redelivery: Option<Arc<dyn intake_aws::Redelivery>>,
+) -> Result<BatchOptions, SettingError> {
+    let concurrency = match read_setting(lookup, "INTAKE_BATCH_CONCURRENCY", |v| {
+        match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err("expected a positive number"),
+        }
+    })? {
+        Some(n) => n,
+        None => lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+            .and_then(|mb| mb.trim().parse::<usize>().ok())
+            .map_or(1, |mb| mb.div_ceil(1024).clamp(1, 10)),
+    };
+    Ok(BatchOptions::new(concurrency, redelivery))
+}
+
+async fn compose_adapters() -> Result<(Intake, AwsAdapters), StartError> {
     let lookup = |name: &str| std::env::var(name).ok();
     let settings = AwsSettings::from_lookup(&lookup)?;
     let own_engine = match settings.engine {
@@ -71,7 +112,8 @@ pub async fn compose() -> Result<Intake, StartError> {
         _ => None,
     };
     let adapters = AwsAdapters::load(&settings, own_engine).await?;
-    Ok(adapters.intake(&settings)?)
+    let intake = adapters.intake(&settings)?;
+    Ok((intake, adapters))
 }
 
 /// How long one image's PP-OCR may take in a function unless `INTAKE_OCR_TIMEOUT_SECONDS` says
@@ -175,6 +217,41 @@ mod tests {
     fn options(vars: &[(&str, &str)]) -> Result<PpOcrOptions, SettingError> {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
         ppocr_options(&|k| map.get(k).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn a_batch_runs_one_message_per_gib_unless_told_otherwise() {
+        let batch = |vars: &[(&str, &str)]| {
+            let map: HashMap<&str, &str> = vars.iter().copied().collect();
+            batch_options(&|k| map.get(k).map(|v| (*v).to_owned()), None)
+        };
+        assert_eq!(batch(&[]).unwrap().concurrency, 1);
+        assert_eq!(
+            batch(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")])
+                .unwrap()
+                .concurrency,
+            2
+        );
+        assert_eq!(
+            batch(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240")])
+                .unwrap()
+                .concurrency,
+            10
+        );
+        assert_eq!(
+            batch(&[
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048"),
+                ("INTAKE_BATCH_CONCURRENCY", "4")
+            ])
+            .unwrap()
+            .concurrency,
+            4
+        );
+        let err = batch(&[("INTAKE_BATCH_CONCURRENCY", "0")]).unwrap_err();
+        assert!(
+            err.to_string().contains("INTAKE_BATCH_CONCURRENCY"),
+            "{err}"
+        );
     }
 
     #[test]

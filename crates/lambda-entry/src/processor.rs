@@ -1,13 +1,40 @@
 //! The processor's handler: one notice at a time through [`Intake::process_object_created`].
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
-use futures::future::join_all;
-use intake_domain::services::{ObjectCreated, ProcessOutcome};
+use futures::StreamExt as _;
+use intake_aws::Redelivery;
+use intake_domain::model::Timestamp;
+use intake_domain::services::{ObjectCreated, ProcessOutcome, redelivery_delay};
 use intake_domain::{Intake, IntakeError};
 use serde_json::Value;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::events::{Delivery, EventError, Notice, parse};
+use crate::events::{Delivery, EventError, Notice, QueuedMessage, parse};
+
+/// How an SQS batch is run.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// The most messages of a batch processed at once (so at most this many OCR calls per function
+    /// instance, times the event source's maximum concurrency in all).
+    pub concurrency: usize,
+    /// Puts off the next delivery of a message to retry; without it the queue's visibility timeout
+    /// decides when it comes back.
+    pub redelivery: Option<Arc<dyn Redelivery>>,
+}
+
+impl BatchOptions {
+    /// `concurrency` messages at once, with `redelivery` when given.
+    pub fn new(concurrency: usize, redelivery: Option<Arc<dyn Redelivery>>) -> Self {
+        Self {
+            concurrency: concurrency.max(1),
+            redelivery,
+        }
+    }
+}
 
 /// Why an invocation must be retried as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +57,12 @@ pub enum ProcessorError {
 /// Whether a notice needs another delivery.
 enum Verdict {
     Done,
+    /// A retryable failure.
     Retry(IntakeError),
+    /// Another processor holds the image until this instant: a queued notice comes back after it
+    /// (and then finds the image done, or takes over a processor that died), rather than being
+    /// dropped while the claim might never be finished.
+    Busy(Timestamp),
 }
 
 async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
@@ -53,6 +85,13 @@ async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
                         duplicate_of = r.duplicate_of.map(|d| d.to_string()).unwrap_or_default(),
                         "processed"
                     ),
+                    ProcessOutcome::InProgress {
+                        lease_expires_at: Some(until),
+                        ..
+                    } => {
+                        info!(lease_expires_at = %until, "another processor holds the image");
+                        return Verdict::Busy(*until);
+                    }
                     other => info!(outcome = ?other, "nothing to do"),
                 }
                 Verdict::Done
@@ -71,14 +110,16 @@ async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
     .await
 }
 
-async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, IntakeError)> {
+/// Processes the notices in order; stops at the first that needs another delivery.
+async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, Verdict)> {
     for notice in notices {
         match notice {
             Notice::Skip(reason) => info!(%reason, "skipped"),
             Notice::Created(created) => {
                 let key = created.key.clone();
-                if let Verdict::Retry(e) = process(intake, created).await {
-                    return Some((key, e));
+                match process(intake, created).await {
+                    Verdict::Done => {}
+                    again => return Some((key, again)),
                 }
             }
         }
@@ -90,9 +131,10 @@ async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, I
 ///
 /// - S3 delivered directly: each notice is processed; a retryable failure fails the invocation so
 ///   Lambda retries it (the processing is idempotent, so replays of finished notices are no-ops).
-/// - An SQS batch: messages are processed concurrently; those with a retryable failure, or whose body
-///   cannot be read (so they end in the dead-letter queue), are reported in `batchItemFailures`, and
-///   only they are delivered again.
+/// - An SQS batch: up to ten messages at once ([`handle_with`] bounds it); those with a retryable
+///   failure, those whose image another processor holds, and those whose body cannot be read (so they
+///   end in the dead-letter queue) are reported in `batchItemFailures`, and only they are delivered
+///   again.
 ///
 /// Non-`ObjectCreated` records, S3's `s3:TestEvent`, and keys outside `uploads/` are skipped with a log
 /// line. Permanent failures are recorded on the image by the service and not retried.
@@ -100,13 +142,29 @@ async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, I
 /// # Errors
 /// [`ProcessorError`] for an unreadable payload or a retryable failure of a direct delivery.
 pub async fn handle(intake: &Intake, payload: Value) -> Result<Value, ProcessorError> {
+    handle_with(intake, payload, &BatchOptions::new(10, None)).await
+}
+
+/// As [`handle`], running an SQS batch with `options`: at most `options.concurrency` messages at
+/// once, and a message to retry is put off by a back-off that grows with its deliveries
+/// ([`redelivery_delay`]), or until the lease of the processor that holds its image runs out.
+///
+/// # Errors
+/// As [`handle`].
+pub async fn handle_with(
+    intake: &Intake,
+    payload: Value,
+    options: &BatchOptions,
+) -> Result<Value, ProcessorError> {
     match parse(payload)? {
         Delivery::Direct(notices) => match process_all(intake, notices).await {
-            Some((key, source)) => Err(ProcessorError::Retryable { key, source }),
-            None => Ok(Value::Null),
+            Some((key, Verdict::Retry(source))) => Err(ProcessorError::Retryable { key, source }),
+            // Lambda's own retries of a direct delivery are not worth waiting for: the processor
+            // holding the image finishes it, or its lease runs out and the next event takes over.
+            Some((_, Verdict::Busy(_) | Verdict::Done)) | None => Ok(Value::Null),
         },
         Delivery::Queue(messages) => {
-            let results = process_batch(intake, messages).await;
+            let results = process_batch(intake, messages, options).await;
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = results
                 .into_iter()
@@ -125,17 +183,55 @@ pub async fn handle(intake: &Intake, payload: Value) -> Result<Value, ProcessorE
 
 async fn process_batch(
     intake: &Intake,
-    messages: Vec<crate::events::QueuedMessage>,
+    messages: Vec<QueuedMessage>,
+    options: &BatchOptions,
 ) -> Vec<(String, bool)> {
-    join_all(messages.into_iter().map(|message| async move {
-        let retry = match message.notices {
-            Ok(notices) => process_all(intake, notices).await.is_some(),
-            Err(e) => {
-                error!(message_id = %message.message_id, error = %e, "unreadable message; returned to the queue");
-                true
+    futures::stream::iter(messages)
+        .map(|message| async move {
+            let QueuedMessage {
+                message_id,
+                handle,
+                receive_count,
+                notices,
+            } = message;
+            let (retry, delay) = match notices {
+                Ok(notices) => match process_all(intake, notices).await {
+                    None | Some((_, Verdict::Done)) => (false, None),
+                    Some((_, Verdict::Retry(_))) => (true, Some(redelivery_delay(receive_count))),
+                    Some((_, Verdict::Busy(until))) => {
+                        (true, Some(until_lease_ends(intake.now(), until)))
+                    }
+                },
+                Err(e) => {
+                    // Back to the queue as it is, until it ends in the dead-letter queue.
+                    error!(message_id = %message_id, error = %e, "unreadable message; returned to the queue");
+                    (true, None)
+                }
+            };
+            if let (Some(delay), Some((queue_arn, receipt_handle)), Some(redelivery)) =
+                (delay, handle, options.redelivery.as_ref())
+            {
+                let delivery = intake_aws::Delivery {
+                    queue_arn,
+                    receipt_handle,
+                };
+                match redelivery.postpone(&delivery, delay).await {
+                    Ok(()) => info!(message_id = %message_id, delay_seconds = delay.as_secs(), "next delivery put off"),
+                    Err(e) => warn!(message_id = %message_id, error = %e, "could not put off the next delivery; the queue's visibility timeout applies"),
+                }
             }
-        };
-        (message.message_id, retry)
-    }))
-    .await
+            (message_id, retry)
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// How long from `now` until `until` has passed (with a second's margin), at least a second.
+fn until_lease_ends(now: Timestamp, until: Timestamp) -> Duration {
+    let millis = until
+        .unix_millis()
+        .saturating_sub(now.unix_millis())
+        .saturating_add(1000);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(1000).max(1000))
 }

@@ -430,3 +430,165 @@ fn callers_are_named_by_the_authorizer() {
         "an owner with a control character"
     );
 }
+
+/// Records every postponed delivery; each takes a moment, so overlapping calls can be counted.
+#[derive(Debug, Default)]
+struct Recorder {
+    calls: std::sync::Mutex<Vec<(intake_aws::Delivery, std::time::Duration)>>,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl intake_aws::Redelivery for Recorder {
+    async fn postpone(
+        &self,
+        delivery: &intake_aws::Delivery,
+        delay: std::time::Duration,
+    ) -> Result<(), intake_aws::RedeliveryError> {
+        use std::sync::atomic::Ordering;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.calls.lock().unwrap().push((delivery.clone(), delay));
+        Ok(())
+    }
+}
+
+const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:intake-processing";
+
+/// An SQS batch as Lambda delivers it: receipt handles, the queue's ARN, the receive counts.
+fn sqs_delivered(messages: &[(&str, String, u32)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body, receives)| {
+            json!({
+                "messageId": id,
+                "receiptHandle": format!("receipt-{id}"),
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": QUEUE_ARN,
+                "awsRegion": "us-east-1",
+                "attributes": {"ApproximateReceiveCount": receives.to_string()},
+                "messageAttributes": {}
+            })
+        })
+        .collect();
+    json!({"Records": records})
+}
+
+fn created_body(h: &MemoryHarness, key: &ObjectKey) -> String {
+    json!({"Records": [s3_record(h.intake.bucket(), key.as_str(), "ObjectCreated:Put", true)]})
+        .to_string()
+}
+
+#[tokio::test]
+async fn messages_to_retry_come_back_after_a_back_off_that_grows_with_their_deliveries() {
+    use intake_lambda::processor::{BatchOptions, handle_with};
+    let h = MemoryHarness::default();
+    let good = upload(&h, "good.png", 21).await;
+    let first = upload(&h, "first.png", 22).await;
+    let fourth = upload(&h, "fourth.png", 23).await;
+    for seed in [22, 23] {
+        h.ocr.respond_to(
+            Sha256Digest::of(&png_for(seed)),
+            Scripted::Fail(ScriptedError::Throttled),
+        );
+    }
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let options = BatchOptions::new(10, Some(recorder.clone()));
+    let batch = sqs_delivered(&[
+        ("m-good", created_body(&h, &good), 1),
+        ("m-first", created_body(&h, &first), 1),
+        ("m-fourth", created_body(&h, &fourth), 4),
+    ]);
+    let response = handle_with(&h.intake, batch, &options).await.unwrap();
+    assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 2);
+    let mut calls = recorder.calls.lock().unwrap().clone();
+    calls.sort_by(|a, b| a.0.receipt_handle.cmp(&b.0.receipt_handle));
+    let handles: Vec<&str> = calls
+        .iter()
+        .map(|(d, _)| d.receipt_handle.as_str())
+        .collect();
+    assert_eq!(
+        handles,
+        ["receipt-m-first", "receipt-m-fourth"],
+        "only retries are put off"
+    );
+    assert!(calls.iter().all(|(d, _)| d.queue_arn == QUEUE_ARN));
+    let secs = |i: usize| calls[i].1.as_secs_f64();
+    assert!(
+        (5.0..=10.0).contains(&secs(0)),
+        "first retry after {} s",
+        secs(0)
+    );
+    assert!(
+        (40.0..=80.0).contains(&secs(1)),
+        "fourth retry after {} s",
+        secs(1)
+    );
+}
+
+#[tokio::test]
+async fn a_batch_runs_at_most_its_concurrency_at_once() {
+    use intake_lambda::processor::{BatchOptions, handle_with};
+    let h = MemoryHarness::default();
+    h.ocr.set_default(Scripted::Fail(ScriptedError::Throttled));
+    let mut messages = Vec::new();
+    for seed in 0..6 {
+        let key = upload(&h, &format!("p{seed}.png"), 40 + seed).await;
+        messages.push((format!("m{seed}"), created_body(&h, &key), 1));
+    }
+    let refs: Vec<(&str, String, u32)> = messages
+        .iter()
+        .map(|(id, body, n)| (id.as_str(), body.clone(), *n))
+        .collect();
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let options = BatchOptions::new(2, Some(recorder.clone()));
+    let response = handle_with(&h.intake, sqs_delivered(&refs), &options)
+        .await
+        .unwrap();
+    assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 6);
+    assert_eq!(recorder.calls.lock().unwrap().len(), 6);
+    assert_eq!(
+        recorder.most.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "more messages ran at once than the batch allows"
+    );
+}
+
+#[tokio::test]
+async fn a_notice_for_an_image_another_processor_holds_comes_back_when_its_lease_ends() {
+    use intake_domain::ports::ImageRepository as _;
+    use intake_lambda::processor::{BatchOptions, handle_with};
+    let h = MemoryHarness::default();
+    let key = upload(&h, "held.png", 31).await;
+    // Another processor claimed the image a moment ago, for 90 seconds.
+    let stored = h.repository.get(&key.image_id()).await.unwrap().unwrap();
+    let mut claimed = stored.next(h.intake.now());
+    claimed.status = ImageStatus::Processing;
+    claimed.attempts = 1;
+    claimed.lease_expires_at = Some(
+        h.intake
+            .now()
+            .saturating_add(std::time::Duration::from_secs(90)),
+    );
+    h.repository
+        .replace(&claimed, stored.version)
+        .await
+        .unwrap();
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let options = BatchOptions::new(1, Some(recorder.clone()));
+    let batch = sqs_delivered(&[("m-held", created_body(&h, &key), 1)]);
+    let response = handle_with(&h.intake, batch, &options).await.unwrap();
+    assert_eq!(
+        response["batchItemFailures"][0]["itemIdentifier"], "m-held",
+        "the notice was dropped while another processor holds the image"
+    );
+    let calls = recorder.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    let delay = calls[0].1.as_secs();
+    assert!((90..=92).contains(&delay), "put off by {delay} s");
+    assert_eq!(h.ocr.call_count(), 0);
+}

@@ -260,3 +260,35 @@ fn browsers_on_the_allowed_origins_can_use_the_api_and_the_presigned_urls() {
     }
     assert!(list(&api["ExposeHeaders"]).contains(&intake_http::REQUEST_ID.to_owned()));
 }
+
+#[test]
+fn the_processor_has_as_many_instances_reserved_as_its_queue_may_drive_and_may_put_off_retries() {
+    let t = template();
+    let processor = &t["Resources"]["ProcessorFunction"]["Properties"];
+    let reserved = &processor["ReservedConcurrentExecutions"];
+    let maximum =
+        &processor["Events"]["Uploads"]["Properties"]["ScalingConfig"]["MaximumConcurrency"];
+    // The same parameter (or, written as numbers, at least as many reserved).
+    match (reserved.as_u64(), maximum.as_u64()) {
+        (Some(r), Some(m)) => assert!(r >= m, "reserved {r} < maximum {m}"),
+        _ => assert_eq!(
+            format!("{reserved:?}"),
+            format!("{maximum:?}"),
+            "reserved concurrency must be at least the event source's maximum concurrency"
+        ),
+    }
+    let statements = processor["Policies"][0]["Statement"].as_sequence().unwrap();
+    let queue = statements
+        .iter()
+        .find(|s| s["Sid"].as_str() == Some("Queue"))
+        .expect("the queue statement");
+    let actions: Vec<&str> = queue["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for needed in ["sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"] {
+        assert!(actions.contains(&needed), "{needed} is not allowed");
+    }
+}

@@ -122,6 +122,20 @@ impl JobReport {
     }
 }
 
+/// How long a queue that redelivers messages itself (SQS) should wait before the next delivery of a
+/// notification whose processing failed for the `receives`-th time: 10 s, 20 s, 40 s ... up to 15
+/// minutes, with the same jitter as [`JobPolicy::backoff`], so that an outage is not hammered and a
+/// passing fault is retried within seconds.
+pub fn redelivery_delay(receives: u32) -> Duration {
+    JobPolicy {
+        lease: Duration::ZERO,
+        backoff_base: Duration::from_secs(10),
+        backoff_max: Duration::from_mins(15),
+        max_attempts: 1,
+    }
+    .backoff(receives, jitter())
+}
+
 /// A random number in `0.0..1.0` for jitter, from the operating system's generator.
 fn jitter() -> f64 {
     let bits = u64::from_le_bytes(
@@ -259,6 +273,16 @@ impl Intake {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redeliveries_back_off_from_seconds_to_a_quarter_hour() {
+        let first = redelivery_delay(1);
+        assert!(first >= Duration::from_secs(5) && first <= Duration::from_secs(10));
+        let third = redelivery_delay(3);
+        assert!(third >= Duration::from_secs(20) && third <= Duration::from_secs(40));
+        let late = redelivery_delay(50);
+        assert!(late >= Duration::from_secs(450) && late <= Duration::from_mins(15));
+    }
 
     #[test]
     fn backoff_doubles_caps_and_jitters_within_bounds() {

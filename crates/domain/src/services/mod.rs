@@ -14,7 +14,7 @@ mod upload;
 use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, parse_bool, read_setting};
-pub use jobs::{JobPolicy, JobReport};
+pub use jobs::{JobPolicy, JobReport, redelivery_delay};
 pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
@@ -185,6 +185,12 @@ impl Intake {
     /// The bucket uploads go to.
     pub fn bucket(&self) -> &str {
         self.inner.store.bucket()
+    }
+
+    /// Now, on the clock the services stamp records and leases with (so that an entry point waiting
+    /// for a lease to end measures it on the same clock).
+    pub fn now(&self) -> crate::model::Timestamp {
+        self.inner.clock.now()
     }
 }
 

@@ -6,11 +6,11 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     intake_lambda::init_tracing();
-    let intake = intake_lambda::compose().await?;
+    let (intake, batch) = intake_lambda::compose_processor().await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let intake = intake.clone();
+        let (intake, batch) = (intake.clone(), batch.clone());
         async move {
-            intake_lambda::processor::handle(&intake, event.payload)
+            intake_lambda::processor::handle_with(&intake, event.payload, &batch)
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
