@@ -96,6 +96,9 @@ fn io_error(key: &ObjectKey, error: std::io::Error) -> StoreError {
             key: key.to_string(),
             source: Box::new(error),
         },
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => StoreError::StorageFull {
+            source: Box::new(error),
+        },
         _ => StoreError::Other {
             source: Box::new(error),
         },

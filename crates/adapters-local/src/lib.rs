@@ -30,4 +30,4 @@ pub use server::{
 };
 pub use sqlite::{OpenError, SqliteDatabase, SqliteJobQueue, SqliteKeyStore, SqliteRepository};
 pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};
-pub use workers::{IDLE_POLL, WorkerPool};
+pub use workers::{IDLE_POLL, RECOVERY_POLL, WorkerPool};

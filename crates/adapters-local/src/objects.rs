@@ -2,7 +2,8 @@
 //! [`HmacUrlSigner`], over a [`FsObjectStore`]. It plays S3's part: it checks everything the URL binds
 //! (signature, expiry, method, content type, length, checksum, write-once), streams the body into the
 //! store, and schedules processing in the [`JobQueue`] (S3's event notification). It takes bytes only
-//! for an upload Intake has a record of (`Intake::expect_upload`; `422 UNKNOWN_OBJECT` otherwise).
+//! for an upload Intake has a record of (`Intake::expect_upload`: `410 UPLOAD_TICKET_LOST` when the
+//! signed URL's ticket was never stored, `422 UNKNOWN_OBJECT` for a deleted image).
 //!
 //! Durability: before the body is written, a job is scheduled a little later (the *intent*); once the
 //! object is committed, the job is made due at once and the workers are woken. A crash between the two
@@ -23,7 +24,9 @@ use futures::TryStreamExt as _;
 use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::model::ObjectKey;
-use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, StoreError};
+use intake_domain::ports::{
+    Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, QueueError, StoreError,
+};
 use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
@@ -135,6 +138,14 @@ fn put_error(error: &PutError) -> ApiError {
             (StatusCode::REQUEST_TIMEOUT, "BODY_TOO_SLOW")
         }
         PutError::Body(_) => (StatusCode::BAD_REQUEST, "BODY_INCOMPLETE"),
+        PutError::Io(e) if is_storage_full(e) => {
+            tracing::error!(error = %e, "storing an object failed: no space left");
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "INSUFFICIENT_STORAGE",
+                "the server has no storage space left; retry once space is freed",
+            );
+        }
         _ => {
             tracing::error!(error = %error_chain(error), "storing an object failed");
             return ApiError::new(
@@ -145,6 +156,27 @@ fn put_error(error: &PutError) -> ApiError {
         }
     };
     ApiError::new(status, code, error.to_string())
+}
+
+/// The job queue could not take the upload's job: `507` when out of space, else `503`.
+fn queue_failed(error: &QueueError) -> ApiError {
+    if error.is_storage_full() {
+        tracing::error!(error = %error_chain(error), "the job queue has no space left");
+        return ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "INSUFFICIENT_STORAGE",
+            "the server has no storage space left; retry once space is freed",
+        );
+    }
+    unavailable("the job queue is unavailable", error)
+}
+
+/// Whether an I/O error is the disk (or a quota) being full.
+fn is_storage_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
@@ -185,7 +217,7 @@ async fn upload(
         .queue
         .enqueue(&key, now.saturating_add(endpoint.intent_delay))
         .await
-        .map_err(|e| unavailable("the job queue is unavailable", &e))?;
+        .map_err(|e| queue_failed(&e))?;
     // The intent is a durable write after the ticket's insert (writes run in order): asked again now,
     // the record is the one on disk, so a ticket whose insert failed takes no bytes either.
     endpoint

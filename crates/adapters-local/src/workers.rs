@@ -1,19 +1,30 @@
 //! A pool of Tokio tasks running [`Intake::run_next_job`] against a [`JobQueue`]: the local server's
 //! processors. Each worker takes the next due job; when none is due it sleeps until the queue says the
 //! next one is (at most [`IDLE_POLL`]) or until an upload wakes it.
+//!
+//! When storage runs out, a job's result, the release of its claim and its report to the queue may
+//! all fail: the claim and the job's lease would then hold the image for the whole lease (15 minutes)
+//! after space comes back. The pool marks such jobs *stranded*, and a recovery task, once no job is
+//! running (it holds every worker off meanwhile), ends the stale claims and leases exactly as a
+//! start does, so work resumes within [`RECOVERY_POLL`] of the first write that succeeds.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::ports::{Clock, JobQueue};
 use intake_domain::services::{JobPolicy, JobReport, ProcessOutcome};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinSet;
 
 /// The longest an idle worker sleeps before looking at the queue again.
 pub const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// How often stranded work (claims and leases left by writes that failed for lack of space) is
+/// tried for recovery.
+pub const RECOVERY_POLL: Duration = Duration::from_secs(1);
 
 /// Running workers; [`WorkerPool::shutdown`] stops them.
 #[derive(Debug)]
@@ -30,6 +41,11 @@ struct Shared {
     clock: Arc<dyn Clock>,
     policy: JobPolicy,
     wake: Arc<Notify>,
+    /// Held shared by a worker around each job, and exclusively by recovery: while recovery holds
+    /// it no job is in flight, so every claim and lease it finds is stale.
+    gate: Arc<RwLock<()>>,
+    /// A job's writes failed for lack of space: its claim or lease may be stranded.
+    stranded: Arc<AtomicBool>,
 }
 
 impl WorkerPool {
@@ -50,11 +66,14 @@ impl WorkerPool {
             clock,
             policy,
             wake,
+            gate: Arc::default(),
+            stranded: Arc::default(),
         };
         let mut tasks = JoinSet::new();
         for worker in 0..count.max(1) {
             tasks.spawn(run(worker, shared.clone(), stopped.clone()));
         }
+        tasks.spawn(recover_stranded(shared, stopped));
         Self { tasks, stop }
     }
 
@@ -82,11 +101,25 @@ async fn run(worker: usize, shared: Shared, mut stopped: watch::Receiver<bool>) 
         if *stopped.borrow() {
             return;
         }
-        match shared
-            .intake
-            .run_next_job(shared.queue.as_ref(), &shared.policy)
-            .await
-        {
+        let result = {
+            let _running = shared.gate.read().await;
+            shared
+                .intake
+                .run_next_job(shared.queue.as_ref(), &shared.policy)
+                .await
+        };
+        let out_of_space = match &result {
+            Err(error) => error.is_storage_full(),
+            Ok(Some(JobReport::Retrying { error, .. })) => error.is_storage_full(),
+            _ => false,
+        };
+        if out_of_space && !shared.stranded.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                worker,
+                "no space left to record a job's result; its work resumes once space is freed"
+            );
+        }
+        match result {
             Ok(Some(report)) => {
                 failures = 0;
                 log(worker, &report);
@@ -110,6 +143,44 @@ async fn run(worker: usize, shared: Shared, mut stopped: watch::Receiver<bool>) 
                     () = tokio::time::sleep(pause) => {}
                     _ = stopped.changed() => return,
                 }
+            }
+        }
+    }
+}
+
+/// Ends stranded claims and leases once storage can be written again: every [`RECOVERY_POLL`] while
+/// work is stranded, with every worker held off, it does what a start does
+/// ([`Intake::end_stale_claims`], [`JobQueue::release_all`]); a failure (still no space) is tried again
+/// at the next poll.
+async fn recover_stranded(shared: Shared, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(RECOVERY_POLL) => {}
+            _ = stopped.changed() => return,
+        }
+        if !shared.stranded.load(Ordering::SeqCst) {
+            continue;
+        }
+        let _all = shared.gate.write().await;
+        let claims = match shared.intake.end_stale_claims().await {
+            Ok(claims) => claims,
+            Err(error) => {
+                tracing::debug!(error = %error_chain(&error), "stranded work not recovered yet");
+                continue;
+            }
+        };
+        match shared.queue.release_all().await {
+            Ok(leases) => {
+                shared.stranded.store(false, Ordering::SeqCst);
+                tracing::info!(
+                    claims,
+                    leases,
+                    "storage is writable again; stranded work resumes"
+                );
+                shared.wake.notify_waiters();
+            }
+            Err(error) => {
+                tracing::debug!(error = %error_chain(&error), "stranded work not recovered yet");
             }
         }
     }

@@ -27,6 +27,12 @@ pub enum ErrorKind {
     Throttled,
     /// A dependency is unavailable; retry later (HTTP 503).
     Unavailable,
+    /// Storage has no space left to keep what the call would write; retry once space is freed
+    /// (HTTP 507).
+    InsufficientStorage,
+    /// What the call refers to was lost (an upload URL whose ticket was never stored); start over
+    /// (HTTP 410).
+    Gone,
     /// A fault on our side (HTTP 500).
     Internal,
 }
@@ -93,6 +99,13 @@ pub enum IntakeError {
         key: String,
         /// Why it is refused.
         reason: String,
+    },
+    /// An upload URL Intake signed has no record: its ticket was lost before it was stored (the
+    /// database could not write, or the machine stopped first). The client asks for a new URL.
+    #[error("the upload ticket for {key:?} was not stored; ask for a new upload URL")]
+    UploadTicketLost {
+        /// The key the URL names.
+        key: String,
     },
     /// An event names a bucket other than the store's.
     #[error("event for bucket {bucket:?}, but this deployment stores in {expected:?}")]
@@ -185,6 +198,8 @@ impl IntakeError {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
             Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::UploadTicketLost { .. } => ErrorKind::Gone,
+            _ if self.is_storage_full() => ErrorKind::InsufficientStorage,
             _ if self.is_throttled() => ErrorKind::Throttled,
             _ if self.is_retryable() => ErrorKind::Unavailable,
             Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => {
@@ -209,9 +224,20 @@ impl IntakeError {
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",
             Self::Conflict { .. } => "CONFLICT",
+            Self::UploadTicketLost { .. } => "UPLOAD_TICKET_LOST",
+            _ if self.is_storage_full() => "INSUFFICIENT_STORAGE",
             _ if self.is_throttled() => "THROTTLED",
             _ if self.is_retryable() => "UNAVAILABLE",
             Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => "INTERNAL",
+        }
+    }
+
+    /// Whether storage ran out of space for what the call would write.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_storage_full(),
+            Self::Repository(e) => e.is_storage_full(),
+            _ => false,
         }
     }
 

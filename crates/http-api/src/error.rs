@@ -7,12 +7,16 @@ use serde_json::json;
 
 use crate::RETRY_AFTER;
 
+/// How long clients are told to wait before retrying after `507 INSUFFICIENT_STORAGE`.
+const STORAGE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An error answer: an HTTP status and the envelope `{"error":{"code","message"}}`.
 ///
 /// Codes are stable: the domain's ([`IntakeError::code`]) plus the protocol's own: `MALFORMED_JSON`
 /// (400), `INVALID_BODY` (422: well-formed JSON of the wrong shape, unknown fields included),
 /// `UNSUPPORTED_MEDIA_TYPE` (415: not `application/json`), `BODY_TOO_LARGE` (413), `INVALID_QUERY`
-/// (400), `ROUTE_NOT_FOUND` (404), `METHOD_NOT_ALLOWED` (405).
+/// (400), `ROUTE_NOT_FOUND` (404), `METHOD_NOT_ALLOWED` (405). `INSUFFICIENT_STORAGE` (507) and
+/// `503` answers carry `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
@@ -52,6 +56,8 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+        ErrorKind::Gone => StatusCode::GONE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -70,10 +76,12 @@ impl From<IntakeError> for ApiError {
         if status.is_server_error() {
             // The detail goes to the logs; clients get the code and a generic message.
             tracing::error!(code = error.code(), error = %error_chain(&error), "request failed");
-            let message = if status == StatusCode::SERVICE_UNAVAILABLE {
-                "a dependency is unavailable; retry shortly"
-            } else {
-                "internal error"
+            let message = match status {
+                StatusCode::SERVICE_UNAVAILABLE => "a dependency is unavailable; retry shortly",
+                StatusCode::INSUFFICIENT_STORAGE => {
+                    "the server has no storage space left; retry once space is freed"
+                }
+                _ => "internal error",
             };
             return Self::new(status, error.code(), message);
         }
@@ -128,6 +136,13 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(RETRY_AFTER.as_secs()),
+            );
+        }
+        if self.status == StatusCode::INSUFFICIENT_STORAGE {
+            // Space comes back when an operator frees it: not within a second.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(STORAGE_RETRY_AFTER.as_secs()),
             );
         }
         response

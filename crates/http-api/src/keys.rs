@@ -59,10 +59,10 @@ impl From<KeyError> for ApiError {
             KeyError::LastAdmin { .. } => StatusCode::CONFLICT,
             KeyError::Store(source) => {
                 tracing::error!(error = %intake_domain::error_chain(source), "key store failed");
-                let status = if error.code() == "UNAVAILABLE" {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::INTERNAL_SERVER_ERROR
+                let status = match error.code() {
+                    "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+                    "INSUFFICIENT_STORAGE" => StatusCode::INSUFFICIENT_STORAGE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 return Self::new(status, error.code(), "the key store failed");
             }

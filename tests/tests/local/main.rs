@@ -16,6 +16,7 @@
 mod cli;
 mod crash;
 mod flow;
+mod full_disk;
 mod hostile;
 mod slow;
 mod storm;
@@ -119,7 +120,14 @@ pub async fn spawn_app_with(config: IntakeConfig) -> TestApp {
 
 /// Starts a server with the options `make` gives for its data directory.
 pub async fn spawn_app_from(make: impl FnOnce(&std::path::Path) -> ServeOptions) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    spawn_app_at(tempfile::tempdir().unwrap(), make).await
+}
+
+/// Starts a server on the data directory `dir` with the options `make` gives for it.
+pub async fn spawn_app_at(
+    dir: TempDir,
+    make: impl FnOnce(&std::path::Path) -> ServeOptions,
+) -> TestApp {
     let server = LocalServer::start(make(dir.path()))
         .await
         .expect("the server starts");

@@ -143,9 +143,10 @@ async fn tampered_and_misused_urls_are_refused_and_store_nothing() {
     app.stop().await;
 }
 
-/// A correctly signed URL for an image Intake has no record of (as after a machine crash that lost an
-/// upload ticket before it reached the disk) takes no bytes: 422 `UNKNOWN_OBJECT`, nothing stored, no
-/// job; nor does the URL of a deleted image; issued uploads work beside them.
+/// A correctly signed URL for an image Intake has no record of (as after a machine crash, or a full
+/// disk, that lost an upload ticket before it was stored) takes no bytes: 410 `UPLOAD_TICKET_LOST`
+/// (ask for a new URL), nothing stored, no job; the URL of a deleted image takes none either (422
+/// `UNKNOWN_OBJECT`); issued uploads work beside them.
 #[tokio::test]
 async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
     use intake_domain::model::{ContentType, FileName, ImageId, ObjectKey, Timestamp};
@@ -182,7 +183,7 @@ async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
         }
     }
     let (status, error) = code(put.send().await.unwrap()).await;
-    assert_eq!((status, error.as_str()), (422, "UNKNOWN_OBJECT"));
+    assert_eq!((status, error.as_str()), (410, "UPLOAD_TICKET_LOST"));
     let stored = app.dir.path().join("store/objects").join(key.as_str());
     assert!(!stored.exists(), "the refused body was stored");
     assert_eq!(

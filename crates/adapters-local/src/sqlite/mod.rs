@@ -2,8 +2,9 @@
 //! the image records, the job queue and the API keys, in one file behind one list of schema migrations.
 
 /// Maps SQLite's errors into a port's error enum, which must have `Unavailable { source }` (busy or
-/// locked: worth retrying) and `Other { source }`: defines `other`, `db_error` and the conversions the
-/// database thread's errors need. One mapping for the repository, the queue and the keys.
+/// locked: worth retrying), `StorageFull { source }` (no space left) and `Other { source }`: defines
+/// `other`, `db_error` and the conversions the database thread's errors need. One mapping for the
+/// repository, the queue and the keys.
 macro_rules! port_errors {
     ($error:ident) => {
         fn other(error: impl std::error::Error + Send + Sync + 'static) -> $error {
@@ -15,6 +16,10 @@ macro_rules! port_errors {
         fn db_error(error: rusqlite::Error) -> $error {
             if super::is_busy(&error) {
                 $error::Unavailable {
+                    source: Box::new(error),
+                }
+            } else if super::is_full(&error) {
+                $error::StorageFull {
                     source: Box::new(error),
                 }
             } else {
@@ -32,6 +37,10 @@ macro_rules! port_errors {
             fn from(error: super::CommitFailed) -> Self {
                 if error.busy {
                     $error::Unavailable {
+                        source: Box::new(error),
+                    }
+                } else if error.full {
+                    $error::StorageFull {
                         source: Box::new(error),
                     }
                 } else {
@@ -197,6 +206,8 @@ struct Database {
     readers: std::sync::Arc<Readers>,
     /// The write-ahead log of a file database.
     log: Option<std::sync::Arc<Path>>,
+    /// Whether the last commit failed for lack of space (until one succeeds again).
+    out_of_space: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How soon a relaxed write is durable at the latest.
@@ -253,6 +264,8 @@ struct Interrupted;
 struct CommitFailed {
     message: String,
     busy: bool,
+    /// The disk (or the file's quota) has no space left.
+    full: bool,
 }
 
 /// Delivers a call's result once its group's commit is known (`Some` when the commit failed).
@@ -321,14 +334,17 @@ impl Database {
             .map(|p| Path::new(&format!("{p}-wal")).into());
         let (jobs, received) = std::sync::mpsc::channel::<Call>();
         let served = log.clone();
+        let out_of_space = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let full = std::sync::Arc::clone(&out_of_space);
         std::thread::Builder::new()
             .name("intake-sqlite".into())
-            .spawn(move || serve(&conn, served.as_deref(), &received))
+            .spawn(move || serve(&conn, served.as_deref(), &received, &full))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(Self {
             jobs,
             readers: std::sync::Arc::default(),
             log,
+            out_of_space,
         })
     }
 
@@ -422,6 +438,13 @@ impl Database {
             .map_err(|_| Interrupted)
     }
 
+    /// Whether the last commit failed for lack of space: writes that would otherwise be answered
+    /// before they are durable (upload tickets) wait for their commit instead, so that they are
+    /// refused rather than lost.
+    fn is_out_of_space(&self) -> bool {
+        self.out_of_space.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether [`read_inline`](Self::read_inline) can run (a file database; in memory there are no
     /// read-only connections).
     fn reads_inline(&self) -> bool {
@@ -483,7 +506,12 @@ where
 /// The database thread: takes a call, then whatever else is waiting, and runs them as one group; a
 /// group of relaxed calls only is committed without waiting for the disk, and the log is synced within
 /// [`RELAXED_SYNC`] after it.
-fn serve(conn: &Connection, log: Option<&Path>, calls: &std::sync::mpsc::Receiver<Call>) {
+fn serve(
+    conn: &Connection,
+    log: Option<&Path>,
+    calls: &std::sync::mpsc::Receiver<Call>,
+    out_of_space: &std::sync::atomic::AtomicBool,
+) {
     let mut full = true;
     let mut unsynced: Option<std::time::Instant> = None;
     let mut log_file: Option<std::fs::File> = None;
@@ -519,7 +547,19 @@ fn serve(conn: &Connection, log: Option<&Path>, calls: &std::sync::mpsc::Receive
                         full = !relaxed;
                     }
                 }
-                run_group(conn, group);
+                if let Some(committed) = run_group(conn, group) {
+                    let was = out_of_space.swap(
+                        committed == Committed::NoSpace,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    if was != (committed == Committed::NoSpace) {
+                        if was {
+                            tracing::info!("the database can write again");
+                        } else {
+                            tracing::error!("the database has no space left to write");
+                        }
+                    }
+                }
                 if !full {
                     unsynced.get_or_insert_with(std::time::Instant::now);
                 }
@@ -560,7 +600,16 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn run_group(conn: &Connection, group: Vec<Job>) {
+/// How a group's commit ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Committed {
+    Yes,
+    NoSpace,
+    Failed,
+}
+
+/// Runs a group of calls in one transaction; answers how its commit ended (`None`: no transaction).
+fn run_group(conn: &Connection, group: Vec<Job>) -> Option<Committed> {
     // Outside a transaction (BEGIN failed), each savepoint is its own transaction, committed on release.
     let in_transaction = run(conn, "BEGIN IMMEDIATE").is_ok();
     let mut delivers = Vec::with_capacity(group.len());
@@ -594,22 +643,34 @@ fn run_group(conn: &Connection, group: Vec<Job>) {
         }
     }
     if !in_transaction {
-        return;
+        return None;
     }
     let failed = run(conn, "COMMIT").err().map(|error| {
         let _ = run(conn, "ROLLBACK");
         failure(&error)
     });
+    let committed = match &failed {
+        None => Committed::Yes,
+        Some(f) if f.full => Committed::NoSpace,
+        Some(_) => Committed::Failed,
+    };
     for deliver in delivers {
         deliver(failed.as_ref());
     }
+    Some(committed)
 }
 
 fn failure(error: &rusqlite::Error) -> CommitFailed {
     CommitFailed {
         message: error.to_string(),
         busy: is_busy(error),
+        full: is_full(error),
     }
+}
+
+/// Whether SQLite could not write for lack of space (the disk or the file's quota is full).
+fn is_full(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(ErrorCode::DiskFull)
 }
 
 /// Whether SQLite said the database is busy or locked by another connection: worth retrying.

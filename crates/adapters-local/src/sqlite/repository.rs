@@ -261,7 +261,9 @@ impl ImageRepository for SqliteRepository {
     }
 
     async fn create_relaxed(&self, record: &ImageRecord) -> Result<(), RepoError> {
-        if !self.db.reads_inline() {
+        // Out of space, a ticket answered before its commit would be lost: wait for the commit, so
+        // that the client is refused (507) instead.
+        if !self.db.reads_inline() || self.db.is_out_of_space() {
             return self.create(record).await;
         }
         let (receiver, backlog) = self.start_create(record, true)?;

@@ -28,6 +28,13 @@ pub enum KeyStoreError {
         #[source]
         source: BoxError,
     },
+    /// The store has no space left to write; retry once space is freed.
+    #[error("key store has no space left")]
+    StorageFull {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
     /// Any other failure (including records that cannot be decoded).
     #[error("key store error")]
     Other {

@@ -117,6 +117,13 @@ pub enum QueueError {
         #[source]
         source: BoxError,
     },
+    /// The queue's storage has no space left; retry once space is freed.
+    #[error("the job queue has no space left")]
+    StorageFull {
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
     /// Anything else.
     #[error("the job queue failed")]
     Other {
@@ -129,7 +136,12 @@ pub enum QueueError {
 impl QueueError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
+        matches!(self, Self::Unavailable { .. } | Self::StorageFull { .. })
+    }
+
+    /// Whether the queue's storage ran out of space.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, Self::StorageFull { .. })
     }
 }
 

@@ -217,6 +217,13 @@ pub enum RepoError {
         #[source]
         source: BoxError,
     },
+    /// The database has no space left to write; retry once space is freed.
+    #[error("repository has no space left")]
+    StorageFull {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
     /// Any other failure (including records that cannot be decoded).
     #[error("repository error")]
     Other {
@@ -234,7 +241,15 @@ impl RepoError {
 
     /// Whether the operation may succeed if retried.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::Throttled { .. })
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::Throttled { .. } | Self::StorageFull { .. }
+        )
+    }
+
+    /// Whether the database ran out of space.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, Self::StorageFull { .. })
     }
 }
 

@@ -121,6 +121,13 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The storage has no space left; retry once space is freed.
+    #[error("object store has no space left")]
+    StorageFull {
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
     /// Any other failure; retrying will not help.
     #[error("object store error")]
     Other {
@@ -138,7 +145,15 @@ impl StoreError {
 
     /// Whether the operation may succeed if retried.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::Throttled { .. })
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::Throttled { .. } | Self::StorageFull { .. }
+        )
+    }
+
+    /// Whether the store ran out of space.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, Self::StorageFull { .. })
     }
 }
 

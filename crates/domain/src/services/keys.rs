@@ -76,6 +76,7 @@ impl KeyError {
             Self::NotFound { .. } => "KEY_NOT_FOUND",
             Self::LastAdmin { .. } => "LAST_ADMIN_KEY",
             Self::Store(KeyStoreError::Unavailable { .. }) => "UNAVAILABLE",
+            Self::Store(KeyStoreError::StorageFull { .. }) => "INSUFFICIENT_STORAGE",
             Self::Store(_) => "INTERNAL",
         }
     }

@@ -527,16 +527,25 @@ impl Intake {
     /// see [`ImageRepository::create_relaxed`](crate::ports::ImageRepository::create_relaxed)) is
     /// refused instead of stored and never processed.
     ///
+    /// The caller has checked that Intake signed the URL for `key`, so a key with no record at all
+    /// had its ticket lost before it was stored.
+    ///
     /// # Errors
-    /// [`IntakeError::UnknownObject`] when no upload was issued for this key, or its image was
-    /// deleted; repository errors.
+    /// [`IntakeError::UploadTicketLost`] when there is no record for this key;
+    /// [`IntakeError::UnknownObject`] when the record names another key, or its image was deleted;
+    /// repository errors.
     pub async fn expect_upload(&self, key: &ObjectKey) -> Result<(), IntakeError> {
-        let record = self
+        let Some(record) = self
             .inner
             .repository
             .get_view(&key.image_id(), crate::ports::OcrDetail::Text)
-            .await?;
-        let record = issued(key, record)?;
+            .await?
+        else {
+            return Err(IntakeError::UploadTicketLost {
+                key: key.to_string(),
+            });
+        };
+        let record = issued(key, Some(record))?;
         if record.is_deleted() {
             return Err(IntakeError::UnknownObject {
                 key: key.to_string(),
