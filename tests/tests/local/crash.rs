@@ -110,28 +110,8 @@ async fn upload_receipts(
         .collect();
     let mut uploads = Vec::new();
     for (n, text, png) in pages {
-        let ticket: serde_json::Value = http
-            .post(format!("{url}/uploads"))
-            .json(&serde_json::json!({
-                "filename": format!("r{n}.png"),
-                "contentType": "image/png",
-                "sizeBytes": png.len(),
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut put = http
-            .put(ticket["uploadUrl"].as_str().unwrap())
-            .body(png.clone());
-        for (name, value) in ticket["requiredHeaders"].as_object().unwrap() {
-            if name != "content-length" {
-                put = put.header(name, value.as_str().unwrap());
-            }
-        }
-        assert_eq!(put.send().await.unwrap().status(), 200);
+        let ticket = super::request_ticket(http, url, &format!("r{n}.png"), &png).await;
+        assert_eq!(super::put_ticket(http, &ticket, &png).await.status(), 200);
         uploads.push((ticket["imageId"].as_str().unwrap().to_owned(), text));
     }
     uploads

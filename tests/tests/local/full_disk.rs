@@ -352,12 +352,7 @@ async fn on_a_full_disk_every_write_is_answered_507_and_work_resumes_when_space_
     assert_eq!(record["status"], "PROCESSED", "{record:#}");
     // Tickets answered while the disk filled are either kept, or say they were lost.
     for ticket in answered {
-        let url = ticket["uploadUrl"].as_str().unwrap();
-        let mut put = app.http.put(url).body(png.to_vec());
-        for (name, value) in ticket["requiredHeaders"].as_object().unwrap() {
-            put = put.header(name.as_str(), value.as_str().unwrap());
-        }
-        let response = put.send().await.unwrap();
+        let response = super::put_ticket(&app.http, &ticket, &png).await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         assert!(

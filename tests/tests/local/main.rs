@@ -108,6 +108,31 @@ pub fn options(dir: &std::path::Path, config: IntakeConfig) -> ServeOptions {
         .with_shutdown_grace(Duration::from_secs(5))
 }
 
+/// Asks `url`'s server for an upload URL for `name` (declaring its size), as a client over plain HTTP.
+pub async fn request_ticket(http: &reqwest::Client, url: &str, name: &str, bytes: &[u8]) -> Value {
+    http.post(format!("{url}/uploads"))
+        .json(&json!({"filename": name, "contentType": "image/png", "sizeBytes": bytes.len()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// PUTs `bytes` to a ticket's (the answer of `POST /uploads`) URL with its required headers.
+pub async fn put_ticket(http: &reqwest::Client, ticket: &Value, bytes: &[u8]) -> reqwest::Response {
+    let mut put = http
+        .put(ticket["uploadUrl"].as_str().unwrap())
+        .body(bytes.to_vec());
+    for (name, value) in ticket["requiredHeaders"].as_object().unwrap() {
+        if name != "content-length" {
+            put = put.header(name.as_str(), value.as_str().unwrap());
+        }
+    }
+    put.send().await.unwrap()
+}
+
 /// Starts a server with default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(IntakeConfig::default()).await

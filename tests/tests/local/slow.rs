@@ -52,22 +52,8 @@ async fn half_open_connections_beyond_the_file_limit_do_not_lock_out_a_client() 
     .unwrap();
     assert_eq!(health.status(), 200);
     let png = images::png(320, 120, 1);
-    let ticket: serde_json::Value = http
-        .post(format!("{}/uploads", server.url))
-        .json(&serde_json::json!({"filename": "a.png", "contentType": "image/png"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut put = http
-        .put(ticket["uploadUrl"].as_str().unwrap())
-        .body(png.to_vec());
-    for (name, value) in ticket["requiredHeaders"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    assert_eq!(put.send().await.unwrap().status(), 200);
+    let ticket = super::request_ticket(&http, &server.url, "a.png", &png).await;
+    assert_eq!(super::put_ticket(&http, &ticket, &png).await.status(), 200);
     // The stalled connections were closed by the server, not left open.
     let mut closed = 0;
     for stream in &mut stalled {

@@ -29,9 +29,19 @@ pub fn page(seed: u64) -> Bytes {
     png(320, 120, seed)
 }
 
-/// Requests a URL with declared size and checksum and uploads `bytes` through it.
+/// Requests a URL with declared size and checksum and uploads `bytes` (a PNG) through it.
 pub async fn upload(h: &MemoryHarness, name: &str, bytes: &Bytes) -> (ImageId, ObjectKey) {
-    let request = UploadRequest::new(name, "image/png")
+    upload_typed(h, name, "image/png", bytes).await
+}
+
+/// As [`upload`], declaring `content_type`.
+pub async fn upload_typed(
+    h: &MemoryHarness,
+    name: &str,
+    content_type: &str,
+    bytes: &Bytes,
+) -> (ImageId, ObjectKey) {
+    let request = UploadRequest::new(name, content_type)
         .with_size(bytes.len() as u64)
         .with_sha256(Sha256Digest::of(bytes).to_hex());
     let ticket = h

@@ -3,13 +3,12 @@
 
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
-use intake_domain::model::{ImageStatus, RejectionCode, Sha256Digest};
-use intake_domain::services::{ProcessOutcome, UploadRequest};
+use intake_domain::model::{ImageStatus, RejectionCode};
+use intake_domain::services::ProcessOutcome;
 use intake_domain::testkit::images::tiff_gray;
-use intake_domain::testkit::scenarios::Harness;
 use intake_memory::{MemoryHarness, ScriptedOcr};
 
-use super::{created, page, process_ok, upload};
+use super::{created, page, process_ok, upload, upload_typed};
 
 /// A TIFF of `pages` blank 80 × 50 pages.
 fn tiff(pages: usize) -> Bytes {
@@ -20,19 +19,9 @@ fn tiff(pages: usize) -> Bytes {
 }
 
 async fn process_tiff(h: &MemoryHarness, bytes: &Bytes) -> ProcessOutcome {
-    let request = UploadRequest::new("scan.tiff", "image/tiff")
-        .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(bytes).to_hex());
-    let ticket = h
-        .intake
-        .request_upload(&intake_domain::testkit::default_owner(), request)
-        .await
-        .unwrap();
-    h.send(&ticket.request(), Some(bytes.clone()))
-        .await
-        .unwrap();
+    let (_, key) = upload_typed(h, "scan.tiff", "image/tiff", bytes).await;
     h.intake
-        .process_object_created(&created(h, &ticket.object_key))
+        .process_object_created(&created(h, &key))
         .await
         .unwrap()
 }
