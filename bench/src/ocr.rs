@@ -111,6 +111,9 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         "ppocr small, one core",
         rust(&dev, &pages, work.path(), ModelTier::Small, 1).await?,
     );
+    let large = large_page_peak(work.path()).await?;
+    println!("  ppocr tiny, one 9000 x 9000 page   peak {large:.0} MiB");
+    section.figure(large_page_figure(large, tiny.peak_rss_mib));
     let reference = match reference_python().await {
         Ok(python) => Some((
             add(
@@ -351,6 +354,51 @@ async fn tesseract(
         f1,
         cer,
     })
+}
+
+/// The memory of the largest page against the development set's.
+fn large_page_figure(large: f64, dev_set: f64) -> Figure {
+    Figure {
+        name: "peak RSS, one tiny worker: a blank 9000 × 9000 page (81 MP) vs the development set"
+            .into(),
+        ours: format!("{large:.0} MiB"),
+        reference_name: "the same worker over the development set".into(),
+        reference: format!("{dev_set:.0} MiB"),
+        ratio: large / dev_set.max(1e-9),
+        target: "context: bounded by decoding (3 bytes a pixel, within INTAKE_MAX_PIXELS) and the 6 MP detection budget"
+            .into(),
+        met: None,
+    }
+}
+
+/// The peak RSS (MiB) of one tiny worker reading a blank 9000 × 9000 page: the largest square page
+/// within the default 100-megapixel limit, where decoding, not detection, sets the memory.
+async fn large_page_peak(work: &Path) -> Result<f64, BenchError> {
+    let page = work.join("blank-9000.png");
+    image::GrayImage::from_pixel(9000, 9000, image::Luma([255]))
+        .save(&page)
+        .map_err(fail("write the large page"))?;
+    let out = out_dir(work, "ppocr-large")?;
+    let output = tokio::process::Command::new(std::env::current_exe().map_err(fail("own path"))?)
+        .arg("ocr-child")
+        .arg(ModelTier::Tiny.as_str())
+        .arg("1")
+        .arg(&out)
+        .arg(&page)
+        .output()
+        .await
+        .map_err(fail("ocr child"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace()
+        .filter_map(|n| n.parse::<f64>().ok())
+        .nth(2)
+        .map(|kib| kib / 1024.0)
+        .ok_or_else(|| {
+            BenchError::Failed(format!(
+                "the OCR child failed on the large page: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        })
 }
 
 /// Intake's engine in a child process (`ocr-child`).

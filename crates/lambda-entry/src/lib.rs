@@ -129,9 +129,15 @@ async fn load_ppocr(options: PpOcrOptions) -> Result<Arc<dyn OcrEngine>, StartEr
     Ok(Arc::new(engine))
 }
 
+/// The memory one PP-OCR worker may need on the largest page (a blank 9000 × 9000 page peaks at about
+/// 1.2 GB with the tiny models: bench section 7), so a function runs one worker per this much memory.
+pub const PPOCR_WORKER_MIB: usize = 1536;
+
 /// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, or `small`),
 /// `INTAKE_MODELS_DIR` (default [`LAYER_MODELS_DIR`]) and `INTAKE_OCR_TIMEOUT_SECONDS` (default
-/// [`DEFAULT_OCR_TIME_LIMIT`]); one page at a time per vCPU the function's memory gives it.
+/// [`DEFAULT_OCR_TIME_LIMIT`]); one worker (one page at a time) per [`PPOCR_WORKER_MIB`] of the
+/// function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), at least one and at most one per vCPU, so
+/// that large pages read at once cannot exhaust the function's memory.
 ///
 /// # Errors
 /// [`SettingError`] for an unknown tier or a time limit that is not a positive number of seconds.
@@ -151,10 +157,16 @@ pub fn ppocr_options(
         }
     })?
     .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
-    Ok(PpOcrOptions::default()
+    let options = PpOcrOptions::default();
+    let by_memory = lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        .and_then(|mb| mb.trim().parse::<usize>().ok())
+        .map_or(1, |mb| (mb / PPOCR_WORKER_MIB).max(1));
+    let workers = by_memory.min(options.workers);
+    Ok(options
         .with_tier(tier)
         .with_models_dir(dir)
-        .with_time_limit(limit))
+        .with_time_limit(limit)
+        .with_workers(workers))
 }
 
 /// Removes the stage name that `lambda_http` puts in front of the path of API Gateway REST API (v1)
@@ -271,6 +283,15 @@ mod tests {
         let err = options(&[("INTAKE_OCR_MODEL", "huge")]).unwrap_err();
         assert!(err.to_string().contains("INTAKE_OCR_MODEL"), "{err}");
         assert_eq!(default.time_limit, DEFAULT_OCR_TIME_LIMIT);
+        // One worker per 1.5 GiB of the function's memory, never more than the cores.
+        assert_eq!(default.workers, 1);
+        let two_gib = options(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")]).unwrap();
+        assert_eq!(two_gib.workers, 1);
+        let large = options(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240")]).unwrap();
+        assert_eq!(
+            large.workers,
+            6.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        );
         let limited = options(&[("INTAKE_OCR_TIMEOUT_SECONDS", "30")]).unwrap();
         assert_eq!(limited.time_limit, Duration::from_secs(30));
         for bad in ["0", "-5", "soon"] {

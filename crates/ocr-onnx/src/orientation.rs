@@ -2,7 +2,7 @@
 //! 224 × 224 cut out, BGR planes normalised with the ImageNet mean and deviation, as the classifier's
 //! reference pre-processing does.
 
-use image::{RgbImage, imageops};
+use image::{ImageBuffer, Rgb, imageops};
 
 use crate::raster::Raster;
 
@@ -24,10 +24,11 @@ pub(crate) fn prepare(page: &Raster) -> Vec<f32> {
     let nw = ((w * scale).round() as u32).max(SIZE);
     let nh = ((h * scale).round() as u32).max(SIZE);
     let mut out = vec![0.0_f32; 3 * (SIZE * SIZE) as usize];
-    let Some(rgb) = RgbImage::from_raw(
+    // A view of the page's pixels, not a copy (a 100-megapixel page is 300 MB).
+    let Some(rgb) = ImageBuffer::<Rgb<u8>, &[u8]>::from_raw(
         u32::try_from(page.width()).unwrap_or(0),
         u32::try_from(page.height()).unwrap_or(0),
-        page.data().to_vec(),
+        page.data(),
     ) else {
         return out;
     };
