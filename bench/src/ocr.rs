@@ -379,42 +379,23 @@ async fn large_page_peak(work: &Path) -> Result<f64, BenchError> {
         .save(&page)
         .map_err(fail("write the large page"))?;
     let out = out_dir(work, "ppocr-large")?;
-    let output = tokio::process::Command::new(std::env::current_exe().map_err(fail("own path"))?)
-        .arg("ocr-child")
-        .arg(ModelTier::Tiny.as_str())
-        .arg("1")
-        .arg(&out)
-        .arg(&page)
-        .output()
-        .await
-        .map_err(fail("ocr child"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace()
-        .filter_map(|n| n.parse::<f64>().ok())
-        .nth(2)
-        .map(|kib| kib / 1024.0)
-        .ok_or_else(|| {
-            BenchError::Failed(format!(
-                "the OCR child failed on the large page: {text}{}",
-                String::from_utf8_lossy(&output.stderr)
-            ))
-        })
+    let (_, _, peak_kib) = ocr_child(ModelTier::Tiny, 1, &out, &[page]).await?;
+    Ok(peak_kib / 1024.0)
 }
 
-/// Intake's engine in a child process (`ocr-child`).
-async fn rust(
-    dev: &Path,
-    pages: &[PathBuf],
-    work: &Path,
+/// Runs `intake-bench ocr-child` on `pages`; answers its seconds and its peak RSS (KiB) early and at
+/// the end.
+async fn ocr_child(
     tier: ModelTier,
     workers: usize,
-) -> Result<Run, BenchError> {
-    let out = out_dir(work, &format!("ppocr-{tier}-{workers}"))?;
+    out: &Path,
+    pages: &[PathBuf],
+) -> Result<(f64, f64, f64), BenchError> {
     let output = tokio::process::Command::new(std::env::current_exe().map_err(fail("own path"))?)
         .arg("ocr-child")
         .arg(tier.as_str())
         .arg(workers.to_string())
-        .arg(&out)
+        .arg(out)
         .args(pages)
         .output()
         .await
@@ -430,9 +411,22 @@ async fn rust(
             String::from_utf8_lossy(&output.stderr)
         )));
     };
+    Ok((*seconds, *early, *peak))
+}
+
+/// Intake's engine in a child process (`ocr-child`).
+async fn rust(
+    dev: &Path,
+    pages: &[PathBuf],
+    work: &Path,
+    tier: ModelTier,
+    workers: usize,
+) -> Result<Run, BenchError> {
+    let out = out_dir(work, &format!("ppocr-{tier}-{workers}"))?;
+    let (seconds, early, peak) = ocr_child(tier, workers, &out, pages).await?;
     let (f1, cer) = score(dev, &out, pages).await?;
     Ok(Run {
-        seconds: *seconds,
+        seconds,
         pages: pages.len(),
         early_rss_mib: early / 1024.0,
         peak_rss_mib: peak / 1024.0,

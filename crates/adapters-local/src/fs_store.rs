@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use intake_domain::model::{ObjectKey, Sha256Digest, Timestamp};
-use intake_domain::ports::{GetResult, ObjectMeta, ObjectStore, StoreError};
+use intake_domain::ports::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use tokio::fs;
@@ -87,16 +87,26 @@ struct Meta {
     written_at: Timestamp,
 }
 
+/// Whether an I/O error is the disk (or a quota) being full.
+pub(crate) fn is_no_space(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded
+    )
+}
+
 fn io_error(key: &ObjectKey, error: std::io::Error) -> StoreError {
+    if is_no_space(&error) {
+        return StoreError::StorageFull {
+            source: Box::new(error),
+        };
+    }
     match error.kind() {
         ErrorKind::NotFound => StoreError::NotFound {
             key: key.to_string(),
         },
         ErrorKind::PermissionDenied => StoreError::PermissionDenied {
             key: key.to_string(),
-            source: Box::new(error),
-        },
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => StoreError::StorageFull {
             source: Box::new(error),
         },
         _ => StoreError::Other {
@@ -290,30 +300,32 @@ impl FsObjectStore {
         Ok(removed)
     }
 
-    /// `len` bytes of an object from byte `start` (an HTTP range), with the whole object's metadata.
+    /// `len` bytes of an object's content from byte `start` (an HTTP range; `u64::MAX` for the rest),
+    /// streamed from the file.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for a missing object; I/O errors otherwise.
-    pub async fn get_range(
+    pub async fn read_range(
         &self,
         key: &ObjectKey,
         start: u64,
         len: u64,
-    ) -> Result<GetResult, StoreError> {
+    ) -> Result<ByteStream, StoreError> {
         use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
         let mut file = fs::File::open(self.object_path(key))
             .await
             .map_err(|e| io_error(key, e))?;
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|e| io_error(key, e))?;
-        let meta = self.head(key).await?;
+        if start > 0 {
+            file.seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(|e| io_error(key, e))?;
+        }
         let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).map_err(|e| {
             StoreError::Other {
                 source: Box::new(e),
             }
         });
-        Ok(GetResult::new(meta, Box::pin(stream)))
+        Ok(Box::pin(stream))
     }
 
     /// The path of an object's bytes, for engines that read files directly (Tesseract).
@@ -352,14 +364,9 @@ impl ObjectStore for FsObjectStore {
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<GetResult, StoreError> {
-        let file = fs::File::open(self.object_path(key))
-            .await
-            .map_err(|e| io_error(key, e))?;
+        let stream = self.read_range(key, 0, u64::MAX).await?;
         let meta = self.head(key).await?;
-        let stream = ReaderStream::with_capacity(file, 256 * 1024).map_err(|e| StoreError::Other {
-            source: Box::new(e),
-        });
-        Ok(GetResult::new(meta, Box::pin(stream)))
+        Ok(GetResult::new(meta, stream))
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

@@ -31,6 +31,7 @@ use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
 
+use crate::fs_store::is_no_space;
 use crate::{FsObjectStore, PacedBodyError, PutChecks, PutError};
 
 /// How long after an upload starts its intent job becomes due, if the upload never confirms it.
@@ -138,13 +139,9 @@ fn put_error(error: &PutError) -> ApiError {
             (StatusCode::REQUEST_TIMEOUT, "BODY_TOO_SLOW")
         }
         PutError::Body(_) => (StatusCode::BAD_REQUEST, "BODY_INCOMPLETE"),
-        PutError::Io(e) if is_storage_full(e) => {
+        PutError::Io(e) if is_no_space(e) => {
             tracing::error!(error = %e, "storing an object failed: no space left");
-            return ApiError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "INSUFFICIENT_STORAGE",
-                "the server has no storage space left; retry once space is freed",
-            );
+            return ApiError::insufficient_storage();
         }
         _ => {
             tracing::error!(error = %error_chain(error), "storing an object failed");
@@ -162,21 +159,9 @@ fn put_error(error: &PutError) -> ApiError {
 fn queue_failed(error: &QueueError) -> ApiError {
     if error.is_storage_full() {
         tracing::error!(error = %error_chain(error), "the job queue has no space left");
-        return ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "INSUFFICIENT_STORAGE",
-            "the server has no storage space left; retry once space is freed",
-        );
+        return ApiError::insufficient_storage();
     }
     unavailable("the job queue is unavailable", error)
-}
-
-/// Whether an I/O error is the disk (or a quota) being full.
-fn is_storage_full(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-    )
 }
 
 fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
@@ -274,32 +259,27 @@ async fn download(
             "no object under this key",
         )
     };
-    let size = match endpoint.store.head(&verified.key).await {
-        Ok(meta) => meta.size,
-        Err(StoreError::NotFound { .. }) => return Err(not_found()),
-        Err(error) => return Err(unavailable("reading the object failed", &error)),
+    let failed = |error: StoreError| match error {
+        StoreError::NotFound { .. } => not_found(),
+        error => unavailable("reading the object failed", &error),
     };
-    let Ok(range) = requested_range(request.headers(), size) else {
-        return Ok(unsatisfiable(size));
+    // The metadata is read once: the range is checked against it and the answer describes it.
+    let meta = endpoint.store.head(&verified.key).await.map_err(failed)?;
+    let Ok(range) = requested_range(request.headers(), meta.size) else {
+        return Ok(unsatisfiable(meta.size));
     };
-    let read = match &range {
-        Some(r) => {
-            endpoint
-                .store
-                .get_range(&verified.key, *r.start(), r.end() - r.start() + 1)
-                .await
-        }
-        None => endpoint.store.get(&verified.key).await,
-    };
-    let result = match read {
-        Ok(result) => result,
-        Err(StoreError::NotFound { .. }) => return Err(not_found()),
-        Err(error) => return Err(unavailable("reading the object failed", &error)),
-    };
-    let mut response = Response::new(Body::from_stream(result.stream));
+    let (start, len) = range
+        .as_ref()
+        .map_or((0, u64::MAX), |r| (*r.start(), r.end() - r.start() + 1));
+    let stream = endpoint
+        .store
+        .read_range(&verified.key, start, len)
+        .await
+        .map_err(failed)?;
+    let mut response = Response::new(Body::from_stream(stream));
     describe(
         response.headers_mut(),
-        &result.meta,
+        &meta,
         range.as_ref(),
         verified.download_name.as_deref(),
     );

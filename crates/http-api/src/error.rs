@@ -43,7 +43,20 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// `507 INSUFFICIENT_STORAGE`: no space left for what the request would write (with
+    /// `Retry-After`).
+    pub fn insufficient_storage() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "INSUFFICIENT_STORAGE",
+            NO_SPACE_MESSAGE,
+        )
+    }
 }
+
+/// What a client is told when storage is full.
+const NO_SPACE_MESSAGE: &str = "the server has no storage space left; retry once space is freed";
 
 /// The status for each kind of domain error.
 pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
@@ -78,9 +91,7 @@ impl From<IntakeError> for ApiError {
             tracing::error!(code = error.code(), error = %error_chain(&error), "request failed");
             let message = match status {
                 StatusCode::SERVICE_UNAVAILABLE => "a dependency is unavailable; retry shortly",
-                StatusCode::INSUFFICIENT_STORAGE => {
-                    "the server has no storage space left; retry once space is freed"
-                }
+                StatusCode::INSUFFICIENT_STORAGE => NO_SPACE_MESSAGE,
                 _ => "internal error",
             };
             return Self::new(status, error.code(), message);

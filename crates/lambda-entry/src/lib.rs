@@ -87,9 +87,7 @@ pub fn batch_options(
         }
     })? {
         Some(n) => n,
-        None => lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-            .and_then(|mb| mb.trim().parse::<usize>().ok())
-            .map_or(1, |mb| mb.div_ceil(1024).clamp(1, 10)),
+        None => function_memory_mib(lookup).map_or(1, |mb| mb.div_ceil(1024).clamp(1, 10)),
     };
     Ok(BatchOptions::new(concurrency, redelivery))
 }
@@ -129,6 +127,11 @@ async fn load_ppocr(options: PpOcrOptions) -> Result<Arc<dyn OcrEngine>, StartEr
     Ok(Arc::new(engine))
 }
 
+/// The function's memory in MiB, as Lambda sets `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (none outside Lambda).
+fn function_memory_mib(lookup: &dyn Fn(&str) -> Option<String>) -> Option<usize> {
+    lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|mb| mb.trim().parse().ok())
+}
+
 /// The memory one PP-OCR worker may need on the largest page (a blank 9000 × 9000 page peaks at about
 /// 1.2 GB with the tiny models: bench section 7), so a function runs one worker per this much memory.
 pub const PPOCR_WORKER_MIB: usize = 1536;
@@ -158,9 +161,7 @@ pub fn ppocr_options(
     })?
     .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
     let options = PpOcrOptions::default();
-    let by_memory = lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        .and_then(|mb| mb.trim().parse::<usize>().ok())
-        .map_or(1, |mb| (mb / PPOCR_WORKER_MIB).max(1));
+    let by_memory = function_memory_mib(lookup).map_or(1, |mb| (mb / PPOCR_WORKER_MIB).max(1));
     let workers = by_memory.min(options.workers);
     Ok(options
         .with_tier(tier)

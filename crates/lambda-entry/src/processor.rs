@@ -1,13 +1,14 @@
 //! The processor's handler: one notice at a time through [`Intake::process_object_created`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use futures::StreamExt as _;
 use intake_aws::Redelivery;
 use intake_domain::model::Timestamp;
-use intake_domain::services::{ObjectCreated, ProcessOutcome, redelivery_delay};
+use intake_domain::services::{
+    ObjectCreated, ProcessOutcome, redelivery_after_lease, redelivery_delay,
+};
 use intake_domain::{Intake, IntakeError};
 use serde_json::Value;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -199,7 +200,7 @@ async fn process_batch(
                     None | Some((_, Verdict::Done)) => (false, None),
                     Some((_, Verdict::Retry(_))) => (true, Some(redelivery_delay(receive_count))),
                     Some((_, Verdict::Busy(until))) => {
-                        (true, Some(until_lease_ends(intake.now(), until)))
+                        (true, Some(redelivery_after_lease(intake.now(), until)))
                     }
                 },
                 Err(e) => {
@@ -225,13 +226,4 @@ async fn process_batch(
         .buffer_unordered(options.concurrency.max(1))
         .collect()
         .await
-}
-
-/// How long from `now` until `until` has passed (with a second's margin), at least a second.
-fn until_lease_ends(now: Timestamp, until: Timestamp) -> Duration {
-    let millis = until
-        .unix_millis()
-        .saturating_sub(now.unix_millis())
-        .saturating_add(1000);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(1000).max(1000))
 }

@@ -167,7 +167,7 @@ struct Job {
 #[derive(Debug)]
 struct Inner {
     /// The workers' queue; they stop when the last engine handle is dropped and it closes.
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     /// At most one page per worker is handed over at a time, so a cancelled caller leaves nothing
     /// queued behind it.
     permits: Semaphore,
@@ -260,7 +260,7 @@ impl PpOcr {
         Ok(Self {
             capabilities,
             inner: Arc::new(Inner {
-                jobs: Mutex::new(sender),
+                jobs: sender,
                 permits: Semaphore::new(workers),
             }),
         })
@@ -274,8 +274,6 @@ impl PpOcr {
     ) -> Result<(), OcrError> {
         self.inner
             .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .send(Job { bytes, reply })
             .map_err(|_| stopped())
     }

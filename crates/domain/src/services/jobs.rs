@@ -136,6 +136,18 @@ pub fn redelivery_delay(receives: u32) -> Duration {
     .backoff(receives, jitter())
 }
 
+/// How long a queue that redelivers messages itself should wait before delivering again a notification
+/// for an image another processor holds until `until`: until that lease has ended (with a second's
+/// margin), at least a second. The redelivery then finds the image done, or takes over a processor
+/// that died.
+pub fn redelivery_after_lease(now: Timestamp, until: Timestamp) -> Duration {
+    let millis = until
+        .unix_millis()
+        .saturating_sub(now.unix_millis())
+        .saturating_add(1000);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(1000).max(1000))
+}
+
 /// A random number in `0.0..1.0` for jitter, from the operating system's generator.
 fn jitter() -> f64 {
     let bits = u64::from_le_bytes(
@@ -273,6 +285,14 @@ impl Intake {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_image_is_redelivered_just_after_its_lease() {
+        let now = Timestamp::from_unix_millis(1_000_000).unwrap();
+        let until = now.saturating_add(Duration::from_secs(90));
+        assert_eq!(redelivery_after_lease(now, until), Duration::from_secs(91));
+        assert_eq!(redelivery_after_lease(until, now), Duration::from_secs(1));
+    }
 
     #[test]
     fn redeliveries_back_off_from_seconds_to_a_quarter_hour() {
