@@ -5,6 +5,7 @@
 //! ```text
 //! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
+//! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
 //! ```
 // Casts turn counts and sizes into rates for display; indexing is only into `serde_json::Value`, which
@@ -77,6 +78,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("rss-child") {
         return memory::child(args.get(1..).unwrap_or_default());
+    }
+    if args.first().map(String::as_str) == Some("tesseract-child") {
+        return memory::tesseract_child(args.get(1..).unwrap_or_default());
     }
     if args.first().map(String::as_str) == Some("ocr-child") {
         return ocr::child(args.get(1..).unwrap_or_default());

@@ -1,6 +1,11 @@
 //! Figure 2: Peak resident memory of processing one large object (OCR stubbed out), at 64 MiB, 256 MiB and
 //! 1 GiB: each in a fresh child process that opens the data directory, processes the object and reports
 //! its peak RSS (`VmHWM`). The reference is the same child's resident set before processing.
+//!
+//! Then Tesseract on the largest page it may be handed, a blank 9000 × 9000 RGB PNG (81 MP, within the
+//! 100 MP limit): Intake's engine adapter in a fresh child (its own growth plus its Tesseract process's
+//! `VmHWM`, read while that process waits for the next image) against the `tesseract` CLI on the same
+//! file (its `VmHWM` sampled every 5 ms until it exits).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,7 +24,9 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
     } else {
         &[64 << 20, 256 << 20, 1 << 30]
     };
-    let mut section = Section::new("2. Peak memory while processing one object (scripted OCR)");
+    let mut section = Section::new(
+        "2. Peak memory while processing one object (scripted OCR), and Tesseract on a huge page",
+    );
     println!("{}", section.title);
     let exe = std::env::current_exe().map_err(fail("own path"))?;
     let mut peaks = Vec::new();
@@ -73,7 +80,167 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
             sizes.last().unwrap_or(&1) / sizes.first().unwrap_or(&1)
         ));
     }
+    match tesseract_large_page().await? {
+        Some(figure) => section.figure(figure),
+        None => section.note("Tesseract's large-page figure: skipped, tesseract is not installed."),
+    }
     Ok(section)
+}
+
+/// Tesseract's memory on a blank 9000 × 9000 RGB page through Intake's adapter against the CLI;
+/// `None` without Tesseract.
+async fn tesseract_large_page() -> Result<Option<Figure>, BenchError> {
+    let installed = tokio::process::Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        return Ok(None);
+    }
+    let dir = tempfile::tempdir().map_err(fail("temp dir"))?;
+    let page = dir.path().join("blank-9000-rgb.png");
+    image::RgbImage::from_pixel(9000, 9000, image::Rgb([255, 255, 255]))
+        .save(&page)
+        .map_err(fail("write the large page"))?;
+    let output = tokio::process::Command::new(std::env::current_exe().map_err(fail("own path"))?)
+        .arg("tesseract-child")
+        .arg(&page)
+        .output()
+        .await
+        .map_err(fail("run child"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [before, own_peak, engine_peak] = numbers.as_slice() else {
+        return Err(BenchError::Failed(format!(
+            "the Tesseract child failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    };
+    let ours = (own_peak.saturating_sub(*before) + engine_peak) as f64 / 1024.0;
+    let cli = cli_peak_kib(&page).await? as f64 / 1024.0;
+    Ok(Some(Figure {
+        name: "Tesseract on a blank 9000 × 9000 RGB PNG (81 MP): adapter growth + tesseract peak"
+            .into(),
+        ours: format!(
+            "{ours:.0} MiB ({:.0} + {:.0})",
+            own_peak.saturating_sub(*before) as f64 / 1024.0,
+            *engine_peak as f64 / 1024.0
+        ),
+        reference_name: "tesseract CLI on the same file".into(),
+        reference: format!("{cli:.0} MiB"),
+        ratio: ours / cli.max(1e-9),
+        target: "≤ 0.5× (pages past 40 MP are read grey at 40 MP)".into(),
+        met: Some(ours <= cli * 0.5),
+    }))
+}
+
+/// The `tesseract` CLI's peak RSS (KiB) reading `page`, sampled every 5 ms until it exits.
+async fn cli_peak_kib(page: &Path) -> Result<u64, BenchError> {
+    let mut child = tokio::process::Command::new("tesseract")
+        .arg(page)
+        .args(["-", "tsv"])
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(fail("run tesseract"))?;
+    let status = child
+        .id()
+        .map(|pid| std::path::PathBuf::from(format!("/proc/{pid}/status")));
+    let mut peak = 0;
+    loop {
+        if let Some(hwm) = status.as_deref().and_then(|s| status_field(s, "VmHWM:")) {
+            peak = peak.max(hwm);
+        }
+        if child
+            .try_wait()
+            .map_err(fail("wait for tesseract"))?
+            .is_some()
+        {
+            return Ok(peak);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A `/proc/PID/status` field in KiB.
+fn status_field(status: &Path, name: &str) -> Option<u64> {
+    std::fs::read_to_string(status)
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(name))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The largest `VmHWM` (KiB) among this process's live children.
+fn children_peak_kib() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|pids| {
+            pids.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|pid| status_field(&Path::new("/proc").join(pid).join("status"), "VmHWM:"))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The Tesseract child: reads the page at `args[0]` with Intake's Tesseract adapter on its defaults
+/// and prints "RSS-before own-PEAK tesseract-PEAK" in KiB.
+pub(crate) fn tesseract_child(args: &[String]) -> ExitCode {
+    use intake_domain::model::{ContentType, Sha256Digest};
+    use intake_domain::ports::{ImageFacts, OcrEngine as _, OcrInput};
+    use intake_local::{TesseractOcr, TesseractOptions};
+
+    let Some(page) = args.first() else {
+        eprintln!("usage: intake-bench tesseract-child PAGE");
+        return ExitCode::from(2);
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
+        return ExitCode::from(1);
+    };
+    let result = runtime.block_on(async {
+        let bytes = bytes::Bytes::from(std::fs::read(page).map_err(fail("read page"))?);
+        let sniffed = intake_domain::sniff::sniff(&bytes);
+        let facts = ImageFacts::new(
+            sniffed.content_type.unwrap_or(ContentType::Png),
+            bytes.len() as u64,
+            sniffed.dimensions,
+            Sha256Digest::of(&bytes),
+        );
+        let engine = TesseractOcr::new(TesseractOptions::default());
+        let before = rss_kib().unwrap_or(0);
+        engine
+            .detect(&OcrInput::Bytes { bytes, facts })
+            .await
+            .map_err(fail("tesseract"))?;
+        Ok::<_, BenchError>((before, peak_rss_kib().unwrap_or(0), children_peak_kib()))
+    });
+    match result {
+        Ok((before, own, engine)) => {
+            println!("{before} {own} {engine}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// The child: processes `key` in `dir` and prints "RSS-before PEAK" in KiB.

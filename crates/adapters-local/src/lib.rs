@@ -29,5 +29,5 @@ pub use server::{
     LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,
 };
 pub use sqlite::{OpenError, SqliteDatabase, SqliteJobQueue, SqliteKeyStore, SqliteRepository};
-pub use tesseract::{TesseractOcr, TesseractOptions, parse_tsv};
+pub use tesseract::{DEFAULT_MAX_PIXELS, TesseractOcr, TesseractOptions, parse_tsv};
 pub use workers::{IDLE_POLL, RECOVERY_POLL, WorkerPool};

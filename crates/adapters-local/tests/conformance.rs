@@ -377,6 +377,64 @@ async fn tesseract_conforms_and_reads_rendered_text() {
     );
 }
 
+#[tokio::test]
+async fn tesseract_reads_a_page_beyond_its_pixel_budget_grey_and_scaled_down() {
+    use image::{ImageEncoder as _, codecs::png::PngEncoder};
+    if !tesseract_installed() {
+        return;
+    }
+    let Some(font) = font_bytes() else {
+        eprintln!("SKIPPED: no DejaVu font to render test images with");
+        return;
+    };
+    // The cheque, three times larger and in colour (1.6 MP), against a budget of 0.4 MP.
+    let (pixels, (w, h)) =
+        images::render_pixels(&["PAY TO THE ORDER OF", "JANE DOE  1000 DOLLARS"], &font)
+            .expect("DejaVu Sans parses");
+    let (big_w, big_h) = (w * 3, h * 3);
+    let rgb: Vec<u8> = (0..big_h)
+        .flat_map(|y| (0..big_w).map(move |x| (x / 3, y / 3)))
+        .flat_map(|(x, y)| {
+            let v = pixels[(y * w + x) as usize];
+            [v, v, v.saturating_add(40)]
+        })
+        .collect();
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(&rgb, big_w, big_h, image::ExtendedColorType::Rgb8)
+        .expect("encodes");
+    let engine = TesseractOcr::new(TesseractOptions::default().with_max_pixels(400_000));
+    let result = engine
+        .detect(&bytes_input(Bytes::from(png), (big_w, big_h)))
+        .await
+        .expect("read after reducing");
+    let text = result.text();
+    for word in ["PAY", "ORDER", "JANE", "1000", "DOLLARS"] {
+        assert!(text.contains(word), "{word} missing from {text:?}");
+    }
+    assert_eq!(result.line_count(), 2, "{text:?}");
+    // Boxes stay relative to the page, whatever size Tesseract read it at.
+    let first = result.lines().first().expect("a line").bounding_box();
+    assert!(first.left() < 0.2 && first.top() < 0.5, "{first:?}");
+
+    // Damaged pixels behind an intact header, past the budget: refused as unreadable, for good.
+    let garbage = Bytes::from(
+        images::png_header_only(big_w, big_h)
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(7u8, 64))
+            .collect::<Vec<u8>>(),
+    );
+    let error = engine
+        .detect(&bytes_input(garbage, (big_w, big_h)))
+        .await
+        .expect_err("nothing to read");
+    assert!(
+        matches!(error, intake_domain::ports::OcrError::InvalidImage { .. }),
+        "{error:?}"
+    );
+}
+
 /// A `tesseract` that notes each start in `log` and then runs the real one.
 fn counting_tesseract(dir: &std::path::Path) -> (PathBuf, PathBuf) {
     use std::os::unix::fs::PermissionsExt as _;

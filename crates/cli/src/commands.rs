@@ -37,7 +37,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
         .with_tesseract(
             TesseractOptions::default()
                 .with_language(&args.ocr_language)
-                .with_timeout(args.ocr_timeout()),
+                .with_timeout(args.ocr_timeout())
+                .with_max_pixels(args.tesseract_max_pixels),
         )
         .with_engine(args.ocr_engine)
         .with_ppocr(args.ppocr_options())

@@ -141,6 +141,11 @@ struct ServeArgs {
     /// Tesseract language(s), e.g. `eng` or `eng+deu` (with --ocr-engine tesseract).
     #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
     ocr_language: String,
+    /// The most pixels Tesseract reads a page at; a larger single-page image is turned grey and scaled
+    /// down to fit first (a colour one past 40% of it turned grey), which bounds Tesseract's memory to
+    /// about 4.5 bytes a pixel of this.
+    #[arg(long, env = "INTAKE_TESSERACT_MAX_PIXELS", default_value_t = intake_local::DEFAULT_MAX_PIXELS)]
+    tesseract_max_pixels: u64,
     /// The longest one image's OCR may take, in seconds (either engine); past it the image is retried.
     #[arg(long, env = "INTAKE_OCR_TIMEOUT_SECONDS", default_value_t = 120)]
     ocr_timeout: u64,

@@ -13,6 +13,11 @@
 //! exits on an unreadable one), outlives the timeout, or belongs to a dropped call is killed and
 //! replaced by a fresh one for the next image; an idle one is stopped after `keep_alive`, and each is
 //! replaced after `recycle_after` images.
+//!
+//! A page with more pixels than `max_pixels` is first made grey and smaller ([`reduce`]), which bounds
+//! the memory Tesseract takes for one image.
+
+mod reduce;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
-use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::{OnceCell, Semaphore};
@@ -52,6 +57,11 @@ pub struct TesseractOptions {
     /// system's temporary directory). The local server uses its data directory, which it clears
     /// at start, so nothing outlives a crash.
     pub work_dir: Option<PathBuf>,
+    /// The most pixels a page is read at (default 40 MP: more than an A4 page at 600 dpi). A larger
+    /// single-page image is turned grey and scaled down to fit before Tesseract reads it (a colour
+    /// one beyond 40% of it is turned grey), so one image costs Tesseract about 4.5 bytes ×
+    /// `max_pixels` of memory at most; a multi-page TIFF is read as stored, page by page.
+    pub max_pixels: u64,
 }
 
 impl Default for TesseractOptions {
@@ -65,9 +75,13 @@ impl Default for TesseractOptions {
             keep_alive: Duration::from_secs(60),
             recycle_after: 1000,
             work_dir: None,
+            max_pixels: DEFAULT_MAX_PIXELS,
         }
     }
 }
+
+/// [`TesseractOptions::max_pixels`]'s default.
+pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
 
 impl TesseractOptions {
     /// With a language.
@@ -104,6 +118,12 @@ impl TesseractOptions {
     #[must_use]
     pub fn with_work_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.work_dir = Some(dir.into());
+        self
+    }
+    /// Reading pages at `pixels` pixels at most (at least 1).
+    #[must_use]
+    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
+        self.max_pixels = pixels.max(1);
         self
     }
     /// Replacing each process after `images` images (at least 1).
@@ -242,9 +262,10 @@ impl TesseractOcr {
         }
     }
 
-    /// Recognises one image: its TSV rows under the header. A TIFF, which may hold several pages
-    /// (a running process reads only the first page of each path), gets a process of its own.
-    async fn run(&self, image: bytes::Bytes, pages: bool) -> Result<String, OcrError> {
+    /// Recognises one image: its TSV rows under the header. A page beyond `max_pixels` is reduced
+    /// first. A multi-page TIFF (a running process reads only the first page of each path) gets a
+    /// process of its own.
+    async fn run(&self, image: bytes::Bytes, facts: &ImageFacts) -> Result<String, OcrError> {
         let shared = &self.shared;
         let _permit = shared
             .permits
@@ -254,6 +275,7 @@ impl TesseractOcr {
                 reason: e.to_string(),
                 source: None,
             })?;
+        let (image, pages) = prepare(image, facts, shared.options.max_pixels).await?;
         let files = shared
             .files
             .get_or_try_init(|| Files::create(shared.options.work_dir.as_deref()))
@@ -648,14 +670,41 @@ impl OcrEngine for TesseractOcr {
 
     async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
         let bytes = self.capabilities.bytes_of(input)?;
-        let tsv = self
-            .run(
-                bytes.clone(),
-                input.facts().content_type == ContentType::Tiff,
-            )
-            .await?;
+        let tsv = self.run(bytes.clone(), input.facts()).await?;
         parse_tsv(&tsv)
     }
+}
+
+/// The image Tesseract reads, and whether it may hold several pages: a single page beyond
+/// `max_pixels`, or in colour beyond 40% of it, reduced to a grey PGM (on a blocking thread); anything
+/// else as it is.
+async fn prepare(
+    image: bytes::Bytes,
+    facts: &ImageFacts,
+    max_pixels: u64,
+) -> Result<(bytes::Bytes, bool), OcrError> {
+    let tiff = facts.content_type == ContentType::Tiff;
+    let Some(size) = facts.dimensions() else {
+        return Ok((image, tiff));
+    };
+    let pixels = u64::from(size.0) * u64::from(size.1);
+    let colour = pixels > max_pixels / 5 * 2 && reduce::is_colour(&image);
+    let Some(target) = reduce::reduced_size(size, colour, max_pixels) else {
+        return Ok((image, tiff));
+    };
+    if tiff && intake_domain::sniff::tiff_pages(&image, 1).map_or(true, |p| p.count > 1) {
+        return Ok((image, true));
+    }
+    let reduced = tokio::task::spawn_blocking(move || reduce::reduce(&image, size, target))
+        .await
+        .map_err(|e| OcrError::Unavailable {
+            reason: format!("reducing the image for Tesseract stopped: {e}"),
+            source: None,
+        })?
+        .map_err(|e| OcrError::InvalidImage {
+            reason: e.to_string(),
+        })?;
+    Ok((bytes::Bytes::from(reduced), false))
 }
 
 /// One word row of Tesseract's TSV.
