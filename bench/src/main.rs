@@ -3,7 +3,7 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
 //! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
@@ -24,6 +24,7 @@ mod memory;
 mod ocr;
 mod pipeline;
 mod report;
+mod search;
 mod sha;
 mod support;
 mod throughput;
@@ -141,6 +142,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("ocr") {
         report.add(ocr::run(plan).await?);
+    }
+    if plan.wants("search") {
+        report.add(search::run(plan).await?);
     }
     Ok(report)
 }

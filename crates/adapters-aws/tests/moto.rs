@@ -226,6 +226,10 @@ struct AwsHarness {
 
 #[async_trait]
 impl Harness for AwsHarness {
+    fn searches(&self) -> bool {
+        false
+    }
+
     fn intake(&self) -> &Intake {
         &self.intake
     }

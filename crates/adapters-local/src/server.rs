@@ -513,7 +513,8 @@ impl LocalServer {
             .store(store.clone())
             .signer(signer.clone())
             .shared_ocr(ocr)
-            .repository(repository)
+            .repository(repository.clone())
+            .search(repository)
             .config(options.config.clone())
             .build()?;
 

@@ -30,6 +30,12 @@ async fn sqlite_repository_conforms() {
     repository::run_suite(|| async { SqliteRepository::in_memory().unwrap() }).await;
 }
 
+#[tokio::test]
+async fn sqlite_search_conforms() {
+    intake_domain::testkit::search::run_suite(|| async { SqliteRepository::in_memory().unwrap() })
+        .await;
+}
+
 /// The records, the queue and the keys of one database file (as the server opens them: one database
 /// thread, read-only connections beside it) conform as well, each on a fresh file.
 #[tokio::test]
@@ -41,6 +47,7 @@ async fn a_shared_database_file_conforms() {
         intake_local::SqliteDatabase::open(dir.path().join(format!("intake-{n}.db"))).unwrap()
     };
     repository::run_suite(|| async { fresh().repository() }).await;
+    intake_domain::testkit::search::run_suite(|| async { fresh().repository() }).await;
     queue::run_suite(|| async { fresh().queue() }).await;
     keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;
 }
@@ -685,4 +692,16 @@ async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
         .await
         .unwrap();
     assert_eq!(admins.records.len(), 1);
+    // Records from before full-text search are indexed by the migration that adds it.
+    let found = intake_domain::ports::ImageSearch::search(
+        &repo,
+        &intake_domain::ports::SearchQuery::new(
+            intake_domain::model::SearchText::parse("pay").unwrap(),
+            intake_domain::ports::ListQuery::new([], 10)
+                .for_owner(intake_domain::testkit::owner("admin")),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.hits.len(), 1);
 }

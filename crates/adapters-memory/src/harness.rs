@@ -58,6 +58,7 @@ impl MemoryHarness {
             .store(store.clone())
             .signer(signer.clone())
             .repository(repository.clone())
+            .search(repository.clone())
             .ocr(ocr.clone())
             .clock(clock.clone())
             .ids(SequentialIds::default())

@@ -3,7 +3,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
-use intake_domain::ports::{ImageRepository, ListQuery, Page, RepoError};
+use intake_domain::ports::{
+    ImageRepository, ImageSearch, ListQuery, Page, RepoError, SearchHit, SearchPage, SearchQuery,
+};
 
 /// Records in an ordered map keyed by image id; lists walk it backwards (newest first).
 #[derive(Debug, Clone, Default)]
@@ -102,5 +104,72 @@ impl ImageRepository for MemoryRepository {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+}
+
+/// The reference search: every candidate record's file name and OCR text scanned with the domain's
+/// word rule, ranked by BM25 (k1 = 1.2, b = 0.75) over the candidates, ties newest first.
+#[async_trait]
+impl ImageSearch for MemoryRepository {
+    // Counts of words and records are far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, RepoError> {
+        let offset = query.offset()? as usize;
+        let records = self.records();
+        let documents: Vec<(&ImageRecord, String)> = records
+            .values()
+            .rev()
+            .filter(|r| query.filter.matches(r) && !r.is_deleted())
+            .map(|r| {
+                let text = format!(
+                    "{}\n{}",
+                    r.file_name.as_str(),
+                    r.ocr_text.as_deref().unwrap_or_default()
+                );
+                (r, text)
+            })
+            .collect();
+        let counted: Vec<(&ImageRecord, Vec<usize>, usize)> = documents
+            .iter()
+            .map(|(r, text)| {
+                let (counts, length) = query.text.term_counts(text);
+                (*r, counts, length)
+            })
+            .collect();
+        let n = counted.len() as f64;
+        let average = counted.iter().map(|c| c.2 as f64).sum::<f64>() / n.max(1.0);
+        let terms = query.text.terms().len();
+        let idf: Vec<f64> = (0..terms)
+            .map(|t| {
+                let having = counted
+                    .iter()
+                    .filter(|c| c.1.get(t).is_some_and(|&k| k > 0))
+                    .count() as f64;
+                ((n - having + 0.5) / (having + 0.5) + 1.0).ln()
+            })
+            .collect();
+        let mut hits: Vec<SearchHit> = counted
+            .into_iter()
+            .filter(|(_, counts, _)| counts.iter().all(|&k| k > 0))
+            .map(|(record, counts, length)| {
+                let score = counts
+                    .iter()
+                    .zip(&idf)
+                    .map(|(&k, idf)| {
+                        let k = k as f64;
+                        idf * k * 2.2 / (k + 1.2 * (0.25 + 0.75 * length as f64 / average.max(1.0)))
+                    })
+                    .sum();
+                SearchHit::new(record.clone(), score)
+            })
+            .collect();
+        // Newest first already; a stable sort keeps that order among equal scores.
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let page: Vec<SearchHit> = hits
+            .into_iter()
+            .skip(offset)
+            .take(query.filter.limit as usize + 1)
+            .collect();
+        query.page_of(page)
     }
 }

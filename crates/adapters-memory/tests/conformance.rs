@@ -16,6 +16,11 @@ async fn repository_conforms() {
 }
 
 #[tokio::test]
+async fn search_conforms() {
+    intake_domain::testkit::search::run_suite(|| async { MemoryRepository::default() }).await;
+}
+
+#[tokio::test]
 async fn key_store_conforms() {
     keys::run_suite(|| async { MemoryKeyStore::default() }).await;
 }

@@ -19,7 +19,7 @@ use crate::client::{Api, ClientError, UploadBody, is_terminal};
 use crate::output::{confidence, field, snippet, table};
 use crate::{
     DownloadArgs, IdArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs, LogFormat,
-    ServeArgs, UploadArgs, output,
+    SearchArgs, ServeArgs, ShowArgs, UploadArgs, output,
 };
 
 /// Exit code 7: finished, but not everything succeeded.
@@ -450,9 +450,57 @@ pub(crate) async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn show(args: IdArgs) -> Result<ExitCode, ClientError> {
+pub(crate) async fn search(args: SearchArgs) -> Result<ExitCode, ClientError> {
+    let api = args.api.client()?;
+    let mut query = vec![
+        ("q", args.words.join(" ")),
+        ("limit", args.limit.to_string()),
+    ];
+    if let Some(status) = &args.status {
+        query.push(("status", status.clone()));
+    }
+    if let Some(cursor) = &args.cursor {
+        query.push(("cursor", cursor.clone()));
+    }
+    let page = api.list(&query).await?;
+    if args.api.json {
+        output::json(&json!({ "images": page.images, "nextCursor": page.next_cursor }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if page.images.is_empty() {
+        eprintln!("no image matches {:?}", args.words.join(" "));
+    }
+    let bold = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    for image in &page.images {
+        println!(
+            "{}  {}  {}",
+            field(image, "imageId"),
+            field(image, "status"),
+            field(image, "fileName")
+        );
+        println!(
+            "    {}",
+            output::marked_snippet(image.pointer("/match/snippet"), bold)
+        );
+    }
+    if let Some(next) = page.next_cursor {
+        eprintln!(
+            "more: intake search {} --cursor {next}",
+            args.words.join(" ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     let record = api.image(&args.id).await?;
+    if args.text {
+        if let Some(text) = record.get("ocrText").and_then(Value::as_str) {
+            println!("{text}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.api.json {
         output::json(&record);
         return Ok(ExitCode::SUCCESS);

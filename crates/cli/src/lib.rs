@@ -54,8 +54,10 @@ enum Command {
     Upload(UploadArgs),
     /// List images, newest first.
     List(ListArgs),
+    /// Find images by the words on them (or in their file names), best match first.
+    Search(SearchArgs),
     /// Show one image: status, checksum, OCR text and confidence, duplicate.
-    Show(IdArgs),
+    Show(ShowArgs),
     /// Download an image's bytes through a presigned URL.
     Download(DownloadArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API).
@@ -280,6 +282,36 @@ struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+struct SearchArgs {
+    /// What to look for: every word must match (case and accents do not matter); an amount or date
+    /// such as 4721.08 or 2026-11-25 matches as typed; the last word also matches as a prefix.
+    #[arg(required = true)]
+    words: Vec<String>,
+    /// Only images in this status.
+    #[arg(long)]
+    status: Option<String>,
+    /// How many hits to show.
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+    /// Continue from a cursor printed by a previous page.
+    #[arg(long)]
+    cursor: Option<String>,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// The image id.
+    id: String,
+    /// Print only the OCR text (nothing for an image without any).
+    #[arg(long)]
+    text: bool,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
 struct IdArgs {
     /// The image id.
     id: String,
@@ -329,6 +361,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Serve(args) => commands::serve(args).await,
         Command::Upload(args) => commands::upload(args).await,
         Command::List(args) => commands::list(args).await,
+        Command::Search(args) => commands::search(args).await,
         Command::Show(args) => commands::show(args).await,
         Command::Download(args) => commands::download(args).await,
         Command::Delete(args) => commands::delete(args).await,

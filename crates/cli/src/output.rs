@@ -18,6 +18,35 @@ pub(crate) fn snippet(text: &str, width: usize) -> String {
 }
 
 /// The mean confidence as `87.5%`, or `-`.
+/// A search hit's snippet (`[{text, matched}]`) on one line, the matched words in bold on a terminal
+/// and in `[brackets]` otherwise; line breaks become spaces.
+pub(crate) fn marked_snippet(parts: Option<&Value>, bold: bool) -> String {
+    let (open, close) = if bold {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    parts
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|part| {
+                    let text = part["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace(['\n', '\r'], " ");
+                    if part.get("matched").and_then(Value::as_bool) == Some(true) {
+                        format!("{open}{text}{close}")
+                    } else {
+                        text
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn confidence(record: &Value) -> String {
     record
         .get("ocrAvgConfidencePct")

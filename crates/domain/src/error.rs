@@ -3,7 +3,7 @@
 
 use crate::model::{
     ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
-    ImageStatusError,
+    ImageStatusError, SearchTextError,
 };
 use crate::ports::{OcrError, RepoError, SignerError, StoreError};
 
@@ -33,6 +33,8 @@ pub enum ErrorKind {
     /// What the call refers to was lost (an upload URL whose ticket was never stored); start over
     /// (HTTP 410).
     Gone,
+    /// The deployment does not offer what was asked (HTTP 501).
+    NotImplemented,
     /// A fault on our side (HTTP 500).
     Internal,
 }
@@ -86,6 +88,12 @@ pub enum IntakeError {
     /// The cursor is malformed, altered, or from another query.
     #[error("invalid cursor: {0}")]
     InvalidCursor(#[from] CursorError),
+    /// The search text cannot be searched for.
+    #[error("invalid search: {0}")]
+    InvalidSearch(#[from] SearchTextError),
+    /// This deployment has no full-text search (DynamoDB cannot search text).
+    #[error("full-text search is not available on this deployment")]
+    SearchUnavailable,
     /// No (visible) image with this id.
     #[error("image {id} not found")]
     NotFound {
@@ -192,7 +200,9 @@ impl IntakeError {
             | Self::InvalidImageId(_)
             | Self::InvalidStatus(_)
             | Self::InvalidLimit { .. }
-            | Self::InvalidCursor(_) => ErrorKind::InvalidInput,
+            | Self::InvalidCursor(_)
+            | Self::InvalidSearch(_) => ErrorKind::InvalidInput,
+            Self::SearchUnavailable => ErrorKind::NotImplemented,
             Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::NotFound { .. } => ErrorKind::NotFound,
@@ -220,6 +230,8 @@ impl IntakeError {
             Self::InvalidStatus(_) => "INVALID_STATUS",
             Self::InvalidLimit { .. } => "INVALID_LIMIT",
             Self::InvalidCursor(_) => "INVALID_CURSOR",
+            Self::InvalidSearch(_) => "INVALID_SEARCH",
+            Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",

@@ -409,6 +409,116 @@ async fn bad_list_queries_are_400() {
 }
 
 #[tokio::test]
+async fn search_finds_ocr_text_with_snippets_filters_and_pages() {
+    let h = MemoryHarness::default();
+    let png_sha = |seed| Sha256Digest::of(&png(320, 120, seed));
+    h.ocr.respond_to(
+        png_sha(1),
+        intake_memory::Scripted::Text(
+            ScriptedOcr::text(
+                "scripted",
+                &["ACME Café", "Total RM9.00", "Paid 4721.08"],
+                90.0,
+            )
+            .unwrap(),
+        ),
+    );
+    let receipt = uploaded(&h, 1).await;
+    let cheque = uploaded(&h, 2).await;
+    let other = uploaded(&h, 3).await;
+
+    let reply = call(&h, Method::GET, "/images?q=rm9.00", None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let images = reply.body["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1, "{}", reply.body);
+    assert_eq!(images[0]["imageId"], receipt.as_str());
+    assert_eq!(images[0]["match"]["lines"], json!([1]));
+    assert_eq!(
+        images[0]["match"]["snippet"],
+        json!([{"text": "Total ", "matched": false}, {"text": "RM9.00", "matched": true}])
+    );
+    assert!(images[0].get("ocrText").is_none(), "{}", reply.body);
+
+    // Diacritics folded, prefixes, the default scripted text of the other two.
+    let reply = call(&h, Method::GET, "/images?q=cafe", None).await;
+    assert_eq!(reply.body["images"][0]["imageId"], receipt.as_str());
+    let reply = call(&h, Method::GET, "/images?q=thous&limit=1", None).await;
+    assert_eq!(reply.body["images"].as_array().unwrap().len(), 1);
+    let cursor = reply.body["nextCursor"].as_str().unwrap().to_owned();
+    let first = reply.body["images"][0]["imageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = call(
+        &h,
+        Method::GET,
+        &format!("/images?q=thous&limit=1&cursor={cursor}"),
+        None,
+    )
+    .await;
+    let second = reply.body["images"][0]["imageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut both = vec![first, second];
+    both.sort();
+    let mut want = vec![cheque.clone(), other.clone()];
+    want.sort();
+    assert_eq!(both, want);
+    assert!(reply.body.get("nextCursor").is_none(), "{}", reply.body);
+    // A search's cursor is refused by another search and by the listing.
+    for uri in [
+        format!("/images?q=dollars&limit=1&cursor={cursor}"),
+        format!("/images?limit=1&cursor={cursor}"),
+    ] {
+        assert_error(
+            &call(&h, Method::GET, &uri, None).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_CURSOR",
+        );
+    }
+    // Filters combine; another owner finds nothing.
+    let reply = call(&h, Method::GET, "/images?q=thousand&status=REJECTED", None).await;
+    assert_eq!(reply.body["images"], json!([]));
+    let reply = call_as(&h, Some(&key_b()), Method::GET, "/images?q=thousand", None).await;
+    assert_eq!(reply.body["images"], json!([]));
+    for q in ["%20", ";;", &"w%20".repeat(17), &"a".repeat(257)] {
+        assert_error(
+            &call(&h, Method::GET, &format!("/images?q={q}"), None).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_SEARCH",
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_without_a_search_adapter_is_501() {
+    let h = MemoryHarness::default();
+    let intake = intake_domain::Intake::builder()
+        .store(h.store.clone())
+        .signer(intake_memory::MemoryUrlSigner::default())
+        .repository(h.repository.clone())
+        .ocr(h.ocr.clone())
+        .build()
+        .unwrap();
+    let response = app(intake)
+        .await
+        .oneshot(
+            Request::builder()
+                .uri("/images?q=invoice")
+                .header(header::AUTHORIZATION, format!("Bearer {}", key_a()))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "SEARCH_UNAVAILABLE", "{body}");
+}
+
+#[tokio::test]
 async fn get_returns_ocr_text_and_a_download_url_and_delete_hides_the_image() {
     let h = MemoryHarness::default();
     let id = uploaded(&h, 7).await;

@@ -102,6 +102,30 @@ async fn upload_list_show_download_delete_with_the_cli() {
         "{shown}"
     );
 
+    let out = intake(&app, &["show", &ids[0], "--text"], work.path()).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out).trim(),
+        uploaded[0]["ocrText"].as_str().unwrap().trim(),
+        "only the OCR text"
+    );
+
+    let out = intake(&app, &["search", "account", "--json"], work.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let found: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(found["images"].as_array().unwrap().len(), 1, "{found:#}");
+    assert_eq!(found["images"][0]["imageId"], ids[0].as_str());
+    assert_eq!(found["images"][0]["match"]["lines"], serde_json::json!([0]));
+    let out = intake(&app, &["search", "1234"], work.path()).await;
+    assert!(
+        stdout(&out).contains(&ids[0]) && stdout(&out).contains("[12345]"),
+        "a prefix, the match in brackets off a terminal: {}",
+        stdout(&out)
+    );
+    let out = intake(&app, &["search", "nowhere", "written"], work.path()).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).is_empty() && stderr(&out).contains("no image matches"));
+
     let out = intake(&app, &["download", &ids[0], "-o", "copy.png"], work.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::read(work.path().join("copy.png")).unwrap(), first);
@@ -116,6 +140,13 @@ async fn upload_list_show_download_delete_with_the_cli() {
     let out = intake(&app, &["show", &ids[0]], work.path()).await;
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("NOT_FOUND"), "{}", stderr(&out));
+    let out = intake(&app, &["search", "account", "--json"], work.path()).await;
+    let found: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        found["images"],
+        serde_json::json!([]),
+        "deleted images are not found"
+    );
     app.stop().await;
 }
 

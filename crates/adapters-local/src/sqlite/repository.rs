@@ -16,6 +16,8 @@ use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
 use super::Database;
 
+mod search;
+
 /// The image repository over one SQLite database file. One process writes a file through one
 /// [`SqliteRepository::open`] or one [`super::SqliteDatabase`] (whose repositories share their state),
 /// as the local server's directory lock ensures: tickets written behind are known only to it.
@@ -197,6 +199,17 @@ impl SqliteRepository {
     }
 }
 
+impl SqliteRepository {
+    /// Waits until the tickets written behind are committed, so that a read sees them: a no-op queued
+    /// after them.
+    async fn commit_tickets(&self) -> Result<(), RepoError> {
+        if self.creating.lock().records.values().any(Option::is_some) {
+            self.db.with(|_| Ok::<(), RepoError>(())).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The columns of one row.
 struct Row {
     id: Vec<u8>,
@@ -342,10 +355,7 @@ impl ImageRepository for SqliteRepository {
 
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {
         let after = query.cursor_image_id()?;
-        if self.creating.lock().records.values().any(Option::is_some) {
-            // Tickets written behind are committed before this read: the no-op queues after them.
-            self.db.with(|_| Ok::<(), RepoError>(())).await?;
-        }
+        self.commit_tickets().await?;
         let query = query.clone();
         self.db
             .read(move |conn| {

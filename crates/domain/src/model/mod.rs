@@ -34,6 +34,7 @@ mod key;
 mod ocr;
 mod owner;
 mod record;
+mod search;
 mod time;
 
 pub use api_key::{
@@ -50,5 +51,9 @@ pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{
     FailureCode, ImageRecord, ImageStatus, ImageStatusError, NewUpload, OcrStatus,
     RECORD_SCHEMA_VERSION, RejectionCode,
+};
+pub use search::{
+    MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,
+    normalize as normalize_word,
 };
 pub use time::{Timestamp, TimestampError};

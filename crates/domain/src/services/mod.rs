@@ -18,12 +18,13 @@ pub use jobs::{JobPolicy, JobReport, redelivery_after_lease, redelivery_delay};
 pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
-pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest};
+pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest, ListedImage};
 pub use upload::{UploadRequest, UploadTicket};
 
 use crate::model::ContentType;
 use crate::ports::{
-    Clock, IdGenerator, ImageRepository, ObjectStore, OcrEngine, RandomIds, SystemClock, UrlSigner,
+    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, RandomIds,
+    SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -38,6 +39,8 @@ struct Inner {
     signer: Arc<dyn UrlSigner>,
     ocr: Arc<dyn OcrEngine>,
     repository: Arc<dyn ImageRepository>,
+    /// Full-text search, where the deployment has it.
+    search: Option<Arc<dyn ImageSearch>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: IntakeConfig,
@@ -70,6 +73,7 @@ pub struct IntakeBuilder {
     signer: Option<Arc<dyn UrlSigner>>,
     ocr: Option<Arc<dyn OcrEngine>>,
     repository: Option<Arc<dyn ImageRepository>>,
+    search: Option<Arc<dyn ImageSearch>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     config: IntakeConfig,
@@ -112,6 +116,16 @@ impl IntakeBuilder {
         self.repository = Some(repository);
         self
     }
+    /// Full-text search over the records (optional: without it searches answer
+    /// [`crate::IntakeError::SearchUnavailable`]). Give the adapter that indexes the repository's records.
+    pub fn search(self, search: impl ImageSearch + 'static) -> Self {
+        self.shared_search(Arc::new(search))
+    }
+    /// Full-text search, shared.
+    pub fn shared_search(mut self, search: Arc<dyn ImageSearch>) -> Self {
+        self.search = Some(search);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -145,6 +159,7 @@ impl IntakeBuilder {
                 store: self.store.ok_or(BuildError::Missing("object store"))?,
                 signer: self.signer.ok_or(BuildError::Missing("URL signer"))?,
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
+                search: self.search,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 ocr,

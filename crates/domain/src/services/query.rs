@@ -2,8 +2,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Intake;
 use crate::error::IntakeError;
-use crate::model::{Cursor, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, Sha256Digest};
-use crate::ports::{GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, OcrDetail, PresignedRequest};
+use crate::model::{
+    Cursor, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, SearchMatch, SearchText,
+    Sha256Digest,
+};
+use crate::ports::{
+    GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, OcrDetail, PresignedRequest, SearchQuery,
+};
 
 /// The default page size of listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -25,6 +30,10 @@ pub struct ListRequest {
     /// Only images with this SHA-256.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// Full-text search over the OCR text and file names: only matching images, best first, each
+    /// with where it matched.
+    #[serde(default)]
+    pub q: Option<String>,
 }
 
 impl ListRequest {
@@ -50,6 +59,12 @@ impl ListRequest {
     #[must_use]
     pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
         self.sha256 = Some(sha256.into());
+        self
+    }
+    /// Only images matching a full-text search, best first.
+    #[must_use]
+    pub fn with_search(mut self, q: impl Into<String>) -> Self {
+        self.q = Some(q.into());
         self
     }
 
@@ -79,25 +94,44 @@ impl ListRequest {
             .map(Sha256Digest::parse)
             .transpose()?;
         let cursor = self.cursor.as_deref().map(Cursor::parse).transpose()?;
-        let query = ListQuery::new(statuses, limit)
+        Ok(ListQuery::new(statuses, limit)
             .for_owner(owner.clone())
             .with_sha256(sha256)
-            .after(cursor);
-        query.cursor_payload()?;
-        Ok(query)
+            .after(cursor))
     }
 }
 
-/// A page of image metadata (no OCR text), newest first.
+/// A page of image metadata (no OCR text): newest first, or best first for a search.
 #[derive(Clone, PartialEq, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ImagePage {
     /// The images.
-    pub images: Vec<ImageRecord>,
+    pub images: Vec<ListedImage>,
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<Cursor>,
+}
+
+/// One image of a page: its metadata, and for a search where it matched.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ListedImage {
+    /// The record without OCR text.
+    #[serde(flatten)]
+    pub record: ImageRecord,
+    /// Where a search matched: a snippet with the matched words marked, and the OCR lines that
+    /// matched.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchMatch>,
+}
+
+impl std::ops::Deref for ListedImage {
+    type Target = ImageRecord;
+    fn deref(&self) -> &ImageRecord {
+        &self.record
+    }
 }
 
 /// One image in full, with a short-lived download URL.
@@ -121,23 +155,63 @@ pub struct ImageDetails {
 
 impl Intake {
     /// Lists `owner`'s image metadata, newest first, without OCR text; soft-deleted images and other
-    /// owners' images never appear.
+    /// owners' images never appear. With a search text (`q`), only the images whose OCR text or file
+    /// name match it, best first, each with a snippet and its matched lines.
     ///
     /// # Errors
-    /// Typed validation errors for the limit, status, SHA-256 and cursor (a cursor from another query
-    /// or another owner is refused); repository errors as they occur.
+    /// Typed validation errors for the limit, status, SHA-256, search text and cursor (a cursor from
+    /// another query or another owner is refused); [`IntakeError::SearchUnavailable`] for a search on
+    /// a deployment without a search adapter; repository errors as they occur.
     pub async fn list_images(
         &self,
         owner: &Owner,
         request: &ListRequest,
     ) -> Result<ImagePage, IntakeError> {
         let query = request.to_query(owner)?;
+        if let Some(q) = request.q.as_deref() {
+            return self.search_images(SearchText::parse(q)?, query).await;
+        }
+        query.cursor_payload()?;
         let page = self.inner.repository.list(&query).await?;
         Ok(ImagePage {
             images: page
                 .records
                 .iter()
-                .map(ImageRecord::metadata_only)
+                .map(|record| ListedImage {
+                    record: record.metadata_only(),
+                    search: None,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The images `filter` lets through that match `text`, best first, each with its snippet and
+    /// matched lines.
+    async fn search_images(
+        &self,
+        text: SearchText,
+        filter: ListQuery,
+    ) -> Result<ImagePage, IntakeError> {
+        let search = self
+            .inner
+            .search
+            .as_ref()
+            .ok_or(IntakeError::SearchUnavailable)?;
+        let query = SearchQuery::new(text, filter);
+        query.offset()?;
+        let page = search.search(&query).await?;
+        Ok(ImagePage {
+            images: page
+                .hits
+                .iter()
+                .map(|hit| ListedImage {
+                    search: Some(query.text.highlight(
+                        hit.record.ocr_text.as_deref(),
+                        hit.record.file_name.as_str(),
+                    )),
+                    record: hit.record.metadata_only(),
+                })
                 .collect(),
             next_cursor: page.next_cursor,
         })

@@ -24,6 +24,7 @@ pub mod ocr;
 pub mod queue;
 pub mod repository;
 pub mod scenarios;
+pub mod search;
 pub mod signer;
 pub mod store;
 

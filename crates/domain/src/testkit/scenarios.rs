@@ -53,6 +53,12 @@ pub trait Harness: Send + Sync {
     fn store_enforces_urls(&self) -> bool {
         true
     }
+
+    /// Whether the adapter set has full-text search (DynamoDB does not: searches answer
+    /// `SEARCH_UNAVAILABLE`).
+    fn searches(&self) -> bool {
+        true
+    }
 }
 
 /// Runs every scenario, each on a fresh adapter set from `make`.
@@ -75,6 +81,7 @@ where
     invalid_requests_are_refused_before_anything_is_written(&make().await).await;
     duplicates_are_linked_and_reuse_ocr(&make().await).await;
     deleted_images_disappear(&make().await).await;
+    search_finds_words_or_says_it_is_unavailable(&make().await).await;
     listing_pages_newest_first(&make().await).await;
     foreign_objects_are_refused(&make().await).await;
     owners_are_isolated(&make().await).await;
@@ -582,6 +589,77 @@ pub async fn deleted_images_disappear(h: &impl Harness) {
             .expect_err("unknown")
             .code(),
         "NOT_FOUND"
+    );
+}
+
+/// A word of a processed image's file name or OCR text finds it, with a snippet; a deleted image is
+/// found no more; another owner finds nothing. Without search, `SEARCH_UNAVAILABLE`.
+pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 17);
+    let (id, key) = upload(h, png_request("Quarterly-ACME-receipt.png", &bytes), bytes).await;
+    let record = processed(h, &key).await;
+    let search = |q: &str| ListRequest::default().with_search(q);
+    let found = h
+        .intake()
+        .list_images(&default_owner(), &search("acme"))
+        .await;
+    if !h.searches() {
+        assert_eq!(
+            found.expect_err("no search here").code(),
+            "SEARCH_UNAVAILABLE"
+        );
+        return;
+    }
+    let page = found.expect("search");
+    assert_eq!(
+        page.images.iter().map(|i| i.image_id).collect::<Vec<_>>(),
+        vec![id]
+    );
+    let snippet = &page.images[0].search.as_ref().expect("a match").snippet;
+    assert!(
+        snippet.iter().any(|p| p.matched && p.text == "ACME"),
+        "{snippet:?}"
+    );
+    assert!(page.images[0].ocr_text.is_none(), "hits carry no OCR text");
+    let word = record.ocr_text.as_deref().and_then(|t| {
+        t.split_whitespace()
+            .find(|w| w.chars().any(char::is_alphanumeric))
+    });
+    if let Some(word) = word {
+        let page = h
+            .intake()
+            .list_images(&default_owner(), &search(word))
+            .await
+            .expect("search the text");
+        assert!(page.images.iter().any(|i| i.image_id == id), "{word}");
+    }
+    assert!(
+        h.intake()
+            .list_images(&owner("someone-else"), &search("acme"))
+            .await
+            .expect("search")
+            .images
+            .is_empty()
+    );
+    assert_eq!(
+        h.intake()
+            .list_images(&default_owner(), &search(" ;; "))
+            .await
+            .expect_err("no words")
+            .code(),
+        "INVALID_SEARCH"
+    );
+    h.intake()
+        .delete_image(&default_owner(), id)
+        .await
+        .expect("delete");
+    assert!(
+        h.intake()
+            .list_images(&default_owner(), &search("acme"))
+            .await
+            .expect("search")
+            .images
+            .is_empty()
     );
 }
 
