@@ -20,6 +20,7 @@ where
     filters_and_pages_combine(&make().await).await;
     ranks_the_better_match_first(&make().await).await;
     refuses_cursors_of_other_queries(&make().await).await;
+    odd_text_is_searched_not_failed(&make().await).await;
 }
 
 /// Stores a `PROCESSED` record of `owner` named `name` whose OCR text is `text`.
@@ -356,4 +357,34 @@ pub async fn refuses_cursors_of_other_queries(repo: &(impl ImageRepository + Ima
         repo.search(&with_list_cursor).await,
         Err(RepoError::InvalidCursor(_))
     ));
+}
+
+/// Whatever a search text holds once it has a word (ligatures, fractions, other scripts' digits,
+/// combining marks, zero-width characters, quotes and query syntax of any engine), the search answers
+/// and finds what it should.
+pub async fn odd_text_is_searched_not_failed(repo: &(impl ImageRepository + ImageSearch)) {
+    let me = default_owner();
+    let odd = processed(
+        repo,
+        id_at(0, 8),
+        me.clone(),
+        "odd.png",
+        "ﬁnance ½ ٣٤ 𝟘 Ǆemal naïve x\u{200b}y \"quoted\" NEAR(a b) col:umn *star* AND OR NOT",
+    )
+    .await;
+    for text in [
+        "ﬁnance", "finance", "½", "٣٤", "𝟘", "ǅemal", "nai\u{0308}ve", "x\u{200b}y", "\"quoted\"",
+        "NEAR(a", "col:umn", "*star*", "AND", "OR NOT", "a\u{0301}", "'", "^x", "-", "{x}", "x\"y",
+    ] {
+        let Ok(search) = SearchText::parse(text) else {
+            continue;
+        };
+        let query = SearchQuery::new(search, ListQuery::new([], 10).for_owner(me.clone()));
+        let found = repo.search(&query).await;
+        assert!(found.is_ok(), "{text:?}: {found:?}");
+    }
+    for text in ["naïve", "naive", "quoted", "NEAR a", "col:umn", "star"] {
+        let found = ids(repo, &query(&me, text, 10)).await;
+        assert_eq!(found, vec![odd.image_id], "{text:?}");
+    }
 }
