@@ -25,7 +25,7 @@ run:
 ## the AWS adapters against moto and s3s-fs, and Tesseract on rendered text (each installed on first use by
 ## scripts/backends.sh and scripts/system-deps.sh).
 test:
-	scripts/system-deps.sh
+	scripts/system-deps.sh --browser
 	scripts/ocr-models.sh >/dev/null
 	eval "$$(scripts/backends.sh)" && $(CARGO) test --workspace --all-features
 

@@ -62,6 +62,10 @@ record=$(curl -s "${auth[@]}" $API/images/$id)
 [ "$(jq -r .sha256 <<<"$record")" = "$(sha256sum cheque.png | cut -d' ' -f1)" ] || { echo "smoke: sha256 differs" >&2; exit 1; }
 [ "$(curl -s "${auth[@]}" $API/images | jq -r '.images[0].imageId')" = "$id" ] || { echo "smoke: not listed" >&2; exit 1; }
 curl -sf "$(jq -r .downloadUrl <<<"$record")" | cmp - cheque.png
+# Search by a word of the file name; the web app's page with its policy.
+[ "$(curl -s "${auth[@]}" "$API/images?q=cheque" | jq -r '.images[0].match.snippet[0].text')" = cheque ] \
+  || { echo "smoke: search does not find the image by its name" >&2; exit 1; }
+curl -sfi $API/ | grep -qi "^content-security-policy: default-src 'none'" || { echo "smoke: no web app at /" >&2; exit 1; }
 
 # Ctrl-C: the server stops by itself.
 kill -INT -- "-$server"

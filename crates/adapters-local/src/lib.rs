@@ -7,7 +7,8 @@
 //! Each runs its port's conformance suite.
 //!
 //! [`LocalServer`] composes them into the local server: the shared API router, the object endpoints
-//! that serve the HMAC-signed URLs ([`ObjectEndpoint`]), and a pool of workers ([`WorkerPool`]).
+//! that serve the HMAC-signed URLs ([`ObjectEndpoint`]), a pool of workers ([`WorkerPool`]), and the web
+//! app at `/` ([`web`]).
 
 mod connections;
 mod fs_store;
@@ -15,6 +16,7 @@ mod objects;
 mod server;
 mod sqlite;
 mod tesseract;
+pub mod web;
 mod workers;
 
 pub use connections::{

@@ -532,7 +532,7 @@ impl LocalServer {
             intake.clone(),
             Arc::new(ApiKeyAuth::new(keys.clone())),
             ApiOptions::default().with_cors(options.cors.clone()),
-            endpoint.router(),
+            endpoint.router().merge(crate::web::router(&url)),
             intake_http::key_routes(keys.clone()),
         );
         // Bodies that trickle in are cut off (the object endpoint answers 408 and stores nothing).

@@ -13,6 +13,7 @@
     missing_docs
 )]
 
+mod browser;
 mod cli;
 mod crash;
 mod flow;

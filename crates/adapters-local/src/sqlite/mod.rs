@@ -184,7 +184,8 @@ const MIGRATIONS: &[&str] = &[
     UPDATE images SET ocr_lines = json_extract(record, '$.ocrLines'), record = json_remove(record, '$.ocrLines')
         WHERE json_type(record, '$.ocrLines') IS NOT NULL;
     ",
-    // Full-text search (see `repository/search.rs`): file names and OCR text in an FTS5 index that
+    // Full-text search (see `repository/search.rs`; the index is rebuilt on the domain's words by the
+    // next migration): file names and OCR text in an FTS5 index that
     // triggers keep in step with the records, in the same transaction as every write. The index stores
     // no text of its own (contentless); its integer rows map to image ids through `image_text_rows`,
     // which also keeps the owner, status and SHA-256 a search filters on, so that ranking the hits
@@ -241,7 +242,70 @@ const MIGRATIONS: &[&str] = &[
         FROM images i JOIN image_text_rows t ON t.image_id = i.image_id
         WHERE i.deleted = 0;
     ",
+    // The index holds the domain's words (`intake_words`, see `register_functions`), cut apart at
+    // spaces only, so that SQLite finds exactly what the domain's word rule says (ligatures,
+    // full-width letters, every script's combining marks) and a search's words are its terms' words.
+    "
+    DROP TRIGGER image_text_insert;
+    DROP TRIGGER image_text_update;
+    DROP TRIGGER image_text_delete;
+    DROP TABLE image_text;
+    CREATE VIRTUAL TABLE image_text USING fts5(
+        file_name, ocr_text,
+        content = '', contentless_delete = 1,
+        tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M* P* S* Co'\"
+    );
+    CREATE TRIGGER image_text_insert AFTER INSERT ON images BEGIN
+        INSERT INTO image_text_rows (image_id, owner, status, sha256)
+            VALUES (new.image_id, new.owner, new.status, new.sha256);
+        INSERT INTO image_text (rowid, file_name, ocr_text)
+            SELECT seq, intake_words(json_extract(new.record, '$.fileName')),
+                   intake_words(json_extract(new.record, '$.ocrText'))
+            FROM image_text_rows WHERE image_id = new.image_id AND new.deleted = 0;
+    END;
+    CREATE TRIGGER image_text_update AFTER UPDATE OF record, deleted ON images
+    WHEN old.deleted IS NOT new.deleted
+      OR json_extract(old.record, '$.ocrText') IS NOT json_extract(new.record, '$.ocrText')
+      OR json_extract(old.record, '$.fileName') IS NOT json_extract(new.record, '$.fileName')
+    BEGIN
+        DELETE FROM image_text
+            WHERE rowid = (SELECT seq FROM image_text_rows WHERE image_id = new.image_id);
+        INSERT INTO image_text (rowid, file_name, ocr_text)
+            SELECT seq, intake_words(json_extract(new.record, '$.fileName')),
+                   intake_words(json_extract(new.record, '$.ocrText'))
+            FROM image_text_rows WHERE image_id = new.image_id AND new.deleted = 0;
+    END;
+    CREATE TRIGGER image_text_delete AFTER DELETE ON images BEGIN
+        DELETE FROM image_text
+            WHERE rowid = (SELECT seq FROM image_text_rows WHERE image_id = old.image_id);
+        DELETE FROM image_text_rows WHERE image_id = old.image_id;
+    END;
+    INSERT INTO image_text (rowid, file_name, ocr_text)
+        SELECT t.seq, intake_words(json_extract(i.record, '$.fileName')),
+               intake_words(json_extract(i.record, '$.ocrText'))
+        FROM images i JOIN image_text_rows t ON t.image_id = i.image_id
+        WHERE i.deleted = 0;
+    ",
 ];
+
+/// Registers the SQL functions the schema's triggers call: `intake_words(text)`, the domain's
+/// normalised words of `text` separated by spaces (empty for NULL), which the search index holds.
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "intake_words",
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text
+                .map(|t| intake_domain::model::index_words(&t))
+                .unwrap_or_default())
+        },
+    )
+}
 
 /// One connection owned by one thread, which runs every write in order and commits writes in groups:
 /// whatever calls arrive while a commit is in progress are applied together, each in its own savepoint
@@ -382,6 +446,7 @@ impl Database {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
+        register_functions(&conn)?;
         migrate(&conn)?;
         // A file's log, which relaxed commits leave for this thread to sync (in memory, every write is
         // as durable as it gets).

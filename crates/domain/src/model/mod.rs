@@ -54,6 +54,6 @@ pub use record::{
 };
 pub use search::{
     MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,
-    normalize as normalize_word,
+    index_words, normalize as normalize_word,
 };
 pub use time::{Timestamp, TimestampError};

@@ -130,7 +130,32 @@ impl SearchText {
                 }
             }
         }
-        let snippet = snippet.unwrap_or_else(|| shorten(self.mark(file_name)));
+        let snippet = snippet
+            .or_else(|| {
+                let marked = self.mark(file_name);
+                marked.iter().any(|p| p.matched).then(|| shorten(marked))
+            })
+            .or_else(|| {
+                // A phrase that runs from one line into the next: its words are marked one by one.
+                let loose = Self {
+                    terms: self
+                        .terms
+                        .iter()
+                        .flatten()
+                        .map(|w| vec![w.clone()])
+                        .collect(),
+                };
+                let mut first = None;
+                for (index, line) in ocr_text.unwrap_or_default().lines().enumerate() {
+                    let marked = loose.mark(line);
+                    if marked.iter().any(|part| part.matched) {
+                        lines.push(u32::try_from(index).unwrap_or(u32::MAX));
+                        first.get_or_insert(marked);
+                    }
+                }
+                first.map(shorten)
+            })
+            .unwrap_or_else(|| shorten(self.mark(file_name)));
         SearchMatch { snippet, lines }
     }
 
@@ -180,41 +205,46 @@ fn push_part(parts: &mut Vec<SnippetPart>, text: &str, matched: bool) {
     }
 }
 
-/// The characters of context kept on each side of the first match in a long line.
+/// The characters of context kept before the first match of a long line.
 const SNIPPET_CONTEXT: usize = 60;
+/// The longest snippet, in characters (without its ellipses).
+const SNIPPET_CHARS: usize = 160;
 
-/// Cuts a long marked line to the context around its first match, with `…` where it was cut.
+/// Cuts a long marked line to a window of [`SNIPPET_CHARS`] that starts a little before its first
+/// match, with `…` where it was cut.
 fn shorten(parts: Vec<SnippetPart>) -> Vec<SnippetPart> {
     let total: usize = parts.iter().map(|p| p.text.chars().count()).sum();
-    if total <= 2 * SNIPPET_CONTEXT + 40 {
+    if total <= SNIPPET_CHARS {
         return parts;
     }
-    let first = parts.iter().position(|p| p.matched).unwrap_or(0);
-    let mut out = Vec::new();
-    for (i, part) in parts.into_iter().enumerate() {
-        if part.matched || i.abs_diff(first) > 1 {
-            if part.matched {
-                out.push(part);
-            }
-            continue;
+    let mut first = 0;
+    let mut at = 0;
+    for part in &parts {
+        if part.matched {
+            first = at;
+            break;
         }
-        let chars: Vec<char> = part.text.chars().collect();
-        let text: String = if i < first {
-            let skip = chars.len().saturating_sub(SNIPPET_CONTEXT);
-            let kept: String = chars.iter().skip(skip).collect();
-            if skip > 0 { format!("…{kept}") } else { kept }
-        } else {
-            let kept: String = chars.iter().take(SNIPPET_CONTEXT).collect();
-            if chars.len() > SNIPPET_CONTEXT {
-                format!("{kept}…")
-            } else {
-                kept
-            }
-        };
-        out.push(SnippetPart {
-            text,
-            matched: false,
-        });
+        at += part.text.chars().count();
+    }
+    let start = first.saturating_sub(SNIPPET_CONTEXT);
+    let end = (start + SNIPPET_CHARS).min(total);
+    let start = start.min(end.saturating_sub(SNIPPET_CHARS));
+    let mut out = Vec::new();
+    if start > 0 {
+        push_part(&mut out, "…", false);
+    }
+    let mut at = 0;
+    for part in parts {
+        let len = part.text.chars().count();
+        let (from, to) = (start.max(at), end.min(at + len));
+        if from < to {
+            let text: String = part.text.chars().skip(from - at).take(to - from).collect();
+            push_part(&mut out, &text, part.matched);
+        }
+        at += len;
+    }
+    if end < total {
+        push_part(&mut out, "…", false);
     }
     out
 }
@@ -271,6 +301,20 @@ fn words(text: &str) -> impl Iterator<Item = Word<'_>> {
         })
     })
     .filter(|w| !w.normalized.is_empty())
+}
+
+/// The words of `text` as an index keeps them: normalised, separated by single spaces. An adapter
+/// whose engine cuts text into words itself indexes this, and searches for the terms' words, so that
+/// its words are exactly the domain's.
+pub fn index_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in words(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word.normalized);
+    }
+    out
 }
 
 /// Lower case without diacritics (compatibility decomposition, combining marks dropped).
@@ -359,7 +403,36 @@ mod tests {
             .highlight(Some(&line), "x");
         let text: String = found.snippet.iter().map(|p| p.text.as_str()).collect();
         assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
-        assert!(text.chars().count() < 2 * SNIPPET_CONTEXT + 20, "{text}");
+        assert!(text.chars().count() <= SNIPPET_CHARS + 2, "{text}");
+        assert!(text.contains("needle"), "{text}");
+    }
+
+    #[test]
+    fn many_matches_in_a_long_line_keep_the_snippet_short_and_apart() {
+        let line = "total 1 ".repeat(100);
+        let found = SearchText::parse("total")
+            .expect("parses")
+            .highlight(Some(&line), "x");
+        let text: String = found.snippet.iter().map(|p| p.text.as_str()).collect();
+        assert!(text.chars().count() <= SNIPPET_CHARS + 2, "{text}");
+        assert!(!text.contains("totaltotal"), "{text}");
+    }
+
+    #[test]
+    fn a_phrase_across_lines_marks_its_words_on_each_line() {
+        let found = SearchText::parse("due 2026-12-01")
+            .expect("parses")
+            .highlight(Some("Invoice\nAmount due\n2026-12-01 net"), "scan.png");
+        assert_eq!(found.lines, vec![1, 2]);
+        assert!(found.snippet.iter().any(|p| p.matched && p.text == "due"));
+    }
+
+    #[test]
+    fn index_words_are_the_normalised_words() {
+        assert_eq!(
+            index_words("Café — ﬁnance, RM9.00\nÅ"),
+            "cafe finance rm9 00 a"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, OcrDetail, Page, RepoError};
-pub use search::{ImageSearch, MAX_SEARCH_DEPTH, SearchHit, SearchPage, SearchQuery};
+pub use search::{
+    ImageSearch, MAX_SEARCH_DEPTH, MAX_SEARCH_PAGE, SearchHit, SearchPage, SearchQuery,
+};
 pub use signer::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
 };

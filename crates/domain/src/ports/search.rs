@@ -7,6 +7,8 @@ use crate::model::{Cursor, CursorError, ImageRecord, SearchText};
 
 /// How deep a search may page: hits past this rank are not served (refine the search instead).
 pub const MAX_SEARCH_DEPTH: u32 = 10_000;
+/// The most hits one page of a search holds (each gets a snippet cut from its whole text).
+pub const MAX_SEARCH_PAGE: u32 = 100;
 
 /// A full-text search: the words, and the same filters, page size and cursor as a listing.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -20,8 +22,10 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
-    /// A search for `text` among the records `filter` lets through; deleted records are never hits.
-    pub fn new(text: SearchText, filter: ListQuery) -> Self {
+    /// A search for `text` among the records `filter` lets through, at most [`MAX_SEARCH_PAGE`] a page;
+    /// deleted records are never hits.
+    pub fn new(text: SearchText, mut filter: ListQuery) -> Self {
+        filter.limit = filter.limit.min(MAX_SEARCH_PAGE);
         Self {
             text,
             filter: filter.including_deleted(false),
@@ -52,7 +56,11 @@ impl SearchQuery {
                 let bytes: [u8; 4] = payload
                     .try_into()
                     .map_err(|_| RepoError::InvalidCursor(CursorError::Payload))?;
-                Ok(u32::from_be_bytes(bytes))
+                let offset = u32::from_be_bytes(bytes);
+                if offset >= MAX_SEARCH_DEPTH {
+                    return Err(RepoError::InvalidCursor(CursorError::Payload));
+                }
+                Ok(offset)
             })
             .transpose()
             .map(Option::unwrap_or_default)
@@ -120,4 +128,35 @@ pub trait ImageSearch: Send + Sync + Debug {
     /// # Errors
     /// [`RepoError::InvalidCursor`] for a cursor of another query; as the technology fails.
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, RepoError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(limit: u32) -> SearchQuery {
+        SearchQuery::new(
+            SearchText::parse("total").expect("valid"),
+            ListQuery::new([], limit),
+        )
+    }
+
+    #[test]
+    fn pages_hold_at_most_a_hundred_hits() {
+        assert_eq!(search(1000).filter.limit, MAX_SEARCH_PAGE);
+        assert_eq!(search(7).filter.limit, 7);
+    }
+
+    #[test]
+    fn a_cursor_past_the_depth_is_refused_even_when_sealed() {
+        let base = search(10);
+        let deep = Cursor::seal(&base.scope(), &MAX_SEARCH_DEPTH.to_be_bytes());
+        let mut query = base.clone();
+        query.filter = query.filter.after(Some(deep));
+        assert!(matches!(query.offset(), Err(RepoError::InvalidCursor(_))));
+        let fine = Cursor::seal(&base.scope(), &20u32.to_be_bytes());
+        let mut query = base;
+        query.filter = query.filter.after(Some(fine));
+        assert_eq!(query.offset().ok(), Some(20));
+    }
 }

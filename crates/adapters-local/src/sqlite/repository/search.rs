@@ -1,7 +1,8 @@
 //! Full-text search with SQLite FTS5.
 //!
-//! The `image_text` index (migration 5) holds every live record's file name and OCR text, cut into
-//! words by FTS5's `unicode61` tokenizer with diacritics removed, as the domain's word rule cuts them;
+//! The `image_text` index (migrations 5 and 6) holds every live record's file name and OCR text as the
+//! domain's normalised words (`index_words`, through the `intake_words` SQL function), which FTS5 cuts
+//! apart at spaces only, so SQLite matches exactly the words the domain's rule finds;
 //! triggers on `images` update it in the same transaction as the record, so a search never sees a
 //! record and an index that disagree. Hits are ranked on the index and the small `image_text_rows`
 //! table (owner, status, SHA-256) alone; only the page's records are read, in the same read

@@ -1,0 +1,584 @@
+// Intake's web app: sign in with an API key, upload by dropping files, browse and search the library,
+// and look at an image with what was read on it. It speaks only the public API (the same routes as any
+// client) and builds every element with textContent, never HTML from data.
+
+const KEY = "intake.apiKey";
+const PAGE = 40;
+const POLL_MS = 1500;
+const LOW_CONFIDENCE = 60;
+const TERMINAL = new Set(["PROCESSED", "REJECTED", "FAILED"]);
+
+// What went wrong in the page, for people (a banner) and for the browser test.
+window.__intakeErrors = [];
+window.__intakeCspViolations = [];
+window.addEventListener("error", (e) => window.__intakeErrors.push(String(e.message || e)));
+window.addEventListener("unhandledrejection", (e) => window.__intakeErrors.push(String(e.reason)));
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__intakeCspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(path, options = {}) {
+  const key = sessionStorage.getItem(KEY);
+  const headers = { ...(options.headers || {}) };
+  if (key) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 204) return null;
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = body && body.error ? body.error : { code: `HTTP_${response.status}`, message: response.statusText };
+    if (response.status === 401 && key) signOut(error.message);
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return body;
+}
+
+// ---------------------------------------------------------------- sign in
+
+function signOut(reason) {
+  sessionStorage.removeItem(KEY);
+  // Nothing of the previous key's images stays on the page.
+  library.generation += 1;
+  library.cursor = null;
+  library.loaded = false;
+  library.params = null;
+  library.items.clear();
+  $("images").replaceChildren();
+  $("uploads").replaceChildren();
+  $("summary").textContent = "";
+  current = null;
+  detailToken += 1;
+  stopPolling();
+  show();
+  if (reason) {
+    $("sign-in-error").textContent = reason;
+    $("sign-in-error").hidden = false;
+  }
+}
+
+$("sign-in-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  const error = $("sign-in-error");
+  error.hidden = true;
+  sessionStorage.setItem(KEY, key);
+  try {
+    await api("/images?limit=1");
+    $("api-key").value = "";
+    show();
+  } catch (e) {
+    sessionStorage.removeItem(KEY);
+    error.textContent = e.status === 401 ? "That key is not valid (or was revoked)." : `Cannot reach Intake: ${e.message}`;
+    error.hidden = false;
+  }
+});
+
+$("sign-out").addEventListener("click", () => {
+  signOut();
+  location.hash = "#/";
+});
+
+// ---------------------------------------------------------------- routing
+
+function show() {
+  const signedIn = Boolean(sessionStorage.getItem(KEY));
+  $("sign-in").hidden = signedIn;
+  $("sign-out").hidden = !signedIn;
+  $("search-form").hidden = !signedIn;
+  const match = location.hash.match(/^#\/images\/([0-9a-f-]{36})$/);
+  $("library").hidden = !signedIn || Boolean(match);
+  $("detail").hidden = !signedIn || !match;
+  if (!signedIn) {
+    stopPolling();
+    $("api-key").focus();
+    return;
+  }
+  if (match) openDetail(match[1]);
+  else if (!library.loaded) reload();
+}
+
+window.addEventListener("hashchange", show);
+
+// ---------------------------------------------------------------- the library
+
+const library = { cursor: null, loading: false, loaded: false, generation: 0, params: null, items: new Map() };
+
+function query() {
+  const params = new URLSearchParams({ limit: String(PAGE) });
+  const q = $("search").value.trim();
+  const status = $("status").value;
+  if (q) params.set("q", q);
+  if (status) params.set("status", status);
+  return params;
+}
+
+function reload() {
+  library.generation += 1;
+  library.cursor = null;
+  library.loaded = false;
+  // Every page of one listing asks the same question, whatever is typed meanwhile.
+  library.params = query();
+  library.items.clear();
+  $("images").replaceChildren();
+  $("summary").textContent = "";
+  loadMore();
+}
+
+async function loadMore() {
+  if (library.loading || (library.loaded && !library.cursor)) return;
+  library.loading = true;
+  const generation = library.generation;
+  const params = new URLSearchParams(library.params || query());
+  if (library.cursor) params.set("cursor", library.cursor);
+  let stale = false;
+  try {
+    const page = await api(`/images?${params}`);
+    if (generation !== library.generation) {
+      stale = true;
+      return;
+    }
+    for (const image of page.images) addItem(image);
+    library.cursor = page.nextCursor || null;
+    library.loaded = true;
+    summarize();
+    schedulePoll();
+  } catch (e) {
+    if (generation === library.generation) $("summary").textContent = `${e.code}: ${e.message}`;
+    else stale = true;
+  } finally {
+    library.loading = false;
+  }
+  // A newer listing started while this one was on its way: it loads now. Otherwise keep filling
+  // while the end of the list is on screen.
+  if (stale || (library.cursor && isVisible($("more")))) loadMore();
+}
+
+function isVisible(node) {
+  if (node.offsetParent === null) return false;
+  const box = node.getBoundingClientRect();
+  return box.top < window.innerHeight + 400;
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadMore();
+}, { rootMargin: "400px" }).observe($("more"));
+
+function summarize() {
+  const n = library.items.size;
+  const q = $("search").value.trim();
+  const more = library.cursor ? "+" : "";
+  $("summary").textContent = q
+    ? `${n}${more} image${n === 1 ? "" : "s"} matching “${q}”, best first`
+    : n ? `${n}${more} image${n === 1 ? "" : "s"}, newest first` : "No images yet: drop some above.";
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
+}
+
+function snippet(parts) {
+  const p = el("p", { class: "snippet" });
+  for (const part of parts || []) p.append(part.matched ? el("mark", { text: part.text }) : part.text);
+  return p;
+}
+
+function itemFor(image) {
+  const facts = [image.contentType || image.declaredContentType, image.sizeBytes ? `${image.sizeBytes.toLocaleString()} bytes` : null,
+    image.widthPx ? `${image.widthPx} × ${image.heightPx} px` : null, when(image.createdAt)].filter(Boolean).join(" · ");
+  const code = image.rejectionCode || image.failureCode;
+  return el("li", { "data-id": image.imageId, "data-status": image.status },
+    el("a", { href: `#/images/${image.imageId}` },
+      el("span", { class: "name", text: image.fileName }),
+      el("span", { class: `badge ${image.status}`, text: image.status }),
+      el("span", { class: "meta", text: code ? `${facts} · ${code}` : facts }),
+      image.match ? snippet(image.match.snippet) : null));
+}
+
+function addItem(image) {
+  const node = itemFor(image);
+  const old = library.items.get(image.imageId);
+  if (old) old.node.replaceWith(node);
+  else $("images").append(node);
+  library.items.set(image.imageId, { image, node });
+}
+
+function updateItem(image) {
+  const old = library.items.get(image.imageId);
+  if (!old) return;
+  const node = itemFor({ ...image, match: old.image.match });
+  old.node.replaceWith(node);
+  library.items.set(image.imageId, { image: { ...image, match: old.image.match }, node });
+}
+
+// Status badges follow images that are still being processed.
+let pollTimer = null;
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+function schedulePoll() {
+  if (pollTimer) return;
+  const generation = library.generation;
+  pollTimer = setTimeout(async () => {
+    pollTimer = null;
+    if (generation !== library.generation || !sessionStorage.getItem(KEY)) return;
+    const pending = [...library.items.values()].filter((i) => !TERMINAL.has(i.image.status)).slice(0, 20);
+    for (const { image } of pending) {
+      try {
+        updateItem(await api(`/images/${image.imageId}`));
+      } catch (e) {
+        if (e.status === 404) {
+          library.items.get(image.imageId)?.node.remove();
+          library.items.delete(image.imageId);
+        }
+      }
+    }
+    if (generation === library.generation && [...library.items.values()].some((i) => !TERMINAL.has(i.image.status))) schedulePoll();
+  }, POLL_MS);
+}
+
+let searchTimer = null;
+$("search").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    if (location.hash !== "#/" && location.hash !== "") location.hash = "#/";
+    reload();
+  }, 250);
+});
+$("search-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  clearTimeout(searchTimer);
+  if (location.hash !== "#/") location.hash = "#/";
+  reload();
+});
+$("status").addEventListener("change", () => {
+  if (location.hash !== "#/" && location.hash !== "") location.hash = "#/";
+  reload();
+});
+
+// ---------------------------------------------------------------- uploads
+
+const TYPES = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", tif: "image/tiff", tiff: "image/tiff",
+  gif: "image/gif", webp: "image/webp", bmp: "image/bmp", pdf: "application/pdf" };
+
+function typeOf(file) {
+  if (file.type) return file.type;
+  const ext = file.name.split(".").pop().toLowerCase();
+  return TYPES[ext] || "application/octet-stream";
+}
+
+async function sha256Hex(buffer) {
+  const digest = await crypto.subtle.digest("SHA-256", buffer);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const REFUSALS = {
+  UNSUPPORTED_CONTENT_TYPE: "not an image type Intake reads",
+  TOO_LARGE: "too large",
+  INVALID_FILE_NAME: "its name cannot be used",
+  INSUFFICIENT_STORAGE: "the server is out of space; try again later",
+};
+
+async function uploadOne(file) {
+  const progress = el("progress", { max: "100", value: "0" });
+  const note = el("span", { class: "note", text: "hashing…" });
+  const row = el("li", {}, el("span", { class: "name", text: file.webkitRelativePath || file.name }), progress, note);
+  $("uploads").prepend(row);
+  const fail = (text) => {
+    note.textContent = text;
+    note.classList.add("bad");
+    progress.remove();
+  };
+  try {
+    const bytes = await file.arrayBuffer();
+    const ticket = await api("/uploads", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ filename: file.name, contentType: typeOf(file), sizeBytes: file.size, sha256: await sha256Hex(bytes) }),
+    });
+    note.textContent = "uploading…";
+    await put(ticket, file, progress);
+    note.replaceChildren("uploaded", ticket.duplicateOf ? " · same bytes as " : "",
+      ticket.duplicateOf ? el("a", { href: `#/images/${ticket.duplicateOf}`, text: "an image you have" }) : "");
+    addItem({ imageId: ticket.imageId, fileName: file.name, status: "PROCESSING", declaredContentType: typeOf(file),
+      sizeBytes: file.size, createdAt: new Date().toISOString() });
+    if (!$("search").value.trim()) {
+      const node = library.items.get(ticket.imageId).node;
+      $("images").prepend(node);
+    }
+    summarize();
+    schedulePoll();
+  } catch (e) {
+    fail(e instanceof ApiError ? `refused: ${REFUSALS[e.code] || e.message} (${e.code})` : `failed: ${e.message}`);
+  }
+}
+
+function put(ticket, file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(ticket.method || "PUT", ticket.uploadUrl);
+    for (const [name, value] of Object.entries(ticket.requiredHeaders || {})) {
+      // The browser sets the length from the body itself and refuses to be told.
+      if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
+    }
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = (100 * e.loaded) / e.total; };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        progress.value = 100;
+        resolve();
+      } else {
+        let error = { code: `HTTP_${xhr.status}`, message: xhr.statusText };
+        try { error = JSON.parse(xhr.responseText).error || error; } catch { /* not JSON */ }
+        reject(new ApiError(xhr.status, error.code, error.message));
+      }
+    };
+    xhr.onerror = () => reject(new Error("the connection failed"));
+    xhr.send(file);
+  });
+}
+
+async function uploadAll(files) {
+  const queue = [...files].filter((f) => f.size > 0 || f.type);
+  const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+    while (queue.length) await uploadOne(queue.shift());
+  });
+  await Promise.all(workers);
+}
+
+// Dropped folders are walked for their files.
+async function filesOf(items) {
+  const files = [];
+  const walk = async (entry) => {
+    if (!entry) return;
+    if (entry.isFile) {
+      files.push(await new Promise((ok, no) => entry.file(ok, no)));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, no) => reader.readEntries(ok, no));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child);
+      }
+    }
+  };
+  for (const entry of [...items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry())) await walk(entry);
+  return files;
+}
+
+const drop = $("drop");
+drop.addEventListener("keydown", (e) => {
+  if ((e.key === "Enter" || e.key === " ") && e.target === drop) {
+    e.preventDefault();
+    $("files").click();
+  }
+});
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", async (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  const files = e.dataTransfer.items ? await filesOf(e.dataTransfer.items) : e.dataTransfer.files;
+  uploadAll(files);
+});
+for (const id of ["files", "folder"]) {
+  $(id).addEventListener("change", (e) => {
+    uploadAll(e.target.files);
+    e.target.value = "";
+  });
+}
+
+// ---------------------------------------------------------------- one image
+
+let current = null;
+let detailToken = 0;
+
+async function openDetail(id) {
+  const token = ++detailToken;
+  current = null;
+  $("overlay").replaceChildren();
+  $("text").replaceChildren();
+  $("facts").replaceChildren();
+  $("detail-name").textContent = "Loading…";
+  $("picture").removeAttribute("src");
+  let image;
+  try {
+    image = await api(`/images/${id}?include=ocrLines`);
+  } catch (e) {
+    if (token === detailToken) {
+      $("detail-name").textContent = e.status === 404 ? "No such image (deleted, or not yours)." : `${e.code}: ${e.message}`;
+    }
+    return;
+  }
+  // Another image was opened meanwhile: this answer is not the one on screen.
+  if (token !== detailToken) return;
+  current = image;
+  $("detail-name").textContent = image.fileName;
+  $("detail-name").focus();
+  const facts = [
+    ["Status", image.status],
+    ["Rejected", image.rejectionCode && `${image.rejectionCode}: ${image.rejectionMessage || ""}`],
+    ["Failed", image.failureCode && `${image.failureCode}: ${image.failureMessage || ""}`],
+    ["Type", image.contentType || image.declaredContentType],
+    ["Size", image.sizeBytes && `${image.sizeBytes.toLocaleString()} bytes`],
+    ["Dimensions", image.widthPx && `${image.widthPx} × ${image.heightPx} px${image.pageCount > 1 ? `, ${image.pageCount} pages` : ""}`],
+    ["SHA-256", image.sha256],
+    ["Engine", image.ocrEngine],
+    ["Lines", image.ocrLineCount !== undefined ? String(image.ocrLineCount) : null],
+    ["Confidence", image.ocrAvgConfidencePct !== undefined ? `${image.ocrAvgConfidencePct.toFixed(1)}%` : null],
+    ["Uploaded", when(image.createdAt)],
+    ["Processed", image.processedAt && `${when(image.processedAt)} (${((new Date(image.processedAt) - new Date(image.createdAt)) / 1000).toFixed(1)} s after the upload was asked for)`],
+  ];
+  for (const [name, value] of facts) {
+    if (value) $("facts").append(el("dt", { text: name }), el("dd", { text: value }));
+  }
+  if (image.duplicateOf) {
+    $("facts").append(el("dt", { text: "Duplicate of" }),
+      el("dd", {}, el("a", { href: `#/images/${image.duplicateOf}`, text: image.duplicateOf })));
+  }
+  const download = $("download");
+  download.hidden = !image.downloadUrl;
+  if (image.downloadUrl) {
+    download.href = image.downloadUrl;
+    download.setAttribute("download", image.fileName);
+    if ((image.contentType || image.declaredContentType || "").startsWith("image/")) $("picture").src = image.downloadUrl;
+  }
+  $("picture").alt = `${image.fileName}${image.ocrText ? `, reading: ${image.ocrText.slice(0, 200)}` : ""}`;
+  drawText(image.ocrLines || []);
+  drawBoxes();
+  // Opened from a search: the lines that matched are marked, and the first is brought into view.
+  const hit = library.items.get(id)?.image.match;
+  if (hit && hit.lines.length) {
+    for (const i of hit.lines) {
+      for (const node of document.querySelectorAll(`#overlay [data-line="${i}"], #text [data-line="${i}"]`)) node.classList.add("hit");
+    }
+    document.querySelector(`#text [data-line="${hit.lines[0]}"]`)?.scrollIntoView({ block: "nearest" });
+  }
+}
+
+function boxMode() {
+  return document.querySelector("input[name=boxes]:checked").value;
+}
+
+function drawText(lines) {
+  const list = $("text");
+  list.replaceChildren();
+  lines.forEach((line, i) => {
+    const item = el("li", { "data-line": String(i), class: line.confidence < LOW_CONFIDENCE ? "low" : null, text: line.text, tabindex: "0",
+      role: "button", title: `confidence ${line.confidence.toFixed(0)}%` });
+    item.addEventListener("click", () => select(i));
+    item.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        select(i);
+      }
+    });
+    list.append(item);
+  });
+  if (!lines.length) list.append(el("li", { text: current && current.ocrText ? current.ocrText : "No text was read." }));
+}
+
+function drawBoxes() {
+  const overlay = $("overlay");
+  overlay.replaceChildren();
+  if (!current || !current.ocrLines) return;
+  const mode = boxMode();
+  current.ocrLines.forEach((line, i) => {
+    const shapes = mode === "lines" ? [line] : mode === "words" ? line.words || [] : [];
+    for (const shape of shapes) {
+      const b = shape.boundingBox;
+      const hit = library.items.get(current.imageId)?.image.match?.lines.includes(i);
+      // Line boxes are tab stops (the text list covers words from the keyboard).
+      const rect = svg("rect", { x: b.left, y: b.top, width: b.width, height: b.height, tabindex: mode === "lines" ? "0" : "-1",
+        role: "img", "data-line": String(i),
+        class: `box box-${mode === "lines" ? "line" : "word"}${shape.confidence < LOW_CONFIDENCE ? " low" : ""}${hit ? " hit" : ""}`,
+        "aria-label": `${shape.text} (confidence ${shape.confidence.toFixed(0)}%)` });
+      const tip = () => showTip(rect, `${shape.text} · ${shape.confidence.toFixed(0)}%`);
+      rect.addEventListener("mouseenter", tip);
+      rect.addEventListener("focus", tip);
+      rect.addEventListener("mouseleave", hideTip);
+      rect.addEventListener("blur", hideTip);
+      rect.addEventListener("click", () => select(i));
+      overlay.append(rect);
+    }
+  });
+}
+
+function showTip(rect, text) {
+  const tip = $("tip");
+  const stage = rect.closest(".stage").getBoundingClientRect();
+  const box = rect.getBoundingClientRect();
+  tip.textContent = text;
+  tip.style.left = `${box.left - stage.left}px`;
+  tip.style.top = `${box.bottom - stage.top + 4}px`;
+  tip.hidden = false;
+}
+
+function hideTip() {
+  $("tip").hidden = true;
+}
+
+// Selecting a line marks its boxes and its text, whichever was clicked.
+function select(i) {
+  for (const node of document.querySelectorAll("#overlay .on, #text .on")) node.classList.remove("on");
+  for (const node of document.querySelectorAll(`#overlay [data-line="${i}"], #text [data-line="${i}"]`)) node.classList.add("on");
+  document.querySelector(`#text [data-line="${i}"]`)?.scrollIntoView({ block: "nearest" });
+}
+
+for (const radio of document.querySelectorAll("input[name=boxes]")) radio.addEventListener("change", drawBoxes);
+
+$("delete").addEventListener("click", () => {
+  if (!current) return;
+  $("confirm-name").textContent = current.fileName;
+  // Esc closes the dialog without a value: the answer of a previous question must not count.
+  $("confirm-delete").returnValue = "";
+  $("confirm-delete").showModal();
+});
+
+$("confirm-delete").addEventListener("close", async () => {
+  if ($("confirm-delete").returnValue !== "delete" || !current) return;
+  const id = current.imageId;
+  try {
+    await api(`/images/${id}`, { method: "DELETE" });
+    library.items.get(id)?.node.remove();
+    library.items.delete(id);
+    summarize();
+    location.hash = "#/";
+  } catch (e) {
+    $("detail-name").textContent = `Not deleted: ${e.code}: ${e.message}`;
+  }
+});
+
+show();
