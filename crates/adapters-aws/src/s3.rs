@@ -181,6 +181,16 @@ impl ObjectStore for S3ObjectStore {
         Ok(GetResult::new(meta, Box::pin(body)))
     }
 
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.put_small(key.as_str(), bytes, content_type, false)
+            .await
+    }
+
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         match self
             .client

@@ -369,6 +369,52 @@ impl ObjectStore for FsObjectStore {
         Ok(GetResult::new(meta, stream))
     }
 
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        // Written aside, then renamed over whatever is there: a reader sees the old object or the
+        // new one, never a part.
+        let temp = self.temp_path();
+        let body = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+        let written = self.write_temp(&temp, PutChecks::default(), body).await;
+        let sha256 = match written {
+            Ok(sha) => sha,
+            Err(e) => {
+                let _ = fs::remove_file(&temp).await;
+                return Err(match e {
+                    PutError::Io(e) => io_error(key, e),
+                    other => StoreError::Other {
+                        source: Box::new(other),
+                    },
+                });
+            }
+        };
+        let destination = self.object_path(key);
+        let placed = async {
+            if let Some(parent) = destination.parent() {
+                fs::create_dir_all(parent).await?;
+            }
+            fs::rename(&temp, &destination).await
+        }
+        .await;
+        if let Err(e) = placed {
+            let _ = fs::remove_file(&temp).await;
+            return Err(io_error(key, e));
+        }
+        sync_dir(destination.parent()).await;
+        let meta = Meta {
+            content_type: content_type.to_owned(),
+            sha256: sha256.to_hex(),
+            written_at: Timestamp::now_utc(),
+        };
+        self.write_meta(key, &meta)
+            .await
+            .map_err(|e| io_error(key, e))
+    }
+
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         for path in [self.object_path(key), self.meta_path(key)] {
             match fs::remove_file(&path).await {

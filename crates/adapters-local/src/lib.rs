@@ -13,6 +13,7 @@
 mod connections;
 mod fs_store;
 mod objects;
+mod previews;
 mod server;
 mod sqlite;
 mod tesseract;
@@ -27,6 +28,7 @@ pub use fs_store::{FsObjectStore, PutChecks, PutError};
 /// The origins allowed to make cross-origin requests ([`ServeOptions::cors`]).
 pub use intake_http::CorsOrigins;
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
+pub use previews::ImagePreviewer;
 pub use server::{
     LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,
 };

@@ -515,6 +515,7 @@ impl LocalServer {
             .shared_ocr(ocr)
             .repository(repository.clone())
             .search(repository)
+            .previews(crate::ImagePreviewer)
             .config(options.config.clone())
             .build()?;
 

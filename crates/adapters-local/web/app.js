@@ -217,12 +217,35 @@ function itemFor(image) {
   const facts = [image.contentType || image.declaredContentType, image.sizeBytes ? `${image.sizeBytes.toLocaleString()} bytes` : null,
     image.widthPx ? `${image.widthPx} × ${image.heightPx} px` : null, when(image.createdAt)].filter(Boolean).join(" · ");
   const code = image.rejectionCode || image.failureCode;
+  const thumb = image.thumbnailUrl
+    ? el("img", { class: "thumb", src: image.thumbnailUrl, alt: "", loading: "lazy", decoding: "async" })
+    : el("span", { class: "thumb none", "aria-hidden": "true" });
   return el("li", { "data-id": image.imageId, "data-status": image.status },
     el("a", { href: `#/images/${image.imageId}` },
+      thumb,
       el("span", { class: "name", text: image.fileName }),
       el("span", { class: `badge ${image.status}`, text: image.status }),
       el("span", { class: "meta", text: code ? `${facts} · ${code}` : facts }),
       image.match ? snippet(image.match.snippet) : null));
+}
+
+// The thumbnail of an image read alone: the listing signs preview URLs, so one item is listed again
+// by its own SHA-256 (cheap: an index lookup) to get its signed thumbnail URL.
+const thumbnails = new Map();
+function thumbnailOf(image) {
+  if (thumbnails.has(image.imageId)) return thumbnails.get(image.imageId);
+  thumbnails.set(image.imageId, undefined);
+  if (image.sha256) {
+    api(`/images?sha256=${image.sha256}&limit=50`).then((page) => {
+      const found = page.images.find((i) => i.imageId === image.imageId);
+      if (found && found.thumbnailUrl) {
+        thumbnails.set(image.imageId, found.thumbnailUrl);
+        const item = library.items.get(image.imageId);
+        if (item) updateItem({ ...item.image, thumbnailUrl: found.thumbnailUrl });
+      }
+    }).catch(() => {});
+  }
+  return undefined;
 }
 
 function addItem(image) {
@@ -236,9 +259,13 @@ function addItem(image) {
 function updateItem(image) {
   const old = library.items.get(image.imageId);
   if (!old) return;
-  const node = itemFor({ ...image, match: old.image.match });
+  // A record read alone has no thumbnail URL; one the list gave is kept, and a new preview shows
+  // as soon as the image is processed (its download URL serves the same image, scaled by the page).
+  const thumbnailUrl = old.image.thumbnailUrl || (image.previewKey ? thumbnailOf(image) : undefined);
+  const merged = { ...image, match: old.image.match, thumbnailUrl };
+  const node = itemFor(merged);
   old.node.replaceWith(node);
-  library.items.set(image.imageId, { image: { ...image, match: old.image.match }, node });
+  library.items.set(image.imageId, { image: merged, node });
 }
 
 // Status badges follow images that are still being processed.

@@ -136,6 +136,16 @@ impl ObjectStore for MemoryObjectStore {
         Ok(GetResult::new(stored.meta, Box::pin(stream::iter(chunks))))
     }
 
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        MemoryObjectStore::put(self, key, bytes, content_type);
+        Ok(())
+    }
+
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
         self.objects().remove(key.as_str());
         Ok(())

@@ -1,4 +1,10 @@
 //! The memory adapters against every conformance suite and every scenario.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -124,4 +130,131 @@ async fn scenarios_pass_when_the_engine_needs_bytes() {
         MemoryHarness::new(IntakeConfig::default(), ScriptedOcr::new(caps.clone()))
     })
     .await;
+}
+
+/// Draws every image as the same few bytes, or fails when told to.
+#[derive(Debug, Clone)]
+struct FakePreviewer {
+    fail: bool,
+}
+
+#[async_trait]
+impl intake_domain::ports::Previewer for FakePreviewer {
+    async fn preview(
+        &self,
+        _bytes: &Bytes,
+        _facts: &intake_domain::ports::ImageFacts,
+    ) -> Result<Option<intake_domain::ports::Preview>, intake_domain::ports::PreviewError> {
+        if self.fail {
+            return Err(intake_domain::ports::PreviewError::Undecodable {
+                reason: "told to fail".into(),
+            });
+        }
+        Ok(Some(intake_domain::ports::Preview::new(
+            Bytes::from_static(b"\xFF\xD8\xFFpreview"),
+            intake_domain::model::ContentType::Jpeg,
+            32,
+            16,
+        )))
+    }
+}
+
+/// Processes one uploaded PNG with `previewer` on engines that read bytes; the services, the store and
+/// the record.
+async fn processed_with(
+    previewer: FakePreviewer,
+) -> (
+    intake_domain::Intake,
+    MemoryObjectStore,
+    intake_domain::model::ImageRecord,
+) {
+    use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
+    let caps = intake_domain::ports::OcrCapabilities::new(
+        "bytes-only",
+        intake_domain::model::ContentType::ALL.to_vec(),
+        20 * 1024 * 1024,
+        16,
+    );
+    let store = MemoryObjectStore::default();
+    let signer = MemoryUrlSigner::default();
+    let ocr = ScriptedOcr::new(caps);
+    ocr.set_default(intake_memory::Scripted::Text(
+        ScriptedOcr::text("bytes-only", &["HELLO"], 90.0).unwrap(),
+    ));
+    let intake = intake_domain::Intake::builder()
+        .store(store.clone())
+        .signer(signer.clone())
+        .repository(MemoryRepository::default())
+        .ocr(ocr)
+        .previews(previewer)
+        .config(IntakeConfig::default().with_delete_objects(true))
+        .build()
+        .unwrap();
+    let png = intake_domain::testkit::images::png(64, 64, 3);
+    let owner = intake_domain::testkit::default_owner();
+    let ticket = intake
+        .request_upload(&owner, UploadRequest::new("a.png", "image/png"))
+        .await
+        .unwrap();
+    intake_memory::MemoryGateway::new(signer, store.clone())
+        .perform(&ticket.request(), Some(png))
+        .unwrap();
+    let outcome = intake
+        .process_object_created(&ObjectCreated::new(
+            intake.bucket(),
+            ticket.object_key.as_str(),
+        ))
+        .await
+        .unwrap();
+    let ProcessOutcome::Processed(record) = outcome else {
+        panic!("not processed: {outcome:?}");
+    };
+    (intake, store, *record)
+}
+
+#[tokio::test]
+async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
+    let (intake, store, record) = processed_with(FakePreviewer { fail: false }).await;
+    let key = record.preview_key.clone().expect("a preview key");
+    assert_eq!(key, ObjectKey::for_preview(record.image_id));
+    assert_eq!(
+        store.bytes(&key).as_deref(),
+        Some(&b"\xFF\xD8\xFFpreview"[..])
+    );
+    let owner = intake_domain::testkit::default_owner();
+    let page = intake
+        .list_images(&owner, &intake_domain::services::ListRequest::default())
+        .await
+        .unwrap();
+    let url = page.images[0]
+        .thumbnail_url
+        .clone()
+        .expect("a thumbnail URL");
+    assert!(url.contains("previews/"), "{url}");
+    intake
+        .expect_download(&key)
+        .await
+        .expect("served while the image lives");
+    intake.delete_image(&owner, record.image_id).await.unwrap();
+    assert!(
+        store.bytes(&key).is_none(),
+        "the preview outlived its image"
+    );
+    assert!(intake.expect_download(&key).await.is_err());
+    // A preview is never processed as an upload.
+    let refused = intake
+        .process_object_created(&intake_domain::services::ObjectCreated::new(
+            intake.bucket(),
+            key.as_str(),
+        ))
+        .await
+        .expect_err("a preview is not an upload");
+    assert_eq!(refused.code(), "UNKNOWN_OBJECT");
+}
+
+#[tokio::test]
+async fn an_image_whose_preview_fails_is_processed_without_one() {
+    let (_, _, record) = processed_with(FakePreviewer { fail: true }).await;
+    assert_eq!(record.status, intake_domain::model::ImageStatus::Processed);
+    assert_eq!(record.preview_key, None);
 }

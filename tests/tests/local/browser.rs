@@ -182,6 +182,22 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
         (count(&client, "#images li[data-status=PROCESSED]").await == 3).then_some(())
     })
     .await;
+    // Each shows its preview (a thumbnail made when it was processed), not the image itself.
+    until(30, "three thumbnails", || async {
+        let drawn = client
+            .execute(
+                "return [...document.querySelectorAll('#images img.thumb')]
+                   .filter(i => i.complete && i.naturalWidth > 0 && i.src.includes('/objects/previews/')).length;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (drawn == json!(3)).then_some(())
+    })
+    .await;
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("library.png"), client.screenshot().await.unwrap()).unwrap();
 
     // Search a word on one of them: one hit, its snippet marks the word.
     client
@@ -248,8 +264,6 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     })
     .await;
     let shot = client.screenshot().await.unwrap();
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("detail.png"), &shot).unwrap();
     eprintln!("screenshot: {}", out.join("detail.png").display());
 

@@ -199,13 +199,30 @@ async fn check_ranges_and_head(http: &reqwest::Client, url: &str, png: &[u8]) {
 }
 
 #[tokio::test]
-async fn deleted_images_disappear_and_delete_is_idempotent() {
+async fn previews_are_listed_and_deleted_images_disappear_and_delete_is_idempotent() {
     let Some(font) = prerequisites() else { return };
     let app = spawn_app().await;
     let png = text_png(&font, &["DELETE ME"]);
     let id = app.upload("gone.png", &png).await;
     let record = app.wait_terminal(&id).await;
     let download = record["downloadUrl"].as_str().unwrap().to_owned();
+    // Processing made a preview, which lists link to: a small JPEG, served like the image.
+    assert_eq!(
+        record["previewKey"],
+        format!("previews/{id}.jpg"),
+        "{record:#}"
+    );
+    let (_, page) = app.get_json("/images").await;
+    let thumbnail = page["images"][0]["thumbnailUrl"]
+        .as_str()
+        .expect("a thumbnail URL")
+        .to_owned();
+    let preview = app.http.get(&thumbnail).send().await.unwrap();
+    assert_eq!(preview.status(), 200);
+    assert_eq!(preview.headers()["content-type"], "image/jpeg");
+    let jpeg = preview.bytes().await.unwrap();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "not a JPEG");
+    assert!(jpeg.len() < png.len(), "{} bytes", jpeg.len());
     for _ in 0..2 {
         let response = app
             .http
@@ -229,6 +246,7 @@ async fn deleted_images_disappear_and_delete_is_idempotent() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "NOT_FOUND", "{body}");
     assert_eq!(app.http.head(&download).send().await.unwrap().status(), 404);
+    assert_eq!(app.http.get(&thumbnail).send().await.unwrap().status(), 404);
     app.stop().await;
 }
 

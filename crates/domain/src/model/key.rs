@@ -4,8 +4,11 @@ use super::{FileName, FileNameError, ImageId, ImageIdError};
 
 /// The prefix of every key an upload URL is issued for.
 pub const UPLOAD_PREFIX: &str = "uploads/";
+/// The prefix of the previews Intake makes of processed images (`previews/{imageId}.jpg`).
+pub const PREVIEW_PREFIX: &str = "previews/";
 
-/// The storage key of an uploaded image: `uploads/{imageId}/{file name}`.
+/// The storage key of an uploaded image, `uploads/{imageId}/{file name}`, or of the preview Intake made
+/// of it, `previews/{imageId}.jpg`.
 ///
 /// The key carries the image id, so an object-created event leads back to its record; keys of any
 /// other shape were not issued by Intake and are refused.
@@ -31,6 +34,19 @@ pub enum ObjectKeyError {
 }
 
 impl ObjectKey {
+    /// The key of the preview of image `id`.
+    pub fn for_preview(id: ImageId) -> Self {
+        Self {
+            key: format!("{PREVIEW_PREFIX}{id}.jpg"),
+            id,
+        }
+    }
+
+    /// Whether this is a preview's key (not an upload's).
+    pub fn is_preview(&self) -> bool {
+        self.key.starts_with(PREVIEW_PREFIX)
+    }
+
     /// The key for a new upload.
     pub fn for_upload(id: ImageId, file_name: &FileName) -> Self {
         Self {
@@ -39,7 +55,8 @@ impl ObjectKey {
         }
     }
 
-    /// Parses a (decoded) key, accepting only the exact form Intake issues.
+    /// Parses a (decoded) key, accepting only the exact forms Intake issues (an upload's or a
+    /// preview's; see [`ObjectKey::is_preview`]).
     ///
     /// # Errors
     /// [`ObjectKeyError`] when the key has another shape, a bad id or an unsafe file name.
@@ -60,6 +77,14 @@ impl ObjectKey {
         text: &str,
         file_name: fn(&str) -> Result<FileName, FileNameError>,
     ) -> Result<Self, ObjectKeyError> {
+        if let Some(rest) = text.strip_prefix(PREVIEW_PREFIX) {
+            let id_text = rest.strip_suffix(".jpg").ok_or(ObjectKeyError::Shape)?;
+            let id = ImageId::parse(id_text)?;
+            if id.to_string() != id_text {
+                return Err(ObjectKeyError::Shape);
+            }
+            return Ok(Self::for_preview(id));
+        }
         let rest = text
             .strip_prefix(UPLOAD_PREFIX)
             .ok_or(ObjectKeyError::Shape)?;
@@ -118,6 +143,17 @@ mod tests {
     }
 
     #[test]
+    fn preview_keys_parse_back_and_say_so() {
+        let id = ImageId::generate(Timestamp::now_utc());
+        let key = ObjectKey::for_preview(id);
+        assert_eq!(key.as_str(), format!("previews/{id}.jpg"));
+        assert_eq!(ObjectKey::parse(key.as_str()).unwrap(), key);
+        assert!(key.is_preview());
+        assert_eq!(key.image_id(), id);
+        assert!(!ObjectKey::for_upload(id, &FileName::sanitize("a.png").unwrap()).is_preview());
+    }
+
+    #[test]
     fn foreign_keys_are_refused() {
         let id = ImageId::generate(Timestamp::now_utc());
         for bad in [
@@ -130,6 +166,10 @@ mod tests {
             format!("uploads/{}/x.png", id.to_string().to_uppercase()),
             "uploads/67e55044-10b1-426f-9247-bb680e5fe0c8/x.png".to_owned(),
             "results/x/ocr.json".to_owned(),
+            format!("previews/{id}.png"),
+            format!("previews/{id}"),
+            format!("previews/{id}/x.jpg"),
+            format!("previews/{}.jpg", id.to_string().to_uppercase()),
         ] {
             assert!(ObjectKey::parse(&bad).is_err(), "{bad}");
         }

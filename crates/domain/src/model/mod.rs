@@ -45,7 +45,7 @@ pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
 pub use digest::{DigestError, Sha256Digest};
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use ids::{ImageId, ImageIdError};
-pub use key::{ObjectKey, ObjectKeyError, UPLOAD_PREFIX};
+pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{

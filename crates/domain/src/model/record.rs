@@ -286,6 +286,10 @@ pub struct ImageRecord {
     /// The earliest live image with the same SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<ImageId>,
+    /// Where the small preview Intake made of the image when it processed it is stored, if it made
+    /// one (lists show it instead of the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_key: Option<ObjectKey>,
     /// How many times a processor has claimed the image.
     #[serde(default)]
     pub attempts: u32,
@@ -334,6 +338,7 @@ impl ImageRecord {
             failure_code: None,
             failure_message: None,
             duplicate_of: None,
+            preview_key: None,
             attempts: 0,
             lease_expires_at: None,
             deleted_at: None,

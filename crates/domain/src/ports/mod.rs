@@ -7,6 +7,7 @@
 mod clock;
 mod keys;
 mod ocr;
+mod preview;
 mod queue;
 mod repository;
 mod search;
@@ -16,6 +17,7 @@ mod store;
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
+pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, OcrDetail, Page, RepoError};
 pub use search::{

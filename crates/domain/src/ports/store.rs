@@ -178,6 +178,19 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// [`StoreError::NotFound`] when there is no such object; errors while streaming arrive in the stream.
     async fn get(&self, key: &ObjectKey) -> Result<GetResult, StoreError>;
 
+    /// Stores `bytes` under `key`, replacing any object there: the objects Intake makes itself (the
+    /// previews), never an upload (those arrive through presigned URLs).
+    ///
+    /// # Errors
+    /// [`StoreError::StorageFull`] without space; others as the technology fails. Nothing partial is
+    /// left under the key.
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError>;
+
     /// Deletes the object under `key`. Deleting a missing object succeeds (idempotent).
     ///
     /// # Errors

@@ -23,7 +23,7 @@ pub use upload::{UploadRequest, UploadTicket};
 
 use crate::model::ContentType;
 use crate::ports::{
-    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, RandomIds,
+    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer, RandomIds,
     SystemClock, UrlSigner,
 };
 
@@ -41,6 +41,8 @@ struct Inner {
     repository: Arc<dyn ImageRepository>,
     /// Full-text search, where the deployment has it.
     search: Option<Arc<dyn ImageSearch>>,
+    /// Previews of processed images, where the deployment makes them.
+    previewer: Option<Arc<dyn Previewer>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: IntakeConfig,
@@ -74,6 +76,7 @@ pub struct IntakeBuilder {
     ocr: Option<Arc<dyn OcrEngine>>,
     repository: Option<Arc<dyn ImageRepository>>,
     search: Option<Arc<dyn ImageSearch>>,
+    previewer: Option<Arc<dyn Previewer>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     config: IntakeConfig,
@@ -126,6 +129,12 @@ impl IntakeBuilder {
         self.search = Some(search);
         self
     }
+    /// Previews of processed images (optional: without it records have no `previewKey` and lists no
+    /// `thumbnailUrl`). Made where the processor holds the image's bytes.
+    pub fn previews(mut self, previewer: impl Previewer + 'static) -> Self {
+        self.previewer = Some(Arc::new(previewer));
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -160,6 +169,7 @@ impl IntakeBuilder {
                 signer: self.signer.ok_or(BuildError::Missing("URL signer"))?,
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
                 search: self.search,
+                previewer: self.previewer,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 ocr,

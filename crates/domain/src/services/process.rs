@@ -470,6 +470,12 @@ impl Intake {
             key: event.key.clone(),
             reason: e.to_string(),
         })?;
+        if key.is_preview() {
+            return Err(IntakeError::UnknownObject {
+                key: event.key.clone(),
+                reason: "a preview Intake made is not an upload to process".into(),
+            });
+        }
         let claimed = match self.claim(&key).await? {
             Claim::Won(record) => *record,
             Claim::Settled(outcome) => return Ok(outcome),
@@ -750,6 +756,8 @@ impl Intake {
             }
             _ => None,
         };
+        // The bytes in hand (engines that read bytes get them) also make the preview.
+        let drawable = inspection.body.clone().zip(Some(facts.clone()));
         if let Some(original) = reusable {
             done.copy_ocr_from(&original);
             done.status = ImageStatus::Processed;
@@ -778,10 +786,34 @@ impl Intake {
                 }
             }
         }
+        done.preview_key = self.store_preview(&done, drawable).await;
         let finished = inner.clock.now();
         done.updated_at = finished;
         done.processed_at = Some(finished);
         Ok(Run::Finished(Box::new(done)))
+    }
+
+    /// Makes and stores the preview of the processed image `done` from its bytes, where the deployment
+    /// makes previews; its key, or `None` when there is none. A preview is an extra: an image it cannot
+    /// be made or stored for is processed without one.
+    async fn store_preview(
+        &self,
+        done: &ImageRecord,
+        drawable: Option<(Bytes, ImageFacts)>,
+    ) -> Option<ObjectKey> {
+        let previewer = self.inner.previewer.as_ref()?;
+        let (bytes, facts) = drawable?;
+        if done.status != ImageStatus::Processed {
+            return None;
+        }
+        let preview = previewer.preview(&bytes, &facts).await.ok().flatten()?;
+        let key = ObjectKey::for_preview(done.image_id);
+        self.inner
+            .store
+            .put(&key, preview.bytes, preview.content_type.as_mime())
+            .await
+            .ok()
+            .map(|()| key)
     }
 
     /// Writes the result over the claim. If the record changed meanwhile (a delete, or a processor that

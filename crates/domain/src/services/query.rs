@@ -125,6 +125,9 @@ pub struct ListedImage {
     /// matched.
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchMatch>,
+    /// A short-lived presigned GET of the image's preview, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
 }
 
 impl std::ops::Deref for ListedImage {
@@ -173,17 +176,33 @@ impl Intake {
         }
         query.cursor_payload()?;
         let page = self.inner.repository.list(&query).await?;
+        let mut images = Vec::with_capacity(page.records.len());
+        for record in &page.records {
+            images.push(ListedImage {
+                thumbnail_url: self.thumbnail_url(record).await?,
+                record: record.metadata_only(),
+                search: None,
+            });
+        }
         Ok(ImagePage {
-            images: page
-                .records
-                .iter()
-                .map(|record| ListedImage {
-                    record: record.metadata_only(),
-                    search: None,
-                })
-                .collect(),
+            images,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// A presigned GET of `record`'s preview, if it has one.
+    async fn thumbnail_url(&self, record: &ImageRecord) -> Result<Option<String>, IntakeError> {
+        let Some(key) = &record.preview_key else {
+            return Ok(None);
+        };
+        let inner = &self.inner;
+        let request = GetUrlRequest::new(
+            key.clone(),
+            None,
+            inner.clock.now(),
+            inner.config.download_url_ttl,
+        );
+        Ok(Some(inner.signer.presign_get(&request).await?.url))
     }
 
     /// The images `filter` lets through that match `text`, best first, each with its snippet and
@@ -201,18 +220,19 @@ impl Intake {
         let query = SearchQuery::new(text, filter);
         query.offset()?;
         let page = search.search(&query).await?;
+        let mut images = Vec::with_capacity(page.hits.len());
+        for hit in &page.hits {
+            images.push(ListedImage {
+                search: Some(query.text.highlight(
+                    hit.record.ocr_text.as_deref(),
+                    hit.record.file_name.as_str(),
+                )),
+                thumbnail_url: self.thumbnail_url(&hit.record).await?,
+                record: hit.record.metadata_only(),
+            });
+        }
         Ok(ImagePage {
-            images: page
-                .hits
-                .iter()
-                .map(|hit| ListedImage {
-                    search: Some(query.text.highlight(
-                        hit.record.ocr_text.as_deref(),
-                        hit.record.file_name.as_str(),
-                    )),
-                    record: hit.record.metadata_only(),
-                })
-                .collect(),
+            images,
             next_cursor: page.next_cursor,
         })
     }
@@ -259,8 +279,8 @@ impl Intake {
         })
     }
 
-    /// Whether the bytes under `key` may still be served to a download URL's holder: the image exists
-    /// and is not deleted. A download URL outlives nothing: deleting an image revokes the URLs already
+    /// Whether the bytes under `key` (the image's, or its preview's) may still be served to a download
+    /// URL's holder: the image exists and is not deleted. A download URL outlives nothing: deleting an image revokes the URLs already
     /// handed out for it on stores that ask (the local server does; S3 cannot, so there the URL's short
     /// lifetime is the bound).
     ///
@@ -272,7 +292,9 @@ impl Intake {
             .repository
             .get_view(&id, OcrDetail::Text)
             .await?
-            .filter(|r| r.object_key == *key && !r.is_deleted())
+            .filter(|r| {
+                (r.object_key == *key || r.preview_key.as_ref() == Some(key)) && !r.is_deleted()
+            })
             .map(drop)
             .ok_or(IntakeError::NotFound { id })
     }
@@ -322,6 +344,9 @@ impl Intake {
     async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         if self.inner.config.delete_objects {
             self.inner.store.delete(&record.object_key).await?;
+            if let Some(preview) = &record.preview_key {
+                self.inner.store.delete(preview).await?;
+            }
         }
         Ok(())
     }

@@ -9,7 +9,8 @@ use super::id_at;
 use crate::model::{FileName, ObjectKey, Sha256Digest};
 use crate::ports::{ObjectStore, StoreError};
 
-/// Writes objects into the store under test the way uploads do (the port itself only reads).
+/// Writes objects into the store under test the way uploads do (the port itself writes only the
+/// objects Intake makes, with `put`).
 #[async_trait]
 pub trait Seeder: Send + Sync {
     /// Stores `bytes` under `key` with `content_type`.
@@ -50,6 +51,7 @@ pub async fn run_suite(store: &dyn ObjectStore, seeder: &dyn Seeder, run: u64) {
     missing_objects_are_not_found(store, run).await;
     delete_is_idempotent(store, seeder, run).await;
     concurrent_reads_agree(store, seeder, run).await;
+    put_stores_and_replaces(store, run).await;
 }
 
 /// Small, empty and unicode-named objects read back byte for byte, with size and content type.
@@ -141,4 +143,35 @@ pub async fn concurrent_reads_agree(store: &dyn ObjectStore, seeder: &dyn Seeder
     for (_, whole) in reads {
         assert_eq!(whole, bytes);
     }
+}
+
+/// `put` stores an object (a preview) that reads back byte for byte with its type, replaces it whole
+/// when put again, and is deleted like any other.
+pub async fn put_stores_and_replaces(store: &dyn ObjectStore, run: u64) {
+    let k = ObjectKey::for_preview(id_at(0, run * 100 + 40));
+    let first = pseudo_random(5000, run + 7);
+    store
+        .put(&k, first.clone(), "image/jpeg")
+        .await
+        .expect("put");
+    let meta = store.head(&k).await.expect("head");
+    assert_eq!(meta.size, 5000);
+    assert_eq!(meta.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(read_all(store, &k).await.1, first);
+    let second = pseudo_random(300, run + 8);
+    store
+        .put(&k, second.clone(), "image/jpeg")
+        .await
+        .expect("put again");
+    assert_eq!(
+        read_all(store, &k).await.1,
+        second,
+        "put replaces the object"
+    );
+    assert_eq!(store.head(&k).await.expect("head").size, 300);
+    store.delete(&k).await.expect("delete");
+    assert!(matches!(
+        store.head(&k).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

@@ -1,0 +1,180 @@
+//! Previews with the `image` crate: decoded within the processor's pixel limit, turned upright (EXIF
+//! orientation), transparency laid over white, scaled by area averaging to at most
+//! [`PREVIEW_SIDE`] pixels a side, and encoded as a JPEG of a few kilobytes. The work runs on a
+//! blocking thread.
+
+use std::io::Cursor;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
+use intake_domain::model::ContentType;
+use intake_domain::ports::{ImageFacts, PREVIEW_SIDE, Preview, PreviewError, Previewer};
+
+/// The JPEG quality of previews.
+const QUALITY: u8 = 80;
+
+/// Makes previews of every raster format Intake accepts (not PDF).
+#[derive(Debug, Clone, Default)]
+pub struct ImagePreviewer;
+
+#[async_trait]
+impl Previewer for ImagePreviewer {
+    async fn preview(
+        &self,
+        bytes: &Bytes,
+        facts: &ImageFacts,
+    ) -> Result<Option<Preview>, PreviewError> {
+        if facts.content_type == ContentType::Pdf {
+            return Ok(None);
+        }
+        let bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || draw(&bytes).map(Some))
+            .await
+            .map_err(|e| PreviewError::Other {
+                source: Box::new(e),
+            })?
+    }
+}
+
+fn undecodable(e: impl std::fmt::Display) -> PreviewError {
+    PreviewError::Undecodable {
+        reason: e.to_string(),
+    }
+}
+
+/// Decodes, turns upright, scales and encodes one picture.
+fn draw(bytes: &[u8]) -> Result<Preview, PreviewError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(undecodable)?;
+    let mut limits = Limits::default();
+    // 16-bit RGBA of the largest page the processor lets through, and the decoder's buffers.
+    limits.max_alloc = Some(8 * 100_000_000 + (64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(undecodable)?;
+    let orientation = decoder.orientation().map_err(undecodable)?;
+    let mut picture = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    picture.apply_orientation(orientation);
+    let (width, height) = fit(picture.width(), picture.height(), PREVIEW_SIDE);
+    let rgb = if picture.color().has_alpha() {
+        let mut rgba = picture.into_rgba8();
+        for pixel in rgba.pixels_mut() {
+            let [r, g, b, a] = pixel.0;
+            let over = |c: u8| {
+                let a = u16::from(a);
+                u8::try_from((u16::from(c) * a + 255 * (255 - a) + 127) / 255).unwrap_or(u8::MAX)
+            };
+            pixel.0 = [over(r), over(g), over(b), 255];
+        }
+        DynamicImage::ImageRgba8(rgba).into_rgb8()
+    } else {
+        picture.into_rgb8()
+    };
+    let small = image::imageops::thumbnail(&rgb, width, height);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY)
+        .encode_image(&small)
+        .map_err(|e| PreviewError::Other {
+            source: Box::new(e),
+        })?;
+    Ok(Preview::new(
+        Bytes::from(out),
+        ContentType::Jpeg,
+        width,
+        height,
+    ))
+}
+
+/// `width` × `height` scaled to at most `side` on the longest side, in proportion, at least 1 px.
+fn fit(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let longest = width.max(height).max(1);
+    if longest <= side {
+        return (width.max(1), height.max(1));
+    }
+    let scale = |v: u32| {
+        u32::try_from(u64::from(v) * u64::from(side) / u64::from(longest))
+            .unwrap_or(side)
+            .max(1)
+    };
+    (scale(width), scale(height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder as _, codecs::png::PngEncoder};
+    use intake_domain::model::Sha256Digest;
+
+    fn facts(bytes: &[u8], content_type: ContentType) -> ImageFacts {
+        ImageFacts::new(
+            content_type,
+            bytes.len() as u64,
+            None,
+            Sha256Digest::of(bytes),
+        )
+    }
+
+    #[test]
+    fn sizes_fit_the_side_in_proportion() {
+        assert_eq!(fit(3000, 1000, 320), (320, 106));
+        assert_eq!(fit(1000, 3000, 320), (106, 320));
+        assert_eq!(fit(100, 50, 320), (100, 50));
+        assert_eq!(fit(100_000, 1, 320), (320, 1));
+    }
+
+    #[tokio::test]
+    async fn a_png_becomes_a_small_jpeg_in_proportion() {
+        let (w, h) = (1200u32, 600u32);
+        let rgba: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                if i % w < w / 2 {
+                    [0, 0, 0, 0]
+                } else {
+                    [200, 10, 10, 255]
+                }
+            })
+            .collect();
+        let mut png = Vec::new();
+        PngEncoder::new(&mut png)
+            .write_image(&rgba, w, h, image::ExtendedColorType::Rgba8)
+            .expect("encodes");
+        let png = Bytes::from(png);
+        let preview = ImagePreviewer
+            .preview(&png, &facts(&png, ContentType::Png))
+            .await
+            .expect("drawn")
+            .expect("a preview");
+        assert_eq!(preview.content_type, ContentType::Jpeg);
+        assert_eq!((preview.width_px, preview.height_px), (320, 160));
+        assert!(preview.bytes.len() < 20_000, "{}", preview.bytes.len());
+        let decoded = image::load_from_memory(&preview.bytes)
+            .expect("a JPEG")
+            .into_rgb8();
+        assert_eq!(decoded.dimensions(), (320, 160));
+        // The transparent half is paper, the opaque half keeps its colour.
+        let left = decoded.get_pixel(40, 80).0;
+        let right = decoded.get_pixel(280, 80).0;
+        assert!(left.iter().all(|&c| c > 240), "{left:?}");
+        assert!(right[0] > 150 && right[1] < 60, "{right:?}");
+    }
+
+    #[tokio::test]
+    async fn pdfs_have_no_preview_and_garbage_is_undecodable() {
+        let pdf = Bytes::from_static(b"%PDF-1.7 whatever");
+        assert!(
+            ImagePreviewer
+                .preview(&pdf, &facts(&pdf, ContentType::Pdf))
+                .await
+                .expect("no error")
+                .is_none()
+        );
+        let garbage = Bytes::from_static(b"\x89PNG\r\n\x1a\nnot really");
+        assert!(matches!(
+            ImagePreviewer
+                .preview(&garbage, &facts(&garbage, ContentType::Png))
+                .await,
+            Err(PreviewError::Undecodable { .. })
+        ));
+    }
+}
