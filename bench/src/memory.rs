@@ -15,7 +15,8 @@ use intake_domain::model::ObjectKey;
 use crate::Plan;
 use crate::report::{Figure, Section};
 use crate::support::{
-    BenchError, fail, file_intake, peak_rss_kib, process, rss_kib, stage, write_png_shaped,
+    BenchError, fail, file_intake, peak_rss_kib, process, rss_kib, stage, status_field,
+    write_png_shaped,
 };
 
 pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
@@ -165,18 +166,6 @@ async fn cli_peak_kib(page: &Path) -> Result<u64, BenchError> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-}
-
-/// A `/proc/PID/status` field in KiB.
-fn status_field(status: &Path, name: &str) -> Option<u64> {
-    std::fs::read_to_string(status)
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with(name))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 /// The largest `VmHWM` (KiB) among this process's live children.

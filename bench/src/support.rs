@@ -178,7 +178,12 @@ pub(crate) fn rss_kib() -> Option<u64> {
 }
 
 fn rss_field(name: &str) -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
+    status_field(std::path::Path::new("/proc/self/status"), name)
+}
+
+/// A field of a `/proc/PID/status` file, in KiB.
+pub(crate) fn status_field(status: &std::path::Path, name: &str) -> Option<u64> {
+    std::fs::read_to_string(status)
         .ok()?
         .lines()
         .find(|l| l.starts_with(name))?

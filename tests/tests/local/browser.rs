@@ -109,6 +109,31 @@ where
     }
 }
 
+async fn click(client: &Client, locator: Locator<'_>) {
+    client
+        .find(locator)
+        .await
+        .expect("the element")
+        .click()
+        .await
+        .expect("clicked");
+}
+
+async fn type_into(client: &Client, locator: Locator<'_>, text: &str) {
+    client
+        .find(locator)
+        .await
+        .expect("the element")
+        .send_keys(text)
+        .await
+        .expect("typed");
+}
+
+/// The HTTP status of the image's record through the API.
+async fn record_status(app: &super::TestApp, id: &str) -> u16 {
+    app.get_json(&format!("/images/{id}")).await.0
+}
+
 async fn count(client: &Client, css: &str) -> usize {
     client
         .find_all(Locator::Css(css))
@@ -146,20 +171,8 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
 
     // Sign in.
     client.goto(&app.url).await.unwrap();
-    client
-        .find(Locator::Id("api-key"))
-        .await
-        .unwrap()
-        .send_keys(&app.admin_key)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#sign-in-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, Locator::Id("api-key"), &app.admin_key).await;
+    click(&client, Locator::Css("#sign-in-form button")).await;
     until(20, "the library", || async {
         (count(&client, "#library:not([hidden])").await == 1).then_some(())
     })
@@ -171,13 +184,7 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     );
 
     // Upload three images through the file input; all three reach PROCESSED.
-    client
-        .find(Locator::Id("files"))
-        .await
-        .unwrap()
-        .send_keys(&paths.join("\n"))
-        .await
-        .unwrap();
+    type_into(&client, Locator::Id("files"), &paths.join("\n")).await;
     until(120, "three processed images", || async {
         (count(&client, "#images li[data-status=PROCESSED]").await == 3).then_some(())
     })
@@ -200,13 +207,7 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     std::fs::write(out.join("library.png"), client.screenshot().await.unwrap()).unwrap();
 
     // Search a word on one of them: one hit, its snippet marks the word.
-    client
-        .find(Locator::Id("search"))
-        .await
-        .unwrap()
-        .send_keys("balance")
-        .await
-        .unwrap();
+    type_into(&client, Locator::Id("search"), "balance").await;
     let marked = until(20, "the search's hit", || async {
         if count(&client, "#images li").await != 1 {
             return None;
@@ -223,13 +224,7 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     assert_eq!(marked.to_uppercase(), "BALANCE");
 
     // Open it: as many line boxes as the record has lines.
-    client
-        .find(Locator::Css("#images li a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("#images li a")).await;
     let url = client.current_url().await.unwrap();
     let id = url
         .fragment()
@@ -269,22 +264,10 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
 
     // Words instead of lines. Delete asks first: dismissed (Esc), nothing is deleted, even after an
     // earlier answer; confirmed, the image goes.
-    client
-        .find(Locator::Css("input[name=boxes][value=words]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("input[name=boxes][value=words]")).await;
     assert!(count(&client, "#overlay rect.box-word").await > lines);
     for _ in 0..2 {
-        client
-            .find(Locator::Id("delete"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, Locator::Id("delete")).await;
         client
             .execute("document.getElementById('confirm-delete').close();", vec![])
             .await
@@ -301,41 +284,15 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
             .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let status = app
-        .http
-        .get(app.api(&format!("/images/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .status();
     assert_eq!(
-        status,
-        reqwest::StatusCode::OK,
+        record_status(&app, &id).await,
+        200,
         "deleted without confirmation"
     );
-    client
-        .find(Locator::Id("delete"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("confirm-yes"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("delete")).await;
+    click(&client, Locator::Id("confirm-yes")).await;
     until(20, "the deletion", || async {
-        let status = app
-            .http
-            .get(app.api(&format!("/images/{id}")))
-            .send()
-            .await
-            .ok()?
-            .status();
-        (status == reqwest::StatusCode::NOT_FOUND).then_some(())
+        (record_status(&app, &id).await == 404).then_some(())
     })
     .await;
     until(20, "the library without it", || async {
