@@ -11,7 +11,17 @@ const TERMINAL = new Set(["PROCESSED", "REJECTED", "FAILED"]);
 // What went wrong in the page, for people (a banner) and for the browser test.
 window.__intakeErrors = [];
 window.__intakeCspViolations = [];
-window.addEventListener("error", (e) => window.__intakeErrors.push(String(e.message || e)));
+// In the capture phase, so that images and scripts that fail to load are seen too; and whatever the
+// page itself reports as an error.
+window.addEventListener("error", (e) => {
+  const target = e.target && e.target !== window ? e.target : null;
+  window.__intakeErrors.push(target ? `failed to load ${target.currentSrc || target.src || target.href}` : String(e.message || e));
+}, true);
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  window.__intakeErrors.push(args.map(String).join(" "));
+  consoleError(...args);
+};
 window.addEventListener("unhandledrejection", (e) => window.__intakeErrors.push(String(e.reason)));
 document.addEventListener("securitypolicyviolation", (e) =>
   window.__intakeCspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
