@@ -200,11 +200,12 @@ impl FsObjectStore {
             .map_err(|e| PutError::Io(std::io::Error::other(e)))
     }
 
-    /// Writes a whole object (fixtures, tests).
+    /// Writes a whole new object, write-once like an upload (fixtures, tests); the port's `put`
+    /// replaces instead.
     ///
     /// # Errors
     /// [`PutError`] as [`FsObjectStore::put_stream`].
-    pub async fn put(
+    pub async fn put_new(
         &self,
         key: &ObjectKey,
         bytes: Bytes,

@@ -1,7 +1,7 @@
-//! Previews with the `image` crate: decoded within the processor's pixel limit, turned upright (EXIF
-//! orientation), transparency laid over white, scaled by area averaging to at most
-//! [`PREVIEW_SIDE`] pixels a side, and encoded as a JPEG of a few kilobytes. The work runs on a
-//! blocking thread.
+//! Previews with the `image` crate: decoded (at most 300 MB decoded: a page larger than that gets no
+//! preview), scaled by area averaging to at most [`PREVIEW_SIDE`] pixels a side, turned upright (EXIF
+//! orientation), transparency laid over white, and encoded as a JPEG of a few kilobytes. The work runs
+//! on a blocking thread.
 
 use std::io::Cursor;
 
@@ -13,6 +13,9 @@ use intake_domain::ports::{ImageFacts, PREVIEW_SIDE, Preview, PreviewError, Prev
 
 /// The JPEG quality of previews.
 const QUALITY: u8 = 80;
+/// The most a page may take decoded for a preview to be drawn of it: a 100 MP page in 8-bit RGB;
+/// larger decodes (16-bit or RGBA at that size) are skipped rather than paid for.
+const MAX_DECODED_BYTES: u64 = 300_000_000;
 
 /// Makes previews of every raster format Intake accepts (not PDF).
 #[derive(Debug, Clone, Default)]
@@ -29,7 +32,7 @@ impl Previewer for ImagePreviewer {
             return Ok(None);
         }
         let bytes = bytes.clone();
-        tokio::task::spawn_blocking(move || draw(&bytes).map(Some))
+        tokio::task::spawn_blocking(move || draw(&bytes))
             .await
             .map_err(|e| PreviewError::Other {
                 source: Box::new(e),
@@ -43,8 +46,9 @@ fn undecodable(e: impl std::fmt::Display) -> PreviewError {
     }
 }
 
-/// Decodes, turns upright, scales and encodes one picture.
-fn draw(bytes: &[u8]) -> Result<Preview, PreviewError> {
+/// Decodes, scales, turns upright and encodes one picture; `None` for a page too large to decode for
+/// a preview.
+fn draw(bytes: &[u8]) -> Result<Option<Preview>, PreviewError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(undecodable)?;
@@ -53,10 +57,19 @@ fn draw(bytes: &[u8]) -> Result<Preview, PreviewError> {
     limits.max_alloc = Some(8 * 100_000_000 + (64 << 20));
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(undecodable)?;
+    // The decoded page is the only large buffer (everything after works on the small picture): a
+    // page that would take more than MAX_DECODED_BYTES gets no preview rather than the memory.
+    if decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Ok(None);
+    }
     let orientation = decoder.orientation().map_err(undecodable)?;
-    let mut picture = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    let full = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    // The longest side fits whichever way the picture is then turned.
+    let (width, height) = fit(full.width(), full.height(), PREVIEW_SIDE);
+    let mut picture = full.thumbnail_exact(width, height);
+    drop(full);
     picture.apply_orientation(orientation);
-    let (width, height) = fit(picture.width(), picture.height(), PREVIEW_SIDE);
+    let (width, height) = (picture.width(), picture.height());
     let rgb = if picture.color().has_alpha() {
         let mut rgba = picture.into_rgba8();
         for pixel in rgba.pixels_mut() {
@@ -71,19 +84,18 @@ fn draw(bytes: &[u8]) -> Result<Preview, PreviewError> {
     } else {
         picture.into_rgb8()
     };
-    let small = image::imageops::thumbnail(&rgb, width, height);
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY)
-        .encode_image(&small)
+        .encode_image(&rgb)
         .map_err(|e| PreviewError::Other {
             source: Box::new(e),
         })?;
-    Ok(Preview::new(
+    Ok(Some(Preview::new(
         Bytes::from(out),
         ContentType::Jpeg,
         width,
         height,
-    ))
+    )))
 }
 
 /// `width` × `height` scaled to at most `side` on the longest side, in proportion, at least 1 px.
@@ -157,6 +169,22 @@ mod tests {
         let right = decoded.get_pixel(280, 80).0;
         assert!(left.iter().all(|&c| c > 240), "{left:?}");
         assert!(right[0] > 150 && right[1] < 60, "{right:?}");
+    }
+
+    #[tokio::test]
+    async fn a_page_too_large_to_decode_gets_no_preview() {
+        // A header claiming 30000 × 30000 (900 MB decoded), then an empty IDAT chunk: the decoder
+        // opens it, and the size it would decode to is refused before a pixel is read.
+        let mut png = intake_domain::testkit::images::png_header_only(30_000, 30_000).to_vec();
+        png.extend_from_slice(&[0, 0, 0, 0, b'I', b'D', b'A', b'T', 0x35, 0xAF, 0x06, 0x1E]);
+        let png = Bytes::from(png);
+        assert!(
+            ImagePreviewer
+                .preview(&png, &facts(&png, ContentType::Png))
+                .await
+                .expect("no error")
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -194,7 +194,7 @@ struct Seed(FsObjectStore);
 #[async_trait]
 impl store::Seeder for Seed {
     async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) {
-        self.0.put(key, bytes, content_type).await.unwrap();
+        self.0.put_new(key, bytes, content_type).await.unwrap();
     }
 }
 

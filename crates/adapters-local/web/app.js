@@ -15,6 +15,8 @@ window.__intakeCspViolations = [];
 // page itself reports as an error.
 window.addEventListener("error", (e) => {
   const target = e.target && e.target !== window ? e.target : null;
+  // A thumbnail whose URL expired is fetched again (see itemFor); only a second failure counts.
+  if (target && target.classList && target.classList.contains("thumb") && !target.dataset.retried) return;
   window.__intakeErrors.push(target ? `failed to load ${target.currentSrc || target.src || target.href}` : String(e.message || e));
 }, true);
 const consoleError = console.error.bind(console);
@@ -230,6 +232,16 @@ function itemFor(image) {
   const thumb = image.thumbnailUrl
     ? el("img", { class: "thumb", src: image.thumbnailUrl, alt: "", loading: "lazy", decoding: "async" })
     : el("span", { class: "thumb none", "aria-hidden": "true" });
+  if (image.thumbnailUrl) {
+    // Signed URLs expire: a thumbnail first shown after that gets a fresh one, once.
+    thumb.addEventListener("error", () => {
+      if (thumb.dataset.retried) return;
+      thumb.dataset.retried = "1";
+      thumbnails.delete(image.imageId);
+      library.items.get(image.imageId).image.thumbnailUrl = undefined;
+      thumbnailOf(image);
+    }, { once: true });
+  }
   return el("li", { "data-id": image.imageId, "data-status": image.status },
     el("a", { href: `#/images/${image.imageId}` },
       thumb,
@@ -244,17 +256,18 @@ function itemFor(image) {
 const thumbnails = new Map();
 function thumbnailOf(image) {
   if (thumbnails.has(image.imageId)) return thumbnails.get(image.imageId);
+  if (!image.sha256) return undefined;
   thumbnails.set(image.imageId, undefined);
-  if (image.sha256) {
-    api(`/images?sha256=${image.sha256}&limit=50`).then((page) => {
-      const found = page.images.find((i) => i.imageId === image.imageId);
-      if (found && found.thumbnailUrl) {
-        thumbnails.set(image.imageId, found.thumbnailUrl);
-        const item = library.items.get(image.imageId);
-        if (item) updateItem({ ...item.image, thumbnailUrl: found.thumbnailUrl });
-      }
-    }).catch(() => {});
-  }
+  api(`/images?sha256=${image.sha256}&limit=1000`).then((page) => {
+    const found = page.images.find((i) => i.imageId === image.imageId);
+    if (found && found.thumbnailUrl) {
+      thumbnails.set(image.imageId, found.thumbnailUrl);
+      const item = library.items.get(image.imageId);
+      if (item) updateItem({ ...item.image, thumbnailUrl: found.thumbnailUrl });
+    } else {
+      thumbnails.delete(image.imageId);
+    }
+  }).catch(() => thumbnails.delete(image.imageId));
   return undefined;
 }
 

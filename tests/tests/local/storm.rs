@@ -54,7 +54,7 @@ async fn a_replay_storm_through_the_local_queue_runs_ocr_once() {
         .await
         .unwrap();
     store
-        .put(&ticket.object_key, bytes.clone(), "image/png")
+        .put_new(&ticket.object_key, bytes.clone(), "image/png")
         .await
         .unwrap();
 

@@ -22,8 +22,8 @@ pub struct ObjectKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ObjectKeyError {
-    /// The key does not start with `uploads/` or lacks the `{id}/{name}` segments.
-    #[error("key is not of the form uploads/{{imageId}}/{{fileName}}")]
+    /// The key is neither `uploads/{id}/{name}` nor `previews/{id}.jpg`.
+    #[error("key is not of the form uploads/{{imageId}}/{{fileName}} or previews/{{imageId}}.jpg")]
     Shape,
     /// The id segment is not an image id.
     #[error("key has an invalid image id: {0}")]
@@ -64,8 +64,9 @@ impl ObjectKey {
         Self::parse_with(text, FileName::parse)
     }
 
-    /// Accepts a key read back from storage: the `uploads/{id}/{name}` shape with a name that
-    /// [`FileName::from_stored`] accepts, so records stay readable if the sanitizing rules change.
+    /// Accepts a key read back from storage: a preview's, or the `uploads/{id}/{name}` shape with a
+    /// name that [`FileName::from_stored`] accepts, so records stay readable if the sanitizing rules
+    /// change.
     ///
     /// # Errors
     /// [`ObjectKeyError`] when the key does not have that shape.

@@ -828,7 +828,14 @@ impl Intake {
         let mut expected = claimed.version;
         for _ in 0..MAX_RACES {
             match repository.replace(&done, expected).await {
-                Ok(()) => return Ok(ProcessOutcome::terminal(done)),
+                Ok(()) => {
+                    // Deleted while it was being processed: what processing stored since (the
+                    // preview) goes the way the delete sent the rest. Best effort, as a delete is.
+                    if done.is_deleted() {
+                        let _ = self.delete_object(&done).await;
+                    }
+                    return Ok(ProcessOutcome::terminal(done));
+                }
                 Err(RepoError::Precondition { .. }) => {
                     let current =
                         repository

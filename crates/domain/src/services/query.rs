@@ -341,7 +341,8 @@ impl Intake {
             .filter(|r| r.owner == *owner))
     }
 
-    async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
+    /// Deletes `record`'s object and preview when the deployment deletes objects with their images.
+    pub(super) async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         if self.inner.config.delete_objects {
             self.inner.store.delete(&record.object_key).await?;
             if let Some(preview) = &record.preview_key {
