@@ -186,6 +186,31 @@ fn children_peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs a child's measurement on a fresh runtime and prints the numbers it answers, space-separated;
+/// exit code 1 with the error on failure.
+fn run_child<F>(measure: F) -> ExitCode
+where
+    F: Future<Output = Result<Vec<u64>, BenchError>>,
+{
+    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    else {
+        return ExitCode::from(1);
+    };
+    match runtime.block_on(measure) {
+        Ok(numbers) => {
+            let text: Vec<String> = numbers.iter().map(u64::to_string).collect();
+            println!("{}", text.join(" "));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// The Tesseract child: reads the page at `args[0]` with Intake's Tesseract adapter on its defaults
 /// and prints "RSS-before own-PEAK tesseract-PEAK" in KiB.
 pub(crate) fn tesseract_child(args: &[String]) -> ExitCode {
@@ -197,13 +222,7 @@ pub(crate) fn tesseract_child(args: &[String]) -> ExitCode {
         eprintln!("usage: intake-bench tesseract-child PAGE");
         return ExitCode::from(2);
     };
-    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    else {
-        return ExitCode::from(1);
-    };
-    let result = runtime.block_on(async {
+    run_child(async {
         let bytes = bytes::Bytes::from(std::fs::read(page).map_err(fail("read page"))?);
         let sniffed = intake_domain::sniff::sniff(&bytes);
         let facts = ImageFacts::new(
@@ -218,18 +237,12 @@ pub(crate) fn tesseract_child(args: &[String]) -> ExitCode {
             .detect(&OcrInput::Bytes { bytes, facts })
             .await
             .map_err(fail("tesseract"))?;
-        Ok::<_, BenchError>((before, peak_rss_kib().unwrap_or(0), children_peak_kib()))
-    });
-    match result {
-        Ok((before, own, engine)) => {
-            println!("{before} {own} {engine}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            ExitCode::from(1)
-        }
-    }
+        Ok(vec![
+            before,
+            peak_rss_kib().unwrap_or(0),
+            children_peak_kib(),
+        ])
+    })
 }
 
 /// The child: processes `key` in `dir` and prints "RSS-before PEAK" in KiB.
@@ -238,27 +251,11 @@ pub(crate) fn child(args: &[String]) -> ExitCode {
         eprintln!("usage: intake-bench rss-child DIR KEY");
         return ExitCode::from(2);
     };
-    let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    else {
-        return ExitCode::from(1);
-    };
-    let result = runtime.block_on(async {
+    run_child(async {
         let key = ObjectKey::parse(key).map_err(fail("key"))?;
         let (intake, _store) = file_intake(Path::new(dir)).await?;
         let before = rss_kib().unwrap_or(0);
         process(&intake, &key).await?;
-        Ok::<_, BenchError>((before, peak_rss_kib().unwrap_or(0)))
-    });
-    match result {
-        Ok((before, peak)) => {
-            println!("{before} {peak}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            ExitCode::from(1)
-        }
-    }
+        Ok(vec![before, peak_rss_kib().unwrap_or(0)])
+    })
 }
