@@ -132,10 +132,12 @@ async fn scenarios_pass_when_the_engine_needs_bytes() {
     .await;
 }
 
-/// Draws every image as the same few bytes, or fails when told to.
-#[derive(Debug, Clone)]
+/// Draws every image as the same few bytes, or fails when told to; with `gate`, says it started and
+/// waits to be let go before answering.
+#[derive(Debug, Clone, Default)]
 struct FakePreviewer {
     fail: bool,
+    gate: Option<std::sync::Arc<(tokio::sync::Notify, tokio::sync::Notify)>>,
 }
 
 #[async_trait]
@@ -145,6 +147,10 @@ impl intake_domain::ports::Previewer for FakePreviewer {
         _bytes: &Bytes,
         _facts: &intake_domain::ports::ImageFacts,
     ) -> Result<Option<intake_domain::ports::Preview>, intake_domain::ports::PreviewError> {
+        if let Some(gate) = &self.gate {
+            gate.0.notify_one();
+            gate.1.notified().await;
+        }
         if self.fail {
             return Err(intake_domain::ports::PreviewError::Undecodable {
                 reason: "told to fail".into(),
@@ -168,7 +174,27 @@ async fn processed_with(
     MemoryObjectStore,
     intake_domain::model::ImageRecord,
 ) {
-    use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
+    use intake_domain::services::ProcessOutcome;
+    let (intake, store, key) = uploaded_with(previewer).await;
+    let outcome = intake
+        .process_object_created(&intake_domain::services::ObjectCreated::new(
+            intake.bucket(),
+            key.as_str(),
+        ))
+        .await
+        .unwrap();
+    let ProcessOutcome::Processed(record) = outcome else {
+        panic!("not processed: {outcome:?}");
+    };
+    (intake, store, *record)
+}
+
+/// Services over memory adapters with `previewer` and an engine that reads bytes, that delete objects
+/// with their images, and one PNG uploaded: the services, the store and the upload's key.
+async fn uploaded_with(
+    previewer: FakePreviewer,
+) -> (intake_domain::Intake, MemoryObjectStore, ObjectKey) {
+    use intake_domain::services::UploadRequest;
     let caps = intake_domain::ports::OcrCapabilities::new(
         "bytes-only",
         intake_domain::model::ContentType::ALL.to_vec(),
@@ -199,22 +225,46 @@ async fn processed_with(
     intake_memory::MemoryGateway::new(signer, store.clone())
         .perform(&ticket.request(), Some(png))
         .unwrap();
-    let outcome = intake
-        .process_object_created(&ObjectCreated::new(
-            intake.bucket(),
-            ticket.object_key.as_str(),
-        ))
-        .await
-        .unwrap();
-    let ProcessOutcome::Processed(record) = outcome else {
-        panic!("not processed: {outcome:?}");
-    };
-    (intake, store, *record)
+    (intake, store, ticket.object_key)
+}
+
+#[tokio::test]
+async fn an_image_deleted_while_its_preview_is_made_keeps_no_preview() {
+    let gate = std::sync::Arc::new((tokio::sync::Notify::new(), tokio::sync::Notify::new()));
+    let (intake, store, key) = uploaded_with(FakePreviewer {
+        gate: Some(std::sync::Arc::clone(&gate)),
+        ..FakePreviewer::default()
+    })
+    .await;
+    let processing = tokio::spawn({
+        let intake = intake.clone();
+        let key = key.clone();
+        async move {
+            intake
+                .process_object_created(&intake_domain::services::ObjectCreated::new(
+                    intake.bucket(),
+                    key.as_str(),
+                ))
+                .await
+        }
+    });
+    // The preview is being made: the owner deletes the image, then the preview is finished.
+    gate.0.notified().await;
+    let owner = intake_domain::testkit::default_owner();
+    let id = key.image_id();
+    intake.delete_image(&owner, id).await.unwrap();
+    gate.1.notify_one();
+    processing.await.unwrap().unwrap();
+    assert!(
+        store.bytes(&ObjectKey::for_preview(id)).is_none(),
+        "a preview outlived its deleted image"
+    );
+    assert!(store.bytes(&key).is_none());
 }
 
 #[tokio::test]
 async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
-    let (intake, store, record) = processed_with(FakePreviewer { fail: false }).await;
+    let (intake, store, record) = processed_with(FakePreviewer::default()).await;
     let key = record.preview_key.clone().expect("a preview key");
     assert_eq!(key, ObjectKey::for_preview(record.image_id));
     assert_eq!(
@@ -254,7 +304,11 @@ async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
 
 #[tokio::test]
 async fn an_image_whose_preview_fails_is_processed_without_one() {
-    let (_, _, record) = processed_with(FakePreviewer { fail: true }).await;
+    let (_, _, record) = processed_with(FakePreviewer {
+        fail: true,
+        ..FakePreviewer::default()
+    })
+    .await;
     assert_eq!(record.status, intake_domain::model::ImageStatus::Processed);
     assert_eq!(record.preview_key, None);
 }
