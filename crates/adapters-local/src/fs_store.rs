@@ -24,6 +24,15 @@ pub struct FsObjectStore {
     bucket: String,
 }
 
+/// How a written object takes its key.
+#[derive(Clone, Copy)]
+enum Placing {
+    /// Only if the key is free (uploads are write-once).
+    New,
+    /// Over whatever is there (the objects Intake makes, such as previews).
+    Replace,
+}
+
 /// Why a write was refused. Nothing is left under the key when a write fails.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -163,10 +172,31 @@ impl FsObjectStore {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let destination = self.object_path(key);
-        if fs::try_exists(&destination).await? {
+        if fs::try_exists(&self.object_path(key)).await? {
             return Err(PutError::AlreadyExists(key.to_string()));
         }
+        self.place(key, content_type, checks, body, Placing::New)
+            .await?;
+        self.head(key)
+            .await
+            .map_err(|e| PutError::Io(std::io::Error::other(e)))
+    }
+
+    /// Writes `body` aside (enforcing `checks`), moves it under `key` as `placing` says, and writes
+    /// its metadata. A reader sees the previous object or the new one, never a part; on any error
+    /// before the move nothing is left.
+    async fn place<S, E>(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+        checks: PutChecks,
+        body: S,
+        placing: Placing,
+    ) -> Result<(), PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let temp = self.temp_path();
         let result = self.write_temp(&temp, checks, body).await;
         let sha256 = match result {
@@ -176,12 +206,19 @@ impl FsObjectStore {
                 return Err(e);
             }
         };
-        if let Some(parent) = destination.parent() {
-            fs::create_dir_all(parent).await?;
+        let destination = self.object_path(key);
+        let moved = async {
+            if let Some(parent) = destination.parent() {
+                fs::create_dir_all(parent).await?;
+            }
+            match placing {
+                Placing::New => fs::hard_link(&temp, &destination).await,
+                Placing::Replace => fs::rename(&temp, &destination).await,
+            }
         }
-        let linked = fs::hard_link(&temp, &destination).await;
+        .await;
         let _ = fs::remove_file(&temp).await;
-        match linked {
+        match moved {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 return Err(PutError::AlreadyExists(key.to_string()));
@@ -195,9 +232,7 @@ impl FsObjectStore {
             written_at: Timestamp::now_utc(),
         };
         self.write_meta(key, &meta).await?;
-        self.head(key)
-            .await
-            .map_err(|e| PutError::Io(std::io::Error::other(e)))
+        Ok(())
     }
 
     /// Writes a whole new object, write-once like an upload (fixtures, tests); the port's `put`
@@ -376,44 +411,21 @@ impl ObjectStore for FsObjectStore {
         bytes: Bytes,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        // Written aside, then renamed over whatever is there: a reader sees the old object or the
-        // new one, never a part.
-        let temp = self.temp_path();
         let body = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
-        let written = self.write_temp(&temp, PutChecks::default(), body).await;
-        let sha256 = match written {
-            Ok(sha) => sha,
-            Err(e) => {
-                let _ = fs::remove_file(&temp).await;
-                return Err(match e {
-                    PutError::Io(e) => io_error(key, e),
-                    other => StoreError::Other {
-                        source: Box::new(other),
-                    },
-                });
-            }
-        };
-        let destination = self.object_path(key);
-        let placed = async {
-            if let Some(parent) = destination.parent() {
-                fs::create_dir_all(parent).await?;
-            }
-            fs::rename(&temp, &destination).await
-        }
-        .await;
-        if let Err(e) = placed {
-            let _ = fs::remove_file(&temp).await;
-            return Err(io_error(key, e));
-        }
-        sync_dir(destination.parent()).await;
-        let meta = Meta {
-            content_type: content_type.to_owned(),
-            sha256: sha256.to_hex(),
-            written_at: Timestamp::now_utc(),
-        };
-        self.write_meta(key, &meta)
-            .await
-            .map_err(|e| io_error(key, e))
+        self.place(
+            key,
+            content_type,
+            PutChecks::default(),
+            body,
+            Placing::Replace,
+        )
+        .await
+        .map_err(|e| match e {
+            PutError::Io(e) => io_error(key, e),
+            other => StoreError::Other {
+                source: Box::new(other),
+            },
+        })
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

@@ -67,18 +67,19 @@ pub fn router(public_url: &str) -> Router {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     ASSETS.iter().fold(Router::new(), |router, asset| {
         let policy = policy.clone();
+        // Assets change only with the binary: their tags are computed once.
+        let digest = Sha256::digest(asset.body);
+        let etag = format!("\"{}\"", hex(digest.get(..12).unwrap_or_default()));
         router.route(
             asset.path,
-            get(move |headers: HeaderMap| async move { serve(asset, &headers, policy) }),
+            get(move |headers: HeaderMap| async move { serve(asset, &etag, &headers, policy) }),
         )
     })
 }
 
 /// The asset, or `304` when the client's copy is current. Assets change only with the binary, so
 /// clients revalidate (`no-cache`) and an unchanged file costs a round trip, not its bytes.
-fn serve(asset: &Asset, request: &HeaderMap, policy: HeaderValue) -> Response {
-    let digest = Sha256::digest(asset.body);
-    let etag = format!("\"{}\"", hex(digest.get(..12).unwrap_or_default()));
+fn serve(asset: &Asset, etag: &str, request: &HeaderMap, policy: HeaderValue) -> Response {
     let fresh = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -98,7 +99,7 @@ fn serve(asset: &Asset, request: &HeaderMap, policy: HeaderValue) -> Response {
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
+    if let Ok(etag) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, etag);
     }
     response

@@ -757,7 +757,10 @@ impl Intake {
             _ => None,
         };
         // The bytes in hand (engines that read bytes get them) also make the preview.
-        let drawable = inspection.body.clone().zip(Some(facts.clone()));
+        let drawable = match (&inner.previewer, &inspection.body) {
+            (Some(_), Some(bytes)) => Some((bytes.clone(), facts.clone())),
+            _ => None,
+        };
         if let Some(original) = reusable {
             done.copy_ocr_from(&original);
             done.status = ImageStatus::Processed;

@@ -178,11 +178,7 @@ impl Intake {
         let page = self.inner.repository.list(&query).await?;
         let mut images = Vec::with_capacity(page.records.len());
         for record in &page.records {
-            images.push(ListedImage {
-                thumbnail_url: self.thumbnail_url(record).await?,
-                record: record.metadata_only(),
-                search: None,
-            });
+            images.push(self.listed(record, None).await?);
         }
         Ok(ImagePage {
             images,
@@ -190,19 +186,31 @@ impl Intake {
         })
     }
 
-    /// A presigned GET of `record`'s preview, if it has one.
-    async fn thumbnail_url(&self, record: &ImageRecord) -> Result<Option<String>, IntakeError> {
-        let Some(key) = &record.preview_key else {
-            return Ok(None);
+    /// `record` as a page lists it: metadata only, a presigned GET of its preview if it has one, and
+    /// where a search matched it.
+    async fn listed(
+        &self,
+        record: &ImageRecord,
+        search: Option<SearchMatch>,
+    ) -> Result<ListedImage, IntakeError> {
+        let thumbnail_url = match &record.preview_key {
+            Some(key) => {
+                let inner = &self.inner;
+                let request = GetUrlRequest::new(
+                    key.clone(),
+                    None,
+                    inner.clock.now(),
+                    inner.config.download_url_ttl,
+                );
+                Some(inner.signer.presign_get(&request).await?.url)
+            }
+            None => None,
         };
-        let inner = &self.inner;
-        let request = GetUrlRequest::new(
-            key.clone(),
-            None,
-            inner.clock.now(),
-            inner.config.download_url_ttl,
-        );
-        Ok(Some(inner.signer.presign_get(&request).await?.url))
+        Ok(ListedImage {
+            record: record.metadata_only(),
+            search,
+            thumbnail_url,
+        })
     }
 
     /// The images `filter` lets through that match `text`, best first, each with its snippet and
@@ -222,14 +230,11 @@ impl Intake {
         let page = search.search(&query).await?;
         let mut images = Vec::with_capacity(page.hits.len());
         for hit in &page.hits {
-            images.push(ListedImage {
-                search: Some(query.text.highlight(
-                    hit.record.ocr_text.as_deref(),
-                    hit.record.file_name.as_str(),
-                )),
-                thumbnail_url: self.thumbnail_url(&hit.record).await?,
-                record: hit.record.metadata_only(),
-            });
+            let found = query.text.highlight(
+                hit.record.ocr_text.as_deref(),
+                hit.record.file_name.as_str(),
+            );
+            images.push(self.listed(&hit.record, Some(found)).await?);
         }
         Ok(ImagePage {
             images,

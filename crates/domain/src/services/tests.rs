@@ -576,6 +576,36 @@ async fn an_object_over_the_limit_is_rejected_without_reading_it() {
     }
 }
 
+/// What processing measured on a record: hash, size, type and dimensions.
+type Measured = (
+    Option<crate::model::Sha256Digest>,
+    Option<u64>,
+    Option<ContentType>,
+    Option<u32>,
+    Option<u32>,
+);
+
+fn measured(r: &ImageRecord) -> Measured {
+    (
+        r.sha256,
+        r.size_bytes,
+        r.content_type,
+        r.width_px,
+        r.height_px,
+    )
+}
+
+/// The measurements of the 100 × 100 test PNG `png`.
+fn measurements_of_png(png: &Bytes) -> Measured {
+    (
+        Some(crate::model::Sha256Digest::of(png)),
+        Some(png.len() as u64),
+        Some(ContentType::Png),
+        Some(100),
+        Some(100),
+    )
+}
+
 #[tokio::test]
 async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured() {
     let record = awaiting();
@@ -585,29 +615,13 @@ async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured
         .times(2)
         .returning(|_| Err(OcrError::Timeout));
     let png = crate::testkit_png();
-    let sha = crate::model::Sha256Digest::of(&png);
     let intake = build(
         store_with(png.clone()),
         repo_serving(&record, &writes),
         ocr,
         MockUrlSigner::new(),
     );
-    let measured = |r: &ImageRecord| {
-        (
-            r.sha256,
-            r.size_bytes,
-            r.content_type,
-            r.width_px,
-            r.height_px,
-        )
-    };
-    let expected = (
-        Some(sha),
-        Some(png.len() as u64),
-        Some(ContentType::Png),
-        Some(100),
-        Some(100),
-    );
+    let expected = measurements_of_png(&png);
     // The first timeout is retryable; the released claim keeps what was measured.
     let error = intake
         .process_object_created(&event(&record))
@@ -664,10 +678,7 @@ async fn the_last_attempt_failing_keeps_what_was_measured() {
     {
         ProcessOutcome::Failed(r) => {
             assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
-            assert_eq!(r.sha256, Some(crate::model::Sha256Digest::of(&png)));
-            assert_eq!(r.size_bytes, Some(png.len() as u64));
-            assert_eq!(r.content_type, Some(ContentType::Png));
-            assert_eq!((r.width_px, r.height_px), (Some(100), Some(100)));
+            assert_eq!(measured(&r), measurements_of_png(&png));
         }
         other => panic!("{other:?}"),
     }
