@@ -156,7 +156,7 @@ pub(crate) async fn stage(
 /// Processes `key` and checks it was processed (the scripted engine answers with no text).
 pub(crate) async fn process(intake: &Intake, key: &ObjectKey) -> Result<(), BenchError> {
     let outcome = intake
-        .process_object_created(&ObjectCreated::new(intake.bucket(), key.as_str()))
+        .process_object_created(&ObjectCreated::new(intake.bucket(), key.clone()))
         .await
         .map_err(fail("process"))?;
     match outcome {

@@ -57,7 +57,7 @@ async fn process_all(
                         return Ok::<_, BenchError>(());
                     };
                     intake
-                        .process_object_created(&ObjectCreated::new(intake.bucket(), key.as_str()))
+                        .process_object_created(&ObjectCreated::new(intake.bucket(), key.clone()))
                         .await
                         .map_err(fail("process"))?;
                 }

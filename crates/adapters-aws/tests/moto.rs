@@ -104,14 +104,19 @@ async fn ocr_text_longer_than_the_item_cap_round_trips_through_the_sidecar() {
     let id = intake_domain::testkit::id_at(0, 1);
     let first = intake_domain::testkit::record(id);
     adapters.repository.create(&first).await.unwrap();
-    let mut processed = first.next(intake_domain::testkit::epoch());
     let long_line = "word ".repeat(2000);
     let lines: Vec<&str> = std::iter::repeat_n(long_line.as_str(), 10).collect();
-    processed.set_ocr(&intake_memory_free_text(&lines));
-    assert!(processed.ocr_text.as_ref().unwrap().len() > intake_aws::OCR_TEXT_ITEM_CAP_BYTES);
+    let processed = intake_domain::testkit::advanced_with(
+        &first,
+        intake_domain::model::ImageStatus::Processed,
+        None,
+        &intake_memory_free_text(&lines),
+        intake_domain::testkit::epoch(),
+    );
+    assert!(processed.ocr_text().unwrap().len() > intake_aws::OCR_TEXT_ITEM_CAP_BYTES);
     adapters
         .repository
-        .replace(&processed, first.version)
+        .replace(&processed, first.version())
         .await
         .unwrap();
     assert_eq!(adapters.repository.get(&id).await.unwrap(), Some(processed));

@@ -207,9 +207,9 @@ fn log(worker: usize, report: &JobReport) {
             if let Some(record) = outcome.record() {
                 tracing::info!(
                     worker,
-                    image_id = %record.image_id,
-                    status = record.status.as_str(),
-                    sha256 = record.sha256.map(|s| s.to_hex()).unwrap_or_default(),
+                    image_id = %record.image_id(),
+                    status = record.status().as_str(),
+                    sha256 = record.sha256().map(|s| s.to_hex()).unwrap_or_default(),
                     "processed {key}"
                 );
             } else {

@@ -98,7 +98,7 @@ async fn a_database_file_survives_reopening_and_migrates_once() {
         .await
         .unwrap();
     let reopened = SqliteRepository::open(&path).unwrap();
-    assert_eq!(reopened.get(&r.image_id).await.unwrap(), Some(r));
+    assert_eq!(reopened.get(&r.image_id()).await.unwrap(), Some(r));
 }
 
 /// Upload tickets written behind reach the file on their own: another connection (a reader) sees every
@@ -113,14 +113,14 @@ async fn tickets_written_behind_reach_the_file() {
     for ticket in &tickets {
         repo.create_relaxed(ticket).await.unwrap();
         assert_eq!(
-            repo.get(&ticket.image_id).await.unwrap().as_ref(),
+            repo.get(&ticket.image_id()).await.unwrap().as_ref(),
             Some(ticket)
         );
     }
     let other = SqliteRepository::open(&path).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     for ticket in &tickets {
-        while other.get(&ticket.image_id).await.unwrap().is_none() {
+        while other.get(&ticket.image_id()).await.unwrap().is_none() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "a ticket never reached the file"
@@ -137,7 +137,7 @@ async fn tickets_written_behind_reach_the_file() {
     let reopened = SqliteRepository::open(&path).unwrap();
     for ticket in &tickets {
         assert_eq!(
-            reopened.get(&ticket.image_id).await.unwrap().as_ref(),
+            reopened.get(&ticket.image_id()).await.unwrap().as_ref(),
             Some(ticket)
         );
     }
@@ -156,7 +156,7 @@ async fn jobs_and_leases_survive_reopening_next_to_the_records() {
     let repo = SqliteRepository::open(&path).unwrap();
     repo.create(&r).await.unwrap();
     let jobs = SqliteJobQueue::open(&path).unwrap();
-    jobs.enqueue(&r.object_key, epoch()).await.unwrap();
+    jobs.enqueue(r.object_key(), epoch()).await.unwrap();
     let leased = jobs
         .lease(epoch(), Duration::from_secs(600))
         .await
@@ -182,7 +182,7 @@ async fn jobs_and_leases_survive_reopening_next_to_the_records() {
     assert_eq!(
         SqliteRepository::open(&path)
             .unwrap()
-            .get(&r.image_id)
+            .get(&r.image_id())
             .await
             .unwrap(),
         Some(r)
@@ -629,11 +629,16 @@ async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
     let path = dir.path().join("intake.db");
     // A database as an earlier schema (user_version 2) left it, holding a record without `owner`,
     // with its OCR lines inside the record.
-    let mut r = record(id_at(0, 1));
     let b = intake_domain::model::BoundingBox::new(0.1, 0.2, 0.3, 0.05).unwrap();
     let words = vec![intake_domain::model::OcrWord::new("PAY", 97.5, b).unwrap()];
     let line = intake_domain::model::OcrLine::from_words(words).unwrap();
-    r.set_ocr(&intake_domain::model::OcrResult::new("tesseract", vec![line], false).unwrap());
+    let r = intake_domain::testkit::advanced_with(
+        &record(id_at(0, 1)),
+        intake_domain::model::ImageStatus::Processed,
+        None,
+        &intake_domain::model::OcrResult::new("tesseract", vec![line], false).unwrap(),
+        intake_domain::testkit::epoch(),
+    );
     let mut old = serde_json::to_value(&r).unwrap();
     old.as_object_mut().unwrap().remove("owner");
     old["schemaVersion"] = serde_json::json!(1);
@@ -657,24 +662,25 @@ async fn records_from_before_owners_are_migrated_to_the_admin_owner() {
         .unwrap();
         conn.execute(
             "INSERT INTO images (image_id, version, status, deleted, record) VALUES (?1, 1, ?2, 0, ?3)",
-            rusqlite::params![r.image_id.to_bytes().to_vec(), r.status.as_str(), old.to_string()],
+            rusqlite::params![r.image_id().to_bytes().to_vec(), r.status().as_str(), old.to_string()],
         )
         .unwrap();
     }
     let repo = SqliteRepository::open(&path).unwrap();
-    let migrated = repo.get(&r.image_id).await.unwrap().unwrap();
-    assert_eq!(migrated.owner.as_str(), "admin");
-    assert_eq!(migrated.schema_version, 2);
+    let migrated = repo.get(&r.image_id()).await.unwrap().unwrap();
+    assert_eq!(migrated.owner().as_str(), "admin");
+    assert_eq!(migrated.schema_version(), 2);
     assert_eq!(
-        migrated.ocr_lines, r.ocr_lines,
+        migrated.ocr_lines(),
+        r.ocr_lines(),
         "lines lost in the migration"
     );
     let view = repo
-        .get_view(&r.image_id, intake_domain::ports::OcrDetail::Text)
+        .get_view(&r.image_id(), intake_domain::ports::OcrDetail::Text)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((view.ocr_lines, view.ocr_text), (None, r.ocr_text.clone()));
+    assert_eq!((view.ocr_lines(), view.ocr_text()), (None, r.ocr_text()));
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (inline, apart): (Option<String>, Option<String>) = conn
         .query_row(

@@ -57,14 +57,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // 4. The platform delivers the object-created notification; the processor hashes, checks and OCRs.
     let outcome = intake
-        .process_object_created(&ObjectCreated::new("cheques", ticket.object_key.as_str()))
+        .process_object_created(&ObjectCreated::new("cheques", ticket.object_key.clone()))
         .await?;
     let ProcessOutcome::Processed(record) = outcome else {
         return Err(format!("unexpected outcome: {outcome:?}").into());
     };
     println!(
         "processed: status={} sha256={:?} text={:?}",
-        record.status, record.sha256, record.ocr_text
+        record.status(),
+        record.sha256(),
+        record.ocr_text()
     );
 
     // 5. Read back: a listing (metadata only) and the full record with a download URL.

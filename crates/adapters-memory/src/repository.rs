@@ -38,12 +38,12 @@ impl MemoryRepository {
 impl ImageRepository for MemoryRepository {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
         let mut records = self.records();
-        if records.contains_key(&record.image_id) {
+        if records.contains_key(&record.image_id()) {
             return Err(RepoError::AlreadyExists {
-                id: record.image_id,
+                id: record.image_id(),
             });
         }
-        records.insert(record.image_id, record.clone());
+        records.insert(record.image_id(), record.clone());
         Ok(())
     }
 
@@ -54,13 +54,13 @@ impl ImageRepository for MemoryRepository {
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
         let mut records = self.records();
         let stored = records
-            .get_mut(&record.image_id)
+            .get_mut(&record.image_id())
             .ok_or(RepoError::NotFound {
-                id: record.image_id,
+                id: record.image_id(),
             })?;
-        if stored.version != expected_version {
+        if stored.version() != expected_version {
             return Err(RepoError::Precondition {
-                id: record.image_id,
+                id: record.image_id(),
                 expected: expected_version,
             });
         }
@@ -96,9 +96,9 @@ impl ImageRepository for MemoryRepository {
             .records()
             .values()
             .filter(|r| {
-                r.owner == *owner
-                    && r.sha256 == Some(*sha256)
-                    && r.status == ImageStatus::Processed
+                r.owner() == owner
+                    && r.sha256() == Some(*sha256)
+                    && r.status() == ImageStatus::Processed
                     && !r.is_deleted()
             })
             .take(limit as usize)
@@ -134,8 +134,8 @@ impl ImageSearch for MemoryRepository {
                     Field { counts, length }
                 };
                 let fields = [
-                    field(r.file_name.as_str()),
-                    field(r.ocr_text.as_deref().unwrap_or_default()),
+                    field(r.file_name().as_str()),
+                    field(r.ocr_text().unwrap_or_default()),
                 ];
                 (r, fields)
             })

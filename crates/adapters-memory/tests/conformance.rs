@@ -179,7 +179,7 @@ async fn processed_with(
     let outcome = intake
         .process_object_created(&intake_domain::services::ObjectCreated::new(
             intake.bucket(),
-            key.as_str(),
+            key.clone(),
         ))
         .await
         .unwrap();
@@ -243,7 +243,7 @@ async fn an_image_deleted_while_its_preview_is_made_keeps_no_preview() {
             intake
                 .process_object_created(&intake_domain::services::ObjectCreated::new(
                     intake.bucket(),
-                    key.as_str(),
+                    key.clone(),
                 ))
                 .await
         }
@@ -265,8 +265,8 @@ async fn an_image_deleted_while_its_preview_is_made_keeps_no_preview() {
 #[tokio::test]
 async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
     let (intake, store, record) = processed_with(FakePreviewer::default()).await;
-    let key = record.preview_key.clone().expect("a preview key");
-    assert_eq!(key, ObjectKey::for_preview(record.image_id));
+    let key = record.preview_key().cloned().expect("a preview key");
+    assert_eq!(key, ObjectKey::for_preview(record.image_id()));
     assert_eq!(
         store.bytes(&key).as_deref(),
         Some(&b"\xFF\xD8\xFFpreview"[..])
@@ -285,7 +285,10 @@ async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
         .expect_download(&key)
         .await
         .expect("served while the image lives");
-    intake.delete_image(&owner, record.image_id).await.unwrap();
+    intake
+        .delete_image(&owner, record.image_id())
+        .await
+        .unwrap();
     assert!(
         store.bytes(&key).is_none(),
         "the preview outlived its image"
@@ -295,7 +298,7 @@ async fn processing_stores_a_preview_that_lists_link_and_deletes_remove() {
     let refused = intake
         .process_object_created(&intake_domain::services::ObjectCreated::new(
             intake.bucket(),
-            key.as_str(),
+            key.clone(),
         ))
         .await
         .expect_err("a preview is not an upload");
@@ -309,6 +312,9 @@ async fn an_image_whose_preview_fails_is_processed_without_one() {
         ..FakePreviewer::default()
     })
     .await;
-    assert_eq!(record.status, intake_domain::model::ImageStatus::Processed);
-    assert_eq!(record.preview_key, None);
+    assert_eq!(
+        record.status(),
+        intake_domain::model::ImageStatus::Processed
+    );
+    assert_eq!(record.preview_key(), None);
 }

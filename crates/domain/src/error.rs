@@ -3,7 +3,7 @@
 
 use crate::model::{
     ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
-    ImageStatusError, SearchTextError,
+    ImageStatusError, SearchTextError, TransitionError,
 };
 use crate::ports::{OcrError, RepoError, SignerError, StoreError};
 
@@ -129,6 +129,9 @@ pub enum IntakeError {
         /// The id.
         id: ImageId,
     },
+    /// A change of state the image's current state does not allow (a terminal image claimed, ...).
+    #[error(transparent)]
+    InvalidState(#[from] TransitionError),
     /// The object store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -207,7 +210,7 @@ impl IntakeError {
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
-            Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::Conflict { .. } | Self::InvalidState(_) => ErrorKind::Conflict,
             Self::UploadTicketLost { .. } => ErrorKind::Gone,
             _ if self.is_storage_full() => ErrorKind::InsufficientStorage,
             _ if self.is_throttled() => ErrorKind::Throttled,
@@ -236,6 +239,7 @@ impl IntakeError {
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",
             Self::Conflict { .. } => "CONFLICT",
+            Self::InvalidState(_) => "INVALID_STATE",
             Self::UploadTicketLost { .. } => "UPLOAD_TICKET_LOST",
             _ if self.is_storage_full() => "INSUFFICIENT_STORAGE",
             _ if self.is_throttled() => "THROTTLED",

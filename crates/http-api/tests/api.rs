@@ -166,7 +166,7 @@ async fn uploaded(h: &MemoryHarness, seed: u64) -> String {
     h.send(&ticket, Some(bytes)).await.unwrap();
     let key = reply.body["objectKey"].as_str().unwrap();
     h.intake
-        .process_object_created(&ObjectCreated::new(h.intake.bucket(), key))
+        .process_object_created(&ObjectCreated::new(h.intake.bucket(), key.parse().unwrap()))
         .await
         .unwrap();
     reply.body["imageId"].as_str().unwrap().to_owned()
@@ -915,7 +915,7 @@ async fn another_owners_image_is_indistinguishable_from_a_missing_one() {
     h.intake
         .process_object_created(&ObjectCreated::new(
             h.intake.bucket(),
-            upload.object_key.as_str(),
+            upload.object_key.clone(),
         ))
         .await
         .unwrap();

@@ -5,7 +5,7 @@
 //! `aws_lambda_events::s3::S3Event` requires, so the shapes are read leniently here. Keys arrive
 //! form-encoded (`+` or `%20` for a space, `%XX` for other bytes) and are decoded as UTF-8.
 
-use intake_domain::model::UPLOAD_PREFIX;
+use intake_domain::model::{ObjectKey, UPLOAD_PREFIX};
 use intake_domain::services::ObjectCreated;
 use serde::Deserialize;
 use serde_json::Value;
@@ -168,6 +168,14 @@ fn notices(records: Vec<Value>) -> Result<Vec<Notice>, EventError> {
                     "{key:?} is outside the {UPLOAD_PREFIX} prefix"
                 )));
             }
+            let key = match ObjectKey::parse(&key) {
+                Ok(key) => key,
+                Err(error) => {
+                    return Ok(Notice::Skip(format!(
+                        "{key:?} is not a key Intake issues: {error}"
+                    )));
+                }
+            };
             let mut created = ObjectCreated::new(record.s3.bucket.name, key);
             if let Some(size) = record.s3.object.size.and_then(|s| u64::try_from(s).ok()) {
                 created = created.with_size(size);

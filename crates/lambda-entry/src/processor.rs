@@ -68,22 +68,17 @@ enum Verdict {
 
 async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
     let span = info_span!("record", key = %created.key, image_id = tracing::field::Empty);
-    if let Some(id) = intake_domain::model::ObjectKey::parse(&created.key)
-        .ok()
-        .map(|k| k.image_id())
-    {
-        span.record("image_id", tracing::field::display(id));
-    }
+    span.record("image_id", tracing::field::display(created.key.image_id()));
     async move {
         match intake.process_object_created(&created).await {
             Ok(outcome) => {
                 match &outcome {
                     ProcessOutcome::Processed(r) | ProcessOutcome::Rejected(r) | ProcessOutcome::Failed(r) => info!(
-                        status = %r.status,
-                        sha256 = r.sha256.map(|s| s.to_hex()).unwrap_or_default(),
-                        rejection = ?r.rejection_code,
-                        failure = ?r.failure_code,
-                        duplicate_of = r.duplicate_of.map(|d| d.to_string()).unwrap_or_default(),
+                        status = %r.status(),
+                        sha256 = r.sha256().map(|s| s.to_hex()).unwrap_or_default(),
+                        rejection = ?r.rejection_code(),
+                        failure = ?r.failure_code(),
+                        duplicate_of = r.duplicate_of().map(|d| d.to_string()).unwrap_or_default(),
                         "processed"
                     ),
                     ProcessOutcome::InProgress {
@@ -120,7 +115,7 @@ async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, V
                 let key = created.key.clone();
                 match process(intake, created).await {
                     Verdict::Done => {}
-                    again => return Some((key, again)),
+                    again => return Some((key.to_string(), again)),
                 }
             }
         }

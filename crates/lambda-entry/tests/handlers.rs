@@ -103,7 +103,7 @@ async fn status(h: &MemoryHarness, key: &ObjectKey) -> ImageStatus {
         .await
         .unwrap()
         .record
-        .status
+        .status()
 }
 
 #[test]
@@ -335,7 +335,7 @@ async fn api_gateway_v2_and_v1_requests_reach_the_shared_router() {
         .await
         .expect("the JWT's subject owns the image")
         .record;
-    assert_eq!(record.owner.as_str(), "user-7f3a");
+    assert_eq!(record.owner().as_str(), "user-7f3a");
 
     // The same image through the IAM caller of the fixture: another owner, so it does not exist.
     let mut iam = fixture("example-apigw-v2-request-iam.json");
@@ -566,16 +566,11 @@ async fn a_notice_for_an_image_another_processor_holds_comes_back_when_its_lease
     let key = upload(&h, "held.png", 31).await;
     // Another processor claimed the image a moment ago, for 90 seconds.
     let stored = h.repository.get(&key.image_id()).await.unwrap().unwrap();
-    let mut claimed = stored.next(h.intake.now());
-    claimed.status = ImageStatus::Processing;
-    claimed.attempts = 1;
-    claimed.lease_expires_at = Some(
-        h.intake
-            .now()
-            .saturating_add(std::time::Duration::from_secs(90)),
-    );
+    let claimed = stored
+        .claim(h.intake.now(), std::time::Duration::from_secs(90))
+        .unwrap();
     h.repository
-        .replace(&claimed, stored.version)
+        .replace(&claimed, stored.version())
         .await
         .unwrap();
     let recorder = std::sync::Arc::new(Recorder::default());

@@ -214,9 +214,9 @@ async fn work_whose_result_could_not_be_written_resumes_soon_after_space_comes_b
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stuck = repository.get(&ticket.image_id).await.unwrap().unwrap();
-    assert_eq!(stuck.status, ImageStatus::Processing, "{stuck:?}");
+    assert_eq!(stuck.status(), ImageStatus::Processing, "{stuck:?}");
     assert!(
-        stuck.lease_expires_at.is_some(),
+        stuck.lease_expires_at().is_some(),
         "the claim is held: its release failed"
     );
     // Space comes back: the image is processed within seconds, not after its 15-minute lease.
@@ -224,13 +224,13 @@ async fn work_whose_result_could_not_be_written_resumes_soon_after_space_comes_b
     let back = Instant::now();
     loop {
         let record = repository.get(&ticket.image_id).await.unwrap().unwrap();
-        if record.status == ImageStatus::Processed {
+        if record.status() == ImageStatus::Processed {
             break;
         }
         assert!(
             back.elapsed() < Duration::from_secs(10),
             "still {:?} {}s after space came back",
-            record.status,
+            record.status(),
             back.elapsed().as_secs()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;

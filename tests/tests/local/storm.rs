@@ -113,8 +113,8 @@ async fn a_replay_storm_through_the_local_queue_runs_ocr_once() {
         .await
         .unwrap();
     assert_eq!(page.images.len(), 1, "records for the bytes");
-    assert_eq!(page.images[0].image_id, ticket.image_id);
-    assert_eq!(page.images[0].attempts, 1);
+    assert_eq!(page.images[0].image_id(), ticket.image_id);
+    assert_eq!(page.images[0].attempts(), 1);
 }
 
 /// How many uploads the burst sends.

@@ -37,7 +37,7 @@ async fn a_hundred_parallel_deliveries_run_ocr_once() {
         .unwrap()
         .record;
     assert_eq!(
-        (record.status, record.attempts),
+        (record.status(), record.attempts()),
         (ImageStatus::Processed, 1)
     );
 }
@@ -78,19 +78,19 @@ async fn fifty_images_processed_in_parallel_are_all_recorded_once() {
         )
         .await
         .unwrap();
-    let ids: HashSet<_> = listed.images.iter().map(|r| r.image_id).collect();
+    let ids: HashSet<_> = listed.images.iter().map(|r| r.image_id()).collect();
     assert_eq!(ids.len(), 50);
     assert!(
         listed
             .images
             .iter()
-            .all(|r| r.status == ImageStatus::Processed)
+            .all(|r| r.status() == ImageStatus::Processed)
     );
     assert!(
         listed
             .images
             .windows(2)
-            .all(|w| w[0].image_id > w[1].image_id),
+            .all(|w| w[0].image_id() > w[1].image_id()),
         "not newest first"
     );
 }

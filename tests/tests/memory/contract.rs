@@ -175,17 +175,14 @@ async fn the_auto_policy_escalates_truncated_results_and_names_the_engine() {
     let outcome = intake
         .process_object_created(&intake_domain::services::ObjectCreated::new(
             intake.bucket(),
-            ticket.object_key.as_str(),
+            ticket.object_key.clone(),
         ))
         .await
         .unwrap();
     let record = outcome.record().unwrap();
-    assert_eq!(record.ocr_engine.as_deref(), Some("textract"));
-    assert_eq!(record.ocr_truncated, Some(false));
-    assert_eq!(
-        record.ocr_text.as_deref(),
-        Some("every word\nof the document")
-    );
+    assert_eq!(record.ocr_engine(), Some("textract"));
+    assert_eq!(record.ocr_truncated(), Some(false));
+    assert_eq!(record.ocr_text(), Some("every word\nof the document"));
     assert_eq!((rekognition.call_count(), textract.call_count()), (1, 1));
 }
 
@@ -212,9 +209,9 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
         .unwrap()
     {
         ProcessOutcome::Rejected(r) => {
-            assert_eq!(r.rejection_code, Some(RejectionCode::TooLarge));
-            assert_eq!(r.size_bytes, Some(big.len() as u64));
-            assert_eq!(r.sha256, None, "an oversize object was hashed whole");
+            assert_eq!(r.rejection_code(), Some(RejectionCode::TooLarge));
+            assert_eq!(r.size_bytes(), Some(big.len() as u64));
+            assert_eq!(r.sha256(), None, "an oversize object was hashed whole");
         }
         other => panic!("{other:?}"),
     }
@@ -235,7 +232,9 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
         .await
         .unwrap()
     {
-        ProcessOutcome::Rejected(r) => assert_eq!(r.rejection_code, Some(RejectionCode::TooLarge)),
+        ProcessOutcome::Rejected(r) => {
+            assert_eq!(r.rejection_code(), Some(RejectionCode::TooLarge));
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(h.ocr.call_count(), 0);
@@ -257,7 +256,7 @@ async fn deleting_objects_is_opt_in() {
         assert_eq!(h.store.head(&key).await.is_ok(), !delete_objects);
         let kept = h.repository.all();
         assert_eq!(kept.len(), 1, "metadata is kept for audit");
-        assert!(kept[0].deleted_at.is_some());
+        assert!(kept[0].deleted_at().is_some());
     }
 }
 

@@ -104,7 +104,7 @@ async fn retryable_failures_back_off_then_succeed() {
     ));
     let record = h.repository.get(&id).await.unwrap().unwrap();
     assert_eq!(
-        (record.status, record.attempts),
+        (record.status(), record.attempts()),
         (ImageStatus::Processed, 2)
     );
 }
@@ -173,12 +173,11 @@ async fn a_restart_ends_stale_claims_and_leases_and_finishes_the_work_once() {
         .await
         .unwrap();
     let stored = h.repository.get(&id).await.unwrap().unwrap();
-    let mut claimed = stored.next(h.clock.now());
-    claimed.status = ImageStatus::Processing;
-    claimed.attempts = 1;
-    claimed.lease_expires_at = Some(h.clock.now().saturating_add(Duration::from_secs(900)));
+    let claimed = stored
+        .claim(h.clock.now(), Duration::from_secs(900))
+        .unwrap();
     h.repository
-        .replace(&claimed, stored.version)
+        .replace(&claimed, stored.version())
         .await
         .unwrap();
 
@@ -206,13 +205,12 @@ async fn a_job_for_an_image_another_processor_holds_waits_for_its_claim() {
     let queue = MemoryJobQueue::default();
     let (id, key) = upload(&h, "a.png", &page(6)).await;
     let stored = h.repository.get(&id).await.unwrap().unwrap();
-    let mut claimed = stored.next(h.clock.now());
-    claimed.status = ImageStatus::Processing;
-    claimed.attempts = 1;
     let until = h.clock.now().saturating_add(Duration::from_secs(30));
-    claimed.lease_expires_at = Some(until);
+    let claimed = stored
+        .claim(h.clock.now(), Duration::from_secs(30))
+        .unwrap();
     h.repository
-        .replace(&claimed, stored.version)
+        .replace(&claimed, stored.version())
         .await
         .unwrap();
     queue.enqueue(&key, h.clock.now()).await.unwrap();

@@ -57,7 +57,7 @@ pub async fn upload_typed(
 
 /// The notification for `key` in the harness's bucket.
 pub fn created(h: &MemoryHarness, key: &ObjectKey) -> ObjectCreated {
-    ObjectCreated::new(h.intake.bucket(), key.as_str())
+    ObjectCreated::new(h.intake.bucket(), key.clone())
 }
 
 /// Processes and expects `Processed`.

@@ -29,8 +29,8 @@ async fn process_tiff(h: &MemoryHarness, bytes: &Bytes) -> ProcessOutcome {
 fn rejection(outcome: &ProcessOutcome) -> (Option<RejectionCode>, String) {
     match outcome {
         ProcessOutcome::Rejected(r) => (
-            r.rejection_code,
-            r.rejection_message.clone().unwrap_or_default(),
+            r.rejection_code(),
+            r.rejection_message().unwrap_or_default().to_owned(),
         ),
         other => panic!("expected a rejection, got {other:?}"),
     }
@@ -41,14 +41,14 @@ async fn the_record_says_how_many_pages_an_image_has() {
     let h = MemoryHarness::default();
     match process_tiff(&h, &tiff(3)).await {
         ProcessOutcome::Processed(r) => {
-            assert_eq!(r.status, ImageStatus::Processed);
-            assert_eq!(r.page_count, Some(3));
-            assert_eq!((r.width_px, r.height_px), (Some(80), Some(50)));
+            assert_eq!(r.status(), ImageStatus::Processed);
+            assert_eq!(r.page_count(), Some(3));
+            assert_eq!((r.width_px(), r.height_px()), (Some(80), Some(50)));
         }
         other => panic!("{other:?}"),
     }
     let (_, key) = upload(&h, "one.png", &page(1)).await;
-    assert_eq!(process_ok(&h, &key).await.page_count, Some(1));
+    assert_eq!(process_ok(&h, &key).await.page_count(), Some(1));
 }
 
 #[tokio::test]
@@ -75,7 +75,7 @@ async fn a_page_limit_applies() {
     assert_eq!(code, Some(RejectionCode::TooLarge));
     assert!(message.contains("more than 2 pages"), "{message}");
     if let ProcessOutcome::Rejected(r) = outcome {
-        assert_eq!(r.page_count, None, "an over-limit count is not a count");
+        assert_eq!(r.page_count(), None, "an over-limit count is not a count");
     }
     // Within the limit, accepted.
     assert!(matches!(

@@ -24,14 +24,14 @@ async fn a_throttled_engine_is_retried_and_then_succeeds() {
     let released = h.repository.get(&id).await.unwrap().unwrap();
     assert_eq!(
         (
-            released.status,
-            released.lease_expires_at,
-            released.attempts
+            released.status(),
+            released.lease_expires_at(),
+            released.attempts()
         ),
         (ImageStatus::Processing, None, 1)
     );
     let done = process_ok(&h, &key).await;
-    assert_eq!(done.attempts, 2);
+    assert_eq!(done.attempts(), 2);
     assert_eq!(h.ocr.call_count(), 2);
 }
 
@@ -44,12 +44,11 @@ async fn a_crashed_processor_is_taken_over_once_its_lease_runs_out() {
     let (id, key) = upload(&h, "a.png", &page(2)).await;
     // a processor claimed the image and died before finishing
     let stored = h.repository.get(&id).await.unwrap().unwrap();
-    let mut claimed = stored.next(h.clock_now());
-    claimed.status = ImageStatus::Processing;
-    claimed.attempts = 1;
-    claimed.lease_expires_at = Some(h.clock_now().saturating_add(Duration::from_secs(60)));
+    let claimed = stored
+        .claim(h.clock_now(), Duration::from_secs(60))
+        .unwrap();
     h.repository
-        .replace(&claimed, stored.version)
+        .replace(&claimed, stored.version())
         .await
         .unwrap();
 
@@ -65,7 +64,7 @@ async fn a_crashed_processor_is_taken_over_once_its_lease_runs_out() {
     assert_eq!(h.ocr.call_count(), 0);
     h.clock.advance(Duration::from_secs(61));
     let done = process_ok(&h, &key).await;
-    assert_eq!(done.attempts, 2);
+    assert_eq!(done.attempts(), 2);
     assert_eq!(h.ocr.call_count(), 1);
 }
 
@@ -93,12 +92,12 @@ async fn the_last_allowed_attempt_is_recorded_as_failed_at_once() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
+            assert_eq!(r.failure_code(), Some(FailureCode::RetriesExhausted));
             assert_eq!(
-                (r.status, r.attempts, r.lease_expires_at),
+                (r.status(), r.attempts(), r.lease_expires_at()),
                 (ImageStatus::Failed, 2, None)
             );
-            assert!(r.failure_message.unwrap().contains("scripted outage"));
+            assert!(r.failure_message().unwrap().contains("scripted outage"));
         }
         other => panic!("{other:?}"),
     }
@@ -123,7 +122,9 @@ async fn a_permanent_engine_failure_is_recorded_and_not_retried() {
         .await
         .unwrap()
     {
-        ProcessOutcome::Failed(r) => assert_eq!(r.failure_code, Some(FailureCode::OcrInvalidImage)),
+        ProcessOutcome::Failed(r) => {
+            assert_eq!(r.failure_code(), Some(FailureCode::OcrInvalidImage));
+        }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
@@ -181,9 +182,9 @@ async fn a_delete_during_processing_survives_the_processors_final_write() {
         .await
         .unwrap();
     let record = outcome.record().expect("record").clone();
-    assert_eq!(record.status, ImageStatus::Processed);
+    assert_eq!(record.status(), ImageStatus::Processed);
     assert!(
-        record.deleted_at.is_some(),
+        record.deleted_at().is_some(),
         "the processor's write undid the delete"
     );
     assert_eq!(

@@ -16,6 +16,7 @@ use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
 use super::Database;
 
+mod codec;
 mod search;
 
 /// The image repository over one SQLite database file. One process writes a file through one
@@ -76,17 +77,9 @@ impl Drop for Created {
 
 port_errors!(RepoError);
 
+/// A record from its `record` column alone (listings: no lines).
 fn decode(json: &str) -> Result<ImageRecord, RepoError> {
-    serde_json::from_str(json).map_err(other)
-}
-
-/// A record with its lines put back.
-fn decode_whole(json: &str, lines: Option<&str>) -> Result<ImageRecord, RepoError> {
-    let mut record = decode(json)?;
-    if let Some(lines) = lines {
-        record.ocr_lines = Some(serde_json::from_str(lines).map_err(other)?);
-    }
-    Ok(record)
+    codec::decode(json, None)
 }
 
 impl SqliteRepository {
@@ -126,7 +119,7 @@ impl SqliteRepository {
         record: &ImageRecord,
         relaxed: bool,
     ) -> Result<(tokio::sync::oneshot::Receiver<Result<(), RepoError>>, usize), RepoError> {
-        let image_id = record.image_id;
+        let image_id = record.image_id();
         let row = Row::of(record.clone())?;
         let mut creating = self.creating.lock();
         let id = image_id.to_bytes();
@@ -223,22 +216,23 @@ struct Row {
 }
 
 impl Row {
-    fn of(mut record: ImageRecord) -> Result<Self, RepoError> {
-        let lines = record
-            .ocr_lines
-            .take()
-            .map(|lines| serde_json::to_string(&lines))
-            .transpose()
-            .map_err(other)?;
+    fn of(record: ImageRecord) -> Result<Self, RepoError> {
+        let id = record.image_id().to_bytes().to_vec();
+        let owner = record.owner().as_str().to_owned();
+        let version = i64::try_from(record.version()).map_err(other)?;
+        let status = record.status().as_str();
+        let sha256 = record.sha256().map(|s| s.to_hex());
+        let deleted = record.is_deleted();
+        let (json, lines) = codec::encode(record)?;
         Ok(Self {
+            id,
+            owner,
+            version,
+            status,
+            sha256,
+            deleted,
+            json,
             lines,
-            id: record.image_id.to_bytes().to_vec(),
-            owner: record.owner.as_str().to_owned(),
-            version: i64::try_from(record.version).map_err(other)?,
-            status: record.status.as_str(),
-            sha256: record.sha256.map(|s| s.to_hex()),
-            deleted: record.is_deleted(),
-            json: serde_json::to_string(&record).map_err(other)?,
         })
     }
 }
@@ -322,14 +316,14 @@ impl ImageRepository for SqliteRepository {
                 }
                 .map_err(db_error)?;
                 found
-                    .map(|(json, lines)| decode_whole(&json, lines.as_deref()))
+                    .map(|(json, lines)| codec::decode(&json, lines.as_deref()))
                     .transpose()
             })
             .await
     }
 
     async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
-        let image_id = record.image_id;
+        let image_id = record.image_id();
         let row = Row::of(record.clone())?;
         self.db.with(move |conn| {
             let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;

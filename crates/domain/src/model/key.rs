@@ -127,6 +127,13 @@ impl fmt::Debug for ObjectKey {
 
 super::text_serde!(ObjectKey, ObjectKey::from_stored);
 
+impl std::str::FromStr for ObjectKey {
+    type Err = ObjectKeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,9 +81,9 @@ impl ListQuery {
     pub fn matches(&self, record: &ImageRecord) -> bool {
         self.owner
             .as_ref()
-            .is_none_or(|owner| record.owner == *owner)
-            && self.statuses.contains(&record.status)
-            && self.sha256.is_none_or(|sha| record.sha256 == Some(sha))
+            .is_none_or(|owner| record.owner() == owner)
+            && self.statuses.contains(&record.status())
+            && self.sha256.is_none_or(|sha| record.sha256() == Some(sha))
             && (self.include_deleted || !record.is_deleted())
     }
 
@@ -132,7 +132,7 @@ impl ListQuery {
             records.truncate(limit);
             records
                 .last()
-                .map(|last| self.next_cursor(&last.image_id.to_bytes()))
+                .map(|last| self.next_cursor(&last.image_id().to_bytes()))
         } else {
             None
         };

@@ -200,7 +200,7 @@ impl Intake {
                 reason,
             }));
         }
-        let event = ObjectCreated::new(self.bucket(), job.key.as_str());
+        let event = ObjectCreated::new(self.bucket(), job.key.clone());
         let result = self.process_object_created(&event).await;
         self.report(queue, policy, job, result).await.map(Some)
     }
@@ -269,7 +269,7 @@ impl Intake {
         loop {
             let page = self.inner.repository.list(&query).await?;
             for record in &page.records {
-                if record.lease_expires_at.is_some() {
+                if record.lease_expires_at().is_some() {
                     self.release(record, None).await;
                     ended += 1;
                 }

@@ -193,7 +193,7 @@ impl Intake {
         record: &ImageRecord,
         search: Option<SearchMatch>,
     ) -> Result<ListedImage, IntakeError> {
-        let thumbnail_url = match &record.preview_key {
+        let thumbnail_url = match record.preview_key() {
             Some(key) => {
                 let inner = &self.inner;
                 let request = GetUrlRequest::new(
@@ -230,10 +230,9 @@ impl Intake {
         let page = search.search(&query).await?;
         let mut images = Vec::with_capacity(page.hits.len());
         for hit in &page.hits {
-            let found = query.text.highlight(
-                hit.record.ocr_text.as_deref(),
-                hit.record.file_name.as_str(),
-            );
+            let found = query
+                .text
+                .highlight(hit.record.ocr_text(), hit.record.file_name().as_str());
             images.push(self.listed(&hit.record, Some(found)).await?);
         }
         Ok(ImagePage {
@@ -260,17 +259,17 @@ impl Intake {
             .repository
             .get_view(&id, detail)
             .await?
-            .filter(|r| r.owner == *owner && !r.is_deleted())
+            .filter(|r| r.owner() == owner && !r.is_deleted())
             .ok_or(IntakeError::NotFound { id })?;
         if detail == OcrDetail::Text {
-            record.ocr_lines = None;
+            record = record.without_ocr_lines();
         }
-        let download = if record.status == ImageStatus::AwaitingUpload {
+        let download = if record.status() == ImageStatus::AwaitingUpload {
             None
         } else {
             let request = GetUrlRequest::new(
-                record.object_key.clone(),
-                Some(record.file_name.clone()),
+                record.object_key().clone(),
+                Some(record.file_name().clone()),
                 inner.clock.now(),
                 inner.config.download_url_ttl,
             );
@@ -297,9 +296,7 @@ impl Intake {
             .repository
             .get_view(&id, OcrDetail::Text)
             .await?
-            .filter(|r| {
-                (r.object_key == *key || r.preview_key.as_ref() == Some(key)) && !r.is_deleted()
-            })
+            .filter(|r| (r.object_key() == key || r.preview_key() == Some(key)) && !r.is_deleted())
             .map(drop)
             .ok_or(IntakeError::NotFound { id })
     }
@@ -321,9 +318,8 @@ impl Intake {
             if current.is_deleted() {
                 return self.delete_object(&current).await;
             }
-            let mut next = current.next(inner.clock.now());
-            next.deleted_at = Some(next.updated_at);
-            match inner.repository.replace(&next, current.version).await {
+            let next = current.mark_deleted(inner.clock.now())?;
+            match inner.repository.replace(&next, current.version()).await {
                 Ok(()) => return self.delete_object(&next).await,
                 Err(crate::ports::RepoError::Precondition { .. }) => {}
                 Err(other) => return Err(other.into()),
@@ -343,14 +339,14 @@ impl Intake {
             .repository
             .get(&id)
             .await?
-            .filter(|r| r.owner == *owner))
+            .filter(|r| r.owner() == owner))
     }
 
     /// Deletes `record`'s object and preview when the deployment deletes objects with their images.
     pub(super) async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         if self.inner.config.delete_objects {
-            self.inner.store.delete(&record.object_key).await?;
-            if let Some(preview) = &record.preview_key {
+            self.inner.store.delete(record.object_key()).await?;
+            if let Some(preview) = &record.preview_key() {
                 self.inner.store.delete(preview).await?;
             }
         }

@@ -56,17 +56,26 @@ fn store_with(bytes: Bytes) -> MockObjectStore {
 }
 
 fn awaiting() -> ImageRecord {
-    ImageRecord::awaiting_upload(NewUpload::new(
-        ImageId::generate(now()),
-        crate::model::Owner::parse("o").unwrap(),
-        "b",
-        FileName::sanitize("a.png").unwrap(),
-        ContentType::Png,
-        None,
-        None,
-        now(),
-        now(),
-    ))
+    ImageRecord::awaiting_upload(NewUpload {
+        image_id: ImageId::generate(now()),
+        owner: crate::model::Owner::parse("o").unwrap(),
+        bucket: "b".into(),
+        file_name: FileName::sanitize("a.png").unwrap(),
+        content_type: ContentType::Png,
+        size_bytes: None,
+        sha256: None,
+        created_at: now(),
+        upload_expires_at: now(),
+    })
+}
+
+/// An awaiting record claimed for the `attempts`th time, its lease running out at `until`.
+fn claimed(attempts: u32, until: Timestamp) -> ImageRecord {
+    let mut parts = awaiting().into_parts();
+    parts.status = ImageStatus::Processing;
+    parts.attempts = attempts;
+    parts.lease_expires_at = Some(until);
+    ImageRecord::from_parts(parts).unwrap()
 }
 
 fn build(
@@ -98,9 +107,9 @@ fn repo_serving(
     let writes = Arc::clone(writes);
     repo.expect_replace().returning(move |r, expected| {
         let mut stored = current.lock().unwrap();
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(RepoError::Precondition {
-                id: r.image_id,
+                id: r.image_id(),
                 expected,
             });
         }
@@ -114,7 +123,7 @@ fn repo_serving(
 }
 
 fn event(record: &ImageRecord) -> ObjectCreated {
-    ObjectCreated::new("b", record.object_key.as_str())
+    ObjectCreated::new("b", record.object_key().clone())
 }
 
 #[tokio::test]
@@ -138,14 +147,15 @@ async fn throttled_ocr_is_retryable_and_releases_the_claim() {
     assert!(error.is_retryable(), "{error}");
     let writes = writes.lock().unwrap();
     assert_eq!(writes.len(), 2, "claim and release");
-    assert_eq!(writes[0].status, ImageStatus::Processing);
-    assert!(writes[0].lease_expires_at.is_some());
-    assert_eq!(writes[1].status, ImageStatus::Processing);
+    assert_eq!(writes[0].status(), ImageStatus::Processing);
+    assert!(writes[0].lease_expires_at().is_some());
+    assert_eq!(writes[1].status(), ImageStatus::Processing);
     assert_eq!(
-        writes[1].lease_expires_at, None,
+        writes[1].lease_expires_at(),
+        None,
         "the claim was not released"
     );
-    assert_eq!(writes[1].attempts, 1);
+    assert_eq!(writes[1].attempts(), 1);
 }
 
 #[tokio::test]
@@ -170,14 +180,9 @@ async fn permanent_ocr_errors_are_recorded_as_failed() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::OcrInvalidImage));
-            assert!(
-                r.failure_message
-                    .as_deref()
-                    .unwrap()
-                    .contains("cannot decode")
-            );
-            assert_eq!(r.ocr_status, crate::model::OcrStatus::Failed);
+            assert_eq!(r.failure_code(), Some(FailureCode::OcrInvalidImage));
+            assert!(r.failure_message().unwrap().contains("cannot decode"));
+            assert_eq!(r.ocr_status(), crate::model::OcrStatus::Failed);
         }
         other => panic!("{other:?}"),
     }
@@ -215,7 +220,7 @@ async fn a_store_failure_mid_stream_is_retryable_and_releases_the_claim() {
         .unwrap_err();
     assert!(error.is_retryable());
     assert_eq!(
-        writes.lock().unwrap().last().unwrap().lease_expires_at,
+        writes.lock().unwrap().last().unwrap().lease_expires_at(),
         None
     );
 }
@@ -247,7 +252,7 @@ async fn a_short_read_is_an_error_not_a_wrong_hash() {
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
     assert!(
-        writes.lock().unwrap().iter().all(|r| r.sha256.is_none()),
+        writes.lock().unwrap().iter().all(|r| r.sha256().is_none()),
         "a partial hash was recorded"
     );
 }
@@ -260,7 +265,7 @@ async fn a_claim_that_keeps_losing_races_gives_up_with_conflict() {
     repo.expect_get().returning(move |_| Ok(Some(r.clone())));
     repo.expect_replace().times(8).returning(|r, expected| {
         Err(RepoError::Precondition {
-            id: r.image_id,
+            id: r.image_id(),
             expected,
         })
     });
@@ -278,10 +283,7 @@ async fn a_claim_that_keeps_losing_races_gives_up_with_conflict() {
 
 #[tokio::test]
 async fn retries_run_out_after_max_attempts() {
-    let mut record = awaiting();
-    record.status = ImageStatus::Processing;
-    record.attempts = 5;
-    record.lease_expires_at = Some(Timestamp::from_unix_millis(0).unwrap());
+    let record = claimed(5, Timestamp::from_unix_millis(0).unwrap());
     let writes = Arc::new(Mutex::new(Vec::new()));
     let mut store = MockObjectStore::new();
     store.expect_bucket().return_const("b".to_owned());
@@ -300,7 +302,7 @@ async fn retries_run_out_after_max_attempts() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
+            assert_eq!(r.failure_code(), Some(FailureCode::RetriesExhausted));
         }
         other => panic!("{other:?}"),
     }
@@ -308,10 +310,7 @@ async fn retries_run_out_after_max_attempts() {
 
 #[tokio::test]
 async fn a_live_lease_makes_other_deliveries_no_ops() {
-    let mut record = awaiting();
-    record.status = ImageStatus::Processing;
-    record.attempts = 1;
-    record.lease_expires_at = Some(now().saturating_add(Duration::from_secs(60)));
+    let record = claimed(1, now().saturating_add(Duration::from_secs(60)));
     let writes = Arc::new(Mutex::new(Vec::new()));
     let mut store = MockObjectStore::new();
     store.expect_bucket().return_const("b".to_owned());
@@ -530,8 +529,8 @@ async fn a_store_that_refuses_the_read_is_recorded_as_failed() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::StoreError));
-            assert!(r.failure_message.unwrap().contains("bucket policy"));
+            assert_eq!(r.failure_code(), Some(FailureCode::StoreError));
+            assert!(r.failure_message().unwrap().contains("bucket policy"));
         }
         other => panic!("{other:?}"),
     }
@@ -567,10 +566,10 @@ async fn an_object_over_the_limit_is_rejected_without_reading_it() {
     {
         ProcessOutcome::Rejected(r) => {
             assert_eq!(
-                r.rejection_code,
+                r.rejection_code(),
                 Some(crate::model::RejectionCode::TooLarge)
             );
-            assert_eq!((r.size_bytes, r.sha256), (Some(1 << 40), None));
+            assert_eq!((r.size_bytes(), r.sha256()), (Some(1 << 40), None));
         }
         other => panic!("{other:?}"),
     }
@@ -587,11 +586,11 @@ type Measured = (
 
 fn measured(r: &ImageRecord) -> Measured {
     (
-        r.sha256,
-        r.size_bytes,
-        r.content_type,
-        r.width_px,
-        r.height_px,
+        r.sha256(),
+        r.size_bytes(),
+        r.content_type(),
+        r.width_px(),
+        r.height_px(),
     )
 }
 
@@ -632,7 +631,8 @@ async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured
         let writes = writes.lock().unwrap();
         let released = writes.last().unwrap();
         assert_eq!(
-            released.lease_expires_at, None,
+            released.lease_expires_at(),
+            None,
             "the claim was not released"
         );
         assert_eq!(measured(released), expected);
@@ -644,10 +644,10 @@ async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::OcrTimeout));
-            assert_eq!(r.attempts, 2);
+            assert_eq!(r.failure_code(), Some(FailureCode::OcrTimeout));
+            assert_eq!(r.attempts(), 2);
             assert_eq!(measured(&r), expected);
-            assert!(r.processed_at.is_some());
+            assert!(r.processed_at().is_some());
         }
         other => panic!("{other:?}"),
     }
@@ -655,10 +655,7 @@ async fn an_ocr_timeout_is_retried_once_and_every_record_keeps_what_was_measured
 
 #[tokio::test]
 async fn the_last_attempt_failing_keeps_what_was_measured() {
-    let mut record = awaiting();
-    record.status = ImageStatus::Processing;
-    record.attempts = 4;
-    record.lease_expires_at = Some(Timestamp::from_unix_millis(0).unwrap());
+    let record = claimed(4, Timestamp::from_unix_millis(0).unwrap());
     let writes = Arc::new(Mutex::new(Vec::new()));
     let mut ocr = engine("e");
     ocr.expect_detect()
@@ -677,7 +674,7 @@ async fn the_last_attempt_failing_keeps_what_was_measured() {
         .unwrap()
     {
         ProcessOutcome::Failed(r) => {
-            assert_eq!(r.failure_code, Some(FailureCode::RetriesExhausted));
+            assert_eq!(r.failure_code(), Some(FailureCode::RetriesExhausted));
             assert_eq!(measured(&r), measurements_of_png(&png));
         }
         other => panic!("{other:?}"),

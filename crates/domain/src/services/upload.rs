@@ -192,17 +192,17 @@ impl Intake {
         );
         let presigned = inner.signer.presign_put(&put).await?;
 
-        let record = ImageRecord::awaiting_upload(NewUpload::new(
+        let record = ImageRecord::awaiting_upload(NewUpload {
             image_id,
-            owner.clone(),
-            inner.store.bucket(),
+            owner: owner.clone(),
+            bucket: inner.store.bucket().to_owned(),
             file_name,
             content_type,
-            request.size_bytes,
+            size_bytes: request.size_bytes,
             sha256,
-            now,
-            put.expires_at(),
-        ));
+            created_at: now,
+            upload_expires_at: put.expires_at(),
+        });
         // A ticket may be made durable a moment after it is answered: losing it loses no bytes, as
         // an upload without its record is refused (`expect_upload`).
         inner.repository.create_relaxed(&record).await?;
@@ -211,13 +211,13 @@ impl Intake {
             Some(sha) => self
                 .original_of(owner, &sha, image_id)
                 .await?
-                .map(|r| r.image_id),
+                .map(|r| r.image_id()),
             None => None,
         };
         Ok(UploadTicket {
             upload_url: presigned.url,
             method: presigned.method,
-            bucket: record.bucket,
+            bucket: record.bucket().to_owned(),
             object_key: key,
             image_id,
             expires_in_seconds: inner.config.upload_url_ttl.as_secs(),
@@ -241,10 +241,10 @@ impl Intake {
             .find_processed_by_sha256(owner, sha256, 2)
             .await?;
         Ok(candidates.into_iter().find(|r| {
-            r.image_id != except
-                && r.owner == *owner
+            r.image_id() != except
+                && r.owner() == owner
                 && !r.is_deleted()
-                && r.status == ImageStatus::Processed
+                && r.status() == ImageStatus::Processed
         }))
     }
 }

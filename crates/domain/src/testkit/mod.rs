@@ -32,7 +32,10 @@ mod counting;
 
 pub use counting::CountingOcr;
 
-use crate::model::{ContentType, FileName, ImageId, ImageRecord, NewUpload, Owner, Timestamp};
+use crate::model::{
+    ContentType, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, Measurements, NewUpload,
+    OcrResult, Owner, RecordParts, RejectionCode, Sha256Digest, Timestamp,
+};
 
 /// A fixed instant the suites build records at (2026-01-01T00:00:00Z).
 pub fn epoch() -> Timestamp {
@@ -67,15 +70,70 @@ pub fn record(id: ImageId) -> ImageRecord {
 /// A fresh `AWAITING_UPLOAD` record for `id`, owned by `owner`.
 pub fn record_of(id: ImageId, owner: Owner) -> ImageRecord {
     let created = id.created_at();
-    ImageRecord::awaiting_upload(NewUpload::new(
-        id,
+    ImageRecord::awaiting_upload(NewUpload {
+        image_id: id,
         owner,
-        "conformance",
-        FileName::sanitize(&format!("scan {id}.png")).expect("valid name"),
-        ContentType::Png,
-        Some(1234),
-        None,
-        created,
-        created.saturating_add(std::time::Duration::from_secs(300)),
-    ))
+        bucket: "conformance".into(),
+        file_name: FileName::sanitize(&format!("scan {id}.png")).expect("valid name"),
+        content_type: ContentType::Png,
+        size_bytes: Some(1234),
+        sha256: None,
+        created_at: created,
+        upload_expires_at: created.saturating_add(std::time::Duration::from_secs(300)),
+    })
+}
+
+/// How long the suites' claims hold.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// `record` changed through its parts by `change` (panics if the result is inconsistent): for tests
+/// that need a field no transition sets, such as another bucket.
+pub fn with_parts(record: ImageRecord, change: impl FnOnce(&mut RecordParts)) -> ImageRecord {
+    let mut parts = record.into_parts();
+    change(&mut parts);
+    ImageRecord::from_parts(parts).expect("consistent parts")
+}
+
+/// `record` taken to `status` through its transitions at `now` (claimed first, then completed with
+/// `result`, rejected or failed), with `sha256` as the measured hash.
+pub fn advanced_with(
+    record: &ImageRecord,
+    status: ImageStatus,
+    sha256: Option<Sha256Digest>,
+    result: &OcrResult,
+    now: Timestamp,
+) -> ImageRecord {
+    if status == ImageStatus::AwaitingUpload {
+        return record.next(now);
+    }
+    let claimed = record.claim(now, LEASE).expect("claim");
+    let measured = Measurements {
+        sha256,
+        ..Measurements::default()
+    };
+    match status {
+        ImageStatus::Processed => claimed.complete(now, &measured, result, None),
+        ImageStatus::Rejected => {
+            claimed.reject(now, &measured, RejectionCode::Corrupt, "rejected by a test")
+        }
+        ImageStatus::Failed => claimed.fail(
+            now,
+            Some(&measured),
+            FailureCode::OcrError,
+            "failed by a test",
+        ),
+        _ => Ok(claimed),
+    }
+    .expect("transition")
+}
+
+/// `record` taken to `status` as [`advanced_with`] does, with an empty OCR result.
+pub fn advanced(
+    record: &ImageRecord,
+    status: ImageStatus,
+    sha256: Option<Sha256Digest>,
+    now: Timestamp,
+) -> ImageRecord {
+    let empty = OcrResult::new("conformance-engine", Vec::new(), false).expect("result");
+    advanced_with(record, status, sha256, &empty, now)
 }

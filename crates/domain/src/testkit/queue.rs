@@ -31,7 +31,9 @@ where
 }
 
 fn key(n: u64) -> ObjectKey {
-    record(id_at(i64::try_from(n).expect("small"), n)).object_key
+    record(id_at(i64::try_from(n).expect("small"), n))
+        .object_key()
+        .clone()
 }
 
 fn at(seconds: u64) -> Timestamp {

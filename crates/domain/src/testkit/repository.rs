@@ -4,10 +4,13 @@ use std::future::Future;
 
 use futures::future::join_all;
 
-use super::{default_owner, epoch, id_at, owner, record, record_of};
+use super::{
+    LEASE, advanced, advanced_with, default_owner, epoch, id_at, owner, record, record_of,
+    with_parts,
+};
 use crate::model::{
     BoundingBox, Cursor, FailureCode, ImageId, ImageRecord, ImageStatus, OcrLine, OcrResult,
-    OcrWord, RejectionCode, Sha256Digest,
+    OcrWord, Sha256Digest,
 };
 use crate::ports::{ImageRepository, ListQuery, OcrDetail, RepoError};
 
@@ -42,10 +45,8 @@ async fn put_with_status(
 ) -> ImageRecord {
     let first = record(id);
     repo.create(&first).await.expect("create");
-    let mut next = first.next(id.created_at());
-    next.status = status;
-    next.sha256 = sha;
-    repo.replace(&next, first.version).await.expect("replace");
+    let next = advanced(&first, status, sha, id.created_at());
+    repo.replace(&next, first.version()).await.expect("replace");
     next
 }
 
@@ -58,7 +59,7 @@ async fn collect_all(repo: &impl ImageRepository, base: &ListQuery) -> Vec<Image
             page.records.len() <= query.limit as usize,
             "page larger than its limit"
         );
-        out.extend(page.records.iter().map(|r| r.image_id));
+        out.extend(page.records.iter().map(ImageRecord::image_id));
         match page.next_cursor {
             Some(cursor) => query = query.after(Some(cursor)),
             None => return out,
@@ -71,7 +72,7 @@ async fn collect_all(repo: &impl ImageRepository, base: &ListQuery) -> Vec<Image
 pub async fn create_then_get(repo: &impl ImageRepository) {
     let r = record(id_at(0, 1));
     repo.create(&r).await.expect("create");
-    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r));
+    assert_eq!(repo.get(&r.image_id()).await.expect("get"), Some(r));
     assert_eq!(repo.get(&id_at(1, 1)).await.expect("get missing"), None);
 }
 
@@ -79,47 +80,62 @@ pub async fn create_then_get(repo: &impl ImageRepository) {
 pub async fn create_refuses_existing_id(repo: &impl ImageRepository) {
     let r = record(id_at(0, 2));
     repo.create(&r).await.expect("create");
-    let mut other = r.clone();
-    other.bucket = "someone-else".into();
+    let other = with_parts(r.clone(), |p| p.bucket = "someone-else".into());
     match repo.create(&other).await {
-        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id()),
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
-    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r));
+    assert_eq!(repo.get(&r.image_id()).await.expect("get"), Some(r));
 }
 
-/// Every field, OCR detail and unicode text included, survives a write and a read exactly.
+/// Every field, OCR detail and unicode text included, survives a write and a read exactly, in every
+/// status.
 pub async fn full_record_round_trips(repo: &impl ImageRepository) {
-    let first = record_of(id_at(0, 3), owner("Zoë|auth0 42 #1"));
-    repo.create(&first).await.expect("create");
-    let mut full = first.next(epoch());
     let b = BoundingBox::new(0.125, 0.25, 0.5, 0.0625).expect("box");
     let words = vec![
         OcrWord::new("Zahlen Sie", 99.5, b).expect("word"),
         OcrWord::new("€1 000,00 😀 \"quoted\" \\ \n", 12.25, b).expect("word"),
     ];
     let line = OcrLine::from_words(words).expect("line");
-    full.set_ocr(
-        &OcrResult::new("conformance-engine", vec![line.clone(), line], true).expect("result"),
-    );
-    full.status = ImageStatus::Processed;
-    full.sha256 = Some(Sha256Digest::of(b"full"));
-    full.declared_sha256 = Some(Sha256Digest::of(b"declared"));
-    full.size_bytes = Some(u64::from(u32::MAX) + 7);
-    full.content_type = Some(crate::model::ContentType::Png);
-    full.width_px = Some(1700);
-    full.height_px = Some(2200);
-    full.processed_at = Some(epoch());
-    full.rejection_code = Some(RejectionCode::TypeMismatch);
-    full.rejection_message = Some("declared image/jpeg, but the bytes are image/png".into());
-    full.failure_code = Some(FailureCode::OcrInvalidImage);
-    full.failure_message = Some("bad".into());
-    full.duplicate_of = Some(id_at(-5, 3));
-    full.attempts = 3;
-    full.lease_expires_at = Some(epoch());
-    full.deleted_at = Some(epoch());
-    repo.replace(&full, first.version).await.expect("replace");
-    assert_eq!(repo.get(&full.image_id).await.expect("get"), Some(full));
+    let result =
+        OcrResult::new("conformance-engine", vec![line.clone(), line], true).expect("result");
+    for (n, status) in (0u64..).zip(ImageStatus::ALL) {
+        let id = id_at(0, 300 + n);
+        let first = with_parts(record_of(id, owner("Zoë|auth0 42 #1")), |p| {
+            p.declared_sha256 = Some(Sha256Digest::of(b"declared"));
+        });
+        repo.create(&first).await.expect("create");
+        let reached = advanced_with(
+            &first,
+            status,
+            Some(Sha256Digest::of(b"full")),
+            &result,
+            epoch(),
+        );
+        let full = with_parts(reached, |p| {
+            p.size_bytes = Some(u64::from(u32::MAX) + 7);
+            p.content_type = Some(crate::model::ContentType::Png);
+            p.width_px = Some(1700);
+            p.height_px = Some(2200);
+            p.page_count = Some(3);
+            p.attempts = 3;
+            p.deleted_at = Some(epoch());
+            p.rejection_message = p
+                .rejection_message
+                .as_ref()
+                .map(|_| "declared image/jpeg, but the bytes are image/png".into());
+            if status == ImageStatus::Processed {
+                p.duplicate_of = Some(id_at(-5, 3));
+                p.preview_key = Some(crate::model::ObjectKey::for_preview(id));
+            }
+        });
+        repo.replace(&full, first.version()).await.expect("replace");
+        assert_eq!(
+            repo.get(&full.image_id()).await.expect("get"),
+            Some(full),
+            "a {status} record changed in the store"
+        );
+    }
 }
 
 /// `get_view` returns the record as `get` does, except that without [`OcrDetail::Lines`] it may leave
@@ -148,16 +164,15 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
             OcrLine::from_words(vec![OcrWord::new(word, 90.0, b).expect("word")]).expect("line")
         })
         .collect();
-    let mut processed = first.next(epoch());
-    processed.status = ImageStatus::Processed;
-    processed.set_ocr(&OcrResult::new("conformance-engine", lines, false).expect("result"));
+    let result = OcrResult::new("conformance-engine", lines, false).expect("result");
+    let processed = advanced_with(&first, ImageStatus::Processed, None, &result, epoch());
     assert!(
         processed
-            .ocr_text
+            .ocr_text()
             .as_ref()
             .is_some_and(|t| t.len() > 40 * 1024)
     );
-    repo.replace(&processed, first.version)
+    repo.replace(&processed, first.version())
         .await
         .expect("replace");
 
@@ -174,25 +189,28 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
         .expect("view")
         .expect("the record");
     assert_eq!(
-        text.ocr_text, processed.ocr_text,
+        text.ocr_text(),
+        processed.ocr_text(),
         "the view's OCR text is not whole"
     );
     assert!(
-        text.ocr_lines.is_none() || text.ocr_lines == processed.ocr_lines,
+        text.ocr_lines().is_none() || text.ocr_lines() == processed.ocr_lines(),
         "the view's lines differ from the record's"
     );
-    let mut without_lines = text.clone();
-    without_lines.ocr_lines.clone_from(&processed.ocr_lines);
     assert_eq!(
-        without_lines, processed,
+        text.without_ocr_lines(),
+        processed.without_ocr_lines(),
         "the view differs beyond its lines"
     );
 
-    let mut again = processed.next(epoch());
     let line =
         OcrLine::from_words(vec![OcrWord::new("REPLACED", 50.0, b).expect("word")]).expect("line");
-    again.set_ocr(&OcrResult::new("conformance-engine", vec![line], false).expect("result"));
-    repo.replace(&again, processed.version)
+    let again = with_parts(processed.next(epoch()), |p| {
+        p.ocr_text = Some("REPLACED".into());
+        p.ocr_line_count = Some(1);
+        p.ocr_lines = Some(vec![line]);
+    });
+    repo.replace(&again, processed.version())
         .await
         .expect("replace");
     let text = repo
@@ -200,12 +218,8 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
         .await
         .expect("view")
         .expect("the record");
-    assert_eq!(
-        text.ocr_text.as_deref(),
-        Some("REPLACED"),
-        "the view is stale"
-    );
-    assert_eq!(text.version, again.version);
+    assert_eq!(text.ocr_text(), Some("REPLACED"), "the view is stale");
+    assert_eq!(text.version(), again.version());
     assert_eq!(
         repo.get_view(&id, OcrDetail::Lines).await.expect("view"),
         Some(again)
@@ -216,21 +230,24 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
 pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
     let v1 = record(id_at(0, 4));
     repo.create(&v1).await.expect("create");
-    let mut v2 = v1.next(epoch());
-    v2.status = ImageStatus::Processing;
+    let v2 = v1.claim(epoch(), LEASE).expect("claim");
     repo.replace(&v2, 1).await.expect("replace v1 -> v2");
-    assert_eq!(repo.get(&v1.image_id).await.expect("get"), Some(v2.clone()));
+    assert_eq!(
+        repo.get(&v1.image_id()).await.expect("get"),
+        Some(v2.clone())
+    );
 
-    let mut stale = v1.next(epoch());
-    stale.status = ImageStatus::Failed;
+    let stale = v1
+        .fail(epoch(), None, FailureCode::OcrError, "stale")
+        .expect("fail");
     match repo.replace(&stale, 1).await {
         Err(RepoError::Precondition { id, expected }) => {
-            assert_eq!((id, expected), (v1.image_id, 1));
+            assert_eq!((id, expected), (v1.image_id(), 1));
         }
         other => panic!("expected Precondition, got {other:?}"),
     }
     assert_eq!(
-        repo.get(&v1.image_id).await.expect("get"),
+        repo.get(&v1.image_id()).await.expect("get"),
         Some(v2),
         "a failed write changed the record"
     );
@@ -250,9 +267,9 @@ pub async fn racing_writers_have_one_winner(repo: &impl ImageRepository) {
     let v1 = record(id_at(0, 6));
     repo.create(&v1).await.expect("create");
     let attempts = (0..16u32).map(|i| {
-        let mut next = v1.next(epoch());
-        next.attempts = i;
-        async move { repo.replace(&next, v1.version).await }
+        let next = with_parts(v1.next(epoch()), |p| p.attempts = i);
+        let expected = v1.version();
+        async move { repo.replace(&next, expected).await }
     });
     let results = join_all(attempts).await;
     let winners = results.iter().filter(|r| r.is_ok()).count();
@@ -263,11 +280,11 @@ pub async fn racing_writers_have_one_winner(repo: &impl ImageRepository) {
             .all(|r| matches!(r, Ok(()) | Err(RepoError::Precondition { .. })))
     );
     assert_eq!(
-        repo.get(&v1.image_id)
+        repo.get(&v1.image_id())
             .await
             .expect("get")
             .expect("exists")
-            .version,
+            .version(),
         2
     );
 }
@@ -313,7 +330,7 @@ pub async fn cursor_is_stable_across_inserts(repo: &impl ImageRepository) {
     for i in 0..5i64 {
         put_with_status(repo, id_at(100_000 + i, 11), ImageStatus::Processed, None).await;
     }
-    let mut seen: Vec<ImageId> = first.records.iter().map(|r| r.image_id).collect();
+    let mut seen: Vec<ImageId> = first.records.iter().map(ImageRecord::image_id).collect();
     seen.extend(collect_all(repo, &query.clone().after(Some(cursor))).await);
     original.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(seen, original, "pages after the inserts changed");
@@ -334,19 +351,20 @@ pub async fn filters_by_status_sha_and_deletion(repo: &impl ImageRepository) {
     let d = record(id_at(4, 12));
     repo.create(&d).await.expect("create");
     let mut deleted = put_with_status(repo, id_at(5, 12), ImageStatus::Processed, Some(sha)).await;
-    let mut gone = deleted.next(epoch());
-    gone.deleted_at = Some(epoch());
-    repo.replace(&gone, deleted.version).await.expect("delete");
+    let gone = deleted.mark_deleted(epoch()).expect("delete");
+    repo.replace(&gone, deleted.version())
+        .await
+        .expect("delete");
     deleted = gone;
 
     let ids = |q: ListQuery| async move { collect_all(repo, &q).await };
     assert_eq!(
         ids(ListQuery::new([ImageStatus::Processed], 10)).await,
-        vec![c.image_id, a.image_id]
+        vec![c.image_id(), a.image_id()]
     );
     assert_eq!(
         ids(ListQuery::new([ImageStatus::AwaitingUpload], 10)).await,
-        vec![d.image_id]
+        vec![d.image_id()]
     );
     assert_eq!(
         ids(ListQuery::new(
@@ -354,22 +372,22 @@ pub async fn filters_by_status_sha_and_deletion(repo: &impl ImageRepository) {
             10
         ))
         .await,
-        vec![c.image_id, b.image_id, a.image_id]
+        vec![c.image_id(), b.image_id(), a.image_id()]
     );
     assert_eq!(
         ids(ListQuery::new([], 10)).await,
-        vec![d.image_id, c.image_id, b.image_id, a.image_id]
+        vec![d.image_id(), c.image_id(), b.image_id(), a.image_id()]
     );
     assert_eq!(
         ids(ListQuery::new([], 10).with_sha256(Some(sha))).await,
-        vec![b.image_id, a.image_id]
+        vec![b.image_id(), a.image_id()]
     );
     assert_eq!(
         ids(ListQuery::new([ImageStatus::Processed], 10)
             .with_sha256(Some(sha))
             .including_deleted(true))
         .await,
-        vec![deleted.image_id, a.image_id]
+        vec![deleted.image_id(), a.image_id()]
     );
 }
 
@@ -415,15 +433,16 @@ pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository)
         put_with_status(repo, id_at(i, 14), status, Some(sha)).await;
     }
     let gone = put_with_status(repo, id_at(31, 14), ImageStatus::Processed, Some(sha)).await;
-    let mut deleted = gone.next(epoch());
-    deleted.deleted_at = Some(epoch());
-    repo.replace(&deleted, gone.version).await.expect("delete");
+    let deleted = gone.mark_deleted(epoch()).expect("delete");
+    repo.replace(&deleted, gone.version())
+        .await
+        .expect("delete");
     let mut expected = Vec::new();
     for i in [43i64, 41, 42, 40] {
         expected.push(
             put_with_status(repo, id_at(i, 14), ImageStatus::Processed, Some(sha))
                 .await
-                .image_id,
+                .image_id(),
         );
     }
     put_with_status(
@@ -434,7 +453,12 @@ pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository)
     )
     .await;
     expected.sort_unstable();
-    let ids = |records: Vec<ImageRecord>| records.iter().map(|r| r.image_id).collect::<Vec<_>>();
+    let ids = |records: Vec<ImageRecord>| {
+        records
+            .iter()
+            .map(ImageRecord::image_id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         ids(repo
             .find_processed_by_sha256(&default_owner(), &sha, 10)
@@ -461,8 +485,7 @@ pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository)
 pub async fn concurrent_creates_have_one_winner(repo: &impl ImageRepository) {
     let id = id_at(0, 15);
     let results = join_all((0..16).map(|i| {
-        let mut r = record(id);
-        r.bucket = format!("writer-{i}");
+        let r = with_parts(record(id), |p| p.bucket = format!("writer-{i}"));
         async move { (repo.create(&r).await, r) }
     }))
     .await;
@@ -497,10 +520,8 @@ async fn put_owned(
 ) -> ImageId {
     let first = record_of(id, who.clone());
     repo.create(&first).await.expect("create");
-    let mut next = first.next(id.created_at());
-    next.status = ImageStatus::Processed;
-    next.sha256 = Some(sha);
-    repo.replace(&next, first.version).await.expect("replace");
+    let next = advanced(&first, ImageStatus::Processed, Some(sha), id.created_at());
+    repo.replace(&next, first.version()).await.expect("replace");
     id
 }
 
@@ -540,7 +561,7 @@ pub async fn owners_see_only_their_own(repo: &impl ImageRepository) {
         .expect("find");
     assert_eq!(found.len(), 3, "owner ab's duplicates");
     assert!(
-        found.iter().all(|r| r.owner == ab),
+        found.iter().all(|r| *r.owner() == ab),
         "another owner's record offered as a duplicate"
     );
     assert!(
@@ -571,13 +592,13 @@ pub async fn owners_see_only_their_own(repo: &impl ImageRepository) {
 pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
     let r = record(id_at(0, 16));
     repo.create_relaxed(&r).await.expect("create_relaxed");
-    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(r.clone()));
+    assert_eq!(repo.get(&r.image_id()).await.expect("get"), Some(r.clone()));
     match repo.create_relaxed(&r).await {
-        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id()),
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
     match repo.create(&r).await {
-        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id),
+        Err(RepoError::AlreadyExists { id }) => assert_eq!(id, r.image_id()),
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
 
@@ -589,8 +610,7 @@ pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
         } else {
             (id_at(1, 100 + u64::from(i)), "b".to_owned())
         };
-        let mut r = record(id);
-        r.bucket = bucket;
+        let r = with_parts(record(id), |p| p.bucket = bucket);
         async move {
             let result = if i % 2 == 0 {
                 repo.create_relaxed(&r).await
@@ -603,11 +623,14 @@ pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
     .await;
     let mut raced_winners = 0;
     for (result, r) in &results {
-        if r.image_id == raced {
+        if r.image_id() == raced {
             raced_winners += usize::from(result.is_ok());
         } else {
             result.as_ref().expect("distinct ids are created");
-            assert_eq!(repo.get(&r.image_id).await.expect("get").as_ref(), Some(r));
+            assert_eq!(
+                repo.get(&r.image_id()).await.expect("get").as_ref(),
+                Some(r)
+            );
         }
     }
     assert_eq!(
@@ -625,8 +648,7 @@ pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
         "every created record is listed"
     );
 
-    let mut next = r.next(r.created_at);
-    next.status = ImageStatus::Processing;
-    repo.replace(&next, r.version).await.expect("replace");
-    assert_eq!(repo.get(&r.image_id).await.expect("get"), Some(next));
+    let next = r.claim(r.created_at(), LEASE).expect("claim");
+    repo.replace(&next, r.version()).await.expect("replace");
+    assert_eq!(repo.get(&r.image_id()).await.expect("get"), Some(next));
 }

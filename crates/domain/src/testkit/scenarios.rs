@@ -41,7 +41,7 @@ pub trait Harness: Send + Sync {
     async fn notify(&self, key: &ObjectKey) -> Result<ProcessOutcome, IntakeError> {
         let intake = self.intake();
         intake
-            .process_object_created(&ObjectCreated::new(intake.bucket(), key.as_str()))
+            .process_object_created(&ObjectCreated::new(intake.bucket(), key.clone()))
             .await
     }
 
@@ -143,22 +143,24 @@ pub async fn upload_process_get_download(h: &impl Harness) {
         format!("uploads/{id}/chèque front +#&;=%20 (1).png")
     );
     let record = processed(h, &key).await;
-    assert_eq!(record.status, ImageStatus::Processed);
-    assert_eq!(record.ocr_status, OcrStatus::Completed);
+    assert_eq!(record.status(), ImageStatus::Processed);
+    assert_eq!(record.ocr_status(), OcrStatus::Completed);
     assert_eq!(
-        record.sha256,
+        record.sha256(),
         Some(Sha256Digest::of(&bytes)),
         "sha256 differs from an independent computation"
     );
-    assert_eq!(record.size_bytes, Some(bytes.len() as u64));
-    assert_eq!(record.width_px, Some(side * 4));
+    assert_eq!(record.size_bytes(), Some(bytes.len() as u64));
+    assert_eq!(record.width_px(), Some(side * 4));
     assert!(
-        record.processed_at.is_some() && record.ocr_engine.is_some() && record.ocr_text.is_some()
+        record.processed_at().is_some()
+            && record.ocr_engine().is_some()
+            && record.ocr_text().is_some()
     );
     assert_eq!(
-        record.ocr_line_count,
+        record.ocr_line_count(),
         record
-            .ocr_lines
+            .ocr_lines()
             .as_ref()
             .map(|l| u32::try_from(l.len()).expect("fits"))
     );
@@ -170,9 +172,9 @@ pub async fn upload_process_get_download(h: &impl Harness) {
         .await
         .expect("list");
     assert_eq!(page.images.len(), 1);
-    assert_eq!(page.images[0].image_id, id);
+    assert_eq!(page.images[0].image_id(), id);
     assert!(
-        page.images[0].ocr_text.is_none() && page.images[0].ocr_lines.is_none(),
+        page.images[0].ocr_text().is_none() && page.images[0].ocr_lines().is_none(),
         "listing carries OCR text"
     );
 
@@ -187,10 +189,9 @@ pub async fn upload_process_get_download(h: &impl Harness) {
         .get_image(&default_owner(), id, OcrDetail::Text)
         .await
         .expect("get without lines");
-    let mut without_lines = record.clone();
-    without_lines.ocr_lines = None;
     assert_eq!(
-        text_only.record, without_lines,
+        text_only.record,
+        record.without_ocr_lines(),
         "the text view differs from the record beyond its lines"
     );
     assert_eq!(
@@ -242,8 +243,8 @@ pub async fn concurrent_notifications_run_ocr_once(h: &impl Harness) {
         .await
         .expect("get")
         .record;
-    assert_eq!(record.status, ImageStatus::Processed);
-    assert_eq!(record.attempts, 1);
+    assert_eq!(record.status(), ImageStatus::Processed);
+    assert_eq!(record.attempts(), 1);
 }
 
 /// A notification that arrives before its object leaves the record waiting; the real one processes it.
@@ -271,8 +272,8 @@ pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
         .await
         .expect("get")
         .record;
-    assert_eq!(waiting.status, ImageStatus::AwaitingUpload);
-    assert_eq!(waiting.attempts, 0);
+    assert_eq!(waiting.status(), ImageStatus::AwaitingUpload);
+    assert_eq!(waiting.attempts(), 0);
     h.send(&ticket.request(), Some(bytes)).await.expect("PUT");
     processed(h, &ticket.object_key).await;
     assert_eq!(h.ocr_calls(), 1);
@@ -283,10 +284,10 @@ pub async fn mismatched_type_is_rejected_without_ocr(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 5);
     let (_, key) = upload(h, UploadRequest::new("photo.jpg", "image/jpeg"), bytes).await;
     let record = rejected(h, &key).await;
-    assert_eq!(record.rejection_code, Some(RejectionCode::TypeMismatch));
-    assert_eq!(record.ocr_status, OcrStatus::Skipped);
+    assert_eq!(record.rejection_code(), Some(RejectionCode::TypeMismatch));
+    assert_eq!(record.ocr_status(), OcrStatus::Skipped);
     assert!(
-        record.sha256.is_some(),
+        record.sha256().is_some(),
         "a rejected record still carries its hash for audit"
     );
     assert_eq!(h.ocr_calls(), 0);
@@ -301,14 +302,14 @@ pub async fn non_image_is_rejected_without_ocr(h: &impl Harness) {
     )
     .await;
     assert_eq!(
-        rejected(h, &key).await.rejection_code,
+        rejected(h, &key).await.rejection_code(),
         Some(RejectionCode::UnsupportedType)
     );
     let whole = png(min_side(h), min_side(h), 6);
     let truncated = whole.slice(..whole.len() - 100);
     let (_, key) = upload(h, UploadRequest::new("cut.png", "image/png"), truncated).await;
     assert_eq!(
-        rejected(h, &key).await.rejection_code,
+        rejected(h, &key).await.rejection_code(),
         Some(RejectionCode::Corrupt)
     );
     assert_eq!(h.ocr_calls(), 0);
@@ -323,7 +324,7 @@ pub async fn too_small_image_is_rejected(h: &impl Harness) {
     let bytes = png(min - 1, min + 10, 7);
     let (_, key) = upload(h, png_request("tiny.png", &bytes), bytes).await;
     assert_eq!(
-        rejected(h, &key).await.rejection_code,
+        rejected(h, &key).await.rejection_code(),
         Some(RejectionCode::TooSmall)
     );
     assert_eq!(h.ocr_calls(), 0);
@@ -362,7 +363,7 @@ pub async fn declared_checksum_and_size_are_enforced(h: &impl Harness) {
             ),
         }
         match h.notify(&ticket.object_key).await.expect("process") {
-            ProcessOutcome::Rejected(record) => assert_eq!(record.rejection_code, Some(code)),
+            ProcessOutcome::Rejected(record) => assert_eq!(record.rejection_code(), Some(code)),
             ProcessOutcome::Skipped {
                 reason: SkipReason::ObjectMissing,
                 ..
@@ -397,7 +398,7 @@ pub async fn upload_urls_are_write_once(h: &impl Harness) {
         .expect_err("second PUT overwrote the object");
     assert!((400..500).contains(&refusal.status), "{refusal:?}");
     let record = processed(h, &ticket.object_key).await;
-    assert_eq!(record.sha256, Some(Sha256Digest::of(&first)));
+    assert_eq!(record.sha256(), Some(Sha256Digest::of(&first)));
 }
 
 /// Bad requests fail with typed errors and leave no record behind.
@@ -480,14 +481,14 @@ pub async fn replay_storm_runs_ocr_once(h: &impl Harness) {
         records
             .images
             .iter()
-            .map(|r| r.image_id)
+            .map(|r| r.image_id())
             .collect::<Vec<_>>(),
         vec![id],
         "records for the bytes"
     );
     let record = &records.images[0];
     assert_eq!(
-        (record.status, record.attempts),
+        (record.status(), record.attempts()),
         (ImageStatus::Processed, 1)
     );
 }
@@ -498,7 +499,7 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 12);
     let (first_id, first_key) = upload(h, png_request("first.png", &bytes), bytes.clone()).await;
     let first = processed(h, &first_key).await;
-    assert_eq!(first.duplicate_of, None);
+    assert_eq!(first.duplicate_of(), None);
     let ticket = h
         .intake()
         .request_upload(&default_owner(), png_request("second.png", &bytes))
@@ -511,9 +512,9 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
     );
     h.send(&ticket.request(), Some(bytes)).await.expect("PUT");
     let second = processed(h, &ticket.object_key).await;
-    assert_eq!(second.duplicate_of, Some(first_id));
-    assert_eq!(second.ocr_text, first.ocr_text);
-    assert_eq!(second.ocr_engine, first.ocr_engine);
+    assert_eq!(second.duplicate_of(), Some(first_id));
+    assert_eq!(second.ocr_text(), first.ocr_text());
+    assert_eq!(second.ocr_engine(), first.ocr_engine());
     let expected_calls = if h.intake().config().reuse_duplicate_ocr {
         1
     } else {
@@ -530,7 +531,7 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
         .await
         .expect("list by sha");
     assert_eq!(
-        same.images.iter().map(|r| r.image_id).collect::<Vec<_>>(),
+        same.images.iter().map(|r| r.image_id()).collect::<Vec<_>>(),
         vec![ticket.image_id, first_id]
     );
 }
@@ -612,7 +613,7 @@ pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
     }
     let page = found.expect("search");
     assert_eq!(
-        page.images.iter().map(|i| i.image_id).collect::<Vec<_>>(),
+        page.images.iter().map(|i| i.image_id()).collect::<Vec<_>>(),
         vec![id]
     );
     let snippet = &page.images[0].search.as_ref().expect("a match").snippet;
@@ -620,8 +621,11 @@ pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
         snippet.iter().any(|p| p.matched && p.text == "ACME"),
         "{snippet:?}"
     );
-    assert!(page.images[0].ocr_text.is_none(), "hits carry no OCR text");
-    let word = record.ocr_text.as_deref().and_then(|t| {
+    assert!(
+        page.images[0].ocr_text().is_none(),
+        "hits carry no OCR text"
+    );
+    let word = record.ocr_text().and_then(|t| {
         t.split_whitespace()
             .find(|w| w.chars().any(char::is_alphanumeric))
     });
@@ -631,7 +635,7 @@ pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
             .list_images(&default_owner(), &search(word))
             .await
             .expect("search the text");
-        assert!(page.images.iter().any(|i| i.image_id == id), "{word}");
+        assert!(page.images.iter().any(|i| i.image_id() == id), "{word}");
     }
     assert!(
         h.intake()
@@ -690,7 +694,7 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
             .await
             .expect("list");
         assert!(page.images.len() <= 2);
-        listed.extend(page.images.iter().map(|r| r.image_id));
+        listed.extend(page.images.iter().map(|r| r.image_id()));
         match page.next_cursor {
             Some(cursor) => {
                 request = ListRequest::default()
@@ -724,19 +728,21 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
 /// Notifications for keys Intake never issued, or for another bucket, are refused.
 pub async fn foreign_objects_are_refused(h: &impl Harness) {
     let intake = h.intake();
-    for key in [
-        "elsewhere/x.png",
-        "uploads/not-an-id/x.png",
-        &format!("uploads/{}/x.png", super::id_at(0, 77)),
-    ] {
-        let error = intake
-            .process_object_created(&ObjectCreated::new(intake.bucket(), key))
-            .await
-            .expect_err(key);
-        assert_eq!(error.code(), "UNKNOWN_OBJECT", "{key}");
+    for key in ["elsewhere/x.png", "uploads/not-an-id/x.png"] {
+        assert!(
+            ObjectKey::parse(key).is_err(),
+            "{key} is not a key Intake issues"
+        );
     }
+    let unissued = ObjectKey::parse(&format!("uploads/{}/x.png", super::id_at(0, 77)))
+        .expect("a well-formed key");
     let error = intake
-        .process_object_created(&ObjectCreated::new("another-bucket", "uploads/x/y.png"))
+        .process_object_created(&ObjectCreated::new(intake.bucket(), unissued.clone()))
+        .await
+        .expect_err("an unissued key");
+    assert_eq!(error.code(), "UNKNOWN_OBJECT", "{unissued}");
+    let error = intake
+        .process_object_created(&ObjectCreated::new("another-bucket", unissued))
         .await
         .expect_err("foreign bucket");
     assert_eq!(error.code(), "FOREIGN_BUCKET");
@@ -774,7 +780,7 @@ pub async fn owners_are_isolated(h: &impl Harness) {
             .await
             .expect("still there")
             .record
-            .image_id,
+            .image_id(),
         id,
         "another owner's delete touched the image"
     );
@@ -800,9 +806,10 @@ pub async fn owners_are_isolated(h: &impl Harness) {
         .expect("PUT");
     let calls = h.ocr_calls();
     let record = processed(h, &ticket.object_key).await;
-    assert_eq!(record.owner, bob);
+    assert_eq!(*record.owner(), bob);
     assert_eq!(
-        record.duplicate_of, None,
+        record.duplicate_of(),
+        None,
         "another owner's image named as the original"
     );
     assert_eq!(h.ocr_calls(), calls + 1, "OCR reused across owners");
@@ -814,7 +821,11 @@ pub async fn owners_are_isolated(h: &impl Harness) {
         .await
         .expect("list by sha");
     assert_eq!(
-        by_sha.images.iter().map(|r| r.image_id).collect::<Vec<_>>(),
+        by_sha
+            .images
+            .iter()
+            .map(|r| r.image_id())
+            .collect::<Vec<_>>(),
         vec![ticket.image_id]
     );
     let page = intake

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::{default_owner, id_at, owner, record_of};
+use super::{advanced, default_owner, id_at, owner, record_of, with_parts};
 use crate::model::{FileName, ImageId, ImageRecord, ImageStatus, Owner, SearchText, Sha256Digest};
 use crate::ports::{ImageRepository, ImageSearch, ListQuery, RepoError, SearchQuery};
 
@@ -31,14 +31,18 @@ pub async fn processed(
     name: &str,
     text: &str,
 ) -> ImageRecord {
-    let mut first = record_of(id, owner);
-    first.file_name = FileName::sanitize(name).expect("valid name");
+    let first = with_parts(record_of(id, owner), |p| {
+        p.file_name = FileName::sanitize(name).expect("valid name");
+    });
     repo.create(&first).await.expect("create");
-    let mut next = first.next(id.created_at());
-    next.status = ImageStatus::Processed;
-    next.ocr_text = Some(text.to_owned());
-    next.sha256 = Some(Sha256Digest::of(text.as_bytes()));
-    repo.replace(&next, first.version).await.expect("replace");
+    let reached = advanced(
+        &first,
+        ImageStatus::Processed,
+        Some(Sha256Digest::of(text.as_bytes())),
+        id.created_at(),
+    );
+    let next = with_parts(reached, |p| p.ocr_text = Some(text.to_owned()));
+    repo.replace(&next, first.version()).await.expect("replace");
     next
 }
 
@@ -57,7 +61,7 @@ async fn ids(repo: &impl ImageSearch, query: &SearchQuery) -> Vec<ImageId> {
         .expect("search")
         .hits
         .iter()
-        .map(|h| h.record.image_id)
+        .map(|h| h.record.image_id())
         .collect()
 }
 
@@ -68,7 +72,7 @@ async fn all_ids(repo: &impl ImageSearch, base: &SearchQuery) -> Vec<ImageId> {
     for _ in 0..1000 {
         let page = repo.search(&query).await.expect("search");
         assert!(page.hits.len() <= query.filter.limit as usize);
-        out.extend(page.hits.iter().map(|h| h.record.image_id));
+        out.extend(page.hits.iter().map(|h| h.record.image_id()));
         match page.next_cursor {
             Some(cursor) => query.filter = query.filter.clone().after(Some(cursor)),
             None => return out,
@@ -99,15 +103,15 @@ pub async fn finds_words_in_text_and_file_names(repo: &(impl ImageRepository + I
     .await;
     assert_eq!(
         ids(repo, &query(&me, "jane", 10)).await,
-        vec![cheque.image_id]
+        vec![cheque.image_id()]
     );
     assert_eq!(
         ids(repo, &query(&me, "acme total", 10)).await,
-        vec![receipt.image_id]
+        vec![receipt.image_id()]
     );
     assert_eq!(
         ids(repo, &query(&me, "march", 10)).await,
-        vec![cheque.image_id]
+        vec![cheque.image_id()]
     );
     assert!(ids(repo, &query(&me, "jane acme", 10)).await.is_empty());
     assert!(ids(repo, &query(&me, "invoice", 10)).await.is_empty());
@@ -116,8 +120,8 @@ pub async fn finds_words_in_text_and_file_names(repo: &(impl ImageRepository + I
         .await
         .expect("search");
     assert_eq!(
-        hit.hits.first().and_then(|h| h.record.ocr_text.clone()),
-        cheque.ocr_text,
+        hit.hits.first().and_then(|h| h.record.ocr_text()),
+        cheque.ocr_text(),
         "a hit carries its OCR text"
     );
 }
@@ -145,20 +149,20 @@ pub async fn amounts_prefixes_and_diacritics_match_as_typed(
     )
     .await;
     for (text, want) in [
-        ("4721.08", vec![bill.image_id]),
-        ("RM9.00", vec![bill.image_id]),
-        ("2026-11-25", vec![bill.image_id]),
-        ("cafe", vec![bill.image_id]),
-        ("CAFÉ rouge", vec![bill.image_id]),
+        ("4721.08", vec![bill.image_id()]),
+        ("RM9.00", vec![bill.image_id()]),
+        ("2026-11-25", vec![bill.image_id()]),
+        ("cafe", vec![bill.image_id()]),
+        ("CAFÉ rouge", vec![bill.image_id()]),
     ] {
         assert_eq!(ids(repo, &query(&me, text, 10)).await, want, "{text}");
     }
     let mut prefix = ids(repo, &query(&me, "invoic", 10)).await;
     prefix.sort();
-    assert_eq!(prefix, vec![bill.image_id, other.image_id], "a prefix");
+    assert_eq!(prefix, vec![bill.image_id(), other.image_id()], "a prefix");
     assert_eq!(
         ids(repo, &query(&me, "total invoic", 10)).await,
-        vec![bill.image_id],
+        vec![bill.image_id()],
         "every term must match"
     );
     assert!(
@@ -191,7 +195,7 @@ pub async fn owners_find_only_their_own(repo: &(impl ImageRepository + ImageSear
     .await;
     assert_eq!(
         ids(repo, &query(&alice, "zed", 10)).await,
-        vec![hers.image_id]
+        vec![hers.image_id()]
     );
     let mut everyone = SearchQuery::new(
         SearchText::parse("zed").expect("valid"),
@@ -228,22 +232,26 @@ pub async fn deleted_and_reprocessed_records_stay_in_step(
         "quarterly summary",
     )
     .await;
-    let mut deleted = gone.next(gone.updated_at);
-    deleted.deleted_at = Some(deleted.updated_at);
-    repo.replace(&deleted, gone.version).await.expect("delete");
+    let deleted = gone.mark_deleted(gone.updated_at()).expect("delete");
+    repo.replace(&deleted, gone.version())
+        .await
+        .expect("delete");
     assert_eq!(
         ids(repo, &query(&me, "quarterly", 10)).await,
-        vec![kept.image_id]
+        vec![kept.image_id()]
     );
     assert!(ids(repo, &query(&me, "summary", 10)).await.is_empty());
 
-    let mut again = kept.next(kept.updated_at);
-    again.ocr_text = Some("annual statement".into());
-    repo.replace(&again, kept.version).await.expect("reprocess");
+    let again = with_parts(kept.next(kept.updated_at()), |p| {
+        p.ocr_text = Some("annual statement".into());
+    });
+    repo.replace(&again, kept.version())
+        .await
+        .expect("reprocess");
     assert!(ids(repo, &query(&me, "quarterly", 10)).await.is_empty());
     assert_eq!(
         ids(repo, &query(&me, "annual", 10)).await,
-        vec![kept.image_id]
+        vec![kept.image_id()]
     );
 }
 
@@ -255,8 +263,9 @@ pub async fn filters_and_pages_combine(repo: &(impl ImageRepository + ImageSearc
         let text = format!("form number {n} signed");
         made.push(processed(repo, id_at(n, 5), me.clone(), "form.png", &text).await);
     }
-    let mut waiting = record_of(id_at(20, 5), me.clone());
-    waiting.file_name = FileName::sanitize("form-waiting.png").expect("valid name");
+    let waiting = with_parts(record_of(id_at(20, 5), me.clone()), |p| {
+        p.file_name = FileName::sanitize("form-waiting.png").expect("valid name");
+    });
     repo.create(&waiting).await.expect("create");
     let base = query(&me, "form", 3);
     let mut found = all_ids(repo, &base).await;
@@ -279,9 +288,9 @@ pub async fn filters_and_pages_combine(repo: &(impl ImageRepository + ImageSearc
         SearchText::parse("signed").expect("valid"),
         ListQuery::new([], 10)
             .for_owner(me.clone())
-            .with_sha256(one.sha256),
+            .with_sha256(one.sha256()),
     );
-    assert_eq!(ids(repo, &by_sha).await, vec![one.image_id]);
+    assert_eq!(ids(repo, &by_sha).await, vec![one.image_id()]);
 }
 
 /// A record where the word is more frequent, or its text shorter, ranks above one where it is
@@ -316,7 +325,7 @@ pub async fn ranks_the_better_match_first(repo: &(impl ImageRepository + ImageSe
     let ranked = ids(repo, &query(&me, "payee", 10)).await;
     assert_eq!(
         ranked,
-        vec![strong.image_id, middle.image_id, diluted.image_id],
+        vec![strong.image_id(), middle.image_id(), diluted.image_id()],
         "frequency and length decide the order"
     );
     let page = repo.search(&query(&me, "payee", 10)).await.expect("search");
@@ -419,6 +428,6 @@ pub async fn odd_text_is_searched_not_failed(repo: &(impl ImageRepository + Imag
         "0",
     ] {
         let found = ids(repo, &query(&me, text, 10)).await;
-        assert_eq!(found, vec![odd.image_id], "{text:?}");
+        assert_eq!(found, vec![odd.image_id()], "{text:?}");
     }
 }

@@ -26,6 +26,8 @@
 //! Records still awaiting upload carry `expiresAt`, a TTL one day after their upload URL expired, so
 //! abandoned requests clean themselves up; the attribute disappears once an upload arrives.
 
+mod codec;
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -35,10 +37,10 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use bytes::Bytes;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, OcrLine, Owner, Sha256Digest};
+use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError, StoreError};
-use serde::{Deserialize, Serialize};
 
+use self::codec::{Sidecar, StoredRecord};
 use crate::S3ObjectStore;
 use crate::fault::{Fault, classify, describe};
 
@@ -161,14 +163,6 @@ fn store_to_repo(error: StoreError) -> RepoError {
     }
 }
 
-/// The OCR detail kept outside the item.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Sidecar {
-    ocr_text: Option<String>,
-    ocr_lines: Vec<OcrLine>,
-}
-
 /// Image records in a DynamoDB table, OCR detail in S3 sidecars.
 #[derive(Debug, Clone)]
 pub struct DynamoRepository {
@@ -213,18 +207,14 @@ impl DynamoRepository {
         &self,
         record: &ImageRecord,
     ) -> Result<HashMap<String, AttributeValue>, RepoError> {
-        let mut stored = record.clone();
+        let (mut stored, sidecar) = StoredRecord::of(record.clone());
         let mut item = HashMap::new();
-        if let Some(lines) = stored.ocr_lines.take() {
-            let sidecar = Sidecar {
-                ocr_text: stored.ocr_text.clone(),
-                ocr_lines: lines,
-            };
+        if let Some(sidecar) = sidecar {
             let json = serde_json::to_vec(&sidecar).map_err(other)?;
             let hash = Sha256Digest::of(&json).to_hex();
             let key = format!(
                 "results/{}/ocr-{}.json",
-                record.image_id,
+                record.image_id(),
                 hash.get(..16).unwrap_or(&hash)
             );
             self.sidecars
@@ -233,50 +223,53 @@ impl DynamoRepository {
                 .map_err(store_to_repo)?;
             item.insert("ocrDetailKey".to_owned(), s(key));
         }
-        if let Some(text) = stored.ocr_text.as_mut() {
-            let kept = cut(text, OCR_TEXT_ITEM_CAP_BYTES).len();
-            text.truncate(kept);
-        }
-        item.insert("imageId".to_owned(), s(record.image_id.to_string()));
+        stored.cut_text(OCR_TEXT_ITEM_CAP_BYTES);
+        let kept_text = record
+            .ocr_text()
+            .map(|text| cut(text, OCR_TEXT_ITEM_CAP_BYTES).to_owned());
+        item.insert("imageId".to_owned(), s(record.image_id().to_string()));
         item.insert("listPk".to_owned(), s(LIST_PK));
-        item.insert("owner".to_owned(), s(record.owner.as_str()));
-        if let Some(sha) = &record.sha256 {
-            item.insert("ownerSha256".to_owned(), s(owner_sha(&record.owner, sha)));
+        item.insert("owner".to_owned(), s(record.owner().as_str()));
+        if let Some(sha) = &record.sha256() {
+            item.insert("ownerSha256".to_owned(), s(owner_sha(record.owner(), sha)));
         }
-        item.insert("version".to_owned(), n(record.version));
-        item.insert("status".to_owned(), s(record.status.as_str()));
-        item.insert("bucket".to_owned(), s(&record.bucket));
-        item.insert("objectKey".to_owned(), s(record.object_key.as_str()));
-        item.insert("createdAt".to_owned(), s(record.created_at.to_rfc3339()));
+        item.insert("version".to_owned(), n(record.version()));
+        item.insert("status".to_owned(), s(record.status().as_str()));
+        item.insert("bucket".to_owned(), s(record.bucket()));
+        item.insert("objectKey".to_owned(), s(record.object_key().as_str()));
+        item.insert("createdAt".to_owned(), s(record.created_at().to_rfc3339()));
         item.insert(
             "ocrStatus".to_owned(),
-            s(serde_json::to_value(record.ocr_status)
+            s(serde_json::to_value(record.ocr_status())
                 .map_err(other)?
                 .as_str()
                 .unwrap_or_default()),
         );
         let optional: [(&str, Option<AttributeValue>); 8] = [
-            ("sha256", record.sha256.map(|v| s(v.to_hex()))),
-            ("sizeBytes", record.size_bytes.map(n)),
-            ("contentType", record.content_type.map(|v| s(v.as_mime()))),
+            ("sha256", record.sha256().map(|v| s(v.to_hex()))),
+            ("sizeBytes", record.size_bytes().map(n)),
+            ("contentType", record.content_type().map(|v| s(v.as_mime()))),
             (
                 "processedAt",
-                record.processed_at.map(|v| s(v.to_rfc3339())),
+                record.processed_at().map(|v| s(v.to_rfc3339())),
             ),
-            ("ocrText", stored.ocr_text.clone().map(s)),
-            ("ocrLineCount", record.ocr_line_count.map(n)),
-            ("ocrAvgConfidencePct", record.ocr_avg_confidence_pct.map(n)),
-            ("deletedAt", record.deleted_at.map(|v| s(v.to_rfc3339()))),
+            ("ocrText", kept_text.map(s)),
+            ("ocrLineCount", record.ocr_line_count().map(n)),
+            (
+                "ocrAvgConfidencePct",
+                record.ocr_avg_confidence_pct().map(n),
+            ),
+            ("deletedAt", record.deleted_at().map(|v| s(v.to_rfc3339()))),
         ];
         item.extend(
             optional
                 .into_iter()
                 .filter_map(|(name, value)| Some((name.to_owned(), value?))),
         );
-        if record.status == ImageStatus::AwaitingUpload {
+        if record.status() == ImageStatus::AwaitingUpload {
             item.insert(
                 TableSchema::TTL_ATTRIBUTE.to_owned(),
-                n(record.upload_expires_at.unix_seconds() + TTL_GRACE_SECS),
+                n(record.upload_expires_at().unix_seconds() + TTL_GRACE_SECS),
             );
         }
         item.insert(
@@ -286,7 +279,7 @@ impl DynamoRepository {
         Ok(item)
     }
 
-    fn from_item(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, RepoError> {
+    fn stored(item: &HashMap<String, AttributeValue>) -> Result<StoredRecord, RepoError> {
         let json = item
             .get("record")
             .and_then(|v| v.as_s().ok())
@@ -296,18 +289,23 @@ impl DynamoRepository {
         serde_json::from_str(json).map_err(other)
     }
 
+    fn from_item(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, RepoError> {
+        Self::stored(item)?.into_record(None)
+    }
+
     async fn with_detail(
         &self,
         item: &HashMap<String, AttributeValue>,
     ) -> Result<ImageRecord, RepoError> {
-        let mut record = Self::from_item(item)?;
-        if let Some(key) = item.get("ocrDetailKey").and_then(|v| v.as_s().ok()) {
-            let bytes = self.sidecars.get_small(key).await.map_err(store_to_repo)?;
-            let sidecar: Sidecar = serde_json::from_slice(&bytes).map_err(other)?;
-            record.ocr_text = sidecar.ocr_text;
-            record.ocr_lines = Some(sidecar.ocr_lines);
-        }
-        Ok(record)
+        let stored = Self::stored(item)?;
+        let sidecar = match item.get("ocrDetailKey").and_then(|v| v.as_s().ok()) {
+            Some(key) => {
+                let bytes = self.sidecars.get_small(key).await.map_err(store_to_repo)?;
+                Some(serde_json::from_slice::<Sidecar>(&bytes).map_err(other)?)
+            }
+            None => None,
+        };
+        stored.into_record(sidecar)
     }
 
     async fn get_item(
@@ -408,7 +406,7 @@ impl ImageRepository for DynamoRepository {
         {
             Ok(_) => Ok(()),
             Err(e) if classify(&e) == Fault::ConditionFailed => Err(RepoError::AlreadyExists {
-                id: record.image_id,
+                id: record.image_id(),
             }),
             Err(e) => Err(repo_error(&e)),
         }
@@ -431,7 +429,7 @@ impl ImageRepository for DynamoRepository {
         let record = Self::from_item(&item)?;
         // `cut` keeps at least `cap - 3` bytes of a longer text (a character has at most 4).
         let maybe_cut = record
-            .ocr_text
+            .ocr_text()
             .as_ref()
             .is_some_and(|text| text.len() + 3 >= OCR_TEXT_ITEM_CAP_BYTES);
         if detail == OcrDetail::Lines || maybe_cut {
@@ -455,14 +453,14 @@ impl ImageRepository for DynamoRepository {
         {
             Ok(_) => Ok(()),
             Err(e) if classify(&e) == Fault::ConditionFailed => {
-                if self.get_item(&record.image_id).await?.is_some() {
+                if self.get_item(&record.image_id()).await?.is_some() {
                     Err(RepoError::Precondition {
-                        id: record.image_id,
+                        id: record.image_id(),
                         expected: expected_version,
                     })
                 } else {
                     Err(RepoError::NotFound {
-                        id: record.image_id,
+                        id: record.image_id(),
                     })
                 }
             }

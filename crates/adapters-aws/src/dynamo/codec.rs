@@ -1,0 +1,200 @@
+//! The stored form of a record in DynamoDB: the JSON of the item's `record` attribute (the source of
+//! truth when reading) and the OCR sidecar's JSON.
+//!
+//! The field names are this adapter's schema, apart from the domain model and the API; fields are
+//! additive and optional, so items written by older versions still read.
+
+use intake_domain::model::{
+    ContentType, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrLine,
+    OcrStatus, Owner, RecordParts, RejectionCode, Sha256Digest, Timestamp,
+};
+use intake_domain::ports::RepoError;
+use serde::{Deserialize, Serialize};
+
+use super::other;
+
+/// The `record` attribute: every field of the record but its OCR lines, its text cut to what the
+/// item keeps.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StoredRecord {
+    schema_version: u32,
+    image_id: ImageId,
+    owner: Owner,
+    version: u64,
+    status: ImageStatus,
+    bucket: String,
+    object_key: ObjectKey,
+    file_name: FileName,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    upload_expires_at: Timestamp,
+    declared_content_type: ContentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    declared_size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    declared_sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_type: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    processed_at: Option<Timestamp>,
+    ocr_status: OcrStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_line_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_avg_confidence_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection_code: Option<RejectionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_code: Option<FailureCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<ImageId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preview_key: Option<ObjectKey>,
+    #[serde(default)]
+    attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease_expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<Timestamp>,
+}
+
+/// The OCR detail kept outside the item, in the bucket.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Sidecar {
+    pub(super) ocr_text: Option<String>,
+    pub(super) ocr_lines: Vec<OcrLine>,
+}
+
+impl StoredRecord {
+    /// The stored form of `record`, and its OCR detail for a sidecar when it has lines.
+    pub(super) fn of(record: ImageRecord) -> (Self, Option<Sidecar>) {
+        let mut parts = record.into_parts();
+        let sidecar = parts.ocr_lines.take().map(|ocr_lines| Sidecar {
+            ocr_text: parts.ocr_text.clone(),
+            ocr_lines,
+        });
+        let stored = Self {
+            schema_version: parts.schema_version,
+            image_id: parts.image_id,
+            owner: parts.owner,
+            version: parts.version,
+            status: parts.status,
+            bucket: parts.bucket,
+            object_key: parts.object_key,
+            file_name: parts.file_name,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
+            upload_expires_at: parts.upload_expires_at,
+            declared_content_type: parts.declared_content_type,
+            declared_size_bytes: parts.declared_size_bytes,
+            declared_sha256: parts.declared_sha256,
+            sha256: parts.sha256,
+            size_bytes: parts.size_bytes,
+            content_type: parts.content_type,
+            width_px: parts.width_px,
+            height_px: parts.height_px,
+            page_count: parts.page_count,
+            processed_at: parts.processed_at,
+            ocr_status: parts.ocr_status,
+            ocr_text: parts.ocr_text,
+            ocr_line_count: parts.ocr_line_count,
+            ocr_avg_confidence_pct: parts.ocr_avg_confidence_pct,
+            ocr_engine: parts.ocr_engine,
+            ocr_truncated: parts.ocr_truncated,
+            rejection_code: parts.rejection_code,
+            rejection_message: parts.rejection_message,
+            failure_code: parts.failure_code,
+            failure_message: parts.failure_message,
+            duplicate_of: parts.duplicate_of,
+            preview_key: parts.preview_key,
+            attempts: parts.attempts,
+            lease_expires_at: parts.lease_expires_at,
+            deleted_at: parts.deleted_at,
+        };
+        (stored, sidecar)
+    }
+
+    /// The OCR text the item keeps, cut to at most `max` bytes on a character boundary.
+    pub(super) fn cut_text(&mut self, max: usize) {
+        if let Some(text) = self.ocr_text.as_mut() {
+            let mut end = max.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+    }
+
+    /// The record this stored form and its sidecar (when read) make.
+    ///
+    /// # Errors
+    /// [`RepoError::Other`] when the state is inconsistent.
+    pub(super) fn into_record(self, sidecar: Option<Sidecar>) -> Result<ImageRecord, RepoError> {
+        let (ocr_text, ocr_lines) = match sidecar {
+            Some(sidecar) => (sidecar.ocr_text, Some(sidecar.ocr_lines)),
+            None => (self.ocr_text, None),
+        };
+        ImageRecord::from_parts(RecordParts {
+            schema_version: self.schema_version,
+            image_id: self.image_id,
+            owner: self.owner,
+            version: self.version,
+            status: self.status,
+            bucket: self.bucket,
+            object_key: self.object_key,
+            file_name: self.file_name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            upload_expires_at: self.upload_expires_at,
+            declared_content_type: self.declared_content_type,
+            declared_size_bytes: self.declared_size_bytes,
+            declared_sha256: self.declared_sha256,
+            sha256: self.sha256,
+            size_bytes: self.size_bytes,
+            content_type: self.content_type,
+            width_px: self.width_px,
+            height_px: self.height_px,
+            page_count: self.page_count,
+            processed_at: self.processed_at,
+            ocr_status: self.ocr_status,
+            ocr_text,
+            ocr_line_count: self.ocr_line_count,
+            ocr_avg_confidence_pct: self.ocr_avg_confidence_pct,
+            ocr_engine: self.ocr_engine,
+            ocr_truncated: self.ocr_truncated,
+            rejection_code: self.rejection_code,
+            rejection_message: self.rejection_message,
+            failure_code: self.failure_code,
+            failure_message: self.failure_message,
+            duplicate_of: self.duplicate_of,
+            preview_key: self.preview_key,
+            attempts: self.attempts,
+            lease_expires_at: self.lease_expires_at,
+            deleted_at: self.deleted_at,
+            ocr_lines,
+        })
+        .map_err(other)
+    }
+}

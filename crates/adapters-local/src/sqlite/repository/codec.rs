@@ -1,0 +1,194 @@
+//! The stored form of a record in SQLite: the JSON of the `record` column, and the OCR lines of the
+//! `ocr_lines` column.
+//!
+//! The JSON's field names are this adapter's schema (migrations and the search index's triggers read
+//! `$.fileName` and `$.ocrText`), so they change only with a migration, whatever the domain model or
+//! the API do. Fields are additive and optional, so rows written by older versions still read.
+
+use intake_domain::model::{
+    ContentType, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrLine,
+    OcrStatus, Owner, RecordParts, RejectionCode, Sha256Digest, Timestamp,
+};
+use intake_domain::ports::RepoError;
+use serde::{Deserialize, Serialize};
+
+use super::other;
+
+/// The `record` column: every field of the record but its OCR lines.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredRecord {
+    schema_version: u32,
+    image_id: ImageId,
+    owner: Owner,
+    version: u64,
+    status: ImageStatus,
+    bucket: String,
+    object_key: ObjectKey,
+    file_name: FileName,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    upload_expires_at: Timestamp,
+    declared_content_type: ContentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    declared_size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    declared_sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_type: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    processed_at: Option<Timestamp>,
+    ocr_status: OcrStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_line_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_avg_confidence_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection_code: Option<RejectionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_code: Option<FailureCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<ImageId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preview_key: Option<ObjectKey>,
+    #[serde(default)]
+    attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease_expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<Timestamp>,
+}
+
+impl StoredRecord {
+    fn of(parts: RecordParts) -> Self {
+        Self {
+            schema_version: parts.schema_version,
+            image_id: parts.image_id,
+            owner: parts.owner,
+            version: parts.version,
+            status: parts.status,
+            bucket: parts.bucket,
+            object_key: parts.object_key,
+            file_name: parts.file_name,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
+            upload_expires_at: parts.upload_expires_at,
+            declared_content_type: parts.declared_content_type,
+            declared_size_bytes: parts.declared_size_bytes,
+            declared_sha256: parts.declared_sha256,
+            sha256: parts.sha256,
+            size_bytes: parts.size_bytes,
+            content_type: parts.content_type,
+            width_px: parts.width_px,
+            height_px: parts.height_px,
+            page_count: parts.page_count,
+            processed_at: parts.processed_at,
+            ocr_status: parts.ocr_status,
+            ocr_text: parts.ocr_text,
+            ocr_line_count: parts.ocr_line_count,
+            ocr_avg_confidence_pct: parts.ocr_avg_confidence_pct,
+            ocr_engine: parts.ocr_engine,
+            ocr_truncated: parts.ocr_truncated,
+            rejection_code: parts.rejection_code,
+            rejection_message: parts.rejection_message,
+            failure_code: parts.failure_code,
+            failure_message: parts.failure_message,
+            duplicate_of: parts.duplicate_of,
+            preview_key: parts.preview_key,
+            attempts: parts.attempts,
+            lease_expires_at: parts.lease_expires_at,
+            deleted_at: parts.deleted_at,
+        }
+    }
+
+    fn into_parts(self, ocr_lines: Option<Vec<OcrLine>>) -> RecordParts {
+        RecordParts {
+            schema_version: self.schema_version,
+            image_id: self.image_id,
+            owner: self.owner,
+            version: self.version,
+            status: self.status,
+            bucket: self.bucket,
+            object_key: self.object_key,
+            file_name: self.file_name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            upload_expires_at: self.upload_expires_at,
+            declared_content_type: self.declared_content_type,
+            declared_size_bytes: self.declared_size_bytes,
+            declared_sha256: self.declared_sha256,
+            sha256: self.sha256,
+            size_bytes: self.size_bytes,
+            content_type: self.content_type,
+            width_px: self.width_px,
+            height_px: self.height_px,
+            page_count: self.page_count,
+            processed_at: self.processed_at,
+            ocr_status: self.ocr_status,
+            ocr_text: self.ocr_text,
+            ocr_line_count: self.ocr_line_count,
+            ocr_avg_confidence_pct: self.ocr_avg_confidence_pct,
+            ocr_engine: self.ocr_engine,
+            ocr_truncated: self.ocr_truncated,
+            rejection_code: self.rejection_code,
+            rejection_message: self.rejection_message,
+            failure_code: self.failure_code,
+            failure_message: self.failure_message,
+            duplicate_of: self.duplicate_of,
+            preview_key: self.preview_key,
+            attempts: self.attempts,
+            lease_expires_at: self.lease_expires_at,
+            deleted_at: self.deleted_at,
+            ocr_lines,
+        }
+    }
+}
+
+/// A record as its row stores it: the `record` column's JSON and the `ocr_lines` column's, if any.
+///
+/// # Errors
+/// [`RepoError::Other`] when the record cannot be written as JSON.
+pub(super) fn encode(record: ImageRecord) -> Result<(String, Option<String>), RepoError> {
+    let mut parts = record.into_parts();
+    let lines = parts
+        .ocr_lines
+        .take()
+        .map(|lines| serde_json::to_string(&lines))
+        .transpose()
+        .map_err(other)?;
+    let json = serde_json::to_string(&StoredRecord::of(parts)).map_err(other)?;
+    Ok((json, lines))
+}
+
+/// The record a row stores, with its lines when they were read.
+///
+/// # Errors
+/// [`RepoError::Other`] when the JSON is damaged or its state inconsistent.
+pub(super) fn decode(json: &str, lines: Option<&str>) -> Result<ImageRecord, RepoError> {
+    let stored: StoredRecord = serde_json::from_str(json).map_err(other)?;
+    let lines = lines
+        .map(serde_json::from_str::<Vec<OcrLine>>)
+        .transpose()
+        .map_err(other)?;
+    ImageRecord::from_parts(stored.into_parts(lines)).map_err(other)
+}

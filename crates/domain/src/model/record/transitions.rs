@@ -1,0 +1,353 @@
+//! Every change of an image's state, as methods of the record.
+//!
+//! Each transition checks that it is allowed from the record's current state, returns the next
+//! version (see [`ImageRecord::next`]) and keeps the status, the OCR status, the rejection or failure
+//! code and message, `processedAt`, the lease and the attempts consistent. An illegal transition is a
+//! [`TransitionError`] and changes nothing.
+//!
+//! ```text
+//! AWAITING_UPLOAD ──claim──▶ PROCESSING ──complete──▶ PROCESSED
+//!        ▲                    │  │  │ └──reject───▶ REJECTED
+//!        └──────unclaim───────┘  │  └────fail─────▶ FAILED   (fail also from AWAITING_UPLOAD)
+//!                                └─release (lease ended, claimable again)
+//! any state ──mark_deleted──▶ deleted (soft)
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
+use crate::model::{ContentType, ImageId, ObjectKey, OcrResult, Sha256Digest, Timestamp};
+
+/// A change of state, named in [`TransitionError`]s.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Transition {
+    /// Taking the image for processing under a lease.
+    Claim,
+    /// Recording the OCR result.
+    Complete,
+    /// Recording a rejection of the object.
+    Reject,
+    /// Recording a permanent failure.
+    Fail,
+    /// Giving up a claim so that another attempt can take the image at once.
+    Release,
+    /// Undoing a claim: the object was not there, so the image waits for its upload again.
+    Unclaim,
+    /// Attaching the preview made of a processed image.
+    AttachPreview,
+    /// Soft-deleting the image.
+    Delete,
+}
+
+impl fmt::Display for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Claim => "claimed",
+            Self::Complete => "completed",
+            Self::Reject => "rejected",
+            Self::Fail => "failed",
+            Self::Release => "released",
+            Self::Unclaim => "unclaimed",
+            Self::AttachPreview => "given a preview",
+            Self::Delete => "deleted",
+        })
+    }
+}
+
+/// Why a transition is not allowed from the record's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransitionError {
+    /// The image is soft-deleted.
+    #[error("image {id} is deleted; it cannot be {transition}")]
+    Deleted {
+        /// The image.
+        id: ImageId,
+        /// What was attempted.
+        transition: Transition,
+    },
+    /// The status does not allow it (a terminal image claimed, an unclaimed one completed, ...).
+    #[error("image {id} is {status}; it cannot be {transition}")]
+    Status {
+        /// The image.
+        id: ImageId,
+        /// Its status.
+        status: ImageStatus,
+        /// What was attempted.
+        transition: Transition,
+    },
+    /// Another processor's claim holds until `until`.
+    #[error("image {id} is being processed under a claim held until {until}")]
+    Claimed {
+        /// The image.
+        id: ImageId,
+        /// When the claim runs out.
+        until: Timestamp,
+    },
+}
+
+/// What one read of the object established: the facts a processed, rejected, failed or released
+/// record keeps, whatever became of OCR.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Measurements {
+    /// Size of the stored object in bytes.
+    pub size_bytes: Option<u64>,
+    /// SHA-256 of the bytes (absent when the object was too large to read whole).
+    pub sha256: Option<Sha256Digest>,
+    /// The content type found in the bytes.
+    pub content_type: Option<ContentType>,
+    /// Width and height from the header.
+    pub dimensions: Option<(u32, u32)>,
+    /// How many pages the image has.
+    pub page_count: Option<u32>,
+}
+
+impl ImageRecord {
+    fn refuse(&self, transition: Transition) -> TransitionError {
+        TransitionError::Status {
+            id: self.image_id,
+            status: self.status,
+            transition,
+        }
+    }
+
+    /// Refuses `transition` on a deleted record.
+    fn not_deleted(&self, transition: Transition) -> Result<(), TransitionError> {
+        if self.is_deleted() {
+            return Err(TransitionError::Deleted {
+                id: self.image_id,
+                transition,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses `transition` unless the record is claimed (`PROCESSING`) and not deleted.
+    fn claimed(&self, transition: Transition) -> Result<(), TransitionError> {
+        self.not_deleted(transition)?;
+        if self.status != ImageStatus::Processing {
+            return Err(self.refuse(transition));
+        }
+        Ok(())
+    }
+
+    /// Whether a processor may take the image at `now`: it is neither deleted nor finished, and no
+    /// other claim holds.
+    ///
+    /// # Errors
+    /// [`TransitionError::Deleted`], [`TransitionError::Status`] for a terminal image,
+    /// [`TransitionError::Claimed`] while another claim holds.
+    pub fn claimable(&self, now: Timestamp) -> Result<(), TransitionError> {
+        self.not_deleted(Transition::Claim)?;
+        if self.is_terminal() {
+            return Err(self.refuse(Transition::Claim));
+        }
+        match self.lease_expires_at {
+            Some(until) if self.status == ImageStatus::Processing && until > now => {
+                Err(TransitionError::Claimed {
+                    id: self.image_id,
+                    until,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the image for processing until `now + lease`: `PROCESSING`, one more attempt.
+    ///
+    /// # Errors
+    /// As [`Self::claimable`].
+    pub fn claim(&self, now: Timestamp, lease: Duration) -> Result<Self, TransitionError> {
+        self.claimable(now)?;
+        let mut next = self.next(now);
+        next.status = ImageStatus::Processing;
+        next.attempts = self.attempts.saturating_add(1);
+        next.lease_expires_at = Some(now.saturating_add(lease));
+        Ok(next)
+    }
+
+    /// Records the OCR result of a claimed image: `PROCESSED`, with what was measured of the object
+    /// and, when the same bytes were uploaded before, the earliest such image.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is claimed and not deleted.
+    pub fn complete(
+        &self,
+        now: Timestamp,
+        measured: &Measurements,
+        result: &OcrResult,
+        duplicate_of: Option<ImageId>,
+    ) -> Result<Self, TransitionError> {
+        self.claimed(Transition::Complete)?;
+        let mut next = self.finished(now, measured);
+        next.status = ImageStatus::Processed;
+        next.set_ocr(result);
+        next.duplicate_of = duplicate_of;
+        Ok(next)
+    }
+
+    /// Records a claimed image as processed with the OCR result of `original`, an earlier image with
+    /// the same bytes: `PROCESSED`, a duplicate of it.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is claimed and not deleted, and `original` is processed.
+    pub fn complete_as_copy(
+        &self,
+        now: Timestamp,
+        measured: &Measurements,
+        original: &Self,
+    ) -> Result<Self, TransitionError> {
+        self.claimed(Transition::Complete)?;
+        if original.status != ImageStatus::Processed {
+            return Err(original.refuse(Transition::Complete));
+        }
+        let mut next = self.finished(now, measured);
+        next.status = ImageStatus::Processed;
+        next.copy_ocr_from(original);
+        next.duplicate_of = Some(original.image_id);
+        Ok(next)
+    }
+
+    /// Records that a claimed image's object broke a rule: `REJECTED`, OCR skipped.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is claimed and not deleted.
+    pub fn reject(
+        &self,
+        now: Timestamp,
+        measured: &Measurements,
+        code: RejectionCode,
+        message: impl Into<String>,
+    ) -> Result<Self, TransitionError> {
+        self.claimed(Transition::Reject)?;
+        let mut next = self.finished(now, measured);
+        next.status = ImageStatus::Rejected;
+        next.ocr_status = OcrStatus::Skipped;
+        next.rejection_code = Some(code);
+        next.rejection_message = Some(message.into());
+        Ok(next)
+    }
+
+    /// Records a permanent failure: `FAILED`, with what was measured of the object if it was read.
+    /// The one way a record fails, from a claim or (retries ran out before a claim) from waiting.
+    ///
+    /// # Errors
+    /// [`TransitionError`] for a deleted or terminal image.
+    pub fn fail(
+        &self,
+        now: Timestamp,
+        measured: Option<&Measurements>,
+        code: FailureCode,
+        message: impl Into<String>,
+    ) -> Result<Self, TransitionError> {
+        self.not_deleted(Transition::Fail)?;
+        if self.is_terminal() {
+            return Err(self.refuse(Transition::Fail));
+        }
+        let mut next = if let Some(measured) = measured {
+            self.finished(now, measured)
+        } else {
+            let mut next = self.next(now);
+            next.lease_expires_at = None;
+            next.processed_at = Some(now);
+            next
+        };
+        next.status = ImageStatus::Failed;
+        next.ocr_status = OcrStatus::Failed;
+        next.failure_code = Some(code);
+        next.failure_message = Some(message.into());
+        Ok(next)
+    }
+
+    /// Gives up a claim (after a retryable failure, or a claim left by a process that died) so that
+    /// the next attempt can take the image at once. What was measured of the object stays on the
+    /// record, so that even a record that later fails without another read reports it.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is `PROCESSING`.
+    pub fn release(
+        &self,
+        now: Timestamp,
+        measured: Option<&Measurements>,
+    ) -> Result<Self, TransitionError> {
+        if self.status != ImageStatus::Processing {
+            return Err(self.refuse(Transition::Release));
+        }
+        let mut next = self.next(now);
+        next.lease_expires_at = None;
+        if let Some(measured) = measured {
+            next.measured(measured);
+        }
+        Ok(next)
+    }
+
+    /// Undoes a claim whose object was not in the store (a notification that outran its object): the
+    /// image waits for its upload again, and the attempt does not count.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is `PROCESSING`.
+    pub fn unclaim(&self, now: Timestamp) -> Result<Self, TransitionError> {
+        if self.status != ImageStatus::Processing {
+            return Err(self.refuse(Transition::Unclaim));
+        }
+        let mut next = self.next(now);
+        next.status = ImageStatus::AwaitingUpload;
+        next.attempts = self.attempts.saturating_sub(1);
+        next.lease_expires_at = None;
+        Ok(next)
+    }
+
+    /// Names the stored preview of a processed image, in the same write as its result.
+    ///
+    /// # Errors
+    /// [`TransitionError`] unless the image is `PROCESSED`.
+    pub fn attach_preview(&mut self, key: ObjectKey) -> Result<(), TransitionError> {
+        if self.status != ImageStatus::Processed {
+            return Err(self.refuse(Transition::AttachPreview));
+        }
+        self.preview_key = Some(key);
+        Ok(())
+    }
+
+    /// Soft-deletes the image at `now`: it leaves listings and lookups, its metadata stays.
+    ///
+    /// # Errors
+    /// [`TransitionError::Deleted`] when it is deleted already.
+    pub fn mark_deleted(&self, now: Timestamp) -> Result<Self, TransitionError> {
+        self.not_deleted(Transition::Delete)?;
+        let mut next = self.next(now);
+        next.deleted_at = Some(now);
+        Ok(next)
+    }
+
+    /// This result (derived from an earlier version) rebased over `current`, the version another
+    /// writer stored meanwhile: it takes that version's place, keeps its deletion, and counts the
+    /// attempts of both.
+    #[must_use]
+    pub fn rebased_over(mut self, current: &Self) -> Self {
+        self.version = current.version.saturating_add(1);
+        self.deleted_at = current.deleted_at;
+        self.attempts = self.attempts.max(current.attempts);
+        self
+    }
+
+    /// The next version with processing ended at `now` and the measurements recorded.
+    fn finished(&self, now: Timestamp, measured: &Measurements) -> Self {
+        let mut next = self.next(now);
+        next.lease_expires_at = None;
+        next.processed_at = Some(now);
+        next.measured(measured);
+        next
+    }
+
+    fn measured(&mut self, measured: &Measurements) {
+        self.size_bytes = measured.size_bytes;
+        self.sha256 = measured.sha256;
+        self.content_type = measured.content_type;
+        self.width_px = measured.dimensions.map(|d| d.0);
+        self.height_px = measured.dimensions.map(|d| d.1);
+        self.page_count = measured.page_count;
+    }
+}

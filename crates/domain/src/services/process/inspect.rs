@@ -1,0 +1,143 @@
+//! One streaming pass over an object: hash, size, format, dimensions, pages, and the bytes when
+//! needed.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{ContentType, Measurements, ObjectKey, Sha256Digest};
+use crate::ports::StoreError;
+use crate::services::Intake;
+use crate::sniff::{PNG_TRAILER, Pages, SNIFF_BYTES, Sniffed, sniff, tiff_pages};
+
+/// What one streaming pass over an object established.
+#[derive(Debug)]
+pub(super) struct Inspection {
+    /// Bytes read; one chunk past the limit at most when `oversize`.
+    pub(super) size: u64,
+    /// The size the store reported.
+    pub(super) stored_size: u64,
+    /// The object version the store reported, so OCR by reference reads the same bytes.
+    pub(super) version: Option<String>,
+    /// `None` when reading stopped at the limit.
+    pub(super) sha256: Option<Sha256Digest>,
+    pub(super) sniffed: Sniffed,
+    /// The last bytes of the object (up to 12).
+    pub(super) tail: Vec<u8>,
+    /// The whole object, when the engine needs bytes or the image may have several pages.
+    pub(super) body: Option<Bytes>,
+    pub(super) oversize: bool,
+    /// A multi-page image's pages from its headers (TIFF), or why they cannot be read.
+    pub(super) pages: Option<Result<Pages, String>>,
+}
+
+impl Inspection {
+    /// What this pass measured of the object: size, hash, type, dimensions and pages (1 for
+    /// single-image formats; a multi-page image's count when it is within `max_pages`).
+    pub(super) fn measurements(&self, max_pages: u32) -> Measurements {
+        Measurements {
+            size_bytes: Some(if self.oversize {
+                self.stored_size.max(self.size)
+            } else {
+                self.size
+            }),
+            sha256: self.sha256,
+            content_type: self.sniffed.content_type,
+            dimensions: self.sniffed.dimensions,
+            page_count: match (&self.pages, self.sniffed.content_type) {
+                (Some(Ok(pages)), _) if pages.count <= max_pages => Some(pages.count),
+                (Some(_), _) | (None, None | Some(ContentType::Pdf | ContentType::Tiff)) => None,
+                (None, Some(_)) => Some(1),
+            },
+        }
+    }
+}
+
+impl Intake {
+    /// Streams the object once: hash, size, first bytes for sniffing, last bytes for trailer checks,
+    /// and the whole body only when the engine needs bytes. Stops reading past the byte limit.
+    pub(super) async fn inspect(
+        &self,
+        key: &ObjectKey,
+        keep_body: bool,
+    ) -> Result<Inspection, StoreError> {
+        let limit = self.inner.max_bytes;
+        let got = self.inner.store.get(key).await?;
+        let stored_size = got.meta.size;
+        let version = got.meta.version.clone();
+        if stored_size > limit {
+            // Larger than allowed: rejected without reading a byte of it.
+            return Ok(Inspection {
+                size: stored_size,
+                stored_size,
+                version,
+                sha256: None,
+                sniffed: Sniffed {
+                    content_type: None,
+                    dimensions: None,
+                },
+                tail: Vec::new(),
+                body: None,
+                oversize: true,
+                pages: None,
+            });
+        }
+        let mut stream = got.stream;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut head: Vec<u8> = Vec::new();
+        let mut tail: Vec<u8> = Vec::with_capacity(PNG_TRAILER.len() * 2);
+        let mut body = keep_body
+            .then(|| BytesMut::with_capacity(usize::try_from(stored_size.min(limit)).unwrap_or(0)));
+        let mut oversize = false;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            size = size.saturating_add(chunk.len() as u64);
+            if size > limit {
+                oversize = true;
+                break;
+            }
+            hasher.update(&chunk);
+            if head.len() < SNIFF_BYTES {
+                let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+                head.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            }
+            tail.extend_from_slice(
+                chunk
+                    .get(chunk.len().saturating_sub(PNG_TRAILER.len())..)
+                    .unwrap_or_default(),
+            );
+            let excess = tail.len().saturating_sub(PNG_TRAILER.len());
+            tail.drain(..excess);
+            if let Some(body) = body.as_mut() {
+                body.extend_from_slice(&chunk);
+            }
+        }
+        if !oversize && size != stored_size {
+            return Err(StoreError::Unavailable {
+                source: format!("read {size} bytes of {key}, but the store reports {stored_size}")
+                    .into(),
+            });
+        }
+        let sniffed = sniff(&head);
+        let body = body.map(BytesMut::freeze);
+        // A TIFF's pages are counted from its whole directory chain, never decoding a pixel.
+        let pages = match (&body, sniffed.content_type) {
+            (Some(bytes), Some(ContentType::Tiff)) if !oversize => {
+                Some(tiff_pages(bytes, self.inner.config.max_pages))
+            }
+            _ => None,
+        };
+        Ok(Inspection {
+            size,
+            stored_size,
+            version,
+            sha256: (!oversize).then(|| Sha256Digest::from_bytes(hasher.finalize().into())),
+            sniffed,
+            tail,
+            body,
+            oversize,
+            pages,
+        })
+    }
+}
