@@ -203,10 +203,12 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         let intake = intake.clone();
         let owner = owner.clone();
         async move {
+            // The search text is parsed inside the timing, as the API does for every request.
+            let text = intake_domain::model::SearchText::parse(&q).map_err(fail("search text"))?;
             intake
                 .list_images(
                     &owner,
-                    &ListRequest::default().with_search(q).with_limit(20),
+                    &ListRequest::default().with_search(text).with_limit(20),
                 )
                 .await
                 .map(|page| page.images.len())

@@ -133,11 +133,11 @@ pub(crate) async fn stage(
     file: &Path,
     size: u64,
 ) -> Result<ObjectKey, BenchError> {
+    let request = UploadRequest::named("big.png", intake_domain::model::ContentType::Png)
+        .map_err(fail("file name"))?
+        .with_size(size);
     let ticket = intake
-        .request_upload(
-            &bench_owner(),
-            UploadRequest::new("big.png", "image/png").with_size(size),
-        )
+        .request_upload(&bench_owner(), request)
         .await
         .map_err(fail("request upload"))?;
     let reader = tokio::fs::File::open(file).await.map_err(fail("open"))?;

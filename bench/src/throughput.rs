@@ -27,11 +27,11 @@ async fn setup(count: usize, image: &Bytes) -> Result<(Intake, Vec<ObjectKey>), 
         .map_err(fail("compose"))?;
     let mut keys = Vec::new();
     for n in 0..count {
+        let request =
+            UploadRequest::named(&format!("p{n}.png"), intake_domain::model::ContentType::Png)
+                .map_err(fail("file name"))?;
         let ticket = intake
-            .request_upload(
-                &bench_owner(),
-                UploadRequest::new(format!("p{n}.png"), "image/png"),
-            )
+            .request_upload(&bench_owner(), request)
             .await
             .map_err(fail("request upload"))?;
         store.put(&ticket.object_key, image.clone(), "image/png");

@@ -251,15 +251,12 @@ function itemFor(image) {
       image.match ? snippet(image.match.snippet) : null));
 }
 
-// The thumbnail of an image read alone: the listing signs preview URLs, so one item is listed again
-// by its own SHA-256 (cheap: an index lookup) to get its signed thumbnail URL.
+// A fresh signed thumbnail URL for an image whose URL expired: the image read again signs one.
 const thumbnails = new Map();
 function thumbnailOf(image) {
   if (thumbnails.has(image.imageId)) return thumbnails.get(image.imageId);
-  if (!image.sha256) return undefined;
   thumbnails.set(image.imageId, undefined);
-  api(`/images?sha256=${image.sha256}&limit=1000`).then((page) => {
-    const found = page.images.find((i) => i.imageId === image.imageId);
+  api(`/images/${image.imageId}`).then((found) => {
     if (found && found.thumbnailUrl) {
       thumbnails.set(image.imageId, found.thumbnailUrl);
       const item = library.items.get(image.imageId);
@@ -282,9 +279,9 @@ function addItem(image) {
 function updateItem(image) {
   const old = library.items.get(image.imageId);
   if (!old) return;
-  // A record read alone has no thumbnail URL; one the list gave is kept, and a new preview shows
-  // as soon as the image is processed (its download URL serves the same image, scaled by the page).
-  const thumbnailUrl = old.image.thumbnailUrl || (image.previewKey ? thumbnailOf(image) : undefined);
+  // A record read again signs its thumbnail afresh; a new preview shows as soon as the image is
+  // processed.
+  const thumbnailUrl = image.thumbnailUrl || old.image.thumbnailUrl;
   const merged = { ...image, match: old.image.match, thumbnailUrl };
   const node = itemFor(merged);
   old.node.replaceWith(node);

@@ -6,7 +6,7 @@
 
 use std::error::Error;
 
-use intake_domain::model::{Owner, Sha256Digest};
+use intake_domain::model::{ContentType, Owner, Sha256Digest};
 use intake_domain::services::{ListRequest, ObjectCreated, ProcessOutcome, UploadRequest};
 use intake_domain::{Intake, IntakeConfig};
 use intake_memory::{
@@ -45,12 +45,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let ticket = intake
         .request_upload(
             &owner,
-            UploadRequest::new("cheque-front.png", "image/png")
+            UploadRequest::named("cheque-front.png", ContentType::Png)?
                 .with_size(image.len() as u64)
-                .with_sha256(sha.to_hex()),
+                .with_sha256(sha),
         )
         .await?;
-    println!("upload ticket: {}", serde_json::to_string_pretty(&ticket)?);
+    println!(
+        "upload ticket: PUT {} ({} headers), image {}, expires {}",
+        ticket.upload_url,
+        ticket.required_headers.len(),
+        ticket.image_id,
+        ticket.expires_at
+    );
 
     // 3. The client PUTs the bytes through the presigned URL (the gateway plays the storage endpoint).
     MemoryGateway::new(signer, store.clone()).perform(&ticket.request(), Some(image))?;

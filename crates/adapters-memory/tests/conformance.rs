@@ -219,7 +219,10 @@ async fn uploaded_with(
     let png = intake_domain::testkit::images::png(64, 64, 3);
     let owner = intake_domain::testkit::default_owner();
     let ticket = intake
-        .request_upload(&owner, UploadRequest::new("a.png", "image/png"))
+        .request_upload(
+            &owner,
+            UploadRequest::named("a.png", intake_domain::model::ContentType::Png).unwrap(),
+        )
         .await
         .unwrap();
     intake_memory::MemoryGateway::new(signer, store.clone())

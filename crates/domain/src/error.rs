@@ -188,7 +188,8 @@ impl IntakeError {
         }
     }
 
-    pub(crate) fn from_content_type(error: &ContentTypeError, allowed: &[ContentType]) -> Self {
+    /// The error for a media type that is not an image type Intake knows, naming `allowed`.
+    pub fn from_content_type(error: &ContentTypeError, allowed: &[ContentType]) -> Self {
         match error {
             ContentTypeError::Unsupported(text) => Self::unsupported(text, allowed),
         }

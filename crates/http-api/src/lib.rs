@@ -21,6 +21,7 @@ mod cors;
 mod error;
 mod keys;
 mod routes;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,13 +7,13 @@ use axum::{Json, Router, middleware};
 use intake_domain::Intake;
 use intake_domain::model::ImageId;
 use intake_domain::ports::OcrDetail;
-use intake_domain::services::{ImageDetails, ImagePage, ListRequest, UploadRequest};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
 use crate::ApiError;
 use crate::auth::{Authenticator, Caller, require_caller};
+use crate::views::{ImagePageView, ImageView, ListParams, UploadBody, UploadTicketView};
 
 /// One route of the API: what `openapi.yaml` must describe and what the router serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,41 +107,16 @@ pub(crate) fn router(
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The body of `POST /uploads`: a JSON object only. serde would also build the request from an array of
-/// its fields in order (`["a.png","image/png",null,null]`), which no client means and the contract does
-/// not allow.
-struct UploadBody(UploadRequest);
-
-impl<'de> Deserialize<'de> for UploadBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// Takes a map only, and reads the request's fields straight from it (no copy of the body).
-        struct ObjectOnly;
-        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
-            type Value = UploadBody;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<UploadBody, A::Error> {
-                UploadRequest::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(UploadBody)
-            }
-        }
-        deserializer.deserialize_map(ObjectOnly)
-    }
-}
-
 async fn create_upload(
     State(intake): State<Intake>,
     caller: Caller,
     body: Result<Json<UploadBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(UploadBody(request)) = body?;
+    let Json(body) = body?;
+    let request = body.into_request(intake.accepted_types())?;
     let ticket = intake.request_upload(&caller.owner, request).await?;
     let location = HeaderValue::from_str(&format!("/images/{}", ticket.image_id)).ok();
-    let mut response = (StatusCode::CREATED, Json(ticket)).into_response();
+    let mut response = (StatusCode::CREATED, Json(UploadTicketView::from(ticket))).into_response();
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -151,10 +126,13 @@ async fn create_upload(
 async fn list_images(
     State(intake): State<Intake>,
     caller: Caller,
-    query: Result<Query<ListRequest>, QueryRejection>,
-) -> Result<Json<ImagePage>, ApiError> {
-    let Query(request) = query?;
-    Ok(Json(intake.list_images(&caller.owner, &request).await?))
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = query?;
+    let page = intake
+        .list_images(&caller.owner, &params.into_request()?)
+        .await?;
+    Ok(Json(ImagePageView::of(&page)).into_response())
 }
 
 /// The query of `GET /images/{imageId}`: `include=ocrLines` adds the OCR lines, words, confidences
@@ -179,14 +157,15 @@ async fn get_image(
     caller: Caller,
     Path(image_id): Path<String>,
     query: Result<Query<ImageQuery>, QueryRejection>,
-) -> Result<Json<ImageDetails>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
     let Query(query) = query?;
     let detail = match query.include {
         Some(Include::OcrLines) => OcrDetail::Lines,
         None => OcrDetail::Text,
     };
-    Ok(Json(intake.get_image(&caller.owner, id, detail).await?))
+    let details = intake.get_image(&caller.owner, id, detail).await?;
+    Ok(Json(ImageView::of(&details)).into_response())
 }
 
 async fn delete_image(

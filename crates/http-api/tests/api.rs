@@ -905,7 +905,11 @@ async fn another_owners_image_is_indistinguishable_from_a_missing_one() {
         .intake
         .request_upload(
             &default_owner(),
-            intake_domain::services::UploadRequest::new("x.png", "image/png"),
+            intake_domain::services::UploadRequest::named(
+                "x.png",
+                intake_domain::model::ContentType::Png,
+            )
+            .unwrap(),
         )
         .await
         .unwrap();

@@ -81,9 +81,10 @@ fn sqs(messages: &[(&str, String)]) -> Value {
 
 async fn upload(h: &MemoryHarness, name: &str, seed: u64) -> ObjectKey {
     let bytes = png_for(seed);
-    let request = UploadRequest::new(name, "image/png")
+    let request = UploadRequest::named(name, intake_domain::model::ContentType::Png)
+        .unwrap()
         .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(&bytes).to_hex());
+        .with_sha256(Sha256Digest::of(&bytes));
     let ticket = h
         .intake
         .request_upload(&intake_domain::testkit::default_owner(), request)

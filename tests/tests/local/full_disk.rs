@@ -181,7 +181,9 @@ async fn work_whose_result_could_not_be_written_resumes_soon_after_space_comes_b
     let ticket = intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("a.png", "image/png").with_size(png.len() as u64),
+            UploadRequest::named("a.png", intake_domain::model::ContentType::Png)
+                .unwrap()
+                .with_size(png.len() as u64),
         )
         .await
         .unwrap();

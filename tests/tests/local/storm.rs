@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use intake_domain::Intake;
+use intake_domain::model::Sha256Digest;
 use intake_domain::ports::{Clock as _, JobQueue, SystemClock};
 use intake_domain::services::{JobPolicy, JobReport, ListRequest, ProcessOutcome, UploadRequest};
 use intake_domain::testkit::scenarios::{STORM_DELIVERIES, STORM_PROCESSORS};
@@ -16,7 +17,7 @@ use intake_local::{
 };
 use serde_json::Value;
 
-use super::{prerequisites, sha256_hex, spawn_app, wait_terminal};
+use super::{prerequisites, spawn_app, wait_terminal};
 
 fn control_png() -> Bytes {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/hostile/control.png");
@@ -49,7 +50,7 @@ async fn a_replay_storm_through_the_local_queue_runs_ocr_once() {
     let ticket = intake
         .request_upload(
             &default_owner(),
-            UploadRequest::new("storm.png", "image/png"),
+            UploadRequest::named("storm.png", intake_domain::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap();
@@ -108,7 +109,7 @@ async fn a_replay_storm_through_the_local_queue_runs_ocr_once() {
     let page = intake
         .list_images(
             &default_owner(),
-            &ListRequest::default().with_sha256(sha256_hex(&bytes)),
+            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes)),
         )
         .await
         .unwrap();

@@ -15,6 +15,24 @@ use serde_json::Value;
 
 use super::{created, page, process_ok, upload};
 
+/// The record's bookkeeping is not part of the API.
+fn assert_no_bookkeeping(details: &Value) {
+    for internal in [
+        "owner",
+        "version",
+        "schemaVersion",
+        "attempts",
+        "leaseExpiresAt",
+        "previewKey",
+        "deletedAt",
+    ] {
+        assert!(
+            details.get(internal).is_none(),
+            "details show {internal}: {details}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn json_uses_the_seed_field_names() {
     let h = MemoryHarness::default();
@@ -23,11 +41,12 @@ async fn json_uses_the_seed_field_names() {
         .intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("cheque.png", "image/png"),
+            UploadRequest::named("cheque.png", intake_domain::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap();
-    let json = serde_json::to_value(&ticket).unwrap();
+    let json =
+        serde_json::to_value(intake_http::views::UploadTicketView::from(ticket.clone())).unwrap();
     for field in [
         "uploadUrl",
         "bucket",
@@ -44,17 +63,16 @@ async fn json_uses_the_seed_field_names() {
         .unwrap();
     process_ok(&h, &ticket.object_key).await;
 
-    let details = serde_json::to_value(
-        h.intake
-            .get_image(
-                &intake_domain::testkit::default_owner(),
-                ticket.image_id,
-                intake_domain::ports::OcrDetail::Lines,
-            )
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let found = h
+        .intake
+        .get_image(
+            &intake_domain::testkit::default_owner(),
+            ticket.image_id,
+            intake_domain::ports::OcrDetail::Lines,
+        )
+        .await
+        .unwrap();
+    let details = serde_json::to_value(intake_http::views::ImageView::of(&found)).unwrap();
     for field in [
         "imageId",
         "bucket",
@@ -74,14 +92,13 @@ async fn json_uses_the_seed_field_names() {
         "ocrLines",
         "downloadUrl",
         "downloadUrlExpiresAt",
-        "schemaVersion",
-        "version",
     ] {
         assert!(
             details.get(field).is_some(),
             "details lack {field}: {details}"
         );
     }
+    assert_no_bookkeeping(&details);
     assert_eq!(
         details["sha256"],
         Value::String(Sha256Digest::of(&bytes).to_hex())
@@ -96,16 +113,15 @@ async fn json_uses_the_seed_field_names() {
     assert_eq!(details["ocrLineCount"], 2);
     assert_eq!(details["ocrAvgConfidencePct"], 93.5);
 
-    let page = serde_json::to_value(
-        h.intake
-            .list_images(
-                &intake_domain::testkit::default_owner(),
-                &ListRequest::default(),
-            )
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let listing = h
+        .intake
+        .list_images(
+            &intake_domain::testkit::default_owner(),
+            &ListRequest::default(),
+        )
+        .await
+        .unwrap();
+    let page = serde_json::to_value(intake_http::views::ImagePageView::of(&listing)).unwrap();
     let listed = &page["images"][0];
     assert!(
         listed.get("ocrText").is_none() && listed.get("ocrLines").is_none(),
@@ -167,7 +183,7 @@ async fn the_auto_policy_escalates_truncated_results_and_names_the_engine() {
     let ticket = intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("dense.png", "image/png"),
+            UploadRequest::named("dense.png", intake_domain::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap();
@@ -197,7 +213,7 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
         .intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("big.png", "image/png"),
+            UploadRequest::named("big.png", intake_domain::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap();
@@ -219,7 +235,7 @@ async fn oversize_objects_and_pixel_bombs_are_rejected_as_too_large() {
         .intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("bomb.png", "image/png"),
+            UploadRequest::named("bomb.png", intake_domain::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap();
@@ -270,7 +286,7 @@ async fn uploads_outside_the_allow_list_are_refused_with_the_accepted_list() {
         .intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("a.jpg", "image/jpeg"),
+            UploadRequest::named("a.jpg", intake_domain::model::ContentType::Jpeg).unwrap(),
         )
         .await
         .unwrap_err();

@@ -41,9 +41,11 @@ pub async fn upload_typed(
     content_type: &str,
     bytes: &Bytes,
 ) -> (ImageId, ObjectKey) {
-    let request = UploadRequest::new(name, content_type)
+    let content_type = intake_domain::model::ContentType::parse(content_type).unwrap();
+    let request = UploadRequest::named(name, content_type)
+        .unwrap()
         .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(bytes).to_hex());
+        .with_sha256(Sha256Digest::of(bytes));
     let ticket = h
         .intake
         .request_upload(&intake_domain::testkit::default_owner(), request)

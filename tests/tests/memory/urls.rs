@@ -13,7 +13,9 @@ async fn ticket(h: &MemoryHarness) -> intake_domain::services::UploadTicket {
     h.intake
         .request_upload(
             &intake_domain::testkit::default_owner(),
-            UploadRequest::new("a.png", "image/png").with_size(body.len() as u64),
+            UploadRequest::named("a.png", intake_domain::model::ContentType::Png)
+                .unwrap()
+                .with_size(body.len() as u64),
         )
         .await
         .unwrap()

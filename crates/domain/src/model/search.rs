@@ -7,7 +7,6 @@
 //! amount or a date is found as typed; the last term also matches as a prefix (`invo` finds
 //! `invoice`), as a search box is typed.
 
-use serde::Serialize;
 use unicode_normalization::UnicodeNormalization as _;
 use unicode_normalization::char::is_combining_mark;
 
@@ -250,8 +249,7 @@ fn shorten(parts: Vec<SnippetPart>) -> Vec<SnippetPart> {
 }
 
 /// Where a search matched in one image.
-#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
 #[non_exhaustive]
 pub struct SearchMatch {
     /// A short text around the first match, in parts; the matched words are the parts marked
@@ -262,8 +260,7 @@ pub struct SearchMatch {
 }
 
 /// A piece of a snippet.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub struct SnippetPart {
     /// The text, as it was read.

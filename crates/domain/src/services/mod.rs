@@ -129,7 +129,7 @@ impl IntakeBuilder {
         self.search = Some(search);
         self
     }
-    /// Previews of processed images (optional: without it records have no `previewKey` and lists no
+    /// Previews of processed images (optional: without it records have no preview and lists no
     /// `thumbnailUrl`). Made where the processor holds the image's bytes.
     pub fn previews(mut self, previewer: impl Previewer + 'static) -> Self {
         self.previewer = Some(Arc::new(previewer));

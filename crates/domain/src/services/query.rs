@@ -1,5 +1,3 @@
-use serde::{Deserialize, Serialize};
-
 use super::Intake;
 use crate::error::IntakeError;
 use crate::model::{
@@ -13,27 +11,21 @@ use crate::ports::{
 /// The default page size of listings.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 
-/// A listing request as received (the query string of `GET /images`). The service validates it.
-#[derive(Clone, PartialEq, Eq, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A listing request, validated (the query of `GET /images`). The service checks the page size.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
 #[non_exhaustive]
 pub struct ListRequest {
     /// Page size, `1..=1000`, default 50.
-    #[serde(default)]
     pub limit: Option<u64>,
     /// The `nextCursor` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
     /// Only this status. Default: every status but `AWAITING_UPLOAD` (images that reached processing).
-    #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<ImageStatus>,
     /// Only images with this SHA-256.
-    #[serde(default)]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256Digest>,
     /// Full-text search over the OCR text and file names: only matching images, best first, each
     /// with where it matched.
-    #[serde(default)]
-    pub q: Option<String>,
+    pub search: Option<SearchText>,
 }
 
 impl ListRequest {
@@ -45,26 +37,26 @@ impl ListRequest {
     }
     /// Continuing after a cursor.
     #[must_use]
-    pub fn with_cursor(mut self, cursor: impl Into<String>) -> Self {
-        self.cursor = Some(cursor.into());
+    pub fn with_cursor(mut self, cursor: Cursor) -> Self {
+        self.cursor = Some(cursor);
         self
     }
     /// Only one status.
     #[must_use]
-    pub fn with_status(mut self, status: impl Into<String>) -> Self {
-        self.status = Some(status.into());
+    pub fn with_status(mut self, status: ImageStatus) -> Self {
+        self.status = Some(status);
         self
     }
     /// Only one SHA-256.
     #[must_use]
-    pub fn with_sha256(mut self, sha256: impl Into<String>) -> Self {
-        self.sha256 = Some(sha256.into());
+    pub fn with_sha256(mut self, sha256: Sha256Digest) -> Self {
+        self.sha256 = Some(sha256);
         self
     }
     /// Only images matching a full-text search, best first.
     #[must_use]
-    pub fn with_search(mut self, q: impl Into<String>) -> Self {
-        self.q = Some(q.into());
+    pub fn with_search(mut self, search: SearchText) -> Self {
+        self.search = Some(search);
         self
     }
 
@@ -81,52 +73,40 @@ impl ListRequest {
                 });
             }
         };
-        let statuses: Vec<ImageStatus> = match self.status.as_deref() {
-            Some(text) => vec![text.parse()?],
+        let statuses: Vec<ImageStatus> = match self.status {
+            Some(status) => vec![status],
             None => ImageStatus::ALL
                 .into_iter()
                 .filter(|s| *s != ImageStatus::AwaitingUpload)
                 .collect(),
         };
-        let sha256 = self
-            .sha256
-            .as_deref()
-            .map(Sha256Digest::parse)
-            .transpose()?;
-        let cursor = self.cursor.as_deref().map(Cursor::parse).transpose()?;
         Ok(ListQuery::new(statuses, limit)
             .for_owner(owner.clone())
-            .with_sha256(sha256)
-            .after(cursor))
+            .with_sha256(self.sha256)
+            .after(self.cursor.clone()))
     }
 }
 
 /// A page of image metadata (no OCR text): newest first, or best first for a search.
-#[derive(Clone, PartialEq, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Debug)]
 #[non_exhaustive]
 pub struct ImagePage {
     /// The images.
     pub images: Vec<ListedImage>,
     /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<Cursor>,
 }
 
 /// One image of a page: its metadata, and for a search where it matched.
-#[derive(Clone, PartialEq, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Debug)]
 #[non_exhaustive]
 pub struct ListedImage {
     /// The record without OCR text.
-    #[serde(flatten)]
     pub record: ImageRecord,
     /// Where a search matched: a snippet with the matched words marked, and the OCR lines that
     /// matched.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchMatch>,
     /// A short-lived presigned GET of the image's preview, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
 }
 
@@ -138,22 +118,19 @@ impl std::ops::Deref for ListedImage {
 }
 
 /// One image in full, with a short-lived download URL.
-#[derive(Clone, PartialEq, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Debug)]
 #[non_exhaustive]
 pub struct ImageDetails {
     /// The record with its full OCR text, and its OCR lines when they were asked for.
-    #[serde(flatten)]
     pub record: ImageRecord,
     /// A presigned GET for the object; absent while no object has been received.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// When the download URL expires.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url_expires_at: Option<crate::model::Timestamp>,
     /// The full presigned request (method, URL, headers).
-    #[serde(skip)]
     pub download: Option<PresignedRequest>,
+    /// A short-lived presigned GET of the image's preview, when it has one.
+    pub thumbnail_url: Option<String>,
 }
 
 impl Intake {
@@ -171,8 +148,8 @@ impl Intake {
         request: &ListRequest,
     ) -> Result<ImagePage, IntakeError> {
         let query = request.to_query(owner)?;
-        if let Some(q) = request.q.as_deref() {
-            return self.search_images(SearchText::parse(q)?, query).await;
+        if let Some(text) = &request.search {
+            return self.search_images(text.clone(), query).await;
         }
         query.cursor_payload()?;
         let page = self.inner.repository.list(&query).await?;
@@ -193,24 +170,26 @@ impl Intake {
         record: &ImageRecord,
         search: Option<SearchMatch>,
     ) -> Result<ListedImage, IntakeError> {
-        let thumbnail_url = match record.preview_key() {
-            Some(key) => {
-                let inner = &self.inner;
-                let request = GetUrlRequest::new(
-                    key.clone(),
-                    None,
-                    inner.clock.now(),
-                    inner.config.download_url_ttl,
-                );
-                Some(inner.signer.presign_get(&request).await?.url)
-            }
-            None => None,
-        };
         Ok(ListedImage {
             record: record.metadata_only(),
             search,
-            thumbnail_url,
+            thumbnail_url: self.thumbnail_url(record).await?,
         })
+    }
+
+    /// A presigned GET of `record`'s preview, when it has one.
+    async fn thumbnail_url(&self, record: &ImageRecord) -> Result<Option<String>, IntakeError> {
+        let Some(key) = record.preview_key() else {
+            return Ok(None);
+        };
+        let inner = &self.inner;
+        let request = GetUrlRequest::new(
+            key.clone(),
+            None,
+            inner.clock.now(),
+            inner.config.download_url_ttl,
+        );
+        Ok(Some(inner.signer.presign_get(&request).await?.url))
     }
 
     /// The images `filter` lets through that match `text`, best first, each with its snippet and
@@ -276,6 +255,7 @@ impl Intake {
             Some(inner.signer.presign_get(&request).await?)
         };
         Ok(ImageDetails {
+            thumbnail_url: self.thumbnail_url(&record).await?,
             download_url: download.as_ref().map(|d| d.url.clone()),
             download_url_expires_at: download.as_ref().map(|d| d.expires_at),
             download,

@@ -357,7 +357,7 @@ async fn a_failed_signature_writes_no_record() {
     let error = intake
         .request_upload(
             &crate::model::Owner::parse("o").unwrap(),
-            UploadRequest::new("a.png", "image/png"),
+            UploadRequest::named("a.png", crate::model::ContentType::Png).unwrap(),
         )
         .await
         .unwrap_err();

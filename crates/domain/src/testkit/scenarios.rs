@@ -88,9 +88,10 @@ where
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
-    UploadRequest::new(name, "image/png")
+    UploadRequest::named(name, crate::model::ContentType::Png)
+        .expect("file name")
         .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(bytes).to_hex())
+        .with_sha256(Sha256Digest::of(bytes))
 }
 
 /// Requests a URL, PUTs `bytes` through it and returns the image id and key.
@@ -282,7 +283,12 @@ pub async fn notification_before_upload_changes_nothing(h: &impl Harness) {
 /// A PNG declared as JPEG is `REJECTED` with `TYPE_MISMATCH`, and OCR is never called.
 pub async fn mismatched_type_is_rejected_without_ocr(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 5);
-    let (_, key) = upload(h, UploadRequest::new("photo.jpg", "image/jpeg"), bytes).await;
+    let (_, key) = upload(
+        h,
+        UploadRequest::named("photo.jpg", crate::model::ContentType::Jpeg).expect("file name"),
+        bytes,
+    )
+    .await;
     let record = rejected(h, &key).await;
     assert_eq!(record.rejection_code(), Some(RejectionCode::TypeMismatch));
     assert_eq!(record.ocr_status(), OcrStatus::Skipped);
@@ -297,7 +303,7 @@ pub async fn mismatched_type_is_rejected_without_ocr(h: &impl Harness) {
 pub async fn non_image_is_rejected_without_ocr(h: &impl Harness) {
     let (_, key) = upload(
         h,
-        UploadRequest::new("notes.png", "image/png"),
+        UploadRequest::named("notes.png", crate::model::ContentType::Png).expect("file name"),
         Bytes::from_static(b"just some text, honestly"),
     )
     .await;
@@ -307,7 +313,12 @@ pub async fn non_image_is_rejected_without_ocr(h: &impl Harness) {
     );
     let whole = png(min_side(h), min_side(h), 6);
     let truncated = whole.slice(..whole.len() - 100);
-    let (_, key) = upload(h, UploadRequest::new("cut.png", "image/png"), truncated).await;
+    let (_, key) = upload(
+        h,
+        UploadRequest::named("cut.png", crate::model::ContentType::Png).expect("file name"),
+        truncated,
+    )
+    .await;
     assert_eq!(
         rejected(h, &key).await.rejection_code(),
         Some(RejectionCode::Corrupt)
@@ -335,9 +346,12 @@ pub async fn too_small_image_is_rejected(h: &impl Harness) {
 pub async fn declared_checksum_and_size_are_enforced(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 8);
     let other = png(min_side(h), min_side(h), 9);
-    let wrong_sha =
-        UploadRequest::new("a.png", "image/png").with_sha256(Sha256Digest::of(&other).to_hex());
-    let wrong_size = UploadRequest::new("b.png", "image/png").with_size(bytes.len() as u64 + 1);
+    let wrong_sha = UploadRequest::named("a.png", crate::model::ContentType::Png)
+        .expect("file name")
+        .with_sha256(Sha256Digest::of(&other));
+    let wrong_size = UploadRequest::named("b.png", crate::model::ContentType::Png)
+        .expect("file name")
+        .with_size(bytes.len() as u64 + 1);
     for (request, code) in [
         (wrong_sha, RejectionCode::ChecksumMismatch),
         (wrong_size, RejectionCode::SizeMismatch),
@@ -385,7 +399,7 @@ pub async fn upload_urls_are_write_once(h: &impl Harness) {
         .intake()
         .request_upload(
             &default_owner(),
-            UploadRequest::new("once.png", "image/png"),
+            UploadRequest::named("once.png", crate::model::ContentType::Png).expect("file name"),
         )
         .await
         .expect("request");
@@ -405,24 +419,37 @@ pub async fn upload_urls_are_write_once(h: &impl Harness) {
 pub async fn invalid_requests_are_refused_before_anything_is_written(h: &impl Harness) {
     let intake = h.intake();
     let too_big = intake.max_upload_bytes() + 1;
-    let cases: Vec<(UploadRequest, &str)> = vec![
-        (UploadRequest::new("../", "image/png"), "INVALID_FILE_NAME"),
+    // What the parsers refuse never becomes a request (the API answers with the same codes).
+    let png = crate::model::ContentType::Png;
+    let parsed: [(Result<UploadRequest, IntakeError>, &str); 3] = [
         (
-            UploadRequest::new("a.svg", "image/svg+xml"),
+            UploadRequest::named("../", png).map_err(IntakeError::from),
+            "INVALID_FILE_NAME",
+        ),
+        (
+            crate::model::ContentType::parse("image/svg+xml")
+                .map(|svg| UploadRequest::named("a.svg", svg).expect("file name"))
+                .map_err(|e| IntakeError::from_content_type(&e, intake.accepted_types())),
             "UNSUPPORTED_CONTENT_TYPE",
         ),
         (
-            UploadRequest::new("a.png", "image/png").with_size(too_big),
-            "TOO_LARGE",
-        ),
-        (
-            UploadRequest::new("a.png", "image/png").with_size(0),
-            "EMPTY_UPLOAD",
-        ),
-        (
-            UploadRequest::new("a.png", "image/png").with_sha256("abc"),
+            Sha256Digest::parse("abc")
+                .map(|sha| {
+                    UploadRequest::named("a.png", png)
+                        .expect("file name")
+                        .with_sha256(sha)
+                })
+                .map_err(IntakeError::from),
             "INVALID_SHA256",
         ),
+    ];
+    for (result, code) in parsed {
+        assert_eq!(result.expect_err("parsed a bad request").code(), code);
+    }
+    let request = UploadRequest::named("a.png", png).expect("file name");
+    let cases: Vec<(UploadRequest, &str)> = vec![
+        (request.clone().with_size(too_big), "TOO_LARGE"),
+        (request.with_size(0), "EMPTY_UPLOAD"),
     ];
     for (request, code) in cases {
         let error = intake
@@ -434,7 +461,7 @@ pub async fn invalid_requests_are_refused_before_anything_is_written(h: &impl Ha
     let all = intake
         .list_images(
             &default_owner(),
-            &ListRequest::default().with_status("AWAITING_UPLOAD"),
+            &ListRequest::default().with_status(ImageStatus::AwaitingUpload),
         )
         .await
         .expect("list");
@@ -473,7 +500,7 @@ pub async fn replay_storm_runs_ocr_once(h: &impl Harness) {
         .intake()
         .list_images(
             &default_owner(),
-            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes).to_hex()),
+            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes)),
         )
         .await
         .expect("list");
@@ -525,8 +552,11 @@ pub async fn duplicates_are_linked_and_reuse_ocr(h: &impl Harness) {
         .intake()
         .list_images(
             &default_owner(),
-            &ListRequest::default()
-                .with_sha256(Sha256Digest::of(&png(min_side(h), min_side(h), 12)).to_hex()),
+            &ListRequest::default().with_sha256(Sha256Digest::of(&png(
+                min_side(h),
+                min_side(h),
+                12,
+            ))),
         )
         .await
         .expect("list by sha");
@@ -599,7 +629,9 @@ pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 17);
     let (id, key) = upload(h, png_request("Quarterly-ACME-receipt.png", &bytes), bytes).await;
     let record = processed(h, &key).await;
-    let search = |q: &str| ListRequest::default().with_search(q);
+    let search = |q: &str| {
+        ListRequest::default().with_search(crate::model::SearchText::parse(q).expect("search text"))
+    };
     let found = h
         .intake()
         .list_images(&default_owner(), &search("acme"))
@@ -646,11 +678,10 @@ pub async fn search_finds_words_or_says_it_is_unavailable(h: &impl Harness) {
             .is_empty()
     );
     assert_eq!(
-        h.intake()
-            .list_images(&default_owner(), &search(" ;; "))
-            .await
-            .expect_err("no words")
-            .code(),
+        IntakeError::from(
+            crate::model::SearchText::parse(" ;; ").expect_err("a search without words")
+        )
+        .code(),
         "INVALID_SEARCH"
     );
     h.intake()
@@ -680,7 +711,7 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
     h.intake()
         .request_upload(
             &default_owner(),
-            UploadRequest::new("never.png", "image/png"),
+            UploadRequest::named("never.png", crate::model::ContentType::Png).expect("file name"),
         )
         .await
         .expect("request");
@@ -699,21 +730,24 @@ pub async fn listing_pages_newest_first(h: &impl Harness) {
             Some(cursor) => {
                 request = ListRequest::default()
                     .with_limit(2)
-                    .with_cursor(cursor.as_str());
+                    .with_cursor(cursor.clone());
             }
             None => break,
         }
     }
     assert_eq!(listed, ids);
-    let garbled = ListRequest::default().with_cursor("definitely-not-a-cursor");
-    assert_eq!(
-        h.intake()
-            .list_images(&default_owner(), &garbled)
+    let garbled = match crate::model::Cursor::parse("definitely-not-a-cursor") {
+        Err(error) => IntakeError::from(error),
+        Ok(cursor) => h
+            .intake()
+            .list_images(
+                &default_owner(),
+                &ListRequest::default().with_cursor(cursor),
+            )
             .await
-            .expect_err("garbled cursor")
-            .code(),
-        "INVALID_CURSOR"
-    );
+            .expect_err("garbled cursor"),
+    };
+    assert_eq!(garbled.code(), "INVALID_CURSOR");
     let too_many = ListRequest::default().with_limit(1001);
     assert_eq!(
         h.intake()
@@ -816,7 +850,7 @@ pub async fn owners_are_isolated(h: &impl Harness) {
     let by_sha = intake
         .list_images(
             &bob,
-            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes).to_hex()),
+            &ListRequest::default().with_sha256(Sha256Digest::of(&bytes)),
         )
         .await
         .expect("list by sha");
@@ -832,7 +866,7 @@ pub async fn owners_are_isolated(h: &impl Harness) {
         .list_images(&alice, &ListRequest::default().with_limit(1))
         .await
         .expect("list");
-    let cursor = page.next_cursor.expect("two pages").to_string();
+    let cursor = page.next_cursor.expect("two pages");
     assert_eq!(
         intake
             .list_images(

@@ -192,3 +192,58 @@ pub(super) fn decode(json: &str, lines: Option<&str>) -> Result<ImageRecord, Rep
         .map_err(other)?;
     ImageRecord::from_parts(stored.into_parts(lines)).map_err(other)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use intake_domain::model::ImageStatus;
+    use intake_domain::testkit::{advanced, epoch, id_at, record};
+
+    use super::*;
+
+    #[test]
+    fn rows_use_the_schema_names_and_round_trip_with_their_lines() {
+        let processed = advanced(&record(id_at(0, 1)), ImageStatus::Processed, None, epoch());
+        let (json, lines) = encode(processed.clone()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for field in [
+            "imageId",
+            "owner",
+            "version",
+            "bucket",
+            "objectKey",
+            "fileName",
+            "ocrStatus",
+            "status",
+            "createdAt",
+            "declaredContentType",
+            "schemaVersion",
+        ] {
+            assert!(value.get(field).is_some(), "{field} missing in {json}");
+        }
+        assert!(
+            value.get("ocrLines").is_none(),
+            "lines are in their own column"
+        );
+        assert_eq!(decode(&json, lines.as_deref()).unwrap(), processed);
+        assert_eq!(
+            decode(&json, None).unwrap(),
+            processed.without_ocr_lines(),
+            "a row read without its lines"
+        );
+    }
+
+    #[test]
+    fn fields_from_a_newer_writer_are_tolerated_and_inconsistent_rows_refused() {
+        let (json, _) = encode(record(id_at(0, 2))).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["someFutureField"] = serde_json::json!({"x": 1});
+        assert!(decode(&value.to_string(), None).is_ok());
+        value["status"] = serde_json::json!("PROCESSED");
+        assert!(matches!(
+            decode(&value.to_string(), None),
+            Err(RepoError::Other { .. })
+        ));
+    }
+}

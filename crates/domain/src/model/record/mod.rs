@@ -31,8 +31,7 @@ pub const RECORD_SCHEMA_VERSION: u32 = 2;
 /// `version` increases by one on every write and is the basis of the repositories' conditional
 /// writes: every transition returns the next version, and repositories accept it only over the
 /// current one.
-#[derive(Clone, PartialEq, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "RecordParts", into = "RecordParts")]
+#[derive(Clone, PartialEq, Debug)]
 pub struct ImageRecord {
     schema_version: u32,
     image_id: ImageId,

@@ -1,7 +1,5 @@
 //! The record taken apart and put back together: how repository adapters store it.
 
-use serde::{Deserialize, Serialize};
-
 use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
 use crate::model::{
     ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, Sha256Digest, Timestamp,
@@ -12,8 +10,7 @@ use crate::model::{
 ///
 /// The struct is exhaustive on purpose: a new field breaks every codec at compile time, so none of
 /// them forgets to store it.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Debug)]
 #[allow(missing_docs)]
 pub struct RecordParts {
     pub schema_version: u32,
@@ -28,54 +25,30 @@ pub struct RecordParts {
     pub updated_at: Timestamp,
     pub upload_expires_at: Timestamp,
     pub declared_content_type: ContentType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_size_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_sha256: Option<Sha256Digest>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256Digest>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<ContentType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width_px: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_px: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_count: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<Timestamp>,
     pub ocr_status: OcrStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_line_count: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_avg_confidence_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_engine: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_truncated: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_lines: Option<Vec<OcrLine>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_code: Option<RejectionCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<FailureCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<ImageId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview_key: Option<ObjectKey>,
-    #[serde(default)]
     pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_expires_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<Timestamp>,
 }
 
