@@ -112,7 +112,7 @@ pub fn advanced_with(
         ..Measurements::default()
     };
     match status {
-        ImageStatus::Processed => claimed.complete(now, &measured, result, None),
+        ImageStatus::Processed => claimed.complete(now, &measured, result),
         ImageStatus::Rejected => {
             claimed.reject(now, &measured, RejectionCode::Corrupt, "rejected by a test")
         }

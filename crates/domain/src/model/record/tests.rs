@@ -33,6 +33,7 @@ fn measured() -> Measurements {
         content_type: Some(ContentType::Png),
         dimensions: Some((40, 30)),
         page_count: Some(1),
+        duplicate_of: None,
     }
 }
 
@@ -65,7 +66,7 @@ fn statuses_parse_from_their_stable_text() {
 #[test]
 fn next_bumps_version_and_metadata_only_drops_text_and_lines() {
     let claimed = sample().claim(at(1), LEASE).unwrap();
-    let done = claimed.complete(at(2), &measured(), &ocr(), None).unwrap();
+    let done = claimed.complete(at(2), &measured(), &ocr()).unwrap();
     assert_eq!(done.version(), 3);
     assert_eq!(done.updated_at(), at(2));
     let meta = done.metadata_only();
@@ -106,7 +107,7 @@ fn a_claim_takes_a_lease_and_counts_an_attempt() {
 fn each_ending_keeps_status_codes_and_times_consistent() {
     let claimed = sample().claim(at(1), LEASE).unwrap();
 
-    let done = claimed.complete(at(5), &measured(), &ocr(), None).unwrap();
+    let done = claimed.complete(at(5), &measured(), &ocr()).unwrap();
     consistent(&done);
     assert_eq!(
         (done.status(), done.ocr_status()),
@@ -163,7 +164,7 @@ fn illegal_transitions_are_typed_errors() {
         other => panic!("expected {t:?} to be refused, got {other:?}"),
     };
     refused(
-        waiting.complete(at(1), &measured(), &ocr(), None),
+        waiting.complete(at(1), &measured(), &ocr()),
         Transition::Complete,
     );
     refused(
@@ -176,7 +177,7 @@ fn illegal_transitions_are_typed_errors() {
     let done = waiting
         .claim(at(1), LEASE)
         .unwrap()
-        .complete(at(2), &measured(), &ocr(), None)
+        .complete(at(2), &measured(), &ocr())
         .unwrap();
     refused(done.claim(at(3), LEASE), Transition::Claim);
     refused(
@@ -229,7 +230,7 @@ fn an_unclaim_gives_the_attempt_back() {
 #[test]
 fn a_result_rebased_over_a_newer_version_keeps_its_deletion() {
     let claimed = sample().claim(at(1), LEASE).unwrap();
-    let done = claimed.complete(at(3), &measured(), &ocr(), None).unwrap();
+    let done = claimed.complete(at(3), &measured(), &ocr()).unwrap();
     let deleted = claimed.mark_deleted(at(2)).unwrap();
     let rebased = done.rebased_over(&deleted);
     consistent(&rebased);
@@ -271,4 +272,36 @@ fn inconsistent_parts_are_refused() {
         );
     }
     assert!(ImageRecord::from_parts(good).is_ok());
+}
+
+#[test]
+fn a_failure_after_the_hash_was_looked_up_keeps_the_duplicate() {
+    let claimed = sample().claim(at(1), LEASE).unwrap();
+    let original = ImageId::generate(at(0));
+    let seen = Measurements {
+        duplicate_of: Some(original),
+        ..measured()
+    };
+    let failed = claimed
+        .fail(
+            at(2),
+            Some(&seen),
+            FailureCode::OcrInvalidImage,
+            "unreadable",
+        )
+        .unwrap();
+    consistent(&failed);
+    assert_eq!(failed.duplicate_of(), Some(original));
+    let done = claimed.complete(at(2), &seen, &ocr()).unwrap();
+    assert_eq!(done.duplicate_of(), Some(original));
+}
+
+#[test]
+fn a_rebased_result_is_never_older_than_what_it_replaces() {
+    let claimed = sample().claim(at(1), LEASE).unwrap();
+    let done = claimed.complete(at(3), &measured(), &ocr()).unwrap();
+    let deleted_later = claimed.mark_deleted(at(9)).unwrap();
+    let rebased = done.rebased_over(&deleted_later);
+    assert_eq!(rebased.updated_at(), at(9));
+    assert_eq!(rebased.processed_at(), Some(at(3)));
 }

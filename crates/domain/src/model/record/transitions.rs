@@ -102,6 +102,8 @@ pub struct Measurements {
     pub dimensions: Option<(u32, u32)>,
     /// How many pages the image has.
     pub page_count: Option<u32>,
+    /// The earliest live image of the owner with the same bytes, once the hash was looked up.
+    pub duplicate_of: Option<ImageId>,
 }
 
 impl ImageRecord {
@@ -169,7 +171,7 @@ impl ImageRecord {
     }
 
     /// Records the OCR result of a claimed image: `PROCESSED`, with what was measured of the object
-    /// and, when the same bytes were uploaded before, the earliest such image.
+    /// (and, when the same bytes were uploaded before, the earliest such image).
     ///
     /// # Errors
     /// [`TransitionError`] unless the image is claimed and not deleted.
@@ -178,13 +180,11 @@ impl ImageRecord {
         now: Timestamp,
         measured: &Measurements,
         result: &OcrResult,
-        duplicate_of: Option<ImageId>,
     ) -> Result<Self, TransitionError> {
         self.claimed(Transition::Complete)?;
         let mut next = self.finished(now, measured);
         next.status = ImageStatus::Processed;
         next.set_ocr(result);
-        next.duplicate_of = duplicate_of;
         Ok(next)
     }
 
@@ -328,6 +328,7 @@ impl ImageRecord {
     #[must_use]
     pub fn rebased_over(mut self, current: &Self) -> Self {
         self.version = current.version.saturating_add(1);
+        self.updated_at = self.updated_at.max(current.updated_at);
         self.deleted_at = current.deleted_at;
         self.attempts = self.attempts.max(current.attempts);
         self
@@ -349,5 +350,8 @@ impl ImageRecord {
         self.width_px = measured.dimensions.map(|d| d.0);
         self.height_px = measured.dimensions.map(|d| d.1);
         self.page_count = measured.page_count;
+        if measured.duplicate_of.is_some() {
+            self.duplicate_of = measured.duplicate_of;
+        }
     }
 }

@@ -49,6 +49,7 @@ impl Inspection {
                 (Some(_), _) | (None, None | Some(ContentType::Pdf | ContentType::Tiff)) => None,
                 (None, Some(_)) => Some(1),
             },
+            duplicate_of: None,
         }
     }
 }

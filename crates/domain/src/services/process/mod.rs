@@ -211,7 +211,7 @@ impl Intake {
                 return Ok(Run::Finished(Box::new(failed)));
             }
         };
-        let measured = inspection.measurements(inner.config.max_pages);
+        let mut measured = inspection.measurements(inner.config.max_pages);
         let facts = match examine(
             claimed,
             &inspection,
@@ -236,6 +236,7 @@ impl Intake {
         let original = self
             .original_of(claimed.owner(), &facts.sha256, claimed.image_id())
             .await?;
+        measured.duplicate_of = original.as_ref().map(ImageRecord::image_id);
         // Listings may omit OCR detail, so the original is read whole before its result is reused.
         let reusable = match &original {
             Some(o)
@@ -277,12 +278,7 @@ impl Intake {
             Text::CopiedFrom(original) => {
                 claimed.complete_as_copy(finished, &measured, &original)?
             }
-            Text::Read(ocr) => claimed.complete(
-                finished,
-                &measured,
-                &ocr,
-                original.as_ref().map(ImageRecord::image_id),
-            )?,
+            Text::Read(ocr) => claimed.complete(finished, &measured, &ocr)?,
         };
         if let Some(key) = preview {
             done.attach_preview(key)?;
