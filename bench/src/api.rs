@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::{get, post};
-use intake_local::OcrChoice;
+use intake_server::OcrChoice;
 use serde_json::json;
 
 use crate::Plan;

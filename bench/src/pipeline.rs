@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use intake_local::{LocalServer, OcrChoice, ServeOptions, TesseractOptions};
+use intake_local::TesseractOptions;
 use intake_ocr_onnx::{PpOcr, PpOcrOptions};
+use intake_server::{LocalServer, OcrChoice, ServeOptions};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 

@@ -8,8 +8,9 @@ use intake_domain::model::{ContentType, ObjectKey};
 use intake_domain::ports::OcrCapabilities;
 use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
 use intake_domain::{Intake, IntakeConfig};
-use intake_local::{FsObjectStore, LOCAL_BUCKET, PutChecks, SqliteRepository};
+use intake_local::{FsObjectStore, PutChecks, SqliteRepository};
 use intake_memory::{MemoryUrlSigner, ScriptedOcr};
+use intake_server::LOCAL_BUCKET;
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]

@@ -96,8 +96,8 @@ struct Meta {
     written_at: Timestamp,
 }
 
-/// Whether an I/O error is the disk (or a quota) being full.
-pub(crate) fn is_no_space(error: &std::io::Error) -> bool {
+/// Whether an I/O error is the disk (or a quota) being full (the server answers 507 for it).
+pub fn is_no_space(error: &std::io::Error) -> bool {
     matches!(
         error.kind(),
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded

@@ -5,7 +5,7 @@
 //! server's API keys (`keys`).
 //!
 //! The command only parses its arguments, composes and calls: the server is
-//! [`intake_local::LocalServer`], the client speaks the REST API described in `openapi.yaml`. The
+//! [`intake_server::LocalServer`], the client speaks the REST API described in `openapi.yaml`. The
 //! library exposes [`main`] so that test harnesses can build the same command.
 
 mod client;
@@ -132,7 +132,7 @@ struct ServeArgs {
     /// The OCR engine: `ppocr` (PP-OCRv6 on ONNX Runtime, reads forms and receipts far better) or
     /// `tesseract`.
     #[arg(long, env = "INTAKE_OCR_ENGINE", default_value = "ppocr")]
-    ocr_engine: intake_local::OcrChoice,
+    ocr_engine: intake_server::OcrChoice,
     /// The PP-OCR model tier: `tiny` (fast; the default) or `small` (reads dense and small print better,
     /// several times slower).
     #[arg(long, env = "INTAKE_OCR_MODEL", default_value = "tiny")]
@@ -170,12 +170,12 @@ struct ServeArgs {
     max_connections: Option<usize>,
     /// The slowest a request body may arrive after its first 10 seconds, in bytes per second (0: no
     /// minimum); a slower upload is cut off with 408 BODY_TOO_SLOW.
-    #[arg(long, env = "INTAKE_MIN_BODY_RATE", default_value_t = intake_local::DEFAULT_MIN_BODY_RATE)]
+    #[arg(long, env = "INTAKE_MIN_BODY_RATE", default_value_t = intake_server::DEFAULT_MIN_BODY_RATE)]
     min_body_rate: u64,
     /// Browser origins allowed to call the API and upload or download from other sites, comma-separated
     /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
     #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
-    cors_origins: intake_local::CorsOrigins,
+    cors_origins: intake_server::CorsOrigins,
 }
 
 /// Where the API is, and how to print.
@@ -376,10 +376,10 @@ impl ServeArgs {
         Duration::from_secs(self.ocr_timeout.max(1))
     }
 
-    fn connection_limits(&self) -> intake_local::ConnectionLimits {
-        let limits = intake_local::ConnectionLimits::default()
+    fn connection_limits(&self) -> intake_server::ConnectionLimits {
+        let limits = intake_server::ConnectionLimits::default()
             .with_header_timeout(Duration::from_secs(self.header_timeout.max(1)))
-            .with_min_body_rate(self.min_body_rate, intake_local::DEFAULT_BODY_GRACE);
+            .with_min_body_rate(self.min_body_rate, intake_server::DEFAULT_BODY_GRACE);
         match self.max_connections {
             Some(max) => limits.with_max_connections(max),
             None => limits,

@@ -17,10 +17,10 @@ use intake_domain::ports::{
 };
 use intake_domain::services::{JobPolicy, UploadRequest};
 use intake_domain::{Intake, IntakeConfig};
-use intake_local::WorkerPool;
 use intake_memory::{
     MemoryJobQueue, MemoryObjectStore, MemoryRepository, MemoryUrlSigner, ScriptedOcr,
 };
+use intake_server::WorkerPool;
 use tokio::sync::Notify;
 
 fn no_space() -> Box<dyn std::error::Error + Send + Sync> {

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
 use intake_domain::testkit::images;
-use intake_local::{LocalServer, ServeOptions};
+use intake_server::{LocalServer, ServeOptions};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tempfile::TempDir;

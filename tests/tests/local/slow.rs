@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use intake_domain::IntakeConfig;
 use intake_domain::testkit::images;
-use intake_local::ConnectionLimits;
+use intake_server::ConnectionLimits;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 

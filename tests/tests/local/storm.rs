@@ -13,8 +13,9 @@ use intake_domain::services::{JobPolicy, JobReport, ListRequest, ProcessOutcome,
 use intake_domain::testkit::scenarios::{STORM_DELIVERIES, STORM_PROCESSORS};
 use intake_domain::testkit::{CountingOcr, default_owner};
 use intake_local::{
-    FsObjectStore, LOCAL_BUCKET, SqliteJobQueue, SqliteRepository, TesseractOcr, TesseractOptions,
+    FsObjectStore, SqliteJobQueue, SqliteRepository, TesseractOcr, TesseractOptions,
 };
+use intake_server::LOCAL_BUCKET;
 use serde_json::Value;
 
 use super::{prerequisites, spawn_app, wait_terminal};

@@ -228,10 +228,10 @@ async fn expired_urls_are_refused() {
 async fn a_second_server_cannot_share_a_data_directory() {
     let app = spawn_app().await;
     let second =
-        intake_local::LocalServer::start(super::options(app.dir.path(), IntakeConfig::default()))
+        intake_server::LocalServer::start(super::options(app.dir.path(), IntakeConfig::default()))
             .await;
     assert!(
-        matches!(second, Err(intake_local::ServeError::Locked(_))),
+        matches!(second, Err(intake_server::ServeError::Locked(_))),
         "{second:?}"
     );
     #[cfg(unix)]
@@ -255,7 +255,8 @@ async fn a_readable_or_damaged_signing_secret_is_refused() {
     std::fs::write(&secret, "ab".repeat(32)).unwrap();
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
     let started =
-        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default())).await;
+        intake_server::LocalServer::start(super::options(dir.path(), IntakeConfig::default()))
+            .await;
     let error = started
         .expect_err("a world-readable secret is refused")
         .to_string();
@@ -264,15 +265,16 @@ async fn a_readable_or_damaged_signing_secret_is_refused() {
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::write(&secret, "abcd").unwrap();
     let started =
-        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default())).await;
+        intake_server::LocalServer::start(super::options(dir.path(), IntakeConfig::default()))
+            .await;
     assert!(matches!(
         started,
-        Err(intake_local::ServeError::Secret { .. })
+        Err(intake_server::ServeError::Secret { .. })
     ));
 
     std::fs::write(&secret, "ab".repeat(32)).unwrap();
     let server =
-        intake_local::LocalServer::start(super::options(dir.path(), IntakeConfig::default()))
+        intake_server::LocalServer::start(super::options(dir.path(), IntakeConfig::default()))
             .await
             .expect("a private 32-byte secret is used");
     server.shutdown().await.unwrap();
@@ -284,7 +286,7 @@ async fn a_new_admin_key_can_be_asked_for_when_every_admin_key_is_lost() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let first = intake_local::LocalServer::start(super::options(
+    let first = intake_server::LocalServer::start(super::options(
         dir.path(),
         intake_domain::IntakeConfig::default(),
     ))
@@ -294,7 +296,7 @@ async fn a_new_admin_key_can_be_asked_for_when_every_admin_key_is_lost() {
     first.shutdown().await.unwrap();
     std::fs::remove_file(dir.path().join("admin-key")).unwrap();
     // A plain restart keeps the keys (one admin key is active, if unknown).
-    let second = intake_local::LocalServer::start(super::options(
+    let second = intake_server::LocalServer::start(super::options(
         dir.path(),
         intake_domain::IntakeConfig::default(),
     ))
@@ -304,7 +306,7 @@ async fn a_new_admin_key_can_be_asked_for_when_every_admin_key_is_lost() {
     second.shutdown().await.unwrap();
     let mut options = super::options(dir.path(), intake_domain::IntakeConfig::default());
     options.new_admin_key = true;
-    let third = intake_local::LocalServer::start(options).await.unwrap();
+    let third = intake_server::LocalServer::start(options).await.unwrap();
     let fresh = super::admin_key(dir.path());
     assert_ne!(fresh, lost);
     for key in [&fresh, &lost] {

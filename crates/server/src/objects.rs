@@ -31,8 +31,9 @@ use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
 
-use crate::fs_store::is_no_space;
-use crate::{FsObjectStore, PacedBodyError, PutChecks, PutError};
+use intake_local::{FsObjectStore, PutChecks, PutError, is_no_space};
+
+use crate::PacedBodyError;
 
 /// How long after an upload starts its intent job becomes due, if the upload never confirms it.
 pub const DEFAULT_INTENT_DELAY: Duration = Duration::from_secs(120);

@@ -39,7 +39,9 @@ use tokio::task::JoinHandle;
 use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
-use crate::{FsObjectStore, OpenError, SqliteDatabase, TesseractOcr, TesseractOptions};
+use intake_local::{
+    FsObjectStore, ImagePreviewer, OpenError, SqliteDatabase, TesseractOcr, TesseractOptions,
+};
 
 /// The bucket name the local store reports (object keys and records carry it).
 pub const LOCAL_BUCKET: &str = "local";
@@ -515,7 +517,7 @@ impl LocalServer {
             .shared_ocr(ocr)
             .repository(repository.clone())
             .search(repository)
-            .previews(crate::ImagePreviewer)
+            .previews(ImagePreviewer)
             .config(options.config.clone())
             .build()?;
 
