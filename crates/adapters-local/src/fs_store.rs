@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
-use intake_domain::model::{ObjectKey, Sha256Digest, Timestamp};
+use intake_domain::model::{BodyCheck, BodyRefusal, ObjectKey, Sha256Digest, Timestamp};
 use intake_domain::ports::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 use tokio::fs;
 use tokio::io::AsyncWriteExt as _;
 use tokio_util::io::ReaderStream;
@@ -40,23 +39,9 @@ pub enum PutError {
     /// An object exists under the key (writes are write-once).
     #[error("an object already exists under {0}")]
     AlreadyExists(String),
-    /// The body's length differs from the required one.
-    #[error("body is {actual} bytes, {expected} were required")]
-    LengthMismatch {
-        /// Required.
-        expected: u64,
-        /// Received.
-        actual: u64,
-    },
-    /// The body exceeds the size limit.
-    #[error("body exceeds {limit} bytes")]
-    TooLarge {
-        /// The limit.
-        limit: u64,
-    },
-    /// The body's SHA-256 differs from the required one.
-    #[error("body checksum does not match")]
-    ChecksumMismatch,
+    /// The body is not what the write requires (length, size, checksum).
+    #[error(transparent)]
+    Refused(#[from] BodyRefusal),
     /// The body stream failed.
     #[error("reading the body failed")]
     Body(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -266,34 +251,14 @@ impl FsObjectStore {
         E: std::error::Error + Send + Sync + 'static,
     {
         let mut file = fs::File::create(temp).await?;
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
+        let mut check = BodyCheck::new(checks.length, checks.sha256, checks.max_bytes);
         let mut body = std::pin::pin!(body);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| PutError::Body(Box::new(e)))?;
-            size += chunk.len() as u64;
-            if let Some(limit) = checks.max_bytes.filter(|&l| size > l) {
-                return Err(PutError::TooLarge { limit });
-            }
-            if let Some(expected) = checks.length.filter(|&l| size > l) {
-                return Err(PutError::LengthMismatch {
-                    expected,
-                    actual: size,
-                });
-            }
-            hasher.update(&chunk);
+            check.update(&chunk)?;
             file.write_all(&chunk).await?;
         }
-        if let Some(expected) = checks.length.filter(|&l| size != l) {
-            return Err(PutError::LengthMismatch {
-                expected,
-                actual: size,
-            });
-        }
-        let sha256 = Sha256Digest::from_bytes(hasher.finalize().into());
-        if checks.sha256.is_some_and(|expected| expected != sha256) {
-            return Err(PutError::ChecksumMismatch);
-        }
+        let sha256 = check.finish()?;
         file.sync_all().await?;
         Ok(sha256)
     }

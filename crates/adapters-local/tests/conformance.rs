@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
+use intake_domain::model::{BodyRefusal, ContentType, FileName, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
     ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, StoreError,
 };
@@ -242,9 +242,11 @@ async fn writes_are_checked_whole_and_write_once() {
         assert!(
             matches!(
                 refused,
-                Err(PutError::LengthMismatch { .. }
-                    | PutError::ChecksumMismatch
-                    | PutError::TooLarge { .. })
+                Err(PutError::Refused(
+                    BodyRefusal::LengthMismatch { .. }
+                        | BodyRefusal::ChecksumMismatch
+                        | BodyRefusal::TooLarge { .. }
+                ))
             ),
             "{what}: {refused:?}"
         );

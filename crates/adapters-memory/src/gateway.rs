@@ -2,10 +2,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use intake_domain::model::Sha256Digest;
+use intake_domain::model::BodyCheck;
 use intake_domain::ports::{Clock, HttpMethod, PresignedRequest, SystemClock, header};
 
-use crate::{MemoryObjectStore, MemoryUrlSigner, UrlRefusal};
+use intake_signing::StorageRefusal;
+
+use crate::{MemoryObjectStore, MemoryUrlSigner};
 
 /// The in-memory storage endpoint: performs presigned requests against a [`MemoryObjectStore`] and
 /// enforces what the URL binds, as S3 and the local server do: signature, expiry, method, headers,
@@ -17,49 +19,9 @@ pub struct MemoryGateway {
     clock: Arc<dyn Clock>,
 }
 
-/// Why the gateway refused a request; [`GatewayError::status`] gives the HTTP status S3 would answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum GatewayError {
-    /// The URL is not valid for this request.
-    #[error("refused: {0}")]
-    Refused(#[from] UrlRefusal),
-    /// The body length differs from the bound `Content-Length`.
-    #[error("body is {actual} bytes, the URL requires {expected}")]
-    LengthMismatch {
-        /// Bound length.
-        expected: u64,
-        /// Body length.
-        actual: u64,
-    },
-    /// The body's SHA-256 differs from the bound checksum.
-    #[error("body checksum does not match x-amz-checksum-sha256")]
-    ChecksumMismatch,
-    /// An object exists already and the URL is write-once.
-    #[error("an object already exists under this key")]
-    AlreadyExists,
-    /// No object under the key.
-    #[error("no such object")]
-    NotFound,
-    /// A PUT without a body.
-    #[error("a PUT needs a body")]
-    MissingBody,
-}
-
-impl GatewayError {
-    /// The HTTP status S3 answers for this refusal.
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::Refused(UrlRefusal::Malformed)
-            | Self::LengthMismatch { .. }
-            | Self::ChecksumMismatch
-            | Self::MissingBody => 400,
-            Self::Refused(_) => 403,
-            Self::NotFound => 404,
-            Self::AlreadyExists => 412,
-        }
-    }
-}
+/// Why the gateway refused a request: the refusals of every store that stands in for S3, with the
+/// HTTP status S3 would answer ([`GatewayError::status`]).
+pub type GatewayError = StorageRefusal;
 
 impl MemoryGateway {
     /// A gateway for URLs made by `signer` over `store`, checking expiry against the system clock.
@@ -111,23 +73,16 @@ impl MemoryGateway {
                 .ok_or(GatewayError::NotFound);
         }
         let body = body.ok_or(GatewayError::MissingBody)?;
-        let actual = body.len() as u64;
         let declared_length = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|l| l.parse::<u64>().ok());
-        if let Some(expected) = verified
-            .content_length
-            .or(declared_length)
-            .filter(|&e| e != actual)
-        {
-            return Err(GatewayError::LengthMismatch { expected, actual });
-        }
-        if verified
-            .sha256
-            .is_some_and(|sha| sha != Sha256Digest::of(&body))
-        {
-            return Err(GatewayError::ChecksumMismatch);
-        }
+        let mut check = BodyCheck::new(
+            verified.content_length.or(declared_length),
+            verified.sha256,
+            None,
+        );
+        check.update(&body)?;
+        check.finish()?;
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .cloned()

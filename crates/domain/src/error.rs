@@ -5,7 +5,7 @@ use crate::model::{
     ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
     ImageStatusError, SearchTextError, TransitionError,
 };
-use crate::ports::{OcrError, RepoError, SignerError, StoreError};
+use crate::ports::{OcrError, QueueError, RepoError, SignerError, StoreError};
 
 /// The broad class of an [`IntakeError`]; entry points map it to their protocol.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -135,6 +135,9 @@ pub enum IntakeError {
     /// The object store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The job queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// URL signing failed.
     #[error(transparent)]
     Signer(#[from] SignerError),
@@ -216,9 +219,11 @@ impl IntakeError {
             _ if self.is_storage_full() => ErrorKind::InsufficientStorage,
             _ if self.is_throttled() => ErrorKind::Throttled,
             _ if self.is_retryable() => ErrorKind::Unavailable,
-            Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => {
-                ErrorKind::Internal
-            }
+            Self::Store(_)
+            | Self::Queue(_)
+            | Self::Signer(_)
+            | Self::Ocr(_)
+            | Self::Repository(_) => ErrorKind::Internal,
         }
     }
 
@@ -245,7 +250,11 @@ impl IntakeError {
             _ if self.is_storage_full() => "INSUFFICIENT_STORAGE",
             _ if self.is_throttled() => "THROTTLED",
             _ if self.is_retryable() => "UNAVAILABLE",
-            Self::Store(_) | Self::Signer(_) | Self::Ocr(_) | Self::Repository(_) => "INTERNAL",
+            Self::Store(_)
+            | Self::Queue(_)
+            | Self::Signer(_)
+            | Self::Ocr(_)
+            | Self::Repository(_) => "INTERNAL",
         }
     }
 
@@ -254,6 +263,7 @@ impl IntakeError {
         match self {
             Self::Store(e) => e.is_storage_full(),
             Self::Repository(e) => e.is_storage_full(),
+            Self::Queue(e) => e.is_storage_full(),
             _ => false,
         }
     }
@@ -275,6 +285,7 @@ impl IntakeError {
             Self::Signer(e) => e.is_retryable(),
             Self::Ocr(e) => e.is_retryable(),
             Self::Repository(e) => e.is_retryable(),
+            Self::Queue(e) => e.is_retryable(),
             Self::Conflict { .. } => true,
             _ => false,
         }
@@ -291,6 +302,16 @@ mod tests {
         let id = ImageId::generate(Timestamp::now_utc());
         assert_eq!(IntakeError::NotFound { id }.code(), "NOT_FOUND");
         assert_eq!(IntakeError::NotFound { id }.kind(), ErrorKind::NotFound);
+        let queue_full = IntakeError::Queue(QueueError::StorageFull {
+            source: "disk full".into(),
+        });
+        assert_eq!(queue_full.code(), "INSUFFICIENT_STORAGE");
+        assert_eq!(queue_full.kind(), ErrorKind::InsufficientStorage);
+        let queue_down = IntakeError::Queue(QueueError::Unavailable {
+            source: "locked".into(),
+        });
+        assert_eq!(queue_down.kind(), ErrorKind::Unavailable);
+        assert!(queue_down.is_retryable());
         let throttled = IntakeError::Ocr(OcrError::Throttled { source: None });
         assert!(throttled.is_retryable());
         assert_eq!(throttled.kind(), ErrorKind::Throttled);

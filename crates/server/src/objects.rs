@@ -1,13 +1,11 @@
 //! The local server's storage endpoint: `PUT`, `GET` and `HEAD` on `/objects/{key}` for the presigned URLs of an
 //! [`HmacUrlSigner`], over a [`FsObjectStore`]. It plays S3's part: it checks everything the URL binds
 //! (signature, expiry, method, content type, length, checksum, write-once), streams the body into the
-//! store, and schedules processing in the [`JobQueue`] (S3's event notification). It takes bytes only
-//! for an upload Intake has a record of (`Intake::expect_upload`: `410 UPLOAD_TICKET_LOST` when the
-//! signed URL's ticket was never stored, `422 UNKNOWN_OBJECT` for a deleted image).
-//!
-//! Durability: before the body is written, a job is scheduled a little later (the *intent*); once the
-//! object is committed, the job is made due at once and the workers are woken. A crash between the two
-//! leaves the intent, which runs after the delay, so a stored object is never left unprocessed.
+//! store, and schedules processing in the [`JobQueue`] (S3's event notification). What it may take,
+//! and when processing is scheduled, is the domain's `Intake::accept_upload` and
+//! `Intake::upload_stored` (`410 UPLOAD_TICKET_LOST` when the signed URL's ticket was never stored,
+//! `422 UNKNOWN_OBJECT` for a deleted image, `507`/`503` when the job cannot be scheduled); this
+//! file is HTTP only.
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
@@ -24,11 +22,9 @@ use futures::TryStreamExt as _;
 use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::model::ObjectKey;
-use intake_domain::ports::{
-    Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, QueueError, StoreError,
-};
+use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, StoreError};
 use intake_http::ApiError;
-use intake_signing::{HmacUrlSigner, UrlRefusal, VerifiedUrl};
+use intake_signing::{HmacUrlSigner, StorageRefusal, UrlRefusal, VerifiedUrl};
 use tokio::sync::Notify;
 
 use intake_local::{FsObjectStore, PutChecks, PutError, is_no_space};
@@ -119,23 +115,22 @@ fn lowercase(headers: &HeaderMap) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The answer S3 gives for `refusal` (the table shared with the in-memory gateway).
+fn storage_refusal(refusal: &StorageRefusal) -> ApiError {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    ApiError::new(status, refusal.code(), refusal.to_string())
+}
+
 fn refused(refusal: &UrlRefusal) -> ApiError {
-    let code = match refusal {
-        UrlRefusal::BadSignature => "SIGNATURE_MISMATCH",
-        UrlRefusal::Expired => "URL_EXPIRED",
-        UrlRefusal::WrongMethod => "METHOD_MISMATCH",
-        UrlRefusal::Header(_) => "HEADER_MISMATCH",
-        _ => "URL_INVALID",
-    };
-    ApiError::new(StatusCode::FORBIDDEN, code, refusal.to_string())
+    storage_refusal(&StorageRefusal::Refused(refusal.clone()))
 }
 
 fn put_error(error: &PutError) -> ApiError {
     let (status, code) = match error {
-        PutError::AlreadyExists(_) => (StatusCode::PRECONDITION_FAILED, "OBJECT_EXISTS"),
-        PutError::LengthMismatch { .. } => (StatusCode::BAD_REQUEST, "LENGTH_MISMATCH"),
-        PutError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE"),
-        PutError::ChecksumMismatch => (StatusCode::BAD_REQUEST, "CHECKSUM_MISMATCH"),
+        PutError::AlreadyExists(_) => return storage_refusal(&StorageRefusal::AlreadyExists),
+        PutError::Refused(refusal) => {
+            return storage_refusal(&StorageRefusal::Body(refusal.clone()));
+        }
         PutError::Body(cause) if PacedBodyError::is_too_slow(cause.as_ref()) => {
             (StatusCode::REQUEST_TIMEOUT, "BODY_TOO_SLOW")
         }
@@ -154,15 +149,6 @@ fn put_error(error: &PutError) -> ApiError {
         }
     };
     ApiError::new(status, code, error.to_string())
-}
-
-/// The job queue could not take the upload's job: `507` when out of space, else `503`.
-fn queue_failed(error: &QueueError) -> ApiError {
-    if error.is_storage_full() {
-        tracing::error!(error = %error_chain(error), "the job queue has no space left");
-        return ApiError::insufficient_storage();
-    }
-    unavailable("the job queue is unavailable", error)
 }
 
 fn unavailable(what: &str, error: &dyn std::error::Error) -> ApiError {
@@ -191,24 +177,11 @@ async fn upload(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    // No bytes are taken for an upload Intake has no record of (never issued, or a ticket lost with
-    // a machine crash before it was durable): the client asks for a new URL instead.
+    // No bytes are taken for an upload Intake has no record of, and none before its processing is
+    // scheduled (see `Intake::accept_upload`).
     endpoint
         .intake
-        .expect_upload(&key)
-        .await
-        .map_err(ApiError::from)?;
-    let now = endpoint.clock.now();
-    endpoint
-        .queue
-        .enqueue(&key, now.saturating_add(endpoint.intent_delay))
-        .await
-        .map_err(|e| queue_failed(&e))?;
-    // The intent is a durable write after the ticket's insert (writes run in order): asked again now,
-    // the record is the one on disk, so a ticket whose insert failed takes no bytes either.
-    endpoint
-        .intake
-        .expect_upload(&key)
+        .accept_upload(&key, endpoint.queue.as_ref(), endpoint.intent_delay)
         .await
         .map_err(ApiError::from)?;
     let checks = PutChecks::new(
@@ -222,7 +195,11 @@ async fn upload(
         .put_stream(&key, &content_type, checks, body)
         .await
         .map_err(|e| put_error(&e))?;
-    match endpoint.queue.enqueue(&key, endpoint.clock.now()).await {
+    match endpoint
+        .intake
+        .upload_stored(&key, endpoint.queue.as_ref())
+        .await
+    {
         Ok(()) => endpoint.wake.notify_one(),
         // The object is stored and its intent job will run after the delay: nothing is lost.
         Err(error) => {

@@ -1,7 +1,12 @@
 //! # intake-signing
 //!
 //! HMAC-SHA256 presigned URLs for stores that Intake serves itself: the in-memory gateway and the local
-//! server's object endpoints. One scheme, one verifier, used by both.
+//! server's object endpoints. One scheme, one verifier, and one table of refusals
+//! ([`StorageRefusal`]), used by both.
+
+mod refusal;
+
+pub use refusal::StorageRefusal;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -25,6 +25,7 @@ macro_rules! text_serde {
 use text_serde;
 
 mod api_key;
+mod body_check;
 mod content_type;
 mod cursor;
 mod digest;
@@ -40,6 +41,7 @@ mod time;
 pub use api_key::{
     API_KEY_PREFIX, ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, MAX_KEY_NAME_CHARS,
 };
+pub use body_check::{BodyCheck, BodyRefusal};
 pub use content_type::{ContentType, ContentTypeError};
 pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
 pub use digest::{DigestError, Sha256Digest};

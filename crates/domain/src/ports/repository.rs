@@ -267,7 +267,8 @@ pub enum OcrDetail {
 /// Persistence of image records.
 ///
 /// Writes after creation are conditional on the version, so two writers racing on one record cannot
-/// both win. The services decide which transitions are legal; the repository only enforces the version.
+/// both win. The record's transitions decide which changes are legal; the repository only enforces
+/// the version.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait ImageRepository: Send + Sync + Debug {
@@ -282,8 +283,9 @@ pub trait ImageRepository: Send + Sync + Debug {
     /// its record, see [`crate::Intake::expect_upload`]), so an adapter may write it behind. It must
     /// still be readable at once by [`get`](Self::get) and [`get_view`](Self::get_view), listed by
     /// any [`list`](Self::list) that starts after it returned, refused as
-    /// [`RepoError::AlreadyExists`] for a taken id, and durable within a short bound (the SQLite
-    /// adapter: 50 ms, or sooner with any durable write after it). Default: [`create`](Self::create).
+    /// [`RepoError::AlreadyExists`] for a taken id, durable within a short bound, and durable before
+    /// any durable write the adapter acknowledges after it (see [`crate::Intake::accept_upload`]).
+    /// Default: [`create`](Self::create).
     ///
     /// # Errors
     /// As [`create`](Self::create).

@@ -3,6 +3,7 @@
 //! [`Intake`] is cheap to clone and safe to share between tasks. It needs no particular async runtime:
 //! it only awaits the ports.
 
+mod accept;
 mod config;
 mod jobs;
 mod keys;
