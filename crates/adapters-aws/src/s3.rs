@@ -10,12 +10,11 @@ use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig}
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures::stream;
-use intake_domain::model::{FileName, ObjectKey, Timestamp};
+use intake_domain::model::{FileName, ObjectKey, Timestamp, UrlTtl};
 use intake_domain::ports::{
     GetResult, GetUrlRequest, HttpMethod, ObjectMeta, ObjectStore, PresignedRequest, PutUrlRequest,
     SignerError, StoreError, UrlSigner, header,
 };
-use intake_domain::services::MAX_URL_TTL;
 
 use crate::fault::{Fault, classify, describe};
 
@@ -250,16 +249,10 @@ fn system_time(at: Timestamp) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(at.unix_millis()).unwrap_or(0))
 }
 
-fn presigning(issued_at: Timestamp, expires_in: Duration) -> Result<PresigningConfig, SignerError> {
-    if expires_in < Duration::from_secs(1) || expires_in > MAX_URL_TTL {
-        return Err(SignerError::InvalidExpiry {
-            requested: expires_in,
-            max: MAX_URL_TTL,
-        });
-    }
+fn presigning(issued_at: Timestamp, expires_in: UrlTtl) -> Result<PresigningConfig, SignerError> {
     PresigningConfig::builder()
         .start_time(system_time(issued_at))
-        .expires_in(expires_in)
+        .expires_in(expires_in.as_duration())
         .build()
         .map_err(|e| SignerError::Other {
             source: Box::new(e),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use intake_domain::IntakeConfig;
-use intake_domain::services::{SettingError, parse_bool, read_setting};
+use intake_settings::{SettingError, parse_bool, read_setting};
 
 /// Which OCR engine processes images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,7 +67,7 @@ pub struct AwsSettings {
     /// when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3` is set, false otherwise.
     pub s3_force_path_style: bool,
     /// The shared settings (URL lifetimes, limits, allowed types, ...), see
-    /// [`IntakeConfig::from_lookup`] for their variables.
+    /// [`intake_settings::intake_config`] for their variables.
     pub config: IntakeConfig,
 }
 
@@ -131,7 +131,7 @@ impl AwsSettings {
                 .unwrap_or_default(),
             s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", parse_bool)?
                 .unwrap_or(endpoint_set),
-            config: IntakeConfig::from_lookup(lookup)?,
+            config: intake_settings::intake_config(lookup)?,
         })
     }
 }
@@ -139,7 +139,6 @@ impl AwsSettings {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::time::Duration;
 
     use super::*;
 
@@ -178,7 +177,10 @@ mod tests {
             s.s3_force_path_style,
             "an endpoint override implies path-style addressing"
         );
-        assert_eq!(s.config.upload_url_ttl, Duration::from_secs(120));
+        assert_eq!(
+            s.config.upload_url_ttl,
+            intake_domain::model::UrlTtl::from_secs(120).unwrap()
+        );
         let plain = from(&[("INTAKE_BUCKET", "b"), ("INTAKE_TABLE", "t")]).unwrap();
         assert_eq!(
             (plain.engine, plain.s3_force_path_style),

@@ -2,8 +2,6 @@
 //! signed, no checksum of an empty body is signed, and the signer passes the URL-signer suite.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use intake_aws::S3UrlSigner;
 use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
@@ -46,7 +44,7 @@ async fn put_urls_sign_every_bound_header() {
         Some(4),
         Some(sha),
         epoch(),
-        Duration::from_secs(300),
+        intake_domain::model::UrlTtl::from_secs(300).unwrap(),
     );
     let signed = signer.presign_put(&request).await.unwrap();
     println!("{}\n{:?}", signed.url, signed.headers);
@@ -112,7 +110,7 @@ async fn no_checksum_of_an_empty_body_is_signed_in_either_checksum_mode() {
                 None,
                 sha,
                 epoch(),
-                Duration::from_secs(60),
+                intake_domain::model::UrlTtl::from_secs(60).unwrap(),
             );
             let signed = signer.presign_put(&request).await.unwrap();
             let names = query_param(&signed.url, "X-Amz-SignedHeaders")

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_s3::config::RequestChecksumCalculation;
 use bytes::Bytes;
 use intake_aws::S3UrlSigner;
-use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest, Timestamp};
+use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest, Timestamp, UrlTtl};
 use intake_domain::ports::{GetUrlRequest, PresignedRequest, PutUrlRequest, UrlSigner};
 use intake_domain::testkit::{id_at, images};
 
@@ -58,7 +58,7 @@ impl Fixture {
         body: &Bytes,
         declare: bool,
         issued_at: Timestamp,
-        ttl: Duration,
+        ttl: UrlTtl,
     ) -> PresignedRequest {
         let (len, sha) = if declare {
             (Some(body.len() as u64), Some(Sha256Digest::of(body)))
@@ -112,7 +112,7 @@ async fn a_valid_upload_and_download_succeed() {
             &body,
             true,
             Timestamp::now_utc(),
-            Duration::from_secs(300),
+            UrlTtl::from_secs(300).unwrap(),
         )
         .await;
     assert_eq!(
@@ -123,7 +123,7 @@ async fn a_valid_upload_and_download_succeed() {
         key(1),
         Some(FileName::sanitize("chèque.png").unwrap()),
         Timestamp::now_utc(),
-        Duration::from_secs(60),
+        UrlTtl::from_secs(60).unwrap(),
     );
     let download = f.signer.presign_get(&get).await.unwrap();
     let response = f.http.get(&download.url).send().await.unwrap();
@@ -155,7 +155,7 @@ async fn tampered_unsigned_and_expired_urls_are_refused() {
             &body,
             false,
             Timestamp::now_utc(),
-            Duration::from_secs(300),
+            UrlTtl::from_secs(300).unwrap(),
         )
         .await;
     let h = headers(&signed);
@@ -191,7 +191,7 @@ async fn tampered_unsigned_and_expired_urls_are_refused() {
     let an_hour_ago =
         Timestamp::from_unix_millis(Timestamp::now_utc().unix_millis() - 3_600_000).unwrap();
     let expired = f
-        .presign(4, &body, false, an_hour_ago, Duration::from_secs(60))
+        .presign(4, &body, false, an_hour_ago, UrlTtl::from_secs(60).unwrap())
         .await;
     assert_eq!(
         f.put(&expired.url, &headers(&expired), body.clone()).await,
@@ -212,7 +212,7 @@ async fn headers_that_differ_from_the_signed_ones_are_refused() {
             &body,
             true,
             Timestamp::now_utc(),
-            Duration::from_secs(300),
+            UrlTtl::from_secs(300).unwrap(),
         )
         .await;
     assert_eq!(
@@ -277,7 +277,7 @@ async fn a_body_with_another_checksum_is_refused() {
             &declared,
             true,
             Timestamp::now_utc(),
-            Duration::from_secs(300),
+            UrlTtl::from_secs(300).unwrap(),
         )
         .await;
     let status = f.put(&signed.url, &headers(&signed), sent).await;
@@ -294,7 +294,7 @@ async fn an_upload_url_cannot_overwrite() {
             &body,
             false,
             Timestamp::now_utc(),
-            Duration::from_secs(300),
+            UrlTtl::from_secs(300).unwrap(),
         )
         .await;
     assert_eq!(

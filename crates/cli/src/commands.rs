@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use intake_domain::IntakeConfig;
 use intake_domain::model::{ContentType, Sha256Digest};
 use intake_domain::sniff::sniff;
 use intake_local::TesseractOptions;
@@ -28,7 +27,7 @@ const PARTIAL: u8 = 7;
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     init_logging(args.log_format);
-    let config = IntakeConfig::from_lookup(&|name| std::env::var(name).ok())
+    let config = intake_settings::intake_config(&|name| std::env::var(name).ok())
         .map_err(|e| ClientError::Input(e.to_string()))?;
     let mut options = ServeOptions::default()
         .with_data_dir(&args.data_dir)

@@ -122,32 +122,21 @@ struct S3Object {
 /// # Errors
 /// [`EventError::Key`] for a truncated or invalid escape, or bytes that are not UTF-8.
 pub fn decode_key(raw: &str) -> Result<String, EventError> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| EventError::Key(raw.to_owned()))?;
-                out.push(byte);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
+    let refused = || EventError::Key(raw.to_owned());
+    let escapes_well_formed = raw.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_well_formed {
+        return Err(refused());
     }
-    String::from_utf8(out).map_err(|_| EventError::Key(raw.to_owned()))
+    // `+` is a space in form encoding; a literal `+` arrives as `%2B`, decoded after.
+    percent_encoding::percent_decode_str(&raw.replace('+', " "))
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| refused())
 }
 
 fn notices(records: Vec<Value>) -> Result<Vec<Notice>, EventError> {

@@ -23,8 +23,9 @@ use std::time::Duration;
 use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, MissingEngine};
 use intake_domain::Intake;
 use intake_domain::ports::OcrEngine;
-use intake_domain::services::{BuildError, SettingError, read_setting};
+use intake_domain::services::BuildError;
 use intake_ocr_onnx::{LoadError, ModelTier, PpOcr, PpOcrOptions};
+use intake_settings::{SettingError, read_setting};
 
 /// Where the template's OCR models layer puts the PP-OCR models (layers are extracted under `/opt`).
 pub const LAYER_MODELS_DIR: &str = "/opt/intake-models";

@@ -72,25 +72,14 @@ async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
     async move {
         match intake.process_object_created(&created).await {
             Ok(outcome) => {
-                match &outcome {
-                    ProcessOutcome::Processed(r) | ProcessOutcome::Rejected(r) | ProcessOutcome::Failed(r) => info!(
-                        status = %r.status(),
-                        sha256 = r.sha256().map(|s| s.to_hex()).unwrap_or_default(),
-                        rejection = ?r.rejection_code(),
-                        failure = ?r.failure_code(),
-                        duplicate_of = r.duplicate_of().map(|d| d.to_string()).unwrap_or_default(),
-                        "processed"
-                    ),
+                outcome.log(&created.key);
+                match outcome {
                     ProcessOutcome::InProgress {
                         lease_expires_at: Some(until),
                         ..
-                    } => {
-                        info!(lease_expires_at = %until, "another processor holds the image");
-                        return Verdict::Busy(*until);
-                    }
-                    other => info!(outcome = ?other, "nothing to do"),
+                    } => Verdict::Busy(until),
+                    _ => Verdict::Done,
                 }
-                Verdict::Done
             }
             Err(e) if e.is_retryable() => {
                 warn!(code = e.code(), error = %e, "retryable failure; the notification will be delivered again");

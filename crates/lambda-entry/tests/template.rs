@@ -233,7 +233,7 @@ fn browsers_on_the_allowed_origins_can_use_the_api_and_the_presigned_urls() {
         Some(4),
         Some(intake_domain::model::Sha256Digest::of(b"body")),
         intake_domain::testkit::epoch(),
-        std::time::Duration::from_secs(60),
+        intake_domain::model::UrlTtl::from_secs(60).unwrap(),
     );
     let allowed = list(&rule["AllowedHeaders"]);
     for header in request.required_headers().keys() {

@@ -15,7 +15,6 @@
 //! [`LocalServer::start`] binds the address, recovers what a previous process left (stale claims and
 //! leases), serves the shared API router plus the object endpoints, and runs the worker pool.
 
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
@@ -380,14 +379,9 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
         reason: reason.to_owned(),
     };
     if !path.exists() {
-        let mut bytes = Vec::with_capacity(32);
-        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-        let hex = bytes.iter().fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        });
-        write_private(dir, "secret", hex.as_bytes())?;
+        let mut bytes = vec![0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| invalid(&format!("no randomness: {e}")))?;
+        write_private(dir, "secret", hex::encode(&bytes).as_bytes())?;
         tracing::info!(path = %path.display(), "created the URL-signing secret");
         return Ok(bytes);
     }
@@ -411,17 +405,10 @@ fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
             let mut text = String::new();
             file.read_to_string(&mut text).map_err(data_error(&path))?;
             let text = text.trim();
-            if text.len() < 64 || !text.len().is_multiple_of(2) {
+            if text.len() < 64 {
                 return Err(invalid("it must hold at least 32 bytes in hex"));
             }
-            (0..text.len())
-                .step_by(2)
-                .map(|i| {
-                    text.get(i..i + 2)
-                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                })
-                .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| invalid("it is not hex"))
+            hex::decode(text).map_err(|_| invalid("it is not hex"))
         }
         Err(e) => Err(data_error(&path)(e)),
     }

@@ -69,7 +69,7 @@ pub fn router(public_url: &str) -> Router {
         let policy = policy.clone();
         // Assets change only with the binary: their tags are computed once.
         let digest = Sha256::digest(asset.body);
-        let etag = format!("\"{}\"", hex(digest.get(..12).unwrap_or_default()));
+        let etag = format!("\"{}\"", hex::encode(digest.get(..12).unwrap_or_default()));
         router.route(
             asset.path,
             get(move |headers: HeaderMap| async move { serve(asset, &etag, &headers, policy) }),
@@ -103,14 +103,6 @@ fn serve(asset: &Asset, etag: &str, request: &HeaderMap, policy: HeaderValue) ->
         headers.insert(header::ETAG, etag);
     }
     response
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use intake_domain::Intake;
 use intake_domain::error_chain;
 use intake_domain::ports::{Clock, JobQueue};
-use intake_domain::services::{JobPolicy, JobReport, ProcessOutcome};
+use intake_domain::services::{JobPolicy, JobReport};
 use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinSet;
 
@@ -204,21 +204,7 @@ async fn idle_pause(shared: &Shared) -> Duration {
 fn log(worker: usize, report: &JobReport) {
     match report {
         JobReport::Finished { key, outcome } => {
-            if let Some(record) = outcome.record() {
-                tracing::info!(
-                    worker,
-                    image_id = %record.image_id(),
-                    status = record.status().as_str(),
-                    sha256 = record.sha256().map(|s| s.to_hex()).unwrap_or_default(),
-                    "processed {key}"
-                );
-            } else {
-                let what = match outcome {
-                    ProcessOutcome::Skipped { reason, .. } => format!("skipped ({reason:?})"),
-                    other => format!("{other:?}"),
-                };
-                tracing::info!(worker, key = %key, "{what}");
-            }
+            tracing::info_span!("worker", worker).in_scope(|| outcome.log(key));
         }
         JobReport::Retrying {
             key,

@@ -10,9 +10,8 @@ pub use refusal::StorageRefusal;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fmt::Write as _;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
@@ -20,7 +19,7 @@ use intake_domain::model::{ContentType, ObjectKey, Sha256Digest, Timestamp};
 use intake_domain::ports::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
 };
-use intake_domain::services::MAX_URL_TTL;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::Sha256;
 
 /// Signs URLs with HMAC-SHA256 over everything the URL binds (method, key, expiry, content type,
@@ -81,18 +80,17 @@ pub struct VerifiedUrl {
     pub download_name: Option<String>,
 }
 
-const UNRESERVED: &[u8] = b"-._~";
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// As [`COMPONENT`], keeping `/` (a key's segments).
+const PATH: &AsciiSet = &COMPONENT.remove(b'/');
 
 fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || UNRESERVED.contains(&b) || (keep_slash && b == b'/') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(text, if keep_slash { PATH } else { COMPONENT }).to_string()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters: safe in a URL query or path
@@ -101,31 +99,19 @@ pub fn percent_encode(text: &str) -> String {
     encode(text, false)
 }
 
+/// Decodes `text`, which must be UTF-8 once decoded and escape only with `%` and two hex digits (a
+/// stray `%` is malformed, not a literal).
 fn decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn check_expiry(expires_in: Duration) -> Result<(), SignerError> {
-    if expires_in < Duration::from_secs(1) || expires_in > MAX_URL_TTL {
-        return Err(SignerError::InvalidExpiry {
-            requested: expires_in,
-            max: MAX_URL_TTL,
-        });
-    }
-    Ok(())
+    let escapes_well_formed = text.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit))
+    });
+    escapes_well_formed
+        .then(|| percent_decode_str(text).decode_utf8().ok())
+        .flatten()
+        .map(std::borrow::Cow::into_owned)
 }
 
 fn method_name(method: HttpMethod) -> &'static str {
@@ -291,7 +277,6 @@ impl HmacUrlSigner {
 #[async_trait]
 impl UrlSigner for HmacUrlSigner {
     async fn presign_put(&self, request: &PutUrlRequest) -> Result<PresignedRequest, SignerError> {
-        check_expiry(request.expires_in)?;
         let headers = request.required_headers();
         let mut params = BTreeMap::new();
         params.insert("x-method".to_owned(), "PUT".to_owned());
@@ -319,7 +304,6 @@ impl UrlSigner for HmacUrlSigner {
     }
 
     async fn presign_get(&self, request: &GetUrlRequest) -> Result<PresignedRequest, SignerError> {
-        check_expiry(request.expires_in)?;
         let mut params = BTreeMap::new();
         params.insert("x-method".to_owned(), "GET".to_owned());
         params.insert(

@@ -32,7 +32,7 @@ async fn verifies_the_path_a_server_receives_and_refuses_every_alteration() {
         Some(4),
         Some(sha),
         epoch(),
-        Duration::from_secs(60),
+        intake_domain::model::UrlTtl::from_secs(60).unwrap(),
     );
     let signed = s.presign_put(&request).await.unwrap();
     let path = signed.url.strip_prefix("http://127.0.0.1:8080").unwrap();

@@ -172,7 +172,7 @@ async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
             Some(png.len() as u64),
             None,
             now,
-            Duration::from_secs(300),
+            intake_domain::model::UrlTtl::from_secs(300).unwrap(),
         ))
         .await
         .unwrap();
@@ -213,8 +213,10 @@ async fn a_signed_url_without_its_record_is_refused_and_stores_nothing() {
 
 #[tokio::test]
 async fn expired_urls_are_refused() {
-    let app =
-        spawn_app_with(IntakeConfig::default().with_upload_url_ttl(Duration::from_secs(1))).await;
+    let app = spawn_app_with(
+        IntakeConfig::default().with_upload_url_ttl(intake_domain::model::UrlTtl::MIN),
+    )
+    .await;
     let png = images::png(320, 120, 2);
     let ticket = app.ticket("late.png", "image/png", &png).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -41,17 +41,14 @@ impl KeyId {
             return Err(ApiKeyError::KeyId);
         }
         let mut bytes = [0u8; 8];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            let pair = text.get(i * 2..i * 2 + 2).ok_or(ApiKeyError::KeyId)?;
-            *byte = u8::from_str_radix(pair, 16).map_err(|_| ApiKeyError::KeyId)?;
-        }
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| ApiKeyError::KeyId)?;
         Ok(Self(bytes))
     }
 }
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&hex::encode(self.0))
     }
 }
 

@@ -37,11 +37,7 @@ impl Sha256Digest {
         let text = text.trim();
         if text.len() == 64 {
             let mut out = [0u8; 32];
-            for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-                let hi = hex_value(pair.first().copied())?;
-                let lo = hex_value(pair.get(1).copied())?;
-                *byte = (hi << 4) | lo;
-            }
+            hex::decode_to_slice(text, &mut out).map_err(|_| DigestError::Malformed)?;
             return Ok(Self(out));
         }
         if text.len() == 44 {
@@ -59,30 +55,12 @@ impl Sha256Digest {
 
     /// Lowercase hex, the form used in records and the API.
     pub fn to_hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                out.push(char::from(
-                    DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-                ));
-            }
-        }
-        out
+        hex::encode(self.0)
     }
 
     /// Standard base64, the form of S3's `x-amz-checksum-sha256` header.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
-    }
-}
-
-fn hex_value(c: Option<u8>) -> Result<u8, DigestError> {
-    match c {
-        Some(c @ b'0'..=b'9') => Ok(c - b'0'),
-        Some(c @ b'a'..=b'f') => Ok(c - b'a' + 10),
-        Some(c @ b'A'..=b'F') => Ok(c - b'A' + 10),
-        _ => Err(DigestError::Malformed),
     }
 }
 

@@ -37,6 +37,7 @@ mod owner;
 mod record;
 mod search;
 mod time;
+mod ttl;
 
 pub use api_key::{
     API_KEY_PREFIX, ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, MAX_KEY_NAME_CHARS,
@@ -60,3 +61,4 @@ pub use search::{
     index_words, normalize as normalize_word,
 };
 pub use time::{Timestamp, TimestampError};
+pub use ttl::{UrlTtl, UrlTtlError};

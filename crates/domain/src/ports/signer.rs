@@ -1,12 +1,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
 
 use super::BoxError;
-use crate::model::{ContentType, FileName, ObjectKey, Sha256Digest, Timestamp};
+use crate::model::{ContentType, FileName, ObjectKey, Sha256Digest, Timestamp, UrlTtl};
 
 /// Header names a presigned request may require. Every signer uses S3's names, so one client (the
 /// `intake` CLI, curl, a browser) uploads the same way to S3 and to the local server.
@@ -47,7 +46,7 @@ pub struct PutUrlRequest {
     /// When the URL is issued (the service's clock).
     pub issued_at: Timestamp,
     /// How long the URL is valid.
-    pub expires_in: Duration,
+    pub expires_in: UrlTtl,
 }
 
 impl PutUrlRequest {
@@ -58,7 +57,7 @@ impl PutUrlRequest {
         content_length: Option<u64>,
         sha256: Option<Sha256Digest>,
         issued_at: Timestamp,
-        expires_in: Duration,
+        expires_in: UrlTtl,
     ) -> Self {
         Self {
             key,
@@ -91,7 +90,7 @@ impl PutUrlRequest {
 
     /// When the URL stops working.
     pub fn expires_at(&self) -> Timestamp {
-        self.issued_at.saturating_add(self.expires_in)
+        self.issued_at.saturating_add(self.expires_in.as_duration())
     }
 }
 
@@ -106,7 +105,7 @@ pub struct GetUrlRequest {
     /// When the URL is issued.
     pub issued_at: Timestamp,
     /// How long the URL is valid.
-    pub expires_in: Duration,
+    pub expires_in: UrlTtl,
 }
 
 impl GetUrlRequest {
@@ -115,7 +114,7 @@ impl GetUrlRequest {
         key: ObjectKey,
         file_name: Option<FileName>,
         issued_at: Timestamp,
-        expires_in: Duration,
+        expires_in: UrlTtl,
     ) -> Self {
         Self {
             key,
@@ -127,7 +126,7 @@ impl GetUrlRequest {
 
     /// When the URL stops working.
     pub fn expires_at(&self) -> Timestamp {
-        self.issued_at.saturating_add(self.expires_in)
+        self.issued_at.saturating_add(self.expires_in.as_duration())
     }
 }
 
@@ -175,14 +174,6 @@ impl PresignedRequest {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignerError {
-    /// The expiry is outside what the signer supports (SigV4: 1 s to 7 days).
-    #[error("expiry of {requested:?} is outside 1s..={max:?}")]
-    InvalidExpiry {
-        /// What was asked.
-        requested: Duration,
-        /// The longest supported.
-        max: Duration,
-    },
     /// Credentials could not be loaded right now; retrying may succeed.
     #[error("signing credentials unavailable")]
     Unavailable {
@@ -214,12 +205,12 @@ pub trait UrlSigner: Send + Sync + Debug {
     /// and SHA-256. The returned headers include [`PutUrlRequest::required_headers`].
     ///
     /// # Errors
-    /// [`SignerError::InvalidExpiry`] for an unsupported expiry; others as signing fails.
+    /// [`SignerError`] as signing fails.
     async fn presign_put(&self, request: &PutUrlRequest) -> Result<PresignedRequest, SignerError>;
 
     /// A GET URL for the key with an expiry.
     ///
     /// # Errors
-    /// [`SignerError::InvalidExpiry`] for an unsupported expiry; others as signing fails.
+    /// [`SignerError`] as signing fails.
     async fn presign_get(&self, request: &GetUrlRequest) -> Result<PresignedRequest, SignerError>;
 }

@@ -14,7 +14,7 @@ mod upload;
 
 use std::sync::Arc;
 
-pub use config::{ConfigError, IntakeConfig, MAX_URL_TTL, SettingError, parse_bool, read_setting};
+pub use config::{ConfigError, IntakeConfig};
 pub use jobs::{JobPolicy, JobReport, redelivery_after_lease, redelivery_delay};
 pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
 pub use ocr_policy::EscalatingOcr;

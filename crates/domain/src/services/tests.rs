@@ -10,7 +10,7 @@ use futures::stream;
 use super::*;
 use crate::model::{
     BoundingBox, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, NewUpload, OcrLine,
-    OcrResult, OcrWord, Timestamp,
+    OcrResult, OcrWord, Timestamp, UrlTtl,
 };
 use crate::ports::{
     GetResult, MockClock, MockIdGenerator, MockImageRepository, MockObjectStore, MockOcrEngine,
@@ -368,15 +368,8 @@ async fn a_failed_signature_writes_no_record() {
 fn the_builder_requires_every_port_and_a_valid_config() {
     let missing = Intake::builder().ocr(engine("e")).build().unwrap_err();
     assert!(matches!(missing, BuildError::Missing("object store")));
-    let bad_ttl = Intake::builder()
-        .ocr(engine("e"))
-        .config(IntakeConfig::default().with_upload_url_ttl(MAX_URL_TTL + Duration::from_secs(1)))
-        .build()
-        .unwrap_err();
-    assert!(matches!(
-        bad_ttl,
-        BuildError::Config(ConfigError::UrlTtl { .. })
-    ));
+    // A URL lifetime outside 1 s..7 days cannot even be configured.
+    assert!(UrlTtl::new(UrlTtl::MAX.as_duration() + Duration::from_secs(1)).is_err());
     let nothing_left = Intake::builder()
         .ocr(engine("e"))
         .config(IntakeConfig::default().with_allowed_types(vec![ContentType::Pdf]))

@@ -3,12 +3,9 @@
 //! Whether the store then *enforces* the binding is a property of the store (S3, the local server) and
 //! is tested against it; this suite checks what every signer must produce.
 
-use std::time::Duration;
-
 use super::{epoch, id_at};
-use crate::model::{ContentType, FileName, ObjectKey, Sha256Digest};
-use crate::ports::{GetUrlRequest, HttpMethod, PutUrlRequest, SignerError, UrlSigner, header};
-use crate::services::MAX_URL_TTL;
+use crate::model::{ContentType, FileName, ObjectKey, Sha256Digest, UrlTtl};
+use crate::ports::{GetUrlRequest, HttpMethod, PutUrlRequest, UrlSigner, header};
 
 fn key(n: u64) -> ObjectKey {
     ObjectKey::for_upload(
@@ -24,7 +21,7 @@ fn put(n: u64) -> PutUrlRequest {
         Some(2048),
         Some(Sha256Digest::of(b"body")),
         epoch(),
-        Duration::from_secs(300),
+        UrlTtl::from_secs(300).expect("ttl"),
     )
 }
 
@@ -33,7 +30,7 @@ pub async fn run_suite(signer: &dyn UrlSigner) {
     put_urls_require_the_bound_headers(signer).await;
     every_bound_input_changes_the_put_url(signer).await;
     get_urls_expire_and_differ_from_put_urls(signer).await;
-    expiry_outside_the_supported_range_is_refused(signer).await;
+    every_allowed_lifetime_is_signed(signer).await;
 }
 
 fn assert_absolute(url: &str) {
@@ -53,7 +50,7 @@ pub async fn put_urls_require_the_bound_headers(signer: &dyn UrlSigner) {
             None,
             None,
             epoch(),
-            Duration::from_secs(60),
+            UrlTtl::from_secs(60).expect("ttl"),
         ),
     ] {
         let signed = signer.presign_put(&request).await.expect("presign put");
@@ -103,7 +100,7 @@ pub async fn every_bound_input_changes_the_put_url(signer: &dyn UrlSigner) {
     v.sha256 = Some(Sha256Digest::of(b"other body"));
     variants.push(("checksum", v));
     let mut v = base.clone();
-    v.expires_in = Duration::from_secs(301);
+    v.expires_in = UrlTtl::from_secs(301).expect("ttl");
     variants.push(("expiry", v));
     for (what, variant) in variants {
         assert_ne!(
@@ -120,19 +117,19 @@ pub async fn get_urls_expire_and_differ_from_put_urls(signer: &dyn UrlSigner) {
         key(4),
         Some(FileName::sanitize("chèque front +#&;=%20.png").expect("name")),
         epoch(),
-        Duration::from_secs(120),
+        UrlTtl::from_secs(120).expect("ttl"),
     );
     let signed = signer.presign_get(&request).await.expect("presign get");
     assert_eq!(signed.method, HttpMethod::Get);
     assert_absolute(&signed.url);
     assert_eq!(signed.expires_at, request.expires_at());
     let mut for_put = put(4);
-    for_put.expires_in = Duration::from_secs(120);
+    for_put.expires_in = UrlTtl::from_secs(120).expect("ttl");
     assert_ne!(
         signer.presign_put(&for_put).await.expect("put").url,
         signed.url
     );
-    let other = GetUrlRequest::new(key(5), None, epoch(), Duration::from_secs(120));
+    let other = GetUrlRequest::new(key(5), None, epoch(), UrlTtl::from_secs(120).expect("ttl"));
     assert_ne!(
         signer.presign_get(&other).await.expect("get").url,
         signed.url,
@@ -140,25 +137,20 @@ pub async fn get_urls_expire_and_differ_from_put_urls(signer: &dyn UrlSigner) {
     );
 }
 
-/// Zero and more than seven days are refused with `InvalidExpiry`.
-pub async fn expiry_outside_the_supported_range_is_refused(signer: &dyn UrlSigner) {
-    for expires_in in [Duration::ZERO, MAX_URL_TTL + Duration::from_secs(1)] {
+/// The shortest and the longest lifetimes a [`UrlTtl`] allows (1 s, 7 days) are signed, and expire
+/// when asked.
+pub async fn every_allowed_lifetime_is_signed(signer: &dyn UrlSigner) {
+    for ttl in [UrlTtl::MIN, UrlTtl::MAX] {
         let mut request = put(6);
-        request.expires_in = expires_in;
-        assert!(
-            matches!(
-                signer.presign_put(&request).await,
-                Err(SignerError::InvalidExpiry { .. })
-            ),
-            "PUT expiry {expires_in:?} accepted"
+        request.expires_in = ttl;
+        let signed = signer.presign_put(&request).await.expect("presign put");
+        assert_eq!(
+            signed.expires_at,
+            request.expires_at(),
+            "PUT lifetime {ttl}"
         );
-        let get = GetUrlRequest::new(key(6), None, epoch(), expires_in);
-        assert!(
-            matches!(
-                signer.presign_get(&get).await,
-                Err(SignerError::InvalidExpiry { .. })
-            ),
-            "GET expiry {expires_in:?} accepted"
-        );
+        let get = GetUrlRequest::new(key(6), None, epoch(), ttl);
+        let signed = signer.presign_get(&get).await.expect("presign get");
+        assert_eq!(signed.expires_at, get.expires_at(), "GET lifetime {ttl}");
     }
 }

@@ -313,13 +313,26 @@ impl Intake {
     ) -> Option<ObjectKey> {
         let previewer = self.inner.previewer.as_ref()?;
         let (bytes, facts) = drawable?;
-        let preview = previewer.preview(&bytes, &facts).await.ok().flatten()?;
-        let key = ObjectKey::for_preview(claimed.image_id());
-        self.inner
+        let id = claimed.image_id();
+        let preview = match previewer.preview(&bytes, &facts).await {
+            Ok(preview) => preview?,
+            Err(error) => {
+                tracing::warn!(image_id = %id, error = %error_chain(&error), "no preview: it could not be made");
+                return None;
+            }
+        };
+        let key = ObjectKey::for_preview(id);
+        match self
+            .inner
             .store
             .put(&key, preview.bytes, preview.content_type.as_mime())
             .await
-            .ok()
-            .map(|()| key)
+        {
+            Ok(()) => Some(key),
+            Err(error) => {
+                tracing::warn!(image_id = %id, error = %error_chain(&error), "no preview: it could not be stored");
+                None
+            }
+        }
     }
 }

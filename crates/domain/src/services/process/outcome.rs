@@ -1,6 +1,6 @@
 //! What processing one notification did.
 
-use crate::model::{ImageId, ImageRecord, ImageStatus, Timestamp};
+use crate::model::{ImageId, ImageRecord, ImageStatus, ObjectKey, Timestamp};
 
 /// Why a notification was skipped without processing.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,6 +57,44 @@ impl ProcessOutcome {
                 Some(r)
             }
             Self::InProgress { .. } | Self::Skipped { .. } => None,
+        }
+    }
+}
+
+impl ProcessOutcome {
+    /// Logs what processing `key` did as one structured event, with the same fields wherever Intake
+    /// processes images (the Lambda processor, the local workers): the image, its status, SHA-256,
+    /// rejection or failure code and the image it duplicates; or who holds it, or why it was skipped.
+    pub fn log(&self, key: &ObjectKey) {
+        match self {
+            Self::Processed(r) | Self::Rejected(r) | Self::Failed(r) | Self::AlreadyDone(r) => {
+                tracing::info!(
+                    key = %key,
+                    image_id = %r.image_id(),
+                    status = r.status().as_str(),
+                    sha256 = r.sha256().map(|s| s.to_hex()).unwrap_or_default(),
+                    rejection = ?r.rejection_code(),
+                    failure = ?r.failure_code(),
+                    duplicate_of = r.duplicate_of().map(|d| d.to_string()).unwrap_or_default(),
+                    already_done = matches!(self, Self::AlreadyDone(_)),
+                    "processed"
+                );
+            }
+            Self::InProgress {
+                image_id,
+                lease_expires_at,
+            } => tracing::info!(
+                key = %key,
+                image_id = %image_id,
+                lease_expires_at = lease_expires_at.map(|t| t.to_string()).unwrap_or_default(),
+                "another processor holds the image"
+            ),
+            Self::Skipped { image_id, reason } => tracing::info!(
+                key = %key,
+                image_id = %image_id,
+                reason = ?reason,
+                "skipped"
+            ),
         }
     }
 }

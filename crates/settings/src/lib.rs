@@ -1,0 +1,205 @@
+//! # intake-settings
+//!
+//! Reading Intake's settings from the environment (or any name → value source), at the edge: the
+//! variable names, their parsing, and errors that name the variable. The Lambda functions and the
+//! local server share it; the domain keeps the typed, validated [`IntakeConfig`] and knows no
+//! variable.
+
+use std::time::Duration;
+
+use intake_domain::IntakeConfig;
+use intake_domain::model::{ContentType, UrlTtl};
+
+/// Why a setting read from the environment (or any name → value source) is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// A required variable is not set.
+    #[error("{name} must be set")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+    },
+    /// A variable's value cannot be used.
+    #[error("{name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is expected.
+        reason: String,
+    },
+}
+
+/// Reads one variable from `lookup` and parses it with `parse`; unset or blank means `None`.
+///
+/// # Errors
+/// [`SettingError::Invalid`] when `parse` fails.
+pub fn read_setting<T, E: std::fmt::Display>(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, SettingError> {
+    match lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(None),
+        Some(value) => parse(&value).map(Some).map_err(|e| SettingError::Invalid {
+            name,
+            reason: e.to_string(),
+            value,
+        }),
+    }
+}
+
+/// Parses a boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case.
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+/// Parses a whole number of seconds.
+///
+/// # Errors
+/// When the text is not a whole, non-negative number.
+pub fn parse_secs(text: &str) -> Result<Duration, std::num::ParseIntError> {
+    text.parse::<u64>().map(Duration::from_secs)
+}
+
+/// Parses a URL lifetime in seconds, `1..=604800` (7 days).
+fn parse_ttl(text: &str) -> Result<UrlTtl, String> {
+    let secs = parse_secs(text).map_err(|e| e.to_string())?;
+    UrlTtl::new(secs).map_err(|e| e.to_string())
+}
+
+/// Reads the settings every deployment shares from `lookup` (usually the environment), starting from
+/// the defaults; unset variables keep their default:
+///
+/// | variable | setting |
+/// |---|---|
+/// | `INTAKE_UPLOAD_URL_TTL_SECONDS` | [`IntakeConfig::upload_url_ttl`] |
+/// | `INTAKE_DOWNLOAD_URL_TTL_SECONDS` | [`IntakeConfig::download_url_ttl`] |
+/// | `INTAKE_MAX_UPLOAD_BYTES` | [`IntakeConfig::max_upload_bytes`] |
+/// | `INTAKE_MAX_PIXELS` | [`IntakeConfig::max_pixels`] |
+/// | `INTAKE_MAX_PAGES` | [`IntakeConfig::max_pages`] |
+/// | `INTAKE_ALLOWED_TYPES` | [`IntakeConfig::allowed_types`], comma-separated media types |
+/// | `INTAKE_PROCESSING_LEASE_SECONDS` | [`IntakeConfig::processing_lease`] |
+/// | `INTAKE_MAX_ATTEMPTS` | [`IntakeConfig::max_attempts`] |
+/// | `INTAKE_REUSE_DUPLICATE_OCR` | [`IntakeConfig::reuse_duplicate_ocr`] |
+/// | `INTAKE_DELETE_OBJECTS` | [`IntakeConfig::delete_objects`] |
+///
+/// # Errors
+/// [`SettingError::Invalid`] naming the first variable that does not parse.
+pub fn intake_config(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<IntakeConfig, SettingError> {
+    let mut config = IntakeConfig::default();
+    if let Some(v) = read_setting(lookup, "INTAKE_UPLOAD_URL_TTL_SECONDS", parse_ttl)? {
+        config.upload_url_ttl = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_DOWNLOAD_URL_TTL_SECONDS", parse_ttl)? {
+        config.download_url_ttl = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_MAX_UPLOAD_BYTES", str::parse::<u64>)? {
+        config.max_upload_bytes = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_MAX_PIXELS", str::parse::<u64>)? {
+        config.max_pixels = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_MAX_PAGES", str::parse::<u32>)? {
+        config.max_pages = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_ALLOWED_TYPES", |text| {
+        text.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(ContentType::parse)
+            .collect::<Result<Vec<_>, _>>()
+    })? {
+        config.allowed_types = Some(v);
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_PROCESSING_LEASE_SECONDS", parse_secs)? {
+        config.processing_lease = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_MAX_ATTEMPTS", str::parse::<u32>)? {
+        config.max_attempts = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_REUSE_DUPLICATE_OCR", parse_bool)? {
+        config.reuse_duplicate_ocr = v;
+    }
+    if let Some(v) = read_setting(lookup, "INTAKE_DELETE_OBJECTS", parse_bool)? {
+        config.delete_objects = v;
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn reads_every_setting_and_keeps_defaults_for_the_rest() {
+        let config = intake_config(&lookup(&[
+            ("INTAKE_UPLOAD_URL_TTL_SECONDS", "60"),
+            ("INTAKE_MAX_UPLOAD_BYTES", "1000"),
+            ("INTAKE_ALLOWED_TYPES", "image/png, image/jpeg"),
+            ("INTAKE_REUSE_DUPLICATE_OCR", "false"),
+            ("INTAKE_DELETE_OBJECTS", "yes"),
+            ("INTAKE_MAX_ATTEMPTS", " 3 "),
+        ]))
+        .unwrap();
+        assert_eq!(config.upload_url_ttl, UrlTtl::from_secs(60).unwrap());
+        assert_eq!(config.max_upload_bytes, 1000);
+        assert_eq!(
+            config.allowed_types,
+            Some(vec![ContentType::Png, ContentType::Jpeg])
+        );
+        assert!(!config.reuse_duplicate_ocr && config.delete_objects);
+        assert_eq!(config.max_attempts, 3);
+        assert_eq!(
+            config.download_url_ttl,
+            IntakeConfig::default().download_url_ttl
+        );
+        assert_eq!(
+            intake_config(&lookup(&[])).unwrap(),
+            IntakeConfig::default()
+        );
+    }
+
+    #[test]
+    fn names_the_variable_that_does_not_parse() {
+        let error = intake_config(&lookup(&[("INTAKE_MAX_PIXELS", "lots")])).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                SettingError::Invalid {
+                    name: "INTAKE_MAX_PIXELS",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let error =
+            intake_config(&lookup(&[("INTAKE_ALLOWED_TYPES", "image/png,text/html")])).unwrap_err();
+        assert!(error.to_string().contains("text/html"), "{error}");
+        assert!(intake_config(&lookup(&[("INTAKE_DELETE_OBJECTS", "maybe")])).is_err());
+    }
+}
