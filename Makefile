@@ -6,7 +6,7 @@ CARGO ?= cargo
 help:
 	@echo "make run   - start the local server (intake serve: filesystem, SQLite, PP-OCR) on 127.0.0.1:8080"
 	@echo "make test  - run every test of the workspace"
-	@echo "make lint  - rustfmt check and clippy with warnings denied (what CI enforces)"
+	@echo "make lint  - rustfmt check, clippy and rustdoc with warnings denied (what CI enforces)"
 	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
 	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
@@ -32,6 +32,7 @@ test:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features
 
 fmt:
 	$(CARGO) fmt --all

@@ -45,7 +45,16 @@ impl AwsAdapters {
         settings: &AwsSettings,
         own_engine: Option<Arc<dyn OcrEngine>>,
     ) -> Result<Self, MissingEngine> {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        // One HTTP and TLS stack: hyper 1 with rustls on ring (the SDK's default would add aws-lc).
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
+            .load()
+            .await;
         Self::from_sdk_config(&sdk, settings, own_engine)
     }
 

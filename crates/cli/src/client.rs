@@ -156,6 +156,9 @@ pub(crate) async fn error_of(response: Response) -> ClientError {
 
 impl Api {
     pub(crate) fn new(base: &str, key: Option<String>) -> Result<Self, ClientError> {
+        // TLS for https APIs is rustls on ring, the one crypto provider of the `intake` binary
+        // (installed once; a second call finds it installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("intake-cli/", env!("CARGO_PKG_VERSION")))
             .build()

@@ -1,7 +1,7 @@
 //! `intake-ocr-onnx`: Intake's neural OCR engine. PP-OCRv6 text detection (DB) and recognition
 //! (SVTR/CTC) on ONNX models, run by ONNX Runtime, with the reference pipeline's pre- and
 //! post-processing written in Rust: [`PpOcr`] implements the domain's
-//! [`OcrEngine`](intake_domain::ports::OcrEngine) port.
+//! [`OcrEngine`] port.
 //!
 //! Models and the runtime library are files installed (pinned, checksummed) by `scripts/ocr-models.sh`;
 //! nothing is downloaded at run time. Each model is read and checked once per process; each worker

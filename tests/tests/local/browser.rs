@@ -85,6 +85,9 @@ async fn session(driver: &Driver, chromium: &Path) -> Client {
                      "--window-size=1280,1000", "--no-first-run", "--disable-extensions"],
         }),
     );
+    // rustls has two crypto providers in the test build (ring for the `intake` binary, aws-lc for the
+    // test clients): one is chosen before fantoccini asks for the default.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
         .expect("a TLS configuration")
         .capabilities(capabilities)

@@ -132,6 +132,7 @@ pub(crate) async fn s3s_fs() -> Option<Server> {
 /// SDK configuration pointing at an emulator.
 pub(crate) async fn sdk_config(endpoint: &str, key: (&str, &str)) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(key.0, key.1, None, None, "intake-tests"))
         .endpoint_url(endpoint)

@@ -27,7 +27,7 @@ mod search;
 /// record (readable at once through `get`; a listing waits for it to be committed), hands its insert to
 /// the database thread and returns without waiting; the database thread commits such inserts in
 /// groups without waiting for the disk and syncs them within 50 ms. A crash in that window loses the
-/// ticket, and its upload is refused. Beyond [`BACKLOG`] uncommitted tickets a caller waits for its own
+/// ticket, and its upload is refused. Beyond 4096 uncommitted tickets a caller waits for its own
 /// commit.
 #[derive(Debug, Clone)]
 pub struct SqliteRepository {
