@@ -88,15 +88,25 @@ async fn shutdown_signal() {
     interrupt.await;
 }
 
+/// Logs to stderr at the levels `INTAKE_LOG` names (`info` by default; `debug`, or per target:
+/// `intake_server=debug,info`).
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("INTAKE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{Layer as _, filter::Targets};
+
+    let filter = std::env::var("INTAKE_LOG")
+        .ok()
+        .and_then(|levels| levels.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Human => builder.compact().try_init(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(layer.json().flatten_event(true).with_filter(filter))
+            .try_init(),
+        LogFormat::Human => tracing_subscriber::registry()
+            .with(layer.compact().with_filter(filter))
+            .try_init(),
     };
 }
 
