@@ -97,6 +97,7 @@ fn init_logging(format: LogFormat) {
 
     let filter = std::env::var("INTAKE_LOG")
         .ok()
+        .and_then(|levels| intake_settings::log_directives(&levels))
         .and_then(|levels| levels.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);

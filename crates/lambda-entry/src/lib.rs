@@ -217,6 +217,7 @@ pub fn init_tracing() {
 
     let filter = std::env::var("RUST_LOG")
         .ok()
+        .and_then(|levels| intake_settings::log_directives(&levels))
         .and_then(|levels| levels.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     let _already_set = tracing_subscriber::registry()

@@ -54,6 +54,18 @@ pub fn read_setting<T, E: std::fmt::Display>(
     }
 }
 
+/// Log-level directives as written in `INTAKE_LOG` or `RUST_LOG` (`info`, `debug`,
+/// `intake_server=debug, info`), each trimmed, empty ones dropped: the canonical form a log filter
+/// parses. `None` when nothing is left (the default level applies).
+pub fn log_directives(text: &str) -> Option<String> {
+    let directives: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    (!directives.is_empty()).then(|| directives.join(","))
+}
+
 /// Parses a boolean setting: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, in any case.
 ///
 /// # Errors
@@ -182,6 +194,17 @@ mod tests {
             intake_config(&lookup(&[])).unwrap(),
             IntakeConfig::default()
         );
+    }
+
+    #[test]
+    fn log_directives_are_trimmed_and_empty_ones_dropped() {
+        assert_eq!(log_directives("info "), Some("info".to_owned()));
+        assert_eq!(
+            log_directives(" intake=debug, tower_http=warn ,"),
+            Some("intake=debug,tower_http=warn".to_owned())
+        );
+        assert_eq!(log_directives(" , "), None);
+        assert_eq!(log_directives(""), None);
     }
 
     #[test]
