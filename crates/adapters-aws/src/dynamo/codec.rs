@@ -139,12 +139,14 @@ impl StoredRecord {
     /// The OCR text the item keeps, cut to at most `max` bytes on a character boundary.
     pub(super) fn cut_text(&mut self, max: usize) {
         if let Some(text) = self.ocr_text.as_mut() {
-            let mut end = max.min(text.len());
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
+            let kept = super::cut(text, max).len();
+            text.truncate(kept);
         }
+    }
+
+    /// The OCR text this stored form keeps (cut by [`Self::cut_text`]).
+    pub(super) fn ocr_text(&self) -> Option<&str> {
+        self.ocr_text.as_deref()
     }
 
     /// The record this stored form and its sidecar (when read) make.

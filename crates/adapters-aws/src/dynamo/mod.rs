@@ -224,9 +224,6 @@ impl DynamoRepository {
             item.insert("ocrDetailKey".to_owned(), s(key));
         }
         stored.cut_text(OCR_TEXT_ITEM_CAP_BYTES);
-        let kept_text = record
-            .ocr_text()
-            .map(|text| cut(text, OCR_TEXT_ITEM_CAP_BYTES).to_owned());
         item.insert("imageId".to_owned(), s(record.image_id().to_string()));
         item.insert("listPk".to_owned(), s(LIST_PK));
         item.insert("owner".to_owned(), s(record.owner().as_str()));
@@ -253,7 +250,7 @@ impl DynamoRepository {
                 "processedAt",
                 record.processed_at().map(|v| s(v.to_rfc3339())),
             ),
-            ("ocrText", kept_text.map(s)),
+            ("ocrText", stored.ocr_text().map(s)),
             ("ocrLineCount", record.ocr_line_count().map(n)),
             (
                 "ocrAvgConfidencePct",
