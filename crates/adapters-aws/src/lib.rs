@@ -19,7 +19,7 @@ mod sqs;
 mod textract;
 
 pub use compose::{AwsAdapters, MissingEngine};
-pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema};
+pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_from_text};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
 pub use settings::{AwsSettings, EngineChoice, SettingsError};

@@ -530,7 +530,7 @@ mod dynamodb {
         let r = record(id_at(0, 9));
         assert!(matches!(
             repository(&[&put, &absent])
-                .replace(&r.next(r.created_at()), 1)
+                .replace(&r.next(r.created_at()), 1, &[])
                 .await,
             Err(RepoError::NotFound { .. })
         ));

@@ -116,7 +116,7 @@ async fn ocr_text_longer_than_the_item_cap_round_trips_through_the_sidecar() {
     assert!(processed.ocr_text().unwrap().len() > intake_aws::OCR_TEXT_ITEM_CAP_BYTES);
     adapters
         .repository
-        .replace(&processed, first.version())
+        .replace(&processed, first.version(), &[])
         .await
         .unwrap();
     assert_eq!(adapters.repository.get(&id).await.unwrap(), Some(processed));

@@ -31,6 +31,14 @@ async fn sqlite_repository_conforms() {
 }
 
 #[tokio::test]
+async fn sqlite_outbox_conforms() {
+    intake_domain::testkit::events::run_outbox_suite(|| async {
+        SqliteRepository::in_memory().unwrap()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn sqlite_search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { SqliteRepository::in_memory().unwrap() })
         .await;
@@ -47,6 +55,7 @@ async fn a_shared_database_file_conforms() {
         intake_local::SqliteDatabase::open(dir.path().join(format!("intake-{n}.db"))).unwrap()
     };
     repository::run_suite(|| async { fresh().repository() }).await;
+    intake_domain::testkit::events::run_outbox_suite(|| async { fresh().repository() }).await;
     intake_domain::testkit::search::run_suite(|| async { fresh().repository() }).await;
     queue::run_suite(|| async { fresh().queue() }).await;
     keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::ports::PresignedRequest;
+use intake_domain::model::ImageEvent;
+use intake_domain::ports::{EventOutbox as _, PresignedRequest};
 use intake_domain::testkit::scenarios::{Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
 
@@ -96,5 +97,9 @@ impl Harness for MemoryHarness {
 
     fn ocr_calls(&self) -> usize {
         self.ocr.call_count()
+    }
+
+    async fn committed_events(&self) -> Option<Vec<ImageEvent>> {
+        self.repository.pending(u32::MAX).await.ok()
     }
 }

@@ -10,6 +10,7 @@
 //! [`MemoryUrlSigner`] against a [`MemoryObjectStore`], enforcing everything the URL binds.
 
 mod clock;
+mod events;
 mod gateway;
 mod keys;
 mod ocr;
@@ -22,6 +23,7 @@ mod store;
 mod harness;
 
 pub use clock::{ManualClock, SequentialIds};
+pub use events::{MemoryPublisher, PublisherDown};
 pub use gateway::{GatewayError, MemoryGateway};
 pub use intake_signing::{UrlRefusal, VerifiedUrl};
 pub use keys::MemoryKeyStore;

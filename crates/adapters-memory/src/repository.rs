@@ -1,43 +1,53 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use intake_domain::model::{
+    EventId, ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest,
+};
 use intake_domain::ports::{
-    ImageRepository, ImageSearch, ListQuery, Page, RepoError, SearchHit, SearchPage, SearchQuery,
+    EventOutbox, ImageRepository, ImageSearch, ListQuery, Page, RepoError, SearchHit, SearchPage,
+    SearchQuery,
 };
 
-/// Records in an ordered map keyed by image id; lists walk it backwards (newest first).
+/// Records in an ordered map keyed by image id; lists walk it backwards (newest first). The outbox
+/// of committed events sits under the same lock, so a write and its events are one step.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRepository {
-    records: Arc<Mutex<BTreeMap<ImageId, ImageRecord>>>,
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    records: BTreeMap<ImageId, ImageRecord>,
+    outbox: VecDeque<ImageEvent>,
 }
 
 impl MemoryRepository {
-    fn records(&self) -> MutexGuard<'_, BTreeMap<ImageId, ImageRecord>> {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every record, oldest first (for inspection in tests).
     pub fn all(&self) -> Vec<ImageRecord> {
-        self.records().values().cloned().collect()
+        self.state().records.values().cloned().collect()
     }
 
     /// How many records are stored.
     pub fn len(&self) -> usize {
-        self.records().len()
+        self.state().records.len()
     }
 
     /// Whether no record is stored.
     pub fn is_empty(&self) -> bool {
-        self.records().is_empty()
+        self.state().records.is_empty()
     }
 }
 
 #[async_trait]
 impl ImageRepository for MemoryRepository {
     async fn create(&self, record: &ImageRecord) -> Result<(), RepoError> {
-        let mut records = self.records();
+        let records = &mut self.state().records;
         if records.contains_key(&record.image_id()) {
             return Err(RepoError::AlreadyExists {
                 id: record.image_id(),
@@ -48,12 +58,18 @@ impl ImageRepository for MemoryRepository {
     }
 
     async fn get(&self, id: &ImageId) -> Result<Option<ImageRecord>, RepoError> {
-        Ok(self.records().get(id).cloned())
+        Ok(self.state().records.get(id).cloned())
     }
 
-    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
-        let mut records = self.records();
-        let stored = records
+    async fn replace(
+        &self,
+        record: &ImageRecord,
+        expected_version: u64,
+        events: &[ImageEvent],
+    ) -> Result<(), RepoError> {
+        let mut state = self.state();
+        let stored = state
+            .records
             .get_mut(&record.image_id())
             .ok_or(RepoError::NotFound {
                 id: record.image_id(),
@@ -65,12 +81,14 @@ impl ImageRepository for MemoryRepository {
             });
         }
         *stored = record.clone();
+        state.outbox.extend(events.iter().cloned());
         Ok(())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {
         let after = query.cursor_image_id()?;
-        let records = self.records();
+        let state = self.state();
+        let records = &state.records;
         let limit = query.limit as usize;
         let older = match after {
             Some(id) => records.range(..id),
@@ -93,7 +111,8 @@ impl ImageRepository for MemoryRepository {
         limit: u32,
     ) -> Result<Vec<ImageRecord>, RepoError> {
         Ok(self
-            .records()
+            .state()
+            .records
             .values()
             .filter(|r| {
                 r.owner() == owner
@@ -104,6 +123,27 @@ impl ImageRepository for MemoryRepository {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+}
+
+/// The outbox: events in commit order until acknowledged.
+#[async_trait]
+impl EventOutbox for MemoryRepository {
+    async fn pending(&self, limit: u32) -> Result<Vec<ImageEvent>, RepoError> {
+        Ok(self
+            .state()
+            .outbox
+            .iter()
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn acknowledge(&self, ids: &[EventId]) -> Result<(), RepoError> {
+        self.state()
+            .outbox
+            .retain(|event| !ids.contains(&event.id()));
+        Ok(())
     }
 }
 
@@ -123,7 +163,8 @@ impl ImageSearch for MemoryRepository {
             length: usize,
         }
         let offset = query.offset()? as usize;
-        let records = self.records();
+        let state = self.state();
+        let records = &state.records;
         let candidates: Vec<(&ImageRecord, [Field; 2])> = records
             .values()
             .rev()

@@ -22,6 +22,27 @@ async fn repository_conforms() {
 }
 
 #[tokio::test]
+async fn outbox_conforms() {
+    intake_domain::testkit::events::run_outbox_suite(|| async { MemoryRepository::default() })
+        .await;
+}
+
+#[tokio::test]
+async fn publisher_conforms() {
+    let publisher = intake_memory::MemoryPublisher::default();
+    let received = |_| {
+        let published = publisher.published();
+        Box::pin(async move {
+            published
+                .iter()
+                .map(|e| (e.id().to_string(), e.body().to_owned()))
+                .collect()
+        }) as intake_domain::testkit::events::Received<'_>
+    };
+    intake_domain::testkit::events::run_publisher_suite(&publisher, received).await;
+}
+
+#[tokio::test]
 async fn search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { MemoryRepository::default() }).await;
 }

@@ -5,7 +5,7 @@ use crate::model::{
     ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
     ImageStatusError, SearchTextError, TransitionError,
 };
-use crate::ports::{OcrError, QueueError, RepoError, SignerError, StoreError};
+use crate::ports::{OcrError, PublishError, QueueError, RepoError, SignerError, StoreError};
 
 /// The broad class of an [`IntakeError`]; entry points map it to their protocol.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -138,6 +138,9 @@ pub enum IntakeError {
     /// The job queue failed.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// Events could not be published (they stay in the outbox and are published again).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
     /// URL signing failed.
     #[error(transparent)]
     Signer(#[from] SignerError),
@@ -221,6 +224,7 @@ impl IntakeError {
             _ if self.is_retryable() => ErrorKind::Unavailable,
             Self::Store(_)
             | Self::Queue(_)
+            | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
             | Self::Repository(_) => ErrorKind::Internal,
@@ -252,6 +256,7 @@ impl IntakeError {
             _ if self.is_retryable() => "UNAVAILABLE",
             Self::Store(_)
             | Self::Queue(_)
+            | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
             | Self::Repository(_) => "INTERNAL",
@@ -286,6 +291,7 @@ impl IntakeError {
             Self::Ocr(e) => e.is_retryable(),
             Self::Repository(e) => e.is_retryable(),
             Self::Queue(e) => e.is_retryable(),
+            Self::Publish(e) => matches!(e, PublishError::Unavailable { .. }),
             Self::Conflict { .. } => true,
             _ => false,
         }

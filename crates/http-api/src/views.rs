@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 
 use intake_domain::IntakeError;
 use intake_domain::model::{
-    BoundingBox, ContentType, Cursor, FailureCode, FileName, ImageId, ImageRecord, ImageStatus,
-    ObjectKey, OcrLine, OcrStatus, OcrWord, RejectionCode, SearchMatch, SearchText, Sha256Digest,
-    Timestamp,
+    BoundingBox, ContentType, Cursor, FileName, ImageId, ImageMetadata, ImageStatus, ObjectKey,
+    OcrLine, OcrWord, SearchMatch, SearchText, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::HttpMethod;
 use intake_domain::services::{
@@ -216,100 +215,13 @@ impl From<UploadTicket> for UploadTicketView {
     }
 }
 
-/// What every view of an image shows: the seed's data model and the facts processing found.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Metadata<'a> {
-    image_id: ImageId,
-    status: ImageStatus,
-    bucket: &'a str,
-    object_key: &'a ObjectKey,
-    file_name: &'a FileName,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    upload_expires_at: Timestamp,
-    declared_content_type: ContentType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    declared_size_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    declared_sha256: Option<Sha256Digest>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sha256: Option<Sha256Digest>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    size_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<ContentType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    width_px: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    height_px: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    page_count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    processed_at: Option<Timestamp>,
-    ocr_status: OcrStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ocr_line_count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ocr_avg_confidence_pct: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ocr_engine: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ocr_truncated: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rejection_code: Option<RejectionCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rejection_message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_code: Option<FailureCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duplicate_of: Option<ImageId>,
-}
-
-impl<'a> Metadata<'a> {
-    fn of(record: &'a ImageRecord) -> Self {
-        Self {
-            image_id: record.image_id(),
-            status: record.status(),
-            bucket: record.bucket(),
-            object_key: record.object_key(),
-            file_name: record.file_name(),
-            created_at: record.created_at(),
-            updated_at: record.updated_at(),
-            upload_expires_at: record.upload_expires_at(),
-            declared_content_type: record.declared_content_type(),
-            declared_size_bytes: record.declared_size_bytes(),
-            declared_sha256: record.declared_sha256(),
-            sha256: record.sha256(),
-            size_bytes: record.size_bytes(),
-            content_type: record.content_type(),
-            width_px: record.width_px(),
-            height_px: record.height_px(),
-            page_count: record.page_count(),
-            processed_at: record.processed_at(),
-            ocr_status: record.ocr_status(),
-            ocr_line_count: record.ocr_line_count(),
-            ocr_avg_confidence_pct: record.ocr_avg_confidence_pct(),
-            ocr_engine: record.ocr_engine(),
-            ocr_truncated: record.ocr_truncated(),
-            rejection_code: record.rejection_code(),
-            rejection_message: record.rejection_message(),
-            failure_code: record.failure_code(),
-            failure_message: record.failure_message(),
-            duplicate_of: record.duplicate_of(),
-        }
-    }
-}
-
 /// One image in full (`GET /images/{imageId}`): its metadata, OCR text (and lines when asked for),
 /// and short-lived links to the image and its thumbnail.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageView<'a> {
     #[serde(flatten)]
-    metadata: Metadata<'a>,
+    metadata: ImageMetadata<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ocr_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,7 +239,7 @@ impl<'a> ImageView<'a> {
     pub fn of(details: &'a ImageDetails) -> Self {
         let record = &details.record;
         Self {
-            metadata: Metadata::of(record),
+            metadata: ImageMetadata::of(record),
             ocr_text: record.ocr_text(),
             ocr_lines: record
                 .ocr_lines()
@@ -345,7 +257,7 @@ impl<'a> ImageView<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ImageSummary<'a> {
     #[serde(flatten)]
-    metadata: Metadata<'a>,
+    metadata: ImageMetadata<'a>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     search: Option<MatchView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,7 +268,7 @@ impl<'a> ImageSummary<'a> {
     /// The view of `listed`.
     pub fn of(listed: &'a ListedImage) -> Self {
         Self {
-            metadata: Metadata::of(&listed.record),
+            metadata: ImageMetadata::of(&listed.record),
             search: listed.search.as_ref().map(MatchView::of),
             thumbnail_url: listed.thumbnail_url.as_deref(),
         }

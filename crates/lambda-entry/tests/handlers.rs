@@ -571,7 +571,7 @@ async fn a_notice_for_an_image_another_processor_holds_comes_back_when_its_lease
         .claim(h.intake.now(), std::time::Duration::from_secs(90))
         .unwrap();
     h.repository
-        .replace(&claimed, stored.version())
+        .replace(&claimed, stored.version(), &[])
         .await
         .unwrap();
     let recorder = std::sync::Arc::new(Recorder::default());

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{
-    ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, Sha256Digest, Timestamp,
+    ImageEvent, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::{
     DeadJob, ImageRepository, Job, JobQueue, ListQuery, OcrCapabilities, OcrDetail, OcrEngine,
@@ -59,9 +59,14 @@ impl ImageRepository for FullRepository {
     ) -> Result<Option<ImageRecord>, RepoError> {
         self.inner.get_view(id, detail).await
     }
-    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
+    async fn replace(
+        &self,
+        record: &ImageRecord,
+        expected_version: u64,
+        events: &[ImageEvent],
+    ) -> Result<(), RepoError> {
         self.check()?;
-        self.inner.replace(record, expected_version).await
+        self.inner.replace(record, expected_version, events).await
     }
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {
         self.inner.list(query).await

@@ -24,6 +24,7 @@ struct LocalHarness {
     intake: Intake,
     endpoint: axum::Router,
     ocr: ScriptedOcr,
+    repository: intake_local::SqliteRepository,
     _dir: TempDir,
 }
 
@@ -69,6 +70,7 @@ impl LocalHarness {
             intake,
             endpoint,
             ocr,
+            repository: db.repository(),
             _dir: dir,
         }
     }
@@ -116,6 +118,11 @@ impl Harness for LocalHarness {
 
     fn ocr_calls(&self) -> usize {
         self.ocr.call_count()
+    }
+
+    async fn committed_events(&self) -> Option<Vec<intake_domain::model::ImageEvent>> {
+        use intake_domain::ports::EventOutbox as _;
+        Some(self.repository.pending(u32::MAX).await.unwrap())
     }
 }
 

@@ -177,7 +177,7 @@ async fn a_restart_ends_stale_claims_and_leases_and_finishes_the_work_once() {
         .claim(h.clock.now(), Duration::from_secs(900))
         .unwrap();
     h.repository
-        .replace(&claimed, stored.version())
+        .replace(&claimed, stored.version(), &[])
         .await
         .unwrap();
 
@@ -210,7 +210,7 @@ async fn a_job_for_an_image_another_processor_holds_waits_for_its_claim() {
         .claim(h.clock.now(), Duration::from_secs(30))
         .unwrap();
     h.repository
-        .replace(&claimed, stored.version())
+        .replace(&claimed, stored.version(), &[])
         .await
         .unwrap();
     queue.enqueue(&key, h.clock.now()).await.unwrap();

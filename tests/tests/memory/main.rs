@@ -11,6 +11,7 @@
 
 mod concurrency;
 mod contract;
+mod events;
 mod hostile;
 mod jobs;
 mod pages;

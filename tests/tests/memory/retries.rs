@@ -48,7 +48,7 @@ async fn a_crashed_processor_is_taken_over_once_its_lease_runs_out() {
         .claim(h.clock_now(), Duration::from_secs(60))
         .unwrap();
     h.repository
-        .replace(&claimed, stored.version())
+        .replace(&claimed, stored.version(), &[])
         .await
         .unwrap();
 

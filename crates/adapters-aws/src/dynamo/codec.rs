@@ -4,9 +4,11 @@
 //! The field names are this adapter's schema, apart from the domain model and the API; fields are
 //! additive and optional, so items written by older versions still read.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use intake_domain::model::{
-    ContentType, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrLine,
-    OcrStatus, Owner, RecordParts, RejectionCode, Sha256Digest, Timestamp,
+    ContentType, EventId, EventKind, FailureCode, FileName, ImageEvent, ImageId, ImageRecord,
+    ImageStatus, ObjectKey, OcrLine, OcrStatus, Owner, RecordParts, RejectionCode, Sha256Digest,
+    Timestamp,
 };
 use intake_domain::ports::RepoError;
 use serde::{Deserialize, Serialize};
@@ -199,4 +201,54 @@ impl StoredRecord {
         })
         .map_err(other)
     }
+}
+
+/// One event in the item's `events` attribute (a JSON array in one string attribute, so that the
+/// stream's new image carries it as one value whatever reads it).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredEvent {
+    id: EventId,
+    #[serde(rename = "type")]
+    kind: EventKind,
+    time: Timestamp,
+    owner: Owner,
+    image_id: ImageId,
+    body: String,
+}
+
+/// The `events` attribute of a write that reports `events`.
+pub(super) fn events_attribute(events: &[ImageEvent]) -> AttributeValue {
+    let stored: Vec<StoredEvent> = events
+        .iter()
+        .map(|event| StoredEvent {
+            id: event.id(),
+            kind: event.kind(),
+            time: event.time(),
+            owner: event.owner().clone(),
+            image_id: event.image_id(),
+            body: event.body().to_owned(),
+        })
+        .collect();
+    // Plain strings and numbers: serializing cannot fail.
+    AttributeValue::S(serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned()))
+}
+
+/// The events a write reported, from its item's `events` attribute's text (as the table stream's new
+/// image holds it); none when the text is empty.
+///
+/// # Errors
+/// [`RepoError::Other`] when the text is not a list of events.
+pub fn events_from_text(text: &str) -> Result<Vec<ImageEvent>, RepoError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored: Vec<StoredEvent> = serde_json::from_str(text).map_err(other)?;
+    stored
+        .into_iter()
+        .map(|e| {
+            ImageEvent::from_stored(e.id, e.kind, e.time, e.owner, e.image_id, e.body)
+                .map_err(other)
+        })
+        .collect()
 }

@@ -37,9 +37,10 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use bytes::Bytes;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError, StoreError};
 
+pub use self::codec::events_from_text;
 use self::codec::{Sidecar, StoredRecord};
 use crate::S3ObjectStore;
 use crate::fault::{Fault, classify, describe};
@@ -56,6 +57,10 @@ const TTL_GRACE_SECS: i64 = 24 * 3600;
 pub struct TableSchema;
 
 impl TableSchema {
+    /// The item attribute holding the events its write reported (absent when it reported none): the
+    /// table's stream carries each committed write's new image, and with it exactly that write's
+    /// events, to the publisher (see [`events_from_text`]).
+    pub const EVENTS_ATTRIBUTE: &'static str = "events";
     /// The newest-first listing index over every owner (system tasks).
     pub const LIST_INDEX: &'static str = "byCreation";
     /// The newest-first listing index of one owner.
@@ -435,8 +440,19 @@ impl ImageRepository for DynamoRepository {
         Ok(Some(record))
     }
 
-    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
-        let item = self.to_item(record).await?;
+    async fn replace(
+        &self,
+        record: &ImageRecord,
+        expected_version: u64,
+        events: &[ImageEvent],
+    ) -> Result<(), RepoError> {
+        let mut item = self.to_item(record).await?;
+        if !events.is_empty() {
+            item.insert(
+                TableSchema::EVENTS_ATTRIBUTE.to_owned(),
+                codec::events_attribute(events),
+            );
+        }
         match self
             .client
             .put_item()

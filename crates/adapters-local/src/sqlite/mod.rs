@@ -286,6 +286,19 @@ const MIGRATIONS: &[&str] = &[
         FROM images i JOIN image_text_rows t ON t.image_id = i.image_id
         WHERE i.deleted = 0;
     ",
+    // The outbox (see `repository/outbox.rs`): the events each write of a record reports, inserted in
+    // the same transaction as the write, in commit order, until they are published.
+    "
+    CREATE TABLE outbox (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        type     TEXT NOT NULL,
+        time_ms  INTEGER NOT NULL,
+        owner    TEXT NOT NULL,
+        image_id BLOB NOT NULL,
+        body     TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Registers the SQL functions the schema's triggers call: `intake_words(text)`, the domain's

@@ -10,13 +10,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
 use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
 use super::Database;
 
 mod codec;
+mod outbox;
 mod search;
 
 /// The image repository over one SQLite database file. One process writes a file through one
@@ -322,9 +323,15 @@ impl ImageRepository for SqliteRepository {
             .await
     }
 
-    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError> {
+    async fn replace(
+        &self,
+        record: &ImageRecord,
+        expected_version: u64,
+        events: &[ImageEvent],
+    ) -> Result<(), RepoError> {
         let image_id = record.image_id();
         let row = Row::of(record.clone())?;
+        let events = events.to_vec();
         self.db.with(move |conn| {
             let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;
             let expected = i64::try_from(expected_version).map_err(other)?;
@@ -335,7 +342,9 @@ impl ImageRepository for SqliteRepository {
                 .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner, lines]))
                 .map_err(db_error)?;
             if changed == 1 {
-                return Ok(());
+                // In the same transaction (and savepoint) as the update: an event that cannot be
+                // stored rolls the write back.
+                return outbox::insert(conn, &events);
             }
             let exists: Option<i64> =
                 conn.query_row("SELECT version FROM images WHERE image_id = ?1", params![id], |row| row.get(0)).optional().map_err(db_error)?;

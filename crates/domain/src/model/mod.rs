@@ -29,6 +29,7 @@ mod body_check;
 mod content_type;
 mod cursor;
 mod digest;
+mod event;
 mod file_name;
 mod ids;
 mod key;
@@ -46,15 +47,19 @@ pub use body_check::{BodyCheck, BodyRefusal};
 pub use content_type::{ContentType, ContentTypeError};
 pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
 pub use digest::{DigestError, Sha256Digest};
+pub use event::{
+    EVENT_SCHEMA_VERSION, EventId, EventIdError, EventKind, EventKindError, ImageEvent,
+    InvalidEvent,
+};
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use ids::{ImageId, ImageIdError};
 pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{
-    FailureCode, ImageRecord, ImageStatus, ImageStatusError, InvalidRecord, Measurements,
-    NewUpload, OcrStatus, RECORD_SCHEMA_VERSION, RecordParts, RejectionCode, Transition,
-    TransitionError,
+    FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError, InvalidRecord,
+    Measurements, NewUpload, OcrStatus, RECORD_SCHEMA_VERSION, RecordParts, RejectionCode,
+    Transition, TransitionError,
 };
 pub use search::{
     MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,

@@ -5,6 +5,7 @@
 //! says whether a failure is worth retrying. No technology's types appear here.
 
 mod clock;
+mod events;
 mod keys;
 mod ocr;
 mod preview;
@@ -15,6 +16,7 @@ mod signer;
 mod store;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
+pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
@@ -30,6 +32,8 @@ pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
 
 #[cfg(test)]
 pub use clock::{MockClock, MockIdGenerator};
+#[cfg(test)]
+pub use events::{MockEventOutbox, MockEventPublisher};
 #[cfg(test)]
 pub use keys::MockKeyStore;
 #[cfg(test)]

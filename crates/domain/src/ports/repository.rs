@@ -3,7 +3,9 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 use super::BoxError;
-use crate::model::{Cursor, CursorError, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use crate::model::{
+    Cursor, CursorError, ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest,
+};
 
 /// The most records one page may hold.
 pub const MAX_PAGE_LIMIT: u32 = 1000;
@@ -316,13 +318,21 @@ pub trait ImageRepository: Send + Sync + Debug {
         self.get(id).await
     }
 
-    /// Replaces the stored record with `record` if the stored version is `expected_version`.
-    /// `record.version` is the new version (`expected_version + 1`, see [`ImageRecord::next`]).
+    /// Replaces the stored record with `record` if the stored version is `expected_version`, and
+    /// commits `events` (what the change reports, see [`ImageEvent::changes`]) with it: both are
+    /// written or neither is. `record.version` is the new version (`expected_version + 1`, see
+    /// [`ImageRecord::next`]). The events then wait in the repository's outbox
+    /// ([`super::EventOutbox`]) or, on DynamoDB, travel with the item to the table's stream.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when there is no record; [`RepoError::Precondition`] when the stored
-    /// version differs (nothing is written).
-    async fn replace(&self, record: &ImageRecord, expected_version: u64) -> Result<(), RepoError>;
+    /// version differs (nothing is written, no event committed).
+    async fn replace(
+        &self,
+        record: &ImageRecord,
+        expected_version: u64,
+        events: &[ImageEvent],
+    ) -> Result<(), RepoError>;
 
     /// A page of records matching `query`, newest first. Records created after a cursor was issued do
     /// not appear on later pages of it, and no record appears twice. Listed records may omit the OCR

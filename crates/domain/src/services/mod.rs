@@ -5,6 +5,7 @@
 
 mod accept;
 mod config;
+mod events;
 mod jobs;
 mod keys;
 mod ocr_policy;
@@ -15,6 +16,7 @@ mod upload;
 use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig};
+pub use events::PUBLISH_BATCH;
 pub use jobs::{JobPolicy, JobReport, redelivery_after_lease, redelivery_delay};
 pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
 pub use ocr_policy::EscalatingOcr;

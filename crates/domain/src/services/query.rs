@@ -299,7 +299,7 @@ impl Intake {
                 return self.delete_object(&current).await;
             }
             let next = current.mark_deleted(inner.clock.now())?;
-            match inner.repository.replace(&next, current.version()).await {
+            match self.commit(&current, &next).await {
                 Ok(()) => return self.delete_object(&next).await,
                 Err(crate::ports::RepoError::Precondition { .. }) => {}
                 Err(other) => return Err(other.into()),

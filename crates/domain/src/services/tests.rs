@@ -105,18 +105,19 @@ fn repo_serving(
     repo.expect_get()
         .returning(move |_| Ok(Some(for_get.lock().unwrap().clone())));
     let writes = Arc::clone(writes);
-    repo.expect_replace().returning(move |r, expected| {
-        let mut stored = current.lock().unwrap();
-        if stored.version() != expected {
-            return Err(RepoError::Precondition {
-                id: r.image_id(),
-                expected,
-            });
-        }
-        *stored = r.clone();
-        writes.lock().unwrap().push(r.clone());
-        Ok(())
-    });
+    repo.expect_replace()
+        .returning(move |r, expected, _events| {
+            let mut stored = current.lock().unwrap();
+            if stored.version() != expected {
+                return Err(RepoError::Precondition {
+                    id: r.image_id(),
+                    expected,
+                });
+            }
+            *stored = r.clone();
+            writes.lock().unwrap().push(r.clone());
+            Ok(())
+        });
     repo.expect_find_processed_by_sha256()
         .returning(|_, _, _| Ok(vec![]));
     repo
@@ -263,12 +264,14 @@ async fn a_claim_that_keeps_losing_races_gives_up_with_conflict() {
     let mut repo = MockImageRepository::new();
     let r = record.clone();
     repo.expect_get().returning(move |_| Ok(Some(r.clone())));
-    repo.expect_replace().times(8).returning(|r, expected| {
-        Err(RepoError::Precondition {
-            id: r.image_id(),
-            expected,
-        })
-    });
+    repo.expect_replace()
+        .times(8)
+        .returning(|r, expected, _events| {
+            Err(RepoError::Precondition {
+                id: r.image_id(),
+                expected,
+            })
+        });
     let mut store = MockObjectStore::new();
     store.expect_bucket().return_const("b".to_owned());
     store.expect_get().never();

@@ -18,6 +18,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod events;
 pub mod images;
 pub mod keys;
 pub mod ocr;

@@ -46,7 +46,9 @@ async fn put_with_status(
     let first = record(id);
     repo.create(&first).await.expect("create");
     let next = advanced(&first, status, sha, id.created_at());
-    repo.replace(&next, first.version()).await.expect("replace");
+    repo.replace(&next, first.version(), &[])
+        .await
+        .expect("replace");
     next
 }
 
@@ -129,7 +131,9 @@ pub async fn full_record_round_trips(repo: &impl ImageRepository) {
                 p.preview_key = Some(crate::model::ObjectKey::for_preview(id));
             }
         });
-        repo.replace(&full, first.version()).await.expect("replace");
+        repo.replace(&full, first.version(), &[])
+            .await
+            .expect("replace");
         assert_eq!(
             repo.get(&full.image_id()).await.expect("get"),
             Some(full),
@@ -172,7 +176,7 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
             .as_ref()
             .is_some_and(|t| t.len() > 40 * 1024)
     );
-    repo.replace(&processed, first.version())
+    repo.replace(&processed, first.version(), &[])
         .await
         .expect("replace");
 
@@ -210,7 +214,7 @@ pub async fn views_carry_the_asked_detail(repo: &impl ImageRepository) {
         p.ocr_line_count = Some(1);
         p.ocr_lines = Some(vec![line]);
     });
-    repo.replace(&again, processed.version())
+    repo.replace(&again, processed.version(), &[])
         .await
         .expect("replace");
     let text = repo
@@ -231,7 +235,7 @@ pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
     let v1 = record(id_at(0, 4));
     repo.create(&v1).await.expect("create");
     let v2 = v1.claim(epoch(), LEASE).expect("claim");
-    repo.replace(&v2, 1).await.expect("replace v1 -> v2");
+    repo.replace(&v2, 1, &[]).await.expect("replace v1 -> v2");
     assert_eq!(
         repo.get(&v1.image_id()).await.expect("get"),
         Some(v2.clone())
@@ -240,7 +244,7 @@ pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
     let stale = v1
         .fail(epoch(), None, FailureCode::OcrError, "stale")
         .expect("fail");
-    match repo.replace(&stale, 1).await {
+    match repo.replace(&stale, 1, &[]).await {
         Err(RepoError::Precondition { id, expected }) => {
             assert_eq!((id, expected), (v1.image_id(), 1));
         }
@@ -255,7 +259,7 @@ pub async fn replace_is_conditional_on_version(repo: &impl ImageRepository) {
     let ghost = record(id_at(0, 5)).next(epoch());
     assert!(
         matches!(
-            repo.replace(&ghost, 1).await,
+            repo.replace(&ghost, 1, &[]).await,
             Err(RepoError::NotFound { .. })
         ),
         "replace of a missing record"
@@ -269,7 +273,7 @@ pub async fn racing_writers_have_one_winner(repo: &impl ImageRepository) {
     let attempts = (0..16u32).map(|i| {
         let next = with_parts(v1.next(epoch()), |p| p.attempts = i);
         let expected = v1.version();
-        async move { repo.replace(&next, expected).await }
+        async move { repo.replace(&next, expected, &[]).await }
     });
     let results = join_all(attempts).await;
     let winners = results.iter().filter(|r| r.is_ok()).count();
@@ -352,7 +356,7 @@ pub async fn filters_by_status_sha_and_deletion(repo: &impl ImageRepository) {
     repo.create(&d).await.expect("create");
     let mut deleted = put_with_status(repo, id_at(5, 12), ImageStatus::Processed, Some(sha)).await;
     let gone = deleted.mark_deleted(epoch()).expect("delete");
-    repo.replace(&gone, deleted.version())
+    repo.replace(&gone, deleted.version(), &[])
         .await
         .expect("delete");
     deleted = gone;
@@ -434,7 +438,7 @@ pub async fn finds_processed_by_sha256_oldest_first(repo: &impl ImageRepository)
     }
     let gone = put_with_status(repo, id_at(31, 14), ImageStatus::Processed, Some(sha)).await;
     let deleted = gone.mark_deleted(epoch()).expect("delete");
-    repo.replace(&deleted, gone.version())
+    repo.replace(&deleted, gone.version(), &[])
         .await
         .expect("delete");
     let mut expected = Vec::new();
@@ -521,7 +525,9 @@ async fn put_owned(
     let first = record_of(id, who.clone());
     repo.create(&first).await.expect("create");
     let next = advanced(&first, ImageStatus::Processed, Some(sha), id.created_at());
-    repo.replace(&next, first.version()).await.expect("replace");
+    repo.replace(&next, first.version(), &[])
+        .await
+        .expect("replace");
     id
 }
 
@@ -649,6 +655,8 @@ pub async fn relaxed_creates_are_creates(repo: &impl ImageRepository) {
     );
 
     let next = r.claim(r.created_at(), LEASE).expect("claim");
-    repo.replace(&next, r.version()).await.expect("replace");
+    repo.replace(&next, r.version(), &[])
+        .await
+        .expect("replace");
     assert_eq!(repo.get(&r.image_id()).await.expect("get"), Some(next));
 }

@@ -11,7 +11,8 @@ use super::images::png;
 use super::{default_owner, owner};
 use crate::error::IntakeError;
 use crate::model::{
-    ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus, RejectionCode, Sha256Digest,
+    EventKind, ImageEvent, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrStatus, RejectionCode,
+    Sha256Digest,
 };
 use crate::ports::{HttpMethod, OcrDetail, PresignedRequest};
 use crate::services::{
@@ -54,6 +55,13 @@ pub trait Harness: Send + Sync {
         true
     }
 
+    /// The events committed so far and not yet published, oldest first, for adapter sets with an
+    /// outbox; `None` where events travel otherwise (DynamoDB's stream), and the event scenario is
+    /// skipped.
+    async fn committed_events(&self) -> Option<Vec<ImageEvent>> {
+        None
+    }
+
     /// Whether the adapter set has full-text search (DynamoDB does not: searches answer
     /// `SEARCH_UNAVAILABLE`).
     fn searches(&self) -> bool {
@@ -85,6 +93,7 @@ where
     listing_pages_newest_first(&make().await).await;
     foreign_objects_are_refused(&make().await).await;
     owners_are_isolated(&make().await).await;
+    committed_changes_report_their_events(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
@@ -878,4 +887,87 @@ pub async fn owners_are_isolated(h: &impl Harness) {
             .code(),
         "INVALID_CURSOR"
     );
+}
+
+/// Every committed change reports its events, once: a processed image `image.uploaded` then
+/// `image.processed`, a rejected one `image.uploaded` then `image.rejected`, an identical upload
+/// `image.duplicate`, a delete `image.deleted`; a replayed notification and a repeated delete report
+/// nothing. Each document names its event and image, and carries no OCR text.
+pub async fn committed_changes_report_their_events(h: &impl Harness) {
+    let Some(before) = h.committed_events().await else {
+        return;
+    };
+    let bytes = png(min_side(h), min_side(h), 21);
+    let (kept, key) = upload(h, png_request("kept.png", &bytes), bytes.clone()).await;
+    processed(h, &key).await;
+    processed_again_or_done(h, &key).await;
+    let (copy, copy_key) = upload(h, png_request("copy.png", &bytes), bytes).await;
+    processed(h, &copy_key).await;
+    let (refused, refused_key) = upload(
+        h,
+        UploadRequest::named("notes.png", crate::model::ContentType::Png).expect("file name"),
+        Bytes::from_static(b"just some text, honestly"),
+    )
+    .await;
+    rejected(h, &refused_key).await;
+    for _ in 0..2 {
+        h.intake()
+            .delete_image(&default_owner(), kept)
+            .await
+            .expect("delete");
+    }
+    let events = h.committed_events().await.expect("an outbox");
+    let events = &events[before.len()..];
+    let of = |id: ImageId| -> Vec<EventKind> {
+        events
+            .iter()
+            .filter(|e| e.image_id() == id)
+            .map(ImageEvent::kind)
+            .collect()
+    };
+    assert_eq!(
+        of(kept),
+        [
+            EventKind::Uploaded,
+            EventKind::Processed,
+            EventKind::Deleted
+        ]
+    );
+    assert_eq!(of(copy), [EventKind::Uploaded, EventKind::Duplicate]);
+    assert_eq!(of(refused), [EventKind::Uploaded, EventKind::Rejected]);
+    for event in events {
+        assert_eq!(event.owner(), &default_owner());
+        let document: serde_json::Value = serde_json::from_str(event.body()).expect("JSON");
+        assert_eq!(document["id"], event.id().to_string());
+        assert_eq!(document["type"], event.kind().as_str());
+        assert_eq!(
+            document["schemaVersion"],
+            crate::model::EVENT_SCHEMA_VERSION
+        );
+        assert_eq!(
+            document["data"]["image"]["imageId"],
+            event.image_id().to_string()
+        );
+        assert_eq!(
+            document["data"]["links"]["image"],
+            format!("/images/{}", event.image_id())
+        );
+        assert!(
+            !event.body().contains("ocrText") && !event.body().contains("ORDER OF"),
+            "no OCR text in an event: {}",
+            event.body()
+        );
+    }
+    let mut ids: Vec<_> = events.iter().map(ImageEvent::id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), events.len(), "every event has its own id");
+}
+
+/// A replayed notification of a processed image changes nothing.
+async fn processed_again_or_done(h: &impl Harness, key: &ObjectKey) {
+    match h.notify(key).await.expect("replay") {
+        ProcessOutcome::AlreadyDone(_) => {}
+        other => panic!("a replay must find the image done, got {other:?}"),
+    }
 }

@@ -42,7 +42,9 @@ pub async fn processed(
         id.created_at(),
     );
     let next = with_parts(reached, |p| p.ocr_text = Some(text.to_owned()));
-    repo.replace(&next, first.version()).await.expect("replace");
+    repo.replace(&next, first.version(), &[])
+        .await
+        .expect("replace");
     next
 }
 
@@ -233,7 +235,7 @@ pub async fn deleted_and_reprocessed_records_stay_in_step(
     )
     .await;
     let deleted = gone.mark_deleted(gone.updated_at()).expect("delete");
-    repo.replace(&deleted, gone.version())
+    repo.replace(&deleted, gone.version(), &[])
         .await
         .expect("delete");
     assert_eq!(
@@ -245,7 +247,7 @@ pub async fn deleted_and_reprocessed_records_stay_in_step(
     let again = with_parts(kept.next(kept.updated_at()), |p| {
         p.ocr_text = Some("annual statement".into());
     });
-    repo.replace(&again, kept.version())
+    repo.replace(&again, kept.version(), &[])
         .await
         .expect("reprocess");
     assert!(ids(repo, &query(&me, "quarterly", 10)).await.is_empty());

@@ -24,6 +24,7 @@ impl intake_domain::ports::ImageRepository for Failing {
         &self,
         _: &intake_domain::model::ImageRecord,
         _: u64,
+        _: &[intake_domain::model::ImageEvent],
     ) -> Result<(), intake_domain::ports::RepoError> {
         Err((self.0)())
     }

@@ -11,11 +11,13 @@ mod parts;
 mod status;
 mod transitions;
 mod upload;
+mod view;
 
 pub use parts::{InvalidRecord, RecordParts};
 pub use status::{FailureCode, ImageStatus, ImageStatusError, OcrStatus, RejectionCode};
 pub use transitions::{Measurements, Transition, TransitionError};
 pub use upload::NewUpload;
+pub use view::ImageMetadata;
 
 use super::{
     ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Owner, Sha256Digest, Timestamp,

@@ -51,7 +51,7 @@ impl Intake {
                 )?,
                 Ok(()) => current.claim(now, inner.config.processing_lease)?,
             };
-            match inner.repository.replace(&next, current.version()).await {
+            match self.commit(&current, &next).await {
                 Ok(()) if next.is_terminal() => {
                     return Ok(Claim::Settled(ProcessOutcome::Failed(Box::new(next))));
                 }
@@ -72,9 +72,9 @@ impl Intake {
         mut done: ImageRecord,
     ) -> Result<ProcessOutcome, IntakeError> {
         let repository = &self.inner.repository;
-        let mut expected = claimed.version();
+        let mut before = claimed.clone();
         for _ in 0..MAX_RACES {
-            match repository.replace(&done, expected).await {
+            match self.commit(&before, &done).await {
                 Ok(()) => {
                     // Deleted while it was being processed: what processing stored since (the
                     // preview) goes the way the delete sent the rest. Best effort, as a delete is.
@@ -93,7 +93,7 @@ impl Intake {
                         return Ok(ProcessOutcome::AlreadyDone(Box::new(current)));
                     }
                     done = done.rebased_over(&current);
-                    expected = current.version();
+                    before = current;
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -111,11 +111,7 @@ impl Intake {
         measured: Option<&Measurements>,
     ) {
         if let Ok(released) = claimed.release(self.inner.clock.now(), measured) {
-            let _ignored = self
-                .inner
-                .repository
-                .replace(&released, claimed.version())
-                .await;
+            let _ignored = self.commit(claimed, &released).await;
         }
     }
 }

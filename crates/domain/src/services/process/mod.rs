@@ -137,12 +137,7 @@ impl Intake {
     /// since: never over another's claim.
     async fn unclaim(&self, claimed: &ImageRecord) -> Result<ProcessOutcome, IntakeError> {
         let back = claimed.unclaim(self.inner.clock.now())?;
-        match self
-            .inner
-            .repository
-            .replace(&back, claimed.version())
-            .await
-        {
+        match self.commit(claimed, &back).await {
             Ok(()) | Err(RepoError::Precondition { .. }) => Ok(ProcessOutcome::Skipped {
                 image_id: claimed.image_id(),
                 reason: SkipReason::ObjectMissing,
