@@ -39,6 +39,14 @@ async fn sqlite_outbox_conforms() {
 }
 
 #[tokio::test]
+async fn sqlite_webhook_store_conforms() {
+    intake_domain::testkit::webhooks::run_suite(|| async {
+        intake_local::SqliteWebhookStore::in_memory().unwrap()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn sqlite_search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { SqliteRepository::in_memory().unwrap() })
         .await;
@@ -58,6 +66,7 @@ async fn a_shared_database_file_conforms() {
     intake_domain::testkit::events::run_outbox_suite(|| async { fresh().repository() }).await;
     intake_domain::testkit::search::run_suite(|| async { fresh().repository() }).await;
     queue::run_suite(|| async { fresh().queue() }).await;
+    intake_domain::testkit::webhooks::run_suite(|| async { fresh().webhooks() }).await;
     keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;
 }
 

@@ -18,6 +18,7 @@ mod queue;
 mod repository;
 mod signer;
 mod store;
+mod webhooks;
 
 #[cfg(feature = "testkit")]
 mod harness;
@@ -32,6 +33,7 @@ pub use queue::MemoryJobQueue;
 pub use repository::MemoryRepository;
 pub use signer::MemoryUrlSigner;
 pub use store::MemoryObjectStore;
+pub use webhooks::{MemoryWebhookSender, MemoryWebhookStore, SentWebhook, Unreachable};
 
 #[cfg(feature = "testkit")]
 pub use harness::MemoryHarness;

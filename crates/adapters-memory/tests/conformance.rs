@@ -43,6 +43,14 @@ async fn publisher_conforms() {
 }
 
 #[tokio::test]
+async fn webhook_store_conforms() {
+    intake_domain::testkit::webhooks::run_suite(|| async {
+        intake_memory::MemoryWebhookStore::default()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { MemoryRepository::default() }).await;
 }

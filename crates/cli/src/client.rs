@@ -196,6 +196,40 @@ impl Api {
             .await
     }
 
+    /// `GET {base}/{segments...}` with `query`, each segment percent-encoded.
+    pub(crate) async fn get_segments(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = self.segments_url(segments)?;
+        self.json(
+            &url,
+            self.call(reqwest::Method::GET, &url)
+                .query(query)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// `POST {base}/{segments...}` with a JSON body, each segment percent-encoded.
+    pub(crate) async fn post_segments<B: Serialize + Sync>(
+        &self,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = self.segments_url(segments)?;
+        self.json(
+            &url,
+            self.call(reqwest::Method::POST, &url)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
     pub(crate) async fn post_json<B: Serialize + Sync, T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
@@ -270,7 +304,12 @@ impl Api {
     }
 
     pub(crate) async fn delete(&self, id: &str) -> Result<(), ClientError> {
-        let url = self.image_url(id)?;
+        self.delete_segments(&["images", id]).await
+    }
+
+    /// `DELETE {base}/{segments...}`, expecting any success (`204` included) and no body.
+    pub(crate) async fn delete_segments(&self, segments: &[&str]) -> Result<(), ClientError> {
+        let url = self.segments_url(segments)?;
         let response = self
             .call(reqwest::Method::DELETE, &url)
             .send()

@@ -48,6 +48,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);
     }
+    let hosts = intake_domain::model::HostAllowList::parse(&args.webhook_hosts)
+        .map_err(|e| ClientError::Input(format!("INTAKE_WEBHOOK_HOSTS: {e}")))?;
+    options = options
+        .with_webhooks(intake_domain::services::WebhookPolicy::default().with_allowed_hosts(hosts));
     options.new_admin_key = args.new_admin_key;
     let server = LocalServer::start(options)
         .await

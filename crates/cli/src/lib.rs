@@ -11,6 +11,7 @@
 mod client;
 mod commands;
 mod output;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ enum Command {
     /// Manage the local server's API keys (needs an admin key).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage your webhooks: signed POSTs of your images' events (local server).
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +180,14 @@ struct ServeArgs {
     /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
     #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
     cors_origins: intake_server::CorsOrigins,
+    /// Hosts webhooks may be sent to, comma-separated: names, IP addresses, `*.domain`, or `*` for
+    /// anywhere. This machine only by default, so subscribers cannot reach into other networks.
+    #[arg(
+        long,
+        env = "INTAKE_WEBHOOK_HOSTS",
+        default_value = "localhost,127.0.0.1,::1"
+    )]
+    webhook_hosts: String,
 }
 
 /// Where the API is, and how to print.
@@ -368,6 +380,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Keys(KeysCommand::Create(args)) => commands::create_key(args).await,
         Command::Keys(KeysCommand::List(args)) => commands::list_keys(args).await,
         Command::Keys(KeysCommand::Revoke(args)) => commands::revoke_key(args).await,
+        Command::Webhooks(command) => webhooks::run(command).await,
     }
 }
 

@@ -22,6 +22,7 @@ mod error;
 mod keys;
 mod routes;
 pub mod views;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
 pub use keys::key_routes;
 pub use routes::{ROUTES, Route};
+pub use webhooks::{WEBHOOK_ROUTES, webhook_routes};
 
 /// The request-id header.
 pub const REQUEST_ID: &str = "x-request-id";

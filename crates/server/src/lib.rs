@@ -7,6 +7,7 @@
 //! ([`web`]). It is to the local adapters what `compose.rs` and `intake-lambda` are to the AWS ones.
 
 mod connections;
+mod events;
 mod objects;
 mod server;
 pub mod web;
@@ -16,6 +17,7 @@ pub use connections::{
     ConnectionLimits, DEFAULT_BODY_GRACE, DEFAULT_HEADER_TIMEOUT, DEFAULT_MIN_BODY_RATE,
     PacedBodyError, default_max_connections,
 };
+pub use events::{EventPump, OUTBOX_POLL};
 /// The origins allowed to make cross-origin requests ([`ServeOptions::cors`]).
 pub use intake_http::CorsOrigins;
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};

@@ -6,14 +6,16 @@
 //!   secret      the URL-signing key, 32 random bytes in hex, created on first start, mode 0600
 //!   admin-key   the admin API key, written (mode 0600) whenever a start finds no active admin key;
 //!               only its hash is kept in the database, so copy it and delete the file
-//!   intake.db   SQLite: records, the job queue and API keys (hashed)
+//!   intake.db   SQLite: records with their outbox of events, the job queue, API keys (hashed),
+//!               webhook subscriptions and their deliveries
 //!   store/      objects (objects/, meta/, tmp/)
 //!   ocr/        images being read by Tesseract when it is the engine (private, removed after each;
 //!               cleared at start)
 //! ```
 //!
 //! [`LocalServer::start`] binds the address, recovers what a previous process left (stale claims and
-//! leases), serves the shared API router plus the object endpoints, and runs the worker pool.
+//! leases), serves the shared API router plus the object endpoints, and runs the worker pool and the
+//! event pump (outbox to webhook deliveries, and their attempts).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
@@ -26,7 +28,9 @@ use intake_domain::model::Owner;
 use intake_domain::ports::{
     Clock, JobQueue, OcrEngine, OcrError, QueueError, QueueStats, RepoError, SystemClock,
 };
-use intake_domain::services::{ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError};
+use intake_domain::services::{
+    ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError, WebhookPolicy, Webhooks, WebhooksError,
+};
 use intake_domain::{Intake, IntakeConfig, IntakeError};
 use intake_http::{ApiKeyAuth, ApiOptions, CorsOrigins};
 use intake_ocr_onnx::{LoadError, PpOcr, PpOcrOptions};
@@ -36,10 +40,12 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
+use crate::events::EventPump;
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
 use intake_local::{
-    FsObjectStore, ImagePreviewer, OpenError, SqliteDatabase, TesseractOcr, TesseractOptions,
+    FsObjectStore, HttpWebhookSender, ImagePreviewer, OpenError, SenderError, SenderOptions,
+    SqliteDatabase, TesseractOcr, TesseractOptions,
 };
 
 /// The bucket name the local store reports (object keys and records carry it).
@@ -79,6 +85,8 @@ pub struct ServeOptions {
     pub cors: CorsOrigins,
     /// Limits on client connections: header timeout, open connections, minimum body rate.
     pub connections: ConnectionLimits,
+    /// Where webhooks may go and how their deliveries are retried (default: this machine only).
+    pub webhooks: WebhookPolicy,
 }
 
 impl Default for ServeOptions {
@@ -97,6 +105,7 @@ impl Default for ServeOptions {
             new_admin_key: false,
             cors: CorsOrigins::none(),
             connections: ConnectionLimits::default(),
+            webhooks: WebhookPolicy::default(),
         }
     }
 }
@@ -160,6 +169,12 @@ impl ServeOptions {
     #[must_use]
     pub fn with_ppocr(mut self, ppocr: PpOcrOptions) -> Self {
         self.ppocr = ppocr;
+        self
+    }
+    /// With a webhook policy (allowed hosts, retries).
+    #[must_use]
+    pub fn with_webhooks(mut self, webhooks: WebhookPolicy) -> Self {
+        self.webhooks = webhooks;
         self
     }
     /// With a shutdown grace period.
@@ -255,6 +270,12 @@ pub enum ServeError {
     /// Recovering the previous run's work failed.
     #[error("recovery failed")]
     Recovery(#[source] IntakeError),
+    /// The webhook deliveries could not be recovered.
+    #[error("the webhook deliveries failed")]
+    Webhooks(#[from] WebhooksError),
+    /// The webhook HTTP client could not be built.
+    #[error("the webhook sender cannot start")]
+    Sender(#[from] SenderError),
     /// Serving HTTP failed.
     #[error("the HTTP server failed")]
     Serve(#[source] std::io::Error),
@@ -271,6 +292,8 @@ pub struct LocalServer {
     http: JoinHandle<std::io::Result<()>>,
     stop_http: oneshot::Sender<()>,
     workers: WorkerPool,
+    events: EventPump,
+    webhooks: Webhooks,
     grace: Duration,
     recovered: Recovered,
     /// The database, settled (tickets written behind synced) before the server stops.
@@ -288,6 +311,8 @@ pub struct Recovered {
     pub leases: u64,
     /// Jobs waiting (including those).
     pub waiting: u64,
+    /// Webhook delivery leases ended.
+    pub deliveries: u64,
 }
 
 fn data_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
@@ -479,17 +504,7 @@ impl LocalServer {
         let queue: Arc<dyn JobQueue> = Arc::new(database.queue());
         let keys = open_keys(&dir, &database, options.new_admin_key).await?;
 
-        let listener =
-            TcpListener::bind(options.addr)
-                .await
-                .map_err(|source| ServeError::Bind {
-                    addr: options.addr,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-            addr: options.addr,
-            source,
-        })?;
+        let (listener, addr) = bind(options.addr).await?;
         let url = options
             .public_url
             .clone()
@@ -508,7 +523,9 @@ impl LocalServer {
             .config(options.config.clone())
             .build()?;
 
-        let recovered = recover(&intake, queue.as_ref()).await?;
+        let webhooks = open_webhooks(&database, options.webhooks.clone(), &clock)?;
+        let mut recovered = recover(&intake, queue.as_ref()).await?;
+        recovered.deliveries = webhooks.release_all().await?;
         let wake = Arc::new(Notify::new());
         let endpoint = ObjectEndpoint::new(
             intake.clone(),
@@ -523,7 +540,8 @@ impl LocalServer {
             Arc::new(ApiKeyAuth::new(keys.clone())),
             ApiOptions::default().with_cors(options.cors.clone()),
             endpoint.router().merge(crate::web::router(&url)),
-            intake_http::key_routes(keys.clone()),
+            intake_http::key_routes(keys.clone())
+                .merge(intake_http::webhook_routes(webhooks.clone())),
         );
         // Bodies that trickle in are cut off (the object endpoint answers 408 and stores nothing).
         let router = match Pace::of(&options.connections) {
@@ -541,6 +559,13 @@ impl LocalServer {
             JobPolicy::for_config(intake.config()),
             wake,
         );
+        let events = EventPump::start(
+            intake.clone(),
+            Arc::new(database.repository()),
+            webhooks.clone(),
+            Arc::new(SystemClock),
+            2,
+        );
         tracing::info!(
             %addr,
             url,
@@ -557,6 +582,8 @@ impl LocalServer {
             http,
             stop_http,
             workers,
+            events,
+            webhooks,
             grace: options.shutdown_grace,
             recovered,
             database,
@@ -584,6 +611,11 @@ impl LocalServer {
         &self.keys
     }
 
+    /// The webhook subscriptions and deliveries (for embedders and tests; clients use `/webhooks`).
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
     /// What the start recovered from a previous run.
     pub fn recovered(&self) -> Recovered {
         self.recovered
@@ -609,6 +641,7 @@ impl LocalServer {
             }
             served = &mut self.http => {
                 let _ = self.workers.shutdown(Duration::ZERO).await;
+                self.events.shutdown(Duration::ZERO).await;
                 self.database.settle().await;
                 served_result(served)
             }
@@ -625,6 +658,7 @@ impl LocalServer {
             http: mut served,
             stop_http,
             workers,
+            events,
             grace,
             database,
             _lock: lock,
@@ -643,7 +677,12 @@ impl LocalServer {
                     None
                 }
             },
-            workers.shutdown(grace),
+            async {
+                let abandoned = workers.shutdown(grace).await;
+                // Last, so the events of the jobs that finished reach their deliveries' table.
+                events.shutdown(grace).await;
+                abandoned
+            },
         );
         if abandoned > 0 {
             tracing::warn!(
@@ -675,6 +714,28 @@ fn served_result(
     }
 }
 
+/// Binds `addr`; returns the listener and the address bound (the port chosen for port 0).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let bind_error = |source| ServeError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, bound))
+}
+
+/// The webhook rules over the database's subscriptions and an HTTP sender.
+fn open_webhooks(
+    database: &SqliteDatabase,
+    policy: WebhookPolicy,
+    clock: &Arc<dyn Clock>,
+) -> Result<Webhooks, ServeError> {
+    Ok(Webhooks::new(
+        Arc::new(database.webhooks()),
+        Arc::new(HttpWebhookSender::new(SenderOptions::default())?),
+        policy,
+    )
+    .with_clock(Arc::clone(clock)))
+}
+
 /// Ends what a previous process left in flight: it held the lock, so nobody else can be working.
 async fn recover(intake: &Intake, queue: &dyn JobQueue) -> Result<Recovered, ServeError> {
     let claims = intake
@@ -695,5 +756,6 @@ async fn recover(intake: &Intake, queue: &dyn JobQueue) -> Result<Recovered, Ser
         claims,
         leases,
         waiting,
+        deliveries: 0,
     })
 }

@@ -2,9 +2,11 @@
 //!
 //! HMAC-SHA256 presigned URLs for stores that Intake serves itself: the in-memory gateway and the local
 //! server's object endpoints. One scheme, one verifier, and one table of refusals
-//! ([`StorageRefusal`]), used by both.
+//! ([`StorageRefusal`]), used by both. And the signatures of webhook deliveries ([`webhook`]), as the
+//! Standard Webhooks specification describes them.
 
 mod refusal;
+pub mod webhook;
 
 pub use refusal::StorageRefusal;
 

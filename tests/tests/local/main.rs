@@ -23,6 +23,7 @@ mod scenarios;
 mod slow;
 mod storm;
 mod urls;
+mod webhooks;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -17,6 +17,7 @@ mod jobs;
 mod pages;
 mod retries;
 mod urls;
+mod webhooks;
 
 use bytes::Bytes;
 use intake_domain::model::{ImageId, ObjectKey, Sha256Digest};

@@ -54,6 +54,7 @@ macro_rules! port_errors {
 mod keys;
 mod queue;
 mod repository;
+mod webhooks;
 
 use std::path::Path;
 use std::time::Duration;
@@ -63,6 +64,7 @@ use rusqlite::{Connection, ErrorCode};
 pub use keys::SqliteKeyStore;
 pub use queue::SqliteJobQueue;
 pub use repository::SqliteRepository;
+pub use webhooks::SqliteWebhookStore;
 
 /// One database file for the records, the job queue and the API keys behind one database thread, as
 /// the local server uses it: calls of all three share group commits (a record and its job are made
@@ -108,6 +110,11 @@ impl SqliteDatabase {
     /// The job queue in this database.
     pub fn queue(&self) -> SqliteJobQueue {
         SqliteJobQueue::on(self.db.clone())
+    }
+
+    /// The webhook subscriptions and deliveries in this database.
+    pub fn webhooks(&self) -> SqliteWebhookStore {
+        SqliteWebhookStore::on(self.db.clone())
     }
 
     /// Waits until every write so far is committed and on disk, upload tickets written behind
@@ -298,6 +305,44 @@ const MIGRATIONS: &[&str] = &[
         image_id BLOB NOT NULL,
         body     TEXT NOT NULL
     );
+    ",
+    // Webhook subscriptions and their deliveries (see `webhooks.rs`): a delivery is pending while
+    // `free_at_ms` (when it may be leased: its due time, or its lease's end) is set.
+    "
+    CREATE TABLE webhooks (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id        TEXT NOT NULL UNIQUE,
+        owner             TEXT NOT NULL,
+        url               TEXT NOT NULL,
+        events            TEXT NOT NULL,
+        secret            TEXT NOT NULL,
+        description       TEXT,
+        created_ms        INTEGER NOT NULL,
+        disabled_ms       INTEGER,
+        disabled_reason   TEXT,
+        failures_in_a_row INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX webhooks_by_owner ON webhooks (owner, seq);
+    CREATE TABLE webhook_deliveries (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id      TEXT NOT NULL,
+        event_id        TEXT NOT NULL,
+        event_type      TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        created_ms      INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        due_ms          INTEGER,
+        free_at_ms      INTEGER,
+        lease_token     INTEGER,
+        last_attempt_ms INTEGER,
+        last_status     INTEGER,
+        last_error      TEXT,
+        UNIQUE (webhook_id, event_id)
+    );
+    CREATE INDEX webhook_deliveries_by_free_at ON webhook_deliveries (free_at_ms, seq)
+        WHERE free_at_ms IS NOT NULL;
+    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
     ",
 ];
 

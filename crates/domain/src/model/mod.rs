@@ -39,6 +39,7 @@ mod record;
 mod search;
 mod time;
 mod ttl;
+mod webhook;
 
 pub use api_key::{
     API_KEY_PREFIX, ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, MAX_KEY_NAME_CHARS,
@@ -67,3 +68,8 @@ pub use search::{
 };
 pub use time::{Timestamp, TimestampError};
 pub use ttl::{UrlTtl, UrlTtlError};
+pub use webhook::{
+    Delivery, DeliveryJob, DeliveryReport, DeliveryState, EventFilter, HostAllowList,
+    MAX_WEBHOOK_DESCRIPTION_CHARS, MAX_WEBHOOK_URL_BYTES, WebhookError, WebhookId, WebhookSecret,
+    WebhookSubscription, WebhookUrl,
+};

@@ -14,6 +14,7 @@ mod repository;
 mod search;
 mod signer;
 mod store;
+mod webhooks;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use events::{EventOutbox, EventPublisher, PublishError};
@@ -29,6 +30,7 @@ pub use signer::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
 };
 pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
+pub use webhooks::{SendError, WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError};
 
 #[cfg(test)]
 pub use clock::{MockClock, MockIdGenerator};

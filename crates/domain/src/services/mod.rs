@@ -12,6 +12,7 @@ mod ocr_policy;
 mod process;
 mod query;
 mod upload;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest, ListedImage};
 pub use upload::{UploadRequest, UploadTicket};
+pub use webhooks::{AttemptOutcome, NewWebhook, WebhookPolicy, Webhooks, WebhooksError};
 
 use crate::model::ContentType;
 use crate::ports::{

@@ -28,6 +28,7 @@ pub mod scenarios;
 pub mod search;
 pub mod signer;
 pub mod store;
+pub mod webhooks;
 
 mod counting;
 

@@ -41,6 +41,13 @@ async fn every_route_but_health_requires_a_valid_key() {
         })
         .collect();
     routes.extend([("GET", "/keys".to_owned()), ("POST", "/keys".to_owned())]);
+    routes.extend(intake_http::WEBHOOK_ROUTES.iter().map(|r| {
+        (
+            r.method,
+            r.path
+                .replace("{webhookId}", "wh_0190a0e000007000800000000000000a"),
+        )
+    }));
     for (method, path) in &routes {
         for (what, authorization, message) in &credentials {
             let mut request = Request::builder()

@@ -14,6 +14,7 @@ mod failures;
 mod images;
 mod routes;
 mod uploads;
+mod webhooks;
 
 use std::collections::BTreeSet;
 
@@ -74,14 +75,20 @@ async fn keys() -> ApiKeys {
     ApiKeys::new(std::sync::Arc::new(store))
 }
 
-/// The API as the local server serves it: API keys, and the key routes.
+/// The API as the local server serves it: API keys, and the key and webhook routes (webhooks over
+/// memory adapters).
 fn app_with_keys(intake: intake_domain::Intake, keys: ApiKeys) -> axum::Router {
+    let webhooks = intake_domain::services::Webhooks::new(
+        std::sync::Arc::new(intake_memory::MemoryWebhookStore::default()),
+        std::sync::Arc::new(intake_memory::MemoryWebhookSender::default()),
+        intake_domain::services::WebhookPolicy::default(),
+    );
     intake_http::app_with_routes(
         intake,
         std::sync::Arc::new(ApiKeyAuth::new(keys.clone())),
         intake_http::ApiOptions::default(),
         axum::Router::new(),
-        intake_http::key_routes(keys),
+        intake_http::key_routes(keys).merge(intake_http::webhook_routes(webhooks)),
     )
 }
 

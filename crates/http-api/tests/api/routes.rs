@@ -7,23 +7,38 @@ fn the_route_table_and_openapi_yaml_agree() {
     let spec: Value = serde_norway::from_str(include_str!("../../openapi.yaml")).unwrap();
     assert_eq!(spec["openapi"].as_str().unwrap(), "3.1.0");
     let mut documented = BTreeSet::new();
+    let mut local_only = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
             if item.get(method).is_some() {
                 documented.insert((method.to_uppercase(), path.clone()));
+                if item["x-local-only"] == true {
+                    local_only.insert((method.to_uppercase(), path.clone()));
+                }
             }
         }
     }
-    let served: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|r| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    assert_eq!(documented, served);
+    let pairs = |routes: &[intake_http::Route]| -> BTreeSet<(String, String)> {
+        routes
+            .iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned()))
+            .collect()
+    };
+    let shared = pairs(&ROUTES);
+    let local = pairs(&intake_http::WEBHOOK_ROUTES);
+    assert_eq!(
+        documented,
+        shared.union(&local).cloned().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(
+        local_only, local,
+        "the local server's routes are x-local-only"
+    );
     assert!(
         spec["security"].as_array().is_some_and(|s| !s.is_empty()),
         "no global security"
     );
-    for route in ROUTES.iter() {
+    for route in ROUTES.iter().chain(intake_http::WEBHOOK_ROUTES.iter()) {
         let operation = &spec["paths"][route.path][route.method.to_lowercase()];
         let public = operation["security"].as_array().is_some_and(Vec::is_empty);
         assert_eq!(
