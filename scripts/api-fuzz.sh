@@ -116,8 +116,8 @@ fi
 # A check that finds nothing to do passes silently; make sure the two about identities did their
 # probes: each secured operation of the spec was replayed without credentials (and refused with 401),
 # and the peer was refused an image of the admin's (404).
-"$python" - "$root/crates/http-api/openapi.yaml" "$reports"/ndjson-*.ndjson <<'PY'
-import json, sys
+"$python" - "$root/crates/http-api/openapi.yaml" "$reports"/ndjson-*.ndjson "$url" <<'PY'
+import json, sys, urllib.error, urllib.request
 
 import yaml
 
@@ -143,10 +143,28 @@ with open(sys.argv[2], encoding="utf-8") as events:
                 unauthenticated.add(label)
             if request.get("auth_identity") == "peer" and label == "GET /images/{imageId}":
                 peer_refused += response["status_code"] == 404
-missing = sorted(secured - unauthenticated)
+# An operation the fuzzer never got a success from (a dead job to retry, a processed image to process
+# again: nothing a generated request can create) was never replayed without credentials; it is probed
+# here, with a well-formed id, and must answer 401 before anything else.
+samples = {"imageId": "019ab3c4-5d6e-7f80-9a1b-2c3d4e5f6071",
+           "webhookId": "wh_019ab3c45d6e7f809a1b2c3d4e5f6071"}
+probed = set()
+for label in sorted(secured - unauthenticated):
+    method, path = label.split(" ", 1)
+    for name, value in samples.items():
+        path = path.replace("{" + name + "}", value)
+    request = urllib.request.Request(sys.argv[3] + path, method=method)
+    try:
+        status = urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status == 401:
+        probed.add(label)
+missing = sorted(secured - unauthenticated - probed)
 if missing or not peer_refused:
     sys.exit(f"api-fuzz: probes missing: without credentials for {missing}, as the peer: {peer_refused}")
-print(f"api-fuzz: 401 without credentials on {len(unauthenticated)} operations, "
+print(f"api-fuzz: 401 without credentials on {len(unauthenticated)} operations "
+      f"(and {len(probed)} probed directly: {sorted(probed)}), "
       f"{peer_refused} reads of the admin's images refused to the peer")
 PY
 log "passed; reports in $reports"

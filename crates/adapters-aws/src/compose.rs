@@ -10,7 +10,7 @@ use intake_domain::services::{BuildError, EscalatingOcr};
 
 use crate::{
     AwsSettings, DynamoRepository, EngineChoice, RekognitionOcr, S3ObjectStore, S3UrlSigner,
-    SqsRedelivery, TextractOcr,
+    SqsProcessingRequests, SqsRedelivery, TextractOcr,
 };
 
 /// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
@@ -31,6 +31,8 @@ pub struct AwsAdapters {
     pub ocr: Arc<dyn OcrEngine>,
     /// Puts off the next delivery of a queued notification (the processor's back-off).
     pub redelivery: SqsRedelivery,
+    /// Asks the processor to run an image again, where the settings name the queue.
+    pub requests: Option<SqsProcessingRequests>,
 }
 
 impl AwsAdapters {
@@ -95,12 +97,18 @@ impl AwsAdapters {
             (_, Some(own)) => Arc::new(EscalatingOcr::new(own, textract())),
             (_, None) => Arc::new(EscalatingOcr::new(rekognition(), textract())),
         };
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let requests = settings
+            .processing_queue_url
+            .as_deref()
+            .map(|url| SqsProcessingRequests::new(sqs.clone(), url, &settings.bucket));
         Ok(Self {
             store,
             signer,
             repository,
             ocr,
-            redelivery: SqsRedelivery::new(aws_sdk_sqs::Client::new(sdk)),
+            redelivery: SqsRedelivery::new(sqs),
+            requests,
         })
     }
 
@@ -109,13 +117,17 @@ impl AwsAdapters {
     /// # Errors
     /// [`BuildError`] when the configuration is invalid for the engine.
     pub fn intake(&self, settings: &AwsSettings) -> Result<Intake, BuildError> {
-        Intake::builder()
+        let builder = Intake::builder()
             .store(self.store.clone())
             .signer(self.signer.clone())
             .repository(self.repository.clone())
             .shared_ocr(Arc::clone(&self.ocr))
-            .config(settings.config.clone())
-            .build()
+            .config(settings.config.clone());
+        match &self.requests {
+            Some(requests) => builder.processing_requests(Arc::new(requests.clone())),
+            None => builder,
+        }
+        .build()
     }
 }
 

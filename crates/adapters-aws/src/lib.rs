@@ -23,5 +23,7 @@ pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
 pub use settings::{AwsSettings, EngineChoice, SettingsError};
-pub use sqs::{Delivery, Redelivery, RedeliveryError, SqsRedelivery};
+pub use sqs::{
+    Delivery, Redelivery, RedeliveryError, SqsProcessingRequests, SqsRedelivery, processing_message,
+};
 pub use textract::TextractOcr;

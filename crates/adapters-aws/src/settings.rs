@@ -69,6 +69,9 @@ pub struct AwsSettings {
     /// The shared settings (URL lifetimes, limits, allowed types, ...), see
     /// [`intake_settings::intake_config`] for their variables.
     pub config: IntakeConfig,
+    /// `INTAKE_PROCESSING_QUEUE_URL`: the processing queue, where the API asks for images to be
+    /// processed again (without it, reprocessing answers 501 `REPROCESS_UNAVAILABLE`).
+    pub processing_queue_url: Option<String>,
 }
 
 impl AwsSettings {
@@ -80,7 +83,15 @@ impl AwsSettings {
             engine: EngineChoice::default(),
             s3_force_path_style: false,
             config: IntakeConfig::default(),
+            processing_queue_url: None,
         }
+    }
+
+    /// With the processing queue's URL.
+    #[must_use]
+    pub fn with_processing_queue(mut self, url: Option<String>) -> Self {
+        self.processing_queue_url = url.filter(|u| !u.trim().is_empty());
+        self
     }
 
     /// With an engine choice.
@@ -132,6 +143,9 @@ impl AwsSettings {
             s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", parse_bool)?
                 .unwrap_or(endpoint_set),
             config: intake_settings::intake_config(lookup)?,
+            processing_queue_url: read_setting(lookup, "INTAKE_PROCESSING_QUEUE_URL", |v| {
+                Ok::<_, String>(v.to_owned())
+            })?,
         })
     }
 }

@@ -1,12 +1,15 @@
 //! Putting off an SQS message's next delivery (`ChangeMessageVisibility`), so that a notification
 //! whose processing failed for a passing reason is retried after a back-off rather than after the
-//! queue's whole visibility timeout.
+//! queue's whole visibility timeout; and asking for an image to be processed again (a message to the
+//! processing queue).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use intake_domain::model::{ObjectKey, Timestamp};
+use intake_domain::ports::{ProcessingRequests, QueueError};
 
 use crate::fault::describe;
 
@@ -108,5 +111,72 @@ impl Redelivery for SqsRedelivery {
             .await
             .map_err(|e| RedeliveryError::Sqs(describe(&e)))?;
         Ok(())
+    }
+}
+
+/// The processing queue's message that asks for `key` in `bucket` to be processed: an S3
+/// notification document of one `ObjectCreated:Reprocess` record, which the processor reads like S3's
+/// own (the key form-encoded as S3 encodes it).
+pub fn processing_message(bucket: &str, key: &ObjectKey) -> String {
+    /// What S3 leaves unescaped in a notification's key, besides letters and digits.
+    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    serde_json::json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "intake:reprocess",
+            "eventName": "ObjectCreated:Reprocess",
+            "s3": {
+                "bucket": { "name": bucket },
+                "object": { "key": percent_encoding::utf8_percent_encode(key.as_str(), KEY).to_string() },
+            },
+        }],
+    })
+    .to_string()
+}
+
+/// [`ProcessingRequests`] as messages to the processing queue (the API function's way of asking the
+/// processor to run an image again). A request due later is sent with a delay (at most SQS's
+/// 15 minutes).
+#[derive(Debug, Clone)]
+pub struct SqsProcessingRequests {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+    bucket: String,
+}
+
+impl SqsProcessingRequests {
+    /// Requests to the queue at `queue_url` for objects of `bucket`.
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: &str, bucket: &str) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.to_owned(),
+            bucket: bucket.to_owned(),
+        }
+    }
+}
+
+/// SQS's longest message delay.
+const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+
+#[async_trait]
+impl ProcessingRequests for SqsProcessingRequests {
+    async fn request(&self, key: &ObjectKey, due: Timestamp) -> Result<(), QueueError> {
+        let delay = due.duration_since(Timestamp::now_utc()).min(MAX_DELAY);
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(processing_message(&self.bucket, key))
+            .delay_seconds(i32::try_from(delay.as_secs()).unwrap_or(0))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| QueueError::Unavailable {
+                source: describe(&e).into(),
+            })
     }
 }

@@ -298,11 +298,27 @@ async fn scenarios_pass_over_the_aws_adapters() {
     scenarios::run_suite(|| async {
         let (settings, adapters) = adapters(&sdk).await;
         let ocr = CountingOcr::new(Arc::clone(&adapters.ocr) as Arc<dyn OcrEngine>);
+        // Reprocessing requests go to a real (emulated) queue; the scenarios deliver notifications
+        // themselves, and `reprocessing_requests_reach_the_queue` reads the messages.
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queue = sqs
+            .create_queue()
+            .queue_name(unique("processing"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
         let intake = Intake::builder()
             .store(adapters.store.clone())
             .signer(adapters.signer.clone())
             .repository(adapters.repository.clone())
             .ocr(ocr.clone())
+            .processing_requests(Arc::new(intake_aws::SqsProcessingRequests::new(
+                sqs,
+                &queue,
+                &settings.bucket,
+            )))
             .config(settings.config.clone())
             .build()
             .unwrap();
@@ -407,4 +423,42 @@ async fn sqs_redelivery_puts_off_a_message_and_can_bring_it_back_at_once() {
         .await
         .unwrap_err();
     assert!(matches!(err, RedeliveryError::Arn(_)), "{err}");
+}
+
+#[tokio::test]
+async fn reprocessing_requests_reach_the_queue() {
+    use intake_domain::ports::ProcessingRequests as _;
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("processing"))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url");
+    let requests = intake_aws::SqsProcessingRequests::new(sqs.clone(), &url, "images");
+    let key = key_of(7);
+    let now = intake_domain::model::Timestamp::now_utc();
+    requests.request(&key, now).await.expect("request now");
+    let message = receive(&sqs, &url).await.expect("the request is queued");
+    assert_eq!(
+        message.body.as_deref(),
+        Some(intake_aws::processing_message("images", &key).as_str())
+    );
+    requests
+        .request(
+            &key,
+            now.saturating_add(std::time::Duration::from_secs(120)),
+        )
+        .await
+        .expect("request later");
+    assert!(
+        receive(&sqs, &url).await.is_none(),
+        "a request due later waits in the queue"
+    );
 }

@@ -1,13 +1,13 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::ImageEvent;
-use intake_domain::ports::{EventOutbox as _, PresignedRequest};
+use intake_domain::ports::{EventOutbox as _, PresignedRequest, QueueRequests};
 use intake_domain::testkit::scenarios::{Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
 
 use crate::{
-    ManualClock, MemoryGateway, MemoryObjectStore, MemoryRepository, MemoryUrlSigner, Scripted,
-    ScriptedOcr, SequentialIds,
+    ManualClock, MemoryGateway, MemoryJobQueue, MemoryObjectStore, MemoryRepository,
+    MemoryUrlSigner, Scripted, ScriptedOcr, SequentialIds,
 };
 
 /// Intake over memory adapters, with a handle on each for inspection, and the gateway that performs
@@ -26,6 +26,8 @@ pub struct MemoryHarness {
     pub clock: ManualClock,
     /// The storage endpoint.
     pub gateway: MemoryGateway,
+    /// Where reprocessing requests go (nothing drains it: tests deliver notifications themselves).
+    pub queue: MemoryJobQueue,
 }
 
 impl Default for MemoryHarness {
@@ -55,6 +57,7 @@ impl MemoryHarness {
         let signer = MemoryUrlSigner::default();
         let repository = MemoryRepository::default();
         let clock = ManualClock::default();
+        let queue = MemoryJobQueue::default();
         let intake = Intake::builder()
             .store(store.clone())
             .signer(signer.clone())
@@ -63,6 +66,9 @@ impl MemoryHarness {
             .ocr(ocr.clone())
             .clock(clock.clone())
             .ids(SequentialIds::default())
+            .processing_requests(std::sync::Arc::new(QueueRequests(std::sync::Arc::new(
+                queue.clone(),
+            ))))
             .config(config)
             .build()
             .expect("valid configuration");
@@ -74,6 +80,7 @@ impl MemoryHarness {
             ocr,
             clock,
             gateway,
+            queue,
         }
     }
 }

@@ -189,4 +189,19 @@ impl JobQueue for MemoryJobQueue {
             .cloned()
             .collect())
     }
+
+    async fn revive(&self, key: &ObjectKey, due: Timestamp) -> Result<bool, QueueError> {
+        if !self.forget_dead(key).await? {
+            return Ok(false);
+        }
+        self.enqueue(key, due).await?;
+        Ok(true)
+    }
+
+    async fn forget_dead(&self, key: &ObjectKey) -> Result<bool, QueueError> {
+        let mut state = self.state();
+        let before = state.dead.len();
+        state.dead.retain(|dead| dead.key != *key);
+        Ok(state.dead.len() < before)
+    }
 }

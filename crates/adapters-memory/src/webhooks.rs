@@ -126,6 +126,9 @@ impl WebhookStore for MemoryWebhookStore {
     ) -> Result<(), WebhookStoreError> {
         let mut state = self.state();
         for webhook in webhooks {
+            if !state.subscriptions.iter().any(|s| s.id == *webhook) {
+                continue;
+            }
             let queued = state
                 .deliveries
                 .iter()

@@ -309,9 +309,23 @@ impl Api {
 
     /// `DELETE {base}/{segments...}`, expecting any success (`204` included) and no body.
     pub(crate) async fn delete_segments(&self, segments: &[&str]) -> Result<(), ClientError> {
+        self.bodiless(reqwest::Method::DELETE, segments).await
+    }
+
+    /// `POST {base}/{segments...}` without a body, expecting any success and no answer body.
+    pub(crate) async fn post_segments_empty(&self, segments: &[&str]) -> Result<(), ClientError> {
+        self.bodiless(reqwest::Method::POST, segments).await
+    }
+
+    /// A request without a body to `{base}/{segments...}`, expecting any success.
+    async fn bodiless(
+        &self,
+        method: reqwest::Method,
+        segments: &[&str],
+    ) -> Result<(), ClientError> {
         let url = self.segments_url(segments)?;
         let response = self
-            .call(reqwest::Method::DELETE, &url)
+            .call(method, &url)
             .send()
             .await
             .map_err(|e| unreachable(&url, &e))?;

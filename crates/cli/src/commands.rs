@@ -651,6 +651,24 @@ pub(crate) async fn delete(args: IdArgs) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub(crate) async fn reprocess(args: IdArgs) -> Result<ExitCode, ClientError> {
+    let api = args.api.client()?;
+    let record = api
+        .post_segments(&["images", &args.id, "reprocess"], &json!({}))
+        .await?;
+    if args.api.json {
+        output::json(&record);
+    } else {
+        eprintln!(
+            "{} is {} again; `intake show {}` shows the new result once it is read",
+            args.id,
+            output::field(&record, "status"),
+            args.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) async fn create_key(args: KeyCreateArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     let key = api

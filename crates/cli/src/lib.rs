@@ -10,6 +10,7 @@
 
 mod client;
 mod commands;
+mod jobs;
 mod output;
 mod webhooks;
 
@@ -63,12 +64,17 @@ enum Command {
     Download(DownloadArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API).
     Delete(IdArgs),
+    /// Run OCR again on a finished image's stored bytes (its earlier result stays in its history).
+    Reprocess(IdArgs),
     /// Manage the local server's API keys (needs an admin key).
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Manage your webhooks: signed POSTs of your images' events (local server).
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// See and act on the jobs the local server's queue gave up on (needs an admin key).
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,10 +383,12 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Show(args) => commands::show(args).await,
         Command::Download(args) => commands::download(args).await,
         Command::Delete(args) => commands::delete(args).await,
+        Command::Reprocess(args) => commands::reprocess(args).await,
         Command::Keys(KeysCommand::Create(args)) => commands::create_key(args).await,
         Command::Keys(KeysCommand::List(args)) => commands::list_keys(args).await,
         Command::Keys(KeysCommand::Revoke(args)) => commands::revoke_key(args).await,
         Command::Webhooks(command) => webhooks::run(command).await,
+        Command::Jobs(command) => jobs::run(command).await,
     }
 }
 

@@ -91,8 +91,9 @@ async fn add(args: AddArgs) -> Result<ExitCode, ClientError> {
 }
 
 fn events_of(subscription: &Value) -> String {
-    subscription["events"]
-        .as_array()
+    subscription
+        .get("events")
+        .and_then(Value::as_array)
         .map(|events| {
             events
                 .iter()
@@ -121,7 +122,7 @@ async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
                 output::field(hook, "webhookId").to_owned(),
                 output::field(hook, "url").to_owned(),
                 events_of(hook),
-                if hook["enabled"].as_bool() == Some(true) {
+                if hook.get("enabled").and_then(Value::as_bool) == Some(true) {
                     "enabled".to_owned()
                 } else {
                     format!("disabled: {}", output::field(hook, "disabledReason"))
@@ -177,14 +178,18 @@ async fn deliveries(args: DeliveriesArgs) -> Result<ExitCode, ClientError> {
         .unwrap_or_default()
         .iter()
         .map(|d| {
-            let status = d["lastStatus"]
-                .as_u64()
+            let status = d
+                .get("lastStatus")
+                .and_then(Value::as_u64)
                 .map_or_else(|| "-".to_owned(), |s| s.to_string());
             vec![
                 output::field(d, "eventId").to_owned(),
                 output::field(d, "eventType").to_owned(),
                 output::field(d, "state").to_owned(),
-                d["attempts"].as_u64().unwrap_or(0).to_string(),
+                d.get("attempts")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    .to_string(),
                 status,
                 output::field(d, "lastError").to_owned(),
             ]

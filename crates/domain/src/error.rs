@@ -94,6 +94,9 @@ pub enum IntakeError {
     /// This deployment has no full-text search (DynamoDB cannot search text).
     #[error("full-text search is not available on this deployment")]
     SearchUnavailable,
+    /// This deployment cannot request processing again (no processing queue was given).
+    #[error("reprocessing is not available on this deployment")]
+    ReprocessUnavailable,
     /// No (visible) image with this id.
     #[error("image {id} not found")]
     NotFound {
@@ -212,7 +215,7 @@ impl IntakeError {
             | Self::InvalidLimit { .. }
             | Self::InvalidCursor(_)
             | Self::InvalidSearch(_) => ErrorKind::InvalidInput,
-            Self::SearchUnavailable => ErrorKind::NotImplemented,
+            Self::SearchUnavailable | Self::ReprocessUnavailable => ErrorKind::NotImplemented,
             Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::NotFound { .. } => ErrorKind::NotFound,
@@ -245,6 +248,7 @@ impl IntakeError {
             Self::InvalidCursor(_) => "INVALID_CURSOR",
             Self::InvalidSearch(_) => "INVALID_SEARCH",
             Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
+            Self::ReprocessUnavailable => "REPROCESS_UNAVAILABLE",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",

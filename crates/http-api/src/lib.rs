@@ -19,6 +19,7 @@
 mod auth;
 mod cors;
 mod error;
+mod jobs;
 mod keys;
 mod routes;
 pub mod views;
@@ -39,6 +40,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{ApiKeyAuth, Authenticator, Caller};
 pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
+pub use jobs::{JOB_ROUTES, job_routes};
 pub use keys::key_routes;
 pub use routes::{ROUTES, Route};
 pub use webhooks::{WEBHOOK_ROUTES, webhook_routes};

@@ -28,7 +28,7 @@ pub struct Route {
 
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
-fn table() -> [(Route, MethodRouter<Intake>); 5] {
+fn table() -> [(Route, MethodRouter<Intake>); 6] {
     [
         (
             Route {
@@ -61,6 +61,14 @@ fn table() -> [(Route, MethodRouter<Intake>); 5] {
                 authenticated: true,
             },
             delete(delete_image),
+        ),
+        (
+            Route {
+                method: "POST",
+                path: "/images/{imageId}/reprocess",
+                authenticated: true,
+            },
+            post(reprocess_image),
         ),
         (
             Route {
@@ -176,6 +184,18 @@ async fn delete_image(
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
     intake.delete_image(&caller.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reprocess_image(
+    State(intake): State<Intake>,
+    caller: Caller,
+    Path(image_id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
+    let record = intake.reprocess(&caller.owner, id).await?;
+    let view = serde_json::to_value(ImageView::of_record(&record))
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use intake_domain::IntakeError;
 use intake_domain::model::{
-    BoundingBox, ContentType, Cursor, FileName, ImageId, ImageMetadata, ImageStatus, ObjectKey,
-    OcrLine, OcrWord, SearchMatch, SearchText, Sha256Digest, Timestamp,
+    BoundingBox, ContentType, Cursor, FileName, ImageId, ImageMetadata, ImageRecord, ImageStatus,
+    ObjectKey, OcrLine, OcrWord, SearchMatch, SearchText, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::HttpMethod;
 use intake_domain::services::{
@@ -235,6 +235,19 @@ pub struct ImageView<'a> {
 }
 
 impl<'a> ImageView<'a> {
+    /// The view of a record alone: its metadata, without text or links (what an answer that
+    /// changed the record's state, such as a reprocessing request, shows).
+    pub fn of_record(record: &'a ImageRecord) -> Self {
+        Self {
+            metadata: ImageMetadata::of(record),
+            ocr_text: None,
+            ocr_lines: None,
+            download_url: None,
+            download_url_expires_at: None,
+            thumbnail_url: None,
+        }
+    }
+
     /// The view of `details`.
     pub fn of(details: &'a ImageDetails) -> Self {
         let record = &details.record;

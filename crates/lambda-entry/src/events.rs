@@ -264,6 +264,33 @@ mod tests {
         }
     }
 
+    /// What the API sends to ask for an image to be processed again reads as its notification,
+    /// whatever its key holds.
+    #[test]
+    fn reprocessing_requests_read_as_notifications() {
+        use intake_domain::model::{FileName, ImageId, Timestamp};
+        let id = ImageId::generate(Timestamp::from_unix_millis(1_767_225_600_000).unwrap());
+        for name in ["cheque.png", "a b+c%d#e.png", "chèque 😀.png"] {
+            let key = ObjectKey::for_upload(id, &FileName::sanitize(name).unwrap());
+            let body = intake_aws::processing_message("images", &key);
+            let payload = serde_json::json!({"Records": [{
+                "eventSource": "aws:sqs",
+                "messageId": "m-1",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+            }]});
+            let Ok(Delivery::Queue(messages)) = parse(payload) else {
+                panic!("not read as a queue batch")
+            };
+            let notices = messages[0].notices.clone().unwrap();
+            assert_eq!(
+                notices,
+                vec![Notice::Created(ObjectCreated::new("images", key.clone()))],
+                "{name}"
+            );
+        }
+    }
+
     use std::fmt::Write as _;
 
     /// Form-encodes `key` as S3 does in event notifications, choosing per space between `+` and

@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use intake_domain::model::Owner;
+use intake_domain::model::{ObjectKey, Owner, Timestamp};
 use intake_domain::ports::{
-    Clock, JobQueue, OcrEngine, OcrError, QueueError, QueueStats, RepoError, SystemClock,
+    Clock, JobQueue, OcrEngine, OcrError, ProcessingRequests, QueueError, QueueStats, RepoError,
+    SystemClock,
 };
 use intake_domain::services::{
     ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError, WebhookPolicy, Webhooks, WebhooksError,
@@ -513,6 +514,7 @@ impl LocalServer {
             .to_owned();
         let signer = HmacUrlSigner::new(&format!("{url}/objects"), &secret);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let wake = Arc::new(Notify::new());
         let intake = Intake::builder()
             .store(store.clone())
             .signer(signer.clone())
@@ -520,13 +522,16 @@ impl LocalServer {
             .repository(repository.clone())
             .search(repository)
             .previews(ImagePreviewer)
+            .processing_requests(Arc::new(WakingRequests {
+                queue: Arc::clone(&queue),
+                wake: Arc::clone(&wake),
+            }))
             .config(options.config.clone())
             .build()?;
 
         let webhooks = open_webhooks(&database, options.webhooks.clone(), &clock)?;
         let mut recovered = recover(&intake, queue.as_ref()).await?;
         recovered.deliveries = webhooks.release_all().await?;
-        let wake = Arc::new(Notify::new());
         let endpoint = ObjectEndpoint::new(
             intake.clone(),
             store,
@@ -541,13 +546,10 @@ impl LocalServer {
             ApiOptions::default().with_cors(options.cors.clone()),
             endpoint.router().merge(crate::web::router(&url)),
             intake_http::key_routes(keys.clone())
-                .merge(intake_http::webhook_routes(webhooks.clone())),
+                .merge(intake_http::webhook_routes(webhooks.clone()))
+                .merge(intake_http::job_routes(intake.clone(), Arc::clone(&queue))),
         );
-        // Bodies that trickle in are cut off (the object endpoint answers 408 and stores nothing).
-        let router = match Pace::of(&options.connections) {
-            Some(pace) => router.layer(axum::middleware::from_fn_with_state(pace, pace_bodies)),
-            None => router,
-        };
+        let router = paced(router, &options.connections);
         let (stop_http, stopped) = oneshot::channel::<()>();
         let limits = options.connections;
         let http = tokio::spawn(connections::serve(listener, router, limits, stopped));
@@ -679,7 +681,7 @@ impl LocalServer {
             },
             async {
                 let abandoned = workers.shutdown(grace).await;
-                // Last, so the events of the jobs that finished reach their deliveries' table.
+                // Events the pump has not moved yet stay in the outbox for the next start.
                 events.shutdown(grace).await;
                 abandoned
             },
@@ -711,6 +713,31 @@ fn served_result(
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ServeError::Serve(e)),
         Err(e) => Err(ServeError::Serve(std::io::Error::other(e))),
+    }
+}
+
+/// Processing requests (reprocessing) as jobs of the local queue, waking a worker for a job due now.
+#[derive(Debug)]
+struct WakingRequests {
+    queue: Arc<dyn JobQueue>,
+    wake: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl ProcessingRequests for WakingRequests {
+    async fn request(&self, key: &ObjectKey, due: Timestamp) -> Result<(), QueueError> {
+        self.queue.enqueue(key, due).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// `router` with bodies that trickle in cut off (the object endpoint answers 408 and stores nothing),
+/// when the limits set a pace.
+fn paced(router: axum::Router, limits: &ConnectionLimits) -> axum::Router {
+    match Pace::of(limits) {
+        Some(pace) => router.layer(axum::middleware::from_fn_with_state(pace, pace_bodies)),
+        None => router,
     }
 }
 

@@ -134,6 +134,14 @@ impl JobQueue for FullQueue {
     async fn dead_jobs(&self, limit: u32) -> Result<Vec<DeadJob>, QueueError> {
         self.inner.dead_jobs(limit).await
     }
+    async fn revive(&self, key: &ObjectKey, due: Timestamp) -> Result<bool, QueueError> {
+        self.check()?;
+        self.inner.revive(key, due).await
+    }
+    async fn forget_dead(&self, key: &ObjectKey) -> Result<bool, QueueError> {
+        self.check()?;
+        self.inner.forget_dead(key).await
+    }
 }
 
 /// An engine during whose first read the disk fills up.

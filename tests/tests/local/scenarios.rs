@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
-use intake_domain::ports::{HttpMethod, PresignedRequest, SystemClock};
+use intake_domain::ports::{HttpMethod, PresignedRequest, QueueRequests, SystemClock};
 use intake_domain::testkit::scenarios::{self, Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
 use intake_local::{FsObjectStore, SqliteDatabase};
@@ -54,6 +54,7 @@ impl LocalHarness {
             .repository(db.repository())
             .search(db.repository())
             .ocr(ocr.clone())
+            .processing_requests(Arc::new(QueueRequests(Arc::new(db.queue()))))
             .config(IntakeConfig::default())
             .build()
             .unwrap();

@@ -156,6 +156,66 @@ async fn failures_before_any_claim_are_buried_after_the_lease_limit() {
     assert!(matches!(report, JobReport::Buried { .. }), "{report:?}");
     assert_eq!(queue.dead_jobs(1).await.unwrap()[0].attempts, 3);
     assert_eq!(h.ocr.call_count(), 0);
+
+    // An operator sees the dead job and takes it back: it runs as a fresh job and the image is read.
+    let listed = h.intake.dead_jobs(&queue, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, key);
+    assert_eq!(
+        h.intake
+            .retry_dead_job(&queue, key.image_id())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(h.intake.dead_jobs(&queue, 10).await.unwrap().is_empty());
+    let reports = drain(&h, &queue).await;
+    assert!(
+        matches!(
+            reports.as_slice(),
+            [JobReport::Finished {
+                outcome: ProcessOutcome::Processed(_),
+                ..
+            }]
+        ),
+        "{reports:?}"
+    );
+    // Nothing left to retry or drop.
+    for error in [
+        h.intake
+            .retry_dead_job(&queue, key.image_id())
+            .await
+            .unwrap_err(),
+        h.intake
+            .drop_dead_job(&queue, key.image_id())
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(error.code(), "NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_dead_job_is_gone_and_its_image_untouched() {
+    let h = MemoryHarness::default();
+    let queue = MemoryJobQueue::default();
+    let (id, key) = upload(&h, "a.png", &page(5)).await;
+    queue.enqueue(&key, h.clock.now()).await.unwrap();
+    let job = queue
+        .lease(h.clock.now(), Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .bury(&job, "given up by a test", h.clock.now())
+        .await
+        .unwrap();
+    h.intake.drop_dead_job(&queue, id).await.unwrap();
+    assert_eq!(queue.stats().await.unwrap().dead, 0);
+    assert_eq!(
+        h.repository.get(&id).await.unwrap().unwrap().status(),
+        ImageStatus::AwaitingUpload
+    );
 }
 
 #[tokio::test]

@@ -64,6 +64,22 @@ fn held(conn: &Connection, job: &Job) -> Result<(u32, Option<i64>), QueueError> 
     .ok_or_else(|| lost(&job.key))
 }
 
+/// Schedules `key` at `due_ms` (see [`JobQueue::enqueue`]): a new row, or the earlier due time of a
+/// waiting one, or a second run after a leased one's attempt.
+fn enqueue_row(conn: &Connection, key: &str, due_ms: i64) -> Result<(), QueueError> {
+    conn.execute(
+        "INSERT INTO jobs (object_key, due_ms, free_at_ms) VALUES (?1, ?2, ?2)
+         ON CONFLICT (object_key) DO UPDATE SET
+           again_ms   = CASE WHEN lease_token IS NULL THEN again_ms
+                             ELSE min(coalesce(again_ms, excluded.due_ms), excluded.due_ms) END,
+           due_ms     = CASE WHEN lease_token IS NULL THEN min(due_ms, excluded.due_ms) ELSE due_ms END,
+           free_at_ms = CASE WHEN lease_token IS NULL THEN min(due_ms, excluded.due_ms) ELSE free_at_ms END",
+        params![key, due_ms],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
 impl SqliteJobQueue {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -95,20 +111,9 @@ impl SqliteJobQueue {
 impl JobQueue for SqliteJobQueue {
     async fn enqueue(&self, key: &ObjectKey, due: Timestamp) -> Result<(), QueueError> {
         let key = key.as_str().to_owned();
-        self.db.with(move |conn| {
-            conn.execute(
-                "INSERT INTO jobs (object_key, due_ms, free_at_ms) VALUES (?1, ?2, ?2)
-                 ON CONFLICT (object_key) DO UPDATE SET
-                   again_ms   = CASE WHEN lease_token IS NULL THEN again_ms
-                                     ELSE min(coalesce(again_ms, excluded.due_ms), excluded.due_ms) END,
-                   due_ms     = CASE WHEN lease_token IS NULL THEN min(due_ms, excluded.due_ms) ELSE due_ms END,
-                   free_at_ms = CASE WHEN lease_token IS NULL THEN min(due_ms, excluded.due_ms) ELSE free_at_ms END",
-                params![key, millis(due)],
-            )
-            .map_err(db_error)?;
-            Ok(())
-        })
-        .await
+        self.db
+            .with(move |conn| enqueue_row(conn, &key, millis(due)))
+            .await
     }
 
     async fn lease(&self, now: Timestamp, lease: Duration) -> Result<Option<Job>, QueueError> {
@@ -282,6 +287,35 @@ impl JobQueue for SqliteJobQueue {
                     dead.push(DeadJob::new(key_of(&key)?, attempts, reason, instant(at)?));
                 }
                 Ok(dead)
+            })
+            .await
+    }
+
+    async fn revive(&self, key: &ObjectKey, due: Timestamp) -> Result<bool, QueueError> {
+        let key = key.as_str().to_owned();
+        self.db
+            .with(move |conn| {
+                let buried = conn
+                    .execute("DELETE FROM dead_jobs WHERE object_key = ?1", params![key])
+                    .map_err(db_error)?;
+                if buried == 0 {
+                    return Ok(false);
+                }
+                // In the same transaction: the job leaves the dead only to wait in the queue.
+                enqueue_row(conn, &key, millis(due))?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn forget_dead(&self, key: &ObjectKey) -> Result<bool, QueueError> {
+        let key = key.as_str().to_owned();
+        self.db
+            .with(move |conn| {
+                let buried = conn
+                    .execute("DELETE FROM dead_jobs WHERE object_key = ?1", params![key])
+                    .map_err(db_error)?;
+                Ok(buried > 0)
             })
             .await
     }

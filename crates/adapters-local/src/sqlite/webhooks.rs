@@ -234,9 +234,12 @@ impl WebhookStore for SqliteWebhookStore {
             .with(move |conn| {
                 let mut insert = conn
                     .prepare_cached(
+                        // Only for a subscription that still exists (in the same statement, so a
+                        // removal cannot slip in between): no delivery without its subscription.
                         "INSERT INTO webhook_deliveries
                            (webhook_id, event_id, event_type, body, created_ms, state, due_ms, free_at_ms)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'PENDING', ?5, ?5)
+                         SELECT ?1, ?2, ?3, ?4, ?5, 'PENDING', ?5, ?5
+                         WHERE EXISTS (SELECT 1 FROM webhooks WHERE webhook_id = ?1)
                          ON CONFLICT (webhook_id, event_id) DO NOTHING",
                     )
                     .map_err(db_error)?;

@@ -23,7 +23,8 @@ pub const EVENT_SCHEMA_VERSION: u32 = 1;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 #[non_exhaustive]
 pub enum EventKind {
-    /// The image's bytes arrived and processing began (the record left `AWAITING_UPLOAD`).
+    /// The image's bytes arrived and were measured (size, type, SHA-256): reported once, with the
+    /// outcome of the run that first read them.
     Uploaded,
     /// OCR ran and its result is recorded (`PROCESSED`).
     Processed,
@@ -236,15 +237,14 @@ impl ImageEvent {
     }
 
     /// The events that the write of `after` over `before` (the version it replaces) reports, made at
-    /// `after`'s update time: `image.uploaded` when the record leaves `AWAITING_UPLOAD`, the terminal
-    /// status's event when processing ends, `image.deleted` when it is soft-deleted. A write that
-    /// reports nothing (a claim released, a preview attached) has none.
+    /// `after`'s update time: `image.uploaded` when the bytes are first measured (a claim that found
+    /// no object reports nothing, and a second run over the same bytes no second upload), the
+    /// terminal status's event when processing ends, `image.deleted` when it is soft-deleted. A write
+    /// that reports nothing (a claim, a claim released, a preview attached) has none.
     pub fn changes(before: &ImageRecord, after: &ImageRecord) -> Vec<Self> {
         let time = after.updated_at();
         let mut events = Vec::new();
-        if before.status() == ImageStatus::AwaitingUpload
-            && after.status() != ImageStatus::AwaitingUpload
-        {
+        if before.size_bytes().is_none() && after.size_bytes().is_some() {
             events.push(Self::of(EventKind::Uploaded, time, after));
         }
         if !before.is_terminal()

@@ -59,8 +59,8 @@ pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{
     FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError, InvalidRecord,
-    Measurements, NewUpload, OcrStatus, RECORD_SCHEMA_VERSION, RecordParts, RejectionCode,
-    Transition, TransitionError,
+    MAX_HISTORY, Measurements, NewUpload, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RecordParts,
+    RejectionCode, Transition, TransitionError,
 };
 pub use search::{
     MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,

@@ -11,6 +11,7 @@ mod ocr;
 mod preview;
 mod queue;
 mod repository;
+mod requests;
 mod search;
 mod signer;
 mod store;
@@ -23,6 +24,7 @@ pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, OcrDetail, Page, RepoError};
+pub use requests::{ProcessingRequests, QueueRequests};
 pub use search::{
     ImageSearch, MAX_SEARCH_DEPTH, MAX_SEARCH_PAGE, SearchHit, SearchPage, SearchQuery,
 };

@@ -213,4 +213,18 @@ pub trait JobQueue: Send + Sync + Debug {
     /// # Errors
     /// [`QueueError`] when the storage fails.
     async fn dead_jobs(&self, limit: u32) -> Result<Vec<DeadJob>, QueueError>;
+
+    /// Takes the dead job of `key` (every burial of it) back into the queue, due at `due`, as a new
+    /// job with no attempts counted (as [`enqueue`](Self::enqueue) would, if the key is queued
+    /// meanwhile). `false`, changing nothing, when `key` has no dead job.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the storage fails; nothing changed.
+    async fn revive(&self, key: &ObjectKey, due: Timestamp) -> Result<bool, QueueError>;
+
+    /// Forgets the dead job of `key` (every burial of it); `false` when there was none.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the storage fails.
+    async fn forget_dead(&self, key: &ObjectKey) -> Result<bool, QueueError>;
 }

@@ -5,12 +5,14 @@
 
 mod accept;
 mod config;
+mod dead_jobs;
 mod events;
 mod jobs;
 mod keys;
 mod ocr_policy;
 mod process;
 mod query;
+mod reprocess;
 mod upload;
 mod webhooks;
 
@@ -27,9 +29,11 @@ pub use upload::{UploadRequest, UploadTicket};
 pub use webhooks::{AttemptOutcome, NewWebhook, WebhookPolicy, Webhooks, WebhooksError};
 
 use crate::model::ContentType;
+#[cfg(doc)]
+use crate::ports::QueueRequests;
 use crate::ports::{
-    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer, RandomIds,
-    SystemClock, UrlSigner,
+    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer,
+    ProcessingRequests, RandomIds, SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -48,6 +52,8 @@ struct Inner {
     search: Option<Arc<dyn ImageSearch>>,
     /// Previews of processed images, where the deployment makes them.
     previewer: Option<Arc<dyn Previewer>>,
+    /// Where processing is requested again (reprocessing), where the deployment can.
+    requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: IntakeConfig,
@@ -82,6 +88,7 @@ pub struct IntakeBuilder {
     repository: Option<Arc<dyn ImageRepository>>,
     search: Option<Arc<dyn ImageSearch>>,
     previewer: Option<Arc<dyn Previewer>>,
+    requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     config: IntakeConfig,
@@ -140,6 +147,13 @@ impl IntakeBuilder {
         self.previewer = Some(Arc::new(previewer));
         self
     }
+    /// Where processing is requested again (optional: without it reprocessing answers
+    /// [`crate::IntakeError::ReprocessUnavailable`]): the local job queue ([`QueueRequests`]), the
+    /// processing queue on AWS.
+    pub fn processing_requests(mut self, requests: Arc<dyn ProcessingRequests>) -> Self {
+        self.requests = Some(requests);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -175,6 +189,7 @@ impl IntakeBuilder {
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
                 search: self.search,
                 previewer: self.previewer,
+                requests: self.requests,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 ocr,

@@ -237,7 +237,8 @@ impl Webhooks {
             self.clock.now(),
         )?;
         self.store.add(&subscription).await?;
-        tracing::info!(webhook = %subscription.id, owner = %owner, url = %subscription.url, "webhook subscribed");
+        // The host only: a URL's path and query may carry the subscriber's own tokens.
+        tracing::info!(webhook = %subscription.id, owner = %owner, host = %subscription.url.host(), "webhook subscribed");
         Ok(NewWebhook { subscription })
     }
 
@@ -361,6 +362,7 @@ impl Webhooks {
             error,
             last: final_now || job.attempts >= self.policy.retries.max_attempts,
             disable_now: status == Some(410),
+            already_disabled: !enabled,
         };
         self.settle(&job, now, Err(attempt)).await.map(Some)
     }
@@ -413,7 +415,9 @@ impl Webhooks {
                 },
             )
             .await?;
-        let disable = failed.disable_now || in_a_row >= self.policy.disable_after;
+        // A delivery given up on because its subscription is disabled already changes nothing more.
+        let disable = !failed.already_disabled
+            && (failed.disable_now || in_a_row >= self.policy.disable_after);
         let disabled = disable
             && self
                 .store
@@ -445,6 +449,8 @@ struct FailedAttempt {
     last: bool,
     /// The receiver asked never to be called again.
     disable_now: bool,
+    /// The subscription was disabled before this attempt.
+    already_disabled: bool,
 }
 
 fn send_error(error: &SendError) -> String {

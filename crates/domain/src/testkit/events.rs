@@ -8,7 +8,8 @@ use futures::future::join_all;
 
 use super::{LEASE, epoch, id_at, record};
 use crate::model::{
-    EventId, EventKind, ImageEvent, ImageRecord, Measurements, OcrResult, RejectionCode,
+    EventId, EventKind, FailureCode, ImageEvent, ImageRecord, Measurements, OcrResult,
+    RejectionCode,
 };
 use crate::ports::{EventOutbox, EventPublisher, ImageRepository, RepoError};
 
@@ -25,17 +26,41 @@ where
     racing_writers_commit_one_set_of_events(&make().await).await;
 }
 
-/// A created record and a claim over it, committed with its `image.uploaded` event.
-async fn claimed(repo: &(impl ImageRepository + EventOutbox), n: u64) -> (ImageRecord, ImageEvent) {
+/// What a first run measured of the bytes.
+fn measured() -> Measurements {
+    Measurements {
+        size_bytes: Some(1234),
+        ..Measurements::default()
+    }
+}
+
+/// A record created and claimed (a write that reports nothing), then processed: that write commits
+/// `image.uploaded` and `image.processed`. Returns the processed record and its events.
+async fn processed(
+    repo: &(impl ImageRepository + EventOutbox),
+    n: u64,
+) -> (ImageRecord, Vec<ImageEvent>) {
     let first = record(id_at(i64::try_from(n).expect("small"), n));
     repo.create(&first).await.expect("create");
-    let next = first.claim(epoch(), LEASE).expect("claim");
-    let events = ImageEvent::changes(&first, &next);
-    assert_eq!(events.len(), 1, "a first claim reports the upload");
-    repo.replace(&next, first.version(), &events)
+    let claimed = first.claim(epoch(), LEASE).expect("claim");
+    let none = ImageEvent::changes(&first, &claimed);
+    assert!(none.is_empty(), "a claim reports nothing: {none:?}");
+    repo.replace(&claimed, first.version(), &none)
         .await
-        .expect("replace");
-    (next, events.into_iter().next().expect("one event"))
+        .expect("claim");
+    let empty = OcrResult::new("conformance-engine", Vec::new(), false).expect("result");
+    let done = claimed
+        .complete(epoch(), &measured(), &empty)
+        .expect("complete");
+    let events = ImageEvent::changes(&claimed, &done);
+    assert_eq!(
+        events.iter().map(ImageEvent::kind).collect::<Vec<_>>(),
+        [EventKind::Uploaded, EventKind::Processed]
+    );
+    repo.replace(&done, claimed.version(), &events)
+        .await
+        .expect("complete");
+    (done, events)
 }
 
 fn ids(events: &[ImageEvent]) -> Vec<EventId> {
@@ -46,87 +71,79 @@ fn ids(events: &[ImageEvent]) -> Vec<EventId> {
 /// owner, image and document), and `limit` bounds a read.
 pub async fn events_wait_in_commit_order(repo: &(impl ImageRepository + EventOutbox)) {
     assert!(repo.pending(10).await.expect("pending").is_empty());
-    let (a, uploaded_a) = claimed(repo, 1).await;
-    let (_, uploaded_b) = claimed(repo, 2).await;
-    let empty = OcrResult::new("conformance-engine", Vec::new(), false).expect("result");
-    let done = a
-        .complete(epoch(), &Measurements::default(), &empty)
-        .expect("complete");
-    let finished = ImageEvent::changes(&a, &done);
-    assert_eq!(
-        finished.iter().map(ImageEvent::kind).collect::<Vec<_>>(),
-        [EventKind::Processed]
-    );
-    repo.replace(&done, a.version(), &finished)
-        .await
-        .expect("replace");
+    let (_, first) = processed(repo, 1).await;
+    let (_, second) = processed(repo, 2).await;
+    let all: Vec<ImageEvent> = first.iter().chain(&second).cloned().collect();
     let pending = repo.pending(10).await.expect("pending");
     assert_eq!(
-        pending,
-        vec![uploaded_a.clone(), uploaded_b.clone(), finished[0].clone()],
+        pending, all,
         "every field of every event survives, in commit order"
     );
     assert_eq!(
         ids(&repo.pending(2).await.expect("pending")),
-        ids(&[uploaded_a, uploaded_b]),
+        ids(&first),
         "the limit takes the oldest"
     );
     let document: serde_json::Value =
-        serde_json::from_str(pending[2].body()).expect("the document is JSON");
+        serde_json::from_str(pending[1].body()).expect("the document is JSON");
     assert_eq!(document["type"], "image.processed");
     assert_eq!(document["data"]["image"]["status"], "PROCESSED");
 }
 
 /// A write refused for its version, or for a missing record, commits none of its events.
 pub async fn refused_writes_commit_no_event(repo: &(impl ImageRepository + EventOutbox)) {
-    let (claimed_record, uploaded) = claimed(repo, 1).await;
-    let stale = claimed_record.fail(
-        epoch(),
-        None,
-        crate::model::FailureCode::OcrError,
-        "a stale writer",
-    );
-    let stale = stale.expect("fail");
-    let events = ImageEvent::changes(&claimed_record, &stale);
-    match repo.replace(&stale, 0, &events).await {
+    let (_, committed) = processed(repo, 1).await;
+    let other = record(id_at(2, 2));
+    repo.create(&other).await.expect("create");
+    let claimed = other.claim(epoch(), LEASE).expect("claim");
+    let stale = claimed
+        .fail(
+            epoch(),
+            Some(&measured()),
+            FailureCode::OcrError,
+            "a stale writer",
+        )
+        .expect("fail");
+    let events = ImageEvent::changes(&claimed, &stale);
+    assert_eq!(events.len(), 2);
+    match repo.replace(&stale, claimed.version(), &events).await {
         Err(RepoError::Precondition { .. }) => {}
         other => panic!("a stale version must be refused, got {other:?}"),
     }
-    let ghost = record(id_at(9, 9)).claim(epoch(), LEASE).expect("claim");
-    let ghost_events = ImageEvent::changes(&record(id_at(9, 9)), &ghost);
-    match repo.replace(&ghost, 1, &ghost_events).await {
+    let ghost_first = record(id_at(9, 9));
+    let ghost = ghost_first
+        .claim(epoch(), LEASE)
+        .expect("claim")
+        .fail(epoch(), Some(&measured()), FailureCode::OcrError, "a ghost")
+        .expect("fail");
+    let ghost_events = ImageEvent::changes(&ghost_first, &ghost);
+    match repo.replace(&ghost, 2, &ghost_events).await {
         Err(RepoError::NotFound { .. }) => {}
         other => panic!("a missing record must be NotFound, got {other:?}"),
     }
     assert_eq!(
         ids(&repo.pending(10).await.expect("pending")),
-        vec![uploaded.id()],
-        "only the committed write's event waits"
+        ids(&committed),
+        "only the committed write's events wait"
     );
 }
 
 /// Acknowledged events leave the outbox; acknowledging again, or an id never committed, is
 /// harmless; the others stay.
 pub async fn acknowledged_events_leave_once(repo: &(impl ImageRepository + EventOutbox)) {
-    let (_, first) = claimed(repo, 1).await;
-    let (_, second) = claimed(repo, 2).await;
-    let (_, third) = claimed(repo, 3).await;
-    repo.acknowledge(&[first.id(), third.id()])
+    let (_, first) = processed(repo, 1).await;
+    let (_, second) = processed(repo, 2).await;
+    repo.acknowledge(&[first[0].id(), second[1].id()])
         .await
         .expect("acknowledge");
-    assert_eq!(
-        ids(&repo.pending(10).await.expect("pending")),
-        vec![second.id()]
-    );
-    repo.acknowledge(&[first.id(), EventId::generate(epoch())])
+    let waiting = vec![first[1].id(), second[0].id()];
+    assert_eq!(ids(&repo.pending(10).await.expect("pending")), waiting);
+    repo.acknowledge(&[first[0].id(), EventId::generate(epoch())])
         .await
         .expect("acknowledging again is harmless");
     repo.acknowledge(&[]).await.expect("nothing to acknowledge");
-    assert_eq!(
-        ids(&repo.pending(10).await.expect("pending")),
-        vec![second.id()]
-    );
-    repo.acknowledge(&[second.id()]).await.expect("acknowledge");
+    assert_eq!(ids(&repo.pending(10).await.expect("pending")), waiting);
+    repo.acknowledge(&waiting).await.expect("acknowledge");
     assert!(repo.pending(10).await.expect("pending").is_empty());
 }
 
@@ -134,12 +151,23 @@ pub async fn acknowledged_events_leave_once(repo: &(impl ImageRepository + Event
 pub async fn racing_writers_commit_one_set_of_events(repo: &(impl ImageRepository + EventOutbox)) {
     let first = record(id_at(1, 1));
     repo.create(&first).await.expect("create");
-    let first = &first;
-    let attempts = (0..8).map(|_| {
-        let next = first.claim(epoch(), LEASE).expect("claim");
-        let events = ImageEvent::changes(first, &next);
+    let claimed = first.claim(epoch(), LEASE).expect("claim");
+    repo.replace(&claimed, first.version(), &[])
+        .await
+        .expect("claim");
+    let claimed = &claimed;
+    let attempts = (0..8).map(|n| {
+        let done = claimed
+            .fail(
+                epoch(),
+                Some(&measured()),
+                FailureCode::OcrError,
+                format!("writer {n}"),
+            )
+            .expect("fail");
+        let events = ImageEvent::changes(claimed, &done);
         async move {
-            repo.replace(&next, first.version(), &events)
+            repo.replace(&done, claimed.version(), &events)
                 .await
                 .map(|()| events)
         }
@@ -169,13 +197,12 @@ pub async fn run_publisher_suite<'a>(
     let done = claimed
         .reject(
             epoch(),
-            &Measurements::default(),
+            &measured(),
             RejectionCode::Corrupt,
             "rejected by a test",
         )
         .expect("reject");
-    let mut events = ImageEvent::changes(&one, &claimed);
-    events.extend(ImageEvent::changes(&claimed, &done));
+    let events = ImageEvent::changes(&claimed, &done);
     assert_eq!(events.len(), 2);
     publisher.publish(&[]).await.expect("publishing nothing");
     publisher.publish(&events).await.expect("publish");

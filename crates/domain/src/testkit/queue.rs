@@ -25,6 +25,7 @@ where
     retry_waits_and_keeps_the_error(&make().await).await;
     enqueue_during_lease_runs_again(&make().await).await;
     buried_jobs_leave_the_queue(&make().await).await;
+    dead_jobs_are_revived_or_forgotten(&make().await).await;
     release_all_frees_every_lease(&make().await).await;
     oldest_due_first(&make().await).await;
     concurrent_leases_never_share_a_job(&make().await).await;
@@ -229,6 +230,48 @@ async fn buried_jobs_leave_the_queue(queue: &impl JobQueue) {
     assert_ne!(other.key, first.key);
     queue.complete(&other).await.expect("complete");
     assert!(queue.lease(at(500), LEASE).await.expect("lease").is_none());
+}
+
+/// A dead job can be taken back into the queue as a fresh job (no attempts counted) or forgotten;
+/// a key without a dead job is neither.
+async fn dead_jobs_are_revived_or_forgotten(queue: &impl JobQueue) {
+    for n in [20, 21] {
+        queue.enqueue(&key(n), at(0)).await.expect("enqueue");
+        let job = queue
+            .lease(at(0), LEASE)
+            .await
+            .expect("lease")
+            .expect("job");
+        queue.bury(&job, "gave up", at(1)).await.expect("bury");
+    }
+    assert!(!queue.revive(&key(22), at(2)).await.expect("revive"));
+    assert!(!queue.forget_dead(&key(22)).await.expect("forget"));
+    assert!(queue.revive(&key(20), at(5)).await.expect("revive"));
+    assert!(
+        !queue.revive(&key(20), at(5)).await.expect("revive again"),
+        "once"
+    );
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!((stats.waiting, stats.dead), (1, 1));
+    assert!(
+        queue.lease(at(4), LEASE).await.expect("lease").is_none(),
+        "due at 5"
+    );
+    let again = queue
+        .lease(at(5), LEASE)
+        .await
+        .expect("lease")
+        .expect("revived");
+    assert_eq!(
+        (again.key.clone(), again.attempts, again.last_error.clone()),
+        (key(20), 1, None)
+    );
+    queue.complete(&again).await.expect("complete");
+    assert!(queue.forget_dead(&key(21)).await.expect("forget"));
+    assert!(!queue.forget_dead(&key(21)).await.expect("forget again"));
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!((stats.outstanding(), stats.dead), (0, 0));
+    assert!(queue.dead_jobs(10).await.expect("dead").is_empty());
 }
 
 async fn release_all_frees_every_lease(queue: &impl JobQueue) {

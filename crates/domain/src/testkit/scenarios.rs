@@ -94,6 +94,7 @@ where
     foreign_objects_are_refused(&make().await).await;
     owners_are_isolated(&make().await).await;
     committed_changes_report_their_events(&make().await).await;
+    finished_images_are_processed_again_on_request(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
@@ -970,4 +971,72 @@ async fn processed_again_or_done(h: &impl Harness, key: &ObjectKey) {
         ProcessOutcome::AlreadyDone(_) => {}
         other => panic!("a replay must find the image done, got {other:?}"),
     }
+}
+
+/// A finished image is processed again on its owner's request, under the claim rules (never twice at
+/// once), its earlier result kept in the history; an image rejected for its bytes, another owner's
+/// and a deleted one are refused.
+pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 31);
+    let (id, key) = upload(h, png_request("again.png", &bytes), bytes).await;
+    let first = processed(h, &key).await;
+    let calls = h.ocr_calls();
+    let queued = h
+        .intake()
+        .reprocess(&default_owner(), id)
+        .await
+        .expect("reprocess");
+    assert_eq!(queued.status(), ImageStatus::Processing);
+    assert_eq!(
+        queued.lease_expires_at(),
+        None,
+        "claimable by the next processor"
+    );
+    assert_eq!(queued.ocr_text(), None);
+    let [run] = queued.history() else {
+        panic!("one earlier run: {:?}", queued.history())
+    };
+    assert_eq!(run.status, ImageStatus::Processed);
+    assert_eq!(run.ocr_engine.as_deref(), first.ocr_engine());
+    assert_eq!(run.ocr_line_count, first.ocr_line_count());
+    for (who, code) in [
+        (default_owner(), "INVALID_STATE"),
+        (owner("someone-else"), "NOT_FOUND"),
+    ] {
+        let error = h.intake().reprocess(&who, id).await.expect_err("refused");
+        assert_eq!(error.code(), code, "{error}");
+    }
+    let second = processed(h, &key).await;
+    assert_eq!(h.ocr_calls(), calls + 1, "OCR ran again");
+    assert_eq!(second.ocr_text(), first.ocr_text());
+    assert_eq!(second.history().len(), 1);
+    assert_eq!(second.sha256(), first.sha256());
+
+    let whole = png(min_side(h), min_side(h), 32);
+    let (cut, cut_key) = upload(
+        h,
+        UploadRequest::named("cut.png", crate::model::ContentType::Png).expect("file name"),
+        whole.slice(..whole.len() - 100),
+    )
+    .await;
+    assert_eq!(
+        rejected(h, &cut_key).await.rejection_code(),
+        Some(RejectionCode::Corrupt)
+    );
+    let error = h
+        .intake()
+        .reprocess(&default_owner(), cut)
+        .await
+        .expect_err("the bytes do not change");
+    assert_eq!(error.code(), "INVALID_STATE");
+    h.intake()
+        .delete_image(&default_owner(), id)
+        .await
+        .expect("delete");
+    let error = h
+        .intake()
+        .reprocess(&default_owner(), id)
+        .await
+        .expect_err("deleted");
+    assert_eq!(error.code(), "NOT_FOUND");
 }

@@ -7,8 +7,8 @@ use futures::future::join_all;
 
 use super::{LEASE, epoch, id_at, owner, record};
 use crate::model::{
-    DeliveryReport, DeliveryState, EventFilter, EventKind, ImageEvent, Owner, Timestamp, WebhookId,
-    WebhookSecret, WebhookSubscription, WebhookUrl,
+    DeliveryReport, DeliveryState, EventFilter, EventKind, ImageEvent, Measurements, Owner,
+    RejectionCode, Timestamp, WebhookId, WebhookSecret, WebhookSubscription, WebhookUrl,
 };
 use crate::ports::{WebhookStore, WebhookStoreError};
 
@@ -48,9 +48,16 @@ pub fn subscription(who: &Owner, url: &str, created_ms: i64) -> WebhookSubscript
 fn event(n: u64) -> ImageEvent {
     let first = record(id_at(i64::try_from(n).expect("small"), n));
     let claimed = first.claim(epoch(), LEASE).expect("claim");
-    ImageEvent::changes(&first, &claimed)
+    let measured = Measurements {
+        size_bytes: Some(10),
+        ..Measurements::default()
+    };
+    let done = claimed
+        .reject(epoch(), &measured, RejectionCode::Corrupt, "a test")
+        .expect("reject");
+    ImageEvent::changes(&claimed, &done)
         .pop()
-        .expect("an upload event")
+        .expect("a rejection event")
 }
 
 /// Subscriptions are stored whole, listed per owner oldest first, refused twice, removed once.
@@ -103,6 +110,10 @@ pub async fn deliveries_are_queued_once_per_pair(store: &impl WebhookStore) {
         .enqueue(&e, &[], at(20))
         .await
         .expect("enqueue to none");
+    store
+        .enqueue(&e, &[WebhookId::generate(epoch())], at(20))
+        .await
+        .expect("enqueue to a subscription that does not exist");
     let first = store
         .lease(at(30), Duration::from_secs(60))
         .await
@@ -326,14 +337,21 @@ pub async fn disabling_and_removing(store: &impl WebhookStore) {
         .enqueue(&event(1), &[s.id], at(60))
         .await
         .expect("enqueue");
+    let kept = subscription(&a, "http://localhost:9/kept", 2);
+    store.add(&kept).await.expect("add");
+    store
+        .enqueue(&event(2), &[kept.id], at(61))
+        .await
+        .expect("enqueue");
     assert!(store.remove(&s.id).await.expect("remove"));
-    assert!(
-        store
-            .lease(at(60), Duration::from_secs(1))
-            .await
-            .expect("lease")
-            .is_none(),
-        "a removed subscription's deliveries are dropped"
+    let next = store
+        .lease(at(61), Duration::from_secs(1))
+        .await
+        .expect("lease")
+        .expect("the other subscription's delivery");
+    assert_eq!(
+        next.webhook_id, kept.id,
+        "the removed one's delivery is gone, not in the way"
     );
     assert!(store.deliveries(&s.id, 10).await.expect("log").is_empty());
 }

@@ -41,13 +41,19 @@ async fn every_route_but_health_requires_a_valid_key() {
         })
         .collect();
     routes.extend([("GET", "/keys".to_owned()), ("POST", "/keys".to_owned())]);
-    routes.extend(intake_http::WEBHOOK_ROUTES.iter().map(|r| {
-        (
-            r.method,
-            r.path
-                .replace("{webhookId}", "wh_0190a0e000007000800000000000000a"),
-        )
-    }));
+    routes.extend(
+        intake_http::WEBHOOK_ROUTES
+            .iter()
+            .chain(intake_http::JOB_ROUTES.iter())
+            .map(|r| {
+                (
+                    r.method,
+                    r.path
+                        .replace("{webhookId}", "wh_0190a0e000007000800000000000000a")
+                        .replace("{imageId}", "0190a0e0-0000-7000-8000-000000000000"),
+                )
+            }),
+    );
     for (method, path) in &routes {
         for (what, authorization, message) in &credentials {
             let mut request = Request::builder()

@@ -12,6 +12,7 @@ mod auth;
 mod cors;
 mod failures;
 mod images;
+mod jobs;
 mod routes;
 mod uploads;
 mod webhooks;
@@ -83,12 +84,18 @@ fn app_with_keys(intake: intake_domain::Intake, keys: ApiKeys) -> axum::Router {
         std::sync::Arc::new(intake_memory::MemoryWebhookSender::default()),
         intake_domain::services::WebhookPolicy::default(),
     );
+    let jobs = intake_http::job_routes(
+        intake.clone(),
+        std::sync::Arc::new(intake_memory::MemoryJobQueue::default()),
+    );
     intake_http::app_with_routes(
         intake,
         std::sync::Arc::new(ApiKeyAuth::new(keys.clone())),
         intake_http::ApiOptions::default(),
         axum::Router::new(),
-        intake_http::key_routes(keys).merge(intake_http::webhook_routes(webhooks)),
+        intake_http::key_routes(keys)
+            .merge(intake_http::webhook_routes(webhooks))
+            .merge(jobs),
     )
 }
 

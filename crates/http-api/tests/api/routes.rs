@@ -25,7 +25,8 @@ fn the_route_table_and_openapi_yaml_agree() {
             .collect()
     };
     let shared = pairs(&ROUTES);
-    let local = pairs(&intake_http::WEBHOOK_ROUTES);
+    let mut local = pairs(&intake_http::WEBHOOK_ROUTES);
+    local.extend(pairs(&intake_http::JOB_ROUTES));
     assert_eq!(
         documented,
         shared.union(&local).cloned().collect::<BTreeSet<_>>()
@@ -38,7 +39,11 @@ fn the_route_table_and_openapi_yaml_agree() {
         spec["security"].as_array().is_some_and(|s| !s.is_empty()),
         "no global security"
     );
-    for route in ROUTES.iter().chain(intake_http::WEBHOOK_ROUTES.iter()) {
+    for route in ROUTES
+        .iter()
+        .chain(intake_http::WEBHOOK_ROUTES.iter())
+        .chain(intake_http::JOB_ROUTES.iter())
+    {
         let operation = &spec["paths"][route.path][route.method.to_lowercase()];
         let public = operation["security"].as_array().is_some_and(Vec::is_empty);
         assert_eq!(

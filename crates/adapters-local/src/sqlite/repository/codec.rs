@@ -7,7 +7,7 @@
 
 use intake_domain::model::{
     ContentType, FailureCode, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, OcrLine,
-    OcrStatus, Owner, RecordParts, RejectionCode, Sha256Digest, Timestamp,
+    OcrStatus, Owner, PastRun, RecordParts, RejectionCode, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::RepoError;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,62 @@ struct StoredRecord {
     lease_expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleted_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<StoredRun>,
+}
+
+/// One earlier run of processing, in the record's `history`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredRun {
+    status: ImageStatus,
+    replaced_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    processed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_line_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_avg_confidence_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ocr_text_sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rejection_code: Option<RejectionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_code: Option<FailureCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<ImageId>,
+}
+
+impl StoredRun {
+    fn of(run: PastRun) -> Self {
+        Self {
+            status: run.status,
+            replaced_at: run.replaced_at,
+            processed_at: run.processed_at,
+            ocr_engine: run.ocr_engine,
+            ocr_line_count: run.ocr_line_count,
+            ocr_avg_confidence_pct: run.ocr_avg_confidence_pct,
+            ocr_text_sha256: run.ocr_text_sha256,
+            rejection_code: run.rejection_code,
+            failure_code: run.failure_code,
+            duplicate_of: run.duplicate_of,
+        }
+    }
+
+    fn into_run(self) -> PastRun {
+        let mut run = PastRun::new(self.status, self.replaced_at);
+        run.processed_at = self.processed_at;
+        run.ocr_engine = self.ocr_engine;
+        run.ocr_line_count = self.ocr_line_count;
+        run.ocr_avg_confidence_pct = self.ocr_avg_confidence_pct;
+        run.ocr_text_sha256 = self.ocr_text_sha256;
+        run.rejection_code = self.rejection_code;
+        run.failure_code = self.failure_code;
+        run.duplicate_of = self.duplicate_of;
+        run
+    }
 }
 
 impl StoredRecord {
@@ -118,6 +174,7 @@ impl StoredRecord {
             attempts: parts.attempts,
             lease_expires_at: parts.lease_expires_at,
             deleted_at: parts.deleted_at,
+            history: parts.history.into_iter().map(StoredRun::of).collect(),
         }
     }
 
@@ -159,6 +216,7 @@ impl StoredRecord {
             attempts: self.attempts,
             lease_expires_at: self.lease_expires_at,
             deleted_at: self.deleted_at,
+            history: self.history.into_iter().map(StoredRun::into_run).collect(),
             ocr_lines,
         }
     }

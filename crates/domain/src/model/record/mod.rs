@@ -7,12 +7,14 @@
 //! from and into their own stored form; [`ImageRecord::from_parts`] checks the same consistency on
 //! the way back in.
 
+mod history;
 mod parts;
 mod status;
 mod transitions;
 mod upload;
 mod view;
 
+pub use history::{MAX_HISTORY, PastRun};
 pub use parts::{InvalidRecord, RecordParts};
 pub use status::{FailureCode, ImageStatus, ImageStatusError, OcrStatus, RejectionCode};
 pub use transitions::{Measurements, Transition, TransitionError};
@@ -72,6 +74,7 @@ pub struct ImageRecord {
     attempts: u32,
     lease_expires_at: Option<Timestamp>,
     deleted_at: Option<Timestamp>,
+    history: Vec<PastRun>,
 }
 
 impl ImageRecord {
@@ -115,6 +118,7 @@ impl ImageRecord {
             attempts: 0,
             lease_expires_at: None,
             deleted_at: None,
+            history: Vec::new(),
         }
     }
 
@@ -301,6 +305,11 @@ impl ImageRecord {
     /// When the image was soft-deleted.
     pub fn deleted_at(&self) -> Option<Timestamp> {
         self.deleted_at
+    }
+
+    /// What earlier runs of processing came to, oldest first (see [`Self::reprocess`]).
+    pub fn history(&self) -> &[PastRun] {
+        &self.history
     }
 
     /// Copies an OCR result into the record's OCR fields.

@@ -1,6 +1,6 @@
 //! The record taken apart and put back together: how repository adapters store it.
 
-use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
+use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RejectionCode};
 use crate::model::{
     ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, Sha256Digest, Timestamp,
 };
@@ -50,6 +50,7 @@ pub struct RecordParts {
     pub attempts: u32,
     pub lease_expires_at: Option<Timestamp>,
     pub deleted_at: Option<Timestamp>,
+    pub history: Vec<PastRun>,
 }
 
 /// Why stored parts do not make a record: their state is inconsistent (a damaged or hand-edited
@@ -145,6 +146,7 @@ impl ImageRecord {
             attempts: parts.attempts,
             lease_expires_at: parts.lease_expires_at,
             deleted_at: parts.deleted_at,
+            history: parts.history,
         })
     }
 
@@ -188,6 +190,7 @@ impl ImageRecord {
             attempts: self.attempts,
             lease_expires_at: self.lease_expires_at,
             deleted_at: self.deleted_at,
+            history: self.history,
         }
     }
 }

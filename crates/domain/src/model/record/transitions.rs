@@ -11,6 +11,8 @@
 //!        └──────unclaim───────┘  │  └────fail─────▶ FAILED   (fail also from AWAITING_UPLOAD)
 //!                                └─release (lease ended, claimable again)
 //! any state ──mark_deleted──▶ deleted (soft)
+//! PROCESSED, FAILED, REJECTED (for the engine) ──reprocess──▶ PROCESSING (claimable; the result
+//!                                                             kept as a summary in the history)
 //! ```
 
 use std::fmt;
@@ -39,6 +41,8 @@ pub enum Transition {
     AttachPreview,
     /// Soft-deleting the image.
     Delete,
+    /// Setting a finished result aside to process the image again.
+    Reprocess,
 }
 
 impl fmt::Display for Transition {
@@ -52,6 +56,7 @@ impl fmt::Display for Transition {
             Self::Unclaim => "unclaimed",
             Self::AttachPreview => "given a preview",
             Self::Delete => "deleted",
+            Self::Reprocess => "reprocessed",
         })
     }
 }
@@ -309,6 +314,54 @@ impl ImageRecord {
         }
         self.preview_key = Some(key);
         Ok(())
+    }
+
+    /// Sets a finished result aside at `now` so that the image is processed again under the usual
+    /// claim rules: `PROCESSING` with no claim held (the next processor takes it), no attempts
+    /// counted, the result's summary added to the history (at most [`super::MAX_HISTORY`] runs),
+    /// what was measured of the bytes kept. Allowed for `PROCESSED` and `FAILED` images, and for
+    /// `REJECTED` ones whose rejection depends on the engine ([`RejectionCode::depends_on_engine`]);
+    /// a rejection for what the bytes are never changes.
+    ///
+    /// # Errors
+    /// [`TransitionError::Deleted`]; [`TransitionError::Status`] for an image being processed or
+    /// awaiting its upload, or rejected for its bytes.
+    pub fn reprocess(&self, now: Timestamp) -> Result<Self, TransitionError> {
+        self.not_deleted(Transition::Reprocess)?;
+        let allowed = match self.status {
+            ImageStatus::Processed | ImageStatus::Failed => true,
+            ImageStatus::Rejected => self
+                .rejection_code
+                .is_some_and(RejectionCode::depends_on_engine),
+            _ => false,
+        };
+        if !allowed {
+            return Err(self.refuse(Transition::Reprocess));
+        }
+        let mut next = self.next(now);
+        next.history.push(super::PastRun::of(self, now));
+        if next.history.len() > super::MAX_HISTORY {
+            let excess = next.history.len() - super::MAX_HISTORY;
+            next.history.drain(..excess);
+        }
+        next.status = ImageStatus::Processing;
+        next.ocr_status = OcrStatus::Pending;
+        next.processed_at = None;
+        next.lease_expires_at = None;
+        next.attempts = 0;
+        next.ocr_text = None;
+        next.ocr_line_count = None;
+        next.ocr_avg_confidence_pct = None;
+        next.ocr_engine = None;
+        next.ocr_truncated = None;
+        next.ocr_lines = None;
+        next.rejection_code = None;
+        next.rejection_message = None;
+        next.failure_code = None;
+        next.failure_message = None;
+        next.duplicate_of = None;
+        next.preview_key = None;
+        Ok(next)
     }
 
     /// Soft-deletes the image at `now`: it leaves listings and lookups, its metadata stays.

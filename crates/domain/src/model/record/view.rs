@@ -58,6 +58,33 @@ pub struct ImageMetadata<'a> {
     failure_message: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duplicate_of: Option<ImageId>,
+    /// Earlier runs of processing, oldest first (only once the image was processed again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    history: Vec<PastRunView<'a>>,
+}
+
+/// One earlier run of processing, as the public view shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PastRunView<'a> {
+    status: ImageStatus,
+    replaced_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ocr_engine: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ocr_line_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ocr_avg_confidence_pct: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ocr_text_sha256: Option<Sha256Digest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejection_code: Option<RejectionCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_code: Option<FailureCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate_of: Option<ImageId>,
 }
 
 impl<'a> ImageMetadata<'a> {
@@ -92,6 +119,22 @@ impl<'a> ImageMetadata<'a> {
             failure_code: record.failure_code(),
             failure_message: record.failure_message(),
             duplicate_of: record.duplicate_of(),
+            history: record
+                .history()
+                .iter()
+                .map(|run| PastRunView {
+                    status: run.status,
+                    replaced_at: run.replaced_at,
+                    processed_at: run.processed_at,
+                    ocr_engine: run.ocr_engine.as_deref(),
+                    ocr_line_count: run.ocr_line_count,
+                    ocr_avg_confidence_pct: run.ocr_avg_confidence_pct,
+                    ocr_text_sha256: run.ocr_text_sha256,
+                    rejection_code: run.rejection_code,
+                    failure_code: run.failure_code,
+                    duplicate_of: run.duplicate_of,
+                })
+                .collect(),
         }
     }
 }

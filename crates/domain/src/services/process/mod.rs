@@ -24,7 +24,7 @@ use crate::ports::{ImageFacts, OcrDetail, OcrError, OcrInput, RepoError, StoreEr
 
 /// How many times a service re-reads and retries a write that lost a race before giving up with
 /// [`IntakeError::Conflict`].
-const MAX_RACES: usize = 8;
+pub(super) const MAX_RACES: usize = 8;
 
 /// How a claimed image's run ended.
 enum Run {
@@ -233,9 +233,12 @@ impl Intake {
             .await?;
         measured.duplicate_of = original.as_ref().map(ImageRecord::image_id);
         // Listings may omit OCR detail, so the original is read whole before its result is reused.
+        // An image processed again (it has a history) is read anew: that is what was asked for.
         let reusable = match &original {
             Some(o)
-                if inner.config.reuse_duplicate_ocr && o.ocr_status() == OcrStatus::Completed =>
+                if inner.config.reuse_duplicate_ocr
+                    && o.ocr_status() == OcrStatus::Completed
+                    && claimed.history().is_empty() =>
             {
                 inner
                     .repository
