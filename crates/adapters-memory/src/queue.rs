@@ -107,7 +107,9 @@ impl JobQueue for MemoryJobQueue {
         entry.attempts += 1;
         entry.lease = Some((token, until));
         Ok(Some(
-            Job::new(key, entry.attempts, token, until).with_last_error(entry.last_error.clone()),
+            Job::new(key, entry.attempts, token, until)
+                .with_last_error(entry.last_error.clone())
+                .with_due(entry.due),
         ))
     }
 

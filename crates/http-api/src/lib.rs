@@ -42,7 +42,7 @@ pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
 pub use jobs::{JOB_ROUTES, job_routes};
 pub use keys::key_routes;
-pub use routes::{ROUTES, Route};
+pub use routes::{METRICS_ROUTE, ROUTES, Route};
 pub use webhooks::{WEBHOOK_ROUTES, webhook_routes};
 
 /// The request-id header.

@@ -81,6 +81,15 @@ fn table() -> [(Route, MethodRouter<Intake>); 6] {
     ]
 }
 
+/// `GET /metrics`: the local server's metrics (admin keys). Its handler is the server's, which reads
+/// the local database; the route is declared here so that `openapi.yaml` is checked against it like
+/// every other route.
+pub const METRICS_ROUTE: Route = Route {
+    method: "GET",
+    path: "/metrics",
+    authenticated: true,
+};
+
 /// Every route the API serves (see [`Route`]).
 pub static ROUTES: std::sync::LazyLock<Vec<Route>> =
     std::sync::LazyLock::new(|| table().into_iter().map(|(route, _)| route).collect());

@@ -13,6 +13,8 @@ use intake_domain::{Intake, IntakeConfig, error_chain};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use crate::metrics::Metrics;
+
 /// How often the outbox is looked at when nothing woke the pump.
 pub const OUTBOX_POLL: Duration = Duration::from_millis(200);
 
@@ -35,16 +37,20 @@ struct Shared {
     clock: Arc<dyn Clock>,
     /// Deliveries were queued: a worker should look now.
     queued: Arc<Notify>,
+    /// Where attempts are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl EventPump {
-    /// Starts the outbox drain and `senders` delivery workers (at least one).
+    /// Starts the outbox drain and `senders` delivery workers (at least one), counting attempts in
+    /// `metrics`.
     pub fn start(
         intake: Intake,
         outbox: Arc<dyn EventOutbox>,
         webhooks: Webhooks,
         clock: Arc<dyn Clock>,
         senders: usize,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let shared = Shared {
@@ -53,6 +59,7 @@ impl EventPump {
             webhooks,
             clock,
             queued: Arc::new(Notify::new()),
+            metrics,
         };
         let mut tasks = JoinSet::new();
         tasks.spawn(drain(shared.clone(), stopped.clone()));
@@ -136,6 +143,7 @@ async fn deliver(worker: usize, shared: Shared, mut stopped: watch::Receiver<boo
         match shared.webhooks.deliver_next().await {
             Ok(Some(outcome)) => {
                 failures = 0;
+                shared.metrics.delivery(&outcome);
                 if let AttemptOutcome::Delivered { webhook, status } = &outcome {
                     tracing::debug!(worker, webhook = %webhook, status, "webhook delivered");
                 }

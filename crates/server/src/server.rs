@@ -42,6 +42,7 @@ use tokio::task::JoinHandle;
 
 use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
 use crate::events::EventPump;
+use crate::metrics::{Metrics, TimedOcr, TimedQueue, count_requests, metrics_routes};
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
 use intake_local::{
@@ -498,20 +499,19 @@ impl LocalServer {
         let secret = secret(&dir)?;
 
         let ocr = start_ocr(&options, &dir).await?;
+        let metrics = Arc::new(Metrics::new(&ocr.capabilities().engine));
+        let ocr: Arc<dyn OcrEngine> = Arc::new(TimedOcr::new(ocr, Arc::clone(&metrics)));
         let store = open_store(&dir.join("store")).await?;
-        let db = dir.join("intake.db");
-        let database = SqliteDatabase::open(&db)?;
+        let database = SqliteDatabase::open(dir.join("intake.db"))?;
         let repository = database.repository();
-        let queue: Arc<dyn JobQueue> = Arc::new(database.queue());
+        let queue: Arc<dyn JobQueue> = Arc::new(TimedQueue::new(
+            Arc::new(database.queue()),
+            Arc::clone(&metrics),
+        ));
         let keys = open_keys(&dir, &database, options.new_admin_key).await?;
 
         let (listener, addr) = bind(options.addr).await?;
-        let url = options
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let url = public_url(&options, addr);
         let signer = HmacUrlSigner::new(&format!("{url}/objects"), &secret);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let wake = Arc::new(Notify::new());
@@ -540,26 +540,28 @@ impl LocalServer {
             Arc::clone(&clock),
             Arc::clone(&wake),
         );
-        let router = intake_http::app_with_routes(
-            intake.clone(),
-            Arc::new(ApiKeyAuth::new(keys.clone())),
-            ApiOptions::default().with_cors(options.cors.clone()),
-            endpoint.router().merge(crate::web::router(&url)),
-            intake_http::key_routes(keys.clone())
-                .merge(intake_http::webhook_routes(webhooks.clone()))
-                .merge(intake_http::job_routes(intake.clone(), Arc::clone(&queue))),
-        );
-        let router = paced(router, &options.connections);
+        let router = router(&Served {
+            intake: &intake,
+            keys: &keys,
+            webhooks: &webhooks,
+            queue: &queue,
+            metrics: &metrics,
+            database: &database,
+            endpoint: &endpoint,
+            url: &url,
+            options: &options,
+        });
         let (stop_http, stopped) = oneshot::channel::<()>();
         let limits = options.connections;
         let http = tokio::spawn(connections::serve(listener, router, limits, stopped));
-        let workers = WorkerPool::start(
+        let workers = WorkerPool::start_observed(
             options.workers,
             intake.clone(),
             Arc::clone(&queue),
             clock,
             JobPolicy::for_config(intake.config()),
             wake,
+            Some(Arc::clone(&metrics)),
         );
         let events = EventPump::start(
             intake.clone(),
@@ -567,14 +569,9 @@ impl LocalServer {
             webhooks.clone(),
             Arc::new(SystemClock),
             2,
+            metrics,
         );
-        tracing::info!(
-            %addr,
-            url,
-            data_dir = %dir.display(),
-            workers = options.workers,
-            "Intake is serving"
-        );
+        tracing::info!(%addr, url, data_dir = %dir.display(), workers = options.workers, "Intake is serving");
         Ok(Self {
             addr,
             url,
@@ -730,6 +727,60 @@ impl ProcessingRequests for WakingRequests {
         self.wake.notify_one();
         Ok(())
     }
+}
+
+/// The URL clients reach the server at: the configured one, or the bound address.
+fn public_url(options: &ServeOptions, addr: SocketAddr) -> String {
+    options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// What the server's router serves.
+struct Served<'a> {
+    intake: &'a Intake,
+    keys: &'a ApiKeys,
+    webhooks: &'a Webhooks,
+    queue: &'a Arc<dyn JobQueue>,
+    metrics: &'a Arc<Metrics>,
+    database: &'a SqliteDatabase,
+    endpoint: &'a ObjectEndpoint,
+    url: &'a str,
+    options: &'a ServeOptions,
+}
+
+/// The shared API router with the local server's own routes (objects, web app, keys, webhooks, jobs,
+/// metrics), every route counted, bodies paced.
+fn router(served: &Served<'_>) -> axum::Router {
+    let router = intake_http::app_with_routes(
+        served.intake.clone(),
+        Arc::new(ApiKeyAuth::new(served.keys.clone())),
+        ApiOptions::default().with_cors(served.options.cors.clone()),
+        served
+            .endpoint
+            .clone()
+            .router()
+            .merge(crate::web::router(served.url)),
+        intake_http::key_routes(served.keys.clone())
+            .merge(intake_http::webhook_routes(served.webhooks.clone()))
+            .merge(intake_http::job_routes(
+                served.intake.clone(),
+                Arc::clone(served.queue),
+            ))
+            .merge(metrics_routes(
+                Arc::clone(served.metrics),
+                served.database.repository(),
+                Arc::clone(served.queue),
+            )),
+    )
+    .route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(served.metrics),
+        count_requests,
+    ));
+    paced(router, &served.options.connections)
 }
 
 /// `router` with bodies that trickle in cut off (the object endpoint answers 408 and stores nothing),

@@ -19,6 +19,8 @@ use intake_domain::services::{JobPolicy, JobReport};
 use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinSet;
 
+use crate::metrics::Metrics;
+
 /// The longest an idle worker sleeps before looking at the queue again.
 pub const IDLE_POLL: Duration = Duration::from_secs(2);
 
@@ -46,6 +48,8 @@ struct Shared {
     gate: Arc<RwLock<()>>,
     /// A job's writes failed for lack of space: its claim or lease may be stranded.
     stranded: Arc<AtomicBool>,
+    /// Where outcomes are counted, if anywhere.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl WorkerPool {
@@ -59,6 +63,19 @@ impl WorkerPool {
         policy: JobPolicy,
         wake: Arc<Notify>,
     ) -> Self {
+        Self::start_observed(count, intake, queue, clock, policy, wake, None)
+    }
+
+    /// As [`WorkerPool::start`], counting each job's outcome in `metrics`.
+    pub fn start_observed(
+        count: usize,
+        intake: Intake,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+        policy: JobPolicy,
+        wake: Arc<Notify>,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let shared = Shared {
             intake,
@@ -68,6 +85,7 @@ impl WorkerPool {
             wake,
             gate: Arc::default(),
             stranded: Arc::default(),
+            metrics,
         };
         let mut tasks = JoinSet::new();
         for worker in 0..count.max(1) {
@@ -122,6 +140,9 @@ async fn run(worker: usize, shared: Shared, mut stopped: watch::Receiver<bool>) 
         match result {
             Ok(Some(report)) => {
                 failures = 0;
+                if let Some(metrics) = &shared.metrics {
+                    metrics.job_report(&report);
+                }
                 log(worker, &report);
                 // Another job may be due: pass the wake-up on rather than let it wait for a poll.
                 shared.wake.notify_one();

@@ -19,6 +19,7 @@ mod crash;
 mod flow;
 mod full_disk;
 mod hostile;
+mod metrics;
 mod scenarios;
 mod slow;
 mod storm;

@@ -119,16 +119,16 @@ impl JobQueue for SqliteJobQueue {
     async fn lease(&self, now: Timestamp, lease: Duration) -> Result<Option<Job>, QueueError> {
         let until = now.saturating_add(lease);
         self.db.with(move |conn| {
-            let found: Option<(i64, String, u32, Option<String>)> = conn
+            let found: Option<(i64, String, u32, Option<String>, i64)> = conn
                 .query_row(
-                    "SELECT seq, object_key, attempts, last_error FROM jobs
+                    "SELECT seq, object_key, attempts, last_error, due_ms FROM jobs
                      WHERE free_at_ms <= ?1 ORDER BY free_at_ms, seq LIMIT 1",
                     params![millis(now)],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
                 )
                 .optional()
                 .map_err(db_error)?;
-            let Some((seq, key, attempts, last_error)) = found else {
+            let Some((seq, key, attempts, last_error, due)) = found else {
                 return Ok(None);
             };
             let token = new_token();
@@ -146,7 +146,8 @@ impl JobQueue for SqliteJobQueue {
                     u64::from_le_bytes(token.to_le_bytes()),
                     until,
                 )
-                .with_last_error(last_error),
+                .with_last_error(last_error)
+                .with_due(instant(due)?),
             ))
         })
         .await

@@ -194,6 +194,43 @@ impl SqliteRepository {
 }
 
 impl SqliteRepository {
+    /// How many live (not deleted) records there are by status and rejection or failure code (an
+    /// empty code for the other statuses), for the local server's metrics. One pass over the table.
+    ///
+    /// # Errors
+    /// [`RepoError`] when the database fails.
+    pub async fn status_counts(&self) -> Result<Vec<(ImageStatus, String, u64)>, RepoError> {
+        self.db
+            .read(|conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT status,
+                                coalesce(json_extract(record, '$.rejectionCode'),
+                                         json_extract(record, '$.failureCode'), ''),
+                                count(*)
+                         FROM images WHERE deleted = 0 GROUP BY 1, 2 ORDER BY 1, 2",
+                    )
+                    .map_err(db_error)?;
+                let rows = statement
+                    .query_map([], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    })
+                    .map_err(db_error)?;
+                let mut counts = Vec::new();
+                for row in rows {
+                    let (status, code, count) = row.map_err(db_error)?;
+                    let status: ImageStatus = status.parse().map_err(other)?;
+                    counts.push((status, code, u64::try_from(count).unwrap_or(0)));
+                }
+                Ok(counts)
+            })
+            .await
+    }
+
     /// Waits until the tickets written behind are committed, so that a read sees them: a no-op queued
     /// after them.
     async fn commit_tickets(&self) -> Result<(), RepoError> {

@@ -24,6 +24,8 @@ pub struct Job {
     pub lease_expires_at: Timestamp,
     /// The error the previous attempt reported, if any.
     pub last_error: Option<String>,
+    /// When the job became due (how long it waited for a worker is the lease's start minus this).
+    pub due_at: Option<Timestamp>,
 }
 
 impl Job {
@@ -35,7 +37,15 @@ impl Job {
             token,
             lease_expires_at,
             last_error: None,
+            due_at: None,
         }
+    }
+
+    /// With the instant the job became due.
+    #[must_use]
+    pub fn with_due(mut self, due: Timestamp) -> Self {
+        self.due_at = Some(due);
+        self
     }
 
     /// With the previous attempt's error.

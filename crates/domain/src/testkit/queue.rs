@@ -64,6 +64,11 @@ async fn lease_complete_round_trip(queue: &impl JobQueue) {
     assert_eq!(job.attempts, 1);
     assert_eq!(job.lease_expires_at, at(61));
     assert_eq!(job.last_error, None);
+    assert_eq!(
+        job.due_at,
+        Some(at(0)),
+        "when it became due, to measure its wait"
+    );
     assert!(
         queue.lease(at(2), LEASE).await.expect("lease").is_none(),
         "a leased job was handed out twice"
