@@ -43,6 +43,8 @@ pub struct QueuedMessage {
     pub handle: Option<(String, String)>,
     /// How many times the message has been delivered, this time included (1 when not reported).
     pub receive_count: u32,
+    /// When the message was sent (for the queue-wait metric), when reported.
+    pub sent_at: Option<intake_domain::model::Timestamp>,
     /// The notices in its body, or why the body could not be read.
     pub notices: Result<Vec<Notice>, EventError>,
 }
@@ -84,6 +86,9 @@ struct SqsRecord {
 struct SqsAttributes {
     #[serde(default)]
     approximate_receive_count: Option<String>,
+    /// When the message was sent, in milliseconds since the epoch.
+    #[serde(default)]
+    sent_timestamp: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -231,10 +236,16 @@ pub fn parse(payload: Value) -> Result<Delivery, EventError> {
                 .approximate_receive_count
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(1);
+            let sent_at = record
+                .attributes
+                .sent_timestamp
+                .and_then(|ms| ms.parse().ok())
+                .and_then(|ms| intake_domain::model::Timestamp::from_unix_millis(ms).ok());
             Ok(QueuedMessage {
                 message_id: record.message_id,
                 handle: record.event_source_arn.zip(record.receipt_handle),
                 receive_count,
+                sent_at,
                 notices,
             })
         })
@@ -277,11 +288,16 @@ mod tests {
                 "eventSource": "aws:sqs",
                 "messageId": "m-1",
                 "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767225600000"},
             }]});
             let Ok(Delivery::Queue(messages)) = parse(payload) else {
                 panic!("not read as a queue batch")
             };
+            assert_eq!(
+                messages[0].sent_at,
+                Some(Timestamp::from_unix_millis(1_767_225_600_000).unwrap()),
+                "when it was sent, for the queue-wait metric"
+            );
             let notices = messages[0].notices.clone().unwrap();
             assert_eq!(
                 notices,

@@ -9,6 +9,7 @@
 //!
 //! Logs are JSON lines (`tracing`) for CloudWatch, one span per request or record.
 
+pub mod emf;
 pub mod events;
 pub mod identity;
 pub mod processor;
@@ -23,7 +24,7 @@ use std::time::Duration;
 use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, MissingEngine};
 use intake_domain::Intake;
 use intake_domain::ports::OcrEngine;
-use intake_domain::services::BuildError;
+use intake_domain::services::{BuildError, ObservedOcr};
 use intake_ocr_onnx::{LoadError, ModelTier, PpOcr, PpOcrOptions};
 use intake_settings::{SettingError, read_setting};
 
@@ -56,7 +57,7 @@ pub enum StartError {
 /// # Errors
 /// [`StartError`] naming the setting or configuration at fault.
 pub async fn compose() -> Result<Intake, StartError> {
-    Ok(compose_adapters().await?.0)
+    Ok(compose_adapters(false).await?.0)
 }
 
 /// As [`compose`], with the processor's batch options from the environment ([`batch_options`]),
@@ -65,7 +66,7 @@ pub async fn compose() -> Result<Intake, StartError> {
 /// # Errors
 /// [`StartError`] naming the setting or configuration at fault.
 pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
-    let (intake, adapters) = compose_adapters().await?;
+    let (intake, adapters) = compose_adapters(true).await?;
     let lookup = |name: &str| std::env::var(name).ok();
     let redelivery: Arc<dyn intake_aws::Redelivery> = Arc::new(adapters.redelivery);
     Ok((intake, batch_options(&lookup, Some(redelivery))?))
@@ -93,7 +94,9 @@ pub fn batch_options(
     Ok(BatchOptions::new(concurrency, redelivery))
 }
 
-async fn compose_adapters() -> Result<(Intake, AwsAdapters), StartError> {
+/// The adapters and the services over them; with `observe_ocr`, every OCR read's duration is logged
+/// as an [`emf`] metric (the processor).
+async fn compose_adapters(observe_ocr: bool) -> Result<(Intake, AwsAdapters), StartError> {
     let lookup = |name: &str| std::env::var(name).ok();
     let settings = AwsSettings::from_lookup(&lookup)?;
     let own_engine = match settings.engine {
@@ -110,7 +113,13 @@ async fn compose_adapters() -> Result<(Intake, AwsAdapters), StartError> {
         }
         _ => None,
     };
-    let adapters = AwsAdapters::load(&settings, own_engine).await?;
+    let mut adapters = AwsAdapters::load(&settings, own_engine).await?;
+    if observe_ocr {
+        adapters.ocr = Arc::new(ObservedOcr::new(
+            Arc::clone(&adapters.ocr),
+            emf::ocr_observer(),
+        ));
+    }
     let intake = adapters.intake(&settings)?;
     Ok((intake, adapters))
 }

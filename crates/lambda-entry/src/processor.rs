@@ -73,6 +73,7 @@ async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
         match intake.process_object_created(&created).await {
             Ok(outcome) => {
                 outcome.log(&created.key);
+                crate::emf::processed(&outcome);
                 match outcome {
                     ProcessOutcome::InProgress {
                         lease_expires_at: Some(until),
@@ -177,8 +178,12 @@ async fn process_batch(
                 message_id,
                 handle,
                 receive_count,
+                sent_at,
                 notices,
             } = message;
+            if let Some(sent) = sent_at {
+                crate::emf::queue_wait(&intake.ocr_capabilities().engine, sent, intake.now());
+            }
             let (retry, delay) = match notices {
                 Ok(notices) => match process_all(intake, notices).await {
                     None | Some((_, Verdict::Done)) => (false, None),

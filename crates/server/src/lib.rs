@@ -21,7 +21,7 @@ pub use connections::{
 pub use events::{EventPump, OUTBOX_POLL};
 /// The origins allowed to make cross-origin requests ([`ServeOptions::cors`]).
 pub use intake_http::CorsOrigins;
-pub use metrics::{Metrics, TimedOcr, TimedQueue, count_requests, metrics_routes};
+pub use metrics::{Metrics, TimedQueue, count_requests, metrics_routes};
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
 pub use server::{
     LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,

@@ -8,7 +8,7 @@
 //! are read when scraped, so they are exact whatever restarted.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::extract::{MatchedPath, Request, State};
@@ -17,11 +17,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use intake_domain::model::{ObjectKey, OcrResult, Timestamp};
-use intake_domain::ports::{
-    DeadJob, Job, JobQueue, OcrCapabilities, OcrEngine, OcrError, OcrInput, QueueError, QueueStats,
-};
-use intake_domain::services::{AttemptOutcome, JobReport, ProcessOutcome};
+use intake_domain::model::{ObjectKey, Timestamp};
+use intake_domain::ports::{DeadJob, Job, JobQueue, QueueError, QueueStats};
+#[cfg(doc)]
+use intake_domain::services::ObservedOcr;
+use intake_domain::services::{AttemptOutcome, JobReport, OcrObserver, ProcessOutcome};
 use intake_http::{ApiError, Caller};
 use intake_local::SqliteRepository;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -147,6 +147,19 @@ impl Metrics {
             records,
             jobs,
         }
+    }
+
+    /// What an [`ObservedOcr`] reports each read to: the OCR duration histogram.
+    pub fn ocr_observer(self: &Arc<Self>) -> OcrObserver {
+        let metrics = Arc::clone(self);
+        Arc::new(move |engine: &str, took: Duration| {
+            metrics
+                .ocr_seconds
+                .get_or_create(&EngineLabels {
+                    engine: engine.to_owned(),
+                })
+                .observe(took.as_secs_f64());
+        })
     }
 
     fn engine(&self) -> EngineLabels {
@@ -319,37 +332,6 @@ async fn scrape(Extension(scrape): Extension<Scrape>, caller: Caller) -> Respons
         )
             .into_response(),
         Err(error) => error.into_response(),
-    }
-}
-
-/// The OCR engine, timed.
-#[derive(Debug)]
-pub struct TimedOcr {
-    inner: Arc<dyn OcrEngine>,
-    metrics: Arc<Metrics>,
-}
-
-impl TimedOcr {
-    /// `inner`, each read's duration observed in `metrics`.
-    pub fn new(inner: Arc<dyn OcrEngine>, metrics: Arc<Metrics>) -> Self {
-        Self { inner, metrics }
-    }
-}
-
-#[async_trait]
-impl OcrEngine for TimedOcr {
-    fn capabilities(&self) -> &OcrCapabilities {
-        self.inner.capabilities()
-    }
-
-    async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
-        let started = Instant::now();
-        let result = self.inner.detect(input).await;
-        self.metrics
-            .ocr_seconds
-            .get_or_create(&self.metrics.engine())
-            .observe(started.elapsed().as_secs_f64());
-        result
     }
 }
 

@@ -30,7 +30,8 @@ use intake_domain::ports::{
     SystemClock,
 };
 use intake_domain::services::{
-    ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError, WebhookPolicy, Webhooks, WebhooksError,
+    ADMIN_OWNER, ApiKeys, BuildError, JobPolicy, KeyError, ObservedOcr, WebhookPolicy, Webhooks,
+    WebhooksError,
 };
 use intake_domain::{Intake, IntakeConfig, IntakeError};
 use intake_http::{ApiKeyAuth, ApiOptions, CorsOrigins};
@@ -42,7 +43,7 @@ use tokio::task::JoinHandle;
 
 use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
 use crate::events::EventPump;
-use crate::metrics::{Metrics, TimedOcr, TimedQueue, count_requests, metrics_routes};
+use crate::metrics::{Metrics, TimedQueue, count_requests, metrics_routes};
 use crate::objects::ObjectEndpoint;
 use crate::workers::WorkerPool;
 use intake_local::{
@@ -500,7 +501,7 @@ impl LocalServer {
 
         let ocr = start_ocr(&options, &dir).await?;
         let metrics = Arc::new(Metrics::new(&ocr.capabilities().engine));
-        let ocr: Arc<dyn OcrEngine> = Arc::new(TimedOcr::new(ocr, Arc::clone(&metrics)));
+        let ocr: Arc<dyn OcrEngine> = Arc::new(ObservedOcr::new(ocr, metrics.ocr_observer()));
         let store = open_store(&dir.join("store")).await?;
         let database = SqliteDatabase::open(dir.join("intake.db"))?;
         let repository = database.repository();

@@ -1,0 +1,191 @@
+//! The functions' metrics as CloudWatch Embedded Metric Format (EMF) lines: one JSON object per line on
+//! standard output, which CloudWatch Logs turns into metrics of the `Intake` namespace without an API
+//! call. The same figures as the local server's `GET /metrics`, under CloudWatch's names:
+//! `HttpRequests` and `HttpLatency` (API; by route, method and status class), `Processed` (processor;
+//! by status and code), `OcrDuration` and `QueueWait` (processor; by engine). Queue depth and dead
+//! letters are SQS's own metrics (`ApproximateNumberOfMessagesVisible`, `ApproximateAgeOfOldestMessage`),
+//! with the template's alarms.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use intake_domain::model::{ImageRecord, Timestamp};
+use intake_domain::services::{OcrObserver, ProcessOutcome};
+use serde_json::{Map, Value, json};
+
+/// The metrics' namespace.
+pub const NAMESPACE: &str = "Intake";
+
+/// A metric's unit, as CloudWatch names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unit {
+    /// A count.
+    Count,
+    /// Seconds.
+    Seconds,
+    /// Milliseconds.
+    Milliseconds,
+}
+
+impl Unit {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Seconds => "Seconds",
+            Self::Milliseconds => "Milliseconds",
+        }
+    }
+}
+
+/// One EMF document at `time`: `values` measured under `dimensions` (one dimension set).
+pub fn document(
+    time: Timestamp,
+    dimensions: &[(&str, &str)],
+    values: &[(&str, f64, Unit)],
+) -> String {
+    let mut root = Map::new();
+    root.insert(
+        "_aws".to_owned(),
+        json!({
+            "Timestamp": time.unix_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                "Metrics": values
+                    .iter()
+                    .map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()}))
+                    .collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, value) in dimensions {
+        root.insert((*name).to_owned(), Value::from(*value));
+    }
+    for (name, value, _) in values {
+        root.insert((*name).to_owned(), Value::from(*value));
+    }
+    Value::Object(root).to_string()
+}
+
+/// Writes a document as one line of standard output (where Lambda's log capture takes it).
+pub fn emit(document: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{document}");
+}
+
+/// The processor's OCR observer: an `OcrDuration` line per read, by engine.
+pub fn ocr_observer() -> OcrObserver {
+    Arc::new(|engine: &str, took: Duration| {
+        emit(&document(
+            Timestamp::now_utc(),
+            &[("Engine", engine)],
+            &[("OcrDuration", took.as_secs_f64(), Unit::Seconds)],
+        ));
+    })
+}
+
+/// A `QueueWait` line: how long a queued notification waited between being sent and being taken.
+pub fn queue_wait(engine: &str, sent: Timestamp, now: Timestamp) {
+    emit(&document(
+        now,
+        &[("Engine", engine)],
+        &[(
+            "QueueWait",
+            now.duration_since(sent).as_secs_f64(),
+            Unit::Seconds,
+        )],
+    ));
+}
+
+/// A `Processed` line for a run that ended (processed, rejected or failed), by status and code.
+pub fn processed(outcome: &ProcessOutcome) {
+    let (ProcessOutcome::Processed(record)
+    | ProcessOutcome::Rejected(record)
+    | ProcessOutcome::Failed(record)) = outcome
+    else {
+        return;
+    };
+    let code = code_of(record);
+    emit(&document(
+        Timestamp::now_utc(),
+        &[("Status", record.status().as_str()), ("Code", &code)],
+        &[("Processed", 1.0, Unit::Count)],
+    ));
+}
+
+/// The record's rejection or failure code in its stable text (`CORRUPT`, `OCR_TIMEOUT`, ...), or "".
+fn code_of(record: &ImageRecord) -> String {
+    let text = |value: Result<Value, serde_json::Error>| {
+        value
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    match (record.rejection_code(), record.failure_code()) {
+        (Some(code), _) => text(serde_json::to_value(code)),
+        (None, Some(code)) => text(serde_json::to_value(code)),
+        (None, None) => String::new(),
+    }
+}
+
+/// Counts and times every request a route answered: an `HttpRequests` and `HttpLatency` line by
+/// route template, method and status class (a router layer: unmatched paths are not routes).
+pub async fn count_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let class = format!("{}xx", response.status().as_u16() / 100);
+    emit(&document(
+        Timestamp::now_utc(),
+        &[
+            ("Route", &route),
+            ("Method", &method),
+            ("StatusClass", &class),
+        ],
+        &[
+            ("HttpRequests", 1.0, Unit::Count),
+            (
+                "HttpLatency",
+                started.elapsed().as_secs_f64() * 1000.0,
+                Unit::Milliseconds,
+            ),
+        ],
+    ));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_follow_the_embedded_metric_format() {
+        let time = Timestamp::from_unix_millis(1_767_225_600_000).unwrap();
+        let doc: Value = serde_json::from_str(&document(
+            time,
+            &[("Engine", "ppocr-v6-tiny")],
+            &[("OcrDuration", 0.25, Unit::Seconds)],
+        ))
+        .unwrap();
+        assert_eq!(doc["_aws"]["Timestamp"], 1_767_225_600_000_i64);
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Intake");
+        assert_eq!(directive["Dimensions"], json!([["Engine"]]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([{"Name": "OcrDuration", "Unit": "Seconds"}])
+        );
+        // Every dimension and metric named in the directive is a member of the root.
+        assert_eq!(doc["Engine"], "ppocr-v6-tiny");
+        assert_eq!(doc["OcrDuration"], 0.25);
+    }
+}
