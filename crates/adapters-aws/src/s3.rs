@@ -75,6 +75,59 @@ impl S3ObjectStore {
         }
     }
 
+    /// Erases every version and delete marker of the objects whose key starts with `prefix` (and,
+    /// with `exact`, only of the object named `prefix`): what a purge needs on a versioned bucket,
+    /// where a plain delete only hides the current version. Page after page until none is left.
+    ///
+    /// # Errors
+    /// [`StoreError`] as S3 fails; the versions not yet erased remain, and erasing again resumes.
+    pub async fn erase_versions(&self, prefix: &str, exact: bool) -> Result<(), StoreError> {
+        /// Listings to go through before giving up (1000 versions each).
+        const ROUNDS: usize = 1000;
+        for _ in 0..ROUNDS {
+            let listed = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map_err(|e| store_error(prefix, &e))?;
+            let versions = listed
+                .versions()
+                .iter()
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    listed
+                        .delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                )
+                .filter(|(key, _)| !exact || *key == Some(prefix))
+                .collect::<Vec<_>>();
+            if versions.is_empty() {
+                return Ok(());
+            }
+            for (key, version) in versions {
+                let key = key.unwrap_or(prefix);
+                let mut delete = self.client.delete_object().bucket(&self.bucket).key(key);
+                if let Some(version) = version {
+                    delete = delete.version_id(version);
+                }
+                match delete.send().await {
+                    Ok(_) => {}
+                    Err(e) => match store_error(key, &e) {
+                        StoreError::NotFound { .. } => {}
+                        other => return Err(other),
+                    },
+                }
+            }
+        }
+        Err(StoreError::Other {
+            source: format!("versions under {prefix} remain after {ROUNDS} rounds").into(),
+        })
+    }
+
     /// Writes a small object whole (the OCR sidecars); `if_absent` makes it write-once.
     ///
     /// # Errors
@@ -205,6 +258,10 @@ impl ObjectStore for S3ObjectStore {
                 other => Err(other),
             },
         }
+    }
+
+    async fn purge(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.erase_versions(key.as_str(), true).await
     }
 }
 

@@ -47,6 +47,17 @@ async fn adapters(sdk: &SdkConfig) -> (AwsSettings, AwsAdapters) {
         .send()
         .await
         .expect("create bucket");
+    // Versioned, as the template's bucket is: a purge must erase every version.
+    s3.put_bucket_versioning()
+        .bucket(&settings.bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("enable versioning");
     TableSchema::create(&aws_sdk_dynamodb::Client::new(sdk), &settings.table)
         .await
         .expect("create table");
@@ -227,12 +238,43 @@ struct AwsHarness {
     intake: Intake,
     ocr: CountingOcr,
     http: reqwest::Client,
+    repository: intake_aws::DynamoRepository,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
 }
 
 #[async_trait]
 impl Harness for AwsHarness {
     fn searches(&self) -> bool {
         false
+    }
+
+    async fn stored_record(
+        &self,
+        id: intake_domain::model::ImageId,
+    ) -> Option<Option<intake_domain::model::ImageRecord>> {
+        use intake_domain::ports::ImageRepository as _;
+        Some(self.repository.get(&id).await.expect("get"))
+    }
+
+    async fn object_versions(&self, key: &ObjectKey) -> Option<usize> {
+        let listed = self
+            .s3
+            .list_object_versions()
+            .bucket(&self.bucket)
+            .prefix(key.as_str())
+            .send()
+            .await
+            .expect("list versions");
+        let named = |k: Option<&str>| k == Some(key.as_str());
+        Some(
+            listed.versions().iter().filter(|v| named(v.key())).count()
+                + listed
+                    .delete_markers()
+                    .iter()
+                    .filter(|m| named(m.key()))
+                    .count(),
+        )
     }
 
     fn intake(&self) -> &Intake {
@@ -326,6 +368,13 @@ async fn scenarios_pass_over_the_aws_adapters() {
             intake,
             ocr,
             http: http_client(),
+            repository: adapters.repository.clone(),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(true)
+                    .build(),
+            ),
+            bucket: settings.bucket.clone(),
         }
     })
     .await;

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::model::ImageEvent;
-use intake_domain::ports::{EventOutbox as _, PresignedRequest, QueueRequests};
+use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ObjectKey};
+use intake_domain::ports::{
+    EventOutbox as _, ImageRepository as _, PresignedRequest, QueueRequests,
+};
 use intake_domain::testkit::scenarios::{Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
 
@@ -104,6 +106,14 @@ impl Harness for MemoryHarness {
 
     fn ocr_calls(&self) -> usize {
         self.ocr.call_count()
+    }
+
+    async fn stored_record(&self, id: ImageId) -> Option<Option<ImageRecord>> {
+        self.repository.get(&id).await.ok()
+    }
+
+    async fn object_versions(&self, key: &ObjectKey) -> Option<usize> {
+        Some(usize::from(self.store.bytes(key).is_some()))
     }
 
     async fn committed_events(&self) -> Option<Vec<ImageEvent>> {

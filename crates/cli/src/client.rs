@@ -303,8 +303,19 @@ impl Api {
         .await
     }
 
-    pub(crate) async fn delete(&self, id: &str) -> Result<(), ClientError> {
-        self.delete_segments(&["images", id]).await
+    /// Deletes an image; with `purge`, erases its bytes and text for good (a tombstone stays).
+    pub(crate) async fn delete(&self, id: &str, purge: bool) -> Result<(), ClientError> {
+        let url = self.segments_url(&["images", id])?;
+        let mut request = self.call(reqwest::Method::DELETE, &url);
+        if purge {
+            request = request.query(&[("purge", "true")]);
+        }
+        let response = request.send().await.map_err(|e| unreachable(&url, &e))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(error_of(response).await)
+        }
     }
 
     /// `DELETE {base}/{segments...}`, expecting any success (`204` included) and no body.

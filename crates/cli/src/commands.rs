@@ -18,8 +18,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use crate::client::{Api, ClientError, UploadBody, is_terminal};
 use crate::output::{confidence, field, snippet, table};
 use crate::{
-    DownloadArgs, IdArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs, LogFormat,
-    SearchArgs, ServeArgs, ShowArgs, UploadArgs, output,
+    DeleteArgs, DownloadArgs, IdArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs,
+    LogFormat, SearchArgs, ServeArgs, ShowArgs, UploadArgs, output,
 };
 
 /// Exit code 7: finished, but not everything succeeded.
@@ -51,7 +51,11 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     let hosts = intake_domain::model::HostAllowList::parse(&args.webhook_hosts)
         .map_err(|e| ClientError::Input(format!("INTAKE_WEBHOOK_HOSTS: {e}")))?;
     options = options
-        .with_webhooks(intake_domain::services::WebhookPolicy::default().with_allowed_hosts(hosts));
+        .with_webhooks(intake_domain::services::WebhookPolicy::default().with_allowed_hosts(hosts))
+        .with_retention(
+            (args.retention_days > 0)
+                .then(|| Duration::from_secs(u64::from(args.retention_days) * 24 * 3600)),
+        );
     options.new_admin_key = args.new_admin_key;
     let server = LocalServer::start(options)
         .await
@@ -640,11 +644,16 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn delete(args: IdArgs) -> Result<ExitCode, ClientError> {
+pub(crate) async fn delete(args: DeleteArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    api.delete(&args.id).await?;
+    api.delete(&args.id, args.purge).await?;
     if args.api.json {
-        output::json(&json!({ "imageId": args.id, "deleted": true }));
+        output::json(&json!({ "imageId": args.id, "deleted": true, "purged": args.purge }));
+    } else if args.purge {
+        eprintln!(
+            "purged {}: its bytes and text are gone, a tombstone stays",
+            args.id
+        );
     } else {
         eprintln!("deleted {}", args.id);
     }

@@ -62,8 +62,9 @@ enum Command {
     Show(ShowArgs),
     /// Download an image's bytes through a presigned URL.
     Download(DownloadArgs),
-    /// Delete an image (soft delete: the record stays for audit, the image disappears from the API).
-    Delete(IdArgs),
+    /// Delete an image (soft delete: the record stays for audit, the image disappears from the API);
+    /// with --purge, erase its bytes, text and name for good.
+    Delete(DeleteArgs),
     /// Run OCR again on a finished image's stored bytes (its earlier result stays in its history).
     Reprocess(IdArgs),
     /// Manage the local server's API keys (needs an admin key).
@@ -194,6 +195,10 @@ struct ServeArgs {
         default_value = "localhost,127.0.0.1,::1"
     )]
     webhook_hosts: String,
+    /// Purge soft-deleted images (bytes, text, name; a tombstone stays) once deleted this many days
+    /// (0: never, the default).
+    #[arg(long, env = "INTAKE_RETENTION_DAYS", default_value_t = 0)]
+    retention_days: u32,
 }
 
 /// Where the API is, and how to print.
@@ -333,6 +338,18 @@ struct ShowArgs {
 struct IdArgs {
     /// The image id.
     id: String,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct DeleteArgs {
+    /// The image id.
+    id: String,
+    /// Erase the image for good: its bytes (every version), preview, OCR text and file name; a
+    /// tombstone (id, owner, SHA-256, size, type, dates, who) stays for audit.
+    #[arg(long)]
+    purge: bool,
     #[command(flatten)]
     api: ApiArgs,
 }

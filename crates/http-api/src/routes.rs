@@ -185,13 +185,29 @@ async fn get_image(
     Ok(Json(ImageView::of(&details)).into_response())
 }
 
+/// The query of `DELETE /images/{imageId}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    #[serde(default)]
+    purge: Option<bool>,
+}
+
 async fn delete_image(
     State(intake): State<Intake>,
     caller: Caller,
     Path(image_id): Path<String>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    intake.delete_image(&caller.owner, id).await?;
+    let Query(query) = query?;
+    if query.purge == Some(true) {
+        intake
+            .purge_image(&caller.owner, id, caller.owner.as_str())
+            .await?;
+    } else {
+        intake.delete_image(&caller.owner, id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

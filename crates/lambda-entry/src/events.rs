@@ -57,6 +57,8 @@ pub enum Delivery {
     Direct(Vec<Notice>),
     /// An SQS batch of S3 notifications.
     Queue(Vec<QueuedMessage>),
+    /// An EventBridge schedule's tick (the retention sweep).
+    Scheduled,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +208,11 @@ fn s3_document(value: Value) -> Result<Vec<Notice>, EventError> {
 /// [`EventError::Shape`] when the payload is neither an S3 notification nor an SQS batch. Inside an
 /// SQS batch, an unreadable message is reported on that message alone.
 pub fn parse(payload: Value) -> Result<Delivery, EventError> {
+    if payload.get("source").and_then(Value::as_str) == Some("aws.events")
+        && payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+    {
+        return Ok(Delivery::Scheduled);
+    }
     let document: Records =
         serde_json::from_value(payload).map_err(|e| EventError::Shape(e.to_string()))?;
     if let Some(event) = document.event {
@@ -305,6 +312,16 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn schedule_ticks_are_recognised() {
+        let tick = serde_json::json!({
+            "version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "1", "time": "2026-12-02T12:00:00Z", "region": "eu-west-1",
+            "resources": [], "detail": {}
+        });
+        assert_eq!(parse(tick).unwrap(), Delivery::Scheduled);
     }
 
     use std::fmt::Write as _;

@@ -69,7 +69,15 @@ pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
     let (intake, adapters) = compose_adapters(true).await?;
     let lookup = |name: &str| std::env::var(name).ok();
     let redelivery: Arc<dyn intake_aws::Redelivery> = Arc::new(adapters.redelivery);
-    Ok((intake, batch_options(&lookup, Some(redelivery))?))
+    let retention = read_setting(&lookup, "INTAKE_RETENTION_DAYS", |v| {
+        v.parse::<u64>()
+            .map(|days| Duration::from_secs(days * 24 * 3600))
+            .map_err(|_| "expected a whole number of days")
+    })?;
+    Ok((
+        intake,
+        batch_options(&lookup, Some(redelivery))?.with_retention(retention),
+    ))
 }
 
 /// How many messages of an SQS batch are processed at once: `INTAKE_BATCH_CONCURRENCY`, or one per

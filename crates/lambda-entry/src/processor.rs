@@ -25,6 +25,9 @@ pub struct BatchOptions {
     /// Puts off the next delivery of a message to retry; without it the queue's visibility timeout
     /// decides when it comes back.
     pub redelivery: Option<Arc<dyn Redelivery>>,
+    /// Soft-deleted images are purged once deleted this long, on each scheduled tick
+    /// (`INTAKE_RETENTION_DAYS`; `None`: never).
+    pub retention: Option<std::time::Duration>,
 }
 
 impl BatchOptions {
@@ -33,9 +36,20 @@ impl BatchOptions {
         Self {
             concurrency: concurrency.max(1),
             redelivery,
+            retention: None,
         }
     }
+
+    /// With a retention time (`None` or zero: never).
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<std::time::Duration>) -> Self {
+        self.retention = retention.filter(|r| !r.is_zero());
+        self
+    }
 }
+
+/// The most images one scheduled tick purges (the next tick goes on).
+const PURGES_PER_TICK: usize = 1000;
 
 /// Why an invocation must be retried as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +177,19 @@ pub async fn handle_with(
                 })
                 .collect();
             Ok(serde_json::to_value(response).unwrap_or(Value::Null))
+        }
+        Delivery::Scheduled => {
+            if let Some(after) = options.retention {
+                match intake.purge_expired(after, PURGES_PER_TICK).await {
+                    Ok(purged) => info!(purged, "retention purged images deleted long enough ago"),
+                    Err(e) => {
+                        warn!(code = e.code(), error = %e, "retention could not run; the next tick tries again");
+                    }
+                }
+            } else {
+                info!("scheduled tick without a retention setting; nothing to do");
+            }
+            Ok(Value::Null)
         }
     }
 }

@@ -10,6 +10,7 @@ mod connections;
 mod events;
 mod metrics;
 mod objects;
+mod retention;
 mod server;
 pub mod web;
 mod workers;
@@ -23,6 +24,7 @@ pub use events::{EventPump, OUTBOX_POLL};
 pub use intake_http::CorsOrigins;
 pub use metrics::{Metrics, TimedQueue, count_requests, metrics_routes};
 pub use objects::{DEFAULT_INTENT_DELAY, ObjectEndpoint};
+pub use retention::{RETENTION_PERIOD, Retention};
 pub use server::{
     LOCAL_BUCKET, LocalServer, OcrChoice, Recovered, ServeError, ServeOptions, UnknownEngine,
 };

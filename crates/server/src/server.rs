@@ -45,6 +45,7 @@ use crate::connections::{self, ConnectionLimits, Pace, pace_bodies};
 use crate::events::EventPump;
 use crate::metrics::{Metrics, TimedQueue, count_requests, metrics_routes};
 use crate::objects::ObjectEndpoint;
+use crate::retention::Retention;
 use crate::workers::WorkerPool;
 use intake_local::{
     FsObjectStore, HttpWebhookSender, ImagePreviewer, OpenError, SenderError, SenderOptions,
@@ -90,6 +91,8 @@ pub struct ServeOptions {
     pub connections: ConnectionLimits,
     /// Where webhooks may go and how their deliveries are retried (default: this machine only).
     pub webhooks: WebhookPolicy,
+    /// Soft-deleted images are purged once deleted this long (default: never).
+    pub retention: Option<Duration>,
 }
 
 impl Default for ServeOptions {
@@ -109,6 +112,7 @@ impl Default for ServeOptions {
             cors: CorsOrigins::none(),
             connections: ConnectionLimits::default(),
             webhooks: WebhookPolicy::default(),
+            retention: None,
         }
     }
 }
@@ -178,6 +182,12 @@ impl ServeOptions {
     #[must_use]
     pub fn with_webhooks(mut self, webhooks: WebhookPolicy) -> Self {
         self.webhooks = webhooks;
+        self
+    }
+    /// With a retention time after which soft-deleted images are purged (`None`: never).
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention.filter(|r| !r.is_zero());
         self
     }
     /// With a shutdown grace period.
@@ -296,6 +306,7 @@ pub struct LocalServer {
     stop_http: oneshot::Sender<()>,
     workers: WorkerPool,
     events: EventPump,
+    retention: Option<Retention>,
     webhooks: Webhooks,
     grace: Duration,
     recovered: Recovered,
@@ -572,6 +583,9 @@ impl LocalServer {
             2,
             metrics,
         );
+        let retention = options
+            .retention
+            .map(|after| Retention::start(intake.clone(), after));
         tracing::info!(%addr, url, data_dir = %dir.display(), workers = options.workers, "Intake is serving");
         Ok(Self {
             addr,
@@ -583,6 +597,7 @@ impl LocalServer {
             stop_http,
             workers,
             events,
+            retention,
             webhooks,
             grace: options.shutdown_grace,
             recovered,
@@ -640,6 +655,9 @@ impl LocalServer {
                 self.shutdown().await
             }
             served = &mut self.http => {
+                if let Some(retention) = self.retention.take() {
+                    retention.stop().await;
+                }
                 let _ = self.workers.shutdown(Duration::ZERO).await;
                 self.events.shutdown(Duration::ZERO).await;
                 self.database.settle().await;
@@ -659,12 +677,16 @@ impl LocalServer {
             stop_http,
             workers,
             events,
+            retention,
             grace,
             database,
             _lock: lock,
             ..
         } = self;
         let _ = stop_http.send(());
+        if let Some(retention) = retention {
+            retention.stop().await;
+        }
         // Requests (uploads) and jobs drain side by side, each for up to the grace period. An upload
         // cut off then is safe: its temporary file is removed at the next start, and its intent job
         // finds no object.

@@ -25,6 +25,7 @@ struct LocalHarness {
     endpoint: axum::Router,
     ocr: ScriptedOcr,
     repository: intake_local::SqliteRepository,
+    store: FsObjectStore,
     _dir: TempDir,
 }
 
@@ -34,6 +35,7 @@ impl LocalHarness {
         let store = FsObjectStore::open(dir.path().join("objects"), LOCAL_BUCKET)
             .await
             .unwrap();
+        let store_handle = store.clone();
         let db = SqliteDatabase::open(dir.path().join("intake.db")).unwrap();
         let signer = HmacUrlSigner::new(
             "http://127.0.0.1:9/objects",
@@ -72,6 +74,7 @@ impl LocalHarness {
             endpoint,
             ocr,
             repository: db.repository(),
+            store: store_handle,
             _dir: dir,
         }
     }
@@ -119,6 +122,23 @@ impl Harness for LocalHarness {
 
     fn ocr_calls(&self) -> usize {
         self.ocr.call_count()
+    }
+
+    async fn stored_record(
+        &self,
+        id: intake_domain::model::ImageId,
+    ) -> Option<Option<intake_domain::model::ImageRecord>> {
+        use intake_domain::ports::ImageRepository as _;
+        Some(self.repository.get(&id).await.unwrap())
+    }
+
+    async fn object_versions(&self, key: &intake_domain::model::ObjectKey) -> Option<usize> {
+        use intake_domain::ports::ObjectStore as _;
+        match self.store.head(key).await {
+            Ok(_) => Some(1),
+            Err(intake_domain::ports::StoreError::NotFound { .. }) => Some(0),
+            Err(other) => panic!("{other}"),
+        }
     }
 
     async fn committed_events(&self) -> Option<Vec<intake_domain::model::ImageEvent>> {

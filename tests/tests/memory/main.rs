@@ -11,6 +11,7 @@
 
 mod concurrency;
 mod contract;
+mod erasure;
 mod events;
 mod hostile;
 mod jobs;

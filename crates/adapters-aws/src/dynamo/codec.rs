@@ -79,6 +79,10 @@ pub(super) struct StoredRecord {
     lease_expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleted_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purged_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purged_by: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredRun>,
 }
@@ -190,6 +194,8 @@ impl StoredRecord {
             attempts: parts.attempts,
             lease_expires_at: parts.lease_expires_at,
             deleted_at: parts.deleted_at,
+            purged_at: parts.purged_at,
+            purged_by: parts.purged_by,
             history: parts.history.into_iter().map(StoredRun::of).collect(),
         };
         (stored, sidecar)
@@ -254,6 +260,8 @@ impl StoredRecord {
             attempts: self.attempts,
             lease_expires_at: self.lease_expires_at,
             deleted_at: self.deleted_at,
+            purged_at: self.purged_at,
+            purged_by: self.purged_by,
             history: self.history.into_iter().map(StoredRun::into_run).collect(),
             ocr_lines,
         })

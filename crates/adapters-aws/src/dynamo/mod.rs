@@ -368,6 +368,8 @@ impl DynamoRepository {
         }
         if !query.include_deleted {
             filters.push("attribute_not_exists(deletedAt)".to_owned());
+        } else if query.deleted_only {
+            filters.push("attribute_exists(deletedAt)".to_owned());
         }
         if !filters.is_empty() {
             request = request.filter_expression(filters.join(" AND "));
@@ -479,6 +481,13 @@ impl ImageRepository for DynamoRepository {
             }
             Err(e) => Err(repo_error(&e)),
         }
+    }
+
+    async fn erase_detail(&self, id: &ImageId) -> Result<(), RepoError> {
+        self.sidecars
+            .erase_versions(&format!("results/{id}/"), false)
+            .await
+            .map_err(store_to_repo)
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError> {

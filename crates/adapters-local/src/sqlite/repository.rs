@@ -425,6 +425,8 @@ impl ImageRepository for SqliteRepository {
                 }
                 if !query.include_deleted {
                     sql.push_str(" AND deleted = 0");
+                } else if query.deleted_only {
+                    sql.push_str(" AND deleted = 1");
                 }
                 sql.push_str(" ORDER BY image_id DESC LIMIT ?");
                 args.push(rusqlite::types::Value::Integer(i64::from(query.limit) + 1));

@@ -37,7 +37,8 @@ pub enum EventKind {
     Duplicate,
     /// The image was soft-deleted.
     Deleted,
-    /// The image's bytes and text were erased; a tombstone remains.
+    /// The image's bytes and text were erased; a tombstone remains (its document names the file
+    /// `purged`).
     Purged,
 }
 
@@ -254,6 +255,9 @@ impl ImageEvent {
         }
         if !before.is_deleted() && after.is_deleted() {
             events.push(Self::of(EventKind::Deleted, time, after));
+        }
+        if !before.is_purged() && after.is_purged() {
+            events.push(Self::of(EventKind::Purged, time, after));
         }
         events
     }

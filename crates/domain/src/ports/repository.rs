@@ -24,6 +24,8 @@ pub struct ListQuery {
     pub sha256: Option<Sha256Digest>,
     /// Whether soft-deleted records are included.
     pub include_deleted: bool,
+    /// Only soft-deleted records (system tasks: retention).
+    pub deleted_only: bool,
     /// Page size, `1..=MAX_PAGE_LIMIT`.
     pub limit: u32,
     /// Where the previous page ended.
@@ -45,6 +47,7 @@ impl ListQuery {
             statuses,
             sha256: None,
             include_deleted: false,
+            deleted_only: false,
             limit: limit.clamp(1, MAX_PAGE_LIMIT),
             cursor: None,
         }
@@ -71,6 +74,14 @@ impl ListQuery {
         self
     }
 
+    /// Only soft-deleted records.
+    #[must_use]
+    pub fn deleted_only(mut self) -> Self {
+        self.include_deleted = true;
+        self.deleted_only = true;
+        self
+    }
+
     /// Continue after `cursor`.
     #[must_use]
     pub fn after(mut self, cursor: Option<Cursor>) -> Self {
@@ -87,6 +98,7 @@ impl ListQuery {
             && self.statuses.contains(&record.status())
             && self.sha256.is_none_or(|sha| record.sha256() == Some(sha))
             && (self.include_deleted || !record.is_deleted())
+            && (!self.deleted_only || record.is_deleted())
     }
 
     /// A canonical identity of the filters, to which cursors are bound: a cursor from one query is
@@ -100,10 +112,11 @@ impl ListQuery {
             .as_ref()
             .map_or_else(|| "*".to_owned(), |o| format!("{}:{o}", o.as_str().len()));
         format!(
-            "owner={owner};statuses={};sha256={};deleted={}",
+            "owner={owner};statuses={};sha256={};deleted={};deleted_only={}",
             statuses.join(","),
             self.sha256.map(|s| s.to_hex()).unwrap_or_default(),
-            self.include_deleted
+            self.include_deleted,
+            self.deleted_only
         )
         .into_bytes()
     }
@@ -341,6 +354,18 @@ pub trait ImageRepository: Send + Sync + Debug {
     /// # Errors
     /// [`RepoError::InvalidCursor`] for a cursor that is not valid for this query.
     async fn list(&self, query: &ListQuery) -> Result<Page, RepoError>;
+
+    /// Erases what the repository keeps of image `id` beside its record (DynamoDB's OCR sidecars in
+    /// the bucket, every version), before the record itself is made a tombstone
+    /// ([`ImageRecord::purge`]). Idempotent. The default does nothing: repositories whose record
+    /// holds everything erase it when the tombstone replaces it.
+    ///
+    /// # Errors
+    /// As the technology fails; erasing again resumes.
+    async fn erase_detail(&self, id: &ImageId) -> Result<(), RepoError> {
+        let _ = id;
+        Ok(())
+    }
 
     /// Up to `limit` live (not deleted) records of `owner` in status `PROCESSED` whose computed
     /// SHA-256 is `sha256`, oldest first: the candidates an identical upload of the same owner is a

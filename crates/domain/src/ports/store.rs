@@ -196,4 +196,14 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// # Errors
     /// As the technology fails.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
+
+    /// Erases the object under `key` for good: every version a versioned store keeps, not only the
+    /// current one. Erasing a missing object succeeds (idempotent). The default is
+    /// [`delete`](Self::delete), right for stores that keep no versions.
+    ///
+    /// # Errors
+    /// As the technology fails; then some versions may remain, and erasing again removes them.
+    async fn purge(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.delete(key).await
+    }
 }

@@ -6,6 +6,7 @@
 mod accept;
 mod config;
 mod dead_jobs;
+mod erase;
 mod events;
 mod jobs;
 mod keys;
@@ -20,6 +21,7 @@ mod webhooks;
 use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig};
+pub use erase::RETENTION;
 pub use events::PUBLISH_BATCH;
 pub use jobs::{JobPolicy, JobReport, redelivery_after_lease, redelivery_delay};
 pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};

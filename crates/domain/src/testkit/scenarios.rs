@@ -62,6 +62,20 @@ pub trait Harness: Send + Sync {
         None
     }
 
+    /// The record of `id` as the repository holds it (deleted and purged ones included), for
+    /// checks the API cannot make (tombstones); `None` where the harness cannot read it.
+    async fn stored_record(&self, id: ImageId) -> Option<Option<ImageRecord>> {
+        let _ = id;
+        None
+    }
+
+    /// How many versions of the object under `key` the store holds (0 when erased); `None` where
+    /// the harness cannot tell.
+    async fn object_versions(&self, key: &ObjectKey) -> Option<usize> {
+        let _ = key;
+        None
+    }
+
     /// Whether the adapter set has full-text search (DynamoDB does not: searches answer
     /// `SEARCH_UNAVAILABLE`).
     fn searches(&self) -> bool {
@@ -95,6 +109,7 @@ where
     owners_are_isolated(&make().await).await;
     committed_changes_report_their_events(&make().await).await;
     finished_images_are_processed_again_on_request(&make().await).await;
+    purged_images_leave_only_a_tombstone(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
@@ -1039,4 +1054,88 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
         .await
         .expect_err("deleted");
     assert_eq!(error.code(), "NOT_FOUND");
+}
+
+/// Purging erases an image's bytes (every version), text and name for good and leaves a tombstone
+/// (id, owner, SHA-256, size, type, dates, who); it is idempotent, and another owner cannot do it.
+pub async fn purged_images_leave_only_a_tombstone(h: &impl Harness) {
+    let bytes = png(min_side(h), min_side(h), 41);
+    let (id, key) = upload(h, png_request("secret.png", &bytes), bytes.clone()).await;
+    let original = processed(h, &key).await;
+    let error = h
+        .intake()
+        .purge_image(&owner("someone-else"), id, "someone-else")
+        .await
+        .expect_err("not theirs");
+    assert_eq!(error.code(), "NOT_FOUND");
+    for _ in 0..2 {
+        h.intake()
+            .purge_image(&default_owner(), id, "owner-a")
+            .await
+            .expect("purge (again: idempotent)");
+    }
+    assert_eq!(
+        h.intake()
+            .get_image(&default_owner(), id, OcrDetail::Text)
+            .await
+            .expect_err("purged images are gone")
+            .code(),
+        "NOT_FOUND"
+    );
+    if let Some(versions) = h.object_versions(&key).await {
+        assert_eq!(versions, 0, "every version of the object is erased");
+    }
+    if let Some(stored) = h.stored_record(id).await {
+        let tombstone = stored.expect("a tombstone stays");
+        assert!(tombstone.is_purged() && tombstone.is_deleted());
+        assert_eq!(tombstone.purged_by(), Some("owner-a"));
+        assert_eq!(tombstone.ocr_text(), None);
+        assert_eq!(tombstone.ocr_lines(), None);
+        assert_eq!(tombstone.file_name().as_str(), "purged");
+        assert_eq!(tombstone.preview_key(), None);
+        assert_eq!(tombstone.sha256(), original.sha256());
+        assert_eq!(tombstone.size_bytes(), original.size_bytes());
+        assert_eq!(tombstone.content_type(), original.content_type());
+        assert_eq!(tombstone.created_at(), original.created_at());
+        assert_eq!(tombstone.owner(), original.owner());
+    }
+    if h.searches() {
+        let words = original.ocr_text().unwrap_or_default();
+        if let Some(word) = words.split_whitespace().find(|w| w.len() > 3) {
+            let page = h
+                .intake()
+                .list_images(
+                    &default_owner(),
+                    &ListRequest::default()
+                        .with_search(crate::model::SearchText::parse(word).expect("search text")),
+                )
+                .await
+                .expect("search");
+            assert!(
+                page.images.iter().all(|i| i.record.image_id() != id),
+                "a purged image's text is in no index"
+            );
+        }
+    }
+    if let Some(events) = h.committed_events().await {
+        let kinds: Vec<EventKind> = events
+            .iter()
+            .filter(|e| e.image_id() == id)
+            .map(ImageEvent::kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Uploaded,
+                EventKind::Processed,
+                EventKind::Deleted,
+                EventKind::Purged
+            ]
+        );
+        let purged = events
+            .iter()
+            .find(|e| e.image_id() == id && e.kind() == EventKind::Purged)
+            .expect("purged");
+        assert!(!purged.body().contains("secret.png"), "{}", purged.body());
+    }
 }

@@ -74,6 +74,8 @@ pub struct ImageRecord {
     attempts: u32,
     lease_expires_at: Option<Timestamp>,
     deleted_at: Option<Timestamp>,
+    purged_at: Option<Timestamp>,
+    purged_by: Option<String>,
     history: Vec<PastRun>,
 }
 
@@ -118,6 +120,8 @@ impl ImageRecord {
             attempts: 0,
             lease_expires_at: None,
             deleted_at: None,
+            purged_at: None,
+            purged_by: None,
             history: Vec::new(),
         }
     }
@@ -305,6 +309,22 @@ impl ImageRecord {
     /// When the image was soft-deleted.
     pub fn deleted_at(&self) -> Option<Timestamp> {
         self.deleted_at
+    }
+
+    /// When the image's bytes and text were erased (see [`Self::purge`]); the record is then a
+    /// tombstone.
+    pub fn purged_at(&self) -> Option<Timestamp> {
+        self.purged_at
+    }
+
+    /// Who erased it (an owner, or `retention`).
+    pub fn purged_by(&self) -> Option<&str> {
+        self.purged_by.as_deref()
+    }
+
+    /// Whether the record is a tombstone.
+    pub fn is_purged(&self) -> bool {
+        self.purged_at.is_some()
     }
 
     /// What earlier runs of processing came to, oldest first (see [`Self::reprocess`]).

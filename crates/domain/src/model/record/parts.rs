@@ -50,6 +50,8 @@ pub struct RecordParts {
     pub attempts: u32,
     pub lease_expires_at: Option<Timestamp>,
     pub deleted_at: Option<Timestamp>,
+    pub purged_at: Option<Timestamp>,
+    pub purged_by: Option<String>,
     pub history: Vec<PastRun>,
 }
 
@@ -90,6 +92,8 @@ impl RecordParts {
             Some("only a processed record has a preview")
         } else if self.object_key.image_id() != self.image_id {
             Some("its object key names another image")
+        } else if self.purged_at.is_some() && self.deleted_at.is_none() {
+            Some("only a deleted record is purged")
         } else {
             None
         }
@@ -146,6 +150,8 @@ impl ImageRecord {
             attempts: parts.attempts,
             lease_expires_at: parts.lease_expires_at,
             deleted_at: parts.deleted_at,
+            purged_at: parts.purged_at,
+            purged_by: parts.purged_by,
             history: parts.history,
         })
     }
@@ -190,6 +196,8 @@ impl ImageRecord {
             attempts: self.attempts,
             lease_expires_at: self.lease_expires_at,
             deleted_at: self.deleted_at,
+            purged_at: self.purged_at,
+            purged_by: self.purged_by,
             history: self.history,
         }
     }

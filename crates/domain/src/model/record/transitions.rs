@@ -43,6 +43,8 @@ pub enum Transition {
     Delete,
     /// Setting a finished result aside to process the image again.
     Reprocess,
+    /// Erasing a deleted image's text and name, leaving a tombstone.
+    Purge,
 }
 
 impl fmt::Display for Transition {
@@ -57,6 +59,7 @@ impl fmt::Display for Transition {
             Self::AttachPreview => "given a preview",
             Self::Delete => "deleted",
             Self::Reprocess => "reprocessed",
+            Self::Purge => "purged",
         })
     }
 }
@@ -361,6 +364,38 @@ impl ImageRecord {
         next.failure_message = None;
         next.duplicate_of = None;
         next.preview_key = None;
+        Ok(next)
+    }
+
+    /// Makes a soft-deleted image's record a tombstone at `now`, erased by `by` (an owner, or
+    /// `retention`): its OCR text, lines and engine figures, its file name (now `purged`, in its
+    /// object key too), its
+    /// rejection or failure message, its preview and its history go; what an audit needs stays (id,
+    /// owner, SHA-256, size, type, status and codes, `createdAt`, `deletedAt`, `purgedAt`, who). The
+    /// caller has erased the bytes first.
+    ///
+    /// # Errors
+    /// [`TransitionError::Status`] unless the image is deleted and not yet purged.
+    pub fn purge(&self, now: Timestamp, by: &str) -> Result<Self, TransitionError> {
+        if !self.is_deleted() || self.purged_at.is_some() {
+            return Err(self.refuse(Transition::Purge));
+        }
+        let mut next = self.next(now);
+        next.purged_at = Some(now);
+        next.purged_by = Some(by.chars().take(256).collect());
+        next.file_name =
+            crate::model::FileName::sanitize("purged").unwrap_or_else(|_| self.file_name.clone());
+        // The key named the file too; its object is gone, so the tombstone names none.
+        next.object_key = ObjectKey::for_upload(self.image_id, &next.file_name);
+        next.ocr_text = None;
+        next.ocr_lines = None;
+        next.ocr_line_count = None;
+        next.ocr_avg_confidence_pct = None;
+        next.ocr_truncated = None;
+        next.rejection_message = None;
+        next.failure_message = None;
+        next.preview_key = None;
+        next.history.clear();
         Ok(next)
     }
 
