@@ -9,8 +9,8 @@ use intake_domain::ports::OcrEngine;
 use intake_domain::services::{BuildError, EscalatingOcr};
 
 use crate::{
-    AwsSettings, DynamoRepository, EngineChoice, RekognitionOcr, S3ObjectStore, S3UrlSigner,
-    SqsProcessingRequests, SqsRedelivery, TextractOcr,
+    AwsSettings, DynamoRepository, EngineChoice, EventBridgePublisher, RekognitionOcr,
+    S3ObjectStore, S3UrlSigner, SqsProcessingRequests, SqsRedelivery, TextractOcr,
 };
 
 /// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
@@ -33,6 +33,8 @@ pub struct AwsAdapters {
     pub redelivery: SqsRedelivery,
     /// Asks the processor to run an image again, where the settings name the queue.
     pub requests: Option<SqsProcessingRequests>,
+    /// Publishes the table stream's events, where the settings name a bus.
+    pub publisher: Option<EventBridgePublisher>,
 }
 
 impl AwsAdapters {
@@ -102,6 +104,10 @@ impl AwsAdapters {
             .processing_queue_url
             .as_deref()
             .map(|url| SqsProcessingRequests::new(sqs.clone(), url, &settings.bucket));
+        let publisher = settings
+            .event_bus
+            .as_deref()
+            .map(|bus| EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(sdk), bus));
         Ok(Self {
             store,
             signer,
@@ -109,6 +115,7 @@ impl AwsAdapters {
             ocr,
             redelivery: SqsRedelivery::new(sqs),
             requests,
+            publisher,
         })
     }
 

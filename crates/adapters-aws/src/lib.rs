@@ -2,7 +2,7 @@
 //!
 //! Intake's ports on AWS: [`S3ObjectStore`] and [`S3UrlSigner`] (S3, SigV4 presigning),
 //! [`DynamoRepository`] (DynamoDB, with OCR detail in an S3 sidecar), [`RekognitionOcr`] and
-//! [`TextractOcr`]. [`AwsSettings::from_env`] reads the deployment's settings and
+//! [`TextractOcr`], [`EventBridgePublisher`] (the events, from the table's stream). [`AwsSettings::from_env`] reads the deployment's settings and
 //! [`AwsAdapters::load`] builds every adapter from them and the SDK's standard configuration
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials), so the same code runs against AWS and emulators.
 //!
@@ -11,6 +11,7 @@
 
 mod compose;
 mod dynamo;
+mod eventbridge;
 mod fault;
 mod rekognition;
 mod s3;
@@ -20,6 +21,7 @@ mod textract;
 
 pub use compose::{AwsAdapters, MissingEngine};
 pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_from_text};
+pub use eventbridge::{EVENT_SOURCE, EventBridgePublisher};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
 pub use settings::{AwsSettings, EngineChoice, SettingsError};

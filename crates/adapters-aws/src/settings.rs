@@ -72,6 +72,9 @@ pub struct AwsSettings {
     /// `INTAKE_PROCESSING_QUEUE_URL`: the processing queue, where the API asks for images to be
     /// processed again (without it, reprocessing answers 501 `REPROCESS_UNAVAILABLE`).
     pub processing_queue_url: Option<String>,
+    /// `INTAKE_EVENT_BUS`: the EventBridge bus (name or ARN) the processor publishes the table
+    /// stream's events to.
+    pub event_bus: Option<String>,
 }
 
 impl AwsSettings {
@@ -84,7 +87,15 @@ impl AwsSettings {
             s3_force_path_style: false,
             config: IntakeConfig::default(),
             processing_queue_url: None,
+            event_bus: None,
         }
+    }
+
+    /// With an event bus.
+    #[must_use]
+    pub fn with_event_bus(mut self, bus: Option<String>) -> Self {
+        self.event_bus = bus.filter(|b| !b.trim().is_empty());
+        self
     }
 
     /// With the processing queue's URL.
@@ -144,6 +155,9 @@ impl AwsSettings {
                 .unwrap_or(endpoint_set),
             config: intake_settings::intake_config(lookup)?,
             processing_queue_url: read_setting(lookup, "INTAKE_PROCESSING_QUEUE_URL", |v| {
+                Ok::<_, String>(v.to_owned())
+            })?,
+            event_bus: read_setting(lookup, "INTAKE_EVENT_BUS", |v| {
                 Ok::<_, String>(v.to_owned())
             })?,
         })

@@ -511,3 +511,236 @@ async fn reprocessing_requests_reach_the_queue() {
         "a request due later waits in the queue"
     );
 }
+
+/// Every message of `url` that arrives within a few seconds, at least `at_least` of them if they
+/// come, deleted once read.
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str, at_least: usize) -> Vec<String> {
+    let mut bodies = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while bodies.len() < at_least && std::time::Instant::now() < deadline {
+        let Some(message) = receive(sqs, url).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
+        bodies.push(message.body.clone().unwrap_or_default());
+        sqs.delete_message()
+            .queue_url(url)
+            .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete");
+    }
+    bodies
+}
+
+/// A bus with a rule sending everything from Intake to a queue: the publisher, and the queue to read.
+async fn bus_with_subscriber(
+    sdk: &SdkConfig,
+) -> (
+    intake_aws::EventBridgePublisher,
+    aws_sdk_sqs::Client,
+    String,
+) {
+    let eventbridge = aws_sdk_eventbridge::Client::new(sdk);
+    let bus = unique("events");
+    eventbridge
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("create bus");
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique("subscriber"))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue arn");
+    eventbridge
+        .put_rule()
+        .name("from-intake")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":["intake"]}"#)
+        .send()
+        .await
+        .expect("rule");
+    eventbridge
+        .put_targets()
+        .rule("from-intake")
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("subscriber")
+                .arn(queue_arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("target");
+    (
+        intake_aws::EventBridgePublisher::new(eventbridge, &bus),
+        sqs,
+        queue,
+    )
+}
+
+/// Every event in the records table's stream, from its start.
+async fn events_in_stream(sdk: &SdkConfig, table: &str) -> Vec<intake_domain::model::ImageEvent> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let stream_arn = dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .expect("describe table")
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .expect("the table has a stream");
+    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+    let shards = streams
+        .describe_stream()
+        .stream_arn(&stream_arn)
+        .send()
+        .await
+        .expect("describe stream")
+        .stream_description
+        .map(|d| d.shards.unwrap_or_default())
+        .unwrap_or_default();
+    let mut streamed = Vec::new();
+    for shard in shards {
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&stream_arn)
+            .shard_id(shard.shard_id.unwrap_or_default())
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("iterator")
+            .shard_iterator;
+        let records = streams
+            .get_records()
+            .set_shard_iterator(iterator)
+            .send()
+            .await
+            .expect("records")
+            .records
+            .unwrap_or_default();
+        for record in records {
+            let text = record
+                .dynamodb
+                .and_then(|d| d.new_image)
+                .and_then(|image| image.get(TableSchema::EVENTS_ATTRIBUTE).cloned())
+                .and_then(|value| value.as_s().ok().cloned());
+            if let Some(text) = text {
+                streamed.extend(intake_aws::events_from_text(&text).expect("events"));
+            }
+        }
+    }
+    streamed
+}
+
+#[tokio::test]
+async fn the_table_stream_s_events_reach_an_eventbridge_rule() {
+    use intake_domain::model::{EventKind, ImageEvent, Measurements, RejectionCode};
+    use intake_domain::ports::{EventPublisher as _, ImageRepository as _};
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let (settings, adapters) = adapters(&sdk).await;
+    let (publisher, sqs, queue) = bus_with_subscriber(&sdk).await;
+    let from_rule = |body: &str| -> (String, String) {
+        let event: serde_json::Value = serde_json::from_str(body).expect("an EventBridge event");
+        assert_eq!(event["source"], intake_aws::EVENT_SOURCE);
+        assert_eq!(event["detail-type"], event["detail"]["type"]);
+        (
+            event["detail"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            event["detail"].to_string(),
+        )
+    };
+    let (sqs_ref, queue_ref) = (&sqs, &queue);
+    intake_domain::testkit::events::run_publisher_suite(&publisher, |n| {
+        Box::pin(async move {
+            drain(sqs_ref, queue_ref, n)
+                .await
+                .iter()
+                .map(|b| from_rule(b))
+                .collect()
+        })
+    })
+    .await;
+
+    // A write through the repository, its events read back from the table's stream and published.
+    let first = intake_domain::testkit::record(intake_domain::testkit::id_at(5, 5));
+    adapters.repository.create(&first).await.expect("create");
+    let claimed = first
+        .claim(
+            intake_domain::testkit::epoch(),
+            intake_domain::testkit::LEASE,
+        )
+        .expect("claim");
+    adapters
+        .repository
+        .replace(&claimed, first.version(), &[])
+        .await
+        .expect("claim");
+    let measured = Measurements {
+        size_bytes: Some(10),
+        ..Measurements::default()
+    };
+    let done = claimed
+        .reject(
+            intake_domain::testkit::epoch(),
+            &measured,
+            RejectionCode::Corrupt,
+            "test",
+        )
+        .expect("reject");
+    let committed = ImageEvent::changes(&claimed, &done);
+    adapters
+        .repository
+        .replace(&done, claimed.version(), &committed)
+        .await
+        .expect("reject");
+    let streamed = events_in_stream(&sdk, &settings.table).await;
+    assert_eq!(
+        streamed, committed,
+        "the stream carries each write's events, once"
+    );
+    assert_eq!(
+        streamed.iter().map(ImageEvent::kind).collect::<Vec<_>>(),
+        [EventKind::Uploaded, EventKind::Rejected]
+    );
+    publisher.publish(&streamed).await.expect("publish");
+    let delivered: Vec<String> = drain(&sqs, &queue, 2)
+        .await
+        .iter()
+        .map(|b| from_rule(b).0)
+        .collect();
+    assert_eq!(
+        delivered,
+        committed
+            .iter()
+            .map(|e| e.id().to_string())
+            .collect::<Vec<_>>()
+    );
+}

@@ -59,6 +59,8 @@ pub enum Delivery {
     Queue(Vec<QueuedMessage>),
     /// An EventBridge schedule's tick (the retention sweep).
     Scheduled,
+    /// A batch of the records table's stream: the events its writes committed, in commit order.
+    Stream(Vec<intake_domain::model::ImageEvent>),
 }
 
 #[derive(Deserialize)]
@@ -202,6 +204,35 @@ fn s3_document(value: Value) -> Result<Vec<Notice>, EventError> {
     notices(document.records)
 }
 
+/// The events of a stream batch: each inserted or modified item's `events` attribute (the events its
+/// write committed), in the batch's order; removed items (expired tickets) have none.
+///
+/// # Errors
+/// [`EventError::Shape`] for a record whose `events` cannot be read (the batch is retried, then set
+/// aside by the event source's failure destination).
+fn stream_events(records: &[Value]) -> Result<Vec<intake_domain::model::ImageEvent>, EventError> {
+    let mut events = Vec::new();
+    for record in records {
+        let name = record.get("eventName").and_then(Value::as_str);
+        if !matches!(name, Some("INSERT" | "MODIFY")) {
+            continue;
+        }
+        let text = record
+            .get("dynamodb")
+            .and_then(|d| d.get("NewImage"))
+            .and_then(|image| image.get(intake_aws::TableSchema::EVENTS_ATTRIBUTE))
+            .and_then(|attribute| attribute.get("S"))
+            .and_then(Value::as_str);
+        if let Some(text) = text {
+            events.extend(
+                intake_aws::events_from_text(text)
+                    .map_err(|e| EventError::Shape(format!("unreadable events: {e}")))?,
+            );
+        }
+    }
+    Ok(events)
+}
+
 /// Decodes a Lambda payload.
 ///
 /// # Errors
@@ -220,12 +251,15 @@ pub fn parse(payload: Value) -> Result<Delivery, EventError> {
             "{event} message"
         ))]));
     }
-    let from_sqs = document
+    let source = document
         .records
         .first()
         .and_then(|r| r.get("eventSource"))
-        .and_then(Value::as_str)
-        == Some("aws:sqs");
+        .and_then(Value::as_str);
+    if source == Some("aws:dynamodb") {
+        return stream_events(&document.records).map(Delivery::Stream);
+    }
+    let from_sqs = source == Some("aws:sqs");
     if !from_sqs {
         return notices(document.records).map(Delivery::Direct);
     }
@@ -312,6 +346,66 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn stream_batches_carry_each_write_s_events_in_order() {
+        use intake_domain::model::{EventKind, ImageEvent};
+        use intake_domain::testkit::{LEASE, epoch, id_at, record};
+        let first = record(id_at(1, 1));
+        let claimed = first.claim(epoch(), LEASE).unwrap();
+        let measured = intake_domain::model::Measurements {
+            size_bytes: Some(9),
+            ..Default::default()
+        };
+        let done = claimed
+            .reject(
+                epoch(),
+                &measured,
+                intake_domain::model::RejectionCode::Corrupt,
+                "x",
+            )
+            .unwrap();
+        let events = ImageEvent::changes(&claimed, &done);
+        let stored: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "id": e.id(), "type": e.kind(), "time": e.time(), "owner": e.owner(),
+                    "imageId": e.image_id(), "body": e.body()
+                })
+            })
+            .collect();
+        let item = |name: &str, with_events: bool| {
+            let mut image = serde_json::json!({"imageId": {"S": done.image_id().to_string()}});
+            if with_events {
+                image["events"] =
+                    serde_json::json!({"S": Value::Array(stored.clone()).to_string()});
+            }
+            serde_json::json!({
+                "eventID": "1", "eventName": name, "eventSource": "aws:dynamodb",
+                "dynamodb": {"NewImage": image, "StreamViewType": "NEW_IMAGE"}
+            })
+        };
+        let batch = serde_json::json!({"Records": [
+            item("INSERT", false), item("MODIFY", true), item("REMOVE", true)
+        ]});
+        let Ok(Delivery::Stream(got)) = parse(batch) else {
+            panic!("not read as a stream batch")
+        };
+        assert_eq!(
+            got, events,
+            "the write's events, once, in order; a removal has none"
+        );
+        assert_eq!(
+            got.iter().map(ImageEvent::kind).collect::<Vec<_>>(),
+            [EventKind::Uploaded, EventKind::Rejected]
+        );
+        let broken = serde_json::json!({"Records": [{
+            "eventName": "MODIFY", "eventSource": "aws:dynamodb",
+            "dynamodb": {"NewImage": {"events": {"S": "not json"}}}
+        }]});
+        assert!(parse(broken).is_err());
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub async fn compose() -> Result<Intake, StartError> {
 pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
     let (intake, adapters) = compose_adapters(true).await?;
     let lookup = |name: &str| std::env::var(name).ok();
+    let publisher = adapters
+        .publisher
+        .clone()
+        .map(|p| Arc::new(p) as Arc<dyn intake_domain::ports::EventPublisher>);
     let redelivery: Arc<dyn intake_aws::Redelivery> = Arc::new(adapters.redelivery);
     let retention = read_setting(&lookup, "INTAKE_RETENTION_DAYS", |v| {
         v.parse::<u64>()
@@ -76,7 +80,9 @@ pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
     })?;
     Ok((
         intake,
-        batch_options(&lookup, Some(redelivery))?.with_retention(retention),
+        batch_options(&lookup, Some(redelivery))?
+            .with_retention(retention)
+            .with_publisher(publisher),
     ))
 }
 

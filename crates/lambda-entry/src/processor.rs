@@ -6,6 +6,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use futures::StreamExt as _;
 use intake_aws::Redelivery;
 use intake_domain::model::Timestamp;
+use intake_domain::ports::EventPublisher;
 use intake_domain::services::{
     ObjectCreated, ProcessOutcome, redelivery_after_lease, redelivery_delay,
 };
@@ -28,6 +29,8 @@ pub struct BatchOptions {
     /// Soft-deleted images are purged once deleted this long, on each scheduled tick
     /// (`INTAKE_RETENTION_DAYS`; `None`: never).
     pub retention: Option<std::time::Duration>,
+    /// Where the table stream's events are published (EventBridge).
+    pub publisher: Option<Arc<dyn EventPublisher>>,
 }
 
 impl BatchOptions {
@@ -37,7 +40,15 @@ impl BatchOptions {
             concurrency: concurrency.max(1),
             redelivery,
             retention: None,
+            publisher: None,
         }
+    }
+
+    /// With a publisher for the table stream's events.
+    #[must_use]
+    pub fn with_publisher(mut self, publisher: Option<Arc<dyn EventPublisher>>) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// With a retention time (`None` or zero: never).
@@ -58,6 +69,12 @@ pub enum ProcessorError {
     /// The payload is not an event the processor handles.
     #[error(transparent)]
     Event(#[from] EventError),
+    /// The table stream's events could not be published; the stream delivers the batch again.
+    #[error("publishing the stream's events failed")]
+    Publish(#[source] intake_domain::ports::PublishError),
+    /// A stream batch arrived, but no event bus is configured (`INTAKE_EVENT_BUS`).
+    #[error("a stream batch arrived, but INTAKE_EVENT_BUS names no bus to publish its events to")]
+    NoPublisher,
     /// A directly delivered notification hit a retryable failure; Lambda retries the invocation.
     #[error("retryable failure for {key}: {source}")]
     Retryable {
@@ -177,6 +194,18 @@ pub async fn handle_with(
                 })
                 .collect();
             Ok(serde_json::to_value(response).unwrap_or(Value::Null))
+        }
+        Delivery::Stream(events) => {
+            let publisher = options
+                .publisher
+                .as_ref()
+                .ok_or(ProcessorError::NoPublisher)?;
+            publisher
+                .publish(&events)
+                .await
+                .map_err(ProcessorError::Publish)?;
+            info!(events = events.len(), "stream events published");
+            Ok(Value::Null)
         }
         Delivery::Scheduled => {
             if let Some(after) = options.retention {

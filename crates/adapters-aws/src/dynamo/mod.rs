@@ -34,7 +34,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use bytes::Bytes;
 use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
@@ -58,8 +58,9 @@ pub struct TableSchema;
 
 impl TableSchema {
     /// The item attribute holding the events its write reported (absent when it reported none): the
-    /// table's stream carries each committed write's new image, and with it exactly that write's
-    /// events, to the publisher (see [`events_from_text`]).
+    /// table's stream (new images; the template and [`TableSchema::create`] enable it) carries each
+    /// committed write's new image, and with it exactly that write's events, to the processor, which
+    /// publishes them to EventBridge (see [`events_from_text`]).
     pub const EVENTS_ATTRIBUTE: &'static str = "events";
     /// The newest-first listing index over every owner (system tasks).
     pub const LIST_INDEX: &'static str = "byCreation";
@@ -115,6 +116,13 @@ impl TableSchema {
             .global_secondary_indexes(index(Self::OWNER_INDEX, "owner")?)
             .global_secondary_indexes(index(Self::SHA256_INDEX, "ownerSha256")?)
             .billing_mode(BillingMode::PayPerRequest)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .map_err(other)?,
+            )
             .send()
             .await
             .map_err(|e| repo_error(&e))?;
