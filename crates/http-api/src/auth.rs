@@ -41,6 +41,22 @@ impl Caller {
         self.admin = admin;
         self
     }
+
+    /// Refuses a caller without admin rights: `403 ADMIN_REQUIRED`, saying what needs them (`what`:
+    /// "managing API keys", ...).
+    ///
+    /// # Errors
+    /// The 403 answer.
+    pub fn require_admin(&self, what: &str) -> Result<(), crate::ApiError> {
+        if self.admin {
+            return Ok(());
+        }
+        Err(crate::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "ADMIN_REQUIRED",
+            format!("{what} needs an admin key"),
+        ))
+    }
 }
 
 /// Turns a request's credentials into a [`Caller`].

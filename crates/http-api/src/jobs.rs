@@ -71,18 +71,6 @@ struct JobsQuery {
     limit: Option<u32>,
 }
 
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "ADMIN_REQUIRED",
-            "jobs are managed with an admin key",
-        ))
-    }
-}
-
 /// The job routes with their handlers, in one table (see [`JOB_ROUTES`]).
 fn table() -> [(Route, MethodRouter<Jobs>); 3] {
     let route = |method, path| Route {
@@ -118,7 +106,7 @@ async fn list_jobs(
     caller: Caller,
     query: Result<Query<JobsQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing jobs")?;
     let Query(query) = query?;
     let JobState::Dead = query.state;
     let limit = query.limit.unwrap_or(50);
@@ -148,7 +136,7 @@ async fn retry_job(
     caller: Caller,
     Path(image_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing jobs")?;
     let id = ImageId::parse(&image_id).map_err(IntakeError::from)?;
     jobs.intake.retry_dead_job(jobs.queue.as_ref(), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -159,7 +147,7 @@ async fn drop_job(
     caller: Caller,
     Path(image_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing jobs")?;
     let id = ImageId::parse(&image_id).map_err(IntakeError::from)?;
     jobs.intake.drop_dead_job(jobs.queue.as_ref(), id).await?;
     Ok(StatusCode::NO_CONTENT)

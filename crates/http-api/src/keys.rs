@@ -72,18 +72,6 @@ impl From<KeyError> for ApiError {
     }
 }
 
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "ADMIN_REQUIRED",
-            "managing API keys needs an admin key",
-        ))
-    }
-}
-
 /// The key management routes over `keys`. Serve them behind authentication (the `authenticated`
 /// routes of [`crate::app_with_routes`]); each also requires an admin caller (403 `ADMIN_REQUIRED`).
 pub fn key_routes(keys: ApiKeys) -> Router {
@@ -97,7 +85,7 @@ async fn list_keys(
     State(keys): State<ApiKeys>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing API keys")?;
     let all: Vec<KeyView> = keys.list().await?.into_iter().map(KeyView::from).collect();
     Ok(Json(serde_json::json!({ "keys": all })))
 }
@@ -107,7 +95,7 @@ async fn create_key(
     caller: Caller,
     body: Result<Json<NewKey>, JsonRejection>,
 ) -> Result<(StatusCode, Json<KeyView>), ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing API keys")?;
     let Json(new) = body?;
     let owner = Owner::parse(&new.owner).map_err(KeyError::from)?;
     let issued = keys.create(owner, &new.name, new.admin).await?;
@@ -122,7 +110,7 @@ async fn revoke_key(
     caller: Caller,
     Path(key_id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin("managing API keys")?;
     let id = KeyId::parse(&key_id)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_KEY_ID", e.to_string()))?;
     let revoked = keys.revoke(id).await?;

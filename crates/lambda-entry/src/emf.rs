@@ -118,7 +118,8 @@ pub fn processed(outcome: &ProcessOutcome) {
     ));
 }
 
-/// The record's rejection or failure code in its stable text (`CORRUPT`, `OCR_TIMEOUT`, ...), or "".
+/// The record's rejection or failure code in its stable text (`CORRUPT`, `OCR_TIMEOUT`, ...), or
+/// `NONE`.
 fn code_of(record: &ImageRecord) -> String {
     let text = |value: Result<Value, serde_json::Error>| {
         value
@@ -126,10 +127,11 @@ fn code_of(record: &ImageRecord) -> String {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     };
+    // CloudWatch drops a metric whose dimension value is empty.
     match (record.rejection_code(), record.failure_code()) {
         (Some(code), _) => text(serde_json::to_value(code)),
         (None, Some(code)) => text(serde_json::to_value(code)),
-        (None, None) => String::new(),
+        (None, None) => "NONE".to_owned(),
     }
 }
 

@@ -292,3 +292,45 @@ fn the_processor_has_as_many_instances_reserved_as_its_queue_may_drive_and_may_p
         assert!(actions.contains(&needed), "{needed} is not allowed");
     }
 }
+
+#[test]
+fn the_processor_takes_only_its_queue_and_the_events_function_the_stream_and_the_schedule() {
+    let t = template();
+    let resources = &t["Resources"];
+    let events_of = |function: &str| -> Vec<String> {
+        resources[function]["Properties"]["Events"]
+            .as_mapping()
+            .map(|m| {
+                m.values()
+                    .filter_map(|e| e["Type"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The processor's reservation is exactly its queue's maximum: nothing else may drive it.
+    assert_eq!(events_of("ProcessorFunction"), ["SQS"]);
+    assert_eq!(events_of("EventsFunction"), ["DynamoDB"]);
+    assert_eq!(
+        resources["RecordsTable"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_IMAGE"
+    );
+    // Intrinsic functions (`!GetAtt`, `!Ref`) are tagged values: compared by what they name.
+    let names = |value: &Value, name: &str| format!("{value:?}").contains(name);
+    assert!(names(
+        &resources["RetentionSchedule"]["Properties"]["Targets"][0]["Arn"],
+        "EventsFunction.Arn"
+    ));
+    let events = &resources["EventsFunction"]["Properties"];
+    assert!(names(
+        &events["Environment"]["Variables"]["INTAKE_EVENT_BUS"],
+        "EventBus"
+    ));
+    let publish = events["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"].as_str() == Some("PublishEvents"))
+        .expect("the events function may publish");
+    assert_eq!(publish["Action"], "events:PutEvents");
+    assert!(names(&publish["Resource"], "EventBus.Arn"));
+}

@@ -308,13 +308,8 @@ pub fn metrics_routes(
 }
 
 async fn scrape(Extension(scrape): Extension<Scrape>, caller: Caller) -> Response {
-    if !caller.admin {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "ADMIN_REQUIRED",
-            "metrics are read with an admin key",
-        )
-        .into_response();
+    if let Err(refused) = caller.require_admin("reading metrics") {
+        return refused.into_response();
     }
     match scrape
         .metrics

@@ -276,7 +276,8 @@ impl DynamoRepository {
                 .into_iter()
                 .filter_map(|(name, value)| Some((name.to_owned(), value?))),
         );
-        if record.status() == ImageStatus::AwaitingUpload {
+        // A tombstone is kept for audit, whatever state it was purged in.
+        if record.status() == ImageStatus::AwaitingUpload && !record.is_purged() {
             item.insert(
                 TableSchema::TTL_ATTRIBUTE.to_owned(),
                 n(record.upload_expires_at().unix_seconds() + TTL_GRACE_SECS),

@@ -121,13 +121,7 @@ impl EventId {
 
     /// A fresh id made at `time`, with random bits from the operating system.
     pub fn generate(time: Timestamp) -> Self {
-        let secs = u64::try_from(time.unix_seconds()).unwrap_or(0);
-        let nanos = u32::try_from(time.unix_millis().rem_euclid(1000) * 1_000_000).unwrap_or(0);
-        Self(Uuid::new_v7(uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            secs,
-            nanos,
-        )))
+        Self(super::ids::uuid_v7_at(time))
     }
 
     /// Parses `evt_` followed by 32 hex digits.
@@ -135,12 +129,9 @@ impl EventId {
     /// # Errors
     /// [`EventIdError`] for any other text.
     pub fn parse(text: &str) -> Result<Self, EventIdError> {
-        let refuse = || EventIdError(text.chars().take(48).collect());
-        let hex = text.strip_prefix(Self::PREFIX).ok_or_else(refuse)?;
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(refuse());
-        }
-        Uuid::try_parse(hex).map(Self).map_err(|_| refuse())
+        super::ids::parse_prefixed(text, Self::PREFIX)
+            .map(Self)
+            .ok_or_else(|| EventIdError(text.chars().take(48).collect()))
     }
 }
 

@@ -55,13 +55,7 @@ impl WebhookId {
 
     /// A fresh id made at `time`.
     pub fn generate(time: Timestamp) -> Self {
-        let secs = u64::try_from(time.unix_seconds()).unwrap_or(0);
-        let nanos = u32::try_from(time.unix_millis().rem_euclid(1000) * 1_000_000).unwrap_or(0);
-        Self(Uuid::new_v7(uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            secs,
-            nanos,
-        )))
+        Self(super::ids::uuid_v7_at(time))
     }
 
     /// Parses `wh_` followed by 32 hex digits.
@@ -69,11 +63,9 @@ impl WebhookId {
     /// # Errors
     /// [`WebhookError::Id`] for any other text.
     pub fn parse(text: &str) -> Result<Self, WebhookError> {
-        let hex = text.strip_prefix(Self::PREFIX).ok_or(WebhookError::Id)?;
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(WebhookError::Id);
-        }
-        Uuid::try_parse(hex).map(Self).map_err(|_| WebhookError::Id)
+        super::ids::parse_prefixed(text, Self::PREFIX)
+            .map(Self)
+            .ok_or(WebhookError::Id)
     }
 }
 

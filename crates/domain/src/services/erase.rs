@@ -19,8 +19,10 @@ impl Intake {
     /// cut off by a crash is finished by asking again; purging a tombstone succeeds (idempotent).
     ///
     /// # Errors
-    /// [`IntakeError::NotFound`] for an unknown id or another owner's image; port errors (the purge
-    /// may then be half done: asking again finishes it).
+    /// [`IntakeError::NotFound`] for an unknown id or another owner's image;
+    /// [`IntakeError::InvalidState`] (409) while a processor holds the image (it is deleted then,
+    /// and the purge succeeds once the processor is done); port errors (the purge may then be half
+    /// done: asking again finishes it).
     pub async fn purge_image(
         &self,
         owner: &Owner,
@@ -45,6 +47,14 @@ impl Intake {
                     Err(other) => return Err(other.into()),
                 }
             }
+            // A processor holding the image writes its result when it finishes: the purge waits
+            // for that (409; the image is deleted already, so it is out of sight meanwhile).
+            if let (crate::model::ImageStatus::Processing, Some(until)) =
+                (current.status(), current.lease_expires_at())
+                && until > self.inner.clock.now()
+            {
+                return Err(crate::model::TransitionError::Claimed { id, until }.into());
+            }
             self.erase_bytes(&current).await?;
             let tombstone = current.purge(self.inner.clock.now(), by)?;
             match self.commit(&current, &tombstone).await {
@@ -61,7 +71,7 @@ impl Intake {
 
     /// Everything of `record` outside its record: the object (every version), the preview, the
     /// repository's sidecars.
-    async fn erase_bytes(&self, record: &ImageRecord) -> Result<(), IntakeError> {
+    pub(super) async fn erase_bytes(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         let inner = &self.inner;
         inner.store.purge(record.object_key()).await?;
         inner

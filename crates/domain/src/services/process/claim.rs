@@ -23,7 +23,17 @@ impl Intake {
         let inner = &self.inner;
         let id = key.image_id();
         for _ in 0..MAX_RACES {
-            let current = super::issued(key, inner.repository.get(&id).await?)?;
+            let stored = inner.repository.get(&id).await?;
+            if stored.as_ref().is_some_and(ImageRecord::is_purged) {
+                // An upload that arrived after its image was purged (its URL was still valid) goes
+                // the way of the rest.
+                inner.store.purge(key).await?;
+                return Ok(Claim::Settled(ProcessOutcome::Skipped {
+                    image_id: id,
+                    reason: SkipReason::Deleted,
+                }));
+            }
+            let current = super::issued(key, stored)?;
             let now = inner.clock.now();
             let next = match current.claimable(now) {
                 Err(TransitionError::Deleted { .. }) => {
@@ -89,7 +99,17 @@ impl Intake {
                             id: claimed.image_id(),
                         },
                     )?;
-                    if current.is_terminal() {
+                    if current.is_purged() {
+                        // Purged while it was being processed: nothing of this run may stay.
+                        self.erase_bytes(&current).await?;
+                        return Ok(ProcessOutcome::Skipped {
+                            image_id: current.image_id(),
+                            reason: SkipReason::Deleted,
+                        });
+                    }
+                    // Finished, or set aside to be processed again since this run began: this
+                    // run's result is stale.
+                    if current.is_terminal() || current.history().len() != claimed.history().len() {
                         return Ok(ProcessOutcome::AlreadyDone(Box::new(current)));
                     }
                     done = done.rebased_over(&current);
