@@ -31,6 +31,9 @@ pub struct AwsAdapters {
     pub ocr: Arc<dyn OcrEngine>,
     /// Puts off the next delivery of a queued notification (the processor's back-off).
     pub redelivery: SqsRedelivery,
+    /// The other engines a reprocessing run may ask for by name: Rekognition, Textract, and the
+    /// in-function engine when there is one.
+    pub alternatives: Vec<Arc<dyn OcrEngine>>,
     /// Asks the processor to run an image again, where the settings name the queue.
     pub requests: Option<SqsProcessingRequests>,
     /// Publishes the table stream's events, where the settings name a bus.
@@ -89,6 +92,10 @@ impl AwsAdapters {
         );
         let rekognition = || Arc::new(RekognitionOcr::new(aws_sdk_rekognition::Client::new(sdk)));
         let textract = || Arc::new(TextractOcr::new(aws_sdk_textract::Client::new(sdk)));
+        let mut alternatives: Vec<Arc<dyn OcrEngine>> = vec![rekognition(), textract()];
+        if let Some(own) = &own_engine {
+            alternatives.push(Arc::clone(own));
+        }
         let ocr: Arc<dyn OcrEngine> = match (settings.engine, own_engine) {
             (EngineChoice::PpOcr, Some(own)) => own,
             (EngineChoice::PpOcr, None) => return Err(MissingEngine(EngineChoice::PpOcr)),
@@ -114,6 +121,7 @@ impl AwsAdapters {
             repository,
             ocr,
             redelivery: SqsRedelivery::new(sqs),
+            alternatives,
             requests,
             publisher,
         })
@@ -129,6 +137,7 @@ impl AwsAdapters {
             .signer(self.signer.clone())
             .repository(self.repository.clone())
             .shared_ocr(Arc::clone(&self.ocr))
+            .alternative_ocrs(self.alternatives.iter().map(Arc::clone))
             .config(settings.config.clone());
         match &self.requests {
             Some(requests) => builder.processing_requests(Arc::new(requests.clone())),

@@ -18,8 +18,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use crate::client::{Api, ClientError, UploadBody, is_terminal};
 use crate::output::{confidence, field, snippet, table};
 use crate::{
-    DeleteArgs, DownloadArgs, IdArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs,
-    LogFormat, SearchArgs, ServeArgs, ShowArgs, UploadArgs, output,
+    DeleteArgs, DownloadArgs, KeyCreateArgs, KeyListArgs, KeyRevokeArgs, ListArgs, LogFormat,
+    ReprocessArgs, SearchArgs, ServeArgs, ShowArgs, UploadArgs, output,
 };
 
 /// Exit code 7: finished, but not everything succeeded.
@@ -660,10 +660,14 @@ pub(crate) async fn delete(args: DeleteArgs) -> Result<ExitCode, ClientError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn reprocess(args: IdArgs) -> Result<ExitCode, ClientError> {
+pub(crate) async fn reprocess(args: ReprocessArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
+    let body = match &args.engine {
+        Some(engine) => json!({ "engine": engine }),
+        None => json!({}),
+    };
     let record = api
-        .post_segments(&["images", &args.id, "reprocess"], &json!({}))
+        .post_segments(&["images", &args.id, "reprocess"], &body)
         .await?;
     if args.api.json {
         output::json(&record);

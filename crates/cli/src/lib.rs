@@ -66,7 +66,7 @@ enum Command {
     /// with --purge, erase its bytes, text and name for good.
     Delete(DeleteArgs),
     /// Run OCR again on a finished image's stored bytes (its earlier result stays in its history).
-    Reprocess(IdArgs),
+    Reprocess(ReprocessArgs),
     /// Manage the local server's API keys (needs an admin key).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -338,6 +338,17 @@ struct ShowArgs {
 struct IdArgs {
     /// The image id.
     id: String,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+struct ReprocessArgs {
+    /// The image id.
+    id: String,
+    /// Read it with this engine (one the deployment has; the error lists them).
+    #[arg(long)]
+    engine: Option<String>,
     #[command(flatten)]
     api: ApiArgs,
 }

@@ -94,6 +94,14 @@ pub enum IntakeError {
     /// This deployment has no full-text search (DynamoDB cannot search text).
     #[error("full-text search is not available on this deployment")]
     SearchUnavailable,
+    /// A reprocessing run asked for an engine this deployment does not have.
+    #[error("no OCR engine {engine:?} here; the engines are: {known}")]
+    UnknownEngine {
+        /// What was asked for.
+        engine: String,
+        /// The engines there are.
+        known: String,
+    },
     /// This deployment cannot request processing again (no processing queue was given).
     #[error("reprocessing is not available on this deployment")]
     ReprocessUnavailable,
@@ -214,7 +222,8 @@ impl IntakeError {
             | Self::InvalidStatus(_)
             | Self::InvalidLimit { .. }
             | Self::InvalidCursor(_)
-            | Self::InvalidSearch(_) => ErrorKind::InvalidInput,
+            | Self::InvalidSearch(_)
+            | Self::UnknownEngine { .. } => ErrorKind::InvalidInput,
             Self::SearchUnavailable | Self::ReprocessUnavailable => ErrorKind::NotImplemented,
             Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
@@ -247,6 +256,7 @@ impl IntakeError {
             Self::InvalidLimit { .. } => "INVALID_LIMIT",
             Self::InvalidCursor(_) => "INVALID_CURSOR",
             Self::InvalidSearch(_) => "INVALID_SEARCH",
+            Self::UnknownEngine { .. } => "UNKNOWN_ENGINE",
             Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
             Self::ReprocessUnavailable => "REPROCESS_UNAVAILABLE",
             Self::NotFound { .. } => "NOT_FOUND",

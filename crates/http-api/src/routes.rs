@@ -211,13 +211,46 @@ async fn delete_image(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The body of `POST /images/{imageId}/reprocess` (optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReprocessBody {
+    #[serde(default)]
+    engine: Option<String>,
+}
+
 async fn reprocess_image(
     State(intake): State<Intake>,
     caller: Caller,
     Path(image_id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    let record = intake.reprocess(&caller.owner, id).await?;
+    let body: ReprocessBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ReprocessBody::default()
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", e.to_string()))
+            .and_then(|value| {
+                if !value.is_object() {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "INVALID_BODY",
+                        "the body is a JSON object",
+                    ));
+                }
+                serde_json::from_value(value).map_err(|e| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "INVALID_BODY",
+                        e.to_string(),
+                    )
+                })
+            })?
+    };
+    let record = intake
+        .reprocess(&caller.owner, id, body.engine.as_deref())
+        .await?;
     let view = serde_json::to_value(ImageView::of_record(&record))
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(view)))

@@ -410,6 +410,50 @@ async fn start_ocr(options: &ServeOptions, dir: &Path) -> Result<Arc<dyn OcrEngi
     }
 }
 
+/// The engines, observed by the metrics: the deployment's and, where installed, the other one.
+async fn start_engines(
+    options: &ServeOptions,
+    dir: &Path,
+) -> Result<(Arc<Metrics>, Arc<dyn OcrEngine>, Option<Arc<dyn OcrEngine>>), ServeError> {
+    let ocr = start_ocr(options, dir).await?;
+    let metrics = Arc::new(Metrics::new(&ocr.capabilities().engine));
+    let ocr: Arc<dyn OcrEngine> = Arc::new(ObservedOcr::new(ocr, metrics.ocr_observer()));
+    let alternative = start_alternative_ocr(options, dir)
+        .await
+        .map(|alt| Arc::new(ObservedOcr::new(alt, metrics.ocr_observer())) as Arc<dyn OcrEngine>);
+    Ok((metrics, ocr, alternative))
+}
+
+/// The other engine, for reprocessing runs that ask for it by name: Tesseract beside PP-OCR when it
+/// is installed, PP-OCR beside Tesseract when its models load. `None` (logged) when it is not there.
+async fn start_alternative_ocr(options: &ServeOptions, dir: &Path) -> Option<Arc<dyn OcrEngine>> {
+    match options.engine {
+        OcrChoice::PpOcr => {
+            let work = dir.join("ocr");
+            std::fs::create_dir_all(&work).ok()?;
+            let ocr = TesseractOcr::new(options.tesseract.clone().with_work_dir(work));
+            match ocr.check().await {
+                Ok(()) => Some(Arc::new(ocr)),
+                Err(error) => {
+                    tracing::info!(error = %intake_domain::error_chain(&error), "Tesseract is not installed: reprocessing offers PP-OCR only");
+                    None
+                }
+            }
+        }
+        OcrChoice::Tesseract => {
+            let ppocr = options.ppocr.clone();
+            if let Ok(Ok(engine)) = tokio::task::spawn_blocking(move || PpOcr::load(&ppocr)).await {
+                Some(Arc::new(engine))
+            } else {
+                tracing::info!(
+                    "the PP-OCR models are not installed: reprocessing offers Tesseract only"
+                );
+                None
+            }
+        }
+    }
+}
+
 /// Reads the signing secret, creating it (mode 0600) on first start.
 fn secret(dir: &Path) -> Result<Vec<u8>, ServeError> {
     let path = dir.join("secret");
@@ -510,9 +554,7 @@ impl LocalServer {
         let lock = lock(&dir)?;
         let secret = secret(&dir)?;
 
-        let ocr = start_ocr(&options, &dir).await?;
-        let metrics = Arc::new(Metrics::new(&ocr.capabilities().engine));
-        let ocr: Arc<dyn OcrEngine> = Arc::new(ObservedOcr::new(ocr, metrics.ocr_observer()));
+        let (metrics, ocr, alternative) = start_engines(&options, &dir).await?;
         let store = open_store(&dir.join("store")).await?;
         let database = SqliteDatabase::open(dir.join("intake.db"))?;
         let repository = database.repository();
@@ -534,6 +576,7 @@ impl LocalServer {
             .repository(repository.clone())
             .search(repository)
             .previews(ImagePreviewer)
+            .alternative_ocrs(alternative)
             .processing_requests(Arc::new(WakingRequests {
                 queue: Arc::clone(&queue),
                 wake: Arc::clone(&wake),

@@ -11,6 +11,7 @@
 
 mod concurrency;
 mod contract;
+mod engines;
 mod erasure;
 mod events;
 mod hostile;

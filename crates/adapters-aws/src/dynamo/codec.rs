@@ -83,6 +83,8 @@ pub(super) struct StoredRecord {
     purged_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     purged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_engine: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredRun>,
 }
@@ -196,6 +198,7 @@ impl StoredRecord {
             deleted_at: parts.deleted_at,
             purged_at: parts.purged_at,
             purged_by: parts.purged_by,
+            requested_engine: parts.requested_engine,
             history: parts.history.into_iter().map(StoredRun::of).collect(),
         };
         (stored, sidecar)
@@ -262,6 +265,7 @@ impl StoredRecord {
             deleted_at: self.deleted_at,
             purged_at: self.purged_at,
             purged_by: self.purged_by,
+            requested_engine: self.requested_engine,
             history: self.history.into_iter().map(StoredRun::into_run).collect(),
             ocr_lines,
         })

@@ -51,6 +51,8 @@ struct Inner {
     store: Arc<dyn ObjectStore>,
     signer: Arc<dyn UrlSigner>,
     ocr: Arc<dyn OcrEngine>,
+    /// Other engines a reprocessing run may ask for by name, with what each accepts.
+    alternatives: Vec<Alternative>,
     repository: Arc<dyn ImageRepository>,
     /// Full-text search, where the deployment has it.
     search: Option<Arc<dyn ImageSearch>>,
@@ -64,6 +66,16 @@ struct Inner {
     /// The content types accepted: the configured allow-list intersected with the engine's formats.
     accepted: Vec<ContentType>,
     /// The byte limit: the configured limit, or the engine's if lower.
+    max_bytes: u64,
+}
+
+/// An engine besides the deployment's, for reprocessing runs that ask for it.
+#[derive(Debug)]
+struct Alternative {
+    ocr: Arc<dyn OcrEngine>,
+    /// The content types it accepts (the allow-list intersected with its formats).
+    accepted: Vec<ContentType>,
+    /// Its byte limit within the configured one.
     max_bytes: u64,
 }
 
@@ -89,6 +101,7 @@ pub struct IntakeBuilder {
     store: Option<Arc<dyn ObjectStore>>,
     signer: Option<Arc<dyn UrlSigner>>,
     ocr: Option<Arc<dyn OcrEngine>>,
+    alternatives: Vec<Arc<dyn OcrEngine>>,
     repository: Option<Arc<dyn ImageRepository>>,
     search: Option<Arc<dyn ImageSearch>>,
     previewer: Option<Arc<dyn Previewer>>,
@@ -124,6 +137,17 @@ impl IntakeBuilder {
     /// The OCR engine, shared.
     pub fn shared_ocr(mut self, ocr: Arc<dyn OcrEngine>) -> Self {
         self.ocr = Some(ocr);
+        self
+    }
+    /// Another engine a reprocessing run may ask for by its name (`capabilities().engine`); the
+    /// deployment's own engine reads everything else.
+    pub fn alternative_ocr(mut self, ocr: Arc<dyn OcrEngine>) -> Self {
+        self.alternatives.push(ocr);
+        self
+    }
+    /// Other engines, as [`IntakeBuilder::alternative_ocr`] adds one.
+    pub fn alternative_ocrs(mut self, ocrs: impl IntoIterator<Item = Arc<dyn OcrEngine>>) -> Self {
+        self.alternatives.extend(ocrs);
         self
     }
     /// The record repository.
@@ -186,6 +210,25 @@ impl IntakeBuilder {
             .config
             .max_upload_bytes
             .min(ocr.capabilities().max_bytes);
+        let mut alternatives = Vec::new();
+        for alternative in self.alternatives {
+            let name = &alternative.capabilities().engine;
+            if *name == ocr.capabilities().engine
+                || alternatives
+                    .iter()
+                    .any(|a: &Alternative| a.ocr.capabilities().engine == *name)
+            {
+                continue;
+            }
+            alternatives.push(Alternative {
+                accepted: self.config.validate(alternative.capabilities())?,
+                max_bytes: self
+                    .config
+                    .max_upload_bytes
+                    .min(alternative.capabilities().max_bytes),
+                ocr: alternative,
+            });
+        }
         Ok(Intake {
             inner: Arc::new(Inner {
                 store: self.store.ok_or(BuildError::Missing("object store"))?,
@@ -197,6 +240,7 @@ impl IntakeBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 ocr,
+                alternatives,
                 config: self.config,
                 accepted,
                 max_bytes,
@@ -224,6 +268,39 @@ impl Intake {
     /// The largest accepted object, in bytes.
     pub fn max_upload_bytes(&self) -> u64 {
         self.inner.max_bytes
+    }
+
+    /// The names of the engines a reprocessing run may ask for: the deployment's first.
+    pub fn engine_names(&self) -> Vec<&str> {
+        std::iter::once(self.inner.ocr.capabilities().engine.as_str())
+            .chain(
+                self.inner
+                    .alternatives
+                    .iter()
+                    .map(|a| a.ocr.capabilities().engine.as_str()),
+            )
+            .collect()
+    }
+
+    /// The engine, accepted types and byte limit that read `record`: the one its reprocessing run
+    /// asked for, else the deployment's.
+    fn engine_for(
+        &self,
+        record: &crate::model::ImageRecord,
+    ) -> (&Arc<dyn OcrEngine>, &[ContentType], u64) {
+        let inner = &self.inner;
+        record
+            .requested_engine()
+            .and_then(|name| {
+                inner
+                    .alternatives
+                    .iter()
+                    .find(|a| a.ocr.capabilities().engine == name)
+            })
+            .map_or(
+                (&inner.ocr, inner.accepted.as_slice(), inner.max_bytes),
+                |a| (&a.ocr, a.accepted.as_slice(), a.max_bytes),
+            )
     }
 
     /// What the configured OCR engine accepts.

@@ -7,8 +7,9 @@ use crate::model::{ImageId, ImageRecord, Owner};
 use crate::ports::RepoError;
 
 impl Intake {
-    /// Sets one of `owner`'s finished images aside to be processed again (see
-    /// [`ImageRecord::reprocess`]) and requests its processing. Returns the record as written
+    /// Sets one of `owner`'s finished images aside to be processed again, by `engine` when named
+    /// (one of [`Intake::engine_names`]; else the deployment's), see [`ImageRecord::reprocess`], and
+    /// requests its processing. Returns the record as written
     /// (`PROCESSING`, no claim held); the new result's event (`image.processed`, `image.failed` ...)
     /// follows when processing ends.
     ///
@@ -18,15 +19,30 @@ impl Intake {
     ///
     /// # Errors
     /// [`IntakeError::ReprocessUnavailable`] without processing requests;
+    /// [`IntakeError::UnknownEngine`] for an engine this deployment does not have;
     /// [`IntakeError::NotFound`] for an unknown, deleted or another owner's image;
     /// [`IntakeError::InvalidState`] (409) for an image being processed, awaiting its upload, or
     /// rejected for its bytes; port errors.
-    pub async fn reprocess(&self, owner: &Owner, id: ImageId) -> Result<ImageRecord, IntakeError> {
+    pub async fn reprocess(
+        &self,
+        owner: &Owner,
+        id: ImageId,
+        engine: Option<&str>,
+    ) -> Result<ImageRecord, IntakeError> {
         let inner = &self.inner;
         let requests = inner
             .requests
             .as_ref()
             .ok_or(IntakeError::ReprocessUnavailable)?;
+        let names = self.engine_names();
+        if let Some(name) = engine
+            && !names.contains(&name)
+        {
+            return Err(IntakeError::UnknownEngine {
+                engine: name.chars().take(64).collect(),
+                known: names.join(", "),
+            });
+        }
         for _ in 0..super::process::MAX_RACES {
             let current = inner
                 .repository
@@ -35,7 +51,7 @@ impl Intake {
                 .filter(|r| r.owner() == owner && !r.is_deleted())
                 .ok_or(IntakeError::NotFound { id })?;
             let now = inner.clock.now();
-            let next = current.reprocess(now)?;
+            let next = current.reprocess(now, engine)?;
             requests
                 .request(
                     current.object_key(),

@@ -998,7 +998,7 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
     let calls = h.ocr_calls();
     let queued = h
         .intake()
-        .reprocess(&default_owner(), id)
+        .reprocess(&default_owner(), id, None)
         .await
         .expect("reprocess");
     assert_eq!(queued.status(), ImageStatus::Processing);
@@ -1018,7 +1018,11 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
         (default_owner(), "INVALID_STATE"),
         (owner("someone-else"), "NOT_FOUND"),
     ] {
-        let error = h.intake().reprocess(&who, id).await.expect_err("refused");
+        let error = h
+            .intake()
+            .reprocess(&who, id, None)
+            .await
+            .expect_err("refused");
         assert_eq!(error.code(), code, "{error}");
     }
     let second = processed(h, &key).await;
@@ -1040,7 +1044,7 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
     );
     let error = h
         .intake()
-        .reprocess(&default_owner(), cut)
+        .reprocess(&default_owner(), cut, None)
         .await
         .expect_err("the bytes do not change");
     assert_eq!(error.code(), "INVALID_STATE");
@@ -1050,7 +1054,7 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
         .expect("delete");
     let error = h
         .intake()
-        .reprocess(&default_owner(), id)
+        .reprocess(&default_owner(), id, None)
         .await
         .expect_err("deleted");
     assert_eq!(error.code(), "NOT_FOUND");

@@ -299,3 +299,51 @@ async fn health_and_request_ids() {
     let response = app(h.intake.clone()).await.oneshot(request).await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "client-chosen-42");
 }
+
+#[tokio::test]
+async fn reprocessing_takes_an_optional_engine_and_refuses_bad_bodies() {
+    let h = MemoryHarness::default();
+    let id = uploaded(&h, 71).await;
+    let uri = format!("/images/{id}/reprocess");
+    for (body, status, code) in [
+        (
+            r#"{"engine":"no-such-engine"}"#,
+            StatusCode::BAD_REQUEST,
+            "UNKNOWN_ENGINE",
+        ),
+        ("{", StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
+        ("[1]", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY"),
+        (
+            r#"{"engine":"x","more":1}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+        (
+            r#"{"engine":7}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_BODY",
+        ),
+    ] {
+        let reply = call(
+            &h,
+            Method::POST,
+            &uri,
+            Some(("application/json", body.to_owned())),
+        )
+        .await;
+        assert_error(&reply, status, code);
+    }
+    let engine = h.ocr.capabilities_name();
+    let reply = call(
+        &h,
+        Method::POST,
+        &uri,
+        Some(("application/json", format!(r#"{{"engine":"{engine}"}}"#))),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    assert_eq!(reply.body["status"], "PROCESSING");
+    assert_eq!(reply.body["history"][0]["status"], "PROCESSED");
+    let again = call(&h, Method::POST, &uri, None).await;
+    assert_error(&again, StatusCode::CONFLICT, "INVALID_STATE");
+}

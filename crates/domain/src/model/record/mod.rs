@@ -76,6 +76,7 @@ pub struct ImageRecord {
     deleted_at: Option<Timestamp>,
     purged_at: Option<Timestamp>,
     purged_by: Option<String>,
+    requested_engine: Option<String>,
     history: Vec<PastRun>,
 }
 
@@ -122,6 +123,7 @@ impl ImageRecord {
             deleted_at: None,
             purged_at: None,
             purged_by: None,
+            requested_engine: None,
             history: Vec::new(),
         }
     }
@@ -320,6 +322,11 @@ impl ImageRecord {
     /// Who erased it (an owner, or `retention`).
     pub fn purged_by(&self) -> Option<&str> {
         self.purged_by.as_deref()
+    }
+
+    /// The engine a reprocessing run asked for (until the run ends; `None`: the deployment's).
+    pub fn requested_engine(&self) -> Option<&str> {
+        self.requested_engine.as_deref()
     }
 
     /// Whether the record is a tombstone.

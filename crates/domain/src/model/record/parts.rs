@@ -52,6 +52,7 @@ pub struct RecordParts {
     pub deleted_at: Option<Timestamp>,
     pub purged_at: Option<Timestamp>,
     pub purged_by: Option<String>,
+    pub requested_engine: Option<String>,
     pub history: Vec<PastRun>,
 }
 
@@ -92,6 +93,8 @@ impl RecordParts {
             Some("only a processed record has a preview")
         } else if self.object_key.image_id() != self.image_id {
             Some("its object key names another image")
+        } else if self.requested_engine.is_some() && status != ImageStatus::Processing {
+            Some("only a record being processed asks for an engine")
         } else if self.purged_at.is_some() && self.deleted_at.is_none() {
             Some("only a deleted record is purged")
         } else {
@@ -152,6 +155,7 @@ impl ImageRecord {
             deleted_at: parts.deleted_at,
             purged_at: parts.purged_at,
             purged_by: parts.purged_by,
+            requested_engine: parts.requested_engine,
             history: parts.history,
         })
     }
@@ -198,6 +202,7 @@ impl ImageRecord {
             deleted_at: self.deleted_at,
             purged_at: self.purged_at,
             purged_by: self.purged_by,
+            requested_engine: self.requested_engine,
             history: self.history,
         }
     }

@@ -302,6 +302,7 @@ impl ImageRecord {
         }
         let mut next = self.next(now);
         next.status = ImageStatus::AwaitingUpload;
+        next.requested_engine = None;
         next.attempts = self.attempts.saturating_sub(1);
         next.lease_expires_at = None;
         Ok(next)
@@ -319,8 +320,8 @@ impl ImageRecord {
         Ok(())
     }
 
-    /// Sets a finished result aside at `now` so that the image is processed again under the usual
-    /// claim rules: `PROCESSING` with no claim held (the next processor takes it), no attempts
+    /// Sets a finished result aside at `now` so that the image is processed again, by `engine` when
+    /// named (else the deployment's), under the usual claim rules: `PROCESSING` with no claim held (the next processor takes it), no attempts
     /// counted, the result's summary added to the history (at most [`super::MAX_HISTORY`] runs),
     /// what was measured of the bytes kept. Allowed for `PROCESSED` and `FAILED` images, and for
     /// `REJECTED` ones whose rejection depends on the engine ([`RejectionCode::depends_on_engine`]);
@@ -329,7 +330,7 @@ impl ImageRecord {
     /// # Errors
     /// [`TransitionError::Deleted`]; [`TransitionError::Status`] for an image being processed or
     /// awaiting its upload, or rejected for its bytes.
-    pub fn reprocess(&self, now: Timestamp) -> Result<Self, TransitionError> {
+    pub fn reprocess(&self, now: Timestamp, engine: Option<&str>) -> Result<Self, TransitionError> {
         self.not_deleted(Transition::Reprocess)?;
         let allowed = match self.status {
             ImageStatus::Processed | ImageStatus::Failed => true,
@@ -364,6 +365,7 @@ impl ImageRecord {
         next.failure_message = None;
         next.duplicate_of = None;
         next.preview_key = None;
+        next.requested_engine = engine.map(str::to_owned);
         Ok(next)
     }
 
@@ -426,6 +428,7 @@ impl ImageRecord {
     fn finished(&self, now: Timestamp, measured: &Measurements) -> Self {
         let mut next = self.next(now);
         next.lease_expires_at = None;
+        next.requested_engine = None;
         next.processed_at = Some(now);
         next.measured(measured);
         next

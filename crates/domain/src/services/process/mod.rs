@@ -183,7 +183,8 @@ impl Intake {
     /// Does the work of a claimed image and returns its terminal record (not yet written).
     async fn run(&self, claimed: &ImageRecord) -> Result<Run, IntakeError> {
         let inner = &self.inner;
-        let engine = inner.ocr.capabilities();
+        let (ocr, accepted, max_bytes) = self.engine_for(claimed);
+        let engine = ocr.capabilities();
         let inspection = match self
             .inspect(
                 claimed.object_key(),
@@ -210,9 +211,9 @@ impl Intake {
         let facts = match examine(
             claimed,
             &inspection,
-            &inner.accepted,
+            accepted,
             engine,
-            inner.max_bytes,
+            max_bytes,
             inner.config.max_pixels,
             inner.config.max_pages,
         ) {
@@ -265,7 +266,7 @@ impl Intake {
                     facts,
                 },
             };
-            match inner.ocr.detect(&input).await {
+            match ocr.detect(&input).await {
                 Ok(result) => Text::Read(result),
                 Err(error) => return self.ocr_failed(claimed, error, measured),
             }
