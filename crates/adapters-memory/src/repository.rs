@@ -168,7 +168,11 @@ impl ImageSearch for MemoryRepository {
         let candidates: Vec<(&ImageRecord, [Field; 2])> = records
             .values()
             .rev()
-            .filter(|r| query.filter.matches(r) && !r.is_deleted())
+            .filter(|r| {
+                query.filter.matches(r)
+                    && !r.is_deleted()
+                    && r.status() != ImageStatus::AwaitingUpload
+            })
             .map(|r| {
                 let field = |text: &str| {
                     let (counts, length) = query.text.term_counts(text);

@@ -122,7 +122,8 @@ pub struct SearchPage {
 #[async_trait]
 pub trait ImageSearch: Send + Sync + Debug {
     /// A page of the records matching `query`: every term of its text in the record's OCR text or file
-    /// name, the filter's owner, statuses and SHA-256, never a deleted record; best first (ranked by
+    /// name, the filter's owner, statuses and SHA-256, never a deleted record nor one still awaiting
+    /// its upload (a ticket, indexed once its bytes arrive); best first (ranked by
     /// relevance, BM25 or better), ties newest first.
     ///
     /// # Errors

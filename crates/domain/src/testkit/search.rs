@@ -21,6 +21,34 @@ where
     ranks_the_better_match_first(&make().await).await;
     refuses_cursors_of_other_queries(&make().await).await;
     odd_text_is_searched_not_failed(&make().await).await;
+    tickets_are_searched_once_their_bytes_arrive(&make().await).await;
+}
+
+/// A record awaiting its upload (a ticket, whose bytes may never come) is not searched, whatever
+/// the statuses asked for; once processing takes it, its file name is.
+pub async fn tickets_are_searched_once_their_bytes_arrive(
+    repo: &(impl ImageRepository + ImageSearch),
+) {
+    let id = id_at(1, 1);
+    let ticket = with_parts(record_of(id, default_owner()), |p| {
+        p.file_name = FileName::sanitize("harbour-invoice.png").expect("valid name");
+    });
+    repo.create(&ticket).await.expect("create");
+    assert!(
+        ids(repo, &query(&default_owner(), "harbour", 10))
+            .await
+            .is_empty(),
+        "a ticket is not searched"
+    );
+    let claimed = ticket.claim(id.created_at(), super::LEASE).expect("claim");
+    repo.replace(&claimed, ticket.version(), &[])
+        .await
+        .expect("claim");
+    assert_eq!(
+        ids(repo, &query(&default_owner(), "harbour", 10)).await,
+        vec![id],
+        "its file name is searched once processing takes it"
+    );
 }
 
 /// Stores a `PROCESSED` record of `owner` named `name` whose OCR text is `text`.
@@ -269,12 +297,19 @@ pub async fn filters_and_pages_combine(repo: &(impl ImageRepository + ImageSearc
         p.file_name = FileName::sanitize("form-waiting.png").expect("valid name");
     });
     repo.create(&waiting).await.expect("create");
+    // Being processed: searched by its file name (a ticket is not searched before its bytes come).
+    let running = waiting
+        .claim(id_at(20, 5).created_at(), super::LEASE)
+        .expect("claim");
+    repo.replace(&running, waiting.version(), &[])
+        .await
+        .expect("claim");
     let base = query(&me, "form", 3);
     let mut found = all_ids(repo, &base).await;
     assert_eq!(
         found.len(),
         8,
-        "every hit once, the waiting one by its file name"
+        "every hit once, the one being processed by its file name"
     );
     found.sort();
     found.dedup();
