@@ -248,11 +248,11 @@ async fn list_deliveries(
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_LIMIT",
-            "limit must be between 1 and 1000",
-        ));
+        return Err(intake_domain::IntakeError::InvalidLimit {
+            limit: u64::from(limit),
+            max: 1000,
+        }
+        .into());
     }
     let log: Vec<DeliveryView> = webhooks
         .deliveries(&caller.owner, webhook_id(&id)?, limit)

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use intake_domain::model::{ImageRecord, Timestamp};
+use intake_domain::model::Timestamp;
 use intake_domain::services::{OcrObserver, ProcessOutcome};
 use serde_json::{Map, Value, json};
 
@@ -110,29 +110,13 @@ pub fn processed(outcome: &ProcessOutcome) {
     else {
         return;
     };
-    let code = code_of(record);
+    // CloudWatch drops a metric whose dimension value is empty.
+    let code = record.outcome_code().unwrap_or_else(|| "NONE".to_owned());
     emit(&document(
         Timestamp::now_utc(),
         &[("Status", record.status().as_str()), ("Code", &code)],
         &[("Processed", 1.0, Unit::Count)],
     ));
-}
-
-/// The record's rejection or failure code in its stable text (`CORRUPT`, `OCR_TIMEOUT`, ...), or
-/// `NONE`.
-fn code_of(record: &ImageRecord) -> String {
-    let text = |value: Result<Value, serde_json::Error>| {
-        value
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    // CloudWatch drops a metric whose dimension value is empty.
-    match (record.rejection_code(), record.failure_code()) {
-        (Some(code), _) => text(serde_json::to_value(code)),
-        (None, Some(code)) => text(serde_json::to_value(code)),
-        (None, None) => "NONE".to_owned(),
-    }
 }
 
 /// Counts and times every request a route answered: an `HttpRequests` and `HttpLatency` line by

@@ -179,18 +179,7 @@ impl Metrics {
         else {
             return;
         };
-        // The codes' stable text is their JSON form (`UNSUPPORTED_TYPE`, `OCR_TIMEOUT`, ...).
-        let text = |value: Result<serde_json::Value, serde_json::Error>| {
-            value
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        let code = match (record.rejection_code(), record.failure_code()) {
-            (Some(code), _) => text(serde_json::to_value(code)),
-            (None, Some(code)) => text(serde_json::to_value(code)),
-            (None, None) => String::new(),
-        };
+        let code = record.outcome_code().unwrap_or_default();
         self.outcomes
             .get_or_create(&StatusLabels {
                 status: record.status().as_str().to_owned(),

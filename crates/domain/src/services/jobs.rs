@@ -149,7 +149,7 @@ pub fn redelivery_after_lease(now: Timestamp, until: Timestamp) -> Duration {
 }
 
 /// A random number in `0.0..1.0` for jitter, from the operating system's generator.
-fn jitter() -> f64 {
+pub(super) fn jitter() -> f64 {
     let bits = u64::from_le_bytes(
         uuid::Uuid::new_v4().as_bytes()[..8]
             .try_into()

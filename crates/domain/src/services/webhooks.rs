@@ -166,17 +166,6 @@ pub struct Webhooks {
     policy: WebhookPolicy,
 }
 
-/// A random number in `0.0..1.0` for the back-off's jitter.
-fn jitter() -> f64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return 0.5;
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let fraction = (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64;
-    fraction
-}
-
 impl Webhooks {
     /// The rules over `store` and `sender`, on the system clock.
     pub fn new(
@@ -385,7 +374,11 @@ impl Webhooks {
             Err(failed) => failed,
         };
         if !failed.last {
-            let next = at.saturating_add(self.policy.retries.backoff(job.attempts, jitter()));
+            let next = at.saturating_add(
+                self.policy
+                    .retries
+                    .backoff(job.attempts, super::jobs::jitter()),
+            );
             self.store
                 .report(
                     job,

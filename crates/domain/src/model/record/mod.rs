@@ -324,6 +324,17 @@ impl ImageRecord {
         self.purged_by.as_deref()
     }
 
+    /// The rejection or failure code in its stable text (`CORRUPT`, `OCR_TIMEOUT`, ...), if the
+    /// record has one: what metrics label outcomes with.
+    pub fn outcome_code(&self) -> Option<String> {
+        let value = match (self.rejection_code, self.failure_code) {
+            (Some(code), _) => serde_json::to_value(code),
+            (None, Some(code)) => serde_json::to_value(code),
+            (None, None) => return None,
+        };
+        value.ok().and_then(|v| v.as_str().map(str::to_owned))
+    }
+
     /// The engine a reprocessing run asked for (until the run ends; `None`: the deployment's).
     pub fn requested_engine(&self) -> Option<&str> {
         self.requested_engine.as_deref()
