@@ -327,3 +327,54 @@ async fn many_workers_on_one_queue_run_each_job_once() {
     assert_eq!(total, 40);
     assert_eq!(h.ocr.call_count(), 40);
 }
+
+#[tokio::test]
+async fn a_stored_upload_is_listed_at_once_before_a_worker_takes_it() {
+    let h = MemoryHarness::default();
+    let queue = MemoryJobQueue::default();
+    let (id, key) = upload(&h, "burst.png", &page(11)).await;
+    let owner = intake_domain::testkit::default_owner();
+    let listed = |h: &MemoryHarness| {
+        let owner = owner.clone();
+        let intake = h.intake.clone();
+        async move {
+            intake
+                .list_images(&owner, &intake_domain::services::ListRequest::default())
+                .await
+                .unwrap()
+                .images
+                .iter()
+                .map(|listed| (listed.record.image_id(), listed.record.status()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(listed(&h).await.is_empty(), "a ticket alone is not listed");
+
+    h.intake
+        .accept_upload(&key, &queue, Duration::from_secs(60))
+        .await
+        .unwrap();
+    h.intake.upload_stored(&key, &queue).await.unwrap();
+    assert_eq!(listed(&h).await, vec![(id, ImageStatus::Processing)]);
+    let received = h.repository.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (received.attempts(), received.lease_expires_at()),
+        (0, None),
+        "received, not claimed"
+    );
+
+    let reports = drain(&h, &queue).await;
+    assert!(
+        reports.iter().any(|r| matches!(
+            r,
+            JobReport::Finished {
+                outcome: ProcessOutcome::Processed(_),
+                ..
+            }
+        )),
+        "{reports:?}"
+    );
+    assert_eq!(listed(&h).await, vec![(id, ImageStatus::Processed)]);
+    let done = h.repository.get(&id).await.unwrap().unwrap();
+    assert_eq!(done.attempts(), 1, "one claim, by the worker");
+}

@@ -283,10 +283,7 @@ impl DynamoRepository {
                 n(record.upload_expires_at().unix_seconds() + TTL_GRACE_SECS),
             );
         }
-        item.insert(
-            "record".to_owned(),
-            s(serde_json::to_string(&stored).map_err(other)?),
-        );
+        item.insert("record".to_owned(), s(stored.to_json()?));
         Ok(item)
     }
 
@@ -297,7 +294,7 @@ impl DynamoRepository {
             .ok_or_else(|| RepoError::Other {
                 source: "item has no record attribute".into(),
             })?;
-        serde_json::from_str(json).map_err(other)
+        StoredRecord::from_json(json)
     }
 
     fn from_item(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, RepoError> {

@@ -58,9 +58,9 @@ pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use record::{
-    FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError, InvalidRecord,
-    MAX_HISTORY, Measurements, NewUpload, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RecordParts,
-    RejectionCode, Transition, TransitionError,
+    DocumentError, FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError,
+    InvalidRecord, MAX_HISTORY, Measurements, NewUpload, OcrStatus, PastRun, RECORD_SCHEMA_VERSION,
+    RecordParts, RejectionCode, Transition, TransitionError,
 };
 pub use search::{
     MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::Intake;
 use crate::error::IntakeError;
-use crate::model::ObjectKey;
-use crate::ports::JobQueue;
+use crate::model::{ImageStatus, ObjectKey};
+use crate::ports::{JobQueue, RepoError};
 
 impl Intake {
     /// Whether the store may take the bytes for `key`, and its processing scheduled before it does.
@@ -37,8 +37,13 @@ impl Intake {
         self.expect_upload(key).await
     }
 
-    /// After the store committed the bytes for `key` (accepted by [`Intake::accept_upload`]): its
-    /// job becomes due at once.
+    /// After the store committed the bytes for `key` (accepted by [`Intake::accept_upload`]): the
+    /// image is `PROCESSING` from now on ([`ImageRecord::receive`]), so listings show it at once, and
+    /// its job becomes due at once.
+    ///
+    /// Noting the image as received is best effort: if that write fails (or a processor took the
+    /// image first), the processor's claim makes it `PROCESSING` as before, so the failure is logged
+    /// and nothing else changes.
     ///
     /// # Errors
     /// [`IntakeError::Queue`] when the queue fails. Nothing is lost then: the intent job runs after
@@ -48,6 +53,25 @@ impl Intake {
         key: &ObjectKey,
         queue: &dyn JobQueue,
     ) -> Result<(), IntakeError> {
+        if let Err(error) = self.note_received(key).await {
+            tracing::warn!(key = %key, error = %error, "could not list the upload before processing takes it");
+        }
         Ok(queue.enqueue(key, self.inner.clock.now()).await?)
+    }
+
+    /// Writes the record of `key` as received, if it still awaits its upload.
+    async fn note_received(&self, key: &ObjectKey) -> Result<(), IntakeError> {
+        let Some(current) = self.inner.repository.get(&key.image_id()).await? else {
+            return Ok(());
+        };
+        if current.status() != ImageStatus::AwaitingUpload || current.is_deleted() {
+            return Ok(());
+        }
+        let next = current.receive(self.inner.clock.now())?;
+        match self.commit(&current, &next).await {
+            // A processor or a delete wrote first: theirs is the newer state.
+            Ok(()) | Err(RepoError::Precondition { .. } | RepoError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
 }

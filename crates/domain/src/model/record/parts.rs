@@ -1,16 +1,30 @@
-//! The record taken apart and put back together: how repository adapters store it.
+//! The record taken apart and put back together: the stored document both repositories keep.
 
-use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RejectionCode};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RejectionCode,
+};
 use crate::model::{
     ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, Sha256Digest, Timestamp,
 };
 
-/// Every field of an [`ImageRecord`], public: what a repository adapter converts into its stored form
-/// and back. [`ImageRecord::from_parts`] accepts only parts whose state is consistent.
+/// Every field of an [`ImageRecord`], public: the record's **stored document**, the one form both
+/// repositories store (SQLite's `record` column, DynamoDB's `record` attribute), so a field is written
+/// down once for storage. [`ImageRecord::from_parts`] accepts only parts whose state is consistent.
 ///
-/// The struct is exhaustive on purpose: a new field breaks every codec at compile time, so none of
-/// them forgets to store it.
-#[derive(Clone, PartialEq, Debug)]
+/// Its JSON ([`RecordParts::to_document`], [`RecordParts::from_document`]) is versioned by
+/// `schemaVersion` ([`RECORD_SCHEMA_VERSION`]): new fields are additive and optional, unknown fields are
+/// ignored, so documents of every earlier version read (the fixtures under `tests/fixtures/` hold
+/// what each version wrote). The field names are a storage schema (SQLite's migrations and search
+/// triggers read `$.fileName` and `$.ocrText`): they change only with a new schema version, whatever
+/// the API does. Each adapter keeps what is its own: where the OCR lines go (`ocrLines` is written
+/// only when present) and how long a text it can keep.
+///
+/// The struct is exhaustive on purpose: a new field is a compile error wherever a record is built
+/// field by field.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
 pub struct RecordParts {
     pub schema_version: u32,
@@ -25,34 +39,62 @@ pub struct RecordParts {
     pub updated_at: Timestamp,
     pub upload_expires_at: Timestamp,
     pub declared_content_type: ContentType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<Timestamp>,
     pub ocr_status: OcrStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_line_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_avg_confidence_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_lines: Option<Vec<OcrLine>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_code: Option<RejectionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<FailureCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<ImageId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview_key: Option<ObjectKey>,
+    #[serde(default)]
     pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_engine: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<PastRun>,
 }
 
@@ -115,96 +157,12 @@ impl ImageRecord {
                 reason,
             });
         }
-        Ok(Self {
-            schema_version: parts.schema_version,
-            image_id: parts.image_id,
-            owner: parts.owner,
-            version: parts.version,
-            status: parts.status,
-            bucket: parts.bucket,
-            object_key: parts.object_key,
-            file_name: parts.file_name,
-            created_at: parts.created_at,
-            updated_at: parts.updated_at,
-            upload_expires_at: parts.upload_expires_at,
-            declared_content_type: parts.declared_content_type,
-            declared_size_bytes: parts.declared_size_bytes,
-            declared_sha256: parts.declared_sha256,
-            sha256: parts.sha256,
-            size_bytes: parts.size_bytes,
-            content_type: parts.content_type,
-            width_px: parts.width_px,
-            height_px: parts.height_px,
-            page_count: parts.page_count,
-            processed_at: parts.processed_at,
-            ocr_status: parts.ocr_status,
-            ocr_text: parts.ocr_text,
-            ocr_line_count: parts.ocr_line_count,
-            ocr_avg_confidence_pct: parts.ocr_avg_confidence_pct,
-            ocr_engine: parts.ocr_engine,
-            ocr_truncated: parts.ocr_truncated,
-            ocr_lines: parts.ocr_lines,
-            rejection_code: parts.rejection_code,
-            rejection_message: parts.rejection_message,
-            failure_code: parts.failure_code,
-            failure_message: parts.failure_message,
-            duplicate_of: parts.duplicate_of,
-            preview_key: parts.preview_key,
-            attempts: parts.attempts,
-            lease_expires_at: parts.lease_expires_at,
-            deleted_at: parts.deleted_at,
-            purged_at: parts.purged_at,
-            purged_by: parts.purged_by,
-            requested_engine: parts.requested_engine,
-            history: parts.history,
-        })
+        Ok(Self { parts })
     }
 
     /// The record taken apart, for an adapter to store.
     pub fn into_parts(self) -> RecordParts {
-        RecordParts {
-            schema_version: self.schema_version,
-            image_id: self.image_id,
-            owner: self.owner,
-            version: self.version,
-            status: self.status,
-            bucket: self.bucket,
-            object_key: self.object_key,
-            file_name: self.file_name,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            upload_expires_at: self.upload_expires_at,
-            declared_content_type: self.declared_content_type,
-            declared_size_bytes: self.declared_size_bytes,
-            declared_sha256: self.declared_sha256,
-            sha256: self.sha256,
-            size_bytes: self.size_bytes,
-            content_type: self.content_type,
-            width_px: self.width_px,
-            height_px: self.height_px,
-            page_count: self.page_count,
-            processed_at: self.processed_at,
-            ocr_status: self.ocr_status,
-            ocr_text: self.ocr_text,
-            ocr_line_count: self.ocr_line_count,
-            ocr_avg_confidence_pct: self.ocr_avg_confidence_pct,
-            ocr_engine: self.ocr_engine,
-            ocr_truncated: self.ocr_truncated,
-            ocr_lines: self.ocr_lines,
-            rejection_code: self.rejection_code,
-            rejection_message: self.rejection_message,
-            failure_code: self.failure_code,
-            failure_message: self.failure_message,
-            duplicate_of: self.duplicate_of,
-            preview_key: self.preview_key,
-            attempts: self.attempts,
-            lease_expires_at: self.lease_expires_at,
-            deleted_at: self.deleted_at,
-            purged_at: self.purged_at,
-            purged_by: self.purged_by,
-            requested_engine: self.requested_engine,
-            history: self.history,
-        }
+        self.parts
     }
 }
 
@@ -218,5 +176,63 @@ impl TryFrom<RecordParts> for ImageRecord {
 impl From<ImageRecord> for RecordParts {
     fn from(record: ImageRecord) -> Self {
         record.into_parts()
+    }
+}
+
+/// Why a stored document does not read as a record's parts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// The document is not the JSON of a record (damaged, or a required field is missing).
+    #[error("the stored record is not a record document: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A later schema version, whose fields may mean something this version does not know.
+    #[error("the stored record has schema version {found}; this version reads up to {known}")]
+    Version {
+        /// The document's `schemaVersion`.
+        found: u32,
+        /// [`RECORD_SCHEMA_VERSION`].
+        known: u32,
+    },
+}
+
+impl RecordParts {
+    /// The stored document: the JSON both repositories keep.
+    ///
+    /// # Errors
+    /// [`DocumentError::Json`] when a value cannot be written as JSON (a non-finite confidence).
+    pub fn to_document(&self) -> Result<String, DocumentError> {
+        Ok(serde_json::to_string(self)?)
+    }
+
+    /// The parts a stored document holds, of this schema version or an earlier one.
+    ///
+    /// # Errors
+    /// [`DocumentError::Version`] for a later schema version; [`DocumentError::Json`] when the
+    /// document is damaged or lacks a required field.
+    pub fn from_document(json: &str) -> Result<Self, DocumentError> {
+        /// The version alone, read when the whole document does not parse, to say why.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Versioned {
+            schema_version: u32,
+        }
+        let known = RECORD_SCHEMA_VERSION;
+        match serde_json::from_str::<Self>(json) {
+            Ok(parts) if parts.schema_version > known => Err(DocumentError::Version {
+                found: parts.schema_version,
+                known,
+            }),
+            Ok(parts) => Ok(parts),
+            Err(error) => match serde_json::from_str::<Versioned>(json) {
+                Ok(Versioned { schema_version }) if schema_version > known => {
+                    Err(DocumentError::Version {
+                        found: schema_version,
+                        known,
+                    })
+                }
+                _ => Err(DocumentError::Json(error)),
+            },
+        }
     }
 }

@@ -228,6 +228,32 @@ fn an_unclaim_gives_the_attempt_back() {
 }
 
 #[test]
+fn a_received_upload_is_processing_unclaimed_and_a_processor_claims_it() {
+    let received = sample().receive(at(1)).unwrap();
+    consistent(&received);
+    assert_eq!(received.status(), ImageStatus::Processing);
+    assert_eq!(
+        (received.attempts(), received.lease_expires_at()),
+        (0, None)
+    );
+    assert_eq!(received.version(), 2);
+    let claimed = received.claim(at(2), LEASE).unwrap();
+    assert_eq!(claimed.attempts(), 1);
+    assert!(matches!(
+        claimed.receive(at(3)),
+        Err(TransitionError::Status {
+            transition: Transition::Receive,
+            ..
+        })
+    ));
+    let deleted = sample().mark_deleted(at(1)).unwrap();
+    assert!(matches!(
+        deleted.receive(at(2)),
+        Err(TransitionError::Deleted { .. })
+    ));
+}
+
+#[test]
 fn a_result_rebased_over_a_newer_version_keeps_its_deletion() {
     let claimed = sample().claim(at(1), LEASE).unwrap();
     let done = claimed.complete(at(3), &measured(), &ocr()).unwrap();

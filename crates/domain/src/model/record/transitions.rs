@@ -25,6 +25,8 @@ use crate::model::{ContentType, ImageId, ObjectKey, OcrResult, Sha256Digest, Tim
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum Transition {
+    /// Noting that the upload's bytes are stored, before a processor takes them.
+    Receive,
     /// Taking the image for processing under a lease.
     Claim,
     /// Recording the OCR result.
@@ -50,6 +52,7 @@ pub enum Transition {
 impl fmt::Display for Transition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Receive => "received",
             Self::Claim => "claimed",
             Self::Complete => "completed",
             Self::Reject => "rejected",
@@ -117,8 +120,8 @@ pub struct Measurements {
 impl ImageRecord {
     fn refuse(&self, transition: Transition) -> TransitionError {
         TransitionError::Status {
-            id: self.image_id,
-            status: self.status,
+            id: self.parts.image_id,
+            status: self.parts.status,
             transition,
         }
     }
@@ -127,7 +130,7 @@ impl ImageRecord {
     fn not_deleted(&self, transition: Transition) -> Result<(), TransitionError> {
         if self.is_deleted() {
             return Err(TransitionError::Deleted {
-                id: self.image_id,
+                id: self.parts.image_id,
                 transition,
             });
         }
@@ -137,7 +140,7 @@ impl ImageRecord {
     /// Refuses `transition` unless the record is claimed (`PROCESSING`) and not deleted.
     fn claimed(&self, transition: Transition) -> Result<(), TransitionError> {
         self.not_deleted(transition)?;
-        if self.status != ImageStatus::Processing {
+        if self.parts.status != ImageStatus::Processing {
             return Err(self.refuse(transition));
         }
         Ok(())
@@ -154,15 +157,31 @@ impl ImageRecord {
         if self.is_terminal() {
             return Err(self.refuse(Transition::Claim));
         }
-        match self.lease_expires_at {
-            Some(until) if self.status == ImageStatus::Processing && until > now => {
+        match self.parts.lease_expires_at {
+            Some(until) if self.parts.status == ImageStatus::Processing && until > now => {
                 Err(TransitionError::Claimed {
-                    id: self.image_id,
+                    id: self.parts.image_id,
                     until,
                 })
             }
             _ => Ok(()),
         }
+    }
+
+    /// Notes at `now` that the upload's bytes are stored and its processing scheduled: `PROCESSING`
+    /// with no claim held (the next processor takes it) and no attempt counted, so the image is
+    /// listed from the moment its upload ends instead of when a processor gets to it.
+    ///
+    /// # Errors
+    /// [`TransitionError::Deleted`]; [`TransitionError::Status`] unless the image awaits its upload.
+    pub fn receive(&self, now: Timestamp) -> Result<Self, TransitionError> {
+        self.not_deleted(Transition::Receive)?;
+        if self.parts.status != ImageStatus::AwaitingUpload {
+            return Err(self.refuse(Transition::Receive));
+        }
+        let mut next = self.next(now);
+        next.parts.status = ImageStatus::Processing;
+        Ok(next)
     }
 
     /// Takes the image for processing until `now + lease`: `PROCESSING`, one more attempt.
@@ -172,9 +191,9 @@ impl ImageRecord {
     pub fn claim(&self, now: Timestamp, lease: Duration) -> Result<Self, TransitionError> {
         self.claimable(now)?;
         let mut next = self.next(now);
-        next.status = ImageStatus::Processing;
-        next.attempts = self.attempts.saturating_add(1);
-        next.lease_expires_at = Some(now.saturating_add(lease));
+        next.parts.status = ImageStatus::Processing;
+        next.parts.attempts = self.parts.attempts.saturating_add(1);
+        next.parts.lease_expires_at = Some(now.saturating_add(lease));
         Ok(next)
     }
 
@@ -191,7 +210,7 @@ impl ImageRecord {
     ) -> Result<Self, TransitionError> {
         self.claimed(Transition::Complete)?;
         let mut next = self.finished(now, measured);
-        next.status = ImageStatus::Processed;
+        next.parts.status = ImageStatus::Processed;
         next.set_ocr(result);
         Ok(next)
     }
@@ -208,13 +227,13 @@ impl ImageRecord {
         original: &Self,
     ) -> Result<Self, TransitionError> {
         self.claimed(Transition::Complete)?;
-        if original.status != ImageStatus::Processed {
+        if original.parts.status != ImageStatus::Processed {
             return Err(original.refuse(Transition::Complete));
         }
         let mut next = self.finished(now, measured);
-        next.status = ImageStatus::Processed;
+        next.parts.status = ImageStatus::Processed;
         next.copy_ocr_from(original);
-        next.duplicate_of = Some(original.image_id);
+        next.parts.duplicate_of = Some(original.parts.image_id);
         Ok(next)
     }
 
@@ -231,10 +250,10 @@ impl ImageRecord {
     ) -> Result<Self, TransitionError> {
         self.claimed(Transition::Reject)?;
         let mut next = self.finished(now, measured);
-        next.status = ImageStatus::Rejected;
-        next.ocr_status = OcrStatus::Skipped;
-        next.rejection_code = Some(code);
-        next.rejection_message = Some(message.into());
+        next.parts.status = ImageStatus::Rejected;
+        next.parts.ocr_status = OcrStatus::Skipped;
+        next.parts.rejection_code = Some(code);
+        next.parts.rejection_message = Some(message.into());
         Ok(next)
     }
 
@@ -258,14 +277,14 @@ impl ImageRecord {
             self.finished(now, measured)
         } else {
             let mut next = self.next(now);
-            next.lease_expires_at = None;
-            next.processed_at = Some(now);
+            next.parts.lease_expires_at = None;
+            next.parts.processed_at = Some(now);
             next
         };
-        next.status = ImageStatus::Failed;
-        next.ocr_status = OcrStatus::Failed;
-        next.failure_code = Some(code);
-        next.failure_message = Some(message.into());
+        next.parts.status = ImageStatus::Failed;
+        next.parts.ocr_status = OcrStatus::Failed;
+        next.parts.failure_code = Some(code);
+        next.parts.failure_message = Some(message.into());
         Ok(next)
     }
 
@@ -280,11 +299,11 @@ impl ImageRecord {
         now: Timestamp,
         measured: Option<&Measurements>,
     ) -> Result<Self, TransitionError> {
-        if self.status != ImageStatus::Processing {
+        if self.parts.status != ImageStatus::Processing {
             return Err(self.refuse(Transition::Release));
         }
         let mut next = self.next(now);
-        next.lease_expires_at = None;
+        next.parts.lease_expires_at = None;
         if let Some(measured) = measured {
             next.measured(measured);
         }
@@ -297,14 +316,14 @@ impl ImageRecord {
     /// # Errors
     /// [`TransitionError`] unless the image is `PROCESSING`.
     pub fn unclaim(&self, now: Timestamp) -> Result<Self, TransitionError> {
-        if self.status != ImageStatus::Processing {
+        if self.parts.status != ImageStatus::Processing {
             return Err(self.refuse(Transition::Unclaim));
         }
         let mut next = self.next(now);
-        next.status = ImageStatus::AwaitingUpload;
-        next.requested_engine = None;
-        next.attempts = self.attempts.saturating_sub(1);
-        next.lease_expires_at = None;
+        next.parts.status = ImageStatus::AwaitingUpload;
+        next.parts.requested_engine = None;
+        next.parts.attempts = self.parts.attempts.saturating_sub(1);
+        next.parts.lease_expires_at = None;
         Ok(next)
     }
 
@@ -313,10 +332,10 @@ impl ImageRecord {
     /// # Errors
     /// [`TransitionError`] unless the image is `PROCESSED`.
     pub fn attach_preview(&mut self, key: ObjectKey) -> Result<(), TransitionError> {
-        if self.status != ImageStatus::Processed {
+        if self.parts.status != ImageStatus::Processed {
             return Err(self.refuse(Transition::AttachPreview));
         }
-        self.preview_key = Some(key);
+        self.parts.preview_key = Some(key);
         Ok(())
     }
 
@@ -332,9 +351,10 @@ impl ImageRecord {
     /// awaiting its upload, or rejected for its bytes.
     pub fn reprocess(&self, now: Timestamp, engine: Option<&str>) -> Result<Self, TransitionError> {
         self.not_deleted(Transition::Reprocess)?;
-        let allowed = match self.status {
+        let allowed = match self.parts.status {
             ImageStatus::Processed | ImageStatus::Failed => true,
             ImageStatus::Rejected => self
+                .parts
                 .rejection_code
                 .is_some_and(RejectionCode::depends_on_engine),
             _ => false,
@@ -343,29 +363,29 @@ impl ImageRecord {
             return Err(self.refuse(Transition::Reprocess));
         }
         let mut next = self.next(now);
-        next.history.push(super::PastRun::of(self, now));
-        if next.history.len() > super::MAX_HISTORY {
-            let excess = next.history.len() - super::MAX_HISTORY;
-            next.history.drain(..excess);
+        next.parts.history.push(super::PastRun::of(self, now));
+        if next.parts.history.len() > super::MAX_HISTORY {
+            let excess = next.parts.history.len() - super::MAX_HISTORY;
+            next.parts.history.drain(..excess);
         }
-        next.status = ImageStatus::Processing;
-        next.ocr_status = OcrStatus::Pending;
-        next.processed_at = None;
-        next.lease_expires_at = None;
-        next.attempts = 0;
-        next.ocr_text = None;
-        next.ocr_line_count = None;
-        next.ocr_avg_confidence_pct = None;
-        next.ocr_engine = None;
-        next.ocr_truncated = None;
-        next.ocr_lines = None;
-        next.rejection_code = None;
-        next.rejection_message = None;
-        next.failure_code = None;
-        next.failure_message = None;
-        next.duplicate_of = None;
-        next.preview_key = None;
-        next.requested_engine = engine.map(str::to_owned);
+        next.parts.status = ImageStatus::Processing;
+        next.parts.ocr_status = OcrStatus::Pending;
+        next.parts.processed_at = None;
+        next.parts.lease_expires_at = None;
+        next.parts.attempts = 0;
+        next.parts.ocr_text = None;
+        next.parts.ocr_line_count = None;
+        next.parts.ocr_avg_confidence_pct = None;
+        next.parts.ocr_engine = None;
+        next.parts.ocr_truncated = None;
+        next.parts.ocr_lines = None;
+        next.parts.rejection_code = None;
+        next.parts.rejection_message = None;
+        next.parts.failure_code = None;
+        next.parts.failure_message = None;
+        next.parts.duplicate_of = None;
+        next.parts.preview_key = None;
+        next.parts.requested_engine = engine.map(str::to_owned);
         Ok(next)
     }
 
@@ -379,25 +399,25 @@ impl ImageRecord {
     /// # Errors
     /// [`TransitionError::Status`] unless the image is deleted and not yet purged.
     pub fn purge(&self, now: Timestamp, by: &str) -> Result<Self, TransitionError> {
-        if !self.is_deleted() || self.purged_at.is_some() {
+        if !self.is_deleted() || self.parts.purged_at.is_some() {
             return Err(self.refuse(Transition::Purge));
         }
         let mut next = self.next(now);
-        next.purged_at = Some(now);
-        next.purged_by = Some(by.chars().take(256).collect());
-        next.file_name =
-            crate::model::FileName::sanitize("purged").unwrap_or_else(|_| self.file_name.clone());
+        next.parts.purged_at = Some(now);
+        next.parts.purged_by = Some(by.chars().take(256).collect());
+        next.parts.file_name = crate::model::FileName::sanitize("purged")
+            .unwrap_or_else(|_| self.parts.file_name.clone());
         // The key named the file too; its object is gone, so the tombstone names none.
-        next.object_key = ObjectKey::for_upload(self.image_id, &next.file_name);
-        next.ocr_text = None;
-        next.ocr_lines = None;
-        next.ocr_line_count = None;
-        next.ocr_avg_confidence_pct = None;
-        next.ocr_truncated = None;
-        next.rejection_message = None;
-        next.failure_message = None;
-        next.preview_key = None;
-        next.history.clear();
+        next.parts.object_key = ObjectKey::for_upload(self.parts.image_id, &next.parts.file_name);
+        next.parts.ocr_text = None;
+        next.parts.ocr_lines = None;
+        next.parts.ocr_line_count = None;
+        next.parts.ocr_avg_confidence_pct = None;
+        next.parts.ocr_truncated = None;
+        next.parts.rejection_message = None;
+        next.parts.failure_message = None;
+        next.parts.preview_key = None;
+        next.parts.history.clear();
         Ok(next)
     }
 
@@ -408,7 +428,7 @@ impl ImageRecord {
     pub fn mark_deleted(&self, now: Timestamp) -> Result<Self, TransitionError> {
         self.not_deleted(Transition::Delete)?;
         let mut next = self.next(now);
-        next.deleted_at = Some(now);
+        next.parts.deleted_at = Some(now);
         Ok(next)
     }
 
@@ -417,32 +437,32 @@ impl ImageRecord {
     /// attempts of both.
     #[must_use]
     pub fn rebased_over(mut self, current: &Self) -> Self {
-        self.version = current.version.saturating_add(1);
-        self.updated_at = self.updated_at.max(current.updated_at);
-        self.deleted_at = current.deleted_at;
-        self.attempts = self.attempts.max(current.attempts);
+        self.parts.version = current.parts.version.saturating_add(1);
+        self.parts.updated_at = self.parts.updated_at.max(current.parts.updated_at);
+        self.parts.deleted_at = current.parts.deleted_at;
+        self.parts.attempts = self.parts.attempts.max(current.parts.attempts);
         self
     }
 
     /// The next version with processing ended at `now` and the measurements recorded.
     fn finished(&self, now: Timestamp, measured: &Measurements) -> Self {
         let mut next = self.next(now);
-        next.lease_expires_at = None;
-        next.requested_engine = None;
-        next.processed_at = Some(now);
+        next.parts.lease_expires_at = None;
+        next.parts.requested_engine = None;
+        next.parts.processed_at = Some(now);
         next.measured(measured);
         next
     }
 
     fn measured(&mut self, measured: &Measurements) {
-        self.size_bytes = measured.size_bytes;
-        self.sha256 = measured.sha256;
-        self.content_type = measured.content_type;
-        self.width_px = measured.dimensions.map(|d| d.0);
-        self.height_px = measured.dimensions.map(|d| d.1);
-        self.page_count = measured.page_count;
+        self.parts.size_bytes = measured.size_bytes;
+        self.parts.sha256 = measured.sha256;
+        self.parts.content_type = measured.content_type;
+        self.parts.width_px = measured.dimensions.map(|d| d.0);
+        self.parts.height_px = measured.dimensions.map(|d| d.1);
+        self.parts.page_count = measured.page_count;
         if measured.duplicate_of.is_some() {
-            self.duplicate_of = measured.duplicate_of;
+            self.parts.duplicate_of = measured.duplicate_of;
         }
     }
 }
