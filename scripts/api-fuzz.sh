@@ -147,7 +147,8 @@ with open(sys.argv[2], encoding="utf-8") as events:
 # again: nothing a generated request can create) was never replayed without credentials; it is probed
 # here, with a well-formed id, and must answer 401 before anything else.
 samples = {"imageId": "019ab3c4-5d6e-7f80-9a1b-2c3d4e5f6071",
-           "webhookId": "wh_019ab3c45d6e7f809a1b2c3d4e5f6071"}
+           "webhookId": "wh_019ab3c45d6e7f809a1b2c3d4e5f6071",
+           "keyId": "ab010203040506ff"}
 probed = set()
 for label in sorted(secured - unauthenticated):
     method, path = label.split(" ", 1)

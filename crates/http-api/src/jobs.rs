@@ -73,11 +73,7 @@ struct JobsQuery {
 
 /// The job routes with their handlers, in one table (see [`JOB_ROUTES`]).
 fn table() -> [(Route, MethodRouter<Jobs>); 3] {
-    let route = |method, path| Route {
-        method,
-        path,
-        authenticated: true,
-    };
+    let route = Route::authenticated;
     [
         (route("GET", "/jobs"), get(list_jobs)),
         (route("POST", "/jobs/{imageId}/retry"), post(retry_job)),
@@ -88,17 +84,12 @@ fn table() -> [(Route, MethodRouter<Jobs>); 3] {
 /// The local server's job routes: documented in `openapi.yaml` as `x-local-only`, and checked against
 /// it like [`crate::ROUTES`].
 pub static JOB_ROUTES: std::sync::LazyLock<Vec<Route>> =
-    std::sync::LazyLock::new(|| table().into_iter().map(|(route, _)| route).collect());
+    std::sync::LazyLock::new(|| crate::routes::listed(table()));
 
 /// The job routes over `queue`. Serve them behind authentication (the `authenticated` routes of
 /// [`crate::app_with_routes`]); each also requires an admin caller (403 `ADMIN_REQUIRED`).
 pub fn job_routes(intake: Intake, queue: Arc<dyn JobQueue>) -> Router {
-    table()
-        .into_iter()
-        .fold(Router::new(), |router, (route, handler)| {
-            router.route(route.path, handler)
-        })
-        .with_state(Jobs { intake, queue })
+    crate::routes::build(table(), Jobs { intake, queue })
 }
 
 async fn list_jobs(

@@ -1,16 +1,17 @@
 //! API key management for the local server: `GET /keys`, `POST /keys`, `DELETE /keys/{keyId}`, for
-//! admin keys only. Not part of `openapi.yaml`: on AWS, identities come from the authorizer.
+//! admin keys only. Documented in `openapi.yaml` as `x-local-only`: on AWS, identities come from the
+//! authorizer.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use intake_domain::model::{ApiKeyRecord, KeyId, Owner};
 use intake_domain::services::{ApiKeys, KeyError};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, Caller};
+use crate::{ApiError, Caller, Route};
 
 /// A key as listed: everything but its hash.
 #[derive(Serialize)]
@@ -72,13 +73,25 @@ impl From<KeyError> for ApiError {
     }
 }
 
+/// The key routes with their handlers, in one table (see [`KEY_ROUTES`]).
+fn table() -> [(Route, MethodRouter<ApiKeys>); 3] {
+    let route = Route::authenticated;
+    [
+        (route("GET", "/keys"), get(list_keys)),
+        (route("POST", "/keys"), post(create_key)),
+        (route("DELETE", "/keys/{keyId}"), delete(revoke_key)),
+    ]
+}
+
+/// The local server's key routes: documented in `openapi.yaml` as `x-local-only`, and checked against
+/// it like [`crate::ROUTES`].
+pub static KEY_ROUTES: std::sync::LazyLock<Vec<Route>> =
+    std::sync::LazyLock::new(|| crate::routes::listed(table()));
+
 /// The key management routes over `keys`. Serve them behind authentication (the `authenticated`
 /// routes of [`crate::app_with_routes`]); each also requires an admin caller (403 `ADMIN_REQUIRED`).
 pub fn key_routes(keys: ApiKeys) -> Router {
-    Router::new()
-        .route("/keys", get(list_keys).post(create_key))
-        .route("/keys/{keyId}", delete(revoke_key))
-        .with_state(keys)
+    crate::routes::build(table(), keys)
 }
 
 async fn list_keys(

@@ -41,7 +41,7 @@ pub use auth::{ApiKeyAuth, Authenticator, Caller};
 pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
 pub use jobs::{JOB_ROUTES, job_routes};
-pub use keys::key_routes;
+pub use keys::{KEY_ROUTES, key_routes};
 pub use routes::{METRICS_ROUTE, ROUTES, Route};
 pub use webhooks::{WEBHOOK_ROUTES, webhook_routes};
 

@@ -26,6 +26,17 @@ pub struct Route {
     pub authenticated: bool,
 }
 
+impl Route {
+    /// A route that requires an authenticated caller.
+    pub(crate) const fn authenticated(method: &'static str, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            authenticated: true,
+        }
+    }
+}
+
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
 fn table() -> [(Route, MethodRouter<Intake>); 6] {
@@ -91,8 +102,25 @@ pub const METRICS_ROUTE: Route = Route {
 };
 
 /// Every route the API serves (see [`Route`]).
-pub static ROUTES: std::sync::LazyLock<Vec<Route>> =
-    std::sync::LazyLock::new(|| table().into_iter().map(|(route, _)| route).collect());
+pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(|| listed(table()));
+
+/// The router of a route table, over `state`: each route's handler at its path.
+pub(crate) fn build<S: Clone + Send + Sync + 'static>(
+    table: impl IntoIterator<Item = (Route, MethodRouter<S>)>,
+    state: S,
+) -> Router {
+    table
+        .into_iter()
+        .fold(Router::new(), |router, (route, handler)| {
+            router.route(route.path, handler)
+        })
+        .with_state(state)
+}
+
+/// The routes of a route table, without their handlers: what the `*_ROUTES` statics list.
+pub(crate) fn listed<S>(table: impl IntoIterator<Item = (Route, MethodRouter<S>)>) -> Vec<Route> {
+    table.into_iter().map(|(route, _)| route).collect()
+}
 
 /// The API's routes; those that require it run behind `auth`, and so do the `authenticated` extra
 /// routes.
@@ -106,14 +134,6 @@ pub(crate) fn router(
     let (private, open): (Vec<_>, Vec<_>) = table()
         .into_iter()
         .partition(|(route, _)| route.authenticated);
-    let build = |routes: Vec<(Route, MethodRouter<Intake>)>, intake: Intake| {
-        routes
-            .into_iter()
-            .fold(Router::new(), |router, (route, handler)| {
-                router.route(route.path, handler)
-            })
-            .with_state(intake)
-    };
     build(private, intake.clone())
         .merge(authenticated)
         .route_layer(middleware::from_fn_with_state(auth, require_caller))

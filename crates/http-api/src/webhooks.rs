@@ -135,11 +135,7 @@ fn webhook_id(text: &str) -> Result<WebhookId, ApiError> {
 
 /// The webhook routes with their handlers, in one table (see [`WEBHOOK_ROUTES`]).
 fn table() -> [(Route, MethodRouter<Webhooks>); 6] {
-    let route = |method, path| Route {
-        method,
-        path,
-        authenticated: true,
-    };
+    let route = Route::authenticated;
     [
         (route("POST", "/webhooks"), post(create_webhook)),
         (route("GET", "/webhooks"), get(list_webhooks)),
@@ -162,17 +158,12 @@ fn table() -> [(Route, MethodRouter<Webhooks>); 6] {
 /// The local server's webhook routes: documented in `openapi.yaml` as `x-local-only` (on AWS, events
 /// go to EventBridge), and checked against it like [`crate::ROUTES`].
 pub static WEBHOOK_ROUTES: std::sync::LazyLock<Vec<Route>> =
-    std::sync::LazyLock::new(|| table().into_iter().map(|(route, _)| route).collect());
+    std::sync::LazyLock::new(|| crate::routes::listed(table()));
 
 /// The webhook routes over `webhooks`. Serve them behind authentication (the `authenticated` routes
 /// of [`crate::app_with_routes`]).
 pub fn webhook_routes(webhooks: Webhooks) -> Router {
-    table()
-        .into_iter()
-        .fold(Router::new(), |router, (route, handler)| {
-            router.route(route.path, handler)
-        })
-        .with_state(webhooks)
+    crate::routes::build(table(), webhooks)
 }
 
 async fn create_webhook(

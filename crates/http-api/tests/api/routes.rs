@@ -27,6 +27,7 @@ fn the_route_table_and_openapi_yaml_agree() {
     let shared = pairs(&ROUTES);
     let mut local = pairs(&intake_http::WEBHOOK_ROUTES);
     local.extend(pairs(&intake_http::JOB_ROUTES));
+    local.extend(pairs(&intake_http::KEY_ROUTES));
     local.extend(pairs(&[intake_http::METRICS_ROUTE]));
     assert_eq!(
         documented,
@@ -44,6 +45,7 @@ fn the_route_table_and_openapi_yaml_agree() {
         .iter()
         .chain(intake_http::WEBHOOK_ROUTES.iter())
         .chain(intake_http::JOB_ROUTES.iter())
+        .chain(intake_http::KEY_ROUTES.iter())
         .chain([&intake_http::METRICS_ROUTE])
     {
         let operation = &spec["paths"][route.path][route.method.to_lowercase()];
