@@ -4,6 +4,7 @@
 # Uses a throw-away data directory and a free port (INTAKE_DATA_DIR / INTAKE_ADDR, as the README says).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 command -v jq >/dev/null 2>&1 || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -66,6 +67,24 @@ curl -sf "$(jq -r .downloadUrl <<<"$record")" | cmp - cheque.png
 [ "$(curl -s "${auth[@]}" "$API/images?q=cheque" | jq -r '.images[0].match.snippet[0].text')" = cheque ] \
   || { echo "smoke: search does not find the image by its name" >&2; exit 1; }
 curl -sfi $API/ | grep -qi "^content-security-policy: default-src 'none'" || { echo "smoke: no web app at /" >&2; exit 1; }
+
+# Every `curl` example of the README, as written: from the data directory's parent (the README reads
+# the key from .intake/admin-key), with API pointed at this server and curl failing on any 4xx or 5xx.
+ln -s "$work/data" "$work/.intake"
+python3 - "$root/README.md" "$API" >"$work/examples.sh" <<'PY'
+import re, sys
+text, api = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2]
+print("set -euo pipefail")
+print('curl() { command curl --fail-with-body "$@"; }')
+blocks = [b for b in re.findall(r"^```sh\n(.*?)^```$", text, re.S | re.M) if "curl " in b]
+for block in blocks:
+    lines = [l for l in block.splitlines() if not l.startswith("cargo run")]
+    print("\n".join(lines).replace("API=http://127.0.0.1:8080", f"API={api}"))
+print(f"echo 'smoke: {len(blocks)} README blocks with curl ran'")
+PY
+grep -q "curl" "$work/examples.sh" || { echo "smoke: no curl examples found in the README" >&2; exit 1; }
+bash "$work/examples.sh" >"$work/examples.out" 2>&1 || { cat "$work/examples.out"; echo "smoke: a README example failed" >&2; exit 1; }
+tail -1 "$work/examples.out"
 
 # Ctrl-C: the server stops by itself.
 kill -INT -- "-$server"
