@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
@@ -14,6 +13,7 @@ use intake_domain::ports::{DeadJob, JobQueue};
 use intake_domain::{Intake, IntakeError};
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiQuery, Id};
 use crate::{ApiError, Caller, Route};
 
 /// What the job routes work on.
@@ -95,10 +95,9 @@ pub fn job_routes(intake: Intake, queue: Arc<dyn JobQueue>) -> Router {
 async fn list_jobs(
     State(jobs): State<Jobs>,
     caller: Caller,
-    query: Result<Query<JobsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<JobsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require_admin("managing jobs")?;
-    let Query(query) = query?;
     let JobState::Dead = query.state;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
@@ -125,10 +124,9 @@ async fn list_jobs(
 async fn retry_job(
     State(jobs): State<Jobs>,
     caller: Caller,
-    Path(image_id): Path<String>,
+    Id(id): Id<ImageId>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin("managing jobs")?;
-    let id = ImageId::parse(&image_id).map_err(IntakeError::from)?;
     jobs.intake.retry_dead_job(jobs.queue.as_ref(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -136,10 +134,9 @@ async fn retry_job(
 async fn drop_job(
     State(jobs): State<Jobs>,
     caller: Caller,
-    Path(image_id): Path<String>,
+    Id(id): Id<ImageId>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin("managing jobs")?;
-    let id = ImageId::parse(&image_id).map_err(IntakeError::from)?;
     jobs.intake.drop_dead_job(jobs.queue.as_ref(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,8 +2,7 @@
 //! admin keys only. Documented in `openapi.yaml` as `x-local-only`: on AWS, identities come from the
 //! authorizer.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
@@ -11,6 +10,7 @@ use intake_domain::model::{ApiKeyRecord, KeyId, Owner};
 use intake_domain::services::{ApiKeys, KeyError};
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiJson, Id};
 use crate::{ApiError, Caller, Route};
 
 /// A key as listed: everything but its hash.
@@ -106,10 +106,9 @@ async fn list_keys(
 async fn create_key(
     State(keys): State<ApiKeys>,
     caller: Caller,
-    body: Result<Json<NewKey>, JsonRejection>,
+    ApiJson(new): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<KeyView>), ApiError> {
     caller.require_admin("managing API keys")?;
-    let Json(new) = body?;
     let owner = Owner::parse(&new.owner).map_err(KeyError::from)?;
     let issued = keys.create(owner, &new.name, new.admin).await?;
     tracing::info!(key_id = %issued.record.key_id, admin = new.admin, "API key created");
@@ -121,11 +120,9 @@ async fn create_key(
 async fn revoke_key(
     State(keys): State<ApiKeys>,
     caller: Caller,
-    Path(key_id): Path<String>,
+    Id(id): Id<KeyId>,
 ) -> Result<Json<KeyView>, ApiError> {
     caller.require_admin("managing API keys")?;
-    let id = KeyId::parse(&key_id)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_KEY_ID", e.to_string()))?;
     let revoked = keys.revoke(id).await?;
     tracing::info!(key_id = %id, "API key revoked");
     Ok(Json(KeyView::from(revoked)))

@@ -19,6 +19,7 @@
 mod auth;
 mod cors;
 mod error;
+mod extract;
 mod jobs;
 mod keys;
 mod routes;
@@ -40,6 +41,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{ApiKeyAuth, Authenticator, Caller};
 pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
+pub use extract::{ApiJson, ApiQuery, Id, PathId};
 pub use jobs::{JOB_ROUTES, job_routes};
 pub use keys::{KEY_ROUTES, key_routes};
 pub use routes::{METRICS_ROUTE, ROUTES, Route};

@@ -1,5 +1,4 @@
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
@@ -13,6 +12,7 @@ use std::sync::Arc;
 
 use crate::ApiError;
 use crate::auth::{Authenticator, Caller, require_caller};
+use crate::extract::{ApiJson, ApiQuery, Id};
 use crate::views::{ImagePageView, ImageView, ListParams, UploadBody, UploadTicketView};
 
 /// One route of the API: what `openapi.yaml` must describe and what the router serves.
@@ -147,9 +147,8 @@ pub(crate) fn router(
 async fn create_upload(
     State(intake): State<Intake>,
     caller: Caller,
-    body: Result<Json<UploadBody>, JsonRejection>,
+    ApiJson(body): ApiJson<UploadBody>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body?;
     let request = body.into_request(intake.accepted_types())?;
     let ticket = intake.request_upload(&caller.owner, request).await?;
     let location = HeaderValue::from_str(&format!("/images/{}", ticket.image_id)).ok();
@@ -163,9 +162,8 @@ async fn create_upload(
 async fn list_images(
     State(intake): State<Intake>,
     caller: Caller,
-    query: Result<Query<ListParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = query?;
     let page = intake
         .list_images(&caller.owner, &params.into_request()?)
         .await?;
@@ -192,11 +190,9 @@ enum Include {
 async fn get_image(
     State(intake): State<Intake>,
     caller: Caller,
-    Path(image_id): Path<String>,
-    query: Result<Query<ImageQuery>, QueryRejection>,
+    Id(id): Id<ImageId>,
+    ApiQuery(query): ApiQuery<ImageQuery>,
 ) -> Result<Response, ApiError> {
-    let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    let Query(query) = query?;
     let detail = match query.include {
         Some(Include::OcrLines) => OcrDetail::Lines,
         None => OcrDetail::Text,
@@ -216,11 +212,9 @@ struct DeleteQuery {
 async fn delete_image(
     State(intake): State<Intake>,
     caller: Caller,
-    Path(image_id): Path<String>,
-    query: Result<Query<DeleteQuery>, QueryRejection>,
+    Id(id): Id<ImageId>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
-    let Query(query) = query?;
     if query.purge == Some(true) {
         intake
             .purge_image(&caller.owner, id, caller.owner.as_str())
@@ -242,10 +236,9 @@ struct ReprocessBody {
 async fn reprocess_image(
     State(intake): State<Intake>,
     caller: Caller,
-    Path(image_id): Path<String>,
+    Id(id): Id<ImageId>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let id = ImageId::parse(&image_id).map_err(intake_domain::IntakeError::from)?;
     let body: ReprocessBody = if body.iter().all(u8::is_ascii_whitespace) {
         ReprocessBody::default()
     } else {

@@ -3,8 +3,7 @@
 //! and `GET /webhooks/{webhookId}/deliveries`. Each caller sees and manages their own subscriptions
 //! only; another owner's answers 404. On AWS, events go to EventBridge instead (rules route them).
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
@@ -14,6 +13,7 @@ use intake_domain::model::{
 use intake_domain::services::{Webhooks, WebhooksError};
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiJson, ApiQuery, Id};
 use crate::{ApiError, Caller, Route};
 
 /// A subscription as shown: everything but its secret, which only the answer to its creation holds.
@@ -129,10 +129,6 @@ impl From<WebhooksError> for ApiError {
     }
 }
 
-fn webhook_id(text: &str) -> Result<WebhookId, ApiError> {
-    WebhookId::parse(text).map_err(|e| WebhooksError::Invalid(e).into())
-}
-
 /// The webhook routes with their handlers, in one table (see [`WEBHOOK_ROUTES`]).
 fn table() -> [(Route, MethodRouter<Webhooks>); 6] {
     let route = Route::authenticated;
@@ -169,9 +165,8 @@ pub fn webhook_routes(webhooks: Webhooks) -> Router {
 async fn create_webhook(
     State(webhooks): State<Webhooks>,
     caller: Caller,
-    body: Result<Json<NewWebhookBody>, JsonRejection>,
+    ApiJson(body): ApiJson<NewWebhookBody>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
-    let Json(body) = body?;
     let events = EventFilter::parse(body.events.iter().map(String::as_str))
         .map_err(WebhooksError::Invalid)?;
     let created = webhooks
@@ -204,39 +199,36 @@ async fn list_webhooks(
 async fn get_webhook(
     State(webhooks): State<Webhooks>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id<WebhookId>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let found = webhooks.get(&caller.owner, webhook_id(&id)?).await?;
+    let found = webhooks.get(&caller.owner, id).await?;
     Ok(Json(WebhookView::from(found)))
 }
 
 async fn delete_webhook(
     State(webhooks): State<Webhooks>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id<WebhookId>,
 ) -> Result<StatusCode, ApiError> {
-    webhooks
-        .unsubscribe(&caller.owner, webhook_id(&id)?)
-        .await?;
+    webhooks.unsubscribe(&caller.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn enable_webhook(
     State(webhooks): State<Webhooks>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id<WebhookId>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let enabled = webhooks.enable(&caller.owner, webhook_id(&id)?).await?;
+    let enabled = webhooks.enable(&caller.owner, id).await?;
     Ok(Json(WebhookView::from(enabled)))
 }
 
 async fn list_deliveries(
     State(webhooks): State<Webhooks>,
     caller: Caller,
-    Path(id): Path<String>,
-    query: Result<Query<DeliveriesQuery>, QueryRejection>,
+    Id(id): Id<WebhookId>,
+    ApiQuery(query): ApiQuery<DeliveriesQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Query(query) = query?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
         return Err(intake_domain::IntakeError::InvalidLimit {
@@ -246,7 +238,7 @@ async fn list_deliveries(
         .into());
     }
     let log: Vec<DeliveryView> = webhooks
-        .deliveries(&caller.owner, webhook_id(&id)?, limit)
+        .deliveries(&caller.owner, id, limit)
         .await?
         .into_iter()
         .map(DeliveryView::from)
