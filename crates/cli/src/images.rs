@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use futures::StreamExt as _;
-use serde_json::{Value, json};
+use serde::Serialize;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::client::{ClientError, is_terminal};
 use crate::output::{confidence, field, table};
+use crate::views::{ImageView, ReprocessBody};
 use crate::{ApiArgs, PARTIAL, output};
 
 #[derive(Debug, Args)]
@@ -124,22 +125,24 @@ pub(crate) async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
         }
     };
     if args.api.json {
-        output::json(&json!({ "images": images, "nextCursor": next }));
+        output::json(&Listed {
+            images: &images,
+            next_cursor: next.as_deref(),
+        });
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = images
         .iter()
         .map(|image| {
             vec![
-                field(image, "imageId").to_owned(),
-                field(image, "status").to_owned(),
-                field(image, "createdAt").to_owned(),
+                field(image.image_id.as_deref()).to_owned(),
+                field(image.status.as_deref()).to_owned(),
+                field(image.created_at.as_deref()).to_owned(),
                 image
-                    .get("sizeBytes")
-                    .and_then(Value::as_u64)
+                    .size_bytes
                     .map_or_else(|| "-".to_owned(), |s| s.to_string()),
                 confidence(image),
-                field(image, "fileName").to_owned(),
+                field(image.file_name.as_deref()).to_owned(),
             ]
         })
         .collect();
@@ -167,7 +170,10 @@ pub(crate) async fn search(args: SearchArgs) -> Result<ExitCode, ClientError> {
     }
     let page = api.list(&query).await?;
     if args.api.json {
-        output::json(&json!({ "images": page.images, "nextCursor": page.next_cursor }));
+        output::json(&Listed {
+            images: &page.images,
+            next_cursor: page.next_cursor.as_deref(),
+        });
         return Ok(ExitCode::SUCCESS);
     }
     if page.images.is_empty() {
@@ -177,14 +183,15 @@ pub(crate) async fn search(args: SearchArgs) -> Result<ExitCode, ClientError> {
     for image in &page.images {
         println!(
             "{}  {}  {}",
-            field(image, "imageId"),
-            field(image, "status"),
-            field(image, "fileName")
+            field(image.image_id.as_deref()),
+            field(image.status.as_deref()),
+            field(image.file_name.as_deref())
         );
-        println!(
-            "    {}",
-            output::marked_snippet(image.pointer("/match/snippet"), bold)
-        );
+        let snippet = image
+            .search
+            .as_ref()
+            .and_then(|found| found.snippet.as_deref());
+        println!("    {}", output::marked_snippet(snippet, bold));
     }
     if let Some(next) = page.next_cursor {
         eprintln!(
@@ -199,7 +206,7 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     let record = api.image(&args.id).await?;
     if args.text {
-        if let Some(text) = record.get("ocrText").and_then(Value::as_str) {
+        if let Some(text) = &record.ocr_text {
             println!("{text}");
         }
         return Ok(ExitCode::SUCCESS);
@@ -208,38 +215,35 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
         output::json(&record);
         return Ok(ExitCode::SUCCESS);
     }
-    let status = field(&record, "status");
-    for (label, name) in [
-        ("Image", "imageId"),
-        ("File", "fileName"),
-        ("Status", "status"),
-        ("Content type", "contentType"),
-        ("SHA-256", "sha256"),
-        ("Created", "createdAt"),
-        ("Processed", "processedAt"),
-        ("OCR", "ocrStatus"),
-        ("OCR engine", "ocrEngine"),
-        ("Duplicate of", "duplicateOf"),
-        ("Rejection", "rejectionCode"),
-        ("Rejection detail", "rejectionMessage"),
-        ("Failure", "failureCode"),
-        ("Failure detail", "failureMessage"),
+    let status = field(record.status.as_deref());
+    for (label, value) in [
+        ("Image", &record.image_id),
+        ("File", &record.file_name),
+        ("Status", &record.status),
+        ("Content type", &record.content_type),
+        ("SHA-256", &record.sha256),
+        ("Created", &record.created_at),
+        ("Processed", &record.processed_at),
+        ("OCR", &record.ocr_status),
+        ("OCR engine", &record.ocr_engine),
+        ("Duplicate of", &record.duplicate_of),
+        ("Rejection", &record.rejection_code),
+        ("Rejection detail", &record.rejection_message),
+        ("Failure", &record.failure_code),
+        ("Failure detail", &record.failure_message),
     ] {
-        if let Some(value) = record.get(name).and_then(Value::as_str) {
+        if let Some(value) = value {
             println!("{label:<17}{value}");
         }
     }
-    if let Some(size) = record.get("sizeBytes").and_then(Value::as_u64) {
+    if let Some(size) = record.size_bytes {
         println!("{:<17}{size} bytes", "Size");
     }
-    if let (Some(w), Some(h)) = (
-        record.get("widthPx").and_then(Value::as_u64),
-        record.get("heightPx").and_then(Value::as_u64),
-    ) {
+    if let (Some(w), Some(h)) = (record.width_px, record.height_px) {
         println!("{:<17}{w} × {h} px", "Dimensions");
     }
     println!("{:<17}{}", "Confidence", confidence(&record));
-    if let Some(text) = record.get("ocrText").and_then(Value::as_str) {
+    if let Some(text) = &record.ocr_text {
         println!("\n{text}");
     }
     Ok(if is_terminal(status) && status != "PROCESSED" {
@@ -253,18 +257,17 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
     let api = args.api.client()?;
     let record = api.image(&args.id).await?;
     let url = record
-        .get("downloadUrl")
-        .and_then(Value::as_str)
+        .download_url
+        .clone()
         .ok_or_else(|| ClientError::Api {
             status: 409,
             code: "NOT_DOWNLOADABLE".into(),
             message: format!(
                 "image {} has no stored object (status {})",
                 args.id,
-                field(&record, "status")
+                field(record.status.as_deref())
             ),
-        })?
-        .to_owned();
+        })?;
     let response = api.send(api.http.get(&url), &url).await?;
     let mut stream = response.bytes_stream();
     if args.output.as_deref() == Some(Path::new("-")) {
@@ -283,7 +286,7 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
         return Ok(ExitCode::SUCCESS);
     }
     let target = args.output.clone().unwrap_or_else(|| {
-        let name = Path::new(field(&record, "fileName"))
+        let name = Path::new(field(record.file_name.as_deref()))
             .file_name()
             .map_or_else(|| args.id.clone().into(), ToOwned::to_owned);
         PathBuf::from(name)
@@ -321,7 +324,11 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
         .await
         .map_err(ClientError::file(&target))?;
     if args.api.json {
-        output::json(&json!({ "imageId": args.id, "path": target, "bytes": written }));
+        output::json(&DownloadReport {
+            image_id: &args.id,
+            path: &target,
+            bytes: written,
+        });
     } else {
         eprintln!("wrote {} ({written} bytes)", target.display());
     }
@@ -332,7 +339,11 @@ pub(crate) async fn delete(args: DeleteArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     api.delete(&args.id, args.purge).await?;
     if args.api.json {
-        output::json(&json!({ "imageId": args.id, "deleted": true, "purged": args.purge }));
+        output::json(&DeleteReport {
+            image_id: &args.id,
+            deleted: true,
+            purged: args.purge,
+        });
     } else if args.purge {
         eprintln!(
             "purged {}: its bytes and text are gone, a tombstone stays",
@@ -346,11 +357,10 @@ pub(crate) async fn delete(args: DeleteArgs) -> Result<ExitCode, ClientError> {
 
 pub(crate) async fn reprocess(args: ReprocessArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let body = match &args.engine {
-        Some(engine) => json!({ "engine": engine }),
-        None => json!({}),
+    let body = ReprocessBody {
+        engine: args.engine.as_deref(),
     };
-    let record = api
+    let record: ImageView = api
         .post_segments(&["images", &args.id, "reprocess"], &body)
         .await?;
     if args.api.json {
@@ -359,9 +369,36 @@ pub(crate) async fn reprocess(args: ReprocessArgs) -> Result<ExitCode, ClientErr
         eprintln!(
             "{} is {} again; `intake show {}` shows the new result once it is read",
             args.id,
-            output::field(&record, "status"),
+            field(record.status.as_deref()),
             args.id
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `list --json` and `search --json` print: the images, and the cursor of the next page
+/// (`null` when there is none).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Listed<'a> {
+    images: &'a [ImageView],
+    next_cursor: Option<&'a str>,
+}
+
+/// What `download --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DownloadReport<'a> {
+    image_id: &'a str,
+    path: &'a Path,
+    bytes: u64,
+}
+
+/// What `delete --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteReport<'a> {
+    image_id: &'a str,
+    deleted: bool,
+    purged: bool,
 }

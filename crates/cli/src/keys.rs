@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
 
 use crate::client::ClientError;
+use crate::output::field;
+use crate::views::{KeyList, KeyView, NewKey};
 use crate::{ApiArgs, output};
 
 #[derive(Debug, Subcommand)]
@@ -57,10 +58,14 @@ pub(crate) async fn run(command: KeysCommand) -> Result<ExitCode, ClientError> {
 
 async fn create_key(args: KeyCreateArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let key = api
+    let key: KeyView = api
         .post_json(
             "/keys",
-            &json!({ "owner": args.owner, "name": args.name, "admin": args.admin }),
+            &NewKey {
+                owner: &args.owner,
+                name: &args.name,
+                admin: args.admin,
+            },
         )
         .await?;
     if args.api.json {
@@ -68,41 +73,33 @@ async fn create_key(args: KeyCreateArgs) -> Result<ExitCode, ClientError> {
     } else {
         eprintln!(
             "created key {} for owner {}{}; it is shown only now:",
-            output::field(&key, "keyId"),
-            output::field(&key, "owner"),
+            field(key.key_id.as_deref()),
+            field(key.owner.as_deref()),
             if args.admin { " (admin)" } else { "" }
         );
-        println!("{}", output::field(&key, "apiKey"));
+        println!("{}", field(key.api_key.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn list_keys(args: KeyListArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let answer = api.get_json("/keys").await?;
+    let answer: KeyList = api.get_json("/keys").await?;
     if args.api.json {
         output::json(&answer);
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = answer
-        .get("keys")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .keys
         .iter()
         .map(|key| {
             vec![
-                output::field(key, "keyId").to_owned(),
-                output::field(key, "owner").to_owned(),
-                output::field(key, "name").to_owned(),
-                if key["admin"].as_bool() == Some(true) {
-                    "admin"
-                } else {
-                    ""
-                }
-                .to_owned(),
-                output::field(key, "createdAt").to_owned(),
-                output::field(key, "revokedAt").to_owned(),
+                field(key.key_id.as_deref()).to_owned(),
+                field(key.owner.as_deref()).to_owned(),
+                field(key.name.as_deref()).to_owned(),
+                if key.admin == Some(true) { "admin" } else { "" }.to_owned(),
+                field(key.created_at.as_deref()).to_owned(),
+                field(key.revoked_at.as_deref()).to_owned(),
             ]
         })
         .collect();
@@ -115,11 +112,11 @@ async fn list_keys(args: KeyListArgs) -> Result<ExitCode, ClientError> {
 
 async fn revoke_key(args: KeyRevokeArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let key = api.delete_json(&["keys", &args.key_id]).await?;
+    let key: KeyView = api.delete_json(&["keys", &args.key_id]).await?;
     if args.api.json {
         output::json(&key);
     } else {
-        eprintln!("revoked key {}", output::field(&key, "keyId"));
+        eprintln!("revoked key {}", field(key.key_id.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }

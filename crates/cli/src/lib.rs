@@ -10,7 +10,7 @@
 //!
 //! One file per group of commands, each with its arguments: `serve.rs`, `upload.rs`, `images.rs`
 //! (list, search, show, download, delete, reprocess), `keys.rs`, `jobs.rs` and `webhooks.rs`;
-//! `client.rs` speaks HTTP and `output.rs` prints.
+//! `client.rs` speaks HTTP, `views.rs` types the API's answers, and `output.rs` prints.
 
 mod client;
 mod images;
@@ -19,6 +19,7 @@ mod keys;
 mod output;
 mod serve;
 mod upload;
+mod views;
 mod webhooks;
 
 use std::path::PathBuf;

@@ -11,12 +11,13 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use intake_domain::model::{ContentType, Sha256Digest};
 use intake_domain::sniff::sniff;
-use serde_json::{Value, json};
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 
-use crate::client::{Api, ClientError, UploadBody, is_terminal};
+use crate::client::{Api, ClientError, is_terminal};
 use crate::output::{confidence, field, snippet, table};
+use crate::views::{ImageView, UploadBody};
 use crate::{ApiArgs, PARTIAL, output};
 
 #[derive(Debug, Args)]
@@ -159,11 +160,15 @@ async fn upload_one(
 }
 
 /// Polls until the image reaches a terminal status or `deadline` passes.
-async fn wait_for(api: &Api, id: &str, deadline: Instant) -> Result<Option<Value>, ClientError> {
+async fn wait_for(
+    api: &Api,
+    id: &str,
+    deadline: Instant,
+) -> Result<Option<ImageView>, ClientError> {
     let mut pause = Duration::from_millis(100);
     loop {
         let record = api.image(id).await?;
-        if is_terminal(field(&record, "status")) {
+        if is_terminal(field(record.status.as_deref())) {
             return Ok(Some(record));
         }
         if Instant::now() + pause > deadline {
@@ -216,19 +221,19 @@ async fn upload_all(api: &Api, files: &[PathBuf], parallel: usize, quiet: bool) 
 }
 
 /// A processed upload's table row and JSON document (the record, without the OCR lines).
-fn describe(file: &str, id: &str, mut record: Value) -> (Vec<String>, Value) {
-    let status = field(&record, "status").to_owned();
+fn describe(file: &str, id: &str, mut record: ImageView) -> (Vec<String>, UploadReport) {
+    let status = field(record.status.as_deref()).to_owned();
     let detail = match status.as_str() {
-        "PROCESSED" => snippet(field(&record, "ocrText"), 48),
+        "PROCESSED" => snippet(field(record.ocr_text.as_deref()), 48),
         "REJECTED" => format!(
             "{}: {}",
-            field(&record, "rejectionCode"),
-            field(&record, "rejectionMessage")
+            field(record.rejection_code.as_deref()),
+            field(record.rejection_message.as_deref())
         ),
         _ => format!(
             "{}: {}",
-            field(&record, "failureCode"),
-            field(&record, "failureMessage")
+            field(record.failure_code.as_deref()),
+            field(record.failure_message.as_deref())
         ),
     };
     let row = vec![
@@ -238,11 +243,40 @@ fn describe(file: &str, id: &str, mut record: Value) -> (Vec<String>, Value) {
         confidence(&record),
         detail,
     ];
-    if let Some(object) = record.as_object_mut() {
-        object.insert("file".into(), json!(file));
-        object.remove("ocrLines");
-    }
-    (row, record)
+    record.ocr_lines = None;
+    record.unread.remove("file");
+    let document = UploadReport::Finished {
+        record: Box::new(record),
+        file: file.to_owned(),
+    };
+    (row, document)
+}
+
+/// One file's line of `upload --json`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum UploadReport {
+    /// It could not be uploaded, or its processing not followed.
+    #[serde(rename_all = "camelCase")]
+    Failed {
+        file: String,
+        error: String,
+        exit_code: u8,
+    },
+    /// Uploaded, not waited for (`UPLOADED`), or still being processed at the deadline (`PENDING`).
+    #[serde(rename_all = "camelCase")]
+    Unfinished {
+        file: String,
+        image_id: String,
+        status: &'static str,
+        duplicate_of: Option<String>,
+    },
+    /// Processed: its record, with the file's name.
+    Finished {
+        #[serde(flatten)]
+        record: Box<ImageView>,
+        file: String,
+    },
 }
 
 pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
@@ -262,7 +296,7 @@ pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
     let mut documents = Vec::new();
     let mut ok = true;
     let mut pending = 0usize;
-    let waited: Vec<Result<Option<Value>, ClientError>> = futures::stream::iter(results.iter())
+    let waited: Vec<Result<Option<ImageView>, ClientError>> = futures::stream::iter(results.iter())
         .map(|(_, result)| {
             let api = api.clone();
             let wait = !args.no_wait;
@@ -290,7 +324,11 @@ pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
                     "-".into(),
                     error.clone(),
                 ]);
-                documents.push(json!({ "file": file, "error": error, "exitCode": code }));
+                documents.push(UploadReport::Failed {
+                    file,
+                    error: error.clone(),
+                    exit_code: code,
+                });
             }
             (Ok((id, duplicate)), Ok(None)) => {
                 let status = if args.no_wait { "UPLOADED" } else { "PENDING" };
@@ -304,11 +342,16 @@ pub(crate) async fn upload(args: UploadArgs) -> Result<ExitCode, ClientError> {
                     "-".into(),
                     String::new(),
                 ]);
-                documents.push(json!({ "file": file, "imageId": id, "status": status, "duplicateOf": duplicate }));
+                documents.push(UploadReport::Unfinished {
+                    file,
+                    image_id: id.clone(),
+                    status,
+                    duplicate_of: duplicate.clone(),
+                });
             }
             (Ok((id, _)), Ok(Some(record))) => {
+                ok &= record.status.as_deref() == Some("PROCESSED");
                 let (row, document) = describe(&file, id, record.clone());
-                ok &= field(&document, "status") == "PROCESSED";
                 rows.push(row);
                 documents.push(document);
             }
