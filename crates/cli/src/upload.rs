@@ -71,19 +71,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ClientError> {
     Ok(())
 }
 
+/// The type a file's extension names (the domain's one table, which the web app uses too).
 fn type_by_extension(path: &Path) -> Option<ContentType> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    let mime = match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "tif" | "tiff" => "image/tiff",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "pdf" => "application/pdf",
-        _ => return None,
-    };
-    ContentType::parse(mime).ok()
+    ContentType::from_extension(path.extension()?.to_str()?)
 }
 
 /// Reads a file once: its size, SHA-256 and content type (from its bytes, else its extension).
