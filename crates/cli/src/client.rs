@@ -1,10 +1,12 @@
 //! A client of Intake's REST API and of the presigned URLs it hands out.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::views::{ImagePage, ImageView, Ticket, UploadBody};
 
 /// Why a command failed; each maps to a documented exit code.
 #[derive(Debug, thiserror::Error)]
@@ -60,37 +62,6 @@ impl ClientError {
         let path = path.into();
         move |source| Self::File { path, source }
     }
-}
-
-/// `POST /uploads` body.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UploadBody {
-    pub(crate) filename: String,
-    pub(crate) content_type: String,
-    pub(crate) size_bytes: u64,
-    pub(crate) sha256: String,
-}
-
-/// `POST /uploads` answer (the fields the client uses).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Ticket {
-    pub(crate) upload_url: String,
-    pub(crate) image_id: String,
-    #[serde(default)]
-    pub(crate) required_headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub(crate) duplicate_of: Option<String>,
-}
-
-/// `GET /images` answer.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ImagePage {
-    pub(crate) images: Vec<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) next_cursor: Option<String>,
 }
 
 /// The API's error envelope.
@@ -190,18 +161,19 @@ impl Api {
         Ok(url.into())
     }
 
-    pub(crate) async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+    /// `GET {base}{path}`, its answer read as `T`.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = self.url(path);
         self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
             .await
     }
 
     /// `GET {base}/{segments...}` with `query`, each segment percent-encoded.
-    pub(crate) async fn get_segments(
+    pub(crate) async fn get_segments<T: DeserializeOwned>(
         &self,
         segments: &[&str],
         query: &[(&str, String)],
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
         self.json(
             &url,
@@ -214,11 +186,11 @@ impl Api {
     }
 
     /// `POST {base}/{segments...}` with a JSON body, each segment percent-encoded.
-    pub(crate) async fn post_segments<B: Serialize + Sync>(
+    pub(crate) async fn post_segments<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         segments: &[&str],
         body: &B,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
         self.json(
             &url,
@@ -230,7 +202,8 @@ impl Api {
         .await
     }
 
-    pub(crate) async fn post_json<B: Serialize + Sync, T: for<'de> Deserialize<'de>>(
+    /// `POST {base}{path}` with a JSON body, its answer read as `T`.
+    pub(crate) async fn post_json<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -246,10 +219,11 @@ impl Api {
         .await
     }
 
-    pub(crate) async fn delete_json(
+    /// `DELETE {base}/{segments...}`, each segment percent-encoded, its answer read as `T`.
+    pub(crate) async fn delete_json<T: DeserializeOwned>(
         &self,
         segments: &[&str],
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
         self.json(&url, self.call(reqwest::Method::DELETE, &url).send().await)
             .await
@@ -265,7 +239,7 @@ impl Api {
         self.segments_url(&["images", id])
     }
 
-    async fn json<T: for<'de> Deserialize<'de>>(
+    async fn json<T: DeserializeOwned>(
         &self,
         url: &str,
         response: Result<Response, reqwest::Error>,
@@ -285,7 +259,7 @@ impl Api {
         self.post_json("/uploads", body).await
     }
 
-    pub(crate) async fn image(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+    pub(crate) async fn image(&self, id: &str) -> Result<ImageView, ClientError> {
         let url = self.image_url(id)?;
         self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
             .await

@@ -3,9 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::client::ClientError;
+use crate::output::field;
+use crate::views::{DeadJobs, QueueCounts};
 use crate::{ApiArgs, output};
 
 #[derive(Debug, Subcommand)]
@@ -45,7 +47,7 @@ pub(crate) async fn run(command: JobsCommand) -> Result<ExitCode, ClientError> {
 
 async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let answer = api
+    let answer: DeadJobs = api
         .get_segments(
             &["jobs"],
             &[
@@ -58,34 +60,23 @@ async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
         output::json(&answer);
         return Ok(ExitCode::SUCCESS);
     }
-    let stat = |name: &str| {
-        answer
-            .get("stats")
-            .and_then(|stats| stats.get(name))
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-    };
+    let stats = answer.stats.as_ref();
+    let stat = |count: fn(&QueueCounts) -> Option<u64>| stats.and_then(count).unwrap_or(0);
     eprintln!(
         "{} waiting, {} running, {} dead",
-        stat("waiting"),
-        stat("leased"),
-        stat("dead"),
+        stat(|s| s.waiting),
+        stat(|s| s.leased),
+        stat(|s| s.dead),
     );
     let rows: Vec<Vec<String>> = answer
-        .get("jobs")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .jobs
         .iter()
         .map(|job| {
             vec![
-                output::field(job, "imageId").to_owned(),
-                job.get("attempts")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    .to_string(),
-                output::field(job, "buriedAt").to_owned(),
-                output::snippet(output::field(job, "reason"), 80),
+                field(job.image_id.as_deref()).to_owned(),
+                job.attempts.unwrap_or(0).to_string(),
+                field(job.buried_at.as_deref()).to_owned(),
+                output::snippet(field(job.reason.as_deref()), 80),
             ]
         })
         .collect();
@@ -98,7 +89,10 @@ async fn retry(args: IdArgs) -> Result<ExitCode, ClientError> {
     api.post_segments_empty(&["jobs", &args.id, "retry"])
         .await?;
     if args.api.json {
-        output::json(&json!({ "imageId": args.id, "retried": true }));
+        output::json(&RetryReport {
+            image_id: &args.id,
+            retried: true,
+        });
     } else {
         eprintln!("{} is back in the queue", args.id);
     }
@@ -109,9 +103,28 @@ async fn drop_job(args: IdArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     api.delete_segments(&["jobs", &args.id]).await?;
     if args.api.json {
-        output::json(&json!({ "imageId": args.id, "dropped": true }));
+        output::json(&DropReport {
+            image_id: &args.id,
+            dropped: true,
+        });
     } else {
         eprintln!("dropped the dead job of {}", args.id);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `jobs retry --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryReport<'a> {
+    image_id: &'a str,
+    retried: bool,
+}
+
+/// What `jobs drop --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DropReport<'a> {
+    image_id: &'a str,
+    dropped: bool,
 }

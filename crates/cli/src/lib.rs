@@ -7,21 +7,30 @@
 //! The command only parses its arguments, composes and calls: the server is
 //! [`intake_server::LocalServer`], the client speaks the REST API described in `openapi.yaml`. The
 //! library exposes [`main`] so that test harnesses can build the same command.
+//!
+//! One file per group of commands, each with its arguments: `serve.rs`, `upload.rs`, `images.rs`
+//! (list, search, show, download, delete, reprocess), `keys.rs`, `jobs.rs` and `webhooks.rs`;
+//! `client.rs` speaks HTTP, `views.rs` types the API's answers, and `output.rs` prints.
 
 mod client;
-mod commands;
+mod images;
 mod jobs;
+mod keys;
 mod output;
+mod serve;
+mod upload;
+mod views;
 mod webhooks;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::client::ClientError;
+
+/// Exit code 7: finished, but not everything succeeded.
+const PARTIAL: u8 = 7;
 
 /// Exit codes a script can rely on.
 const AFTER_HELP: &str = "\
@@ -51,154 +60,31 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the local server: the REST API, the object endpoints and the OCR workers.
-    Serve(ServeArgs),
+    Serve(serve::ServeArgs),
     /// Upload image files (or every image in a directory) and wait until they are processed.
-    Upload(UploadArgs),
+    Upload(upload::UploadArgs),
     /// List images, newest first.
-    List(ListArgs),
+    List(images::ListArgs),
     /// Find images by the words on them (or in their file names), best match first.
-    Search(SearchArgs),
+    Search(images::SearchArgs),
     /// Show one image: status, checksum, OCR text and confidence, duplicate.
-    Show(ShowArgs),
+    Show(images::ShowArgs),
     /// Download an image's bytes through a presigned URL.
-    Download(DownloadArgs),
+    Download(images::DownloadArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API);
     /// with --purge, erase its bytes, text and name for good.
-    Delete(DeleteArgs),
+    Delete(images::DeleteArgs),
     /// Run OCR again on a finished image's stored bytes (its earlier result stays in its history).
-    Reprocess(ReprocessArgs),
+    Reprocess(images::ReprocessArgs),
     /// Manage the local server's API keys (needs an admin key).
     #[command(subcommand)]
-    Keys(KeysCommand),
+    Keys(keys::KeysCommand),
     /// Manage your webhooks: signed POSTs of your images' events (local server).
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
     /// See and act on the jobs the local server's queue gave up on (needs an admin key).
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum KeysCommand {
-    /// Create a key; it is printed once and only its hash is stored.
-    Create(KeyCreateArgs),
-    /// List keys, revoked ones included (kept for audit).
-    List(KeyListArgs),
-    /// Revoke a key: it stops working at once.
-    Revoke(KeyRevokeArgs),
-}
-
-#[derive(Debug, Args)]
-struct KeyCreateArgs {
-    /// Whose images the key sees and creates (several keys may share an owner).
-    #[arg(long)]
-    owner: String,
-    /// A label: which machine or service holds the key.
-    #[arg(long)]
-    name: String,
-    /// Allow the key to manage keys.
-    #[arg(long)]
-    admin: bool,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct KeyListArgs {
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct KeyRevokeArgs {
-    /// The key id (the 16 hex digits after `ik_`).
-    key_id: String,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
-    /// Readable lines.
-    Human,
-    /// One JSON object per line.
-    Json,
-}
-
-#[derive(Debug, Args)]
-struct ServeArgs {
-    /// Where objects, the database and the signing secret live.
-    #[arg(long, env = "INTAKE_DATA_DIR", default_value = ".intake")]
-    data_dir: PathBuf,
-    /// The address to listen on.
-    #[arg(long, env = "INTAKE_ADDR", default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// How many jobs run at once (default: twice the number of cores; OCR itself runs one process per core).
-    #[arg(long, env = "INTAKE_WORKERS")]
-    workers: Option<usize>,
-    /// The URL clients reach this server at, used in presigned URLs (default: http://ADDR).
-    #[arg(long, env = "INTAKE_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// The OCR engine: `ppocr` (PP-OCRv6 on ONNX Runtime, reads forms and receipts far better) or
-    /// `tesseract`.
-    #[arg(long, env = "INTAKE_OCR_ENGINE", default_value = "ppocr")]
-    ocr_engine: intake_server::OcrChoice,
-    /// The PP-OCR model tier: `tiny` (fast; the default) or `small` (reads dense and small print better,
-    /// several times slower).
-    #[arg(long, env = "INTAKE_OCR_MODEL", default_value = "tiny")]
-    ocr_model: intake_ocr_onnx::ModelTier,
-    /// Where scripts/ocr-models.sh installed the PP-OCR models (default: ~/.local/share/intake/models).
-    #[arg(long, env = "INTAKE_MODELS_DIR")]
-    models_dir: Option<PathBuf>,
-    /// Tesseract language(s), e.g. `eng` or `eng+deu` (with --ocr-engine tesseract).
-    #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
-    ocr_language: String,
-    /// The most pixels Tesseract reads a page at; a larger single-page image is turned grey and scaled
-    /// down to fit first (a colour one past 40% of it turned grey), which bounds Tesseract's memory to
-    /// about 4.5 bytes a pixel of this.
-    #[arg(long, env = "INTAKE_TESSERACT_MAX_PIXELS", default_value_t = intake_local::DEFAULT_MAX_PIXELS)]
-    tesseract_max_pixels: u64,
-    /// The longest one image's OCR may take, in seconds (either engine); past it the image is retried.
-    #[arg(long, env = "INTAKE_OCR_TIMEOUT_SECONDS", default_value_t = 120)]
-    ocr_timeout: u64,
-    /// How long Ctrl-C waits for jobs in progress before leaving them to the next start, in seconds.
-    #[arg(long, default_value_t = 30)]
-    shutdown_grace: u64,
-    /// Log format.
-    #[arg(long, env = "INTAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
-    log_format: LogFormat,
-    /// Create a new admin API key (written to DATA_DIR/admin-key) even if one is active: the way back
-    /// in when every admin key is lost.
-    #[arg(long)]
-    new_admin_key: bool,
-    /// The longest a client may take to send a request's head, and an idle connection is kept, in
-    /// seconds.
-    #[arg(long, env = "INTAKE_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
-    header_timeout: u64,
-    /// The most client connections open at once (default: half the open-file limit, at most 1024).
-    #[arg(long, env = "INTAKE_MAX_CONNECTIONS")]
-    max_connections: Option<usize>,
-    /// The slowest a request body may arrive after its first 10 seconds, in bytes per second (0: no
-    /// minimum); a slower upload is cut off with 408 BODY_TOO_SLOW.
-    #[arg(long, env = "INTAKE_MIN_BODY_RATE", default_value_t = intake_server::DEFAULT_MIN_BODY_RATE)]
-    min_body_rate: u64,
-    /// Browser origins allowed to call the API and upload or download from other sites, comma-separated
-    /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
-    #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
-    cors_origins: intake_server::CorsOrigins,
-    /// Hosts webhooks may be sent to, comma-separated: names, IP addresses, `*.domain`, or `*` for
-    /// anywhere. This machine only by default, so subscribers cannot reach into other networks.
-    #[arg(
-        long,
-        env = "INTAKE_WEBHOOK_HOSTS",
-        default_value = "localhost,127.0.0.1,::1"
-    )]
-    webhook_hosts: String,
-    /// Purge soft-deleted images (bytes, text, name; a tombstone stays) once deleted this many days
-    /// (0: never, the default).
-    #[arg(long, env = "INTAKE_RETENTION_DAYS", default_value_t = 0)]
-    retention_days: u32,
 }
 
 /// Where the API is, and how to print.
@@ -265,120 +151,6 @@ fn local_admin_key(api: &str, data_dir: &std::path::Path) -> Option<String> {
         .map(|text| text.trim().to_owned())
 }
 
-#[derive(Debug, Args)]
-struct UploadArgs {
-    /// Files, or directories whose image files are uploaded.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// Return once uploaded, without waiting for processing.
-    #[arg(long)]
-    no_wait: bool,
-    /// How many files upload at once.
-    #[arg(long, default_value_t = 4)]
-    parallel: usize,
-    /// How long to wait for processing, in seconds.
-    #[arg(long, default_value_t = 600)]
-    timeout: u64,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct ListArgs {
-    /// Only images in this status (AWAITING_UPLOAD, PROCESSING, PROCESSED, REJECTED or FAILED).
-    #[arg(long)]
-    status: Option<String>,
-    /// Only images with this SHA-256 (hex).
-    #[arg(long)]
-    sha256: Option<String>,
-    /// Page size.
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
-    /// Continue from a cursor printed by a previous page.
-    #[arg(long)]
-    cursor: Option<String>,
-    /// Follow cursors and print every page.
-    #[arg(long)]
-    all: bool,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct SearchArgs {
-    /// What to look for: every word must match (case and accents do not matter); an amount or date
-    /// such as 4721.08 or 2026-11-25 matches as typed; the last word also matches as a prefix.
-    #[arg(required = true)]
-    words: Vec<String>,
-    /// Only images in this status.
-    #[arg(long)]
-    status: Option<String>,
-    /// How many hits to show.
-    #[arg(long, default_value_t = 20)]
-    limit: u32,
-    /// Continue from a cursor printed by a previous page.
-    #[arg(long)]
-    cursor: Option<String>,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct ShowArgs {
-    /// The image id.
-    id: String,
-    /// Print only the OCR text (nothing for an image without any).
-    #[arg(long)]
-    text: bool,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct IdArgs {
-    /// The image id.
-    id: String,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct ReprocessArgs {
-    /// The image id.
-    id: String,
-    /// Read it with this engine (one the deployment has; the error lists them).
-    #[arg(long)]
-    engine: Option<String>,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct DeleteArgs {
-    /// The image id.
-    id: String,
-    /// Erase the image for good: its bytes (every version), preview, OCR text and file name; a
-    /// tombstone (id, owner, SHA-256, size, type, dates, who) stays for audit.
-    #[arg(long)]
-    purge: bool,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
-#[derive(Debug, Args)]
-struct DownloadArgs {
-    /// The image id.
-    id: String,
-    /// Where to write (default: the image's file name in the current directory; `-` for stdout).
-    #[arg(short, long)]
-    output: Option<PathBuf>,
-    /// Overwrite an existing file.
-    #[arg(long)]
-    force: bool,
-    #[command(flatten)]
-    api: ApiArgs,
-}
-
 /// Runs the command with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -404,45 +176,17 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
     match cli.command {
-        Command::Serve(args) => commands::serve(args).await,
-        Command::Upload(args) => commands::upload(args).await,
-        Command::List(args) => commands::list(args).await,
-        Command::Search(args) => commands::search(args).await,
-        Command::Show(args) => commands::show(args).await,
-        Command::Download(args) => commands::download(args).await,
-        Command::Delete(args) => commands::delete(args).await,
-        Command::Reprocess(args) => commands::reprocess(args).await,
-        Command::Keys(KeysCommand::Create(args)) => commands::create_key(args).await,
-        Command::Keys(KeysCommand::List(args)) => commands::list_keys(args).await,
-        Command::Keys(KeysCommand::Revoke(args)) => commands::revoke_key(args).await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Upload(args) => upload::upload(args).await,
+        Command::List(args) => images::list(args).await,
+        Command::Search(args) => images::search(args).await,
+        Command::Show(args) => images::show(args).await,
+        Command::Download(args) => images::download(args).await,
+        Command::Delete(args) => images::delete(args).await,
+        Command::Reprocess(args) => images::reprocess(args).await,
+        Command::Keys(command) => keys::run(command).await,
         Command::Webhooks(command) => webhooks::run(command).await,
         Command::Jobs(command) => jobs::run(command).await,
-    }
-}
-
-impl ServeArgs {
-    fn ocr_timeout(&self) -> Duration {
-        Duration::from_secs(self.ocr_timeout.max(1))
-    }
-
-    fn connection_limits(&self) -> intake_server::ConnectionLimits {
-        let limits = intake_server::ConnectionLimits::default()
-            .with_header_timeout(Duration::from_secs(self.header_timeout.max(1)))
-            .with_min_body_rate(self.min_body_rate, intake_server::DEFAULT_BODY_GRACE);
-        match self.max_connections {
-            Some(max) => limits.with_max_connections(max),
-            None => limits,
-        }
-    }
-
-    fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {
-        let options = intake_ocr_onnx::PpOcrOptions::default()
-            .with_tier(self.ocr_model)
-            .with_time_limit(self.ocr_timeout());
-        match &self.models_dir {
-            Some(dir) => options.with_models_dir(dir),
-            None => options,
-        }
     }
 }
 

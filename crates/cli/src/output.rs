@@ -1,10 +1,10 @@
 //! Tables and fields for people; JSON for scripts.
 
-use serde_json::Value;
+use crate::views::{ImageView, SnippetPart};
 
-/// A string field of a record, or `-`.
-pub(crate) fn field<'a>(record: &'a Value, name: &str) -> &'a str {
-    record.get(name).and_then(Value::as_str).unwrap_or("-")
+/// A text field of an answer, or `-`.
+pub(crate) fn field(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
 }
 
 /// The first line of `text`, at most `width` characters.
@@ -17,40 +17,36 @@ pub(crate) fn snippet(text: &str, width: usize) -> String {
     out
 }
 
-/// The mean confidence as `87.5%`, or `-`.
 /// A search hit's snippet (`[{text, matched}]`) on one line, the matched words in bold on a terminal
 /// and in `[brackets]` otherwise; line breaks become spaces.
-pub(crate) fn marked_snippet(parts: Option<&Value>, bold: bool) -> String {
+pub(crate) fn marked_snippet(parts: Option<&[SnippetPart]>, bold: bool) -> String {
     let (open, close) = if bold {
         ("\x1b[1m", "\x1b[0m")
     } else {
         ("[", "]")
     };
     parts
-        .and_then(Value::as_array)
-        .map(|parts| {
-            parts
-                .iter()
-                .map(|part| {
-                    let text = part["text"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .replace(['\n', '\r'], " ");
-                    if part.get("matched").and_then(Value::as_bool) == Some(true) {
-                        format!("{open}{text}{close}")
-                    } else {
-                        text
-                    }
-                })
-                .collect()
-        })
         .unwrap_or_default()
+        .iter()
+        .map(|part| {
+            let text = part
+                .text
+                .as_deref()
+                .unwrap_or_default()
+                .replace(['\n', '\r'], " ");
+            if part.matched == Some(true) {
+                format!("{open}{text}{close}")
+            } else {
+                text
+            }
+        })
+        .collect()
 }
 
-pub(crate) fn confidence(record: &Value) -> String {
-    record
-        .get("ocrAvgConfidencePct")
-        .and_then(Value::as_f64)
+/// The mean confidence as `87.5%`, or `-`.
+pub(crate) fn confidence(image: &ImageView) -> String {
+    image
+        .ocr_avg_confidence_pct
         .map_or_else(|| "-".to_owned(), |c| format!("{c:.1}%"))
 }
 
@@ -80,9 +76,10 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// Prints a value as pretty JSON.
+/// Prints a value as pretty JSON, its objects' keys in the order the API's answers were always
+/// printed in (sorted, unless serde_json keeps insertion order in this build).
 pub(crate) fn json(value: &impl serde::Serialize) {
-    match serde_json::to_string_pretty(value) {
+    match serde_json::to_value(value).and_then(|value| serde_json::to_string_pretty(&value)) {
         Ok(text) => println!("{text}"),
         Err(error) => eprintln!("intake: cannot print JSON: {error}"),
     }

@@ -3,9 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::client::ClientError;
+use crate::output::field;
+use crate::views::{DeliveryList, Empty, NewWebhook, WebhookList, WebhookView};
 use crate::{ApiArgs, output};
 
 #[derive(Debug, Subcommand)]
@@ -74,60 +76,52 @@ pub(crate) async fn run(command: WebhooksCommand) -> Result<ExitCode, ClientErro
 
 async fn add(args: AddArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let body = json!({ "url": args.url, "events": args.events, "description": args.description });
-    let created: Value = api.post_json("/webhooks", &body).await?;
+    let body = NewWebhook {
+        url: &args.url,
+        events: &args.events,
+        description: args.description.as_deref(),
+    };
+    let created: WebhookView = api.post_json("/webhooks", &body).await?;
     if args.api.json {
         output::json(&created);
     } else {
         eprintln!(
             "subscribed {} to {} as {}; its signing secret is shown only now:",
-            output::field(&created, "url"),
+            field(created.url.as_deref()),
             events_of(&created),
-            output::field(&created, "webhookId"),
+            field(created.webhook_id.as_deref()),
         );
-        println!("{}", output::field(&created, "secret"));
+        println!("{}", field(created.secret.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn events_of(subscription: &Value) -> String {
-    subscription
-        .get("events")
-        .and_then(Value::as_array)
-        .map(|events| {
-            events
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
+/// A subscription's event types, comma-separated.
+fn events_of(subscription: &WebhookView) -> String {
+    subscription.events.as_deref().unwrap_or_default().join(",")
 }
 
 async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let answer = api.get_json("/webhooks").await?;
+    let answer: WebhookList = api.get_json("/webhooks").await?;
     if args.api.json {
         output::json(&answer);
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = answer
-        .get("webhooks")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .webhooks
         .iter()
         .map(|hook| {
             vec![
-                output::field(hook, "webhookId").to_owned(),
-                output::field(hook, "url").to_owned(),
+                field(hook.webhook_id.as_deref()).to_owned(),
+                field(hook.url.as_deref()).to_owned(),
                 events_of(hook),
-                if hook.get("enabled").and_then(Value::as_bool) == Some(true) {
+                if hook.enabled == Some(true) {
                     "enabled".to_owned()
                 } else {
-                    format!("disabled: {}", output::field(hook, "disabledReason"))
+                    format!("disabled: {}", field(hook.disabled_reason.as_deref()))
                 },
-                output::field(hook, "createdAt").to_owned(),
+                field(hook.created_at.as_deref()).to_owned(),
             ]
         })
         .collect();
@@ -139,7 +133,10 @@ async fn remove(args: IdArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
     api.delete_segments(&["webhooks", &args.id]).await?;
     if args.api.json {
-        output::json(&json!({ "webhookId": args.id, "removed": true }));
+        output::json(&RemoveReport {
+            webhook_id: &args.id,
+            removed: true,
+        });
     } else {
         eprintln!("removed {}", args.id);
     }
@@ -148,20 +145,20 @@ async fn remove(args: IdArgs) -> Result<ExitCode, ClientError> {
 
 async fn enable(args: IdArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let enabled = api
-        .post_segments(&["webhooks", &args.id, "enable"], &json!({}))
+    let enabled: WebhookView = api
+        .post_segments(&["webhooks", &args.id, "enable"], &Empty {})
         .await?;
     if args.api.json {
         output::json(&enabled);
     } else {
-        eprintln!("enabled {}", output::field(&enabled, "webhookId"));
+        eprintln!("enabled {}", field(enabled.webhook_id.as_deref()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn deliveries(args: DeliveriesArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let answer = api
+    let answer: DeliveryList = api
         .get_segments(
             &["webhooks", &args.id, "deliveries"],
             &[("limit", args.limit.to_string())],
@@ -172,26 +169,19 @@ async fn deliveries(args: DeliveriesArgs) -> Result<ExitCode, ClientError> {
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = answer
-        .get("deliveries")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+        .deliveries
         .iter()
         .map(|d| {
             let status = d
-                .get("lastStatus")
-                .and_then(Value::as_u64)
+                .last_status
                 .map_or_else(|| "-".to_owned(), |s| s.to_string());
             vec![
-                output::field(d, "eventId").to_owned(),
-                output::field(d, "eventType").to_owned(),
-                output::field(d, "state").to_owned(),
-                d.get("attempts")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    .to_string(),
+                field(d.event_id.as_deref()).to_owned(),
+                field(d.event_type.as_deref()).to_owned(),
+                field(d.state.as_deref()).to_owned(),
+                d.attempts.unwrap_or(0).to_string(),
                 status,
-                output::field(d, "lastError").to_owned(),
+                field(d.last_error.as_deref()).to_owned(),
             ]
         })
         .collect();
@@ -207,4 +197,12 @@ async fn deliveries(args: DeliveriesArgs) -> Result<ExitCode, ClientError> {
         &rows,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `webhooks remove --json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RemoveReport<'a> {
+    webhook_id: &'a str,
+    removed: bool,
 }

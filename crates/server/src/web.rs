@@ -2,12 +2,16 @@
 //! network at run time), served with a strict Content-Security-Policy: scripts, styles, images and
 //! API calls from this origin only, no inline script, no frames, no forms posting elsewhere. The app
 //! speaks the public API with the API key the user pastes (kept in the tab's session storage, sent as
-//! a bearer header, never in a URL) and shows images through their presigned download URLs.
+//! a bearer header, never in a URL) and shows images through their presigned download URLs. The
+//! file types it guesses from extensions are the domain's one table, served as `/app/types.js`.
+
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use intake_domain::model::ContentType;
 use sha2::{Digest as _, Sha256};
 
 /// The policy every page and asset is served with, images and uploads also allowed to `objects` (the
@@ -60,12 +64,39 @@ const ASSETS: [Asset; 4] = [
     },
 ];
 
+/// The file types the web app guesses from a file's extension when the browser does not say: the
+/// domain's table ([`ContentType::EXTENSIONS`], which the CLI uses too), as a module `app.js`
+/// imports.
+static TYPES_MODULE: LazyLock<String> = LazyLock::new(|| {
+    let types: Vec<String> = ContentType::EXTENSIONS
+        .iter()
+        .map(|(extension, content_type)| format!("{extension:?}: {:?}", content_type.as_mime()))
+        .collect();
+    format!(
+        "// File extensions and the types they name: Intake's one table (ContentType::EXTENSIONS).\n\
+         export const TYPES = Object.freeze({{ {} }});\n",
+        types.join(", ")
+    )
+});
+
+/// [`TYPES_MODULE`] as an asset.
+static TYPES_ASSET: LazyLock<Asset> = LazyLock::new(|| Asset {
+    path: "/app/types.js",
+    content_type: "text/javascript; charset=utf-8",
+    body: TYPES_MODULE.as_bytes(),
+});
+
+/// Every file the web app is made of: the built-in ones and the generated types module.
+fn assets() -> impl Iterator<Item = &'static Asset> {
+    ASSETS.iter().chain(std::iter::once(&*TYPES_ASSET))
+}
+
 /// The routes of the web app (no authentication: the page holds no data; the API it calls does).
 /// `public_url` is where clients reach the server, whose object URLs the page shows images from.
 pub fn router(public_url: &str) -> Router {
     let policy = HeaderValue::from_str(&content_security_policy(origin_of(public_url)))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
-    ASSETS.iter().fold(Router::new(), |router, asset| {
+    assets().fold(Router::new(), |router, asset| {
         let policy = policy.clone();
         // Assets change only with the binary: their tags are computed once.
         let digest = Sha256::digest(asset.body);
@@ -125,7 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_asset_is_served_with_the_policy_and_revalidates() {
-        for asset in &ASSETS {
+        for asset in assets() {
             let response = get(asset.path, None).await;
             assert_eq!(response.status(), StatusCode::OK, "{}", asset.path);
             let headers = response.headers();
@@ -170,11 +201,28 @@ mod tests {
         }
         assert!(!page.contains("style="), "inline style");
         assert!(!page.contains("<style"), "inline style sheet");
-        for asset in &ASSETS {
+        for asset in assets() {
             // The SVG namespace is a name, not a place anything is fetched from.
             let text =
                 String::from_utf8_lossy(asset.body).replace("http://www.w3.org/2000/svg", "");
             assert!(!text.contains("://"), "{} names another origin", asset.path);
         }
+    }
+
+    #[test]
+    fn the_app_takes_its_file_types_from_the_one_table() {
+        let module = std::str::from_utf8(TYPES_ASSET.body).expect("utf-8");
+        for (extension, content_type) in ContentType::EXTENSIONS {
+            assert!(
+                module.contains(&format!("\"{extension}\": \"{}\"", content_type.as_mime())),
+                "{module}"
+            );
+        }
+        let app = std::str::from_utf8(ASSETS[1].body).expect("utf-8");
+        assert!(app.contains("import { TYPES } from \"./types.js\";"));
+        assert!(
+            !app.contains("\"image/png\""),
+            "a table of its own in app.js"
+        );
     }
 }

@@ -2,6 +2,10 @@
 // and look at an image with what was read on it. It speaks only the public API (the same routes as any
 // client) and builds every element with textContent, never HTML from data.
 
+// File extensions and the types they name, when the browser does not say: Intake's one table,
+// which the server serves from the domain (the CLI uses the same).
+import { TYPES } from "./types.js";
+
 const KEY = "intake.apiKey";
 const PAGE = 40;
 const POLL_MS = 1500;
@@ -337,9 +341,6 @@ $("status").addEventListener("change", () => {
 });
 
 // ---------------------------------------------------------------- uploads
-
-const TYPES = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", tif: "image/tiff", tiff: "image/tiff",
-  gif: "image/gif", webp: "image/webp", bmp: "image/bmp", pdf: "application/pdf" };
 
 function typeOf(file) {
   if (file.type) return file.type;

@@ -48,6 +48,29 @@ impl ContentType {
     /// The formats every OCR engine must accept.
     pub const UNIVERSAL: [Self; 2] = [Self::Png, Self::Jpeg];
 
+    /// File extensions (lower case, without the dot) and the format each names: the one table a
+    /// client guesses a file's type from when its bytes (or the browser) do not say, used by the CLI
+    /// and served to the web app.
+    pub const EXTENSIONS: [(&'static str, Self); 9] = [
+        ("png", Self::Png),
+        ("jpg", Self::Jpeg),
+        ("jpeg", Self::Jpeg),
+        ("tif", Self::Tiff),
+        ("tiff", Self::Tiff),
+        ("webp", Self::Webp),
+        ("gif", Self::Gif),
+        ("bmp", Self::Bmp),
+        ("pdf", Self::Pdf),
+    ];
+
+    /// The format a file extension (without the dot, in any case) names, from [`Self::EXTENSIONS`].
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        Self::EXTENSIONS
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(extension))
+            .map(|&(_, content_type)| content_type)
+    }
+
     /// Parses a media type, ignoring case, surrounding space and parameters (`image/PNG; q=1`), and
     /// accepting common aliases (`image/jpg`, `image/pjpeg`, `image/x-ms-bmp`).
     ///
@@ -133,6 +156,16 @@ mod tests {
             ContentType::parse("image/x-ms-bmp").unwrap(),
             ContentType::Bmp
         );
+    }
+
+    #[test]
+    fn every_format_is_named_by_its_extension() {
+        for ct in ContentType::ALL {
+            assert_eq!(ContentType::from_extension(ct.extension()), Some(ct));
+        }
+        assert_eq!(ContentType::from_extension("TIF"), Some(ContentType::Tiff));
+        assert_eq!(ContentType::from_extension("txt"), None);
+        assert_eq!(ContentType::from_extension(""), None);
     }
 
     #[test]
