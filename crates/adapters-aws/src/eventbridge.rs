@@ -7,7 +7,7 @@ use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::primitives::DateTime;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use intake_domain::model::{EventId, ImageEvent};
-use intake_domain::ports::{EventPublisher, PublishError};
+use intake_domain::ports::{EventPublisher, Failure, PublishError};
 
 use crate::fault::{Fault, classify, describe};
 
@@ -58,13 +58,9 @@ impl EventPublisher for EventBridgePublisher {
                 .await
                 .map_err(|e| match classify(&e) {
                     Fault::Throttled | Fault::Unavailable | Fault::Timeout => {
-                        PublishError::Unavailable {
-                            source: describe(&e).into(),
-                        }
+                        PublishError::from(Failure::unavailable(describe(&e)))
                     }
-                    _ => PublishError::Other {
-                        source: describe(&e).into(),
-                    },
+                    _ => PublishError::from(Failure::other(describe(&e))),
                 })?;
             if output.failed_entry_count() > 0 {
                 // Entries answer in order: the failed ones carry an error code.

@@ -1,5 +1,6 @@
 //! Classifying SDK failures once, for every adapter: which are worth retrying and which are final.
 
+use intake_domain::ports::Failure;
 use std::error::Error as StdError;
 use std::fmt::Debug;
 
@@ -140,17 +141,10 @@ where
     use intake_domain::ports::OcrError;
     let detail = describe(error);
     match classify(error) {
-        Fault::Throttled => OcrError::Throttled {
-            source: Some(detail.into()),
-        },
-        Fault::Unavailable => OcrError::Unavailable {
-            reason: detail,
-            source: None,
-        },
+        Fault::Throttled => OcrError::from(Failure::throttled(detail)),
+        Fault::Unavailable => OcrError::from(Failure::unavailable(detail)),
         Fault::Timeout => OcrError::Timeout,
-        Fault::Denied => OcrError::Other {
-            source: detail.into(),
-        },
+        Fault::Denied => OcrError::from(Failure::other(detail)),
         Fault::NotFound | Fault::ConditionFailed | Fault::Rejected => match error.code() {
             Some(code) if too_large.contains(&code) => OcrError::TooLarge { reason: detail },
             Some(code) if unsupported.contains(&code) => {

@@ -5,7 +5,7 @@ use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{Image, S3Object, TextDetection, TextTypes};
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
-use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 
 use crate::fault::{check_limits, ocr_error};
 
@@ -49,17 +49,13 @@ fn bounding_box(d: &TextDetection) -> Result<BoundingBox, OcrError> {
         value(b.and_then(aws_sdk_rekognition::types::BoundingBox::width)),
         value(b.and_then(aws_sdk_rekognition::types::BoundingBox::height)),
     )
-    .map_err(|e| OcrError::Other {
-        source: Box::new(e),
-    })
+    .map_err(|e| OcrError::from(Failure::other(e)))
 }
 
 /// Maps `DetectText` detections: LINE detections in order, each with the WORD detections whose parent
 /// it is.
 pub(crate) fn map_detections(detections: &[TextDetection]) -> Result<OcrResult, OcrError> {
-    let invalid = |e: intake_domain::model::OcrResultError| OcrError::Other {
-        source: Box::new(e),
-    };
+    let invalid = |e: intake_domain::model::OcrResultError| OcrError::from(Failure::other(e));
     let mut word_count = 0;
     let mut lines = Vec::new();
     for line in detections

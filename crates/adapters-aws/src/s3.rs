@@ -12,8 +12,8 @@ use bytes::Bytes;
 use futures::stream;
 use intake_domain::model::{FileName, ObjectKey, Timestamp, UrlTtl};
 use intake_domain::ports::{
-    GetResult, GetUrlRequest, HttpMethod, ObjectMeta, ObjectStore, PresignedRequest, PutUrlRequest,
-    SignerError, StoreError, UrlSigner, header,
+    Failure, GetResult, GetUrlRequest, HttpMethod, ObjectMeta, ObjectStore, PresignedRequest,
+    PutUrlRequest, SignerError, StoreError, UrlSigner, header,
 };
 
 use crate::fault::{Fault, classify, describe};
@@ -49,15 +49,9 @@ where
             key: key.to_owned(),
             source: detail.into(),
         },
-        Fault::Throttled => StoreError::Throttled {
-            source: detail.into(),
-        },
-        Fault::Unavailable | Fault::Timeout => StoreError::Unavailable {
-            source: detail.into(),
-        },
-        Fault::ConditionFailed | Fault::Rejected => StoreError::Other {
-            source: detail.into(),
-        },
+        Fault::Throttled => StoreError::from(Failure::throttled(detail)),
+        Fault::Unavailable | Fault::Timeout => StoreError::from(Failure::unavailable(detail)),
+        Fault::ConditionFailed | Fault::Rejected => StoreError::from(Failure::other(detail)),
     }
 }
 
@@ -116,17 +110,13 @@ impl S3ObjectStore {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Other {
-                    source: Box::new(e),
-                })?;
+                .map_err(|e| StoreError::from(Failure::other(e)))?;
             if !doomed.is_empty() {
                 let delete = Delete::builder()
                     .set_objects(Some(doomed))
                     .quiet(true)
                     .build()
-                    .map_err(|e| StoreError::Other {
-                        source: Box::new(e),
-                    })?;
+                    .map_err(|e| StoreError::from(Failure::other(e)))?;
                 let answer = self
                     .client
                     .delete_objects()
@@ -136,14 +126,11 @@ impl S3ObjectStore {
                     .await
                     .map_err(|e| store_error(prefix, &e))?;
                 if let Some(failed) = answer.errors().first() {
-                    return Err(StoreError::Other {
-                        source: format!(
-                            "{} version(s) under {prefix} could not be erased: {}",
-                            answer.errors().len(),
-                            failed.message().unwrap_or_default()
-                        )
-                        .into(),
-                    });
+                    return Err(StoreError::from(Failure::other(format!(
+                        "{} version(s) under {prefix} could not be erased: {}",
+                        answer.errors().len(),
+                        failed.message().unwrap_or_default()
+                    ))));
                 }
             }
             if listed.is_truncated() != Some(true) {
@@ -202,9 +189,7 @@ impl S3ObjectStore {
             .body
             .collect()
             .await
-            .map_err(|e| StoreError::Unavailable {
-                source: Box::new(e),
-            })?;
+            .map_err(|e| StoreError::from(Failure::unavailable(e)))?;
         Ok(data.into_bytes())
     }
 }
@@ -252,9 +237,7 @@ impl ObjectStore for S3ObjectStore {
         let body = stream::unfold(out.body, |mut body| async move {
             body.try_next()
                 .await
-                .map_err(|e| StoreError::Unavailable {
-                    source: Box::new(e),
-                })
+                .map_err(|e| StoreError::from(Failure::unavailable(e)))
                 .transpose()
                 .map(|chunk| (chunk, body))
         });
@@ -339,9 +322,7 @@ fn presigning(issued_at: Timestamp, expires_in: UrlTtl) -> Result<PresigningConf
         .start_time(system_time(issued_at))
         .expires_in(expires_in.as_duration())
         .build()
-        .map_err(|e| SignerError::Other {
-            source: Box::new(e),
-        })
+        .map_err(|e| SignerError::from(Failure::other(e)))
 }
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / RFC 5987).
@@ -420,9 +401,9 @@ impl UrlSigner for S3UrlSigner {
             .content_type(request.content_type.as_mime())
             .if_none_match("*");
         if let Some(length) = request.content_length {
-            put = put.content_length(i64::try_from(length).map_err(|e| SignerError::Other {
-                source: Box::new(e),
-            })?);
+            put = put.content_length(
+                i64::try_from(length).map_err(|e| SignerError::from(Failure::other(e)))?,
+            );
         }
         // `checksum_sha256` on the builder is dropped from presigned requests (aws-sdk-rust#1103); set
         // the header on the request itself so it is signed.
@@ -437,27 +418,24 @@ impl UrlSigner for S3UrlSigner {
             })
             .presigned(config)
             .await
-            .map_err(|e| SignerError::Other {
-                source: describe(&e).into(),
-            })?;
+            .map_err(|e| SignerError::from(Failure::other(describe(&e))))?;
         let signed = to_port(HttpMethod::Put, &presigned, request.expires_at());
         let signed_names = signed_headers(&signed.url);
         if let Some(stray) = signed_names
             .iter()
             .find(|n| n.starts_with("x-amz-checksum-") && !required.contains_key(n.as_str()))
         {
-            return Err(SignerError::Other {
-                source: format!("the SDK signed {stray}, a checksum the client cannot match; build the client with request checksum calculation \"when required\"").into(),
-            });
+            return Err(SignerError::from(Failure::other(format!(
+                "the SDK signed {stray}, a checksum the client cannot match; build the client with request checksum calculation \"when required\""
+            ))));
         }
         for (name, value) in &required {
             if signed.header(name) != Some(value.as_str())
                 || !signed_names.iter().any(|n| n == name)
             {
-                return Err(SignerError::Other {
-                    source: format!("the presigned URL does not sign {name}: {signed_names:?}")
-                        .into(),
-                });
+                return Err(SignerError::from(Failure::other(format!(
+                    "the presigned URL does not sign {name}: {signed_names:?}"
+                ))));
             }
         }
         Ok(signed)
@@ -476,9 +454,7 @@ impl UrlSigner for S3UrlSigner {
         let presigned = get
             .presigned(config)
             .await
-            .map_err(|e| SignerError::Other {
-                source: describe(&e).into(),
-            })?;
+            .map_err(|e| SignerError::from(Failure::other(describe(&e))))?;
         Ok(to_port(HttpMethod::Get, &presigned, request.expires_at()))
     }
 }

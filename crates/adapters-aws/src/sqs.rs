@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use intake_domain::model::{ObjectKey, Timestamp};
-use intake_domain::ports::{ProcessingRequests, QueueError};
+use intake_domain::ports::{Failure, ProcessingRequests, QueueError};
 
 use crate::fault::describe;
 
@@ -175,8 +175,6 @@ impl ProcessingRequests for SqsProcessingRequests {
             .send()
             .await
             .map(drop)
-            .map_err(|e| QueueError::Unavailable {
-                source: describe(&e).into(),
-            })
+            .map_err(|e| QueueError::from(Failure::unavailable(describe(&e))))
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_textract::Client;
 use aws_sdk_textract::primitives::Blob;
 use aws_sdk_textract::types::{Block, BlockType, Document, RelationshipType, S3Object};
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
-use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 
 use crate::fault::{check_limits, ocr_error};
 
@@ -53,17 +53,13 @@ fn bounding_box(block: &Block) -> Result<BoundingBox, OcrError> {
         b.map_or(0.0, aws_sdk_textract::types::BoundingBox::width),
         b.map_or(0.0, aws_sdk_textract::types::BoundingBox::height),
     )
-    .map_err(|e| OcrError::Other {
-        source: Box::new(e),
-    })
+    .map_err(|e| OcrError::from(Failure::other(e)))
 }
 
 /// Maps `DetectDocumentText` blocks: LINE blocks in reading order, each with the WORD blocks its CHILD
 /// relationships name.
 pub(crate) fn map_blocks(blocks: &[Block]) -> Result<OcrResult, OcrError> {
-    let invalid = |e: intake_domain::model::OcrResultError| OcrError::Other {
-        source: Box::new(e),
-    };
+    let invalid = |e: intake_domain::model::OcrResultError| OcrError::from(Failure::other(e));
     let by_id: HashMap<&str, &Block> = blocks.iter().filter_map(|b| Some((b.id()?, b))).collect();
     let mut lines = Vec::new();
     for line in blocks

@@ -17,7 +17,8 @@ use bytes::Bytes;
 use intake_aws::{DynamoRepository, RekognitionOcr, S3ObjectStore, TextractOcr};
 use intake_domain::model::{ContentType, FileName, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
-    ImageFacts, ImageRepository, ObjectStore, OcrEngine, OcrError, OcrInput, RepoError, StoreError,
+    ImageFacts, ImageRepository, ObjectStore, OcrEngine, OcrError, OcrInput, PortError, RepoError,
+    StoreError,
 };
 use intake_domain::services::EscalatingOcr;
 use intake_domain::testkit::{id_at, ocr::assert_result_invariants, record};
@@ -144,7 +145,7 @@ mod rekognition {
             assert_eq!(error.is_retryable(), retryable, "{code}: {error:?}");
             match code {
                 "ThrottlingException" | "ProvisionedThroughputExceededException" => {
-                    assert!(matches!(error, OcrError::Throttled { .. }));
+                    assert!(error.is_throttled(), "{error:?}");
                 }
                 "InvalidImageFormatException" => {
                     assert!(matches!(error, OcrError::UnsupportedFormat { .. }));
@@ -541,10 +542,7 @@ mod dynamodb {
         let rule = mock!(Client::get_item)
             .then_http_response(|| dynamo_error("ProvisionedThroughputExceededException"));
         let error = repository(&[&rule]).get(&id_at(0, 9)).await.unwrap_err();
-        assert!(
-            matches!(error, RepoError::Throttled { .. }) && error.is_retryable(),
-            "{error:?}"
-        );
+        assert!(error.is_throttled() && error.is_retryable(), "{error:?}");
         let rule =
             mock!(Client::put_item).then_http_response(|| dynamo_error("ValidationException"));
         let error = repository(&[&rule])

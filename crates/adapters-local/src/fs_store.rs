@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use intake_domain::model::{BodyCheck, BodyRefusal, ObjectKey, Sha256Digest, Timestamp};
-use intake_domain::ports::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
+use intake_domain::ports::{ByteStream, Failure, GetResult, ObjectMeta, ObjectStore, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio::fs;
 use tokio::io::AsyncWriteExt as _;
@@ -91,9 +91,7 @@ pub fn is_no_space(error: &std::io::Error) -> bool {
 
 fn io_error(key: &ObjectKey, error: std::io::Error) -> StoreError {
     if is_no_space(&error) {
-        return StoreError::StorageFull {
-            source: Box::new(error),
-        };
+        return StoreError::from(Failure::storage_full(error));
     }
     match error.kind() {
         ErrorKind::NotFound => StoreError::NotFound {
@@ -103,9 +101,7 @@ fn io_error(key: &ObjectKey, error: std::io::Error) -> StoreError {
             key: key.to_string(),
             source: Box::new(error),
         },
-        _ => StoreError::Other {
-            source: Box::new(error),
-        },
+        _ => StoreError::from(Failure::other(error)),
     }
 }
 
@@ -321,11 +317,8 @@ impl FsObjectStore {
                 .await
                 .map_err(|e| io_error(key, e))?;
         }
-        let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024).map_err(|e| {
-            StoreError::Other {
-                source: Box::new(e),
-            }
-        });
+        let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024)
+            .map_err(|e| StoreError::from(Failure::other(e)));
         Ok(Box::pin(stream))
     }
 
@@ -387,9 +380,7 @@ impl ObjectStore for FsObjectStore {
         .await
         .map_err(|e| match e {
             PutError::Io(e) => io_error(key, e),
-            other => StoreError::Other {
-                source: Box::new(other),
-            },
+            other => StoreError::from(Failure::other(other)),
         })
     }
 

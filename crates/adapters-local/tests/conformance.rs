@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{BodyRefusal, ContentType, FileName, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
-    ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, StoreError,
+    ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, PortError,
+    StoreError,
 };
 use intake_domain::testkit::{epoch, id_at, images, keys, ocr, queue, record, repository, store};
 use intake_local::{

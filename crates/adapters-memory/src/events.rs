@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use intake_domain::model::ImageEvent;
-use intake_domain::ports::{EventPublisher, PublishError};
+use intake_domain::ports::{EventPublisher, Failure, PublishError};
 
 /// A publisher that keeps every event it is given, in order: for tests, and for embedders that hand
 /// events on themselves. It can be told to fail the next calls, to exercise redelivery.
@@ -41,9 +41,7 @@ impl EventPublisher for MemoryPublisher {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if failing {
-            return Err(PublishError::Unavailable {
-                source: Box::new(PublisherDown),
-            });
+            return Err(PublishError::from(Failure::unavailable(PublisherDown)));
         }
         self.published
             .lock()

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use intake_domain::model::{
     BoundingBox, ContentType, ObjectKey, OcrLine, OcrResult, OcrResultError, OcrWord, Sha256Digest,
 };
-use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 
 /// A scripted OCR engine: it reads nothing and answers what the test chose, by image content (SHA-256),
 /// from a queue of one-shot answers, or with a default (no text, unless set). Every call is recorded.
@@ -54,11 +54,10 @@ pub enum ScriptedError {
 impl ScriptedError {
     fn to_error(self, content_type: ContentType) -> OcrError {
         match self {
-            Self::Throttled => OcrError::Throttled { source: None },
-            Self::Unavailable => OcrError::Unavailable {
-                reason: "scripted outage".into(),
-                source: None,
-            },
+            Self::Throttled => {
+                OcrError::from(Failure::throttled("the OCR service throttled the request"))
+            }
+            Self::Unavailable => OcrError::from(Failure::unavailable("scripted outage")),
             Self::Timeout => OcrError::Timeout,
             Self::InvalidImage => OcrError::InvalidImage {
                 reason: "scripted: cannot decode".into(),

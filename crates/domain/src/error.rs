@@ -5,7 +5,9 @@ use crate::model::{
     ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
     ImageStatusError, SearchTextError, TransitionError,
 };
-use crate::ports::{OcrError, PublishError, QueueError, RepoError, SignerError, StoreError};
+use crate::ports::{
+    FailureKind, OcrError, PortError, PublishError, QueueError, RepoError, SignerError, StoreError,
+};
 
 /// The broad class of an [`IntakeError`]; entry points map it to their protocol.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -37,6 +39,24 @@ pub enum ErrorKind {
     NotImplemented,
     /// A fault on our side (HTTP 500).
     Internal,
+}
+
+/// What every service error tells an entry point: its class, which the entry point maps to its
+/// protocol once (HTTP: the API's `status_of`), and its stable code.
+pub trait ServiceError: std::error::Error {
+    /// The class of the error.
+    fn kind(&self) -> ErrorKind;
+    /// The stable, machine-readable code.
+    fn code(&self) -> &'static str;
+}
+
+impl ServiceError for IntakeError {
+    fn kind(&self) -> ErrorKind {
+        IntakeError::kind(self)
+    }
+    fn code(&self) -> &'static str {
+        IntakeError::code(self)
+    }
 }
 
 /// Everything a service call can fail with.
@@ -231,15 +251,14 @@ impl IntakeError {
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
             Self::Conflict { .. } | Self::InvalidState(_) => ErrorKind::Conflict,
             Self::UploadTicketLost { .. } => ErrorKind::Gone,
-            _ if self.is_storage_full() => ErrorKind::InsufficientStorage,
-            _ if self.is_throttled() => ErrorKind::Throttled,
-            _ if self.is_retryable() => ErrorKind::Unavailable,
             Self::Store(_)
             | Self::Queue(_)
             | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
-            | Self::Repository(_) => ErrorKind::Internal,
+            | Self::Repository(_) => self
+                .port_failure()
+                .map_or(ErrorKind::Internal, FailureKind::error_kind),
         }
     }
 
@@ -265,50 +284,43 @@ impl IntakeError {
             Self::Conflict { .. } => "CONFLICT",
             Self::InvalidState(_) => "INVALID_STATE",
             Self::UploadTicketLost { .. } => "UPLOAD_TICKET_LOST",
-            _ if self.is_storage_full() => "INSUFFICIENT_STORAGE",
-            _ if self.is_throttled() => "THROTTLED",
-            _ if self.is_retryable() => "UNAVAILABLE",
             Self::Store(_)
             | Self::Queue(_)
             | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
-            | Self::Repository(_) => "INTERNAL",
+            | Self::Repository(_) => self.port_failure().map_or("INTERNAL", FailureKind::code),
+        }
+    }
+
+    /// The shared failure of the port behind this error, if a port failed with one.
+    pub fn port_failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Store(e) => e.failure(),
+            Self::Repository(e) => e.failure(),
+            Self::Queue(e) => e.failure(),
+            Self::Signer(e) => e.failure(),
+            Self::Ocr(e) => e.failure(),
+            Self::Publish(e) => e.failure(),
+            _ => None,
         }
     }
 
     /// Whether storage ran out of space for what the call would write.
     pub fn is_storage_full(&self) -> bool {
-        match self {
-            Self::Store(e) => e.is_storage_full(),
-            Self::Repository(e) => e.is_storage_full(),
-            Self::Queue(e) => e.is_storage_full(),
-            _ => false,
-        }
+        self.port_failure() == Some(FailureKind::StorageFull)
     }
 
     /// Whether a dependency throttled the call: the caller should back off before retrying.
     pub fn is_throttled(&self) -> bool {
-        match self {
-            Self::Store(e) => e.is_throttled(),
-            Self::Repository(e) => e.is_throttled(),
-            Self::Ocr(e) => matches!(e, OcrError::Throttled { .. }),
-            _ => false,
-        }
+        self.port_failure() == Some(FailureKind::Throttled)
     }
 
-    /// Whether the same call may succeed later (the Lambda processor fails the record so it is retried).
+    /// Whether the same call may succeed later (the Lambda processor fails the record so it is
+    /// retried): a port's retryable failure, or a write that lost a race.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Store(e) => e.is_retryable(),
-            Self::Signer(e) => e.is_retryable(),
-            Self::Ocr(e) => e.is_retryable(),
-            Self::Repository(e) => e.is_retryable(),
-            Self::Queue(e) => e.is_retryable(),
-            Self::Publish(e) => matches!(e, PublishError::Unavailable { .. }),
-            Self::Conflict { .. } => true,
-            _ => false,
-        }
+        matches!(self, Self::Conflict { .. })
+            || self.port_failure().is_some_and(FailureKind::is_retryable)
     }
 }
 
@@ -316,43 +328,37 @@ impl IntakeError {
 mod tests {
     use super::*;
     use crate::model::Timestamp;
+    use crate::ports::Failure;
 
     #[test]
     fn codes_and_kinds_are_stable() {
         let id = ImageId::generate(Timestamp::now_utc());
         assert_eq!(IntakeError::NotFound { id }.code(), "NOT_FOUND");
         assert_eq!(IntakeError::NotFound { id }.kind(), ErrorKind::NotFound);
-        let queue_full = IntakeError::Queue(QueueError::StorageFull {
-            source: "disk full".into(),
-        });
+        let queue_full = IntakeError::Queue(QueueError::from(Failure::storage_full("disk full")));
         assert_eq!(queue_full.code(), "INSUFFICIENT_STORAGE");
         assert_eq!(queue_full.kind(), ErrorKind::InsufficientStorage);
-        let queue_down = IntakeError::Queue(QueueError::Unavailable {
-            source: "locked".into(),
-        });
+        let queue_down = IntakeError::Queue(QueueError::from(Failure::unavailable("locked")));
         assert_eq!(queue_down.kind(), ErrorKind::Unavailable);
         assert!(queue_down.is_retryable());
-        let throttled = IntakeError::Ocr(OcrError::Throttled { source: None });
+        let throttled = IntakeError::Ocr(OcrError::from(Failure::throttled(
+            "the OCR service throttled the request",
+        )));
         assert!(throttled.is_retryable());
         assert_eq!(throttled.kind(), ErrorKind::Throttled);
         assert_eq!(throttled.code(), "THROTTLED");
-        let down = IntakeError::Repository(RepoError::Unavailable {
-            source: "connection refused".into(),
-        });
+        let down =
+            IntakeError::Repository(RepoError::from(Failure::unavailable("connection refused")));
         assert_eq!(
             (down.kind(), down.code(), down.is_retryable()),
             (ErrorKind::Unavailable, "UNAVAILABLE", true)
         );
-        let slow = IntakeError::Store(StoreError::Throttled {
-            source: "SlowDown".into(),
-        });
+        let slow = IntakeError::Store(StoreError::from(Failure::throttled("SlowDown")));
         assert_eq!(
             (slow.kind(), slow.code(), slow.is_retryable()),
             (ErrorKind::Throttled, "THROTTLED", true)
         );
-        let broken = IntakeError::Store(StoreError::Other {
-            source: "disk on fire".into(),
-        });
+        let broken = IntakeError::Store(StoreError::from(Failure::other("disk on fire")));
         assert_eq!(
             (broken.kind(), broken.code()),
             (ErrorKind::Internal, "INTERNAL")

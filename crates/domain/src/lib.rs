@@ -18,7 +18,7 @@ pub mod sniff;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use error::{ErrorKind, IntakeError, error_chain};
+pub use error::{ErrorKind, IntakeError, ServiceError, error_chain};
 pub use services::{Intake, IntakeBuilder, IntakeConfig};
 
 /// A small valid PNG (100×100) for the unit tests of the services.

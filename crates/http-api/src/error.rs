@@ -2,7 +2,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use intake_domain::{ErrorKind, IntakeError, error_chain};
+use intake_domain::services::{KeyError, WebhooksError};
+use intake_domain::{ErrorKind, IntakeError, ServiceError, error_chain};
 use serde_json::json;
 
 use crate::RETRY_AFTER;
@@ -76,11 +77,13 @@ pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
     }
 }
 
-impl From<IntakeError> for ApiError {
-    fn from(error: IntakeError) -> Self {
+impl ApiError {
+    /// The answer to a service error: its kind's status (one mapping, `status_of`) and code; the
+    /// detail of a server-side failure goes to the logs, and clients get a generic message.
+    pub fn of_service(error: &dyn ServiceError) -> Self {
         let status = status_of(error.kind());
         if status == StatusCode::TOO_MANY_REQUESTS {
-            tracing::warn!(code = error.code(), error = %error_chain(&error), "dependency throttled");
+            tracing::warn!(code = error.code(), error = %error_chain(error), "dependency throttled");
             return Self::new(
                 status,
                 error.code(),
@@ -88,8 +91,7 @@ impl From<IntakeError> for ApiError {
             );
         }
         if status.is_server_error() {
-            // The detail goes to the logs; clients get the code and a generic message.
-            tracing::error!(code = error.code(), error = %error_chain(&error), "request failed");
+            tracing::error!(code = error.code(), error = %error_chain(error), "request failed");
             let message = match status {
                 StatusCode::SERVICE_UNAVAILABLE => "a dependency is unavailable; retry shortly",
                 StatusCode::INSUFFICIENT_STORAGE => NO_SPACE_MESSAGE,
@@ -98,6 +100,24 @@ impl From<IntakeError> for ApiError {
             return Self::new(status, error.code(), message);
         }
         Self::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(error: IntakeError) -> Self {
+        Self::of_service(&error)
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        Self::of_service(&error)
+    }
+}
+
+impl From<WebhooksError> for ApiError {
+    fn from(error: WebhooksError) -> Self {
+        Self::of_service(&error)
     }
 }
 

@@ -52,27 +52,6 @@ struct NewKey {
     admin: bool,
 }
 
-impl From<KeyError> for ApiError {
-    fn from(error: KeyError) -> Self {
-        let status = match &error {
-            KeyError::InvalidName(_) | KeyError::InvalidOwner(_) => StatusCode::BAD_REQUEST,
-            KeyError::NotFound { .. } => StatusCode::NOT_FOUND,
-            KeyError::LastAdmin { .. } => StatusCode::CONFLICT,
-            KeyError::Store(source) => {
-                tracing::error!(error = %intake_domain::error_chain(source), "key store failed");
-                let status = match error.code() {
-                    "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-                    "INSUFFICIENT_STORAGE" => StatusCode::INSUFFICIENT_STORAGE,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                return Self::new(status, error.code(), "the key store failed");
-            }
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, error.code(), error.to_string())
-    }
-}
-
 /// The key routes with their handlers, in one table (see [`KEY_ROUTES`]).
 fn table() -> [(Route, MethodRouter<ApiKeys>); 3] {
     let route = Route::authenticated;

@@ -108,27 +108,6 @@ struct DeliveriesQuery {
     limit: Option<u32>,
 }
 
-impl From<WebhooksError> for ApiError {
-    fn from(error: WebhooksError) -> Self {
-        let status = match &error {
-            WebhooksError::Invalid(_) => StatusCode::BAD_REQUEST,
-            WebhooksError::NotFound { .. } => StatusCode::NOT_FOUND,
-            WebhooksError::TooMany { .. } => StatusCode::CONFLICT,
-            WebhooksError::Store(source) => {
-                tracing::error!(error = %intake_domain::error_chain(source), "webhook store failed");
-                let status = match error.code() {
-                    "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-                    "INSUFFICIENT_STORAGE" => StatusCode::INSUFFICIENT_STORAGE,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                return Self::new(status, error.code(), "the webhook store failed");
-            }
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, error.code(), error.to_string())
-    }
-}
-
 /// The webhook routes with their handlers, in one table (see [`WEBHOOK_ROUTES`]).
 fn table() -> [(Route, MethodRouter<Webhooks>); 6] {
     let route = Route::authenticated;

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
-use intake_domain::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
 
 pub use decode::DecodeError;
@@ -298,10 +298,7 @@ impl PpOcr {
 /// The workers have stopped (they only do when the engine is dropped, or a page panicked past
 /// recovery): a retryable condition for the caller.
 fn stopped() -> OcrError {
-    OcrError::Unavailable {
-        reason: "the PP-OCR workers have stopped".to_owned(),
-        source: None,
-    }
+    OcrError::from(Failure::unavailable("the PP-OCR workers have stopped"))
 }
 
 /// One worker: takes pages off the queue until it closes, each read with this worker's own models.
@@ -313,9 +310,9 @@ fn work(mut models: Models, jobs: &Mutex<Receiver<Job>>, settings: &Settings) {
         let result =
             std::panic::catch_unwind(AssertUnwindSafe(|| read(&mut models, settings, &job.bytes)))
                 .unwrap_or_else(|_| {
-                    Err(OcrError::Other {
-                        source: "the PP-OCR worker panicked on this image".into(),
-                    })
+                    Err(OcrError::from(Failure::other(
+                        "the PP-OCR worker panicked on this image",
+                    )))
                 });
         (job.reply)(result);
     }
@@ -335,15 +332,11 @@ fn read(models: &mut Models, settings: &Settings, bytes: &[u8]) -> Result<OcrRes
         let out =
             pipeline::read_page(models, page, &settings.params, deadline).map_err(|e| match e {
                 PageError::OutOfTime => OcrError::Timeout,
-                PageError::Runtime(e) => OcrError::Other {
-                    source: Box::new(e),
-                },
+                PageError::Runtime(e) => OcrError::from(Failure::other(e)),
             })?;
         lines.extend(to_lines(&out, page.width(), page.height())?);
     }
-    OcrResult::new(&settings.engine, lines, false).map_err(|e| OcrError::Other {
-        source: Box::new(e),
-    })
+    OcrResult::new(&settings.engine, lines, false).map_err(|e| OcrError::from(Failure::other(e)))
 }
 
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
@@ -355,15 +348,11 @@ fn to_box(b: &PixelBox, w: usize, h: usize) -> Result<BoundingBox, OcrError> {
         ((b.right - b.left) / w) as f32,
         ((b.bottom - b.top) / h) as f32,
     )
-    .map_err(|e| OcrError::Other {
-        source: Box::new(e),
-    })
+    .map_err(|e| OcrError::from(Failure::other(e)))
 }
 
 fn to_lines(page: &PageOut, w: usize, h: usize) -> Result<Vec<OcrLine>, OcrError> {
-    let other = |e: intake_domain::model::OcrResultError| OcrError::Other {
-        source: Box::new(e),
-    };
+    let other = |e: intake_domain::model::OcrResultError| OcrError::from(Failure::other(e));
     page.lines
         .iter()
         .map(|line| {
@@ -398,15 +387,9 @@ impl OcrEngine for PpOcr {
 
     async fn detect(&self, input: &OcrInput) -> Result<OcrResult, OcrError> {
         let bytes = self.capabilities.bytes_of(input)?;
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| OcrError::Unavailable {
-                reason: "the PP-OCR engine is shutting down".to_owned(),
-                source: Some(Box::new(e)),
-            })?;
+        let _permit = self.inner.permits.acquire().await.map_err(|_closed| {
+            OcrError::from(Failure::unavailable("the PP-OCR engine is shutting down"))
+        })?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.submit(
             bytes.clone(),

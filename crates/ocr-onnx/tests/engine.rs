@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use image::{GrayImage, ImageFormat};
 use intake_domain::model::{ContentType, Sha256Digest};
-use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput, PortError};
 use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels, tiff_gray};
 use intake_domain::testkit::ocr::{Sample, assert_result_invariants, run_suite};
 use intake_ocr_onnx::{LoadError, ModelError, PpOcr, PpOcrOptions, default_models_dir};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use intake_domain::Intake;
 use intake_domain::error_chain;
-use intake_domain::ports::{Clock, JobQueue};
+use intake_domain::ports::{Clock, JobQueue, PortError};
 use intake_domain::services::{JobPolicy, JobReport};
 use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinSet;

@@ -12,8 +12,8 @@ use intake_domain::model::{
     ImageEvent, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::{
-    DeadJob, ImageRepository, Job, JobQueue, ListQuery, OcrCapabilities, OcrDetail, OcrEngine,
-    OcrError, OcrInput, Page, QueueError, QueueStats, RepoError, SystemClock,
+    DeadJob, Failure, ImageRepository, Job, JobQueue, ListQuery, OcrCapabilities, OcrDetail,
+    OcrEngine, OcrError, OcrInput, Page, QueueError, QueueStats, RepoError, SystemClock,
 };
 use intake_domain::services::{JobPolicy, UploadRequest};
 use intake_domain::{Intake, IntakeConfig};
@@ -37,7 +37,7 @@ struct FullRepository {
 impl FullRepository {
     fn check(&self) -> Result<(), RepoError> {
         if self.full.load(Ordering::SeqCst) {
-            return Err(RepoError::StorageFull { source: no_space() });
+            return Err(RepoError::from(Failure::storage_full(no_space())));
         }
         Ok(())
     }
@@ -93,7 +93,7 @@ struct FullQueue {
 impl FullQueue {
     fn check(&self) -> Result<(), QueueError> {
         if self.full.load(Ordering::SeqCst) {
-            return Err(QueueError::StorageFull { source: no_space() });
+            return Err(QueueError::from(Failure::storage_full(no_space())));
         }
         Ok(())
     }

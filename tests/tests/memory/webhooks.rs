@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
+use intake_domain::ServiceError as _;
 use intake_domain::model::{DeliveryState, EventFilter, EventKind, HostAllowList, Owner};
 use intake_domain::ports::{Clock as _, EventPublisher as _, WebhookStore as _};
 use intake_domain::services::{AttemptOutcome, JobPolicy, WebhookPolicy, Webhooks, WebhooksError};

@@ -52,7 +52,7 @@ impl StoredRecord {
     /// The `record` attribute's text.
     ///
     /// # Errors
-    /// [`RepoError::Other`] when the document cannot be written.
+    /// [`RepoError::Failed`] when the document cannot be written.
     pub(super) fn to_json(&self) -> Result<String, RepoError> {
         self.0.to_document().map_err(other)
     }
@@ -60,7 +60,7 @@ impl StoredRecord {
     /// The stored form a `record` attribute's text holds.
     ///
     /// # Errors
-    /// [`RepoError::Other`] when the text is damaged or of a later schema.
+    /// [`RepoError::Failed`] when the text is damaged or of a later schema.
     pub(super) fn from_json(json: &str) -> Result<Self, RepoError> {
         RecordParts::from_document(json).map(Self).map_err(other)
     }
@@ -68,7 +68,7 @@ impl StoredRecord {
     /// The record this stored form and its sidecar (when read) make.
     ///
     /// # Errors
-    /// [`RepoError::Other`] when the state is inconsistent.
+    /// [`RepoError::Failed`] when the state is inconsistent.
     pub(super) fn into_record(self, sidecar: Option<Sidecar>) -> Result<ImageRecord, RepoError> {
         let mut parts = self.0;
         // Lines live in the sidecar only; a document never carries them inline.
@@ -116,7 +116,7 @@ pub(super) fn events_attribute(events: &[ImageEvent]) -> AttributeValue {
 /// image holds it); none when the text is empty.
 ///
 /// # Errors
-/// [`RepoError::Other`] when the text is not a list of events.
+/// [`RepoError::Failed`] when the text is not a list of events.
 pub fn events_from_text(text: &str) -> Result<Vec<ImageEvent>, RepoError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());

@@ -38,7 +38,9 @@ use aws_sdk_dynamodb::types::{
 };
 use bytes::Bytes;
 use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
-use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError, StoreError};
+use intake_domain::ports::{
+    Failure, ImageRepository, ListQuery, OcrDetail, Page, PortError, RepoError, StoreError,
+};
 
 pub use self::codec::events_from_text;
 use self::codec::{Sidecar, StoredRecord};
@@ -131,9 +133,7 @@ impl TableSchema {
 }
 
 fn other(error: impl std::error::Error + Send + Sync + 'static) -> RepoError {
-    RepoError::Other {
-        source: Box::new(error),
-    }
+    RepoError::from(Failure::other(error))
 }
 
 fn repo_error<E>(
@@ -152,27 +152,17 @@ where
 {
     let detail = describe(error);
     match classify(error) {
-        Fault::Throttled => RepoError::Throttled {
-            source: detail.into(),
-        },
-        Fault::Unavailable | Fault::Timeout => RepoError::Unavailable {
-            source: detail.into(),
-        },
-        _ => RepoError::Other {
-            source: detail.into(),
-        },
+        Fault::Throttled => RepoError::from(Failure::throttled(detail)),
+        Fault::Unavailable | Fault::Timeout => RepoError::from(Failure::unavailable(detail)),
+        _ => RepoError::from(Failure::other(detail)),
     }
 }
 
 fn store_to_repo(error: StoreError) -> RepoError {
     if error.is_retryable() {
-        RepoError::Unavailable {
-            source: Box::new(error),
-        }
+        RepoError::from(Failure::unavailable(error))
     } else {
-        RepoError::Other {
-            source: Box::new(error),
-        }
+        RepoError::from(Failure::other(error))
     }
 }
 
@@ -291,9 +281,7 @@ impl DynamoRepository {
         let json = item
             .get("record")
             .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| RepoError::Other {
-                source: "item has no record attribute".into(),
-            })?;
+            .ok_or_else(|| RepoError::from(Failure::other("item has no record attribute")))?;
         StoredRecord::from_json(json)
     }
 
@@ -391,8 +379,8 @@ impl DynamoRepository {
                 key.get("imageId")
                     .and_then(|v| v.as_s().ok())
                     .and_then(|text| ImageId::parse(text).ok())
-                    .ok_or_else(|| RepoError::Other {
-                        source: "unreadable LastEvaluatedKey".into(),
+                    .ok_or_else(|| {
+                        RepoError::from(Failure::other("unreadable LastEvaluatedKey"))
                     })?,
             ),
             None => None,

@@ -3,27 +3,22 @@
 //! The schema and its migrations (`migrations/*.sql`) are `schema.rs`'s, the group-commit writer is
 //! `writer.rs`'s.
 
-/// Maps SQLite's errors into a port's error enum, which must have `Unavailable { source }` (busy or
-/// locked: worth retrying), `StorageFull { source }` (no space left) and `Other { source }`: defines
-/// `other`, `db_error` and the conversions the database thread's errors need. One mapping for the
-/// repository, the queue and the keys.
+/// Maps SQLite's errors into a port's error enum, which must convert from the shared
+/// [`Failure`](intake_domain::ports::Failure) (busy or locked: unavailable, worth retrying; no space
+/// left: storage full; anything else: other): defines `other`, `db_error` and the conversions the
+/// database thread's errors need. One mapping for the repository, the queue, the keys and the
+/// webhooks.
 macro_rules! port_errors {
     ($error:ident) => {
         fn other(error: impl std::error::Error + Send + Sync + 'static) -> $error {
-            $error::Other {
-                source: Box::new(error),
-            }
+            $error::from(intake_domain::ports::Failure::other(error))
         }
 
         fn db_error(error: rusqlite::Error) -> $error {
             if super::is_busy(&error) {
-                $error::Unavailable {
-                    source: Box::new(error),
-                }
+                $error::from(intake_domain::ports::Failure::unavailable(error))
             } else if super::is_full(&error) {
-                $error::StorageFull {
-                    source: Box::new(error),
-                }
+                $error::from(intake_domain::ports::Failure::storage_full(error))
             } else {
                 other(error)
             }
@@ -38,13 +33,9 @@ macro_rules! port_errors {
         impl From<super::CommitFailed> for $error {
             fn from(error: super::CommitFailed) -> Self {
                 if error.busy {
-                    $error::Unavailable {
-                        source: Box::new(error),
-                    }
+                    $error::from(intake_domain::ports::Failure::unavailable(error))
                 } else if error.full {
-                    $error::StorageFull {
-                        source: Box::new(error),
-                    }
+                    $error::from(intake_domain::ports::Failure::storage_full(error))
                 } else {
                     other(error)
                 }

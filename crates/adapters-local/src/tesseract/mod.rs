@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use intake_domain::model::{ContentType, OcrResult};
-use intake_domain::ports::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use intake_domain::ports::{Failure, ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::process::Command;
 
 use pool::Shared;
@@ -178,7 +178,7 @@ impl TesseractOcr {
     /// start with a clear message rather than fail every job.
     ///
     /// # Errors
-    /// [`OcrError::Unavailable`] saying what is missing and how to install it.
+    /// an unavailable [`OcrError::Failed`] saying what is missing and how to install it.
     pub async fn check(&self) -> Result<(), OcrError> {
         let options = &self.shared.options;
         let output = Command::new(&options.program)
@@ -190,9 +190,11 @@ impl TesseractOcr {
         let output = tokio::time::timeout(Duration::from_secs(30), output)
             .await
             .map_err(|_| OcrError::Timeout)?
-            .map_err(|e| OcrError::Unavailable {
-                reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
-                source: None,
+            .map_err(|e| {
+                OcrError::from(Failure::unavailable(format!(
+                    "cannot run {} ({e}); {INSTALL}",
+                    options.program.display()
+                )))
             })?;
         let listed = String::from_utf8_lossy(&output.stdout);
         let installed: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
@@ -204,15 +206,12 @@ impl TesseractOcr {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(OcrError::Unavailable {
-                reason: format!(
-                    "Tesseract has no language data for {} (installed: {}); install e.g. `apt-get install tesseract-ocr-{}`",
-                    missing.join(", "),
-                    installed.join(", "),
-                    missing.first().copied().unwrap_or("eng"),
-                ),
-                source: None,
-            })
+            Err(OcrError::from(Failure::unavailable(format!(
+                "Tesseract has no language data for {} (installed: {}); install e.g. `apt-get install tesseract-ocr-{}`",
+                missing.join(", "),
+                installed.join(", "),
+                missing.first().copied().unwrap_or("eng"),
+            ))))
         }
     }
 }
@@ -252,9 +251,10 @@ async fn prepare(
     }
     let reduced = tokio::task::spawn_blocking(move || reduce::reduce(&image, size, target))
         .await
-        .map_err(|e| OcrError::Unavailable {
-            reason: format!("reducing the image for Tesseract stopped: {e}"),
-            source: None,
+        .map_err(|e| {
+            OcrError::from(Failure::unavailable(format!(
+                "reducing the image for Tesseract stopped: {e}"
+            )))
         })?
         .map_err(|e| OcrError::InvalidImage {
             reason: e.to_string(),

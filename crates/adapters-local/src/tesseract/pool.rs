@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use intake_domain::ports::{ImageFacts, OcrError};
+use intake_domain::ports::{Failure, ImageFacts, OcrError};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::{OnceCell, Semaphore};
@@ -88,16 +88,13 @@ impl TesseractOcr {
             .permits
             .acquire()
             .await
-            .map_err(|e| OcrError::Unavailable {
-                reason: e.to_string(),
-                source: None,
-            })?;
+            .map_err(|e| OcrError::from(Failure::unavailable(e.to_string())))?;
         let (image, pages) = prepare(image, facts, shared.options.max_pixels).await?;
         let files = shared
             .files
             .get_or_try_init(|| Files::create(shared.options.work_dir.as_deref()))
             .await
-            .map_err(|e| unavailable("cannot create a temporary directory for Tesseract", e))?;
+            .map_err(|e| unavailable("cannot create a temporary directory for Tesseract", &e))?;
         let page = PageFile::write(
             files,
             shared.next_file.fetch_add(1, Ordering::Relaxed),
@@ -136,9 +133,10 @@ impl TesseractOcr {
         let output = tokio::time::timeout(options.timeout, child.wait_with_output())
             .await
             .map_err(|_| OcrError::Timeout)?
-            .map_err(|e| OcrError::Unavailable {
-                reason: format!("talking to Tesseract failed: {e}"),
-                source: Some(Box::new(e)),
+            .map_err(|e| {
+                OcrError::from(Failure::unavailable(format!(
+                    "talking to Tesseract failed: {e}"
+                )))
             })?;
         if !output.status.success() {
             return Err(failure_from(
@@ -146,9 +144,7 @@ impl TesseractOcr {
                 Failed::Ended,
             ));
         }
-        String::from_utf8(output.stdout).map_err(|e| OcrError::Other {
-            source: Box::new(e),
-        })
+        String::from_utf8(output.stdout).map_err(|e| OcrError::from(Failure::other(e)))
     }
 }
 
@@ -249,9 +245,11 @@ fn spawn(options: &TesseractOptions, input: &str, streaming: bool) -> Result<Chi
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| OcrError::Unavailable {
-            reason: format!("cannot run {} ({e}); {INSTALL}", options.program.display()),
-            source: None,
+        .map_err(|e| {
+            OcrError::from(Failure::unavailable(format!(
+                "cannot run {} ({e}); {INSTALL}",
+                options.program.display()
+            )))
         })
 }
 
@@ -268,11 +266,8 @@ fn line_path(path: &Path) -> std::io::Result<String> {
         })
 }
 
-fn unavailable(what: &str, error: std::io::Error) -> OcrError {
-    OcrError::Unavailable {
-        reason: format!("{what}: {error}"),
-        source: Some(Box::new(error)),
-    }
+fn unavailable(what: &str, error: &std::io::Error) -> OcrError {
+    OcrError::from(Failure::unavailable(format!("{what}: {error}")))
 }
 
 /// One image written for Tesseract; removed when dropped.
@@ -286,15 +281,16 @@ impl PageFile {
     async fn write(files: &Files, n: u64, image: bytes::Bytes) -> Result<Self, OcrError> {
         let path = files.dir.path().join(format!("{n}.img"));
         let page = Self {
-            path: line_path(&path).map_err(|e| unavailable("temporary file", e))?,
+            path: line_path(&path).map_err(|e| unavailable("temporary file", &e))?,
         };
         tokio::task::spawn_blocking(move || std::fs::write(&page.path, &image).map(|()| page))
             .await
-            .map_err(|e| OcrError::Unavailable {
-                reason: format!("writing the image for Tesseract stopped: {e}"),
-                source: None,
+            .map_err(|e| {
+                OcrError::from(Failure::unavailable(format!(
+                    "writing the image for Tesseract stopped: {e}"
+                )))
             })?
-            .map_err(|e| unavailable("cannot write the image for Tesseract", e))
+            .map_err(|e| unavailable("cannot write the image for Tesseract", &e))
     }
 }
 
@@ -334,10 +330,9 @@ impl Process {
         let mut child = spawn(options, "-", true)?;
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-            return Err(OcrError::Unavailable {
-                reason: "Tesseract started without its pipes".into(),
-                source: None,
-            });
+            return Err(OcrError::from(Failure::unavailable(
+                "Tesseract started without its pipes",
+            )));
         };
         // Standard error is drained all along (a full pipe would stop Tesseract); the tail is kept.
         let kept = Arc::new(Mutex::new(String::new()));
@@ -432,10 +427,9 @@ impl Process {
         {
             // Killed from outside (out of memory, an operator): not the image's fault as far as
             // anyone can tell, so worth another try.
-            return OcrError::Unavailable {
-                reason: format!("Tesseract was killed by signal {signal}"),
-                source: None,
-            };
+            return OcrError::from(Failure::unavailable(format!(
+                "Tesseract was killed by signal {signal}"
+            )));
         }
         failure_from(&said.replace(path, "the image"), failed)
     }
@@ -450,10 +444,10 @@ fn failure_from(said: &str, failed: Failed) -> OcrError {
         .collect::<Vec<_>>()
         .join("\n");
     if said.contains("Failed loading language") || said.contains("Error opening data file") {
-        return OcrError::Unavailable {
-            reason: format!("Tesseract language data missing: {}", said.trim()),
-            source: None,
-        };
+        return OcrError::from(Failure::unavailable(format!(
+            "Tesseract language data missing: {}",
+            said.trim()
+        )));
     }
     match failed {
         Failed::Ended if !said.trim().is_empty() => OcrError::InvalidImage {
@@ -462,17 +456,13 @@ fn failure_from(said: &str, failed: Failed) -> OcrError {
         Failed::Ended => OcrError::InvalidImage {
             reason: "Tesseract stopped on this image without saying why".into(),
         },
-        Failed::Io(error) => OcrError::Unavailable {
-            reason: format!("talking to Tesseract failed: {error}"),
-            source: Some(Box::new(error)),
-        },
+        Failed::Io(error) => OcrError::from(Failure::unavailable(format!(
+            "talking to Tesseract failed: {error}"
+        ))),
         // The engine lost its place, not the image's fault: another try gets a fresh process.
-        Failed::Confused(line) => OcrError::Unavailable {
-            reason: format!(
-                "Tesseract printed a row of another page: {}",
-                line.chars().take(200).collect::<String>()
-            ),
-            source: None,
-        },
+        Failed::Confused(line) => OcrError::from(Failure::unavailable(format!(
+            "Tesseract printed a row of another page: {}",
+            line.chars().take(200).collect::<String>()
+        ))),
     }
 }

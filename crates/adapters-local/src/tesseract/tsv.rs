@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use intake_domain::model::{BoundingBox, OcrLine, OcrResult, OcrWord};
-use intake_domain::ports::OcrError;
+use intake_domain::ports::{Failure, OcrError};
 
 /// The header Tesseract prints once per process; each image's rows are handed to [`parse_tsv`] under it.
 pub(super) const TSV_HEADER: &str = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n";
@@ -74,20 +74,15 @@ pub fn parse_tsv(tsv: &str) -> Result<OcrResult, OcrError> {
         for w in words {
             let bbox =
                 BoundingBox::from_pixels(w.left, w.top, w.width, w.height, page_width, page_height)
-                    .map_err(|e| OcrError::Other {
-                        source: Box::new(e),
-                    })?;
-            ocr_words.push(OcrWord::new(w.text, w.confidence, bbox).map_err(|e| {
-                OcrError::Other {
-                    source: Box::new(e),
-                }
-            })?);
+                    .map_err(|e| OcrError::from(Failure::other(e)))?;
+            ocr_words.push(
+                OcrWord::new(w.text, w.confidence, bbox)
+                    .map_err(|e| OcrError::from(Failure::other(e)))?,
+            );
         }
         result_lines.extend(OcrLine::from_words(ocr_words));
     }
-    OcrResult::new("tesseract", result_lines, false).map_err(|e| OcrError::Other {
-        source: Box::new(e),
-    })
+    OcrResult::new("tesseract", result_lines, false).map_err(|e| OcrError::from(Failure::other(e)))
 }
 
 #[cfg(test)]

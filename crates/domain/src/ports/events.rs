@@ -2,7 +2,7 @@ use std::fmt::Debug;
 
 use async_trait::async_trait;
 
-use super::{BoxError, RepoError};
+use super::{Failure, FailureKind, PortError, RepoError};
 use crate::model::{EventId, ImageEvent};
 
 /// The events a repository committed with its records (see [`super::ImageRepository::replace`])
@@ -32,13 +32,6 @@ pub trait EventOutbox: Send + Sync + Debug {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
-    /// The transport is unreachable or throttling; publishing again later may succeed.
-    #[error("the event transport is unavailable")]
-    Unavailable {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
     /// The transport refused some events (their ids); the others were published.
     #[error("the event transport refused {} event(s)", refused.len())]
     Refused {
@@ -47,13 +40,18 @@ pub enum PublishError {
         /// Why, as the transport said.
         reason: String,
     },
-    /// Anything else.
-    #[error("publishing events failed")]
-    Other {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("the event transport {}", .0.kind())]
+    Failed(#[from] Failure),
+}
+
+impl PortError for PublishError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
+    }
 }
 
 /// Hands committed events to their subscribers: webhooks on the local server, an EventBridge bus on

@@ -2,7 +2,7 @@ use std::fmt::Debug;
 
 use async_trait::async_trait;
 
-use super::BoxError;
+use super::{Failure, FailureKind, PortError};
 use crate::model::{ApiKeyRecord, KeyId, Timestamp};
 
 /// Why a key store operation failed.
@@ -21,27 +21,18 @@ pub enum KeyStoreError {
         /// The id.
         id: KeyId,
     },
-    /// The store is unreachable or busy; retrying may succeed.
-    #[error("key store unavailable")]
-    Unavailable {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// The store has no space left to write; retry once space is freed.
-    #[error("key store has no space left")]
-    StorageFull {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// Any other failure (including records that cannot be decoded).
-    #[error("key store error")]
-    Other {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("key store {}", .0.kind())]
+    Failed(#[from] Failure),
+}
+
+impl PortError for KeyStoreError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
+    }
 }
 
 /// Persistence of API keys (hashed; the secret itself is never given to the store).

@@ -6,6 +6,7 @@
 
 mod clock;
 mod events;
+mod failure;
 mod keys;
 mod ocr;
 mod preview;
@@ -19,6 +20,7 @@ mod webhooks;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use events::{EventOutbox, EventPublisher, PublishError};
+pub use failure::{Failure, FailureKind, PortError};
 pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};

@@ -3,7 +3,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::BoxError;
+use super::{Failure, FailureKind, PortError};
 use crate::model::{ContentType, ObjectKey, OcrResult, Sha256Digest};
 
 /// What an engine can take, declared by the engine and enforced by the processor before calling it.
@@ -61,7 +61,7 @@ impl OcrCapabilities {
     /// engine does not declare, and an object reference it cannot read.
     ///
     /// # Errors
-    /// [`OcrError::UnsupportedFormat`] for an undeclared format; [`OcrError::Other`] for an
+    /// [`OcrError::UnsupportedFormat`] for an undeclared format; [`OcrError::Failed`] for an
     /// [`OcrInput::Object`].
     pub fn bytes_of<'a>(&self, input: &'a OcrInput) -> Result<&'a Bytes, OcrError> {
         let content_type = input.facts().content_type;
@@ -70,13 +70,10 @@ impl OcrCapabilities {
         }
         match input {
             OcrInput::Bytes { bytes, .. } => Ok(bytes),
-            OcrInput::Object { .. } => Err(OcrError::Other {
-                source: format!(
-                    "the {} engine reads image bytes, not stored objects",
-                    self.engine
-                )
-                .into(),
-            }),
+            OcrInput::Object { .. } => Err(OcrError::from(Failure::other(format!(
+                "the {} engine reads image bytes, not stored objects",
+                self.engine
+            )))),
         }
     }
 
@@ -169,22 +166,6 @@ impl OcrInput {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OcrError {
-    /// The service is throttling; retry later.
-    #[error("OCR engine throttled the request")]
-    Throttled {
-        /// The underlying error, if any.
-        #[source]
-        source: Option<BoxError>,
-    },
-    /// The engine is unreachable, overloaded or not installed; retry later.
-    #[error("OCR engine unavailable: {reason}")]
-    Unavailable {
-        /// What happened.
-        reason: String,
-        /// The underlying error, if any.
-        #[source]
-        source: Option<BoxError>,
-    },
     /// The engine did not answer in time; retry later.
     #[error("OCR engine timed out")]
     Timeout,
@@ -206,22 +187,19 @@ pub enum OcrError {
         /// Which limit.
         reason: String,
     },
-    /// Any other permanent failure.
-    #[error("OCR failed")]
-    Other {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("OCR engine {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl OcrError {
-    /// Whether the same request may succeed later.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Throttled { .. } | Self::Unavailable { .. } | Self::Timeout
-        )
+impl PortError for OcrError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            // Slow, not broken: retried like an engine that is unavailable.
+            Self::Timeout => Some(FailureKind::Unavailable),
+            _ => None,
+        }
     }
 }
 

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::BoxError;
+use super::{Failure, FailureKind, PortError};
 use crate::model::{ObjectKey, Timestamp};
 
 /// A job leased from a [`JobQueue`]: process the object under `key`.
@@ -120,38 +120,17 @@ pub enum QueueError {
         /// The job's key.
         key: String,
     },
-    /// The queue's storage is busy or unreachable; worth retrying.
-    #[error("the job queue is unavailable")]
-    Unavailable {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
-    /// The queue's storage has no space left; retry once space is freed.
-    #[error("the job queue has no space left")]
-    StorageFull {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
-    /// Anything else.
-    #[error("the job queue failed")]
-    Other {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("the job queue {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl QueueError {
-    /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::StorageFull { .. })
-    }
-
-    /// Whether the queue's storage ran out of space.
-    pub fn is_storage_full(&self) -> bool {
-        matches!(self, Self::StorageFull { .. })
+impl PortError for QueueError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
     }
 }
 

@@ -2,7 +2,7 @@ use std::fmt::Debug;
 
 use async_trait::async_trait;
 
-use super::BoxError;
+use super::{Failure, FailureKind, PortError};
 use crate::model::{
     Cursor, CursorError, ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest,
 };
@@ -218,53 +218,17 @@ pub enum RepoError {
     /// The cursor is not valid for this query.
     #[error("invalid cursor: {0}")]
     InvalidCursor(#[source] CursorError),
-    /// The repository is throttling requests; retry after a pause.
-    #[error("repository throttled the request")]
-    Throttled {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// The database is throttling or unreachable; retrying may succeed.
-    #[error("repository unavailable")]
-    Unavailable {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// The database has no space left to write; retry once space is freed.
-    #[error("repository has no space left")]
-    StorageFull {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// Any other failure (including records that cannot be decoded).
-    #[error("repository error")]
-    Other {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("repository {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl RepoError {
-    /// Whether the failure is throttling (the caller should back off).
-    pub fn is_throttled(&self) -> bool {
-        matches!(self, Self::Throttled { .. })
-    }
-
-    /// Whether the operation may succeed if retried.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Unavailable { .. } | Self::Throttled { .. } | Self::StorageFull { .. }
-        )
-    }
-
-    /// Whether the database ran out of space.
-    pub fn is_storage_full(&self) -> bool {
-        matches!(self, Self::StorageFull { .. })
+impl PortError for RepoError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
     }
 }
 

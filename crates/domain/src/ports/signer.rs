@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::BoxError;
+use super::{Failure, FailureKind, PortError};
 use crate::model::{ContentType, FileName, ObjectKey, Sha256Digest, Timestamp, UrlTtl};
 
 /// Header names a presigned request may require. Every signer uses S3's names, so one client (the
@@ -174,26 +174,16 @@ impl PresignedRequest {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignerError {
-    /// Credentials could not be loaded right now; retrying may succeed.
-    #[error("signing credentials unavailable")]
-    Unavailable {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// Any other failure.
-    #[error("URL signing failed")]
-    Other {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("URL signing {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl SignerError {
-    /// Whether signing may succeed if retried.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
+impl PortError for SignerError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
-use super::BoxError;
+use super::{BoxError, Failure, FailureKind, PortError};
 use crate::model::{ObjectKey, Timestamp};
 
 /// What a store knows about an object without reading it.
@@ -107,53 +107,17 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
-    /// The object store is throttling requests; retry after a pause.
-    #[error("object store throttled the request")]
-    Throttled {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// The store is throttling, unreachable or timed out; retrying may succeed.
-    #[error("object store unavailable")]
-    Unavailable {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// The storage has no space left; retry once space is freed.
-    #[error("object store has no space left")]
-    StorageFull {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
-    /// Any other failure; retrying will not help.
-    #[error("object store error")]
-    Other {
-        /// The underlying error.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("object store {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl StoreError {
-    /// Whether the failure is throttling (the caller should back off).
-    pub fn is_throttled(&self) -> bool {
-        matches!(self, Self::Throttled { .. })
-    }
-
-    /// Whether the operation may succeed if retried.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Unavailable { .. } | Self::Throttled { .. } | Self::StorageFull { .. }
-        )
-    }
-
-    /// Whether the store ran out of space.
-    pub fn is_storage_full(&self) -> bool {
-        matches!(self, Self::StorageFull { .. })
+impl PortError for StoreError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
     }
 }
 
@@ -182,7 +146,7 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// previews), never an upload (those arrive through presigned URLs).
     ///
     /// # Errors
-    /// [`StoreError::StorageFull`] without space; others as the technology fails. Nothing partial is
+    /// a [`StoreError::Failed`] of [`FailureKind::StorageFull`] without space; others as the technology fails. Nothing partial is
     /// left under the key.
     async fn put(
         &self,

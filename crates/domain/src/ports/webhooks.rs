@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::BoxError;
+use super::{BoxError, Failure, FailureKind, PortError};
 use crate::model::{
     Delivery, DeliveryJob, DeliveryReport, EventId, ImageEvent, Owner, Timestamp, WebhookId,
     WebhookSecret, WebhookSubscription, WebhookUrl,
@@ -28,33 +28,17 @@ pub enum WebhookStoreError {
         /// The event.
         event: EventId,
     },
-    /// The storage is busy or unreachable; worth retrying.
-    #[error("the webhook store is unavailable")]
-    Unavailable {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
-    /// The storage has no space left.
-    #[error("the webhook store has no space left")]
-    StorageFull {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
-    /// Anything else (including stored rows that cannot be decoded).
-    #[error("the webhook store failed")]
-    Other {
-        /// The cause.
-        #[source]
-        source: BoxError,
-    },
+    /// A failure of a kind every port shares (unavailable, throttled, out of space, other).
+    #[error("the webhook store {}", .0.kind())]
+    Failed(#[from] Failure),
 }
 
-impl WebhookStoreError {
-    /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::StorageFull { .. })
+impl PortError for WebhookStoreError {
+    fn failure(&self) -> Option<FailureKind> {
+        match self {
+            Self::Failed(failure) => Some(failure.kind()),
+            _ => None,
+        }
     }
 }
 

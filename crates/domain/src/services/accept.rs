@@ -38,7 +38,7 @@ impl Intake {
     }
 
     /// After the store committed the bytes for `key` (accepted by [`Intake::accept_upload`]): the
-    /// image is `PROCESSING` from now on ([`ImageRecord::receive`]), so listings show it at once, and
+    /// image is `PROCESSING` from now on ([`ImageRecord::receive`](crate::model::ImageRecord::receive)), so listings show it at once, and
     /// its job becomes due at once.
     ///
     /// Noting the image as received is best effort: if that write fails (or a processor took the

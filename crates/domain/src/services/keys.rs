@@ -1,10 +1,11 @@
 //! API keys: issuing, authenticating and revoking the keys the local server accepts.
 
+use crate::error::{ErrorKind, ServiceError};
 use std::sync::Arc;
 
 use crate::model::{ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, Owner, OwnerError};
 
-use crate::ports::{Clock, KeyStore, KeyStoreError, SystemClock};
+use crate::ports::{Clock, Failure, FailureKind, KeyStore, KeyStoreError, PortError, SystemClock};
 
 /// The owner of the admin key created on first start.
 pub const ADMIN_OWNER: &str = "admin";
@@ -67,17 +68,25 @@ pub enum KeyError {
     Store(#[source] KeyStoreError),
 }
 
-impl KeyError {
-    /// The stable error code.
-    pub fn code(&self) -> &'static str {
+impl ServiceError for KeyError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidName(_) | Self::InvalidOwner(_) => ErrorKind::InvalidInput,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::LastAdmin { .. } => ErrorKind::Conflict,
+            Self::Store(e) => e
+                .failure()
+                .map_or(ErrorKind::Internal, FailureKind::error_kind),
+        }
+    }
+
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidName(_) => "INVALID_KEY_NAME",
             Self::InvalidOwner(_) => "INVALID_OWNER",
             Self::NotFound { .. } => "KEY_NOT_FOUND",
             Self::LastAdmin { .. } => "LAST_ADMIN_KEY",
-            Self::Store(KeyStoreError::Unavailable { .. }) => "UNAVAILABLE",
-            Self::Store(KeyStoreError::StorageFull { .. }) => "INSUFFICIENT_STORAGE",
-            Self::Store(_) => "INTERNAL",
+            Self::Store(e) => e.failure().map_or("INTERNAL", FailureKind::code),
         }
     }
 }
@@ -115,9 +124,9 @@ pub struct ApiKeys {
 fn random<const N: usize>() -> Result<[u8; N], KeyError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| {
-        KeyError::Store(KeyStoreError::Other {
-            source: format!("no randomness from the operating system: {e}").into(),
-        })
+        KeyError::Store(KeyStoreError::from(Failure::other(format!(
+            "no randomness from the operating system: {e}"
+        ))))
     })?;
     Ok(bytes)
 }
@@ -279,11 +288,9 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_store_is_unavailable_not_unauthenticated() {
         let mut store = MockKeyStore::new();
-        store.expect_get().returning(|_| {
-            Err(KeyStoreError::Unavailable {
-                source: "down".into(),
-            })
-        });
+        store
+            .expect_get()
+            .returning(|_| Err(KeyStoreError::from(Failure::unavailable("down"))));
         let keys = ApiKeys::new(Arc::new(store));
         let key = ApiKeySecret::new(KeyId::from_bytes([1; 8]), [2; 32]).expose();
         assert!(matches!(

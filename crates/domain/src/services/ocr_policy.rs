@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{ContentType, OcrResult};
-use crate::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput};
+use crate::ports::{OcrCapabilities, OcrEngine, OcrError, OcrInput, PortError};
 
 /// The `auto` engine policy: ask the primary engine (fast, cheap, but limited, like Rekognition's 100
 /// words) and escalate to the fallback (a document engine such as Textract) when the primary's result is

@@ -13,9 +13,9 @@ use crate::model::{
     OcrResult, OcrWord, Timestamp, UrlTtl,
 };
 use crate::ports::{
-    GetResult, MockClock, MockIdGenerator, MockImageRepository, MockObjectStore, MockOcrEngine,
-    MockUrlSigner, ObjectMeta, OcrCapabilities, OcrError, OcrInput, RepoError, SignerError,
-    StoreError,
+    Failure, GetResult, MockClock, MockIdGenerator, MockImageRepository, MockObjectStore,
+    MockOcrEngine, MockUrlSigner, ObjectMeta, OcrCapabilities, OcrError, OcrInput, PortError,
+    RepoError, SignerError, StoreError,
 };
 
 fn now() -> Timestamp {
@@ -132,9 +132,11 @@ async fn throttled_ocr_is_retryable_and_releases_the_claim() {
     let record = awaiting();
     let writes = Arc::new(Mutex::new(Vec::new()));
     let mut ocr = engine("e");
-    ocr.expect_detect()
-        .times(1)
-        .returning(|_| Err(OcrError::Throttled { source: None }));
+    ocr.expect_detect().times(1).returning(|_| {
+        Err(OcrError::from(Failure::throttled(
+            "the OCR service throttled the request",
+        )))
+    });
     let intake = build(
         store_with(crate::testkit_png()),
         repo_serving(&record, &writes),
@@ -198,9 +200,7 @@ async fn a_store_failure_mid_stream_is_retryable_and_releases_the_claim() {
     store.expect_get().returning(|_| {
         let chunks: Vec<Result<Bytes, StoreError>> = vec![
             Ok(Bytes::from_static(b"\x89PNG")),
-            Err(StoreError::Unavailable {
-                source: "connection reset".into(),
-            }),
+            Err(StoreError::from(Failure::unavailable("connection reset"))),
         ];
         Ok(GetResult::new(
             ObjectMeta::new(10_000),
@@ -337,11 +337,9 @@ async fn a_live_lease_makes_other_deliveries_no_ops() {
 #[tokio::test]
 async fn a_failed_signature_writes_no_record() {
     let mut signer = MockUrlSigner::new();
-    signer.expect_presign_put().returning(|_| {
-        Err(SignerError::Unavailable {
-            source: "no credentials".into(),
-        })
-    });
+    signer
+        .expect_presign_put()
+        .returning(|_| Err(SignerError::from(Failure::unavailable("no credentials"))));
     let mut repo = MockImageRepository::new();
     repo.expect_create().never();
     repo.expect_create_relaxed().never();
@@ -539,11 +537,8 @@ async fn an_object_over_the_limit_is_rejected_without_reading_it() {
     let mut store = MockObjectStore::new();
     store.expect_bucket().return_const("b".to_owned());
     store.expect_get().returning(|_| {
-        let never_read = stream::once(async {
-            Err(StoreError::Other {
-                source: "the body was read".into(),
-            })
-        });
+        let never_read =
+            stream::once(async { Err(StoreError::from(Failure::other("the body was read"))) });
         Ok(GetResult::new(
             ObjectMeta::new(1 << 40),
             Box::pin(never_read),
@@ -654,9 +649,11 @@ async fn the_last_attempt_failing_keeps_what_was_measured() {
     let record = claimed(4, Timestamp::from_unix_millis(0).unwrap());
     let writes = Arc::new(Mutex::new(Vec::new()));
     let mut ocr = engine("e");
-    ocr.expect_detect()
-        .times(1)
-        .returning(|_| Err(OcrError::Throttled { source: None }));
+    ocr.expect_detect().times(1).returning(|_| {
+        Err(OcrError::from(Failure::throttled(
+            "the OCR service throttled the request",
+        )))
+    });
     let png = crate::testkit_png();
     let intake = build(
         store_with(png.clone()),

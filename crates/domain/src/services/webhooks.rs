@@ -2,6 +2,7 @@
 //! deliveries; each delivery is signed, sent, retried with exponential back-off and logged; a
 //! subscription whose deliveries keep failing is disabled.
 
+use crate::error::{ErrorKind, ServiceError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +15,8 @@ use crate::model::{
     Timestamp, WebhookError, WebhookId, WebhookSecret, WebhookSubscription, WebhookUrl,
 };
 use crate::ports::{
-    Clock, EventPublisher, PublishError, SendError, SystemClock, WebhookRequest, WebhookSender,
-    WebhookStore, WebhookStoreError,
+    Clock, EventPublisher, Failure, FailureKind, PortError, PublishError, SendError, SystemClock,
+    WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError,
 };
 
 /// How webhook deliveries are retried and when a subscription is disabled.
@@ -98,9 +99,19 @@ pub enum WebhooksError {
     Store(#[from] WebhookStoreError),
 }
 
-impl WebhooksError {
-    /// The stable error code.
-    pub fn code(&self) -> &'static str {
+impl ServiceError for WebhooksError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid(_) => ErrorKind::InvalidInput,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::TooMany { .. } => ErrorKind::Conflict,
+            Self::Store(e) => e
+                .failure()
+                .map_or(ErrorKind::Internal, FailureKind::error_kind),
+        }
+    }
+
+    fn code(&self) -> &'static str {
         match self {
             Self::Invalid(WebhookError::HostNotAllowed { .. }) => "WEBHOOK_HOST_NOT_ALLOWED",
             Self::Invalid(WebhookError::Url(_)) => "INVALID_WEBHOOK_URL",
@@ -109,9 +120,7 @@ impl WebhooksError {
             Self::Invalid(_) => "INVALID_WEBHOOK",
             Self::NotFound { .. } => "WEBHOOK_NOT_FOUND",
             Self::TooMany { .. } => "TOO_MANY_WEBHOOKS",
-            Self::Store(WebhookStoreError::StorageFull { .. }) => "INSUFFICIENT_STORAGE",
-            Self::Store(e) if e.is_retryable() => "UNAVAILABLE",
-            Self::Store(_) => "INTERNAL",
+            Self::Store(e) => e.failure().map_or("INTERNAL", FailureKind::code),
         }
     }
 }
@@ -213,9 +222,9 @@ impl Webhooks {
             });
         }
         let secret = WebhookSecret::generate().map_err(|e| {
-            WebhooksError::Store(WebhookStoreError::Other {
-                source: format!("no randomness from the operating system: {e}").into(),
-            })
+            WebhooksError::Store(WebhookStoreError::from(Failure::other(format!(
+                "no randomness from the operating system: {e}"
+            ))))
         })?;
         let subscription = WebhookSubscription::new(
             owner.clone(),
@@ -492,12 +501,8 @@ impl EventPublisher for Webhooks {
 
 fn store_to_publish(error: WebhookStoreError) -> PublishError {
     if error.is_retryable() {
-        PublishError::Unavailable {
-            source: Box::new(error),
-        }
+        PublishError::from(Failure::unavailable(error))
     } else {
-        PublishError::Other {
-            source: Box::new(error),
-        }
+        PublishError::from(Failure::other(error))
     }
 }

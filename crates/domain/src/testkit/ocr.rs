@@ -1,7 +1,7 @@
 //! The `OcrEngine` contract: capabilities and the shape of results.
 
 use crate::model::{ContentType, OcrResult};
-use crate::ports::{OcrEngine, OcrInput};
+use crate::ports::{OcrEngine, OcrInput, PortError};
 
 /// An input with what the engine should find in it.
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 //! Dependency failures: the status each kind answers, without leaking details.
 
 use super::*;
+use intake_domain::ports::Failure;
 
 /// A repository whose every call fails with the error `make` builds.
 #[derive(Debug)]
@@ -50,22 +51,24 @@ async fn dependency_failures_are_429_503_or_500_without_leaking_details() {
     type MakeError = fn() -> RepoError;
     let cases: [(MakeError, StatusCode, &str); 3] = [
         (
-            || RepoError::Throttled {
-                source: "ProvisionedThroughputExceededException: table secret-table".into(),
+            || {
+                RepoError::from(Failure::throttled(
+                    "ProvisionedThroughputExceededException: table secret-table",
+                ))
             },
             StatusCode::TOO_MANY_REQUESTS,
             "THROTTLED",
         ),
         (
-            || RepoError::Unavailable {
-                source: "connection refused to 10.0.0.7".into(),
-            },
+            || RepoError::from(Failure::unavailable("connection refused to 10.0.0.7")),
             StatusCode::SERVICE_UNAVAILABLE,
             "UNAVAILABLE",
         ),
         (
-            || RepoError::Other {
-                source: "item secret-table#42 has no record attribute".into(),
+            || {
+                RepoError::from(Failure::other(
+                    "item secret-table#42 has no record attribute",
+                ))
             },
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use intake_domain::ports::{OcrEngine, OcrError};
+use intake_domain::ports::{Failure, OcrEngine, OcrError};
 use intake_domain::services::{IntakeBuilder, ObservedOcr};
 use intake_local::TesseractOcr;
 use intake_ocr_onnx::{PpOcr, PpOcrOptions};
@@ -167,10 +167,6 @@ async fn load_ppocr(options: &PpOcrOptions) -> Result<PpOcr, ServeError> {
     let options = options.clone();
     tokio::task::spawn_blocking(move || PpOcr::load(&options))
         .await
-        .map_err(|e| {
-            ServeError::Ocr(OcrError::Other {
-                source: Box::new(e),
-            })
-        })?
+        .map_err(|e| ServeError::Ocr(OcrError::from(Failure::other(e))))?
         .map_err(ServeError::Models)
 }

@@ -13,7 +13,7 @@ use super::other;
 /// A record as its row stores it: the `record` column's JSON and the `ocr_lines` column's, if any.
 ///
 /// # Errors
-/// [`RepoError::Other`] when the record cannot be written as JSON.
+/// [`RepoError::Failed`] when the record cannot be written as JSON.
 pub(super) fn encode(record: ImageRecord) -> Result<(String, Option<String>), RepoError> {
     let mut parts = record.into_parts();
     let lines = parts
@@ -28,7 +28,7 @@ pub(super) fn encode(record: ImageRecord) -> Result<(String, Option<String>), Re
 /// The record a row stores, with its lines when they were read.
 ///
 /// # Errors
-/// [`RepoError::Other`] when the JSON is damaged, of a later schema, or its state inconsistent.
+/// [`RepoError::Failed`] when the JSON is damaged, of a later schema, or its state inconsistent.
 pub(super) fn decode(json: &str, lines: Option<&str>) -> Result<ImageRecord, RepoError> {
     let mut parts = RecordParts::from_document(json).map_err(other)?;
     // Lines live in their column only; the document never carries them inline.
@@ -89,7 +89,7 @@ mod tests {
         value["status"] = serde_json::json!("PROCESSED");
         assert!(matches!(
             decode(&value.to_string(), None),
-            Err(RepoError::Other { .. })
+            Err(RepoError::Failed(_))
         ));
     }
 }

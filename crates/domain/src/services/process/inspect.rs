@@ -6,7 +6,7 @@ use futures::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{ContentType, Measurements, ObjectKey, Sha256Digest};
-use crate::ports::StoreError;
+use crate::ports::{Failure, StoreError};
 use crate::services::Intake;
 use crate::sniff::{PNG_TRAILER, Pages, SNIFF_BYTES, Sniffed, sniff, tiff_pages};
 
@@ -115,10 +115,9 @@ impl Intake {
             }
         }
         if !oversize && size != stored_size {
-            return Err(StoreError::Unavailable {
-                source: format!("read {size} bytes of {key}, but the store reports {stored_size}")
-                    .into(),
-            });
+            return Err(StoreError::from(Failure::unavailable(format!(
+                "read {size} bytes of {key}, but the store reports {stored_size}"
+            ))));
         }
         let sniffed = sniff(&head);
         let body = body.map(BytesMut::freeze);

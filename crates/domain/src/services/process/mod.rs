@@ -20,7 +20,7 @@ use crate::error::{IntakeError, error_chain};
 use crate::model::{
     ContentType, FailureCode, ImageRecord, Measurements, ObjectKey, OcrResult, OcrStatus,
 };
-use crate::ports::{ImageFacts, OcrDetail, OcrError, OcrInput, RepoError, StoreError};
+use crate::ports::{ImageFacts, OcrDetail, OcrError, OcrInput, PortError, RepoError, StoreError};
 
 /// How many times a service re-reads and retries a write that lost a race before giving up with
 /// [`IntakeError::Conflict`].

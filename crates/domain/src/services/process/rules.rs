@@ -4,7 +4,7 @@
 use super::inspect::Inspection;
 use crate::error::{IntakeError, error_chain};
 use crate::model::{ContentType, FailureCode, ImageRecord, RejectionCode};
-use crate::ports::{ImageFacts, OcrCapabilities, OcrError};
+use crate::ports::{ImageFacts, OcrCapabilities, OcrError, PortError};
 use crate::sniff::{PNG_TRAILER, Pages};
 
 /// A reason to reject, with a message for humans.
