@@ -1,5 +1,7 @@
 //! The deployment's settings, from the environment.
 
+use intake_settings::table::{self, Setting};
+use intake_settings::{EngineName, UnknownEngine};
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,16 +26,36 @@ pub enum EngineChoice {
     PpOcr,
 }
 
-impl FromStr for EngineChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "rekognition" => Ok(Self::Rekognition),
-            "textract" => Ok(Self::Textract),
-            "auto" => Ok(Self::Auto),
-            "ppocr" => Ok(Self::PpOcr),
-            _ => Err("expected rekognition, textract, auto or ppocr".to_owned()),
+impl EngineChoice {
+    /// The engines the AWS deployment offers, by their names.
+    pub const OFFERED: [EngineName; 4] = [
+        EngineName::PpOcr,
+        EngineName::Rekognition,
+        EngineName::Textract,
+        EngineName::Auto,
+    ];
+}
+
+impl TryFrom<EngineName> for EngineChoice {
+    type Error = UnknownEngine;
+    fn try_from(name: EngineName) -> Result<Self, Self::Error> {
+        match name {
+            EngineName::Rekognition => Ok(Self::Rekognition),
+            EngineName::Textract => Ok(Self::Textract),
+            EngineName::Auto => Ok(Self::Auto),
+            EngineName::PpOcr => Ok(Self::PpOcr),
+            other => Err(UnknownEngine::new(other.as_str(), "on AWS", &Self::OFFERED)),
         }
+    }
+}
+
+impl FromStr for EngineChoice {
+    type Err = UnknownEngine;
+    /// An engine's name ([`EngineName`]), of one the AWS deployment offers.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse::<EngineName>()
+            .map_err(|_| UnknownEngine::new(s.trim(), "on AWS", &Self::OFFERED))
+            .and_then(Self::try_from)
     }
 }
 
@@ -139,27 +161,25 @@ impl AwsSettings {
     /// # Errors
     /// [`SettingsError`] naming the variable that is missing or invalid.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let required = |name: &'static str| {
-            read_setting(lookup, name, |v| Ok::<_, String>(v.to_owned()))?
-                .ok_or(SettingError::Missing { name })
+        let required = |setting: &Setting| {
+            read_setting(lookup, setting, |v| Ok::<_, String>(v.to_owned()))?
+                .ok_or(SettingError::Missing { name: setting.name })
         };
         let endpoint_set = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
             .iter()
             .any(|v| lookup(v).is_some_and(|e| !e.trim().is_empty()));
         Ok(Self {
-            bucket: required("INTAKE_BUCKET")?,
-            table: required("INTAKE_TABLE")?,
-            engine: read_setting(lookup, "INTAKE_OCR_ENGINE", EngineChoice::from_str)?
+            bucket: required(&table::BUCKET)?,
+            table: required(&table::TABLE)?,
+            engine: read_setting(lookup, &table::OCR_ENGINE, EngineChoice::from_str)?
                 .unwrap_or_default(),
-            s3_force_path_style: read_setting(lookup, "INTAKE_S3_FORCE_PATH_STYLE", parse_bool)?
+            s3_force_path_style: read_setting(lookup, &table::S3_FORCE_PATH_STYLE, parse_bool)?
                 .unwrap_or(endpoint_set),
             config: intake_settings::intake_config(lookup)?,
-            processing_queue_url: read_setting(lookup, "INTAKE_PROCESSING_QUEUE_URL", |v| {
+            processing_queue_url: read_setting(lookup, &table::PROCESSING_QUEUE_URL, |v| {
                 Ok::<_, String>(v.to_owned())
             })?,
-            event_bus: read_setting(lookup, "INTAKE_EVENT_BUS", |v| {
-                Ok::<_, String>(v.to_owned())
-            })?,
+            event_bus: read_setting(lookup, &table::EVENT_BUS, |v| Ok::<_, String>(v.to_owned()))?,
         })
     }
 }

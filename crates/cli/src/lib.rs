@@ -22,6 +22,7 @@ mod upload;
 mod views;
 mod webhooks;
 
+use intake_settings::table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,16 +94,16 @@ struct ApiArgs {
     /// The API's base URL: the local server or a deployed API Gateway stage URL.
     #[arg(
         long,
-        env = "INTAKE_API",
-        default_value = "http://127.0.0.1:8080",
+        env = table::API.name,
+        default_value = table::API.default,
         global = true
     )]
     api: String,
     /// The API key (local server); API Gateway deployments authenticate with their own authorizer.
-    #[arg(long, env = "INTAKE_API_KEY", hide_env_values = true, global = true)]
+    #[arg(long, env = table::API_KEY.name, hide_env_values = true, global = true)]
     api_key: Option<String>,
     /// A file holding the API key.
-    #[arg(long, env = "INTAKE_API_KEY_FILE", global = true)]
+    #[arg(long, env = table::API_KEY_FILE.name, global = true)]
     api_key_file: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
@@ -119,8 +120,8 @@ impl ApiArgs {
             let text = std::fs::read_to_string(path).map_err(ClientError::file(path))?;
             return Ok(Some(text.trim().to_owned()));
         }
-        let dir = std::env::var_os("INTAKE_DATA_DIR")
-            .map_or_else(|| PathBuf::from(".intake"), PathBuf::from);
+        let dir = std::env::var_os(table::DATA_DIR.name)
+            .map_or_else(|| PathBuf::from(table::DATA_DIR.default), PathBuf::from);
         Ok(local_admin_key(&self.api, &dir))
     }
 
@@ -192,6 +193,51 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every flag's variable, in every subcommand, with its default.
+    fn flags(command: &clap::Command, out: &mut Vec<(String, Option<String>)>) {
+        for arg in command.get_arguments() {
+            if let Some(env) = arg.get_env() {
+                let default = arg
+                    .get_default_values()
+                    .first()
+                    .map(|v| v.to_string_lossy().into_owned());
+                out.push((env.to_string_lossy().into_owned(), default));
+            }
+        }
+        for sub in command.get_subcommands() {
+            flags(sub, out);
+        }
+    }
+
+    #[test]
+    fn every_flag_s_variable_and_default_is_the_settings_table_s() {
+        let mut found = Vec::new();
+        flags(&super::Cli::command(), &mut found);
+        assert!(found.len() > 15, "{found:?}");
+        for (name, default) in found {
+            let setting = intake_settings::table::SETTINGS
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("{name} is not in intake_settings::table"));
+            assert!(
+                setting.applies != intake_settings::table::Applies::Aws,
+                "{name} is an AWS setting"
+            );
+            // A default of the local server's own is the table's; the table words the rest
+            // ("2 × cores", "ppocr locally, auto on AWS") for people.
+            if let Some(default) = default {
+                assert!(
+                    setting.default == default
+                        || setting.default.starts_with(&format!("{default} locally")),
+                    "{name}: the flag's default {default:?}, the table's {:?}",
+                    setting.default
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_local_admin_key_goes_only_to_this_machine() {
         let dir = tempfile::tempdir().expect("temp dir");

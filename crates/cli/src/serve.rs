@@ -1,6 +1,7 @@
 //! `intake serve`: the local server, with its settings from flags and `INTAKE_*` variables, until
 //! Ctrl-C or SIGTERM.
 
+use intake_settings::table;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,44 +25,44 @@ enum LogFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Where objects, the database and the signing secret live.
-    #[arg(long, env = "INTAKE_DATA_DIR", default_value = ".intake")]
+    #[arg(long, env = table::DATA_DIR.name, default_value = table::DATA_DIR.default)]
     data_dir: PathBuf,
     /// The address to listen on.
-    #[arg(long, env = "INTAKE_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = table::ADDR.name, default_value = table::ADDR.default)]
     addr: SocketAddr,
     /// How many jobs run at once (default: twice the number of cores; OCR itself runs one process per core).
-    #[arg(long, env = "INTAKE_WORKERS")]
+    #[arg(long, env = table::WORKERS.name)]
     workers: Option<usize>,
     /// The URL clients reach this server at, used in presigned URLs (default: http://ADDR).
-    #[arg(long, env = "INTAKE_PUBLIC_URL")]
+    #[arg(long, env = table::PUBLIC_URL.name)]
     public_url: Option<String>,
     /// The OCR engine: `ppocr` (PP-OCRv6 on ONNX Runtime, reads forms and receipts far better) or
     /// `tesseract`.
-    #[arg(long, env = "INTAKE_OCR_ENGINE", default_value = "ppocr")]
+    #[arg(long, env = table::OCR_ENGINE.name, default_value = "ppocr")]
     ocr_engine: intake_server::OcrChoice,
     /// The PP-OCR model tier: `tiny` (fast; the default) or `small` (reads dense and small print better,
     /// several times slower).
-    #[arg(long, env = "INTAKE_OCR_MODEL", default_value = "tiny")]
+    #[arg(long, env = table::OCR_MODEL.name, default_value = table::OCR_MODEL.default)]
     ocr_model: intake_ocr_onnx::ModelTier,
     /// Where scripts/ocr-models.sh installed the PP-OCR models (default: ~/.local/share/intake/models).
-    #[arg(long, env = "INTAKE_MODELS_DIR")]
+    #[arg(long, env = table::MODELS_DIR.name)]
     models_dir: Option<PathBuf>,
     /// Tesseract language(s), e.g. `eng` or `eng+deu` (with --ocr-engine tesseract).
-    #[arg(long, env = "INTAKE_OCR_LANGUAGE", default_value = "eng")]
+    #[arg(long, env = table::OCR_LANGUAGE.name, default_value = table::OCR_LANGUAGE.default)]
     ocr_language: String,
     /// The most pixels Tesseract reads a page at; a larger single-page image is turned grey and scaled
     /// down to fit first (a colour one past 40% of it turned grey), which bounds Tesseract's memory to
     /// about 4.5 bytes a pixel of this.
-    #[arg(long, env = "INTAKE_TESSERACT_MAX_PIXELS", default_value_t = intake_local::DEFAULT_MAX_PIXELS)]
+    #[arg(long, env = table::TESSERACT_MAX_PIXELS.name, default_value_t = intake_local::DEFAULT_MAX_PIXELS)]
     tesseract_max_pixels: u64,
     /// The longest one image's OCR may take, in seconds (either engine); past it the image is retried.
-    #[arg(long, env = "INTAKE_OCR_TIMEOUT_SECONDS", default_value_t = 120)]
+    #[arg(long, env = table::OCR_TIMEOUT.name, default_value_t = 120)]
     ocr_timeout: u64,
     /// How long Ctrl-C waits for jobs in progress before leaving them to the next start, in seconds.
     #[arg(long, default_value_t = 30)]
     shutdown_grace: u64,
     /// Log format.
-    #[arg(long, env = "INTAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    #[arg(long, env = table::LOG_FORMAT.name, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
     /// Create a new admin API key (written to DATA_DIR/admin-key) even if one is active: the way back
     /// in when every admin key is lost.
@@ -69,30 +70,30 @@ pub(crate) struct ServeArgs {
     new_admin_key: bool,
     /// The longest a client may take to send a request's head, and an idle connection is kept, in
     /// seconds.
-    #[arg(long, env = "INTAKE_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(long, env = table::HEADER_TIMEOUT.name, default_value_t = 10)]
     header_timeout: u64,
     /// The most client connections open at once (default: half the open-file limit, at most 1024).
-    #[arg(long, env = "INTAKE_MAX_CONNECTIONS")]
+    #[arg(long, env = table::MAX_CONNECTIONS.name)]
     max_connections: Option<usize>,
     /// The slowest a request body may arrive after its first 10 seconds, in bytes per second (0: no
     /// minimum); a slower upload is cut off with 408 BODY_TOO_SLOW.
-    #[arg(long, env = "INTAKE_MIN_BODY_RATE", default_value_t = intake_server::DEFAULT_MIN_BODY_RATE)]
+    #[arg(long, env = table::MIN_BODY_RATE.name, default_value_t = intake_server::DEFAULT_MIN_BODY_RATE)]
     min_body_rate: u64,
     /// Browser origins allowed to call the API and upload or download from other sites, comma-separated
     /// (`https://app.example.com,http://localhost:5173`), or `*` for any; none by default.
-    #[arg(long, env = "INTAKE_CORS_ORIGINS", default_value = "")]
+    #[arg(long, env = table::CORS_ORIGINS.name, default_value = table::CORS_ORIGINS.default)]
     cors_origins: intake_server::CorsOrigins,
     /// Hosts webhooks may be sent to, comma-separated: names, IP addresses, `*.domain`, or `*` for
     /// anywhere. This machine only by default, so subscribers cannot reach into other networks.
     #[arg(
         long,
-        env = "INTAKE_WEBHOOK_HOSTS",
-        default_value = "localhost,127.0.0.1,::1"
+        env = table::WEBHOOK_HOSTS.name,
+        default_value = table::WEBHOOK_HOSTS.default
     )]
     webhook_hosts: String,
     /// Purge soft-deleted images (bytes, text, name; a tombstone stays) once deleted this many days
     /// (0: never, the default).
-    #[arg(long, env = "INTAKE_RETENTION_DAYS", default_value_t = 0)]
+    #[arg(long, env = table::RETENTION_DAYS.name, default_value_t = 0)]
     retention_days: u32,
 }
 
@@ -200,7 +201,7 @@ fn init_logging(format: LogFormat) {
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::{Layer as _, filter::Targets};
 
-    let filter = std::env::var("INTAKE_LOG")
+    let filter = std::env::var(table::LOG.name)
         .ok()
         .and_then(|levels| intake_settings::log_directives(&levels))
         .and_then(|levels| levels.parse::<Targets>().ok())

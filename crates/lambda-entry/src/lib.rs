@@ -17,6 +17,7 @@ pub mod processor;
 pub use identity::AuthorizerAuth;
 pub use processor::BatchOptions;
 
+use intake_settings::table;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,7 +74,7 @@ pub async fn compose_processor() -> Result<(Intake, BatchOptions), StartError> {
         .clone()
         .map(|p| Arc::new(p) as Arc<dyn intake_domain::ports::EventPublisher>);
     let redelivery: Arc<dyn intake_aws::Redelivery> = Arc::new(adapters.redelivery);
-    let retention = read_setting(&lookup, "INTAKE_RETENTION_DAYS", |v| {
+    let retention = read_setting(&lookup, &table::RETENTION_DAYS, |v| {
         v.parse::<u64>()
             .map(|days| Duration::from_secs(days * 24 * 3600))
             .map_err(|_| "expected a whole number of days")
@@ -96,7 +97,7 @@ pub fn batch_options(
     lookup: &dyn Fn(&str) -> Option<String>,
     redelivery: Option<Arc<dyn intake_aws::Redelivery>>,
 ) -> Result<BatchOptions, SettingError> {
-    let concurrency = match read_setting(lookup, "INTAKE_BATCH_CONCURRENCY", |v| {
+    let concurrency = match read_setting(lookup, &table::BATCH_CONCURRENCY, |v| {
         match v.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a positive number"),
@@ -153,7 +154,7 @@ async fn load_ppocr(options: PpOcrOptions) -> Result<Arc<dyn OcrEngine>, StartEr
 
 /// The function's memory in MiB, as Lambda sets `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (none outside Lambda).
 fn function_memory_mib(lookup: &dyn Fn(&str) -> Option<String>) -> Option<usize> {
-    lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").and_then(|mb| mb.trim().parse().ok())
+    lookup(table::FUNCTION_MEMORY.name).and_then(|mb| mb.trim().parse().ok())
 }
 
 /// The memory one PP-OCR worker may need on the largest page (a blank 9000 × 9000 page peaks at about
@@ -172,16 +173,14 @@ pub fn ppocr_options(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PpOcrOptions, SettingError> {
     let tier =
-        read_setting(lookup, "INTAKE_OCR_MODEL", str::parse::<ModelTier>)?.unwrap_or_default();
-    let dir = read_setting(lookup, "INTAKE_MODELS_DIR", |v| {
+        read_setting(lookup, &table::OCR_MODEL, str::parse::<ModelTier>)?.unwrap_or_default();
+    let dir = read_setting(lookup, &table::MODELS_DIR, |v| {
         Ok::<_, String>(PathBuf::from(v))
     })?
     .unwrap_or_else(|| PathBuf::from(LAYER_MODELS_DIR));
-    let limit = read_setting(lookup, "INTAKE_OCR_TIMEOUT_SECONDS", |v| {
-        match v.parse::<u64>() {
-            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-            _ => Err("expected a positive number of seconds"),
-        }
+    let limit = read_setting(lookup, &table::OCR_TIMEOUT, |v| match v.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err("expected a positive number of seconds"),
     })?
     .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
     let options = PpOcrOptions::default();
@@ -201,7 +200,7 @@ pub fn ppocr_options(
 pub fn without_stage(mut request: lambda_http::Request) -> lambda_http::Request {
     use lambda_http::RequestExt as _;
     use lambda_http::request::RequestContext;
-    if std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_some() {
+    if std::env::var_os(table::IGNORE_STAGE_IN_PATH.name).is_some() {
         return request;
     }
     let Some(RequestContext::ApiGatewayV1(context)) = request.request_context_ref() else {
@@ -238,7 +237,7 @@ pub fn init_tracing() {
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::{Layer as _, filter::Targets};
 
-    let filter = std::env::var("RUST_LOG")
+    let filter = std::env::var(table::RUST_LOG.name)
         .ok()
         .and_then(|levels| intake_settings::log_directives(&levels))
         .and_then(|levels| levels.parse::<Targets>().ok())

@@ -166,7 +166,9 @@ pub(crate) fn runtime_library() -> String {
 /// The default models directory: `$INTAKE_MODELS_DIR`, else `~/.local/share/intake/models` (where
 /// `scripts/ocr-models.sh` installs them), else `models` in the working directory.
 pub fn default_models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("INTAKE_MODELS_DIR").filter(|d| !d.is_empty()) {
+    if let Some(dir) =
+        std::env::var_os(intake_settings::table::MODELS_DIR.name).filter(|d| !d.is_empty())
+    {
         return PathBuf::from(dir);
     }
     std::env::var_os("HOME")

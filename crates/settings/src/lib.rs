@@ -5,6 +5,11 @@
 //! local server share it; the domain keeps the typed, validated [`IntakeConfig`] and knows no
 //! variable.
 
+mod engine;
+pub mod table;
+
+pub use engine::{EngineName, UnknownEngine};
+
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
@@ -32,15 +37,17 @@ pub enum SettingError {
     },
 }
 
-/// Reads one variable from `lookup` and parses it with `parse`; unset or blank means `None`.
+/// Reads one variable of the [`table`] from `lookup` and parses it with `parse`; unset or blank means
+/// `None`.
 ///
 /// # Errors
 /// [`SettingError::Invalid`] when `parse` fails.
 pub fn read_setting<T, E: std::fmt::Display>(
     lookup: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
+    setting: &table::Setting,
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> Result<Option<T>, SettingError> {
+    let name = setting.name;
     match lookup(name)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
@@ -114,22 +121,22 @@ pub fn intake_config(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<IntakeConfig, SettingError> {
     let mut config = IntakeConfig::default();
-    if let Some(v) = read_setting(lookup, "INTAKE_UPLOAD_URL_TTL_SECONDS", parse_ttl)? {
+    if let Some(v) = read_setting(lookup, &table::UPLOAD_URL_TTL, parse_ttl)? {
         config.upload_url_ttl = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_DOWNLOAD_URL_TTL_SECONDS", parse_ttl)? {
+    if let Some(v) = read_setting(lookup, &table::DOWNLOAD_URL_TTL, parse_ttl)? {
         config.download_url_ttl = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_MAX_UPLOAD_BYTES", str::parse::<u64>)? {
+    if let Some(v) = read_setting(lookup, &table::MAX_UPLOAD_BYTES, str::parse::<u64>)? {
         config.max_upload_bytes = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_MAX_PIXELS", str::parse::<u64>)? {
+    if let Some(v) = read_setting(lookup, &table::MAX_PIXELS, str::parse::<u64>)? {
         config.max_pixels = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_MAX_PAGES", str::parse::<u32>)? {
+    if let Some(v) = read_setting(lookup, &table::MAX_PAGES, str::parse::<u32>)? {
         config.max_pages = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_ALLOWED_TYPES", |text| {
+    if let Some(v) = read_setting(lookup, &table::ALLOWED_TYPES, |text| {
         text.split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty())
@@ -138,16 +145,16 @@ pub fn intake_config(
     })? {
         config.allowed_types = Some(v);
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_PROCESSING_LEASE_SECONDS", parse_secs)? {
+    if let Some(v) = read_setting(lookup, &table::PROCESSING_LEASE, parse_secs)? {
         config.processing_lease = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_MAX_ATTEMPTS", str::parse::<u32>)? {
+    if let Some(v) = read_setting(lookup, &table::MAX_ATTEMPTS, str::parse::<u32>)? {
         config.max_attempts = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_REUSE_DUPLICATE_OCR", parse_bool)? {
+    if let Some(v) = read_setting(lookup, &table::REUSE_DUPLICATE_OCR, parse_bool)? {
         config.reuse_duplicate_ocr = v;
     }
-    if let Some(v) = read_setting(lookup, "INTAKE_DELETE_OBJECTS", parse_bool)? {
+    if let Some(v) = read_setting(lookup, &table::DELETE_OBJECTS, parse_bool)? {
         config.delete_objects = v;
     }
     Ok(config)
@@ -193,6 +200,22 @@ mod tests {
         assert_eq!(
             intake_config(&lookup(&[])).unwrap(),
             IntakeConfig::default()
+        );
+    }
+
+    #[test]
+    fn the_readme_shows_the_settings_table() {
+        let readme = include_str!("../../../README.md");
+        let table = table::markdown();
+        assert!(
+            readme.contains(&table),
+            "README.md's settings table differs from intake_settings::table; it should read:\n{table}"
+        );
+        let names: std::collections::BTreeSet<_> = table::SETTINGS.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names.len(),
+            table::SETTINGS.len(),
+            "a variable is listed twice"
         );
     }
 

@@ -2,6 +2,8 @@
 //! starts: the deployment's own, and beside it every other one that is installed, for reprocessing
 //! runs that ask for it by name.
 
+use intake_settings::EngineName;
+pub use intake_settings::UnknownEngine;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,21 +42,35 @@ impl OcrChoice {
     }
 }
 
-impl std::str::FromStr for OcrChoice {
-    type Err = UnknownEngine;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ppocr" => Ok(Self::PpOcr),
-            "tesseract" => Ok(Self::Tesseract),
-            other => Err(UnknownEngine(other.to_owned())),
+impl OcrChoice {
+    /// The engines the local server offers, by their names.
+    pub const OFFERED: [EngineName; 2] = [EngineName::PpOcr, EngineName::Tesseract];
+}
+
+impl TryFrom<EngineName> for OcrChoice {
+    type Error = UnknownEngine;
+    fn try_from(name: EngineName) -> Result<Self, Self::Error> {
+        match name {
+            EngineName::PpOcr => Ok(Self::PpOcr),
+            EngineName::Tesseract => Ok(Self::Tesseract),
+            other => Err(UnknownEngine::new(
+                other.as_str(),
+                "on the local server",
+                &Self::OFFERED,
+            )),
         }
     }
 }
 
-/// An engine name that is not `ppocr` or `tesseract`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown OCR engine {0:?} (expected ppocr or tesseract)")]
-pub struct UnknownEngine(pub String);
+impl std::str::FromStr for OcrChoice {
+    type Err = UnknownEngine;
+    /// An engine's name ([`EngineName`]), of one the local server offers.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse::<EngineName>()
+            .map_err(|_| UnknownEngine::new(s.trim(), "on the local server", &Self::OFFERED))
+            .and_then(Self::try_from)
+    }
+}
 
 /// The engines a server reads with, each observed by the metrics.
 pub(super) struct Engines {
