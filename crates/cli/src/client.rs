@@ -6,6 +6,7 @@ use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{Auth, AuthError};
 use crate::views::{ImagePage, ImageView, Ticket, UploadBody};
 
 /// Why a command failed; each maps to a documented exit code.
@@ -40,6 +41,9 @@ pub(crate) enum ClientError {
     /// The server could not start or failed.
     #[error("{0}")]
     Serve(String),
+    /// An API call could not be authenticated (no credentials, no region, signing failed).
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 impl ClientError {
@@ -55,6 +59,7 @@ impl ClientError {
             Self::Unreachable { .. } | Self::Api { .. } | Self::Serve(_) => 5,
             Self::Timeout { .. } => 6,
             Self::Protocol { .. } | Self::File { .. } => 1,
+            Self::Auth(error) => error.exit_code(),
         }
     }
 
@@ -87,22 +92,16 @@ pub(crate) fn is_terminal(status: &str) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct Api {
     base: String,
-    /// Sent with API calls only, never to presigned URLs (they go to storage).
-    key: Option<String>,
+    /// How API calls are authenticated; never applied to presigned URLs (they go to storage, with
+    /// their own signature).
+    auth: Auth,
     pub(crate) http: reqwest::Client,
 }
 
 fn unreachable(url: &str, error: &reqwest::Error) -> ClientError {
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        reason.push_str(": ");
-        reason.push_str(&inner.to_string());
-        source = inner.source();
-    }
     ClientError::Unreachable {
         url: url.to_owned(),
-        reason,
+        reason: crate::auth::chain(error),
     }
 }
 
@@ -126,7 +125,7 @@ pub(crate) async fn error_of(response: Response) -> ClientError {
 }
 
 impl Api {
-    pub(crate) fn new(base: &str, key: Option<String>) -> Result<Self, ClientError> {
+    pub(crate) fn new(base: &str, auth: Auth) -> Result<Self, ClientError> {
         // TLS for https APIs is rustls on ring, the one crypto provider of the `intake` binary
         // (installed once; a second call finds it installed).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -136,18 +135,35 @@ impl Api {
             .map_err(|e| ClientError::Input(format!("cannot build an HTTP client: {e}")))?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
-            key,
+            auth,
             http,
         })
     }
 
-    /// A request to the API, with the API key.
+    /// A request to the API, with its bearer token if it sends one (a SigV4 signature is added
+    /// when it is sent, by [`Api::execute`]).
     fn call(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let request = self.http.request(method, url);
-        match &self.key {
-            Some(key) => request.bearer_auth(key),
-            None => request,
+        match &self.auth {
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Anonymous | Auth::Iam(_) => request,
         }
+    }
+
+    /// Sends an API call made by [`Api::call`], signed first when the API takes SigV4.
+    async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<Response, ClientError> {
+        let mut request = request.build().map_err(|e| unreachable(url, &e))?;
+        if let Auth::Iam(signer) = &self.auth {
+            signer.sign(&mut request).await?;
+        }
+        self.http
+            .execute(request)
+            .await
+            .map_err(|e| unreachable(url, &e))
     }
 
     /// `{base}/{segments...}`, each segment percent-encoded.
@@ -164,8 +180,7 @@ impl Api {
     /// `GET {base}{path}`, its answer read as `T`.
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = self.url(path);
-        self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
-            .await
+        self.json(&url, self.call(reqwest::Method::GET, &url)).await
     }
 
     /// `GET {base}/{segments...}` with `query`, each segment percent-encoded.
@@ -175,14 +190,8 @@ impl Api {
         query: &[(&str, String)],
     ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
-        self.json(
-            &url,
-            self.call(reqwest::Method::GET, &url)
-                .query(query)
-                .send()
-                .await,
-        )
-        .await
+        self.json(&url, self.call(reqwest::Method::GET, &url).query(query))
+            .await
     }
 
     /// `POST {base}/{segments...}` with a JSON body, each segment percent-encoded.
@@ -192,14 +201,8 @@ impl Api {
         body: &B,
     ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
-        self.json(
-            &url,
-            self.call(reqwest::Method::POST, &url)
-                .json(body)
-                .send()
-                .await,
-        )
-        .await
+        self.json(&url, self.call(reqwest::Method::POST, &url).json(body))
+            .await
     }
 
     /// `POST {base}{path}` with a JSON body, its answer read as `T`.
@@ -209,14 +212,8 @@ impl Api {
         body: &B,
     ) -> Result<T, ClientError> {
         let url = self.url(path);
-        self.json(
-            &url,
-            self.call(reqwest::Method::POST, &url)
-                .json(body)
-                .send()
-                .await,
-        )
-        .await
+        self.json(&url, self.call(reqwest::Method::POST, &url).json(body))
+            .await
     }
 
     /// `DELETE {base}/{segments...}`, each segment percent-encoded, its answer read as `T`.
@@ -225,7 +222,7 @@ impl Api {
         segments: &[&str],
     ) -> Result<T, ClientError> {
         let url = self.segments_url(segments)?;
-        self.json(&url, self.call(reqwest::Method::DELETE, &url).send().await)
+        self.json(&url, self.call(reqwest::Method::DELETE, &url))
             .await
     }
 
@@ -239,12 +236,13 @@ impl Api {
         self.segments_url(&["images", id])
     }
 
+    /// Sends an API call and reads its answer as `T`.
     async fn json<T: DeserializeOwned>(
         &self,
         url: &str,
-        response: Result<Response, reqwest::Error>,
+        request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let response = response.map_err(|e| unreachable(url, &e))?;
+        let response = self.execute(request, url).await?;
         if !response.status().is_success() {
             return Err(error_of(response).await);
         }
@@ -261,20 +259,13 @@ impl Api {
 
     pub(crate) async fn image(&self, id: &str) -> Result<ImageView, ClientError> {
         let url = self.image_url(id)?;
-        self.json(&url, self.call(reqwest::Method::GET, &url).send().await)
-            .await
+        self.json(&url, self.call(reqwest::Method::GET, &url)).await
     }
 
     pub(crate) async fn list(&self, query: &[(&str, String)]) -> Result<ImagePage, ClientError> {
         let url = self.url("/images");
-        self.json(
-            &url,
-            self.call(reqwest::Method::GET, &url)
-                .query(query)
-                .send()
-                .await,
-        )
-        .await
+        self.json(&url, self.call(reqwest::Method::GET, &url).query(query))
+            .await
     }
 
     /// Deletes an image; with `purge`, erases its bytes and text for good (a tombstone stays).
@@ -284,7 +275,7 @@ impl Api {
         if purge {
             request = request.query(&[("purge", "true")]);
         }
-        let response = request.send().await.map_err(|e| unreachable(&url, &e))?;
+        let response = self.execute(request, &url).await?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -309,11 +300,7 @@ impl Api {
         segments: &[&str],
     ) -> Result<(), ClientError> {
         let url = self.segments_url(segments)?;
-        let response = self
-            .call(method, &url)
-            .send()
-            .await
-            .map_err(|e| unreachable(&url, &e))?;
+        let response = self.execute(self.call(method, &url), &url).await?;
         if response.status() == StatusCode::NO_CONTENT || response.status().is_success() {
             Ok(())
         } else {

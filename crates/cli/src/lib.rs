@@ -10,8 +10,10 @@
 //!
 //! One file per group of commands, each with its arguments: `serve.rs`, `upload.rs`, `images.rs`
 //! (list, search, show, download, delete, reprocess), `keys.rs`, `jobs.rs` and `webhooks.rs`;
-//! `client.rs` speaks HTTP, `views.rs` types the API's answers, and `output.rs` prints.
+//! `client.rs` speaks HTTP, `auth.rs` authenticates its API calls (SigV4, API keys, JWTs),
+//! `views.rs` types the API's answers, and `output.rs` prints.
 
+mod auth;
 mod client;
 mod images;
 mod jobs;
@@ -25,9 +27,11 @@ mod webhooks;
 use intake_settings::table;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::{Auth, AuthError, AuthMode, IamSigner};
 use crate::client::ClientError;
 
 /// Exit code 7: finished, but not everything succeeded.
@@ -44,12 +48,24 @@ Exit codes:
   5  the API is unreachable or unavailable (connection refused, HTTP 5xx), or the server could not start
   6  timed out waiting for processing
   7  finished, but not everything succeeded (an upload failed, an image was rejected or failed)
-  8  not authenticated or not allowed (missing, invalid or revoked API key; not an admin key)
+  8  not authenticated or not allowed (missing, invalid or revoked API key or token; no AWS
+     credentials; not an admin key)
 
-API keys: --api-key or INTAKE_API_KEY; else the file named by --api-key-file or INTAKE_API_KEY_FILE;
-else, for an API on this machine (localhost), the admin key a local server wrote to
-$INTAKE_DATA_DIR/admin-key (default .intake/admin-key). Prefer INTAKE_API_KEY to --api-key: command
-lines are visible to other users.";
+Authentication (--auth or INTAKE_AUTH):
+  iam  SigV4-signed calls, for a deployed stack with AuthType=IAM (the default for an
+       https://ID.execute-api.REGION.amazonaws.com URL). AWS credentials come from the usual
+       places: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE and the shared
+       config and credentials files (SSO included: aws sso login), web identity, container and
+       instance roles. The region is --region, else the URL's, else AWS_REGION, AWS_DEFAULT_REGION
+       or the profile's.
+  jwt  Authorization: Bearer with --token or INTAKE_TOKEN (else --api-key or --api-key-file), for
+       AuthType=JWT (the default when a token is given).
+  key  the local server's API keys (the default for any other URL): --api-key or INTAKE_API_KEY;
+       else the file named by --api-key-file or INTAKE_API_KEY_FILE; else, for an API on this
+       machine (localhost), the admin key a local server wrote to $INTAKE_DATA_DIR/admin-key
+       (default .intake/admin-key).
+Prefer INTAKE_API_KEY and INTAKE_TOKEN to --api-key and --token: command lines are visible to
+other users.";
 
 #[derive(Debug, Parser)]
 #[command(name = "intake", version, about = "Intake: image ingestion and OCR", after_help = AFTER_HELP)]
@@ -99,20 +115,32 @@ struct ApiArgs {
         global = true
     )]
     api: String,
-    /// The API key (local server); API Gateway deployments authenticate with their own authorizer.
+    /// How to authenticate: iam (SigV4 with AWS credentials), key (the local server's API keys) or
+    /// jwt (a bearer token) [default: jwt when a token is given, iam for an execute-api URL, else
+    /// key].
+    #[arg(long, env = table::AUTH.name, value_enum, global = true)]
+    auth: Option<AuthMode>,
+    /// The API key (local server); API Gateway deployments authenticate with --auth iam or jwt.
     #[arg(long, env = table::API_KEY.name, hide_env_values = true, global = true)]
     api_key: Option<String>,
     /// A file holding the API key.
     #[arg(long, env = table::API_KEY_FILE.name, global = true)]
     api_key_file: Option<PathBuf>,
+    /// The bearer token (a JWT) for --auth jwt.
+    #[arg(long, env = table::TOKEN.name, hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// The AWS region to sign for with --auth iam [default: an execute-api URL's region, else
+    /// AWS_REGION, AWS_DEFAULT_REGION or the profile's region].
+    #[arg(long, global = true)]
+    region: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
 }
 
 impl ApiArgs {
-    /// The API key to send, from the flag, the key file, or the local server's admin key file.
-    fn key(&self) -> Result<Option<String>, ClientError> {
+    /// The API key given, from the flag or the key file.
+    fn given_key(&self) -> Result<Option<String>, ClientError> {
         if let Some(key) = &self.api_key {
             return Ok(Some(key.trim().to_owned()));
         }
@@ -120,14 +148,40 @@ impl ApiArgs {
             let text = std::fs::read_to_string(path).map_err(ClientError::file(path))?;
             return Ok(Some(text.trim().to_owned()));
         }
+        Ok(None)
+    }
+
+    /// The API key to send, from the flag, the key file, or the local server's admin key file.
+    fn key(&self) -> Result<Option<String>, ClientError> {
+        if let Some(key) = self.given_key()? {
+            return Ok(Some(key));
+        }
         let dir = std::env::var_os(table::DATA_DIR.name)
             .map_or_else(|| PathBuf::from(table::DATA_DIR.default), PathBuf::from);
         Ok(local_admin_key(&self.api, &dir))
     }
 
+    /// How to authenticate to the API (see [`auth::choose`]).
+    fn authentication(&self) -> Result<Auth, ClientError> {
+        let choice = auth::choose(
+            &self.api,
+            self.auth,
+            self.token.is_some(),
+            self.region.as_deref(),
+        );
+        Ok(match choice.mode {
+            AuthMode::Key => self.key()?.map_or(Auth::Anonymous, Auth::Bearer),
+            AuthMode::Jwt => match &self.token {
+                Some(token) => Auth::Bearer(token.trim().to_owned()),
+                None => Auth::Bearer(self.given_key()?.ok_or(AuthError::NoToken)?),
+            },
+            AuthMode::Iam => Auth::Iam(Arc::new(IamSigner::new(choice.region))),
+        })
+    }
+
     /// A client of the API these arguments name.
     fn client(&self) -> Result<client::Api, ClientError> {
-        client::Api::new(&self.api, self.key()?)
+        client::Api::new(&self.api, self.authentication()?)
     }
 }
 

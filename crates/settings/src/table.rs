@@ -141,6 +141,10 @@ settings! {
     /// See [`Setting::meaning`].
     API = ("INTAKE_API", Client, "http://127.0.0.1:8080", "a URL", "the API the intake command calls");
     /// See [`Setting::meaning`].
+    AUTH = ("INTAKE_AUTH", Client, "jwt with a token, iam for an execute-api URL, else key", "iam, key, jwt", "how the intake command authenticates (iam: SigV4 with the usual AWS credentials)");
+    /// See [`Setting::meaning`].
+    TOKEN = ("INTAKE_TOKEN", Client, "none", "a JWT", "the bearer token the intake command sends with --auth jwt");
+    /// See [`Setting::meaning`].
     API_KEY = ("INTAKE_API_KEY", Client, "the local admin key (localhost only)", "an API key", "the key the intake command sends");
     /// See [`Setting::meaning`].
     API_KEY_FILE = ("INTAKE_API_KEY_FILE", Client, "none", "a file", "a file holding the key the intake command sends");
