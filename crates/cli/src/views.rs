@@ -34,8 +34,9 @@ pub(crate) struct Ticket {
     pub(crate) duplicate_of: Option<String>,
 }
 
-/// An image as any answer shows it: its metadata (`ImageMetadata`), and what `GET /images/{id}`
-/// (`ImageDetails`) or a page of `GET /images` (`ListedImage`) adds to it.
+/// An image as any answer shows it: the fields of its metadata (`ImageMetadata`) and of what
+/// `GET /images/{id}` (`ImageDetails`) or a page of `GET /images` (`ListedImage`) adds to it that the
+/// CLI reads; the others are kept in `unread` and printed again with `--json`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ImageView {
@@ -44,23 +45,9 @@ pub(crate) struct ImageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) bucket: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) object_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) file_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) updated_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) upload_expires_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) declared_content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) declared_size_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) declared_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,19 +59,13 @@ pub(crate) struct ImageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) height_px: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) page_count: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) processed_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ocr_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_line_count: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ocr_avg_confidence_pct: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ocr_engine: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_truncated: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rejection_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,50 +76,15 @@ pub(crate) struct ImageView {
     pub(crate) failure_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) duplicate_of: Option<String>,
-    /// Earlier runs of processing, oldest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) history: Option<Vec<PastRun>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ocr_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ocr_lines: Option<Vec<OcrLine>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) download_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) download_url_expires_at: Option<String>,
     /// Where a search matched (`GET /images?q=`).
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
     pub(crate) search: Option<SearchMatch>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) thumbnail_url: Option<String>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
-}
-
-/// One earlier run of processing, in an image's `history`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PastRun {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) replaced_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) processed_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_engine: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_line_count: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_avg_confidence_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_text_sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) rejection_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) failure_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) duplicate_of: Option<String>,
     #[serde(flatten)]
     pub(crate) unread: Unread,
 }
