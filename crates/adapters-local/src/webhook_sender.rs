@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use intake_domain::ports::{SendError, WebhookRequest, WebhookSender};
 use intake_signing::webhook::{headers, sign};
+use intake_webhooks::{SendError, WebhookRequest, WebhookSender};
 
 /// The sender's settings.
 #[derive(Clone, Copy, Debug)]

@@ -20,7 +20,8 @@ use intake_domain::ports::{
     ImageFacts, ImageRepository, JobQueue as _, ObjectStore, OcrEngine as _, OcrInput, PortError,
     StoreError,
 };
-use intake_domain::testkit::{epoch, id_at, images, keys, ocr, queue, record, repository, store};
+use intake_domain::testkit::{epoch, id_at, images, ocr, queue, record, repository, store};
+use intake_keys::testkit as keys;
 use intake_local::{
     FsObjectStore, PutChecks, PutError, SqliteJobQueue, SqliteKeyStore, SqliteRepository,
     TesseractOcr, TesseractOptions,
@@ -41,7 +42,7 @@ async fn sqlite_outbox_conforms() {
 
 #[tokio::test]
 async fn sqlite_webhook_store_conforms() {
-    intake_domain::testkit::webhooks::run_suite(|| async {
+    intake_webhooks::testkit::run_suite(|| async {
         intake_local::SqliteWebhookStore::in_memory().unwrap()
     })
     .await;
@@ -67,7 +68,7 @@ async fn a_shared_database_file_conforms() {
     intake_domain::testkit::events::run_outbox_suite(|| async { fresh().repository() }).await;
     intake_domain::testkit::search::run_suite(|| async { fresh().repository() }).await;
     queue::run_suite(|| async { fresh().queue() }).await;
-    intake_domain::testkit::webhooks::run_suite(|| async { fresh().webhooks() }).await;
+    intake_webhooks::testkit::run_suite(|| async { fresh().webhooks() }).await;
     keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;
 }
 
@@ -80,7 +81,7 @@ async fn sqlite_key_store_conforms() {
 async fn keys_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("intake.db");
-    let keys = intake_domain::services::ApiKeys::new(std::sync::Arc::new(
+    let keys = intake_keys::ApiKeys::new(std::sync::Arc::new(
         SqliteKeyStore::open(&path).await.unwrap(),
     ));
     let admin = keys.ensure_admin().await.unwrap().unwrap();
@@ -89,7 +90,7 @@ async fn keys_survive_reopening() {
         .await
         .unwrap();
     keys.revoke(alice.record.key_id).await.unwrap();
-    let reopened = intake_domain::services::ApiKeys::new(std::sync::Arc::new(
+    let reopened = intake_keys::ApiKeys::new(std::sync::Arc::new(
         SqliteKeyStore::open(&path).await.unwrap(),
     ));
     assert!(reopened.ensure_admin().await.unwrap().is_none());

@@ -2,8 +2,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{ApiKeyRecord, KeyId, Timestamp};
-use intake_domain::ports::{KeyStore, KeyStoreError};
+use intake_domain::model::Timestamp;
+use intake_keys::{ApiKeyRecord, KeyId};
+use intake_keys::{KeyStore, KeyStoreError};
 
 /// API keys in memory. Clones share the keys.
 #[derive(Debug, Clone, Default)]

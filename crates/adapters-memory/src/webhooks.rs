@@ -2,13 +2,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use intake_domain::model::{
-    Delivery, DeliveryJob, DeliveryReport, DeliveryState, EventId, EventKind, ImageEvent, Owner,
-    Timestamp, WebhookId, WebhookSubscription,
+use intake_domain::model::{EventId, EventKind, ImageEvent, Owner, Timestamp};
+use intake_webhooks::{
+    Delivery, DeliveryJob, DeliveryReport, DeliveryState, WebhookId, WebhookSubscription,
 };
-use intake_domain::ports::{
-    SendError, WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError,
-};
+use intake_webhooks::{SendError, WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError};
 
 /// Subscriptions and deliveries in memory, in the order they were made (the reference behaviour of
 /// [`WebhookStore`]).

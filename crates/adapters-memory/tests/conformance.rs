@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
 use intake_domain::model::ObjectKey;
-use intake_domain::testkit::{keys, ocr, queue, repository, scenarios, signer, store};
+use intake_domain::testkit::{ocr, queue, repository, scenarios, signer, store};
+use intake_keys::testkit as keys;
 use intake_memory::{
     MemoryHarness, MemoryJobQueue, MemoryKeyStore, MemoryObjectStore, MemoryRepository,
     MemoryUrlSigner, ScriptedOcr,
@@ -44,10 +45,8 @@ async fn publisher_conforms() {
 
 #[tokio::test]
 async fn webhook_store_conforms() {
-    intake_domain::testkit::webhooks::run_suite(|| async {
-        intake_memory::MemoryWebhookStore::default()
-    })
-    .await;
+    intake_webhooks::testkit::run_suite(|| async { intake_memory::MemoryWebhookStore::default() })
+        .await;
 }
 
 #[tokio::test]

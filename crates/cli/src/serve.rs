@@ -145,10 +145,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     if let Some(workers) = args.workers {
         options = options.with_workers(workers);
     }
-    let hosts = intake_domain::model::HostAllowList::parse(&args.webhook_hosts)
+    let hosts = intake_webhooks::HostAllowList::parse(&args.webhook_hosts)
         .map_err(|e| ClientError::Input(format!("INTAKE_WEBHOOK_HOSTS: {e}")))?;
     options = options
-        .with_webhooks(intake_domain::services::WebhookPolicy::default().with_allowed_hosts(hosts))
+        .with_webhooks(intake_webhooks::WebhookPolicy::default().with_allowed_hosts(hosts))
         .with_retention(
             (args.retention_days > 0)
                 .then(|| Duration::from_secs(u64::from(args.retention_days) * 24 * 3600)),

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use intake_domain::model::Owner;
-use intake_domain::services::{ApiKeys, AuthError};
+use intake_keys::{ApiKeys, AuthError};
 
 use crate::ApiError;
 
@@ -70,7 +70,7 @@ pub trait Authenticator: Send + Sync + Debug + 'static {
     async fn authenticate(&self, request: &Parts) -> Result<Caller, AuthError>;
 }
 
-/// API keys, sent as `Authorization: Bearer <key>` or `X-Api-Key: <key>`, checked by the domain's
+/// API keys, sent as `Authorization: Bearer <key>` or `X-Api-Key: <key>`, checked by `intake-keys`'
 /// [`ApiKeys`].
 #[derive(Debug, Clone)]
 pub struct ApiKeyAuth {

@@ -2,8 +2,9 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use intake_domain::services::{KeyError, WebhooksError};
 use intake_domain::{ErrorKind, IntakeError, ServiceError, error_chain};
+use intake_keys::KeyError;
+use intake_webhooks::WebhooksError;
 use serde_json::json;
 
 use crate::RETRY_AFTER;

@@ -6,8 +6,10 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use intake_domain::IntakeError;
-use intake_domain::model::{ImageId, KeyId, WebhookId};
-use intake_domain::services::WebhooksError;
+use intake_domain::model::ImageId;
+use intake_keys::KeyId;
+use intake_webhooks::WebhookId;
+use intake_webhooks::WebhooksError;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
-use intake_domain::model::{ApiKeyRecord, KeyId, Owner};
-use intake_domain::services::{ApiKeys, KeyError};
+use intake_domain::model::Owner;
+use intake_keys::{ApiKeyRecord, KeyId};
+use intake_keys::{ApiKeys, KeyError};
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{ApiJson, Id};

@@ -42,6 +42,8 @@ pub use auth::{ApiKeyAuth, Authenticator, Caller};
 pub use cors::{CorsError, CorsOrigins};
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiQuery, Id, PathId};
+/// Why a request is not authenticated: what every [`Authenticator`] answers.
+pub use intake_keys::AuthError;
 pub use jobs::{JOB_ROUTES, job_routes};
 pub use keys::{KEY_ROUTES, key_routes};
 pub use routes::{METRICS_ROUTE, ROUTES, Route};

@@ -7,10 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
-use intake_domain::model::{
-    Delivery, EventFilter, EventId, EventKind, Timestamp, WebhookId, WebhookSubscription,
-};
-use intake_domain::services::{Webhooks, WebhooksError};
+use intake_domain::model::{EventId, EventKind, Timestamp};
+use intake_webhooks::{Delivery, EventFilter, WebhookId, WebhookSubscription};
+use intake_webhooks::{Webhooks, WebhooksError};
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{ApiJson, ApiQuery, Id};

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
 use intake_domain::model::Owner;
-use intake_domain::services::AuthError;
-use intake_http::{Authenticator, Caller};
+use intake_http::{AuthError, Authenticator, Caller};
+
 use lambda_http::http::request::Parts;
 use lambda_http::request::RequestContext;
 

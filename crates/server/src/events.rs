@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intake_domain::ports::{Clock, EventOutbox};
-use intake_domain::services::{AttemptOutcome, JobPolicy, Webhooks};
+use intake_domain::services::JobPolicy;
 use intake_domain::{Intake, IntakeConfig, error_chain};
+use intake_webhooks::{AttemptOutcome, Webhooks};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 

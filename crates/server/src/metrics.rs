@@ -21,9 +21,10 @@ use intake_domain::model::{ObjectKey, Timestamp};
 use intake_domain::ports::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 #[cfg(doc)]
 use intake_domain::services::ObservedOcr;
-use intake_domain::services::{AttemptOutcome, JobReport, OcrObserver, ProcessOutcome};
+use intake_domain::services::{JobReport, OcrObserver, ProcessOutcome};
 use intake_http::{ApiError, Caller};
 use intake_local::SqliteRepository;
+use intake_webhooks::AttemptOutcome;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;

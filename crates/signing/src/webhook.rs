@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use intake_domain::model::WebhookSecret;
+use intake_webhooks::WebhookSecret;
 use sha2::Sha256;
 
 /// The headers of a signed webhook request.

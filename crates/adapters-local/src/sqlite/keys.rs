@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
-use intake_domain::model::{ApiKeyRecord, KeyId, Timestamp};
-use intake_domain::ports::{KeyStore, KeyStoreError};
+use intake_domain::model::Timestamp;
+use intake_keys::{ApiKeyRecord, KeyId};
+use intake_keys::{KeyStore, KeyStoreError};
 use rusqlite::{ErrorCode, params};
 
 use super::Database;

@@ -125,8 +125,8 @@ impl SqliteDatabase {
     /// only while it is the only writer of the keys.
     ///
     /// # Errors
-    /// [`intake_domain::ports::KeyStoreError`] when the keys cannot be read.
-    pub async fn keys(&self) -> Result<SqliteKeyStore, intake_domain::ports::KeyStoreError> {
+    /// [`intake_keys::KeyStoreError`] when the keys cannot be read.
+    pub async fn keys(&self) -> Result<SqliteKeyStore, intake_keys::KeyStoreError> {
         SqliteKeyStore::on(self.db.clone()).await
     }
 }

@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use intake_domain::model::{
-    Delivery, DeliveryJob, DeliveryReport, DeliveryState, EventFilter, EventId, EventKind,
-    ImageEvent, Owner, Timestamp, WebhookId, WebhookSecret, WebhookSubscription, WebhookUrl,
+use intake_domain::model::{EventId, EventKind, ImageEvent, Owner, Timestamp};
+use intake_webhooks::{
+    Delivery, DeliveryJob, DeliveryReport, DeliveryState, EventFilter, WebhookId, WebhookSecret,
+    WebhookSubscription, WebhookUrl,
 };
-use intake_domain::ports::{WebhookStore, WebhookStoreError};
+use intake_webhooks::{WebhookStore, WebhookStoreError};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::Database;

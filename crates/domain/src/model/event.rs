@@ -129,7 +129,7 @@ impl EventId {
     /// # Errors
     /// [`EventIdError`] for any other text.
     pub fn parse(text: &str) -> Result<Self, EventIdError> {
-        super::ids::parse_prefixed(text, Self::PREFIX)
+        super::ids::parse_prefixed_uuid(text, Self::PREFIX)
             .map(Self)
             .ok_or_else(|| EventIdError(text.chars().take(48).collect()))
     }

@@ -105,14 +105,15 @@ super::text_serde!(ImageId, ImageId::parse);
 
 /// A fresh version 7 UUID for the instant `time` (its random bits from the operating system): the
 /// ids of images, events and webhooks, which sort by the time they were made.
-pub(super) fn uuid_v7_at(time: Timestamp) -> Uuid {
+pub fn uuid_v7_at(time: Timestamp) -> Uuid {
     let secs = u64::try_from(time.unix_seconds()).unwrap_or(0);
     let nanos = u32::try_from(time.unix_millis().rem_euclid(1000) * 1_000_000).unwrap_or(0);
     Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos))
 }
 
-/// The UUID of `prefix` followed by exactly 32 hex digits (the text form of event and webhook ids).
-pub(super) fn parse_prefixed(text: &str, prefix: &str) -> Option<Uuid> {
+/// The UUID of `prefix` followed by exactly 32 hex digits (the text form of event and webhook ids);
+/// `None` for any other text.
+pub fn parse_prefixed_uuid(text: &str, prefix: &str) -> Option<Uuid> {
     let hex = text.strip_prefix(prefix)?;
     if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

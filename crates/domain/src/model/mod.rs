@@ -24,7 +24,6 @@ macro_rules! text_serde {
 }
 use text_serde;
 
-mod api_key;
 mod body_check;
 mod content_type;
 mod cursor;
@@ -39,11 +38,7 @@ mod record;
 mod search;
 mod time;
 mod ttl;
-mod webhook;
 
-pub use api_key::{
-    API_KEY_PREFIX, ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, MAX_KEY_NAME_CHARS,
-};
 pub use body_check::{BodyCheck, BodyRefusal};
 pub use content_type::{ContentType, ContentTypeError};
 pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
@@ -53,7 +48,7 @@ pub use event::{
     InvalidEvent,
 };
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
-pub use ids::{ImageId, ImageIdError};
+pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
 pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
@@ -68,8 +63,3 @@ pub use search::{
 };
 pub use time::{Timestamp, TimestampError};
 pub use ttl::{UrlTtl, UrlTtlError};
-pub use webhook::{
-    Delivery, DeliveryJob, DeliveryReport, DeliveryState, EventFilter, HostAllowList,
-    MAX_WEBHOOK_DESCRIPTION_CHARS, MAX_WEBHOOK_URL_BYTES, WebhookError, WebhookId, WebhookSecret,
-    WebhookSubscription, WebhookUrl,
-};

@@ -7,7 +7,6 @@
 mod clock;
 mod events;
 mod failure;
-mod keys;
 mod ocr;
 mod preview;
 mod queue;
@@ -16,12 +15,10 @@ mod requests;
 mod search;
 mod signer;
 mod store;
-mod webhooks;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use failure::{Failure, FailureKind, PortError};
-pub use keys::{KeyStore, KeyStoreError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
@@ -34,14 +31,11 @@ pub use signer::{
     GetUrlRequest, HttpMethod, PresignedRequest, PutUrlRequest, SignerError, UrlSigner, header,
 };
 pub use store::{ByteStream, GetResult, ObjectMeta, ObjectStore, StoreError};
-pub use webhooks::{SendError, WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError};
 
 #[cfg(test)]
 pub use clock::{MockClock, MockIdGenerator};
 #[cfg(test)]
 pub use events::{MockEventOutbox, MockEventPublisher};
-#[cfg(test)]
-pub use keys::MockKeyStore;
 #[cfg(test)]
 pub use ocr::MockOcrEngine;
 #[cfg(test)]

@@ -148,8 +148,9 @@ pub fn redelivery_after_lease(now: Timestamp, until: Timestamp) -> Duration {
     Duration::from_millis(u64::try_from(millis).unwrap_or(1000).max(1000))
 }
 
-/// A random number in `0.0..1.0` for jitter, from the operating system's generator.
-pub(super) fn jitter() -> f64 {
+/// A random number in `0.0..1.0` for jitter ([`JobPolicy::backoff`]), from the operating system's
+/// generator.
+pub fn jitter() -> f64 {
     let bits = u64::from_le_bytes(
         uuid::Uuid::new_v4().as_bytes()[..8]
             .try_into()

@@ -9,28 +9,24 @@ mod dead_jobs;
 mod erase;
 mod events;
 mod jobs;
-mod keys;
 mod observed_ocr;
 mod ocr_policy;
 mod process;
 mod query;
 mod reprocess;
 mod upload;
-mod webhooks;
 
 use std::sync::Arc;
 
 pub use config::{ConfigError, IntakeConfig};
 pub use erase::RETENTION;
 pub use events::PUBLISH_BATCH;
-pub use jobs::{JobPolicy, JobReport, redelivery_after_lease, redelivery_delay};
-pub use keys::{ADMIN_OWNER, ApiKeys, AuthError, IssuedKey, KeyError, Principal};
+pub use jobs::{JobPolicy, JobReport, jitter, redelivery_after_lease, redelivery_delay};
 pub use observed_ocr::{ObservedOcr, OcrObserver};
 pub use ocr_policy::EscalatingOcr;
 pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest, ListedImage};
 pub use upload::{UploadRequest, UploadTicket};
-pub use webhooks::{AttemptOutcome, NewWebhook, WebhookPolicy, Webhooks, WebhooksError};
 
 use crate::model::ContentType;
 #[cfg(doc)]

@@ -21,7 +21,6 @@
 pub mod events;
 pub mod fixtures;
 pub mod images;
-pub mod keys;
 pub mod ocr;
 pub mod queue;
 pub mod repository;
@@ -29,7 +28,6 @@ pub mod scenarios;
 pub mod search;
 pub mod signer;
 pub mod store;
-pub mod webhooks;
 
 mod counting;
 

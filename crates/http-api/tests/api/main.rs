@@ -24,14 +24,14 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use intake_domain::IntakeConfig;
 use intake_domain::model::Sha256Digest;
-use intake_domain::model::{ApiKeyRecord, ApiKeySecret, KeyId};
-use intake_domain::ports::KeyStore as _;
-use intake_domain::services::ApiKeys;
 use intake_domain::services::ObjectCreated;
 use intake_domain::testkit::images::png;
 use intake_domain::testkit::scenarios::Harness;
 use intake_domain::testkit::{default_owner, epoch, owner};
 use intake_http::{ApiKeyAuth, ROUTES};
+use intake_keys::ApiKeys;
+use intake_keys::KeyStore as _;
+use intake_keys::{ApiKeyRecord, ApiKeySecret, KeyId};
 use intake_memory::{MemoryHarness, MemoryKeyStore, ScriptedOcr};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -79,10 +79,10 @@ async fn keys() -> ApiKeys {
 /// The API as the local server serves it: API keys, and the key and webhook routes (webhooks over
 /// memory adapters).
 fn app_with_keys(intake: intake_domain::Intake, keys: ApiKeys) -> axum::Router {
-    let webhooks = intake_domain::services::Webhooks::new(
+    let webhooks = intake_webhooks::Webhooks::new(
         std::sync::Arc::new(intake_memory::MemoryWebhookStore::default()),
         std::sync::Arc::new(intake_memory::MemoryWebhookSender::default()),
-        intake_domain::services::WebhookPolicy::default(),
+        intake_webhooks::WebhookPolicy::default(),
     );
     let jobs = intake_http::job_routes(
         intake.clone(),

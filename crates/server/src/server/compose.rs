@@ -7,11 +7,13 @@ use std::sync::Arc;
 use intake_domain::Intake;
 use intake_domain::model::{ObjectKey, Owner, Timestamp};
 use intake_domain::ports::{Clock, JobQueue, ProcessingRequests, QueueError, SystemClock};
-use intake_domain::services::{ADMIN_OWNER, ApiKeys, JobPolicy, WebhookPolicy, Webhooks};
+use intake_domain::services::JobPolicy;
+use intake_keys::{ADMIN_OWNER, ApiKeys};
 use intake_local::{
     FsObjectStore, HttpWebhookSender, ImagePreviewer, SenderOptions, SqliteDatabase,
 };
 use intake_signing::HmacUrlSigner;
+use intake_webhooks::{WebhookPolicy, Webhooks};
 use tokio::sync::{Notify, oneshot};
 
 use super::data_dir::{data_error, lock, secret, write_private};

@@ -36,10 +36,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use intake_domain::ports::{JobQueue, OcrError, QueueError, QueueStats, RepoError};
-use intake_domain::services::{ApiKeys, BuildError, KeyError, Webhooks, WebhooksError};
+use intake_domain::services::BuildError;
 use intake_domain::{Intake, IntakeError};
+use intake_keys::{ApiKeys, KeyError};
 use intake_local::{OpenError, SenderError, SqliteDatabase};
 use intake_ocr_onnx::LoadError;
+use intake_webhooks::{Webhooks, WebhooksError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 

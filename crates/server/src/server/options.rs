@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
-use intake_domain::services::WebhookPolicy;
 use intake_http::CorsOrigins;
 use intake_local::TesseractOptions;
 use intake_ocr_onnx::PpOcrOptions;
+use intake_webhooks::WebhookPolicy;
 
 use super::OcrChoice;
 use crate::connections::ConnectionLimits;

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use intake_domain::Intake;
 use intake_domain::ports::JobQueue;
-use intake_domain::services::{ApiKeys, Webhooks};
 use intake_http::{ApiKeyAuth, ApiOptions};
+use intake_keys::ApiKeys;
 use intake_local::SqliteDatabase;
+use intake_webhooks::Webhooks;
 use tokio::net::TcpListener;
 
 use super::{ServeError, ServeOptions};

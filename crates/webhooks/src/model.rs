@@ -7,7 +7,29 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use uuid::Uuid;
 
-use super::{EventId, EventKind, ImageEvent, Owner, Timestamp};
+use intake_domain::model::{
+    EventId, EventKind, ImageEvent, Owner, Timestamp, parse_prefixed_uuid, uuid_v7_at,
+};
+
+/// Serializes a type as its `Display` text and deserializes it through its validating parser, so
+/// no invalid value can enter through JSON either.
+macro_rules! text_serde {
+    ($ty:ty, $parse:path) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text =
+                    <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                $parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
 
 /// The identity of a subscription: `wh_` and the 32 hex digits of a version 7 UUID.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,7 +77,7 @@ impl WebhookId {
 
     /// A fresh id made at `time`.
     pub fn generate(time: Timestamp) -> Self {
-        Self(super::ids::uuid_v7_at(time))
+        Self(uuid_v7_at(time))
     }
 
     /// Parses `wh_` followed by 32 hex digits.
@@ -63,7 +85,7 @@ impl WebhookId {
     /// # Errors
     /// [`WebhookError::Id`] for any other text.
     pub fn parse(text: &str) -> Result<Self, WebhookError> {
-        super::ids::parse_prefixed(text, Self::PREFIX)
+        parse_prefixed_uuid(text, Self::PREFIX)
             .map(Self)
             .ok_or(WebhookError::Id)
     }
@@ -81,7 +103,7 @@ impl fmt::Debug for WebhookId {
     }
 }
 
-super::text_serde!(WebhookId, WebhookId::parse);
+text_serde!(WebhookId, WebhookId::parse);
 
 /// The longest webhook URL, in bytes.
 pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
@@ -156,7 +178,7 @@ impl fmt::Debug for WebhookUrl {
     }
 }
 
-super::text_serde!(WebhookUrl, WebhookUrl::parse);
+text_serde!(WebhookUrl, WebhookUrl::parse);
 
 /// The hosts webhooks may be sent to, chosen by the operator: exact host names or IP addresses,
 /// `*.domain` (any name under the domain), or `*` (anywhere: only for a server whose network allows

@@ -1,10 +1,12 @@
+//! The API key model: key ids, the secrets clients present, and the stored records.
+
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use super::{Owner, Sha256Digest, Timestamp};
+use intake_domain::model::{Owner, Sha256Digest, Timestamp};
 
 /// The public identifier of an API key: 16 lowercase hex digits, shown in listings and logs and used
 /// to revoke the key. It is not a secret.
@@ -58,7 +60,19 @@ impl fmt::Debug for KeyId {
     }
 }
 
-super::text_serde!(KeyId, KeyId::parse);
+impl Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Deserialized through [`KeyId::parse`], so no invalid id enters through JSON either.
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 /// The prefix of every API key, so leaked keys are easy to recognise (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "ik_";

@@ -1,14 +1,23 @@
-//! The `WebhookStore` contract.
+//! The `WebhookStore` contract (feature `testkit`): every adapter of the port runs the whole suite.
+#![allow(
+    clippy::missing_panics_doc,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::future::Future;
 use std::time::Duration;
 
 use futures::future::join_all;
 
-use super::{LEASE, epoch, id_at, owner, record};
+use intake_domain::model::{EventKind, ImageEvent, Measurements, Owner, RejectionCode, Timestamp};
+use intake_domain::testkit::{LEASE, epoch, id_at, owner, record};
+
 use crate::model::{
-    DeliveryReport, DeliveryState, EventFilter, EventKind, ImageEvent, Measurements, Owner,
-    RejectionCode, Timestamp, WebhookId, WebhookSecret, WebhookSubscription, WebhookUrl,
+    DeliveryReport, DeliveryState, EventFilter, WebhookId, WebhookSecret, WebhookSubscription,
+    WebhookUrl,
 };
 use crate::ports::{WebhookStore, WebhookStoreError};
 
@@ -288,7 +297,7 @@ pub async fn reports_move_deliveries_and_count_failures(store: &impl WebhookStor
     );
     assert_eq!(store.next_due().await.expect("next due"), None);
     let log = store.deliveries(&s.id, 10).await.expect("log");
-    let states: Vec<(crate::model::EventId, DeliveryState)> =
+    let states: Vec<(intake_domain::model::EventId, DeliveryState)> =
         log.iter().map(|d| (d.event_id, d.state)).collect();
     assert_eq!(
         states,

@@ -2,22 +2,22 @@
 //! deliveries; each delivery is signed, sent, retried with exponential back-off and logged; a
 //! subscription whose deliveries keep failing is disabled.
 
-use crate::error::{ErrorKind, ServiceError};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use intake_domain::model::{ImageEvent, Owner, Timestamp};
+use intake_domain::ports::{
+    Clock, EventPublisher, Failure, FailureKind, PortError, PublishError, SystemClock,
+};
+use intake_domain::services::{JobPolicy, jitter};
+use intake_domain::{ErrorKind, IntakeConfig, ServiceError, error_chain};
 
-use super::JobPolicy;
-use crate::error::error_chain;
 use crate::model::{
-    Delivery, DeliveryJob, DeliveryReport, EventFilter, HostAllowList, ImageEvent, Owner,
-    Timestamp, WebhookError, WebhookId, WebhookSecret, WebhookSubscription, WebhookUrl,
+    Delivery, DeliveryJob, DeliveryReport, EventFilter, HostAllowList, WebhookError, WebhookId,
+    WebhookSecret, WebhookSubscription, WebhookUrl,
 };
-use crate::ports::{
-    Clock, EventPublisher, Failure, FailureKind, PortError, PublishError, SendError, SystemClock,
-    WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError,
-};
+use crate::ports::{SendError, WebhookRequest, WebhookSender, WebhookStore, WebhookStoreError};
 
 /// How webhook deliveries are retried and when a subscription is disabled.
 #[derive(Clone, Debug)]
@@ -40,12 +40,10 @@ impl Default for WebhookPolicy {
     fn default() -> Self {
         Self {
             allowed_hosts: HostAllowList::local(),
-            retries: JobPolicy {
-                lease: Duration::from_secs(60),
-                backoff_base: Duration::from_secs(10),
-                backoff_max: Duration::from_secs(2 * 3600),
-                max_attempts: 12,
-            },
+            retries: JobPolicy::for_config(&IntakeConfig::default())
+                .with_lease(Duration::from_secs(60))
+                .with_backoff(Duration::from_secs(10), Duration::from_secs(2 * 3600))
+                .with_max_attempts(12),
             disable_after: 5,
             max_per_owner: 20,
         }
@@ -383,11 +381,7 @@ impl Webhooks {
             Err(failed) => failed,
         };
         if !failed.last {
-            let next = at.saturating_add(
-                self.policy
-                    .retries
-                    .backoff(job.attempts, super::jobs::jitter()),
-            );
+            let next = at.saturating_add(self.policy.retries.backoff(job.attempts, jitter()));
             self.store
                 .report(
                     job,

@@ -1,9 +1,13 @@
+//! The key store port: where API keys are kept (hashed).
+
 use std::fmt::Debug;
 
 use async_trait::async_trait;
 
-use super::{Failure, FailureKind, PortError};
-use crate::model::{ApiKeyRecord, KeyId, Timestamp};
+use intake_domain::model::Timestamp;
+use intake_domain::ports::{Failure, FailureKind, PortError};
+
+use crate::model::{ApiKeyRecord, KeyId};
 
 /// Why a key store operation failed.
 #[derive(Debug, thiserror::Error)]

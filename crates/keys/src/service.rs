@@ -1,11 +1,13 @@
 //! API keys: issuing, authenticating and revoking the keys the local server accepts.
 
-use crate::error::{ErrorKind, ServiceError};
 use std::sync::Arc;
 
-use crate::model::{ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId, Owner, OwnerError};
+use intake_domain::model::{Owner, OwnerError};
+use intake_domain::ports::{Clock, Failure, FailureKind, PortError, SystemClock};
+use intake_domain::{ErrorKind, ServiceError};
 
-use crate::ports::{Clock, Failure, FailureKind, KeyStore, KeyStoreError, PortError, SystemClock};
+use crate::model::{ApiKeyError, ApiKeyRecord, ApiKeySecret, KeyId};
+use crate::ports::{KeyStore, KeyStoreError};
 
 /// The owner of the admin key created on first start.
 pub const ADMIN_OWNER: &str = "admin";
@@ -284,6 +286,7 @@ impl ApiKeys {
 mod tests {
     use super::*;
     use crate::ports::MockKeyStore;
+    use intake_domain::model::Owner;
 
     #[tokio::test]
     async fn an_unreachable_store_is_unavailable_not_unauthenticated() {

@@ -1,14 +1,23 @@
-//! The `KeyStore` contract, and the key rules over it.
+//! The `KeyStore` contract, and the key rules over it (feature `testkit`): every adapter of the port
+//! runs the whole suite.
+#![allow(
+    clippy::missing_panics_doc,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::join_all;
 
-use super::{epoch, owner};
+use intake_domain::testkit::{epoch, owner};
+
 use crate::model::{ApiKeyRecord, ApiKeySecret, KeyId};
 use crate::ports::{KeyStore, KeyStoreError};
-use crate::services::{ApiKeys, AuthError, KeyError};
+use crate::service::{ApiKeys, AuthError, KeyError};
 
 /// Runs every check, each on a fresh (empty) store from `make`.
 pub async fn run_suite<S, F, Fut>(make: F)

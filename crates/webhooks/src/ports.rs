@@ -1,12 +1,17 @@
+//! The webhook ports: where subscriptions and deliveries are kept ([`WebhookStore`]) and how a
+//! signed request reaches a subscriber ([`WebhookSender`]).
+
 use std::fmt::Debug;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{BoxError, Failure, FailureKind, PortError};
+use intake_domain::model::{EventId, ImageEvent, Owner, Timestamp};
+use intake_domain::ports::{BoxError, Failure, FailureKind, PortError};
+
 use crate::model::{
-    Delivery, DeliveryJob, DeliveryReport, EventId, ImageEvent, Owner, Timestamp, WebhookId,
-    WebhookSecret, WebhookSubscription, WebhookUrl,
+    Delivery, DeliveryJob, DeliveryReport, WebhookId, WebhookSecret, WebhookSubscription,
+    WebhookUrl,
 };
 
 /// Why a webhook store operation failed.
@@ -47,8 +52,8 @@ impl PortError for WebhookStoreError {
 /// A delivery is one event for one subscription, identified by the pair; queuing it again is a no-op,
 /// so an event published twice (the outbox delivers at least once) is delivered as one delivery.
 /// Deliveries are leased like jobs: a worker that dies leaves a lease that expires, and the delivery
-/// is attempted again. The retry and give-up rules are the domain's
-/// ([`crate::services::Webhooks::deliver_next`]).
+/// is attempted again. The retry and give-up rules are this crate's
+/// ([`crate::Webhooks::deliver_next`]).
 #[async_trait]
 pub trait WebhookStore: Send + Sync + Debug {
     /// Stores a new subscription.
@@ -148,7 +153,7 @@ pub trait WebhookStore: Send + Sync + Debug {
     async fn release_all(&self) -> Result<u64, WebhookStoreError>;
 }
 
-/// One signed request to a subscriber, as the domain hands it to a sender.
+/// One signed request to a subscriber, as the service hands it to a sender.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct WebhookRequest<'a> {
@@ -205,7 +210,7 @@ pub enum SendError {
 /// follows redirects.
 #[async_trait]
 pub trait WebhookSender: Send + Sync + Debug {
-    /// Sends `request`; returns the HTTP status the receiver answered (any status: the domain decides
+    /// Sends `request`; returns the HTTP status the receiver answered (any status: the service decides
     /// what it means).
     ///
     /// # Errors
