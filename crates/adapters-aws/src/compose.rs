@@ -5,6 +5,7 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use intake_domain::Intake;
+use intake_domain::model::EventLinks;
 use intake_domain::ports::OcrEngine;
 use intake_domain::services::{BuildError, EscalatingOcr};
 
@@ -127,17 +128,19 @@ impl AwsAdapters {
         })
     }
 
-    /// Composes Intake's services over these adapters with the settings' configuration.
+    /// Composes Intake's services over these adapters with the settings' configuration; the events'
+    /// documents give `links` (the API's paths, which the entry point takes from the API crate).
     ///
     /// # Errors
     /// [`BuildError`] when the configuration is invalid for the engine.
-    pub fn intake(&self, settings: &AwsSettings) -> Result<Intake, BuildError> {
+    pub fn intake(&self, settings: &AwsSettings, links: EventLinks) -> Result<Intake, BuildError> {
         let builder = Intake::builder()
             .store(self.store.clone())
             .signer(self.signer.clone())
             .repository(self.repository.clone())
             .shared_ocr(Arc::clone(&self.ocr))
             .alternative_ocrs(self.alternatives.iter().map(Arc::clone))
+            .event_links(links)
             .config(settings.config.clone());
         match &self.requests {
             Some(requests) => builder.processing_requests(Arc::new(requests.clone())),

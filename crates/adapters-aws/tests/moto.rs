@@ -14,7 +14,7 @@ use aws_config::SdkConfig;
 use bytes::Bytes;
 use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, TableSchema};
 use intake_domain::Intake;
-use intake_domain::model::{ContentType, ObjectKey, Sha256Digest};
+use intake_domain::model::{ContentType, EventLinks, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
     HttpMethod, ImageFacts, ImageRepository, OcrEngine, OcrInput, PresignedRequest,
 };
@@ -715,7 +715,7 @@ async fn the_table_stream_s_events_reach_an_eventbridge_rule() {
             "test",
         )
         .expect("reject");
-    let committed = ImageEvent::changes(&claimed, &done);
+    let committed = ImageEvent::changes(&claimed, &done, EventLinks::NONE);
     adapters
         .repository
         .replace(&done, claimed.version(), &committed)

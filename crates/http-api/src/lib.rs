@@ -46,7 +46,7 @@ pub use extract::{ApiJson, ApiQuery, Id, PathId};
 pub use intake_keys::AuthError;
 pub use jobs::{JOB_ROUTES, job_routes};
 pub use keys::{KEY_ROUTES, key_routes};
-pub use routes::{METRICS_ROUTE, ROUTES, Route};
+pub use routes::{EVENT_LINKS, METRICS_ROUTE, ROUTES, Route, image_link};
 pub use webhooks::{WEBHOOK_ROUTES, webhook_routes};
 
 /// The request-id header.

@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router, middleware};
 use intake_domain::Intake;
-use intake_domain::model::ImageId;
+use intake_domain::model::{EventLinks, ImageId};
 use intake_domain::ports::OcrDetail;
 use serde::Deserialize;
 use serde_json::json;
@@ -37,6 +37,18 @@ impl Route {
     }
 }
 
+/// The path of one image (`GET` answers it with its OCR text).
+const IMAGE_PATH: &str = "/images/{imageId}";
+
+/// The API path of image `id` (`/images/{id}`), from the route that answers it.
+pub fn image_link(id: ImageId) -> String {
+    IMAGE_PATH.replace("{imageId}", &id.to_string())
+}
+
+/// The links the events' documents give (`data.links.image`: [`image_link`]), for the compositions
+/// to hand to [`intake_domain::IntakeBuilder::event_links`]: the API's paths are the API's to say.
+pub const EVENT_LINKS: EventLinks = EventLinks::new(image_link);
+
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
 fn table() -> [(Route, MethodRouter<Intake>); 6] {
@@ -60,7 +72,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 6] {
         (
             Route {
                 method: "GET",
-                path: "/images/{imageId}",
+                path: IMAGE_PATH,
                 authenticated: true,
             },
             get(get_image),
@@ -68,7 +80,7 @@ fn table() -> [(Route, MethodRouter<Intake>); 6] {
         (
             Route {
                 method: "DELETE",
-                path: "/images/{imageId}",
+                path: IMAGE_PATH,
                 authenticated: true,
             },
             delete(delete_image),
@@ -287,4 +299,18 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
         "METHOD_NOT_ALLOWED",
         format!("{method} is not allowed on {}", uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use intake_domain::model::{ImageId, Timestamp};
+
+    use super::{EVENT_LINKS, image_link};
+
+    #[test]
+    fn events_link_to_the_route_that_answers_the_image() {
+        let id = ImageId::generate(Timestamp::UNIX_EPOCH);
+        assert_eq!(image_link(id), format!("/images/{id}"));
+        assert_eq!(EVENT_LINKS.image(id), Some(format!("/images/{id}")));
+    }
 }

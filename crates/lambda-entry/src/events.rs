@@ -366,7 +366,7 @@ mod tests {
                 "x",
             )
             .unwrap();
-        let events = ImageEvent::changes(&claimed, &done);
+        let events = ImageEvent::changes(&claimed, &done, intake_http::EVENT_LINKS);
         let stored: Vec<Value> = events
             .iter()
             .map(|e| {

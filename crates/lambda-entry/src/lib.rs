@@ -134,7 +134,7 @@ async fn compose_adapters(observe_ocr: bool) -> Result<(Intake, AwsAdapters), St
             emf::ocr_observer(),
         ));
     }
-    let intake = adapters.intake(&settings)?;
+    let intake = adapters.intake(&settings, intake_http::EVENT_LINKS)?;
     Ok((intake, adapters))
 }
 

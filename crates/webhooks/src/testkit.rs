@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use intake_domain::model::{EventKind, ImageEvent, Measurements, Owner, RejectionCode, Timestamp};
+use intake_domain::model::{
+    EventKind, EventLinks, ImageEvent, Measurements, Owner, RejectionCode, Timestamp,
+};
 use intake_domain::testkit::{LEASE, epoch, id_at, owner, record};
 
 use crate::model::{
@@ -64,7 +66,7 @@ fn event(n: u64) -> ImageEvent {
     let done = claimed
         .reject(epoch(), &measured, RejectionCode::Corrupt, "a test")
         .expect("reject");
-    ImageEvent::changes(&claimed, &done)
+    ImageEvent::changes(&claimed, &done, EventLinks::NONE)
         .pop()
         .expect("a rejection event")
 }

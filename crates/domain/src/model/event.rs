@@ -153,7 +153,8 @@ super::text_serde!(EventId, EventId::parse);
 ///
 /// The document ([`body`](Self::body)) is rendered once, when the event is made, from the record as
 /// committed; transports send it as it is, so every subscriber of every transport reads the same
-/// bytes. It holds no OCR text: `data.links.image` is the API path that returns it.
+/// bytes. It holds no OCR text: `data.links.image`, where the composition gives [`EventLinks`], is the
+/// API path that returns it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ImageEvent {
     id: EventId,
@@ -180,13 +181,37 @@ struct Document<'a> {
 #[derive(Serialize)]
 struct Data<'a> {
     image: ImageMetadata<'a>,
-    links: Links,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<Links>,
 }
 
 #[derive(Serialize)]
 struct Links {
     /// The API path of the image (`GET` returns it with its OCR text).
     image: String,
+}
+
+/// The links an event's document gives (`data.links`): where the API answers its image. Paths are the
+/// API's business, not the domain's, so the composition gives them (the API crate's, over its own
+/// routes); without them ([`EventLinks::NONE`]), documents carry no `links`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventLinks {
+    image: Option<fn(ImageId) -> String>,
+}
+
+impl EventLinks {
+    /// No links: documents without `links`.
+    pub const NONE: Self = Self { image: None };
+
+    /// Links to the image built by `image` (its API path, e.g. `/images/{id}`).
+    pub const fn new(image: fn(ImageId) -> String) -> Self {
+        Self { image: Some(image) }
+    }
+
+    /// The link to image `id`, if there are links.
+    pub fn image(&self, id: ImageId) -> Option<String> {
+        self.image.map(|link| link(id))
+    }
 }
 
 /// Why stored parts are not an [`ImageEvent`].
@@ -200,8 +225,9 @@ pub struct InvalidEvent {
 }
 
 impl ImageEvent {
-    /// The event of `kind` about `record` as committed at `time`, with a fresh id.
-    pub fn of(kind: EventKind, time: Timestamp, record: &ImageRecord) -> Self {
+    /// The event of `kind` about `record` as committed at `time`, with a fresh id; its document links
+    /// to the image as `links` says.
+    pub fn of(kind: EventKind, time: Timestamp, record: &ImageRecord, links: EventLinks) -> Self {
         let id = EventId::generate(time);
         let document = Document {
             schema_version: EVENT_SCHEMA_VERSION,
@@ -211,9 +237,7 @@ impl ImageEvent {
             owner: record.owner(),
             data: Data {
                 image: ImageMetadata::of(record),
-                links: Links {
-                    image: format!("/images/{}", record.image_id()),
-                },
+                links: links.image(record.image_id()).map(|image| Links { image }),
             },
         };
         // Serializing plain fields (strings, numbers, finite floats) cannot fail.
@@ -232,23 +256,24 @@ impl ImageEvent {
     /// `after`'s update time: `image.uploaded` when the bytes are first measured (a claim that found
     /// no object reports nothing, and a second run over the same bytes no second upload), the
     /// terminal status's event when processing ends, `image.deleted` when it is soft-deleted. A write
-    /// that reports nothing (a claim, a claim released, a preview attached) has none.
-    pub fn changes(before: &ImageRecord, after: &ImageRecord) -> Vec<Self> {
+    /// that reports nothing (a claim, a claim released, a preview attached) has none. Their documents
+    /// link to the image as `links` says.
+    pub fn changes(before: &ImageRecord, after: &ImageRecord, links: EventLinks) -> Vec<Self> {
         let time = after.updated_at();
         let mut events = Vec::new();
         if before.size_bytes().is_none() && after.size_bytes().is_some() {
-            events.push(Self::of(EventKind::Uploaded, time, after));
+            events.push(Self::of(EventKind::Uploaded, time, after, links));
         }
         if !before.is_terminal()
             && let Some(kind) = EventKind::of_terminal(after)
         {
-            events.push(Self::of(kind, time, after));
+            events.push(Self::of(kind, time, after, links));
         }
         if !before.is_deleted() && after.is_deleted() {
-            events.push(Self::of(EventKind::Deleted, time, after));
+            events.push(Self::of(EventKind::Deleted, time, after, links));
         }
         if !before.is_purged() && after.is_purged() {
-            events.push(Self::of(EventKind::Purged, time, after));
+            events.push(Self::of(EventKind::Purged, time, after, links));
         }
         events
     }
@@ -348,5 +373,41 @@ mod tests {
         }
         let later = EventId::generate(Timestamp::from_unix_millis(1_700_000_000_001).unwrap());
         assert!(later > id, "ids sort by time");
+    }
+
+    #[test]
+    fn documents_link_to_the_image_as_the_composition_says() {
+        let now = Timestamp::from_unix_millis(1_700_000_000_000).unwrap();
+        let record = ImageRecord::awaiting_upload(super::super::NewUpload {
+            image_id: ImageId::generate(now),
+            owner: Owner::parse("alice").unwrap(),
+            bucket: "b".into(),
+            file_name: super::super::FileName::sanitize("a.png").unwrap(),
+            content_type: super::super::ContentType::Png,
+            size_bytes: None,
+            sha256: None,
+            created_at: now,
+            upload_expires_at: now,
+        });
+        let id = record.image_id();
+        let linked = ImageEvent::of(
+            EventKind::Deleted,
+            now,
+            &record,
+            EventLinks::new(|id| format!("/images/{id}")),
+        );
+        let document: serde_json::Value = serde_json::from_str(linked.body()).unwrap();
+        assert_eq!(document["data"]["links"]["image"], format!("/images/{id}"));
+        assert!(
+            linked
+                .body()
+                .ends_with(&format!(r#","links":{{"image":"/images/{id}"}}}}}}"#)),
+            "the links close the document: {}",
+            linked.body()
+        );
+        let bare = ImageEvent::of(EventKind::Deleted, now, &record, EventLinks::NONE);
+        let document: serde_json::Value = serde_json::from_str(bare.body()).unwrap();
+        assert!(document["data"].get("links").is_none(), "{}", bare.body());
+        assert!(document["data"]["image"].is_object());
     }
 }

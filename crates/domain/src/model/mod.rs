@@ -44,7 +44,7 @@ pub use content_type::{ContentType, ContentTypeError};
 pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
 pub use digest::{DigestError, Sha256Digest};
 pub use event::{
-    EVENT_SCHEMA_VERSION, EventId, EventIdError, EventKind, EventKindError, ImageEvent,
+    EVENT_SCHEMA_VERSION, EventId, EventIdError, EventKind, EventKindError, EventLinks, ImageEvent,
     InvalidEvent,
 };
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};

@@ -20,7 +20,11 @@ impl Intake {
     ) -> Result<(), RepoError> {
         self.inner
             .repository
-            .replace(next, current.version(), &ImageEvent::changes(current, next))
+            .replace(
+                next,
+                current.version(),
+                &ImageEvent::changes(current, next, self.inner.links),
+            )
             .await
     }
 

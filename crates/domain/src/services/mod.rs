@@ -28,7 +28,7 @@ pub use process::{ObjectCreated, ProcessOutcome, SkipReason};
 pub use query::{DEFAULT_PAGE_LIMIT, ImageDetails, ImagePage, ListRequest, ListedImage};
 pub use upload::{UploadRequest, UploadTicket};
 
-use crate::model::ContentType;
+use crate::model::{ContentType, EventLinks};
 #[cfg(doc)]
 use crate::ports::QueueRequests;
 use crate::ports::{
@@ -58,6 +58,8 @@ struct Inner {
     requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// The links the events' documents give.
+    links: EventLinks,
     config: IntakeConfig,
     /// The content types accepted: the configured allow-list intersected with the engine's formats.
     accepted: Vec<ContentType>,
@@ -104,6 +106,7 @@ pub struct IntakeBuilder {
     requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
+    links: EventLinks,
     config: IntakeConfig,
 }
 
@@ -188,6 +191,12 @@ impl IntakeBuilder {
         self.ids = Some(Arc::new(ids));
         self
     }
+    /// The links the events' documents give (default: none): the API's paths, which the composition
+    /// takes from the API crate, so that the domain knows no route.
+    pub fn event_links(mut self, links: EventLinks) -> Self {
+        self.links = links;
+        self
+    }
     /// The settings.
     pub fn config(mut self, config: IntakeConfig) -> Self {
         self.config = config;
@@ -235,6 +244,7 @@ impl IntakeBuilder {
                 requests: self.requests,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
+                links: self.links,
                 ocr,
                 alternatives,
                 config: self.config,
@@ -254,6 +264,11 @@ impl Intake {
     /// The settings in force.
     pub fn config(&self) -> &IntakeConfig {
         &self.inner.config
+    }
+
+    /// The links the events' documents give.
+    pub fn event_links(&self) -> EventLinks {
+        self.inner.links
     }
 
     /// The content types this deployment accepts.

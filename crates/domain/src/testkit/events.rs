@@ -8,7 +8,7 @@ use futures::future::join_all;
 
 use super::{LEASE, epoch, id_at, record};
 use crate::model::{
-    EventId, EventKind, FailureCode, ImageEvent, ImageRecord, Measurements, OcrResult,
+    EventId, EventKind, EventLinks, FailureCode, ImageEvent, ImageRecord, Measurements, OcrResult,
     RejectionCode,
 };
 use crate::ports::{EventOutbox, EventPublisher, ImageRepository, RepoError};
@@ -43,7 +43,7 @@ async fn processed(
     let first = record(id_at(i64::try_from(n).expect("small"), n));
     repo.create(&first).await.expect("create");
     let claimed = first.claim(epoch(), LEASE).expect("claim");
-    let none = ImageEvent::changes(&first, &claimed);
+    let none = ImageEvent::changes(&first, &claimed, EventLinks::NONE);
     assert!(none.is_empty(), "a claim reports nothing: {none:?}");
     repo.replace(&claimed, first.version(), &none)
         .await
@@ -52,7 +52,7 @@ async fn processed(
     let done = claimed
         .complete(epoch(), &measured(), &empty)
         .expect("complete");
-    let events = ImageEvent::changes(&claimed, &done);
+    let events = ImageEvent::changes(&claimed, &done, EventLinks::NONE);
     assert_eq!(
         events.iter().map(ImageEvent::kind).collect::<Vec<_>>(),
         [EventKind::Uploaded, EventKind::Processed]
@@ -104,7 +104,7 @@ pub async fn refused_writes_commit_no_event(repo: &(impl ImageRepository + Event
             "a stale writer",
         )
         .expect("fail");
-    let events = ImageEvent::changes(&claimed, &stale);
+    let events = ImageEvent::changes(&claimed, &stale, EventLinks::NONE);
     assert_eq!(events.len(), 2);
     match repo.replace(&stale, claimed.version(), &events).await {
         Err(RepoError::Precondition { .. }) => {}
@@ -116,7 +116,7 @@ pub async fn refused_writes_commit_no_event(repo: &(impl ImageRepository + Event
         .expect("claim")
         .fail(epoch(), Some(&measured()), FailureCode::OcrError, "a ghost")
         .expect("fail");
-    let ghost_events = ImageEvent::changes(&ghost_first, &ghost);
+    let ghost_events = ImageEvent::changes(&ghost_first, &ghost, EventLinks::NONE);
     match repo.replace(&ghost, 2, &ghost_events).await {
         Err(RepoError::NotFound { .. }) => {}
         other => panic!("a missing record must be NotFound, got {other:?}"),
@@ -165,7 +165,7 @@ pub async fn racing_writers_commit_one_set_of_events(repo: &(impl ImageRepositor
                 format!("writer {n}"),
             )
             .expect("fail");
-        let events = ImageEvent::changes(claimed, &done);
+        let events = ImageEvent::changes(claimed, &done, EventLinks::NONE);
         async move {
             repo.replace(&done, claimed.version(), &events)
                 .await
@@ -202,7 +202,7 @@ pub async fn run_publisher_suite<'a>(
             "rejected by a test",
         )
         .expect("reject");
-    let events = ImageEvent::changes(&claimed, &done);
+    let events = ImageEvent::changes(&claimed, &done, EventLinks::NONE);
     assert_eq!(events.len(), 2);
     publisher.publish(&[]).await.expect("publishing nothing");
     publisher.publish(&events).await.expect("publish");

@@ -908,7 +908,10 @@ pub async fn owners_are_isolated(h: &impl Harness) {
 /// Every committed change reports its events, once: a processed image `image.uploaded` then
 /// `image.processed`, a rejected one `image.uploaded` then `image.rejected`, an identical upload
 /// `image.duplicate`, a delete `image.deleted`; a replayed notification and a repeated delete report
-/// nothing. Each document names its event and image, and carries no OCR text.
+/// nothing. Each document names its event and image, links to it as the composition's [`EventLinks`]
+/// say, and carries no OCR text.
+///
+/// [`EventLinks`]: crate::model::EventLinks
 pub async fn committed_changes_report_their_events(h: &impl Harness) {
     let Some(before) = h.committed_events().await else {
         return;
@@ -966,7 +969,8 @@ pub async fn committed_changes_report_their_events(h: &impl Harness) {
         );
         assert_eq!(
             document["data"]["links"]["image"],
-            format!("/images/{}", event.image_id())
+            serde_json::json!(h.intake().event_links().image(event.image_id())),
+            "the document links to the image as the composition says"
         );
         assert!(
             !event.body().contains("ocrText") && !event.body().contains("ORDER OF"),

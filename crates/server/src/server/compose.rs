@@ -64,6 +64,7 @@ impl LocalServer {
             .repository(repository.clone())
             .search(repository)
             .previews(ImagePreviewer)
+            .event_links(intake_http::EVENT_LINKS)
             .processing_requests(Arc::new(WakingRequests {
                 queue: Arc::clone(&queue),
                 wake: Arc::clone(&wake),
