@@ -1,5 +1,5 @@
 //! Records in every state, with every field the stored document has: the subjects of the stored-form
-//! fixtures (`crates/domain/tests/fixtures/`), which hold what each schema version wrote for them.
+//! fixtures (`crates/intake-domain/tests/fixtures/`), which hold what each schema version wrote for them.
 
 use std::time::Duration;
 
