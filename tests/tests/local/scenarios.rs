@@ -57,6 +57,7 @@ impl LocalHarness {
             .search(db.repository())
             .ocr(ocr.clone())
             .processing_requests(Arc::new(QueueRequests(Arc::new(db.queue()))))
+            .event_links(intake_http::EVENT_LINKS)
             .config(IntakeConfig::default())
             .build()
             .unwrap();

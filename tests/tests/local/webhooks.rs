@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use intake_domain::model::WebhookSecret;
 use intake_signing::webhook::{DEFAULT_TOLERANCE, headers, verify};
+use intake_webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
 use super::crash::ChildServer;

@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use intake_domain::IntakeConfig;
 use intake_domain::ServiceError as _;
-use intake_domain::model::{DeliveryState, EventFilter, EventKind, HostAllowList, Owner};
-use intake_domain::ports::{Clock as _, EventPublisher as _, WebhookStore as _};
-use intake_domain::services::{AttemptOutcome, JobPolicy, WebhookPolicy, Webhooks, WebhooksError};
+use intake_domain::model::{EventKind, Owner};
+use intake_domain::ports::{Clock as _, EventPublisher as _};
+use intake_domain::services::JobPolicy;
 use intake_memory::{ManualClock, MemoryHarness, MemoryWebhookSender, MemoryWebhookStore};
+use intake_webhooks::WebhookStore as _;
+use intake_webhooks::{AttemptOutcome, WebhookPolicy, Webhooks, WebhooksError};
+use intake_webhooks::{DeliveryState, EventFilter, HostAllowList};
 
 use crate::{page, process_ok, upload};
 

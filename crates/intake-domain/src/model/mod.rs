@@ -1,0 +1,65 @@
+//! The domain model: validated newtypes, the OCR result and the image record.
+//!
+//! Every newtype validates on construction, so a value of the type is always well formed; adapters parse
+//! what they read back through the same constructors.
+
+/// Serializes a newtype as its `Display` text and deserializes it through its validating parser, so
+/// no invalid value can enter through JSON either.
+macro_rules! text_serde {
+    ($ty:ty, $parse:path) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text =
+                    <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                $parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+use text_serde;
+
+mod body_check;
+mod content_type;
+mod cursor;
+mod digest;
+mod event;
+mod file_name;
+mod ids;
+mod key;
+mod ocr;
+mod owner;
+mod record;
+mod search;
+mod time;
+mod ttl;
+
+pub use body_check::{BodyCheck, BodyRefusal};
+pub use content_type::{ContentType, ContentTypeError};
+pub use cursor::{Cursor, CursorError, MAX_CURSOR_LEN};
+pub use digest::{DigestError, Sha256Digest};
+pub use event::{
+    EVENT_SCHEMA_VERSION, EventId, EventIdError, EventKind, EventKindError, EventLinks, ImageEvent,
+    InvalidEvent,
+};
+pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
+pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
+pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
+pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
+pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
+pub use record::{
+    DocumentError, FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError,
+    InvalidRecord, MAX_HISTORY, Measurements, NewUpload, OcrStatus, PastRun, RECORD_SCHEMA_VERSION,
+    RecordParts, RejectionCode, Transition, TransitionError,
+};
+pub use search::{
+    MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,
+    index_words, normalize as normalize_word,
+};
+pub use time::{Timestamp, TimestampError};
+pub use ttl::{UrlTtl, UrlTtlError};
