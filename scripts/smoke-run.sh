@@ -80,7 +80,7 @@ blocks = [b for b in re.findall(r"^```sh\n(.*?)^```$", text, re.S | re.M) if "cu
 for block in blocks:
     lines = [l for l in block.splitlines() if not l.startswith("cargo run")]
     print("\n".join(lines).replace("API=http://127.0.0.1:8080", f"API={api}"))
-print(f"echo 'smoke: {len(blocks)} README blocks with curl ran'")
+print(f"echo; echo 'smoke: {len(blocks)} README blocks with curl ran'")
 PY
 grep -q "curl" "$work/examples.sh" || { echo "smoke: no curl examples found in the README" >&2; exit 1; }
 bash "$work/examples.sh" >"$work/examples.out" 2>&1 || { cat "$work/examples.out"; echo "smoke: a README example failed" >&2; exit 1; }
