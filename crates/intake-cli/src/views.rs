@@ -12,6 +12,27 @@ use serde::{Deserialize, Serialize};
 /// The fields of an answer this CLI does not know (a newer API's), kept only to be printed again.
 pub(crate) type Unread = BTreeMap<String, serde_json::Value>;
 
+/// A view of an answer: every field optional when read and left out when absent, so an older or newer
+/// API's answer still reads, and the fields this CLI does not know kept in `unread`, to be printed
+/// again as they came.
+macro_rules! view {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize, Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub(crate) struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub(crate) $field: Option<$ty>,
+            )*
+            /// The fields this CLI does not know.
+            #[serde(flatten)]
+            pub(crate) unread: Unread,
+        }
+    };
+}
+
 /// `POST /uploads` body.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,126 +55,81 @@ pub(crate) struct Ticket {
     pub(crate) duplicate_of: Option<String>,
 }
 
-/// An image as any answer shows it: the fields of its metadata (`ImageMetadata`) and of what
-/// `GET /images/{id}` (`ImageDetails`) or a page of `GET /images` (`ListedImage`) adds to it that the
-/// CLI reads; the others are kept in `unread` and printed again with `--json`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ImageView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) file_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) size_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) width_px: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) height_px: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) processed_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_avg_confidence_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_engine: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) rejection_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) rejection_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) failure_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) failure_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) duplicate_of: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ocr_lines: Option<Vec<OcrLine>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) download_url: Option<String>,
-    /// Where a search matched (`GET /images?q=`).
-    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
-    pub(crate) search: Option<SearchMatch>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// An image as any answer shows it: the fields of its metadata (`ImageMetadata`) and of what
+    /// `GET /images/{id}` (`ImageDetails`) or a page of `GET /images` (`ListedImage`) adds to it that the
+    /// CLI reads; the others are kept in `unread` and printed again with `--json`.
+    ImageView {
+        image_id: String,
+        status: String,
+        file_name: String,
+        created_at: String,
+        sha256: String,
+        size_bytes: u64,
+        content_type: String,
+        width_px: u64,
+        height_px: u64,
+        processed_at: String,
+        ocr_status: String,
+        ocr_avg_confidence_pct: f64,
+        ocr_engine: String,
+        rejection_code: String,
+        rejection_message: String,
+        failure_code: String,
+        failure_message: String,
+        duplicate_of: String,
+        ocr_text: String,
+        ocr_lines: Vec<OcrLine>,
+        download_url: String,
+        /// Where a search matched (`GET /images?q=`).
+        #[serde(rename = "match")]
+        search: SearchMatch,
+    }
 }
 
-/// One OCR line (`include=ocrLines`), with its words.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OcrLine {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) confidence: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) bounding_box: Option<BoundingBox>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) words: Option<Vec<OcrWord>>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// One OCR line (`include=ocrLines`), with its words.
+    OcrLine {
+        text: String,
+        confidence: f64,
+        bounding_box: BoundingBox,
+        words: Vec<OcrWord>,
+    }
 }
 
-/// One OCR word.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OcrWord {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) confidence: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) bounding_box: Option<BoundingBox>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// One OCR word.
+    OcrWord {
+        text: String,
+        confidence: f64,
+        bounding_box: BoundingBox,
+    }
 }
 
-/// A box relative to the image (`0..=1`), from its top-left corner.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub(crate) struct BoundingBox {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) left: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) top: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) width: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) height: Option<f64>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// A box relative to the image (`0..=1`), from its top-left corner.
+    BoundingBox {
+        left: f64,
+        top: f64,
+        width: f64,
+        height: f64,
+    }
 }
 
-/// Where a search matched an image: a snippet in parts, and the OCR lines that matched.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub(crate) struct SearchMatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) snippet: Option<Vec<SnippetPart>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) lines: Option<Vec<u64>>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// Where a search matched an image: a snippet in parts, and the OCR lines that matched.
+    SearchMatch {
+        snippet: Vec<SnippetPart>,
+        lines: Vec<u64>,
+    }
 }
 
-/// A part of a search snippet: matched words are the parts with `matched: true`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub(crate) struct SnippetPart {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) matched: Option<bool>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// A part of a search snippet: matched words are the parts with `matched: true`.
+    SnippetPart {
+        text: String,
+        matched: bool,
+    }
 }
 
 /// `GET /images` answer: a page of images, newest first (best first for a search).
@@ -175,27 +151,18 @@ pub(crate) struct ReprocessBody<'a> {
     pub(crate) engine: Option<&'a str>,
 }
 
-/// An API key as `/keys` shows it (its hash never; the key itself only in the answer to its
-/// creation).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct KeyView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) admin: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) revoked_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) api_key: Option<String>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// An API key as `/keys` shows it (its hash never; the key itself only in the answer to its
+    /// creation).
+    KeyView {
+        key_id: String,
+        owner: String,
+        name: String,
+        admin: bool,
+        created_at: String,
+        revoked_at: String,
+        api_key: String,
+    }
 }
 
 /// `GET /keys` answer.
@@ -215,32 +182,20 @@ pub(crate) struct NewKey<'a> {
     pub(crate) admin: bool,
 }
 
-/// A webhook subscription (`Webhook`): its secret only in the answer to its creation.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WebhookView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) webhook_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) events: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) disabled_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) disabled_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) consecutive_failures: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) secret: Option<String>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// A webhook subscription (`Webhook`): its secret only in the answer to its creation.
+    WebhookView {
+        webhook_id: String,
+        url: String,
+        events: Vec<String>,
+        description: String,
+        created_at: String,
+        enabled: bool,
+        disabled_at: String,
+        disabled_reason: String,
+        consecutive_failures: u64,
+        secret: String,
+    }
 }
 
 /// `GET /webhooks` answer.
@@ -260,30 +215,19 @@ pub(crate) struct NewWebhook<'a> {
     pub(crate) description: Option<&'a str>,
 }
 
-/// One delivery of a subscription's log (`Delivery`).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DeliveryView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) event_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) event_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) attempts: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) next_attempt_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) last_attempt_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) last_status: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) last_error: Option<String>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// One delivery of a subscription's log (`Delivery`).
+    DeliveryView {
+        event_id: String,
+        event_type: String,
+        created_at: String,
+        state: String,
+        attempts: u64,
+        next_attempt_at: String,
+        last_attempt_at: String,
+        last_status: u64,
+        last_error: String,
+    }
 }
 
 /// `GET /webhooks/{webhookId}/deliveries` answer.
@@ -295,35 +239,24 @@ pub(crate) struct DeliveryList {
     pub(crate) unread: Unread,
 }
 
-/// A job the queue gave up on (`DeadJob`).
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DeadJobView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) object_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) attempts: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) buried_at: Option<String>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// A job the queue gave up on (`DeadJob`).
+    DeadJobView {
+        image_id: String,
+        object_key: String,
+        attempts: u64,
+        reason: String,
+        buried_at: String,
+    }
 }
 
-/// The queue's counts of jobs by state.
-#[derive(Debug, Deserialize, Serialize)]
-pub(crate) struct QueueCounts {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) waiting: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) leased: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) dead: Option<u64>,
-    #[serde(flatten)]
-    pub(crate) unread: Unread,
+view! {
+    /// The queue's counts of jobs by state.
+    QueueCounts {
+        waiting: u64,
+        leased: u64,
+        dead: u64,
+    }
 }
 
 /// `GET /jobs?state=dead` answer.
