@@ -10,7 +10,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/intake-first-run.XXXXXX")
 server=""
-cleanup() { [ -n "$server" ] && kill -KILL -- "-$server" 2>/dev/null || true; }
+cleanup() {
+  [ -n "$server" ] && kill -KILL -- "-$server" 2>/dev/null || true
+  # Only the log stays: the clone, its target and the caches are gigabytes.
+  rm -rf "$work/clone" "$work/cargo-home" "$work/cache" "$work/models" "$work/data"
+}
 trap cleanup EXIT
 
 git clone -q "$root" "$work/clone"
