@@ -108,7 +108,7 @@ pub(crate) enum AuthError {
     #[error(
         "no AWS credentials (looked in the environment, the shared config and credentials files \
          and their SSO sessions, web identity, and container and instance roles): {}",
-        chain(.0)
+        intake_domain::error_chain(.0)
     )]
     NoCredentials(#[source] CredentialsError),
     /// The AWS SDK's configuration has no credentials provider at all.
@@ -127,7 +127,7 @@ pub(crate) enum AuthError {
     #[error("cannot sign the request: {0}")]
     Params(#[source] v4::signing_params::BuildError),
     /// SigV4 signing failed.
-    #[error("cannot sign the request: {}", chain(.0))]
+    #[error("cannot sign the request: {}", intake_domain::error_chain(.0))]
     Sign(#[source] SigningError),
     /// The signature is not a valid header.
     #[error("the signature's {0} is not a valid header")]
@@ -147,18 +147,6 @@ impl AuthError {
             | Self::Signature(_) => 1,
         }
     }
-}
-
-/// An error and its sources, `: `-separated.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 /// How the client authenticates each API call.

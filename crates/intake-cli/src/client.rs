@@ -101,7 +101,7 @@ pub(crate) struct Api {
 fn unreachable(url: &str, error: &reqwest::Error) -> ClientError {
     ClientError::Unreachable {
         url: url.to_owned(),
-        reason: crate::auth::chain(error),
+        reason: intake_domain::error_chain(error),
     }
 }
 
