@@ -1,7 +1,7 @@
 //! The deployment's settings, from the environment.
 
 use intake_settings::table::{self, Setting};
-use intake_settings::{EngineName, UnknownEngine};
+use intake_settings::{EngineName, OfferedEngines, UnknownEngine};
 use std::fmt;
 use std::str::FromStr;
 
@@ -26,25 +26,16 @@ pub enum EngineChoice {
     PpOcr,
 }
 
-impl EngineChoice {
-    /// The engines the AWS deployment offers, by their names.
-    pub const OFFERED: [EngineName; 4] = [
-        EngineName::PpOcr,
-        EngineName::Rekognition,
-        EngineName::Textract,
-        EngineName::Auto,
-    ];
-}
+impl OfferedEngines for EngineChoice {
+    const WHERE: &'static str = "on AWS";
+    const OFFERED: &'static [Self] = &[Self::PpOcr, Self::Rekognition, Self::Textract, Self::Auto];
 
-impl TryFrom<EngineName> for EngineChoice {
-    type Error = UnknownEngine;
-    fn try_from(name: EngineName) -> Result<Self, Self::Error> {
-        match name {
-            EngineName::Rekognition => Ok(Self::Rekognition),
-            EngineName::Textract => Ok(Self::Textract),
-            EngineName::Auto => Ok(Self::Auto),
-            EngineName::PpOcr => Ok(Self::PpOcr),
-            other => Err(UnknownEngine::new(other.as_str(), "on AWS", &Self::OFFERED)),
+    fn name(self) -> EngineName {
+        match self {
+            Self::Rekognition => EngineName::Rekognition,
+            Self::Textract => EngineName::Textract,
+            Self::Auto => EngineName::Auto,
+            Self::PpOcr => EngineName::PpOcr,
         }
     }
 }
@@ -53,20 +44,13 @@ impl FromStr for EngineChoice {
     type Err = UnknownEngine;
     /// An engine's name ([`EngineName`]), of one the AWS deployment offers.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<EngineName>()
-            .map_err(|_| UnknownEngine::new(s.trim(), "on AWS", &Self::OFFERED))
-            .and_then(Self::try_from)
+        Self::parse_offered(s)
     }
 }
 
 impl fmt::Display for EngineChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Rekognition => "rekognition",
-            Self::Textract => "textract",
-            Self::Auto => "auto",
-            Self::PpOcr => "ppocr",
-        })
+        self.name().fmt(f)
     }
 }
 

@@ -77,6 +77,33 @@ impl UnknownEngine {
     }
 }
 
+/// One deployment's choice of engine: the engines it offers, each by its [`EngineName`], parsed and
+/// refused the same way on every deployment.
+pub trait OfferedEngines: Copy + 'static {
+    /// Where the choice is made, as an error says it (`on the local server`, `on AWS`).
+    const WHERE: &'static str;
+    /// Every engine the deployment offers, in the order errors list them.
+    const OFFERED: &'static [Self];
+
+    /// The engine's name.
+    fn name(self) -> EngineName;
+
+    /// The offered engine `text` names, in any case.
+    ///
+    /// # Errors
+    /// [`UnknownEngine`] naming the offered engines, for a name of no engine or of one the
+    /// deployment does not offer.
+    fn parse_offered(text: &str) -> Result<Self, UnknownEngine> {
+        text.parse::<EngineName>()
+            .ok()
+            .and_then(|name| Self::OFFERED.iter().copied().find(|e| e.name() == name))
+            .ok_or_else(|| {
+                let offered: Vec<EngineName> = Self::OFFERED.iter().map(|e| e.name()).collect();
+                UnknownEngine::new(text.trim(), Self::WHERE, &offered)
+            })
+    }
+}
+
 impl FromStr for EngineName {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -91,6 +118,36 @@ impl FromStr for EngineName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Local {
+        Tesseract,
+        PpOcr,
+    }
+
+    impl OfferedEngines for Local {
+        const WHERE: &'static str = "here";
+        const OFFERED: &'static [Self] = &[Self::Tesseract, Self::PpOcr];
+        fn name(self) -> EngineName {
+            match self {
+                Self::Tesseract => EngineName::Tesseract,
+                Self::PpOcr => EngineName::PpOcr,
+            }
+        }
+    }
+
+    #[test]
+    fn a_deployment_takes_its_own_engines_and_names_them_when_refusing_others() {
+        assert_eq!(Local::parse_offered(" PPOCR"), Ok(Local::PpOcr));
+        assert_eq!(Local::parse_offered("tesseract"), Ok(Local::Tesseract));
+        for other in ["textract", "easyocr"] {
+            let error = Local::parse_offered(other).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("{other:?} is not an OCR engine here: expected tesseract, ppocr")
+            );
+        }
+    }
 
     #[test]
     fn names_parse_in_any_case_and_unknown_ones_list_every_name() {

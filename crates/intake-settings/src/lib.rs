@@ -8,7 +8,7 @@
 mod engine;
 pub mod table;
 
-pub use engine::{EngineName, UnknownEngine};
+pub use engine::{EngineName, OfferedEngines, UnknownEngine};
 
 use std::time::Duration;
 

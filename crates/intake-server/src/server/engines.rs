@@ -2,8 +2,8 @@
 //! starts: the deployment's own, and beside it every other one that is installed, for reprocessing
 //! runs that ask for it by name.
 
-use intake_settings::EngineName;
 pub use intake_settings::UnknownEngine;
+use intake_settings::{EngineName, OfferedEngines};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,22 +42,14 @@ impl OcrChoice {
     }
 }
 
-impl OcrChoice {
-    /// The engines the local server offers, by their names.
-    pub const OFFERED: [EngineName; 2] = [EngineName::PpOcr, EngineName::Tesseract];
-}
+impl OfferedEngines for OcrChoice {
+    const WHERE: &'static str = "on the local server";
+    const OFFERED: &'static [Self] = &Self::ALL;
 
-impl TryFrom<EngineName> for OcrChoice {
-    type Error = UnknownEngine;
-    fn try_from(name: EngineName) -> Result<Self, Self::Error> {
-        match name {
-            EngineName::PpOcr => Ok(Self::PpOcr),
-            EngineName::Tesseract => Ok(Self::Tesseract),
-            other => Err(UnknownEngine::new(
-                other.as_str(),
-                "on the local server",
-                &Self::OFFERED,
-            )),
+    fn name(self) -> EngineName {
+        match self {
+            Self::PpOcr => EngineName::PpOcr,
+            Self::Tesseract => EngineName::Tesseract,
         }
     }
 }
@@ -66,9 +58,7 @@ impl std::str::FromStr for OcrChoice {
     type Err = UnknownEngine;
     /// An engine's name ([`EngineName`]), of one the local server offers.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<EngineName>()
-            .map_err(|_| UnknownEngine::new(s.trim(), "on the local server", &Self::OFFERED))
-            .and_then(Self::try_from)
+        Self::parse_offered(s)
     }
 }
 
