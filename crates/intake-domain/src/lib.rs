@@ -35,3 +35,36 @@ pub(crate) fn testkit_png() -> bytes::Bytes {
     out.extend_from_slice(&crate::sniff::PNG_TRAILER);
     bytes::Bytes::from(out)
 }
+
+/// Serializes a type as its `Display` text and deserializes it through its validating parser
+/// (`text_serde!(Type, Type::parse)`), so no invalid value enters through JSON either: the one way
+/// every validated newtype of Intake's crates meets serde.
+#[macro_export]
+macro_rules! text_serde {
+    ($ty:ty, $parse:path) => {
+        impl $crate::__serde::Serialize for $ty {
+            fn serialize<S: $crate::__serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text =
+                    <std::borrow::Cow<'de, str> as $crate::__serde::Deserialize>::deserialize(
+                        deserializer,
+                    )?;
+                $parse(&text).map_err(<D::Error as $crate::__serde::de::Error>::custom)
+            }
+        }
+    };
+}
+
+/// serde, for [`text_serde!`]'s expansions in other crates.
+#[doc(hidden)]
+pub use serde as __serde;

@@ -60,19 +60,8 @@ impl fmt::Debug for KeyId {
     }
 }
 
-impl Serialize for KeyId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-/// Deserialized through [`KeyId::parse`], so no invalid id enters through JSON either.
-impl<'de> Deserialize<'de> for KeyId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+// Deserialized through `KeyId::parse`, so no invalid id enters through JSON either.
+intake_domain::text_serde!(KeyId, KeyId::parse);
 
 /// The prefix of every API key, so leaked keys are easy to recognise (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "ik_";

@@ -11,26 +11,6 @@ use intake_domain::model::{
     EventId, EventKind, ImageEvent, Owner, Timestamp, parse_prefixed_uuid, uuid_v7_at,
 };
 
-/// Serializes a type as its `Display` text and deserializes it through its validating parser, so
-/// no invalid value can enter through JSON either.
-macro_rules! text_serde {
-    ($ty:ty, $parse:path) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text =
-                    <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                $parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
 /// The identity of a subscription: `wh_` and the 32 hex digits of a version 7 UUID.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WebhookId(Uuid);
@@ -103,7 +83,7 @@ impl fmt::Debug for WebhookId {
     }
 }
 
-text_serde!(WebhookId, WebhookId::parse);
+intake_domain::text_serde!(WebhookId, WebhookId::parse);
 
 /// The longest webhook URL, in bytes.
 pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
@@ -178,7 +158,7 @@ impl fmt::Debug for WebhookUrl {
     }
 }
 
-text_serde!(WebhookUrl, WebhookUrl::parse);
+intake_domain::text_serde!(WebhookUrl, WebhookUrl::parse);
 
 /// The hosts webhooks may be sent to, chosen by the operator: exact host names or IP addresses,
 /// `*.domain` (any name under the domain), or `*` (anywhere: only for a server whose network allows

@@ -137,7 +137,7 @@ impl FromStr for ContentType {
     }
 }
 
-super::text_serde!(ContentType, ContentType::parse);
+crate::text_serde!(ContentType, ContentType::parse);
 
 #[cfg(test)]
 mod tests {

@@ -111,7 +111,7 @@ impl fmt::Debug for Cursor {
     }
 }
 
-super::text_serde!(Cursor, Cursor::parse);
+crate::text_serde!(Cursor, Cursor::parse);
 
 #[cfg(test)]
 mod tests {

@@ -83,7 +83,7 @@ impl FromStr for Sha256Digest {
     }
 }
 
-super::text_serde!(Sha256Digest, Sha256Digest::parse);
+crate::text_serde!(Sha256Digest, Sha256Digest::parse);
 
 #[cfg(test)]
 mod tests {

@@ -102,7 +102,7 @@ impl FromStr for EventKind {
     }
 }
 
-super::text_serde!(EventKind, EventKind::from_str);
+crate::text_serde!(EventKind, EventKind::from_str);
 
 /// The identity of one event: `evt_` and the 32 hex digits of a version 7 UUID, so ids sort by the
 /// time they were made. A redelivered event keeps its id (webhooks send it as `webhook-id`), which is
@@ -147,7 +147,7 @@ impl fmt::Debug for EventId {
     }
 }
 
-super::text_serde!(EventId, EventId::parse);
+crate::text_serde!(EventId, EventId::parse);
 
 /// One event about one image: who it belongs to, what happened, when, and its document.
 ///

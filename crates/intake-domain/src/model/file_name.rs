@@ -144,7 +144,7 @@ impl fmt::Debug for FileName {
     }
 }
 
-super::text_serde!(FileName, FileName::from_stored);
+crate::text_serde!(FileName, FileName::from_stored);
 
 #[cfg(test)]
 mod tests {

@@ -101,7 +101,7 @@ impl FromStr for ImageId {
     }
 }
 
-super::text_serde!(ImageId, ImageId::parse);
+crate::text_serde!(ImageId, ImageId::parse);
 
 /// A fresh version 7 UUID for the instant `time` (its random bits from the operating system): the
 /// ids of images, events and webhooks, which sort by the time they were made.

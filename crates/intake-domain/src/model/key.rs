@@ -125,7 +125,7 @@ impl fmt::Debug for ObjectKey {
     }
 }
 
-super::text_serde!(ObjectKey, ObjectKey::from_stored);
+crate::text_serde!(ObjectKey, ObjectKey::from_stored);
 
 impl std::str::FromStr for ObjectKey {
     type Err = ObjectKeyError;

@@ -3,27 +3,6 @@
 //! Every newtype validates on construction, so a value of the type is always well formed; adapters parse
 //! what they read back through the same constructors.
 
-/// Serializes a newtype as its `Display` text and deserializes it through its validating parser, so
-/// no invalid value can enter through JSON either.
-macro_rules! text_serde {
-    ($ty:ty, $parse:path) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text =
-                    <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                $parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-use text_serde;
-
 mod body_check;
 mod content_type;
 mod cursor;

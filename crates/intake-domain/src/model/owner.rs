@@ -96,7 +96,7 @@ impl std::str::FromStr for Owner {
     }
 }
 
-super::text_serde!(Owner, Owner::parse);
+crate::text_serde!(Owner, Owner::parse);
 
 #[cfg(test)]
 mod tests {

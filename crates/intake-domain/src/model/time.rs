@@ -105,7 +105,7 @@ impl fmt::Debug for Timestamp {
     }
 }
 
-super::text_serde!(Timestamp, Timestamp::parse_rfc3339);
+crate::text_serde!(Timestamp, Timestamp::parse_rfc3339);
 
 #[cfg(test)]
 mod tests {
