@@ -86,6 +86,16 @@ grep -q "curl" "$work/examples.sh" || { echo "smoke: no curl examples found in t
 bash "$work/examples.sh" >"$work/examples.out" 2>&1 || { cat "$work/examples.out"; echo "smoke: a README example failed" >&2; exit 1; }
 tail -1 "$work/examples.out"
 
+# The binary `make run` built has no SigV4 signer (the CLI's `iam` feature): an API Gateway URL says
+# how to build one that signs, with the usage exit code, instead of sending an unsigned call.
+bin="${CARGO_TARGET_DIR:-$root/target}/release/intake"
+set +e
+out=$("$bin" --api https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com list 2>&1)
+code=$?
+set -e
+[ "$code" = 2 ] && grep -q -- "--features iam" <<<"$out" \
+  || { echo "$out"; echo "smoke: an IAM API with the default build: exit $code" >&2; exit 1; }
+
 # Ctrl-C: the server stops by itself.
 kill -INT -- "-$server"
 for _ in $(seq 1 60); do kill -0 "$server" 2>/dev/null || break; sleep 0.5; done

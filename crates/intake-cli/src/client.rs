@@ -146,7 +146,9 @@ impl Api {
         let request = self.http.request(method, url);
         match &self.auth {
             Auth::Bearer(token) => request.bearer_auth(token),
-            Auth::Anonymous | Auth::Iam(_) => request,
+            Auth::Anonymous => request,
+            #[cfg(feature = "iam")]
+            Auth::Iam(_) => request,
         }
     }
 
@@ -156,7 +158,12 @@ impl Api {
         request: reqwest::RequestBuilder,
         url: &str,
     ) -> Result<Response, ClientError> {
+        #[cfg_attr(
+            not(feature = "iam"),
+            expect(unused_mut, reason = "only SigV4 changes it")
+        )]
         let mut request = request.build().map_err(|e| unreachable(url, &e))?;
+        #[cfg(feature = "iam")]
         if let Auth::Iam(signer) = &self.auth {
             signer.sign(&mut request).await?;
         }

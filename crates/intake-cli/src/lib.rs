@@ -27,11 +27,10 @@ mod webhooks;
 use intake_settings::table;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth::{Auth, AuthError, AuthMode, IamSigner};
+use crate::auth::{Auth, AuthError, AuthMode};
 use crate::client::ClientError;
 
 /// Exit code 7: finished, but not everything succeeded.
@@ -175,7 +174,10 @@ impl ApiArgs {
                 Some(token) => Auth::Bearer(token.trim().to_owned()),
                 None => Auth::Bearer(self.given_key()?.ok_or(AuthError::NoToken)?),
             },
-            AuthMode::Iam => Auth::Iam(Arc::new(IamSigner::new(choice.region))),
+            #[cfg(feature = "iam")]
+            AuthMode::Iam => Auth::Iam(std::sync::Arc::new(auth::IamSigner::new(choice.region))),
+            #[cfg(not(feature = "iam"))]
+            AuthMode::Iam => return Err(AuthError::IamNotBuilt.into()),
         })
     }
 

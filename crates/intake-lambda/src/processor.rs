@@ -144,7 +144,8 @@ async fn process_all(intake: &Intake, notices: Vec<Notice>) -> Option<(String, V
     None
 }
 
-/// Handles one invocation.
+/// Handles one invocation. Every image a delivery names is listed first
+/// ([`Intake::note_stored`]), before any is processed.
 ///
 /// - S3 delivered directly: each notice is processed; a retryable failure fails the invocation so
 ///   Lambda retries it (the processing is idempotent, so replays of finished notices are no-ops).
@@ -174,13 +175,26 @@ pub async fn handle_with(
     options: &BatchOptions,
 ) -> Result<Value, ProcessorError> {
     match parse(payload)? {
-        Delivery::Direct(notices) => match process_all(intake, notices).await {
-            Some((key, Verdict::Retry(source))) => Err(ProcessorError::Retryable { key, source }),
-            // Lambda's own retries of a direct delivery are not worth waiting for: the processor
-            // holding the image finishes it, or its lease runs out and the next event takes over.
-            Some((_, Verdict::Busy(_) | Verdict::Done)) | None => Ok(Value::Null),
-        },
+        Delivery::Direct(notices) => {
+            note_stored(intake, notices.iter()).await;
+            match process_all(intake, notices).await {
+                Some((key, Verdict::Retry(source))) => {
+                    Err(ProcessorError::Retryable { key, source })
+                }
+                // Lambda's own retries of a direct delivery are not worth waiting for: the processor
+                // holding the image finishes it, or its lease runs out and the next event takes over.
+                Some((_, Verdict::Busy(_) | Verdict::Done)) | None => Ok(Value::Null),
+            }
+        }
         Delivery::Queue(messages) => {
+            note_stored(
+                intake,
+                messages
+                    .iter()
+                    .filter_map(|message| message.notices.as_ref().ok())
+                    .flatten(),
+            )
+            .await;
             let results = process_batch(intake, messages, options).await;
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = results
@@ -221,6 +235,22 @@ pub async fn handle_with(
             Ok(Value::Null)
         }
     }
+}
+
+/// The most records [`note_stored`] writes at once.
+const NOTES_AT_ONCE: usize = 10;
+
+/// Lists every image a delivery names before any of them is processed
+/// ([`Intake::note_stored`]): a batch processes a few messages at a time, and an upload is listed
+/// from when its notice arrives rather than from when the batch gets to it.
+async fn note_stored<'a>(intake: &Intake, notices: impl Iterator<Item = &'a Notice>) {
+    let keys = notices.filter_map(|notice| match notice {
+        Notice::Created(created) => Some(&created.key),
+        Notice::Skip(_) => None,
+    });
+    futures::stream::iter(keys)
+        .for_each_concurrent(NOTES_AT_ONCE, |key| intake.note_stored(key))
+        .await;
 }
 
 async fn process_batch(

@@ -588,3 +588,69 @@ async fn a_notice_for_an_image_another_processor_holds_comes_back_when_its_lease
     assert!((90..=92).contains(&delay), "put off by {delay} s");
     assert_eq!(h.ocr.call_count(), 0);
 }
+
+/// At each postponed delivery, notes the status of every image of the batch.
+#[derive(Debug)]
+struct Snapshots {
+    repository: intake_memory::MemoryRepository,
+    images: Vec<ImageId>,
+    seen: std::sync::Mutex<Vec<Vec<ImageStatus>>>,
+}
+
+#[async_trait::async_trait]
+impl intake_aws::Redelivery for Snapshots {
+    async fn postpone(
+        &self,
+        _delivery: &intake_aws::Delivery,
+        _delay: std::time::Duration,
+    ) -> Result<(), intake_aws::RedeliveryError> {
+        use intake_domain::ports::ImageRepository as _;
+        let mut statuses = Vec::new();
+        for id in &self.images {
+            let record = self.repository.get(id).await.unwrap().unwrap();
+            statuses.push(record.status());
+        }
+        self.seen.lock().unwrap().push(statuses);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_upload_of_a_batch_is_listed_before_the_first_is_processed() {
+    use intake_lambda::processor::{BatchOptions, handle_with};
+    let h = MemoryHarness::default();
+    h.ocr.set_default(Scripted::Fail(ScriptedError::Throttled));
+    let mut keys = Vec::new();
+    for seed in 0..3 {
+        keys.push(upload(&h, &format!("l{seed}.png"), 60 + seed).await);
+    }
+    for key in &keys {
+        assert_eq!(status(&h, key).await, ImageStatus::AwaitingUpload);
+    }
+    let messages: Vec<(String, String, u32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| (format!("m{i}"), created_body(&h, key), 1))
+        .collect();
+    let refs: Vec<(&str, String, u32)> = messages
+        .iter()
+        .map(|(id, body, n)| (id.as_str(), body.clone(), *n))
+        .collect();
+    let snapshots = std::sync::Arc::new(Snapshots {
+        repository: h.repository.clone(),
+        images: keys.iter().map(ObjectKey::image_id).collect(),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    // One message at a time: the first is retried (postponed) before the others are touched.
+    let options = BatchOptions::new(1, Some(snapshots.clone()));
+    handle_with(&h.intake, sqs_delivered(&refs), &options)
+        .await
+        .unwrap();
+    let seen = snapshots.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen[0].iter().all(|s| *s == ImageStatus::Processing),
+        "while the first message was processed, the batch's images were {:?}",
+        seen[0]
+    );
+}

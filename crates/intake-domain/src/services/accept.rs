@@ -53,10 +53,21 @@ impl Intake {
         key: &ObjectKey,
         queue: &dyn JobQueue,
     ) -> Result<(), IntakeError> {
+        self.note_stored(key).await;
+        Ok(queue.enqueue(key, self.inner.clock.now()).await?)
+    }
+
+    /// Lists the image of `key` from now on: its record, if it still awaits its upload, becomes
+    /// `PROCESSING` with no claim held ([`ImageRecord::receive`](crate::model::ImageRecord::receive)).
+    /// Called once the bytes are known to be stored: by the local server when its store commits
+    /// them, and by AWS's processor for every notice of a batch before it processes any of them.
+    ///
+    /// Best effort: if the write fails (or a processor or a delete wrote first), the processor's
+    /// claim makes the image `PROCESSING` as before, so a failure is logged and nothing else changes.
+    pub async fn note_stored(&self, key: &ObjectKey) {
         if let Err(error) = self.note_received(key).await {
             tracing::warn!(key = %key, error = %error, "could not list the upload before processing takes it");
         }
-        Ok(queue.enqueue(key, self.inner.clock.now()).await?)
     }
 
     /// Writes the record of `key` as received, if it still awaits its upload.
