@@ -44,8 +44,25 @@ impl MemoryHarness {
     ///
     /// # Panics
     /// If `config` is invalid for the engine (a test set-up error).
-    #[allow(clippy::expect_used)]
     pub fn new(config: IntakeConfig, ocr: ScriptedOcr) -> Self {
+        Self::with_store(config, ocr, MemoryObjectStore::default())
+    }
+
+    /// As [`MemoryHarness::new`], with the object store's reads split into chunks of `bytes` (at
+    /// least 1), as a network read may split an object anywhere.
+    ///
+    /// # Panics
+    /// If `config` is invalid for the engine (a test set-up error).
+    pub fn with_read_chunks(config: IntakeConfig, ocr: ScriptedOcr, bytes: usize) -> Self {
+        Self::with_store(
+            config,
+            ocr,
+            MemoryObjectStore::default().with_chunk_size(bytes),
+        )
+    }
+
+    #[allow(clippy::expect_used)]
+    fn with_store(config: IntakeConfig, ocr: ScriptedOcr, store: MemoryObjectStore) -> Self {
         let text = ScriptedOcr::text(
             &ocr.capabilities_name(),
             &["PAY TO THE ORDER OF", "ONE THOUSAND DOLLARS"],
@@ -55,7 +72,6 @@ impl MemoryHarness {
         if ocr.is_unscripted() {
             ocr.set_default(Scripted::Text(text));
         }
-        let store = MemoryObjectStore::default();
         let signer = MemoryUrlSigner::default();
         let repository = MemoryRepository::default();
         let clock = ManualClock::default();

@@ -121,7 +121,8 @@ pub fn render_text(lines: &[&str], font: &[u8]) -> Option<(Bytes, (u32, u32))> {
 }
 
 /// A grayscale TIFF (uncompressed, little-endian) with one page per `(dimensions, pixels)`, as a
-/// scanner or fax writes a multi-page document.
+/// scanner or fax writes a multi-page document, in libtiff's layout: each page's pixels, then its
+/// directory, so the first directory is as far into the file as the first page is large.
 #[allow(clippy::cast_possible_truncation)]
 pub fn tiff_gray(pages: &[((u32, u32), &[u8])]) -> Bytes {
     let mut tiff: Vec<u8> = b"II\x2A\x00".to_vec();
@@ -165,6 +166,68 @@ pub fn tiff_gray(pages: &[((u32, u32), &[u8])]) -> Bytes {
         tiff.extend_from_slice(&0u32.to_le_bytes());
     }
     Bytes::from(tiff)
+}
+
+/// A valid baseline JPEG of `width` × `height` mid-grey pixels whose frame header follows about
+/// `metadata` bytes of metadata segments, as phones and editors write them: JFIF, an EXIF segment
+/// holding a thumbnail, then Photoshop (APP13) segments and a comment. The metadata is full of
+/// bytes that look like markers (the thumbnail is a JPEG: start, frame of 16 × 16, scan, end), so only
+/// a reader that passes over each segment by its length finds the real frame. Every decoder reads
+/// it: one grey component, one quantisation table, and Huffman tables of one code each, so every
+/// 8 × 8 block is two bits (DC unchanged, end of block).
+#[allow(clippy::missing_panics_doc)]
+pub fn jpeg_gray(width: u16, height: u16, metadata: usize) -> Bytes {
+    fn segment(out: &mut Vec<u8>, code: u8, payload: &[u8]) {
+        let length = u16::try_from(payload.len() + 2).expect("segment fits");
+        out.extend_from_slice(&[0xFF, code]);
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(payload);
+    }
+    const MOST: usize = 65_533;
+    let thumbnail = [
+        0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x10, 0x00, 0x10, 0x01, 0x01, 0x11, 0x00,
+        0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xFF, 0xD9,
+    ];
+    let filler = |len: usize| thumbnail.iter().copied().cycle().take(len);
+    let mut out = vec![0xFF, 0xD8];
+    segment(&mut out, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    // EXIF: a TIFF header and an empty first directory, then the thumbnail's bytes.
+    let mut exif = b"Exif\0\0II\x2A\0\x08\0\0\0\0\0\0\0\0\0".to_vec();
+    exif.extend(filler(metadata.min(MOST).saturating_sub(exif.len())));
+    segment(&mut out, 0xE1, &exif);
+    let mut left = metadata.saturating_sub(exif.len());
+    while left > MOST {
+        let mut photoshop = b"Photoshop 3.0\0".to_vec();
+        photoshop.extend(filler(MOST - photoshop.len()));
+        segment(&mut out, 0xED, &photoshop);
+        left -= MOST;
+    }
+    segment(&mut out, 0xFE, &filler(left).collect::<Vec<_>>());
+    let mut quantisation = vec![0x00];
+    quantisation.extend_from_slice(&[1; 64]);
+    segment(&mut out, 0xDB, &quantisation);
+    let mut frame = vec![8];
+    frame.extend_from_slice(&height.to_be_bytes());
+    frame.extend_from_slice(&width.to_be_bytes());
+    frame.extend_from_slice(&[1, 1, 0x11, 0]);
+    segment(&mut out, 0xC0, &frame);
+    // One code (`0`, one bit) each: DC difference category 0, AC end of block.
+    for class in [0x00, 0x10] {
+        let mut table = vec![class, 1];
+        table.extend_from_slice(&[0; 15]);
+        table.push(0x00);
+        segment(&mut out, 0xC4, &table);
+    }
+    segment(&mut out, 0xDA, &[1, 1, 0x00, 0, 63, 0]);
+    let blocks = usize::from(width).div_ceil(8) * usize::from(height).div_ceil(8);
+    let bits = blocks * 2;
+    out.extend(std::iter::repeat_n(0, bits / 8));
+    if bits % 8 != 0 {
+        // The last byte's unused bits are ones.
+        out.push((1 << (8 - bits % 8)) - 1);
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    Bytes::from(out)
 }
 
 /// The grayscale pixels (row by row, one byte each) and dimensions of `lines` rendered as
@@ -225,5 +288,20 @@ mod tests {
         assert_eq!(&png[png.len() - 12..], &PNG_TRAILER);
         assert_ne!(png, super::png(300, 70, 2));
         assert_eq!(crc32(&[b"IEND"]), 0xAE42_6082);
+    }
+
+    #[test]
+    fn generated_jpeg_has_its_frame_after_its_metadata() {
+        let jpeg = jpeg_gray(1700, 2200, 600 * 1024);
+        let frame = jpeg
+            .windows(4)
+            .rposition(|w| w == [0xFF, 0xC0, 0x00, 0x0B])
+            .unwrap();
+        assert!(frame > 600 * 1024, "the frame is at {frame}");
+        let s = sniff(&jpeg);
+        assert_eq!(s.content_type, Some(ContentType::Jpeg));
+        assert_eq!(s.dimensions, Some((1700, 2200)));
+        assert_eq!(sniff(&jpeg_gray(9, 17, 0)).dimensions, Some((9, 17)));
+        assert!(jpeg.ends_with(&[0xFF, 0xD9]));
     }
 }

@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 use crate::model::{ContentType, Measurements, ObjectKey, Sha256Digest};
 use crate::ports::{Failure, StoreError};
 use crate::services::Intake;
-use crate::sniff::{PNG_TRAILER, Pages, SNIFF_BYTES, Sniffed, sniff, tiff_pages};
+use crate::sniff::{PNG_TRAILER, Pages, PagesError, Sniffed, Sniffer, tiff_pages};
 
 /// What one streaming pass over an object established.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ pub(super) struct Inspection {
     pub(super) body: Option<Bytes>,
     pub(super) oversize: bool,
     /// A multi-page image's pages from its headers (TIFF), or why they cannot be read.
-    pub(super) pages: Option<Result<Pages, String>>,
+    pub(super) pages: Option<Result<Pages, PagesError>>,
 }
 
 impl Inspection {
@@ -55,8 +55,9 @@ impl Inspection {
 }
 
 impl Intake {
-    /// Streams the object once: hash, size, first bytes for sniffing, last bytes for trailer checks,
-    /// and the whole body only when the engine needs bytes. Stops reading past the byte limit.
+    /// Streams the object once: hash, size, format and dimensions (wherever the format keeps them),
+    /// last bytes for trailer checks, and the whole body only when it is asked for (`keep_body`: the
+    /// engine needs bytes, or a TIFF's pages are to be counted). Stops reading past the byte limit.
     pub(super) async fn inspect(
         &self,
         key: &ObjectKey,
@@ -86,7 +87,7 @@ impl Intake {
         let mut stream = got.stream;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        let mut head: Vec<u8> = Vec::new();
+        let mut sniffer = Sniffer::default();
         let mut tail: Vec<u8> = Vec::with_capacity(PNG_TRAILER.len() * 2);
         let mut body = keep_body
             .then(|| BytesMut::with_capacity(usize::try_from(stored_size.min(limit)).unwrap_or(0)));
@@ -99,10 +100,7 @@ impl Intake {
                 break;
             }
             hasher.update(&chunk);
-            if head.len() < SNIFF_BYTES {
-                let take = (SNIFF_BYTES - head.len()).min(chunk.len());
-                head.extend_from_slice(chunk.get(..take).unwrap_or_default());
-            }
+            sniffer.feed(&chunk);
             tail.extend_from_slice(
                 chunk
                     .get(chunk.len().saturating_sub(PNG_TRAILER.len())..)
@@ -119,9 +117,10 @@ impl Intake {
                 "read {size} bytes of {key}, but the store reports {stored_size}"
             ))));
         }
-        let sniffed = sniff(&head);
+        let sniffed = sniffer.finish();
         let body = body.map(BytesMut::freeze);
-        // A TIFF's pages are counted from its whole directory chain, never decoding a pixel.
+        // A TIFF's pages are counted from its whole directory chain, wherever its directories are,
+        // never decoding a pixel.
         let pages = match (&body, sniffed.content_type) {
             (Some(bytes), Some(ContentType::Tiff)) if !oversize => {
                 Some(tiff_pages(bytes, self.inner.config.max_pages))

@@ -5,7 +5,7 @@ use super::inspect::Inspection;
 use crate::error::{IntakeError, error_chain};
 use crate::model::{ContentType, FailureCode, ImageRecord, RejectionCode};
 use crate::ports::{ImageFacts, OcrCapabilities, OcrError, PortError};
-use crate::sniff::{PNG_TRAILER, Pages};
+use crate::sniff::{PNG_TRAILER, Pages, PagesError};
 
 /// A reason to reject, with a message for humans.
 #[derive(Debug, PartialEq, Eq)]
@@ -129,19 +129,14 @@ pub(super) fn examine(
 /// within `max_pixels`, and no page beyond the engine's largest side. A directory chain that cannot be
 /// read is corrupt.
 fn check_pages(
-    pages: Option<&Result<Pages, String>>,
+    pages: Option<&Result<Pages, PagesError>>,
     engine: &OcrCapabilities,
     max_pixels: u64,
     max_pages: u32,
 ) -> Result<(), Rejection> {
     let pages = match pages {
         None => return Ok(()),
-        Some(Err(reason)) => {
-            return Err(reject(
-                RejectionCode::Corrupt,
-                format!("the TIFF's pages cannot be read: {reason}"),
-            ));
-        }
+        Some(Err(error)) => return Err(reject(RejectionCode::Corrupt, error_chain(error))),
         Some(Ok(pages)) => pages,
     };
     if pages.count > max_pages {
