@@ -243,14 +243,47 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
         println!("{:<17}{w} × {h} px", "Dimensions");
     }
     println!("{:<17}{}", "Confidence", confidence(&record));
+    if let Some(pages) = record.pages.as_deref().filter(|p| p.len() > 1) {
+        let layer = pages
+            .iter()
+            .filter(|p| p.source.as_deref() == Some("text-layer"))
+            .count();
+        let read = if layer == 0 {
+            String::new()
+        } else {
+            format!(" ({layer} from the text layer)")
+        };
+        println!("{:<17}{}{read}", "Pages", pages.len());
+    }
     if let Some(text) = &record.ocr_text {
-        println!("\n{text}");
+        println!("\n{}", marked_pages(text));
     }
     Ok(if is_terminal(status) && status != "PROCESSED" {
         ExitCode::from(PARTIAL)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The OCR text with a heading before each page when it has several (pages end with a form feed,
+/// as `pdftotext` writes them; `show --text` prints them so, for other tools).
+fn marked_pages(text: &str) -> String {
+    if !text.contains('\u{c}') {
+        return text.to_owned();
+    }
+    text.split('\u{c}')
+        .enumerate()
+        .map(|(n, page)| {
+            let page = page.trim_end_matches('\n');
+            let heading = format!("--- page {} ---", n + 1);
+            if page.is_empty() {
+                heading
+            } else {
+                format!("{heading}\n{page}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError> {
@@ -401,4 +434,18 @@ struct DeleteReport<'a> {
     image_id: &'a str,
     deleted: bool,
     purged: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_pages;
+
+    #[test]
+    fn pages_are_marked_only_when_there_are_several() {
+        assert_eq!(marked_pages("a\nb"), "a\nb");
+        assert_eq!(
+            marked_pages("a\nb\n\u{c}c\n\u{c}\u{c}d"),
+            "--- page 1 ---\na\nb\n\n--- page 2 ---\nc\n\n--- page 3 ---\n\n--- page 4 ---\nd"
+        );
+    }
 }

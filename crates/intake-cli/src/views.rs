@@ -80,6 +80,7 @@ view! {
         duplicate_of: String,
         ocr_text: String,
         ocr_lines: Vec<OcrLine>,
+        pages: Vec<PageSummary>,
         download_url: String,
         /// Where a search matched (`GET /images?q=`).
         #[serde(rename = "match")]
@@ -94,6 +95,15 @@ view! {
         confidence: f64,
         bounding_box: BoundingBox,
         words: Vec<OcrWord>,
+    }
+}
+
+view! {
+    /// One page of a processed image: where its text came from and how many lines it has.
+    PageSummary {
+        page: u64,
+        source: String,
+        line_count: u64,
     }
 }
 

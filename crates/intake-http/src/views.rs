@@ -312,6 +312,7 @@ impl<'a> ImagePageView<'a> {
 struct MatchView<'a> {
     snippet: Vec<SnippetView<'a>>,
     lines: &'a [u32],
+    pages: &'a [u32],
 }
 
 #[derive(Debug, Serialize)]
@@ -332,14 +333,16 @@ impl<'a> MatchView<'a> {
                 })
                 .collect(),
             lines: &found.lines,
+            pages: &found.pages,
         }
     }
 }
 
-/// An OCR line: its text, confidence, box and words.
+/// An OCR line: its page, text, confidence, box (relative to its page) and words.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LineView<'a> {
+    page: u32,
     text: &'a str,
     confidence: f32,
     bounding_box: BoxView,
@@ -377,6 +380,7 @@ impl BoxView {
 impl<'a> LineView<'a> {
     fn of(line: &'a OcrLine) -> Self {
         Self {
+            page: line.page().get(),
             text: line.text(),
             confidence: line.confidence(),
             bounding_box: BoxView::of(line.bounding_box()),

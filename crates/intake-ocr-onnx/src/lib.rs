@@ -21,6 +21,7 @@ mod raster;
 mod rec;
 mod runtime;
 
+use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender};
@@ -29,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::model::{BoundingBox, ContentType, OcrLine, OcrResult, OcrWord};
+use intake_domain::model::{
+    BoundingBox, ContentType, OcrLine, OcrPage, OcrResult, OcrWord, PageSource,
+};
 use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
 
@@ -328,15 +331,28 @@ fn read(models: &mut Models, settings: &Settings, bytes: &[u8]) -> Result<OcrRes
         DecodeError::Invalid(reason) => OcrError::InvalidImage { reason },
     })?;
     let mut lines = Vec::new();
-    for page in &pages {
+    let mut read = Vec::with_capacity(pages.len());
+    for (number, page) in (1..=u32::MAX).filter_map(NonZeroU32::new).zip(&pages) {
         let out =
             pipeline::read_page(models, page, &settings.params, deadline).map_err(|e| match e {
                 PageError::OutOfTime => OcrError::Timeout,
                 PageError::Runtime(e) => OcrError::from(Failure::other(e)),
             })?;
-        lines.extend(to_lines(&out, page.width(), page.height())?);
+        lines.extend(
+            to_lines(&out, page.width(), page.height())?
+                .into_iter()
+                .map(|line| line.on_page(number)),
+        );
+        read.push(OcrPage::new(
+            number,
+            u32::try_from(page.width()).unwrap_or(u32::MAX),
+            u32::try_from(page.height()).unwrap_or(u32::MAX),
+            PageSource::Ocr,
+        ));
     }
-    OcrResult::new(&settings.engine, lines, false).map_err(|e| OcrError::from(Failure::other(e)))
+    Ok(OcrResult::new(&settings.engine, lines, false)
+        .map_err(|e| OcrError::from(Failure::other(e)))?
+        .with_pages(read))
 }
 
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]

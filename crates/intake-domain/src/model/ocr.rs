@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use super::page::{FIRST_PAGE, OcrPage, PageNumber, mean_confidence};
+
 /// An axis-aligned box in coordinates relative to the image: every value in `0..=1`, with `left` and
 /// `top` measured from the top-left corner.
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
@@ -163,7 +165,8 @@ impl OcrWord {
     }
 }
 
-/// A recognised line with its words.
+/// A recognised line with its words, on its page (its box and its words' boxes are relative to
+/// that page).
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OcrLine {
@@ -172,6 +175,13 @@ pub struct OcrLine {
     bounding_box: BoundingBox,
     #[serde(default)]
     words: Vec<OcrWord>,
+    /// Lines stored before pages existed were all on the first page.
+    #[serde(default = "first_page")]
+    page: PageNumber,
+}
+
+fn first_page() -> PageNumber {
+    FIRST_PAGE
 }
 
 impl OcrLine {
@@ -190,7 +200,15 @@ impl OcrLine {
             confidence: finite(confidence)?.clamp(0.0, 100.0),
             bounding_box,
             words,
+            page: FIRST_PAGE,
         })
+    }
+
+    /// The same line on `page` (a line is on the first page unless said otherwise).
+    #[must_use]
+    pub fn on_page(mut self, page: PageNumber) -> Self {
+        self.page = page;
+        self
     }
 
     /// Builds a line from its words, for engines that report only words: the text is the words joined
@@ -213,6 +231,7 @@ impl OcrLine {
             confidence,
             bounding_box,
             words,
+            page: FIRST_PAGE,
         })
     }
 
@@ -232,6 +251,10 @@ impl OcrLine {
     pub fn words(&self) -> &[OcrWord] {
         &self.words
     }
+    /// The page the line is on, from 1.
+    pub fn page(&self) -> PageNumber {
+        self.page
+    }
 }
 
 /// What an OCR engine found in one image.
@@ -241,6 +264,9 @@ pub struct OcrResult {
     engine: String,
     lines: Vec<OcrLine>,
     truncated: bool,
+    /// The pages the engine read; none from an engine that reads one image whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pages: Vec<OcrPage>,
 }
 
 impl OcrResult {
@@ -262,29 +288,50 @@ impl OcrResult {
             engine,
             lines,
             truncated,
+            pages: Vec::new(),
         })
+    }
+
+    /// The same result with the pages the engine read (each line names its own page).
+    #[must_use]
+    pub fn with_pages(mut self, pages: Vec<OcrPage>) -> Self {
+        self.pages = pages;
+        self
     }
 
     /// The engine that produced the result (`rekognition`, `textract`, `tesseract`, ...).
     pub fn engine(&self) -> &str {
         &self.engine
     }
-    /// The lines, in reading order.
+    /// The lines, in reading order, page by page.
     pub fn lines(&self) -> &[OcrLine] {
         &self.lines
+    }
+    /// The pages the engine read, when it reports them (see [`OcrResult::page_summaries`]).
+    pub fn pages(&self) -> &[OcrPage] {
+        &self.pages
     }
     /// Whether the engine stopped at a limit.
     pub fn truncated(&self) -> bool {
         self.truncated
     }
 
-    /// The text: the lines joined by `\n`.
+    /// The text: the lines joined by `\n`, and a form feed (`\f`) where a page ends, as `pdftotext`
+    /// writes it (one per page passed, so a page where nothing was read still counts).
     pub fn text(&self) -> String {
-        self.lines
-            .iter()
-            .map(OcrLine::text)
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut text = String::new();
+        let mut previous: Option<PageNumber> = None;
+        for line in &self.lines {
+            if let Some(page) = previous {
+                text.push('\n');
+                for _ in page.get()..line.page.get() {
+                    text.push('\u{c}');
+                }
+            }
+            text.push_str(&line.text);
+            previous = Some(line.page);
+        }
+        text
     }
 
     /// How many lines were found.
@@ -301,22 +348,7 @@ impl OcrResult {
     /// line weighs more than a short one; for an engine that reports lines without words, the mean over
     /// lines. `None` when nothing was found.
     pub fn avg_confidence_pct(&self) -> Option<f64> {
-        let words: Vec<f64> = self
-            .lines
-            .iter()
-            .flat_map(|l| l.words.iter().map(|w| f64::from(w.confidence)))
-            .collect();
-        let values = if words.is_empty() {
-            self.lines.iter().map(|l| f64::from(l.confidence)).collect()
-        } else {
-            words
-        };
-        if values.is_empty() {
-            return None;
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        Some((mean * 100.0).round() / 100.0)
+        mean_confidence(&self.lines.iter().collect::<Vec<_>>())
     }
 
     /// The same result with `truncated` set as given; used when a policy combines engines.

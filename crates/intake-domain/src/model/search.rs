@@ -115,12 +115,26 @@ impl SearchText {
     }
 
     /// Where this search matched in an image's OCR text and file name: the (0-based) indexes of the
-    /// OCR lines (the text's lines) with a match of any term, and a short snippet with the matched
-    /// words marked: the first matching line, or the file name when no line matched.
+    /// OCR lines (the text's lines) with a match of any term, the pages they are on, and a short
+    /// snippet with the matched words marked: the first matching line, or the file name when no line
+    /// matched.
     pub fn highlight(&self, ocr_text: Option<&str>, file_name: &str) -> SearchMatch {
+        // The text's lines with their pages: a page ends with a form feed, at the start of the
+        // next page's first line.
+        let mut page = 1_u32;
+        let paged: Vec<(u32, &str)> = ocr_text
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let text = line.trim_start_matches('\u{c}');
+                let feeds = line.len() - text.len();
+                page = page.saturating_add(u32::try_from(feeds).unwrap_or(u32::MAX));
+                (page, text)
+            })
+            .collect();
         let mut lines = Vec::new();
         let mut snippet = None;
-        for (index, line) in ocr_text.unwrap_or_default().lines().enumerate() {
+        for (index, (_, line)) in paged.iter().enumerate() {
             let marked = self.mark(line);
             if marked.iter().any(|part| part.matched) {
                 lines.push(u32::try_from(index).unwrap_or(u32::MAX));
@@ -145,7 +159,7 @@ impl SearchText {
                         .collect(),
                 };
                 let mut first = None;
-                for (index, line) in ocr_text.unwrap_or_default().lines().enumerate() {
+                for (index, (_, line)) in paged.iter().enumerate() {
                     let marked = loose.mark(line);
                     if marked.iter().any(|part| part.matched) {
                         lines.push(u32::try_from(index).unwrap_or(u32::MAX));
@@ -155,7 +169,16 @@ impl SearchText {
                 first.map(shorten)
             })
             .unwrap_or_else(|| shorten(self.mark(file_name)));
-        SearchMatch { snippet, lines }
+        let mut pages: Vec<u32> = lines
+            .iter()
+            .filter_map(|&index| paged.get(usize::try_from(index).ok()?).map(|(p, _)| *p))
+            .collect();
+        pages.dedup();
+        SearchMatch {
+            snippet,
+            lines,
+            pages,
+        }
     }
 
     /// `text` cut into parts, every match of a term marked (a phrase from its first word to its
@@ -257,6 +280,8 @@ pub struct SearchMatch {
     pub snippet: Vec<SnippetPart>,
     /// The indexes of the OCR lines (`ocrLines`, the lines of `ocrText`) in which a term matched.
     pub lines: Vec<u32>,
+    /// The pages (from 1) of those lines, in order.
+    pub pages: Vec<u32>,
 }
 
 /// A piece of a snippet.
@@ -366,6 +391,20 @@ mod tests {
         assert!(SearchText::parse("4721.09").is_ok_and(|s| !s.matches(text)));
         assert!(SearchText::parse("08.4721").is_ok_and(|s| !s.matches(text)));
         assert!(SearchText::parse("chèque paid").is_ok_and(|s| s.matches(text)));
+    }
+
+    #[test]
+    fn the_highlight_names_the_pages_of_its_lines_and_keeps_form_feeds_out() {
+        let search = SearchText::parse("total").unwrap();
+        let found = search.highlight(Some("Invoice\nTotal 1\n\u{c}Notes\n\u{c}\u{c}Total 2"), "x");
+        assert_eq!(found.lines, [1, 3]);
+        assert_eq!(found.pages, [1, 4]);
+        let other = search.highlight(Some("a\n\u{c}Total here"), "x");
+        assert_eq!(
+            (other.lines.as_slice(), other.pages.as_slice()),
+            (&[1][..], &[2][..])
+        );
+        assert!(other.snippet.iter().all(|p| !p.text.contains('\u{c}')));
     }
 
     #[test]

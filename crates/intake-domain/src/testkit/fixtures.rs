@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
 use crate::model::{
     BoundingBox, ContentType, FailureCode, ImageRecord, ImageStatus, Measurements, ObjectKey,
-    OcrLine, OcrResult, OcrWord, RejectionCode, Sha256Digest,
+    OcrLine, OcrPage, OcrResult, OcrWord, PageSource, RejectionCode, Sha256Digest,
 };
 
 use super::{LEASE, epoch, id_at, record, with_parts};
@@ -27,6 +29,35 @@ fn read_result(engine: &str) -> OcrResult {
     OcrResult::new(engine, lines, false).expect("result")
 }
 
+/// A three-page document's result: page 1 from a text layer, page 2 read by OCR with nothing on
+/// it, page 3 read by OCR.
+fn paged_result() -> OcrResult {
+    let page = |n: u32| NonZeroU32::new(n).expect("page");
+    let word = |text: &str, conf: f32| {
+        OcrWord::new(
+            text,
+            conf,
+            BoundingBox::new(0.1, 0.2, 0.3, 0.05).expect("box"),
+        )
+        .expect("word")
+    };
+    let lines = vec![
+        OcrLine::from_words(vec![word("INVOICE", 100.0)])
+            .expect("line")
+            .on_page(page(1)),
+        OcrLine::from_words(vec![word("TOTAL", 93.5), word("31.00", 90.0)])
+            .expect("line")
+            .on_page(page(3)),
+    ];
+    OcrResult::new("pp-ocr", lines, false)
+        .expect("result")
+        .with_pages(vec![
+            OcrPage::new(page(1), 1700, 2200, PageSource::TextLayer),
+            OcrPage::new(page(2), 1700, 2200, PageSource::Ocr),
+            OcrPage::new(page(3), 2200, 1700, PageSource::Ocr),
+        ])
+}
+
 /// What processing measured of the fixtures' bytes.
 fn measured() -> Measurements {
     Measurements {
@@ -41,8 +72,8 @@ fn measured() -> Measurements {
 
 /// Named records in every state a record can be stored in, each with the fields that state has:
 /// awaiting upload (declared size and SHA-256), being reprocessed (lease, attempts, requested engine,
-/// history), processed (text, lines, preview, history), a copy of a duplicate, rejected, failed, and a
-/// purged tombstone.
+/// history), processed (text, lines, preview, history), a copy of a duplicate, rejected, failed, a
+/// purged tombstone, and a processed document of several pages.
 pub fn stored_records() -> Vec<(&'static str, ImageRecord)> {
     let at = |seconds: u64| epoch().saturating_add(Duration::from_secs(seconds));
     let awaiting = with_parts(record(id_at(0, 1)), |parts| {
@@ -100,6 +131,16 @@ pub fn stored_records() -> Vec<(&'static str, ImageRecord)> {
         .and_then(|r| r.mark_deleted(at(3)))
         .and_then(|r| r.purge(at(4), "retention"))
         .expect("purged");
+    let paged = {
+        let mut measured = measured();
+        measured.content_type = Some(ContentType::Pdf);
+        measured.dimensions = None;
+        measured.page_count = Some(3);
+        record(id_at(0, 7))
+            .claim(at(1), LEASE)
+            .and_then(|r| r.complete(at(2), &measured, &paged_result()))
+            .expect("a document of pages")
+    };
     assert_eq!(processed.status(), ImageStatus::Processed);
     vec![
         ("awaiting-upload", awaiting),
@@ -109,5 +150,6 @@ pub fn stored_records() -> Vec<(&'static str, ImageRecord)> {
         ("rejected", rejected),
         ("failed", failed),
         ("purged", purged),
+        ("pages", paged),
     ]
 }

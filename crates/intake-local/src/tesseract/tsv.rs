@@ -2,8 +2,11 @@
 //! turned into a result.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 
-use intake_domain::model::{BoundingBox, OcrLine, OcrResult, OcrWord};
+use intake_domain::model::{
+    BoundingBox, FIRST_PAGE, OcrLine, OcrPage, OcrResult, OcrWord, PageSource,
+};
 use intake_domain::ports::{Failure, OcrError};
 
 /// The header Tesseract prints once per process; each image's rows are handed to [`parse_tsv`] under it.
@@ -19,14 +22,15 @@ struct WordRow<'a> {
     text: &'a str,
 }
 
-/// Turns Tesseract's TSV into a result. The page size comes from the level-1 row; words (level 5)
-/// with text are grouped into lines by page, block, paragraph and line number, in reading order.
-/// Malformed rows are skipped; this never panics, whatever the input.
+/// Turns Tesseract's TSV into a result. Each page's size comes from its level-1 row (the pages of a
+/// multi-page TIFF may differ); words (level 5) with text are grouped into lines by page, block,
+/// paragraph and line number, in reading order, each line on its page. Malformed rows are skipped;
+/// this never panics, whatever the input.
 ///
 /// # Errors
 /// [`OcrError::InvalidImage`] when there is no page row to size the boxes by.
 pub fn parse_tsv(tsv: &str) -> Result<OcrResult, OcrError> {
-    let mut page: Option<(u32, u32)> = None;
+    let mut pages: BTreeMap<NonZeroU32, (u32, u32)> = BTreeMap::new();
     let mut lines: BTreeMap<(u32, u32, u32, u32), Vec<WordRow<'_>>> = BTreeMap::new();
     for row in tsv.lines().skip(1) {
         let cells: Vec<&str> = row.splitn(12, '\t').collect();
@@ -41,8 +45,10 @@ pub fn parse_tsv(tsv: &str) -> Result<OcrResult, OcrError> {
         else {
             continue;
         };
-        if level == 1 && page.is_none() {
-            page = Some((width, height));
+        // Tesseract counts pages from 1; a 0 is read as the first page.
+        let page = NonZeroU32::new(p).unwrap_or(FIRST_PAGE);
+        if level == 1 && width > 0 && height > 0 {
+            pages.entry(page).or_insert((width, height));
         }
         if level != 5 {
             continue;
@@ -53,23 +59,30 @@ pub fn parse_tsv(tsv: &str) -> Result<OcrResult, OcrError> {
             .filter(|c| c.is_finite() && *c >= 0.0);
         let text = cells.get(11).map_or("", |t| t.trim());
         if let (Some(confidence), false) = (confidence, text.is_empty()) {
-            lines.entry((p, b, par, l)).or_default().push(WordRow {
-                left,
-                top,
-                width,
-                height,
-                confidence,
-                text,
-            });
+            lines
+                .entry((page.get(), b, par, l))
+                .or_default()
+                .push(WordRow {
+                    left,
+                    top,
+                    width,
+                    height,
+                    confidence,
+                    text,
+                });
         }
     }
-    let (page_width, page_height) =
-        page.filter(|(w, h)| *w > 0 && *h > 0)
-            .ok_or_else(|| OcrError::InvalidImage {
-                reason: "Tesseract reported no page".into(),
-            })?;
+    let first = *pages
+        .values()
+        .next()
+        .ok_or_else(|| OcrError::InvalidImage {
+            reason: "Tesseract reported no page".into(),
+        })?;
     let mut result_lines = Vec::with_capacity(lines.len());
-    for words in lines.values() {
+    for (&(p, ..), words) in &lines {
+        let page = NonZeroU32::new(p).unwrap_or(FIRST_PAGE);
+        // A page without its own row is sized as the first one.
+        let (page_width, page_height) = pages.get(&page).copied().unwrap_or(first);
         let mut ocr_words = Vec::with_capacity(words.len());
         for w in words {
             let bbox =
@@ -80,9 +93,15 @@ pub fn parse_tsv(tsv: &str) -> Result<OcrResult, OcrError> {
                     .map_err(|e| OcrError::from(Failure::other(e)))?,
             );
         }
-        result_lines.extend(OcrLine::from_words(ocr_words));
+        result_lines.extend(OcrLine::from_words(ocr_words).map(|line| line.on_page(page)));
     }
-    OcrResult::new("tesseract", result_lines, false).map_err(|e| OcrError::from(Failure::other(e)))
+    let read = pages
+        .into_iter()
+        .map(|(page, (width, height))| OcrPage::new(page, width, height, PageSource::Ocr))
+        .collect();
+    Ok(OcrResult::new("tesseract", result_lines, false)
+        .map_err(|e| OcrError::from(Failure::other(e)))?
+        .with_pages(read))
 }
 
 #[cfg(test)]
@@ -109,6 +128,28 @@ mod tests {
         assert!((first.bounding_box().width() - 0.32).abs() < 1e-6);
         assert!((first.words()[1].confidence() - 91.0).abs() < 1e-6);
         assert_eq!(r.avg_confidence_pct(), Some(91.92));
+    }
+
+    #[test]
+    fn each_page_sizes_its_own_boxes_and_lines_name_their_page() {
+        let two = format!(
+            "{SAMPLE}1\t2\t0\t0\t0\t0\t0\t0\t2000\t1000\t-1\t\n\
+             5\t2\t1\t1\t1\t1\t100\t100\t200\t50\t90\tTOTAL\n"
+        );
+        let r = parse_tsv(&two).unwrap();
+        assert_eq!(r.text(), "PAY TO\nJANE\n\u{c}TOTAL");
+        let total = &r.lines()[2];
+        assert_eq!(total.page().get(), 2);
+        assert!(
+            (total.bounding_box().left() - 0.05).abs() < 1e-6,
+            "sized by page 2"
+        );
+        let sizes: Vec<_> = r
+            .pages()
+            .iter()
+            .map(|p| (p.page().get(), p.width_px(), p.height_px()))
+            .collect();
+        assert_eq!(sizes, [(1, 1000, 500), (2, 2000, 1000)]);
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub use upload::NewUpload;
 pub use view::ImageMetadata;
 
 use super::{
-    ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Owner, Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Owner, PageSummary,
+    Sha256Digest, Timestamp,
 };
 
 /// The schema version written into every record (2 added the required `owner`). New fields are
@@ -74,6 +75,7 @@ impl ImageRecord {
             ocr_engine: None,
             ocr_truncated: None,
             ocr_lines: None,
+            pages: None,
             rejection_code: None,
             rejection_message: None,
             failure_code: None,
@@ -239,6 +241,11 @@ impl ImageRecord {
     pub fn ocr_lines(&self) -> Option<&[OcrLine]> {
         self.parts.ocr_lines.as_deref()
     }
+    /// One summary per page read, once processed (none for records processed before pages
+    /// existed).
+    pub fn pages(&self) -> Option<&[PageSummary]> {
+        self.parts.pages.as_deref()
+    }
     /// Why the object was rejected.
     pub fn rejection_code(&self) -> Option<RejectionCode> {
         self.parts.rejection_code
@@ -322,6 +329,8 @@ impl ImageRecord {
         self.parts.ocr_engine = Some(result.engine().to_owned());
         self.parts.ocr_truncated = Some(result.truncated());
         self.parts.ocr_lines = Some(result.lines().to_vec());
+        let image_size = self.parts.width_px.zip(self.parts.height_px);
+        self.parts.pages = Some(result.page_summaries(image_size));
     }
 
     /// Copies the OCR fields of `original` (an earlier image with the same bytes) into this record.
@@ -333,6 +342,7 @@ impl ImageRecord {
         self.parts.ocr_engine.clone_from(&original.parts.ocr_engine);
         self.parts.ocr_truncated = original.parts.ocr_truncated;
         self.parts.ocr_lines.clone_from(&original.parts.ocr_lines);
+        self.parts.pages.clone_from(&original.parts.pages);
     }
 }
 

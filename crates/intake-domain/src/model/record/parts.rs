@@ -6,7 +6,7 @@ use super::{
     FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RejectionCode,
 };
 use crate::model::{
-    ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, PageSummary, Sha256Digest, Timestamp,
 };
 
 /// Every field of an [`ImageRecord`], public: the record's **stored document**, the one form both
@@ -70,6 +70,9 @@ pub struct RecordParts {
     pub ocr_truncated: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_lines: Option<Vec<OcrLine>>,
+    /// One summary per page read (records processed before pages existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<Vec<PageSummary>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_code: Option<RejectionCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +136,8 @@ impl RecordParts {
             Some("only a record being processed holds a lease")
         } else if self.preview_key.is_some() && status != ImageStatus::Processed {
             Some("only a processed record has a preview")
+        } else if self.pages.is_some() && status != ImageStatus::Processed {
+            Some("only a processed record has pages")
         } else if self.object_key.image_id() != self.image_id {
             Some("its object key names another image")
         } else if self.requested_engine.is_some() && status != ImageStatus::Processing {

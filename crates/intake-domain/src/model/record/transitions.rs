@@ -379,6 +379,7 @@ impl ImageRecord {
         next.parts.ocr_engine = None;
         next.parts.ocr_truncated = None;
         next.parts.ocr_lines = None;
+        next.parts.pages = None;
         next.parts.rejection_code = None;
         next.parts.rejection_message = None;
         next.parts.failure_code = None;
@@ -411,6 +412,7 @@ impl ImageRecord {
         next.parts.object_key = ObjectKey::for_upload(self.parts.image_id, &next.parts.file_name);
         next.parts.ocr_text = None;
         next.parts.ocr_lines = None;
+        next.parts.pages = None;
         next.parts.ocr_line_count = None;
         next.parts.ocr_avg_confidence_pct = None;
         next.parts.ocr_truncated = None;

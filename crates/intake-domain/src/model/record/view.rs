@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
-use crate::model::{ContentType, FileName, ImageId, ObjectKey, Sha256Digest, Timestamp};
+use crate::model::{
+    ContentType, FileName, ImageId, ObjectKey, PageSummary, Sha256Digest, Timestamp,
+};
 
 /// What every public view of an image shows (the API's image bodies and the events' `data.image`):
 /// the seed's data model and the facts processing found, without the OCR text and lines and without
@@ -48,6 +50,9 @@ pub struct ImageMetadata<'a> {
     ocr_engine: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ocr_truncated: Option<bool>,
+    /// One summary per page read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<&'a [PageSummary]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejection_code: Option<RejectionCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,6 +119,7 @@ impl<'a> ImageMetadata<'a> {
             ocr_avg_confidence_pct: record.ocr_avg_confidence_pct(),
             ocr_engine: record.ocr_engine(),
             ocr_truncated: record.ocr_truncated(),
+            pages: record.pages(),
             rejection_code: record.rejection_code(),
             rejection_message: record.rejection_message(),
             failure_code: record.failure_code(),
