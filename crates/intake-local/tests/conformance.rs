@@ -571,7 +571,15 @@ async fn every_page_of_a_tiff_is_read() {
         .detect(&OcrInput::Bytes { bytes: tiff, facts })
         .await
         .unwrap();
-    assert_eq!(result.text(), "FIRST PAGE 111\nSECOND PAGE 222");
+    assert_eq!(result.text(), "FIRST PAGE 111\n\u{c}SECOND PAGE 222");
+    let on: Vec<u32> = result.lines().iter().map(|l| l.page().get()).collect();
+    assert_eq!(on, [1, 2]);
+    let sizes: Vec<(u32, u32)> = result
+        .pages()
+        .iter()
+        .map(|p| (p.width_px(), p.height_px()))
+        .collect();
+    assert_eq!(sizes, [dims, second_dims]);
 }
 
 /// Concurrent images on several processes each get their own answer.

@@ -272,12 +272,28 @@ async fn every_page_of_a_tiff_is_read() {
         (first.dimensions(), first.as_raw()),
         (second.dimensions(), second.as_raw()),
     ]);
-    let text = read_text(
-        engine,
-        &input(tiff, ContentType::Tiff, Some(first.dimensions())),
-    )
-    .await;
+    let result = engine
+        .detect(&input(tiff, ContentType::Tiff, Some(first.dimensions())))
+        .await
+        .expect("OCR succeeds");
+    assert_result_invariants(&result);
+    let text = result.text().to_lowercase();
     assert_words(&text, &["first", "111", "second", "222"]);
+    let (page_one, page_two) = text.split_once('\u{c}').expect("two pages");
+    assert_words(page_one, &["first", "111"]);
+    assert_words(page_two, &["second", "222"]);
+    let sizes: Vec<(u32, u32, u32)> = result
+        .pages()
+        .iter()
+        .map(|p| (p.page().get(), p.width_px(), p.height_px()))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            (1, first.width(), first.height()),
+            (2, second.width(), second.height())
+        ]
+    );
 }
 
 #[tokio::test]

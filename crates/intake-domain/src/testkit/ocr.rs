@@ -77,13 +77,43 @@ pub fn assert_result_invariants(result: &OcrResult) {
         !result.engine().trim().is_empty(),
         "result without an engine name"
     );
-    let joined: Vec<&str> = result
-        .lines()
-        .iter()
-        .map(crate::model::OcrLine::text)
-        .collect();
-    assert_eq!(result.text(), joined.join("\n"));
+    // The text is the lines in order, page by page, a form feed where each page ends.
+    let mut joined = String::new();
+    for (i, line) in result.lines().iter().enumerate() {
+        if let Some(before) = i.checked_sub(1).and_then(|b| result.lines().get(b)) {
+            assert!(
+                before.page() <= line.page(),
+                "lines out of page order: page {} after page {}",
+                line.page(),
+                before.page()
+            );
+            joined.push('\n');
+            for _ in before.page().get()..line.page().get() {
+                joined.push('\u{c}');
+            }
+        }
+        joined.push_str(line.text());
+    }
+    assert_eq!(result.text(), joined);
     assert_eq!(result.line_count() as usize, result.lines().len());
+    // Reported pages come in order, once each, and every line is on one of them.
+    let pages: Vec<u32> = result.pages().iter().map(|p| p.page().get()).collect();
+    assert!(
+        pages.windows(2).all(|w| w[0] < w[1]),
+        "pages out of order: {pages:?}"
+    );
+    if !pages.is_empty() {
+        for line in result.lines() {
+            assert!(
+                pages.contains(&line.page().get()),
+                "a line on page {}, which the engine did not report",
+                line.page()
+            );
+        }
+        for page in result.pages() {
+            assert!(page.width_px() > 0 && page.height_px() > 0, "an empty page");
+        }
+    }
     for line in result.lines() {
         assert!(
             (0.0..=100.0).contains(&line.confidence()),
