@@ -13,11 +13,11 @@
 
 use bytes::Bytes;
 use intake_domain::IntakeConfig;
-use intake_domain::model::{ContentType, ImageRecord, ImageStatus, RejectionCode, Sha256Digest};
+use intake_domain::model::{ContentType, ImageRecord, ImageStatus, RejectionCode};
 use intake_domain::ports::OcrCapabilities;
 use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
 use intake_domain::testkit::images::{jpeg_gray, tiff_gray};
-use intake_domain::testkit::scenarios::Harness as _;
+use intake_domain::testkit::scenarios;
 use intake_memory::{MemoryHarness, ScriptedOcr};
 
 /// How the store splits its reads: one chunk for any of these files, 4 KiB, and 7 bytes.
@@ -48,20 +48,14 @@ fn photo() -> Bytes {
 
 /// Uploads `bytes` declared as `declared`, with their size and checksum, and processes them.
 async fn process(h: &MemoryHarness, declared: ContentType, bytes: &Bytes) -> ProcessOutcome {
-    let request = UploadRequest::named("upload", declared)
-        .unwrap()
-        .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(bytes));
-    let ticket = h
-        .intake
-        .request_upload(&intake_domain::testkit::default_owner(), request)
-        .await
-        .unwrap();
-    h.send(&ticket.request(), Some(bytes.clone()))
-        .await
-        .unwrap();
+    let (_, key) = scenarios::upload(
+        h,
+        scenarios::request_for("upload", declared, bytes),
+        bytes.clone(),
+    )
+    .await;
     h.intake
-        .process_object_created(&ObjectCreated::new(h.intake.bucket(), ticket.object_key))
+        .process_object_created(&ObjectCreated::new(h.intake.bucket(), key))
         .await
         .unwrap()
 }

@@ -22,10 +22,10 @@ mod urls;
 mod webhooks;
 
 use bytes::Bytes;
-use intake_domain::model::{ImageId, ObjectKey, Sha256Digest};
-use intake_domain::services::{ObjectCreated, ProcessOutcome, UploadRequest};
+use intake_domain::model::{ImageId, ObjectKey};
+use intake_domain::services::{ObjectCreated, ProcessOutcome};
 use intake_domain::testkit::images::png;
-use intake_domain::testkit::scenarios::Harness;
+use intake_domain::testkit::scenarios;
 use intake_memory::MemoryHarness;
 
 /// A page-like PNG that passes every rule of the default engine.
@@ -46,19 +46,12 @@ pub async fn upload_typed(
     bytes: &Bytes,
 ) -> (ImageId, ObjectKey) {
     let content_type = intake_domain::model::ContentType::parse(content_type).unwrap();
-    let request = UploadRequest::named(name, content_type)
-        .unwrap()
-        .with_size(bytes.len() as u64)
-        .with_sha256(Sha256Digest::of(bytes));
-    let ticket = h
-        .intake
-        .request_upload(&intake_domain::testkit::default_owner(), request)
-        .await
-        .expect("request upload");
-    h.send(&ticket.request(), Some(bytes.clone()))
-        .await
-        .expect("upload");
-    (ticket.image_id, ticket.object_key)
+    scenarios::upload(
+        h,
+        scenarios::request_for(name, content_type, bytes),
+        bytes.clone(),
+    )
+    .await
 }
 
 /// The notification for `key` in the harness's bucket.

@@ -113,7 +113,16 @@ where
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
-    UploadRequest::named(name, crate::model::ContentType::Png)
+    request_for(name, crate::model::ContentType::Png, bytes)
+}
+
+/// An upload of `bytes` named `name`, declared as `content_type`, with their size and checksum.
+pub fn request_for(
+    name: &str,
+    content_type: crate::model::ContentType,
+    bytes: &Bytes,
+) -> UploadRequest {
+    UploadRequest::named(name, content_type)
         .expect("file name")
         .with_size(bytes.len() as u64)
         .with_sha256(Sha256Digest::of(bytes))
