@@ -1,6 +1,9 @@
 //! What is refused, and before what: mismatched, non-image and too-small objects without OCR, declared checksums and sizes, write-once upload URLs, invalid requests, foreign objects.
 
-#[allow(clippy::wildcard_imports)]
+#[allow(
+    clippy::wildcard_imports,
+    reason = "the suite's harness, helpers and imports, one module apart"
+)]
 use super::*;
 
 /// A PNG declared as JPEG is `REJECTED` with `TYPE_MISMATCH`, and OCR is never called.

@@ -1,6 +1,9 @@
 //! The happy path and the platform's deliveries: upload, process, read back and download; replayed, concurrent and early notifications, and a replay storm, run OCR once.
 
-#[allow(clippy::wildcard_imports)]
+#[allow(
+    clippy::wildcard_imports,
+    reason = "the suite's harness, helpers and imports, one module apart"
+)]
 use super::*;
 
 /// Upload → notification → OCR → record → list → details → presigned download of the same bytes.

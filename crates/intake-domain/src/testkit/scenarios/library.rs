@@ -1,6 +1,9 @@
 //! An owner's images: duplicates linked, deleted images hidden, search, listing pages, and owners isolated from each other.
 
-#[allow(clippy::wildcard_imports)]
+#[allow(
+    clippy::wildcard_imports,
+    reason = "the suite's harness, helpers and imports, one module apart"
+)]
 use super::*;
 
 /// A second upload of the same bytes names the first in `duplicateOf`, at request time (declared

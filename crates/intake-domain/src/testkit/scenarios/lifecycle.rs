@@ -1,6 +1,9 @@
 //! What happens after processing: committed changes and their events, processing again on request, and purges that leave a tombstone.
 
-#[allow(clippy::wildcard_imports)]
+#[allow(
+    clippy::wildcard_imports,
+    reason = "the suite's harness, helpers and imports, one module apart"
+)]
 use super::*;
 
 /// Every committed change reports its events, once: a processed image `image.uploaded` then
