@@ -2,11 +2,12 @@
 //! protocol (HTTP status, Lambda retry, CLI exit code).
 
 use crate::model::{
-    ContentType, ContentTypeError, CursorError, DigestError, FileNameError, ImageId, ImageIdError,
-    ImageStatusError, SearchTextError, TransitionError,
+    ContentType, ContentTypeError, CursorError, DigestError, ExportFormatError, FileNameError,
+    ImageId, ImageIdError, ImageStatus, ImageStatusError, SearchTextError, TransitionError,
 };
 use crate::ports::{
-    FailureKind, OcrError, PortError, PublishError, QueueError, RepoError, SignerError, StoreError,
+    FailureKind, OcrError, PortError, PublishError, QueueError, RenderError, RepoError,
+    SignerError, StoreError,
 };
 
 /// The broad class of an [`IntakeError`]; entry points map it to their protocol.
@@ -125,6 +126,23 @@ pub enum IntakeError {
     /// This deployment cannot request processing again (no processing queue was given).
     #[error("reprocessing is not available on this deployment")]
     ReprocessUnavailable,
+    /// An export asked for a format there is none of.
+    #[error("{0}")]
+    UnknownExportFormat(#[from] ExportFormatError),
+    /// This deployment has no writer of the export formats.
+    #[error("exports are not available on this deployment")]
+    ExportUnavailable,
+    /// What was asked needs a processed image, and the image is not (yet) processed.
+    #[error("image {id} is {status}; only a PROCESSED image has a result to export")]
+    NotProcessed {
+        /// The image.
+        id: ImageId,
+        /// Its status.
+        status: ImageStatus,
+    },
+    /// An export could not be written.
+    #[error(transparent)]
+    Render(#[from] RenderError),
     /// No (visible) image with this id.
     #[error("image {id} not found")]
     NotFound {
@@ -243,13 +261,19 @@ impl IntakeError {
             | Self::InvalidLimit { .. }
             | Self::InvalidCursor(_)
             | Self::InvalidSearch(_)
-            | Self::UnknownEngine { .. } => ErrorKind::InvalidInput,
-            Self::SearchUnavailable | Self::ReprocessUnavailable => ErrorKind::NotImplemented,
+            | Self::UnknownEngine { .. }
+            | Self::UnknownExportFormat(_) => ErrorKind::InvalidInput,
+            Self::SearchUnavailable | Self::ReprocessUnavailable | Self::ExportUnavailable => {
+                ErrorKind::NotImplemented
+            }
+            Self::Render(_) => ErrorKind::Internal,
             Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
-            Self::Conflict { .. } | Self::InvalidState(_) => ErrorKind::Conflict,
+            Self::Conflict { .. } | Self::InvalidState(_) | Self::NotProcessed { .. } => {
+                ErrorKind::Conflict
+            }
             Self::UploadTicketLost { .. } => ErrorKind::Gone,
             Self::Store(_)
             | Self::Queue(_)
@@ -278,11 +302,14 @@ impl IntakeError {
             Self::UnknownEngine { .. } => "UNKNOWN_ENGINE",
             Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
             Self::ReprocessUnavailable => "REPROCESS_UNAVAILABLE",
+            Self::UnknownExportFormat(_) => "UNKNOWN_FORMAT",
+            Self::ExportUnavailable => "EXPORT_UNAVAILABLE",
+            Self::Render(_) => "INTERNAL",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",
             Self::Conflict { .. } => "CONFLICT",
-            Self::InvalidState(_) => "INVALID_STATE",
+            Self::InvalidState(_) | Self::NotProcessed { .. } => "INVALID_STATE",
             Self::UploadTicketLost { .. } => "UPLOAD_TICKET_LOST",
             Self::Store(_)
             | Self::Queue(_)

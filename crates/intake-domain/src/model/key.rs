@@ -1,14 +1,18 @@
 use std::fmt;
 
-use super::{FileName, FileNameError, ImageId, ImageIdError};
+use super::{ExportFormat, FileName, FileNameError, ImageId, ImageIdError};
 
 /// The prefix of every key an upload URL is issued for.
 pub const UPLOAD_PREFIX: &str = "uploads/";
 /// The prefix of the previews Intake makes of processed images (`previews/{imageId}.jpg`).
 pub const PREVIEW_PREFIX: &str = "previews/";
+/// The prefix of the exports Intake stores when they are too large to answer inline
+/// (`exports/{imageId}/{format}`).
+pub const EXPORT_PREFIX: &str = "exports/";
 
-/// The storage key of an uploaded image, `uploads/{imageId}/{file name}`, or of the preview Intake made
-/// of it, `previews/{imageId}.jpg`.
+/// The storage key of an uploaded image, `uploads/{imageId}/{file name}`, of the preview Intake made
+/// of it, `previews/{imageId}.jpg`, or of an export of what was read on it,
+/// `exports/{imageId}/{format}`.
 ///
 /// The key carries the image id, so an object-created event leads back to its record; keys of any
 /// other shape were not issued by Intake and are refused.
@@ -22,8 +26,10 @@ pub struct ObjectKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ObjectKeyError {
-    /// The key is neither `uploads/{id}/{name}` nor `previews/{id}.jpg`.
-    #[error("key is not of the form uploads/{{imageId}}/{{fileName}} or previews/{{imageId}}.jpg")]
+    /// The key is neither `uploads/{id}/{name}`, `previews/{id}.jpg` nor `exports/{id}/{format}`.
+    #[error(
+        "key is not of the form uploads/{{imageId}}/{{fileName}}, previews/{{imageId}}.jpg or exports/{{imageId}}/{{format}}"
+    )]
     Shape,
     /// The id segment is not an image id.
     #[error("key has an invalid image id: {0}")]
@@ -47,6 +53,25 @@ impl ObjectKey {
         self.key.starts_with(PREVIEW_PREFIX)
     }
 
+    /// The key of the stored export of image `id` in `format`: one per image and format, so that
+    /// a purge knows every key an image's exports can have.
+    pub fn for_export(id: ImageId, format: ExportFormat) -> Self {
+        Self {
+            key: format!("{EXPORT_PREFIX}{}", format.key_segment(id)),
+            id,
+        }
+    }
+
+    /// Whether this is an export's key.
+    pub fn is_export(&self) -> bool {
+        self.key.starts_with(EXPORT_PREFIX)
+    }
+
+    /// Whether this is an upload's key (the only objects that are processed).
+    pub fn is_upload(&self) -> bool {
+        self.key.starts_with(UPLOAD_PREFIX)
+    }
+
     /// The key for a new upload.
     pub fn for_upload(id: ImageId, file_name: &FileName) -> Self {
         Self {
@@ -55,8 +80,8 @@ impl ObjectKey {
         }
     }
 
-    /// Parses a (decoded) key, accepting only the exact forms Intake issues (an upload's or a
-    /// preview's; see [`ObjectKey::is_preview`]).
+    /// Parses a (decoded) key, accepting only the exact forms Intake issues (an upload's, a
+    /// preview's or an export's; see [`ObjectKey::is_preview`] and [`ObjectKey::is_export`]).
     ///
     /// # Errors
     /// [`ObjectKeyError`] when the key has another shape, a bad id or an unsafe file name.
@@ -85,6 +110,18 @@ impl ObjectKey {
                 return Err(ObjectKeyError::Shape);
             }
             return Ok(Self::for_preview(id));
+        }
+        if let Some(rest) = text.strip_prefix(EXPORT_PREFIX) {
+            let (id_text, name) = rest.split_once('/').ok_or(ObjectKeyError::Shape)?;
+            let id = ImageId::parse(id_text)?;
+            let format = ExportFormat::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or(ObjectKeyError::Shape)?;
+            if id.to_string() != id_text {
+                return Err(ObjectKeyError::Shape);
+            }
+            return Ok(Self::for_export(id, format));
         }
         let rest = text
             .strip_prefix(UPLOAD_PREFIX)
@@ -159,6 +196,28 @@ mod tests {
         assert!(key.is_preview());
         assert_eq!(key.image_id(), id);
         assert!(!ObjectKey::for_upload(id, &FileName::sanitize("a.png").unwrap()).is_preview());
+    }
+
+    #[test]
+    fn export_keys_parse_back_and_say_so() {
+        let id = ImageId::generate(Timestamp::now_utc());
+        for format in ExportFormat::ALL {
+            let key = ObjectKey::for_export(id, format);
+            assert_eq!(key.as_str(), format!("exports/{id}/{}", format.name()));
+            assert_eq!(ObjectKey::parse(key.as_str()).unwrap(), key);
+            assert!(key.is_export() && !key.is_preview() && !key.is_upload());
+            assert_eq!(key.image_id(), id);
+        }
+        for bad in [
+            format!("exports/{id}"),
+            format!("exports/{id}/"),
+            format!("exports/{id}/pdf"),
+            format!("exports/{id}/HOCR"),
+            format!("exports/{id}/hocr/x"),
+            format!("exports/{}/hocr", id.to_string().to_uppercase()),
+        ] {
+            assert!(ObjectKey::parse(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

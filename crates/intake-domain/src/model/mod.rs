@@ -8,6 +8,7 @@ mod content_type;
 mod cursor;
 mod digest;
 mod event;
+mod export;
 mod file_name;
 mod ids;
 mod key;
@@ -27,9 +28,10 @@ pub use event::{
     EVENT_SCHEMA_VERSION, EventId, EventIdError, EventKind, EventKindError, EventLinks, ImageEvent,
     InvalidEvent,
 };
+pub use export::{ExportFormat, ExportFormatError};
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
-pub use key::{ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
+pub use key::{EXPORT_PREFIX, ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use page::{FIRST_PAGE, OcrPage, PageNumber, PageSource, PageSummary};

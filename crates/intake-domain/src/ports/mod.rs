@@ -6,6 +6,7 @@
 
 mod clock;
 mod events;
+mod export;
 mod failure;
 mod ocr;
 mod preview;
@@ -18,6 +19,7 @@ mod store;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use events::{EventOutbox, EventPublisher, PublishError};
+pub use export::{ExportRenderer, RenderError};
 pub use failure::{Failure, FailureKind, PortError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};

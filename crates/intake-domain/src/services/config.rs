@@ -9,6 +9,12 @@ const DEFAULT_URL_TTL: UrlTtl = match UrlTtl::from_secs(300) {
 };
 use crate::ports::OcrCapabilities;
 
+/// The default largest export answered inline, in bytes (5 MB): within what a Lambda function may
+/// answer through API Gateway (6 MB, 6,291,456 bytes, for the whole response), where an export
+/// travels as JSON-escaped text (every `"` of the XML's attributes escaped: 10–20% more, measured
+/// by `intake-export`'s tests) with its headers.
+pub const DEFAULT_EXPORT_INLINE_BYTES: u64 = 5_000_000;
+
 /// Intake's settings, in one typed place. Every entry point builds one of these (from the environment,
 /// flags or code) and [`crate::IntakeBuilder::build`] validates it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +47,10 @@ pub struct IntakeConfig {
     /// Whether deleting an image also deletes its object (default false: soft delete keeps both; the
     /// bucket's lifecycle rules govern the bytes).
     pub delete_objects: bool,
+    /// The largest export answered inline, in bytes (default [`DEFAULT_EXPORT_INLINE_BYTES`]); a
+    /// larger one is stored under `exports/{imageId}/{format}` and answered with a short-lived
+    /// download URL. `None`: every export inline (the local server, which has no response limit).
+    pub export_inline_limit: Option<u64>,
 }
 
 impl Default for IntakeConfig {
@@ -56,6 +66,7 @@ impl Default for IntakeConfig {
             max_attempts: 5,
             reuse_duplicate_ocr: true,
             delete_objects: false,
+            export_inline_limit: Some(DEFAULT_EXPORT_INLINE_BYTES),
         }
     }
 }
@@ -134,6 +145,12 @@ impl IntakeConfig {
     #[must_use]
     pub fn with_delete_objects(mut self, delete: bool) -> Self {
         self.delete_objects = delete;
+        self
+    }
+    /// With the largest export answered inline (`None`: no limit).
+    #[must_use]
+    pub fn with_export_inline_limit(mut self, bytes: Option<u64>) -> Self {
+        self.export_inline_limit = bytes;
         self
     }
 

@@ -13,8 +13,8 @@ pub const RETENTION: &str = "retention";
 
 impl Intake {
     /// Erases one of `owner`'s images for good, on behalf of `by`: soft-deletes it if it is not yet
-    /// (`image.deleted`), erases its object (every version), its preview and the repository's
-    /// detail (sidecars), then makes its record a tombstone ([`ImageRecord::purge`],
+    /// (`image.deleted`), erases its object (every version), its preview, its stored exports and
+    /// the repository's detail (sidecars), then makes its record a tombstone ([`ImageRecord::purge`],
     /// `image.purged`). Each step is idempotent and the record is the last thing written, so a purge
     /// cut off by a crash is finished by asking again; purging a tombstone succeeds (idempotent).
     ///
@@ -70,7 +70,7 @@ impl Intake {
     }
 
     /// Everything of `record` outside its record: the object (every version), the preview, the
-    /// repository's sidecars.
+    /// stored exports, the repository's sidecars.
     pub(super) async fn erase_bytes(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         let inner = &self.inner;
         inner.store.purge(record.object_key()).await?;
@@ -78,6 +78,9 @@ impl Intake {
             .store
             .purge(&ObjectKey::for_preview(record.image_id()))
             .await?;
+        for key in super::export::export_keys(record.image_id()) {
+            inner.store.purge(&key).await?;
+        }
         inner.repository.erase_detail(&record.image_id()).await?;
         Ok(())
     }

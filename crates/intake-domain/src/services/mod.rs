@@ -8,6 +8,7 @@ mod config;
 mod dead_jobs;
 mod erase;
 mod events;
+mod export;
 mod jobs;
 mod observed_ocr;
 mod ocr_policy;
@@ -18,9 +19,10 @@ mod upload;
 
 use std::sync::Arc;
 
-pub use config::{ConfigError, IntakeConfig};
+pub use config::{ConfigError, DEFAULT_EXPORT_INLINE_BYTES, IntakeConfig};
 pub use erase::RETENTION;
 pub use events::PUBLISH_BATCH;
+pub use export::{Export, ExportBody};
 pub use jobs::{JobPolicy, JobReport, jitter, redelivery_after_lease, redelivery_delay};
 pub use observed_ocr::{ObservedOcr, OcrObserver};
 pub use ocr_policy::EscalatingOcr;
@@ -32,8 +34,8 @@ use crate::model::{ContentType, EventLinks};
 #[cfg(doc)]
 use crate::ports::QueueRequests;
 use crate::ports::{
-    Clock, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer,
-    ProcessingRequests, RandomIds, SystemClock, UrlSigner,
+    Clock, ExportRenderer, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine,
+    Previewer, ProcessingRequests, RandomIds, SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -54,6 +56,8 @@ struct Inner {
     search: Option<Arc<dyn ImageSearch>>,
     /// Previews of processed images, where the deployment makes them.
     previewer: Option<Arc<dyn Previewer>>,
+    /// The export formats' writer, where the deployment exports.
+    exports: Option<Arc<dyn ExportRenderer>>,
     /// Where processing is requested again (reprocessing), where the deployment can.
     requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Arc<dyn Clock>,
@@ -103,6 +107,7 @@ pub struct IntakeBuilder {
     repository: Option<Arc<dyn ImageRepository>>,
     search: Option<Arc<dyn ImageSearch>>,
     previewer: Option<Arc<dyn Previewer>>,
+    exports: Option<Arc<dyn ExportRenderer>>,
     requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
@@ -174,6 +179,16 @@ impl IntakeBuilder {
         self.previewer = Some(Arc::new(previewer));
         self
     }
+    /// The writer of the export formats (optional: without it exports answer
+    /// [`crate::IntakeError::ExportUnavailable`]), e.g. `intake_export::Renderer`.
+    pub fn exports(self, renderer: impl ExportRenderer + 'static) -> Self {
+        self.shared_exports(Arc::new(renderer))
+    }
+    /// The writer of the export formats, shared.
+    pub fn shared_exports(mut self, renderer: Arc<dyn ExportRenderer>) -> Self {
+        self.exports = Some(renderer);
+        self
+    }
     /// Where processing is requested again (optional: without it reprocessing answers
     /// [`crate::IntakeError::ReprocessUnavailable`]): the local job queue ([`QueueRequests`]), the
     /// processing queue on AWS.
@@ -241,6 +256,7 @@ impl IntakeBuilder {
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
                 search: self.search,
                 previewer: self.previewer,
+                exports: self.exports,
                 requests: self.requests,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),

@@ -263,8 +263,8 @@ impl Intake {
         })
     }
 
-    /// Whether the bytes under `key` (the image's, or its preview's) may still be served to a download
-    /// URL's holder: the image exists and is not deleted. A download URL outlives nothing: deleting an image revokes the URLs already
+    /// Whether the bytes under `key` (the image's, its preview's or one of its exports') may still be
+    /// served to a download URL's holder: the image exists and is not deleted. A download URL outlives nothing: deleting an image revokes the URLs already
     /// handed out for it on stores that ask (the local server does; S3 cannot, so there the URL's short
     /// lifetime is the bound).
     ///
@@ -276,7 +276,10 @@ impl Intake {
             .repository
             .get_view(&id, OcrDetail::Text)
             .await?
-            .filter(|r| (r.object_key() == key || r.preview_key() == Some(key)) && !r.is_deleted())
+            .filter(|r| {
+                (r.object_key() == key || r.preview_key() == Some(key) || key.is_export())
+                    && !r.is_deleted()
+            })
             .map(drop)
             .ok_or(IntakeError::NotFound { id })
     }
@@ -322,12 +325,16 @@ impl Intake {
             .filter(|r| r.owner() == owner))
     }
 
-    /// Deletes `record`'s object and preview when the deployment deletes objects with their images.
+    /// Deletes `record`'s object, preview and stored exports when the deployment deletes objects
+    /// with their images.
     pub(super) async fn delete_object(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         if self.inner.config.delete_objects {
             self.inner.store.delete(record.object_key()).await?;
             if let Some(preview) = &record.preview_key() {
                 self.inner.store.delete(preview).await?;
+            }
+            for key in super::export::export_keys(record.image_id()) {
+                self.inner.store.delete(&key).await?;
             }
         }
         Ok(())

@@ -88,10 +88,11 @@ impl Intake {
             });
         }
         let key = &event.key;
-        if key.is_preview() {
+        if !key.is_upload() {
             return Err(IntakeError::UnknownObject {
                 key: key.to_string(),
-                reason: "a preview Intake made is not an upload to process".into(),
+                reason: "an object Intake made (a preview, an export) is not an upload to process"
+                    .into(),
             });
         }
         let claimed = match self.claim(key).await? {
