@@ -6,7 +6,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use intake_domain::Intake;
 use intake_domain::model::EventLinks;
-use intake_domain::ports::OcrEngine;
+use intake_domain::ports::{ExportRenderer, OcrEngine};
 use intake_domain::services::{BuildError, EscalatingOcr};
 
 use crate::{
@@ -129,11 +129,20 @@ impl AwsAdapters {
     }
 
     /// Composes Intake's services over these adapters with the settings' configuration; the events'
-    /// documents give `links` (the API's paths, which the entry point takes from the API crate).
+    /// documents give `links` (the API's paths, which the entry point takes from the API crate), and
+    /// exports are written by `exports` (the entry point's `intake_export::Renderer`; `None`: no
+    /// exports). The configuration's export inline limit stays its default, which is sized for a
+    /// Lambda function's 6 MB response: larger exports are stored under `exports/` and handed out
+    /// as presigned GETs.
     ///
     /// # Errors
     /// [`BuildError`] when the configuration is invalid for the engine.
-    pub fn intake(&self, settings: &AwsSettings, links: EventLinks) -> Result<Intake, BuildError> {
+    pub fn intake(
+        &self,
+        settings: &AwsSettings,
+        links: EventLinks,
+        exports: Option<Arc<dyn ExportRenderer>>,
+    ) -> Result<Intake, BuildError> {
         let builder = Intake::builder()
             .store(self.store.clone())
             .signer(self.signer.clone())
@@ -142,6 +151,10 @@ impl AwsAdapters {
             .alternative_ocrs(self.alternatives.iter().map(Arc::clone))
             .event_links(links)
             .config(settings.config.clone());
+        let builder = match exports {
+            Some(exports) => builder.shared_exports(exports),
+            None => builder,
+        };
         match &self.requests {
             Some(requests) => builder.processing_requests(Arc::new(requests.clone())),
             None => builder,

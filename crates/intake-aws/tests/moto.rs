@@ -361,7 +361,10 @@ async fn scenarios_pass_over_the_aws_adapters() {
                 &queue,
                 &settings.bucket,
             )))
-            .config(settings.config.clone())
+            // Every export stored in the (versioned) bucket, so that the purge scenario sees them
+            // erased, every version.
+            .exports(intake_export::Renderer)
+            .config(settings.config.clone().with_export_inline_limit(Some(0)))
             .build()
             .unwrap();
         AwsHarness {

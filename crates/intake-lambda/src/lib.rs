@@ -135,7 +135,11 @@ async fn compose_adapters(observe_ocr: bool) -> Result<(Intake, AwsAdapters), St
             emf::ocr_observer(),
         ));
     }
-    let intake = adapters.intake(&settings, intake_http::EVENT_LINKS)?;
+    let intake = adapters.intake(
+        &settings,
+        intake_http::EVENT_LINKS,
+        Some(Arc::new(intake_export::Renderer)),
+    )?;
     Ok((intake, adapters))
 }
 

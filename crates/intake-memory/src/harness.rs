@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ObjectKey};
 use intake_domain::ports::{
-    EventOutbox as _, ImageRepository as _, PresignedRequest, QueueRequests,
+    EventOutbox as _, ExportRenderer, ImageRepository as _, PresignedRequest, QueueRequests,
 };
 use intake_domain::testkit::scenarios::{Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
@@ -61,8 +61,30 @@ impl MemoryHarness {
         )
     }
 
-    #[allow(clippy::expect_used)]
+    /// As [`MemoryHarness::new`], exporting through `renderer` (the memory adapters have no export
+    /// formats of their own: `intake_export::Renderer` writes them).
+    ///
+    /// # Panics
+    /// If `config` is invalid for the engine (a test set-up error).
+    pub fn with_exports(
+        config: IntakeConfig,
+        ocr: ScriptedOcr,
+        renderer: std::sync::Arc<dyn ExportRenderer>,
+    ) -> Self {
+        Self::composed(config, ocr, MemoryObjectStore::default(), Some(renderer))
+    }
+
     fn with_store(config: IntakeConfig, ocr: ScriptedOcr, store: MemoryObjectStore) -> Self {
+        Self::composed(config, ocr, store, None)
+    }
+
+    #[allow(clippy::expect_used)]
+    fn composed(
+        config: IntakeConfig,
+        ocr: ScriptedOcr,
+        store: MemoryObjectStore,
+        renderer: Option<std::sync::Arc<dyn ExportRenderer>>,
+    ) -> Self {
         let text = ScriptedOcr::text(
             &ocr.capabilities_name(),
             &["PAY TO THE ORDER OF", "ONE THOUSAND DOLLARS"],
@@ -87,9 +109,13 @@ impl MemoryHarness {
             .processing_requests(std::sync::Arc::new(QueueRequests(std::sync::Arc::new(
                 queue.clone(),
             ))))
-            .config(config)
-            .build()
-            .expect("valid configuration");
+            .config(config);
+        let intake = match renderer {
+            Some(renderer) => intake.shared_exports(renderer),
+            None => intake,
+        }
+        .build()
+        .expect("valid configuration");
         let gateway = MemoryGateway::new(signer, store.clone()).with_clock(clock.clone());
         Self {
             intake,

@@ -132,7 +132,15 @@ async fn scripted_ocr_conforms() {
 
 #[tokio::test]
 async fn scenarios_pass_over_memory_adapters() {
-    scenarios::run_suite(|| async { MemoryHarness::default() }).await;
+    // Exports stored whatever their size, so that the purge scenario sees them erased.
+    scenarios::run_suite(|| async {
+        MemoryHarness::with_exports(
+            intake_domain::IntakeConfig::default().with_export_inline_limit(Some(0)),
+            intake_memory::ScriptedOcr::default(),
+            std::sync::Arc::new(intake_export::Renderer),
+        )
+    })
+    .await;
 }
 
 #[tokio::test]

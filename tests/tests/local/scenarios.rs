@@ -58,7 +58,9 @@ impl LocalHarness {
             .ocr(ocr.clone())
             .processing_requests(Arc::new(QueueRequests(Arc::new(db.queue()))))
             .event_links(intake_http::EVENT_LINKS)
-            .config(IntakeConfig::default())
+            // Every export stored, so that the purge scenario sees them erased.
+            .exports(intake_export::Renderer)
+            .config(IntakeConfig::default().with_export_inline_limit(Some(0)))
             .build()
             .unwrap();
         let endpoint = ObjectEndpoint::new(

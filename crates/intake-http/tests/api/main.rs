@@ -10,6 +10,7 @@
 
 mod auth;
 mod cors;
+mod exports;
 mod failures;
 mod images;
 mod jobs;

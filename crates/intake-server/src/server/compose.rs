@@ -64,6 +64,7 @@ impl LocalServer {
             .repository(repository.clone())
             .search(repository)
             .previews(ImagePreviewer)
+            .exports(intake_export::Renderer)
             .event_links(intake_http::EVENT_LINKS)
             .processing_requests(Arc::new(WakingRequests {
                 queue: Arc::clone(&queue),

@@ -27,7 +27,9 @@ pub struct ServeOptions {
     /// (hashing, database commits) overlaps another's OCR; Tesseract's own limit keeps OCR at one
     /// process per core).
     pub workers: usize,
-    /// Intake's settings.
+    /// Intake's settings. The default answers every export inline (a local server has no response
+    /// limit, and `intake serve` sets none); a limit makes larger exports stored and answered with
+    /// `303 See Other` to a download URL, as on AWS.
     pub config: IntakeConfig,
     /// Which OCR engine reads the images (default: PP-OCR, the neural engine).
     pub engine: OcrChoice,
@@ -60,7 +62,7 @@ impl Default for ServeOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             workers: 2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            config: IntakeConfig::default(),
+            config: IntakeConfig::default().with_export_inline_limit(None),
             engine: OcrChoice::default(),
             ppocr: PpOcrOptions::default(),
             tesseract: TesseractOptions::default(),

@@ -5,6 +5,8 @@
     reason = "the suite's harness, helpers and imports, one module apart"
 )]
 use super::*;
+use crate::model::ExportFormat;
+use crate::services::ExportBody;
 
 /// Every committed change reports its events, once: a processed image `image.uploaded` then
 /// `image.processed`, a rejected one `image.uploaded` then `image.rejected`, an identical upload
@@ -165,12 +167,14 @@ pub async fn finished_images_are_processed_again_on_request(h: &impl Harness) {
     assert_eq!(error.code(), "NOT_FOUND");
 }
 
-/// Purging erases an image's bytes (every version), text and name for good and leaves a tombstone
-/// (id, owner, SHA-256, size, type, dates, who); it is idempotent, and another owner cannot do it.
+/// Purging erases an image's bytes (every version), its stored exports (where the harness exports),
+/// text and name for good and leaves a tombstone (id, owner, SHA-256, size, type, dates, who); it
+/// is idempotent, and another owner can neither do it nor export the image.
 pub async fn purged_images_leave_only_a_tombstone(h: &impl Harness) {
     let bytes = png(min_side(h), min_side(h), 41);
     let (id, key) = upload(h, png_request("secret.png", &bytes), bytes.clone()).await;
     let original = processed(h, &key).await;
+    let exports = stored_exports(h, id).await;
     let error = h
         .intake()
         .purge_image(&owner("someone-else"), id, "someone-else")
@@ -193,6 +197,15 @@ pub async fn purged_images_leave_only_a_tombstone(h: &impl Harness) {
     );
     if let Some(versions) = h.object_versions(&key).await {
         assert_eq!(versions, 0, "every version of the object is erased");
+    }
+    for (export, url) in &exports {
+        if let Some(versions) = h.object_versions(export).await {
+            assert_eq!(versions, 0, "every version of {export} is erased");
+        }
+        assert!(
+            h.send(url, None).await.is_err(),
+            "{export} is still served after a purge"
+        );
     }
     if let Some(stored) = h.stored_record(id).await {
         let tombstone = stored.expect("a tombstone stays");
@@ -247,4 +260,33 @@ pub async fn purged_images_leave_only_a_tombstone(h: &impl Harness) {
             .expect("purged");
         assert!(!purged.body().contains("secret.png"), "{}", purged.body());
     }
+}
+
+/// Exports `id` in every format, where the harness's Intake exports, and returns those it stored
+/// (an export above the harness's inline limit) with their download URLs, each checked to serve
+/// the export; none where the harness has no renderer.
+async fn stored_exports(h: &impl Harness, id: ImageId) -> Vec<(ObjectKey, PresignedRequest)> {
+    let mut stored = Vec::new();
+    for format in ExportFormat::ALL {
+        match h.intake().export(&default_owner(), id, format).await {
+            Ok(export) => {
+                if let ExportBody::Stored(url) = export.body {
+                    let served = h
+                        .send(&url, None)
+                        .await
+                        .expect("the stored export downloads");
+                    assert!(!served.is_empty(), "{format}: an empty export");
+                    stored.push((ObjectKey::for_export(id, format), url));
+                }
+            }
+            Err(IntakeError::ExportUnavailable) => return stored,
+            Err(other) => panic!("{format} export: {other}"),
+        }
+        let foreign = h.intake().export(&owner("someone-else"), id, format).await;
+        assert!(
+            matches!(foreign, Err(IntakeError::NotFound { .. })),
+            "another owner exported {format}"
+        );
+    }
+    stored
 }
