@@ -129,8 +129,12 @@ impl Api {
         // TLS for https APIs is rustls on ring, the one crypto provider of the `intake` binary
         // (installed once; a second call finds it installed).
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Redirects are never followed by the client: a redirect's target (a stored export's
+        // presigned URL) is fetched on purpose, without the API's credentials, which reqwest would
+        // otherwise carry to a target on the API's own host.
         let http = reqwest::Client::builder()
             .user_agent(concat!("intake-cli/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Input(format!("cannot build an HTTP client: {e}")))?;
         Ok(Self {
@@ -313,6 +317,20 @@ impl Api {
         } else {
             Err(error_of(response).await)
         }
+    }
+
+    /// `GET {base}/{segments...}` with `query`, its answer as it came (a redirect is not followed:
+    /// see [`Api::new`]), with the URL called.
+    pub(crate) async fn get_unfollowed(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<(Response, String), ClientError> {
+        let url = self.segments_url(segments)?;
+        let response = self
+            .execute(self.call(reqwest::Method::GET, &url).query(query), &url)
+            .await?;
+        Ok((response, url))
     }
 
     /// Sends a request to a presigned URL (which is not under the API's base).

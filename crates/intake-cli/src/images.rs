@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use futures::StreamExt as _;
 use serde::Serialize;
-use tokio::io::AsyncWriteExt as _;
 
 use crate::client::{ClientError, is_terminal};
+use crate::files::{Sink, save};
 use crate::output::{confidence, field, table};
 use crate::views::{ImageView, ReprocessBody};
 use crate::{ApiArgs, PARTIAL, output};
@@ -302,60 +301,17 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
             ),
         })?;
     let response = api.send(api.http.get(&url), &url).await?;
-    let mut stream = response.bytes_stream();
-    if args.output.as_deref() == Some(Path::new("-")) {
-        let mut stdout = tokio::io::stdout();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ClientError::Unreachable {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
-            stdout
-                .write_all(&chunk)
-                .await
-                .map_err(ClientError::file("-"))?;
-        }
-        stdout.flush().await.map_err(ClientError::file("-"))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let target = args.output.clone().unwrap_or_else(|| {
+    let default = || {
         let name = Path::new(field(record.file_name.as_deref()))
             .file_name()
             .map_or_else(|| args.id.clone().into(), ToOwned::to_owned);
         PathBuf::from(name)
-    });
-    if target.exists() && !args.force {
-        return Err(ClientError::Input(format!(
-            "{} exists; use --force to overwrite",
-            target.display()
-        )));
-    }
-    // Write beside the target and rename, so an interrupted download never leaves a partial file.
-    let partial = target.with_extension("intake-partial");
-    let mut file = tokio::fs::File::create(&partial)
-        .await
-        .map_err(ClientError::file(&partial))?;
-    let mut written = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(ClientError::Unreachable {
-                    url,
-                    reason: error.to_string(),
-                });
-            }
-        };
-        written += chunk.len() as u64;
-        file.write_all(&chunk)
-            .await
-            .map_err(ClientError::file(&partial))?;
-    }
-    file.sync_all().await.map_err(ClientError::file(&partial))?;
-    tokio::fs::rename(&partial, &target)
-        .await
-        .map_err(ClientError::file(&target))?;
+    };
+    let sink = Sink::choose(args.output.as_deref(), default, args.force)?;
+    let written = save(response, &url, &sink).await?;
+    let Sink::File(target) = sink else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if args.api.json {
         output::json(&DownloadReport {
             image_id: &args.id,

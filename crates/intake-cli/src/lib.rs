@@ -1,7 +1,7 @@
 //! # intake-cli
 //!
 //! The `intake` command: runs the local server (`intake serve`) and is a client of any Intake API,
-//! local or on API Gateway (`upload`, `list`, `show`, `download`, `delete`), and manages the local
+//! local or on API Gateway (`upload`, `list`, `show`, `download`, `export`, `delete`), and manages the local
 //! server's API keys (`keys`).
 //!
 //! The command only parses its arguments, composes and calls: the server is
@@ -9,12 +9,14 @@
 //! library exposes [`main`] so that test harnesses can build the same command.
 //!
 //! One file per group of commands, each with its arguments: `serve.rs`, `upload.rs`, `images.rs`
-//! (list, search, show, download, delete, reprocess), `keys.rs`, `jobs.rs` and `webhooks.rs`;
-//! `client.rs` speaks HTTP, `auth.rs` authenticates its API calls (SigV4, API keys, JWTs),
+//! (list, search, show, download, delete, reprocess), `export.rs`, `keys.rs`, `jobs.rs` and
+//! `webhooks.rs`; `client.rs` speaks HTTP, `files.rs` writes downloads whole or not at all, `auth.rs` authenticates its API calls (SigV4, API keys, JWTs),
 //! `views.rs` types the API's answers, and `output.rs` prints.
 
 mod auth;
 mod client;
+mod export;
+mod files;
 mod images;
 mod jobs;
 mod keys;
@@ -87,6 +89,8 @@ enum Command {
     Show(images::ShowArgs),
     /// Download an image's bytes through a presigned URL.
     Download(images::DownloadArgs),
+    /// Export what was read on a processed image as hOCR, ALTO or plain text.
+    Export(export::ExportArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API);
     /// with --purge, erase its bytes, text and name for good.
     Delete(images::DeleteArgs),
@@ -239,6 +243,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Search(args) => images::search(args).await,
         Command::Show(args) => images::show(args).await,
         Command::Download(args) => images::download(args).await,
+        Command::Export(args) => export::export(args).await,
         Command::Delete(args) => images::delete(args).await,
         Command::Reprocess(args) => images::reprocess(args).await,
         Command::Keys(command) => keys::run(command).await,

@@ -125,8 +125,10 @@ impl ServeArgs {
 
 pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
     init_logging(args.log_format);
+    // The local server answers every export inline: it has no response limit to keep under.
     let config = intake_settings::intake_config(&|name| std::env::var(name).ok())
-        .map_err(|e| ClientError::Input(e.to_string()))?;
+        .map_err(|e| ClientError::Input(e.to_string()))?
+        .with_export_inline_limit(None);
     let mut options = ServeOptions::default()
         .with_data_dir(&args.data_dir)
         .with_addr(args.addr)

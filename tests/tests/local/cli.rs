@@ -1,6 +1,7 @@
 //! The `intake` client commands against a live local server: output, files written, exit codes;
 //! and, in `sigv4`, against an endpoint that checks SigV4 signatures as API Gateway does.
 
+mod export;
 mod sigv4;
 
 use std::path::Path;
