@@ -135,3 +135,151 @@ pub(super) fn export_keys(id: ImageId) -> impl Iterator<Item = ObjectKey> {
         .into_iter()
         .map(move |format| ObjectKey::for_export(id, format))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{
+        BoundingBox, ContentType, Measurements, NewUpload, OcrLine, OcrResult, OcrWord, Timestamp,
+    };
+    use crate::ports::{
+        ExportRenderer, Failure, MockClock, MockImageRepository, MockObjectStore, MockOcrEngine,
+        MockUrlSigner, OcrCapabilities, RenderError,
+    };
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_millis(1_767_225_600_000).unwrap()
+    }
+
+    /// Writes `len` bytes of the record's text, whatever the format.
+    #[derive(Debug)]
+    struct Sized(usize);
+
+    impl ExportRenderer for Sized {
+        fn render(&self, record: &ImageRecord, _: ExportFormat) -> Result<Vec<u8>, RenderError> {
+            let text = record.ocr_text().unwrap_or_default().as_bytes();
+            Ok(text.iter().copied().cycle().take(self.0).collect())
+        }
+    }
+
+    fn processed() -> ImageRecord {
+        let word = OcrWord::new("TOTAL", 90.0, BoundingBox::new(0.1, 0.1, 0.2, 0.1).unwrap());
+        let line = OcrLine::from_words(vec![word.unwrap()]).unwrap();
+        let result = OcrResult::new("e", vec![line], false).unwrap();
+        ImageRecord::awaiting_upload(NewUpload {
+            image_id: ImageId::generate(now()),
+            owner: Owner::parse("o").unwrap(),
+            bucket: "b".into(),
+            file_name: FileName::sanitize("a.png").unwrap(),
+            content_type: ContentType::Png,
+            size_bytes: None,
+            sha256: None,
+            created_at: now(),
+            upload_expires_at: now(),
+        })
+        .claim(now(), Duration::from_secs(60))
+        .and_then(|r| r.complete(now(), &Measurements::default(), &result))
+        .unwrap()
+    }
+
+    /// Intake over `repository` and `store` with a renderer of `len` bytes and an inline limit of
+    /// 10 bytes; the signer signs nothing.
+    fn intake(repository: MockImageRepository, store: MockObjectStore, len: usize) -> Intake {
+        let mut engine = MockOcrEngine::new();
+        engine
+            .expect_capabilities()
+            .return_const(OcrCapabilities::new("e", vec![ContentType::Png], 1024, 16));
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        let mut signer = MockUrlSigner::new();
+        signer.expect_presign_get().never();
+        Intake::builder()
+            .store(store)
+            .signer(signer)
+            .ocr(engine)
+            .repository(repository)
+            .clock(clock)
+            .exports(Sized(len))
+            .config(crate::IntakeConfig::default().with_export_inline_limit(Some(10)))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_export_stored_while_a_purge_ran_is_taken_back() {
+        let record = processed();
+        let id = record.image_id();
+        let deleted = record.mark_deleted(now()).unwrap();
+        let mut repository = MockImageRepository::new();
+        let mut reads = vec![deleted, record.clone()];
+        repository
+            .expect_get_view()
+            .times(2)
+            .returning(move |_, _| Ok(reads.pop()));
+        let mut store = MockObjectStore::new();
+        let key = ObjectKey::for_export(id, ExportFormat::Alto);
+        let put_key = key.clone();
+        store
+            .expect_put()
+            .withf(move |k, bytes, media| {
+                *k == put_key && bytes.len() == 64 && media == ExportFormat::Alto.media_type()
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        store
+            .expect_purge()
+            .withf(move |k| *k == key)
+            .times(1)
+            .returning(|_| Ok(()));
+        let error = intake(repository, store, 64)
+            .export(&Owner::parse("o").unwrap(), id, ExportFormat::Alto)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, IntakeError::NotFound { id: i } if i == id),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_export_that_cannot_be_stored_says_why() {
+        let record = processed();
+        let id = record.image_id();
+        let mut repository = MockImageRepository::new();
+        repository
+            .expect_get_view()
+            .returning(move |_, _| Ok(Some(record.clone())));
+        let mut store = MockObjectStore::new();
+        store
+            .expect_put()
+            .returning(|_, _, _| Err(Failure::storage_full("disk full").into()));
+        let error = intake(repository, store, 11)
+            .export(&Owner::parse("o").unwrap(), id, ExportFormat::Hocr)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "INSUFFICIENT_STORAGE");
+        // Within the limit, nothing is stored.
+        let mut repository = MockImageRepository::new();
+        let small = processed();
+        let small_id = small.image_id();
+        repository
+            .expect_get_view()
+            .returning(move |_, _| Ok(Some(small.clone())));
+        let mut store = MockObjectStore::new();
+        store.expect_put().never();
+        let export = intake(repository, store, 10)
+            .export(&Owner::parse("o").unwrap(), small_id, ExportFormat::Txt)
+            .await
+            .unwrap();
+        assert_eq!(
+            export.body,
+            ExportBody::Inline(Bytes::from_static(b"TOTALTOTAL"))
+        );
+        assert_eq!(export.file_name.as_str(), "a.txt");
+        assert_eq!(export.content_type, "text/plain; charset=utf-8");
+    }
+}
