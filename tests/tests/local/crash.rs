@@ -182,12 +182,18 @@ async fn a_killed_server_resumes_every_upload() {
 
     let second = ChildServer::start(dir.path());
     assert_all_processed(&http, &second.url, &uploads).await;
+    // A worker writes its record before it acknowledges its job: the queue drains just after the
+    // last record is finished, and only then may the server go.
+    let queue = SqliteJobQueue::open(dir.path().join("intake.db")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let stats = loop {
+        let stats = queue.stats().await.unwrap();
+        if stats.outstanding() == 0 || std::time::Instant::now() > deadline {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     second.kill();
-    let stats = SqliteJobQueue::open(dir.path().join("intake.db"))
-        .unwrap()
-        .stats()
-        .await
-        .unwrap();
     assert_eq!((stats.outstanding(), stats.dead), (0, 0), "{stats:?}");
     let leftovers = std::fs::read_dir(dir.path().join("store/tmp"))
         .unwrap()
