@@ -90,7 +90,7 @@ tail -1 "$work/examples.out"
 # how to build one that signs, with the usage exit code, instead of sending an unsigned call.
 bin="${CARGO_TARGET_DIR:-$root/target}/release/intake"
 set +e
-out=$("$bin" --api https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com list 2>&1)
+out=$("$bin" list --api https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com 2>&1)
 code=$?
 set -e
 [ "$code" = 2 ] && grep -q -- "--features iam" <<<"$out" \

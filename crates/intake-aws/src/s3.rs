@@ -1,7 +1,6 @@
 //! S3: the object store (streaming reads) and the SigV4 URL signer.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -10,7 +9,7 @@ use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig}
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use futures::stream;
-use intake_domain::model::{FileName, ObjectKey, Timestamp, UrlTtl};
+use intake_domain::model::{ObjectKey, Timestamp, UrlTtl};
 use intake_domain::ports::{
     Failure, GetResult, GetUrlRequest, HttpMethod, ObjectMeta, ObjectStore, PresignedRequest,
     PutUrlRequest, SignerError, StoreError, UrlSigner, header,
@@ -325,30 +324,6 @@ fn presigning(issued_at: Timestamp, expires_in: UrlTtl) -> Result<PresigningConf
         .map_err(|e| SignerError::from(Failure::other(e)))
 }
 
-/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / RFC 5987).
-pub(crate) fn content_disposition(name: &FileName) -> String {
-    let fallback: String = name
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.as_str().bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            let _ = write!(encoded, "%{b:02X}");
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 fn signed_headers(url: &str) -> Vec<String> {
     url.split_once('?')
         .map(|(_, query)| query)
@@ -449,7 +424,7 @@ impl UrlSigner for S3UrlSigner {
             .bucket(&self.bucket)
             .key(request.key.as_str());
         if let Some(name) = &request.file_name {
-            get = get.response_content_disposition(content_disposition(name));
+            get = get.response_content_disposition(name.content_disposition());
         }
         let presigned = get
             .presigned(config)
@@ -462,26 +437,6 @@ impl UrlSigner for S3UrlSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_disposition_has_a_safe_fallback_and_the_exact_name() {
-        let name = FileName::sanitize("Chèque front 😀.png").unwrap();
-        let cd = content_disposition(&name);
-        assert!(
-            cd.starts_with("attachment; filename=\"Ch_que front _.png\"; "),
-            "{cd}"
-        );
-        assert!(
-            cd.ends_with("filename*=UTF-8''Ch%C3%A8que%20front%20%F0%9F%98%80.png"),
-            "{cd}"
-        );
-        // names read back from older records may hold characters today's sanitizer removes
-        let quoted = content_disposition(&FileName::from_stored("a\"b.png").unwrap());
-        assert!(
-            quoted.starts_with("attachment; filename=\"a_b.png\"; "),
-            "{quoted}"
-        );
-    }
 
     #[test]
     fn signed_headers_are_read_from_the_query() {

@@ -1,13 +1,11 @@
 //! `GET /images/{imageId}/export?format=hocr|alto|txt`: what was read on an image, as a file.
 
-use std::fmt::Write as _;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use intake_domain::Intake;
 use intake_domain::IntakeError;
-use intake_domain::model::{ExportFormat, FileName, ImageId};
+use intake_domain::model::{ExportFormat, ImageId};
 use intake_domain::services::{Export, ExportBody};
 use serde::Deserialize;
 
@@ -49,7 +47,7 @@ fn answer(export: Export) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(export.content_type),
             );
-            if let Ok(value) = HeaderValue::from_str(&attachment(&export.file_name)) {
+            if let Ok(value) = HeaderValue::from_str(&export.file_name.content_disposition()) {
                 headers.insert(header::CONTENT_DISPOSITION, value);
             }
             guard(headers);
@@ -87,43 +85,4 @@ fn guard(headers: &mut HeaderMap) {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-}
-
-/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266, RFC 8187).
-fn attachment(name: &FileName) -> String {
-    let fallback: String = name
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.as_str().bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            let _ = write!(encoded, "%{b:02X}");
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn the_saved_name_is_safe_and_exact() {
-        let name = FileName::sanitize("été \"1\".hocr").unwrap();
-        assert_eq!(
-            attachment(&name),
-            "attachment; filename=\"_t_ 1.hocr\"; filename*=UTF-8''%C3%A9t%C3%A9%201.hocr"
-        );
-    }
 }

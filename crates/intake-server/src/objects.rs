@@ -21,7 +21,7 @@ use axum::routing::put;
 use futures::TryStreamExt as _;
 use intake_domain::Intake;
 use intake_domain::error_chain;
-use intake_domain::model::ObjectKey;
+use intake_domain::model::{FileName, ObjectKey};
 use intake_domain::ports::{Clock, HttpMethod, JobQueue, ObjectMeta, ObjectStore as _, StoreError};
 use intake_http::ApiError;
 use intake_signing::{HmacUrlSigner, StorageRefusal, UrlRefusal, VerifiedUrl};
@@ -324,8 +324,9 @@ fn describe(
     {
         headers.insert(header::ETAG, etag);
     }
-    if let Some(disposition) =
-        download_name.and_then(|name| HeaderValue::from_str(&content_disposition(name)).ok())
+    if let Some(disposition) = download_name
+        .and_then(|name| FileName::from_stored(name).ok())
+        .and_then(|name| HeaderValue::from_str(&name.content_disposition()).ok())
     {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
@@ -350,20 +351,4 @@ fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<RangeInclusi
         Ok(_) => Ok(None),
         Err(_) => Err(()),
     }
-}
-
-/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
-fn content_disposition(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded = intake_signing::percent_encode(name);
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }

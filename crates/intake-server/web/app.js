@@ -472,6 +472,18 @@ for (const id of ["files", "folder"]) {
 
 let current = null;
 let detailToken = 0;
+// The page on screen (from 1), for documents of several pages.
+let shownPage = 1;
+
+// The pages of an image: what it recorded, else one.
+function pagesOf(image) {
+  return image && image.pages && image.pages.length ? image.pages : [{ page: 1 }];
+}
+
+// Browsers show these formats themselves; a TIFF page has only its boxes.
+function viewable(image) {
+  return /^image\/(png|jpeg|gif|webp|bmp)$/.test(image.contentType || image.declaredContentType || "");
+}
 
 async function openDetail(id) {
   const token = ++detailToken;
@@ -521,11 +533,11 @@ async function openDetail(id) {
   if (image.downloadUrl) {
     download.href = image.downloadUrl;
     download.setAttribute("download", image.fileName);
-    if ((image.contentType || image.declaredContentType || "").startsWith("image/")) $("picture").src = image.downloadUrl;
   }
+  $("exports").hidden = image.status !== "PROCESSED";
   $("picture").alt = `${image.fileName}${image.ocrText ? `, reading: ${image.ocrText.slice(0, 200)}` : ""}`;
   drawText(image.ocrLines || []);
-  drawBoxes();
+  showPage(1);
   // Opened from a search: the lines that matched are marked, and the first is brought into view.
   const hit = library.items.get(id)?.image.match;
   if (hit && hit.lines.length) {
@@ -536,6 +548,62 @@ async function openDetail(id) {
   }
 }
 
+// Shows page `n`: the picture where the browser can draw it (else a blank page of its size), and
+// the boxes of that page's lines.
+function showPage(n) {
+  const pages = pagesOf(current);
+  shownPage = Math.min(Math.max(1, n), pages.length);
+  const page = pages[shownPage - 1];
+  const picture = $("picture");
+  const stage = picture.closest(".stage");
+  if (shownPage === 1 && current.downloadUrl && viewable(current)) {
+    picture.hidden = false;
+    picture.src = current.downloadUrl;
+    stage.classList.remove("blank");
+    stage.style.aspectRatio = "";
+  } else {
+    picture.hidden = true;
+    picture.removeAttribute("src");
+    stage.classList.add("blank");
+    const w = page.widthPx || current.widthPx || 3;
+    const h = page.heightPx || current.heightPx || 4;
+    stage.style.aspectRatio = `${w} / ${h}`;
+  }
+  $("pager").hidden = pages.length < 2;
+  $("page-of").textContent = `Page ${shownPage} of ${pages.length}`;
+  $("prev-page").disabled = shownPage <= 1;
+  $("next-page").disabled = shownPage >= pages.length;
+  drawBoxes();
+}
+
+$("prev-page").addEventListener("click", () => showPage(shownPage - 1));
+$("next-page").addEventListener("click", () => showPage(shownPage + 1));
+
+// Downloads an export of the image on screen (the API answers it as a file).
+async function exportAs(format) {
+  if (!current) return;
+  const key = sessionStorage.getItem(KEY);
+  const response = await fetch(`/images/${current.imageId}/export?format=${format}`, {
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    $("detail-name").textContent = `Not exported: ${body && body.error ? `${body.error.code}: ${body.error.message}` : response.status}`;
+    return;
+  }
+  const name = /filename="([^"]*)"/.exec(response.headers.get("content-disposition") || "")?.[1] || `${current.imageId}.${format}`;
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+for (const button of document.querySelectorAll("#exports button")) {
+  button.addEventListener("click", () => exportAs(button.dataset.format));
+}
+
 function boxMode() {
   return document.querySelector("input[name=boxes]:checked").value;
 }
@@ -543,7 +611,14 @@ function boxMode() {
 function drawText(lines) {
   const list = $("text");
   list.replaceChildren();
+  const several = pagesOf(current).length > 1;
   lines.forEach((line, i) => {
+    const page = line.page || 1;
+    if (several && (i === 0 || (lines[i - 1].page || 1) !== page)) {
+      const heading = el("li", { class: "page", text: `Page ${page}`, role: "button", tabindex: "0" });
+      heading.addEventListener("click", () => showPage(page));
+      list.append(heading);
+    }
     const item = el("li", { "data-line": String(i), class: line.confidence < LOW_CONFIDENCE ? "low" : null, text: line.text, tabindex: "0",
       role: "button", title: `confidence ${line.confidence.toFixed(0)}%` });
     item.addEventListener("click", () => select(i));
@@ -564,6 +639,7 @@ function drawBoxes() {
   if (!current || !current.ocrLines) return;
   const mode = boxMode();
   current.ocrLines.forEach((line, i) => {
+    if ((line.page || 1) !== shownPage) return;
     const shapes = mode === "lines" ? [line] : mode === "words" ? line.words || [] : [];
     for (const shape of shapes) {
       const b = shape.boundingBox;
@@ -600,6 +676,8 @@ function hideTip() {
 
 // Selecting a line marks its boxes and its text, whichever was clicked.
 function select(i) {
+  const line = current && current.ocrLines ? current.ocrLines[i] : null;
+  if (line && (line.page || 1) !== shownPage) showPage(line.page || 1);
   for (const node of document.querySelectorAll("#overlay .on, #text .on")) node.classList.remove("on");
   for (const node of document.querySelectorAll(`#overlay [data-line="${i}"], #text [data-line="${i}"]`)) node.classList.add("on");
   document.querySelector(`#text [data-line="${i}"]`)?.scrollIntoView({ block: "nearest" });
