@@ -143,17 +143,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{
-        BoundingBox, ContentType, Measurements, NewUpload, OcrLine, OcrResult, OcrWord, Timestamp,
-    };
+    use crate::model::{BoundingBox, ContentType, Measurements, OcrLine, OcrResult, OcrWord};
     use crate::ports::{
         ExportRenderer, Failure, MockClock, MockImageRepository, MockObjectStore, MockOcrEngine,
         MockUrlSigner, OcrCapabilities, RenderError,
     };
-
-    fn now() -> Timestamp {
-        Timestamp::from_unix_millis(1_767_225_600_000).unwrap()
-    }
+    use crate::services::tests::{awaiting, now};
 
     /// Writes `len` bytes of the record's text, whatever the format.
     #[derive(Debug)]
@@ -170,20 +165,10 @@ mod tests {
         let word = OcrWord::new("TOTAL", 90.0, BoundingBox::new(0.1, 0.1, 0.2, 0.1).unwrap());
         let line = OcrLine::from_words(vec![word.unwrap()]).unwrap();
         let result = OcrResult::new("e", vec![line], false).unwrap();
-        ImageRecord::awaiting_upload(NewUpload {
-            image_id: ImageId::generate(now()),
-            owner: Owner::parse("o").unwrap(),
-            bucket: "b".into(),
-            file_name: FileName::sanitize("a.png").unwrap(),
-            content_type: ContentType::Png,
-            size_bytes: None,
-            sha256: None,
-            created_at: now(),
-            upload_expires_at: now(),
-        })
-        .claim(now(), Duration::from_secs(60))
-        .and_then(|r| r.complete(now(), &Measurements::default(), &result))
-        .unwrap()
+        awaiting()
+            .claim(now(), Duration::from_secs(60))
+            .and_then(|r| r.complete(now(), &Measurements::default(), &result))
+            .unwrap()
     }
 
     /// Intake over `repository` and `store` with a renderer of `len` bytes and an inline limit of

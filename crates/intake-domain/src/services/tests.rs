@@ -18,7 +18,8 @@ use crate::ports::{
     RepoError, SignerError, StoreError,
 };
 
-fn now() -> Timestamp {
+/// The tests' one instant.
+pub(super) fn now() -> Timestamp {
     Timestamp::from_unix_millis(1_767_225_600_000).unwrap()
 }
 
@@ -55,7 +56,8 @@ fn store_with(bytes: Bytes) -> MockObjectStore {
     s
 }
 
-fn awaiting() -> ImageRecord {
+/// A new record awaiting its upload, owned by `o`.
+pub(super) fn awaiting() -> ImageRecord {
     ImageRecord::awaiting_upload(NewUpload {
         image_id: ImageId::generate(now()),
         owner: crate::model::Owner::parse("o").unwrap(),
