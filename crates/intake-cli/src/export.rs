@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_DISPOSITION, LOCATION};
 use serde::Serialize;
 
 use crate::client::{ClientError, error_of};
-use crate::files::{Sink, disposition_name, save};
+use crate::files::{SaveArgs, Sink, disposition_name, save};
 use crate::{ApiArgs, output};
 
 /// The formats the API exports.
@@ -49,13 +49,8 @@ pub(crate) struct ExportArgs {
     /// The format.
     #[arg(long, value_enum)]
     format: Format,
-    /// Where to write (default: the name the API gives, the image's with the format's extension,
-    /// in the current directory; `-` for stdout).
-    #[arg(short, long)]
-    output: Option<PathBuf>,
-    /// Overwrite an existing file.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    save: SaveArgs,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -102,7 +97,7 @@ pub(crate) async fn export(args: ExportArgs) -> Result<ExitCode, ClientError> {
         .and_then(disposition_name);
     let default =
         || PathBuf::from(named.unwrap_or_else(|| format!("{}.{}", args.id, format.extension())));
-    let sink = Sink::choose(args.output.as_deref(), default, args.force)?;
+    let sink = args.save.sink(default)?;
     let written = save(response, &url, &sink).await?;
     if let Sink::File(path) = &sink {
         if args.api.json {

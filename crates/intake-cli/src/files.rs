@@ -9,6 +9,29 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::client::ClientError;
 
+/// Where a download is saved: `-o FILE` (or `-` for stdout) and `--force`, shared by the commands
+/// that save a file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SaveArgs {
+    /// Where to write (default: the name the API gives the file, in the current directory; `-` for
+    /// stdout).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+impl SaveArgs {
+    /// Where to write: as [`Sink::choose`], with `default` when no `-o` is given.
+    ///
+    /// # Errors
+    /// As [`Sink::choose`].
+    pub(crate) fn sink(&self, default: impl FnOnce() -> PathBuf) -> Result<Sink, ClientError> {
+        Sink::choose(self.output.as_deref(), default, self.force)
+    }
+}
+
 /// Where a download goes.
 #[derive(Debug)]
 pub(crate) enum Sink {

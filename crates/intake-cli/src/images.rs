@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::client::{ClientError, is_terminal};
-use crate::files::{Sink, save};
+use crate::files::{SaveArgs, Sink, save};
 use crate::output::{confidence, field, table};
 use crate::views::{ImageView, ReprocessBody};
 use crate::{ApiArgs, PARTIAL, output};
@@ -91,12 +91,8 @@ pub(crate) struct DeleteArgs {
 pub(crate) struct DownloadArgs {
     /// The image id.
     id: String,
-    /// Where to write (default: the image's file name in the current directory; `-` for stdout).
-    #[arg(short, long)]
-    output: Option<PathBuf>,
-    /// Overwrite an existing file.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    save: SaveArgs,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -307,7 +303,7 @@ pub(crate) async fn download(args: DownloadArgs) -> Result<ExitCode, ClientError
             .map_or_else(|| args.id.clone().into(), ToOwned::to_owned);
         PathBuf::from(name)
     };
-    let sink = Sink::choose(args.output.as_deref(), default, args.force)?;
+    let sink = args.save.sink(default)?;
     let written = save(response, &url, &sink).await?;
     let Sink::File(target) = sink else {
         return Ok(ExitCode::SUCCESS);
