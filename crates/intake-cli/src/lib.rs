@@ -214,6 +214,14 @@ fn local_admin_key(api: &str, data_dir: &std::path::Path) -> Option<String> {
 
 /// Runs the command with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
+    // The PDF reader's worker process (started by `intake serve`, never by hand): no runtime, no
+    // arguments to parse, its request on standard input.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == intake_pdf::WORKER_ARG)
+    {
+        return intake_pdf::serve();
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -112,6 +112,13 @@ impl ServeArgs {
         }
     }
 
+    /// PDFs are read by workers that are this program (`intake pdf-worker`), with the libpdfium
+    /// that scripts/ocr-models.sh installs beside the PP-OCR models.
+    fn pdf_options(&self) -> Option<intake_pdf::PdfOptions> {
+        let models = self.ppocr_options().models_dir;
+        intake_pdf::PdfOptions::this_program(intake_pdf::library_path(&models)).ok()
+    }
+
     fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {
         let options = intake_ocr_onnx::PpOcrOptions::default()
             .with_tier(self.ocr_model)
@@ -142,6 +149,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<ExitCode, ClientError> {
         )
         .with_engine(args.ocr_engine)
         .with_ppocr(args.ppocr_options())
+        .with_pdf(args.pdf_options())
         .with_shutdown_grace(Duration::from_secs(args.shutdown_grace))
         .with_cors(args.cors_origins.clone())
         .with_connections(args.connection_limits());

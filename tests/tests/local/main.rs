@@ -20,6 +20,7 @@ mod flow;
 mod full_disk;
 mod hostile;
 mod metrics;
+mod pdf;
 mod scenarios;
 mod slow;
 mod storm;
@@ -102,9 +103,16 @@ pub fn prerequisites() -> Option<Vec<u8>> {
     }
 }
 
-/// Options for a test server in `dir`: an ephemeral port, two workers, a short shutdown grace.
+/// Options for a test server in `dir`: an ephemeral port, two workers, a short shutdown grace, and
+/// PDFs read by workers that are the `intake` command built for the tests (`intake pdf-worker`).
 pub fn options(dir: &std::path::Path, config: IntakeConfig) -> ServeOptions {
+    let pdf = intake_pdf::PdfOptions::new(
+        env!("CARGO_BIN_EXE_intake-test-cli"),
+        vec![intake_pdf::WORKER_ARG.into()],
+        intake_pdf::library_path(&intake_ocr_onnx::default_models_dir()),
+    );
     ServeOptions::default()
+        .with_pdf(Some(pdf))
         .with_data_dir(dir)
         .with_addr("127.0.0.1:0".parse().unwrap())
         .with_workers(2)

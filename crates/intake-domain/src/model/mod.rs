@@ -17,6 +17,7 @@ mod owner;
 mod page;
 mod record;
 mod search;
+mod text_layer;
 mod time;
 mod ttl;
 
@@ -44,5 +45,6 @@ pub use search::{
     MAX_SEARCH_CHARS, MAX_SEARCH_TERMS, SearchMatch, SearchText, SearchTextError, SnippetPart,
     index_words, normalize as normalize_word,
 };
+pub use text_layer::{TextLayerFacts, TextLayerRule};
 pub use time::{Timestamp, TimestampError};
 pub use ttl::{UrlTtl, UrlTtlError};

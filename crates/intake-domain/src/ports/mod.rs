@@ -5,6 +5,7 @@
 //! says whether a failure is worth retrying. No technology's types appear here.
 
 mod clock;
+mod document;
 mod events;
 mod export;
 mod failure;
@@ -18,6 +19,10 @@ mod signer;
 mod store;
 
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
+pub use document::{
+    DocumentInfo, DocumentPage, DocumentReadError, DocumentReader, PageContent, PageStream,
+    ReadRequest,
+};
 pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use export::{ExportRenderer, RenderError};
 pub use failure::{Failure, FailureKind, PortError};

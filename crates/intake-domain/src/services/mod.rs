@@ -6,6 +6,7 @@
 mod accept;
 mod config;
 mod dead_jobs;
+mod documents;
 mod erase;
 mod events;
 mod export;
@@ -20,6 +21,7 @@ mod upload;
 use std::sync::Arc;
 
 pub use config::{ConfigError, DEFAULT_EXPORT_INLINE_BYTES, IntakeConfig};
+pub use documents::{DOCUMENT_DPI, DOCUMENT_TIME_LIMIT, DocumentOcr, MAX_PAGE_PIXELS};
 pub use erase::RETENTION;
 pub use events::PUBLISH_BATCH;
 pub use export::{Export, ExportBody};
@@ -33,9 +35,10 @@ pub use upload::{UploadRequest, UploadTicket};
 use crate::model::{ContentType, EventLinks};
 #[cfg(doc)]
 use crate::ports::QueueRequests;
+use crate::ports::ReadRequest;
 use crate::ports::{
-    Clock, ExportRenderer, IdGenerator, ImageRepository, ImageSearch, ObjectStore, OcrEngine,
-    Previewer, ProcessingRequests, RandomIds, SystemClock, UrlSigner,
+    Clock, DocumentReader, ExportRenderer, IdGenerator, ImageRepository, ImageSearch, ObjectStore,
+    OcrEngine, Previewer, ProcessingRequests, RandomIds, SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -56,6 +59,8 @@ struct Inner {
     search: Option<Arc<dyn ImageSearch>>,
     /// Previews of processed images, where the deployment makes them.
     previewer: Option<Arc<dyn Previewer>>,
+    /// The reader of documents (PDF), where the deployment reads them page by page.
+    documents: Option<Arc<dyn DocumentReader>>,
     /// The export formats' writer, where the deployment exports.
     exports: Option<Arc<dyn ExportRenderer>>,
     /// Where processing is requested again (reprocessing), where the deployment can.
@@ -107,6 +112,7 @@ pub struct IntakeBuilder {
     repository: Option<Arc<dyn ImageRepository>>,
     search: Option<Arc<dyn ImageSearch>>,
     previewer: Option<Arc<dyn Previewer>>,
+    documents: Option<(Arc<dyn DocumentReader>, Option<ReadRequest>)>,
     exports: Option<Arc<dyn ExportRenderer>>,
     requests: Option<Arc<dyn ProcessingRequests>>,
     clock: Option<Arc<dyn Clock>>,
@@ -179,6 +185,19 @@ impl IntakeBuilder {
         self.previewer = Some(Arc::new(previewer));
         self
     }
+    /// The reader of documents (optional: without it a deployment accepts PDF only if its engine
+    /// takes PDF itself, as Textract does). Every engine that does not take the reader's formats
+    /// reads them through it ([`DocumentOcr`]): pages at [`DOCUMENT_DPI`] within
+    /// [`MAX_PAGE_PIXELS`] (and the pixel limit), in [`DOCUMENT_TIME_LIMIT`].
+    pub fn documents(mut self, reader: Arc<dyn DocumentReader>) -> Self {
+        self.documents = Some((reader, None));
+        self
+    }
+    /// The reader of documents, reading them as `request` says.
+    pub fn documents_as(mut self, reader: Arc<dyn DocumentReader>, request: ReadRequest) -> Self {
+        self.documents = Some((reader, Some(request)));
+        self
+    }
     /// The writer of the export formats (optional: without it exports answer
     /// [`crate::IntakeError::ExportUnavailable`]), e.g. `intake_export::Renderer`.
     pub fn exports(self, renderer: impl ExportRenderer + 'static) -> Self {
@@ -224,14 +243,33 @@ impl IntakeBuilder {
     /// [`BuildError::Missing`] for a missing port, [`BuildError::Config`] for invalid settings (including
     /// an allow-list that leaves no format the engine accepts).
     pub fn build(self) -> Result<Intake, BuildError> {
-        let ocr = self.ocr.ok_or(BuildError::Missing("OCR engine"))?;
+        let request = self
+            .documents
+            .as_ref()
+            .and_then(|(_, request)| *request)
+            .unwrap_or_else(|| {
+                ReadRequest::new(
+                    DOCUMENT_DPI,
+                    self.config.max_pixels.min(MAX_PAGE_PIXELS),
+                    DOCUMENT_TIME_LIMIT,
+                )
+            });
+        let with_documents = |engine: Arc<dyn OcrEngine>| -> Arc<dyn OcrEngine> {
+            match &self.documents {
+                Some((reader, _)) if DocumentOcr::extends(engine.as_ref(), reader.as_ref()) => {
+                    Arc::new(DocumentOcr::new(engine, Arc::clone(reader), request))
+                }
+                _ => engine,
+            }
+        };
+        let ocr = with_documents(self.ocr.ok_or(BuildError::Missing("OCR engine"))?);
         let accepted = self.config.validate(ocr.capabilities())?;
         let max_bytes = self
             .config
             .max_upload_bytes
             .min(ocr.capabilities().max_bytes);
         let mut alternatives = Vec::new();
-        for alternative in self.alternatives {
+        for alternative in self.alternatives.iter().cloned().map(with_documents) {
             let name = &alternative.capabilities().engine;
             if *name == ocr.capabilities().engine
                 || alternatives
@@ -256,6 +294,7 @@ impl IntakeBuilder {
                 repository: self.repository.ok_or(BuildError::Missing("repository"))?,
                 search: self.search,
                 previewer: self.previewer,
+                documents: self.documents.map(|(reader, _)| reader),
                 exports: self.exports,
                 requests: self.requests,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

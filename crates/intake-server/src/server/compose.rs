@@ -1,13 +1,14 @@
 //! The composition: the local adapters (filesystem store, SQLite, the engines, previews, keys,
 //! webhooks) put together into an [`Intake`], served with the workers and the event pump.
 
+use intake_pdf::PdfReader;
 use std::path::Path;
 use std::sync::Arc;
 
 use intake_domain::Intake;
 use intake_domain::model::{ObjectKey, Owner, Timestamp};
 use intake_domain::ports::{Clock, JobQueue, ProcessingRequests, QueueError, SystemClock};
-use intake_domain::services::JobPolicy;
+use intake_domain::services::{IntakeBuilder, JobPolicy};
 use intake_keys::{ADMIN_OWNER, ApiKeys};
 use intake_local::{
     FsObjectStore, HttpWebhookSender, ImagePreviewer, SenderOptions, SqliteDatabase,
@@ -57,8 +58,7 @@ impl LocalServer {
         let signer = HmacUrlSigner::new(&format!("{url}/objects"), &secret);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let wake = Arc::new(Notify::new());
-        let intake = engines
-            .register(Intake::builder())
+        let intake = with_pdf(engines.register(Intake::builder()), &options)
             .store(store.clone())
             .signer(signer.clone())
             .repository(repository.clone())
@@ -213,4 +213,17 @@ fn open_webhooks(
         policy,
     )
     .with_clock(Arc::clone(clock)))
+}
+
+/// `builder` reading PDFs, where the options ask for it and libpdfium is installed.
+fn with_pdf(builder: IntakeBuilder, options: &ServeOptions) -> IntakeBuilder {
+    let Some(reader) = options.pdf.clone().map(PdfReader::new) else {
+        return builder;
+    };
+    if reader.is_installed() {
+        builder.documents(Arc::new(reader))
+    } else {
+        tracing::info!("PDFium is not installed (scripts/ocr-models.sh): PDFs are not accepted");
+        builder
+    }
 }

@@ -1,5 +1,6 @@
 //! How the local server runs: [`ServeOptions`], their defaults and builders.
 
+use intake_pdf::PdfOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +38,9 @@ pub struct ServeOptions {
     pub ppocr: PpOcrOptions,
     /// Tesseract's settings.
     pub tesseract: TesseractOptions,
+    /// How PDFs are read (the worker program and libpdfium); `None` (the default) or a libpdfium
+    /// that is not installed: PDFs are not accepted.
+    pub pdf: Option<PdfOptions>,
     /// How long shutdown waits for jobs in progress (default 30 s).
     pub shutdown_grace: Duration,
     /// Whether to check at start that Tesseract and its language data are installed (default true).
@@ -66,6 +70,7 @@ impl Default for ServeOptions {
             engine: OcrChoice::default(),
             ppocr: PpOcrOptions::default(),
             tesseract: TesseractOptions::default(),
+            pdf: None,
             shutdown_grace: Duration::from_secs(30),
             check_ocr: true,
             new_admin_key: false,
@@ -130,6 +135,12 @@ impl ServeOptions {
     #[must_use]
     pub fn with_engine(mut self, engine: OcrChoice) -> Self {
         self.engine = engine;
+        self
+    }
+    /// With PDFs read as `pdf` says (`None`: not accepted).
+    #[must_use]
+    pub fn with_pdf(mut self, pdf: Option<PdfOptions>) -> Self {
+        self.pdf = pdf;
         self
     }
     /// With PP-OCR's settings.

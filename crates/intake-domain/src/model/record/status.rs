@@ -108,6 +108,8 @@ pub enum RejectionCode {
     SizeMismatch,
     /// The header is unreadable, or the file is truncated or carries trailing data.
     Corrupt,
+    /// The document is encrypted: it needs a password to open.
+    Encrypted,
 }
 
 /// Why OCR failed permanently. Stable codes, part of the API.

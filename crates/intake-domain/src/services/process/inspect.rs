@@ -5,8 +5,9 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 
+use crate::error::IntakeError;
 use crate::model::{ContentType, Measurements, ObjectKey, Sha256Digest};
-use crate::ports::{Failure, StoreError};
+use crate::ports::{DocumentInfo, DocumentReadError, Failure, OcrError, StoreError};
 use crate::services::Intake;
 use crate::sniff::{PNG_TRAILER, Pages, PagesError, Sniffed, Sniffer, tiff_pages};
 
@@ -29,6 +30,8 @@ pub(super) struct Inspection {
     pub(super) oversize: bool,
     /// A multi-page image's pages from its headers (TIFF), or why they cannot be read.
     pub(super) pages: Option<Result<Pages, PagesError>>,
+    /// A document's pages, as its reader found them (PDF), or why it cannot be opened.
+    pub(super) document: Option<Result<DocumentInfo, DocumentReadError>>,
 }
 
 impl Inspection {
@@ -46,6 +49,10 @@ impl Inspection {
             dimensions: self.sniffed.dimensions,
             page_count: match (&self.pages, self.sniffed.content_type) {
                 (Some(Ok(pages)), _) if pages.count <= max_pages => Some(pages.count),
+                (None, _) if self.document.is_some() => match &self.document {
+                    Some(Ok(info)) if info.page_count <= max_pages => Some(info.page_count),
+                    _ => None,
+                },
                 (Some(_), _) | (None, None | Some(ContentType::Pdf | ContentType::Tiff)) => None,
                 (None, Some(_)) => Some(1),
             },
@@ -82,6 +89,7 @@ impl Intake {
                 body: None,
                 oversize: true,
                 pages: None,
+                document: None,
             });
         }
         let mut stream = got.stream;
@@ -137,6 +145,38 @@ impl Intake {
             body,
             oversize,
             pages,
+            document: None,
         })
+    }
+
+    /// Opens a document the deployment reads page by page (PDF) and counts its pages, when its
+    /// bytes are in hand: what [`rules::examine`](super::rules) rejects an encrypted, damaged or
+    /// too long document on.
+    ///
+    /// # Errors
+    /// A retryable error when the reader itself failed (not the document).
+    pub(super) async fn probe_document(
+        &self,
+        inspection: &mut Inspection,
+    ) -> Result<(), IntakeError> {
+        let Some(reader) = &self.inner.documents else {
+            return Ok(());
+        };
+        let (Some(body), Some(content_type)) = (&inspection.body, inspection.sniffed.content_type)
+        else {
+            return Ok(());
+        };
+        if inspection.oversize || !reader.formats().contains(&content_type) {
+            return Ok(());
+        }
+        match reader.probe(body, self.inner.config.max_pages).await {
+            Err(DocumentReadError::Failed(failure)) => {
+                Err(IntakeError::Ocr(OcrError::Failed(failure)))
+            }
+            probed => {
+                inspection.document = Some(probed);
+                Ok(())
+            }
+        }
     }
 }

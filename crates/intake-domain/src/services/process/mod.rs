@@ -186,7 +186,7 @@ impl Intake {
         let inner = &self.inner;
         let (ocr, accepted, max_bytes) = self.engine_for(claimed);
         let engine = ocr.capabilities();
-        let inspection = match self
+        let mut inspection = match self
             .inspect(
                 claimed.object_key(),
                 // A TIFF is kept whole (within the byte limit) to count its pages.
@@ -208,6 +208,7 @@ impl Intake {
                 return Ok(Run::Finished(Box::new(failed)));
             }
         };
+        self.probe_document(&mut inspection).await?;
         let mut measured = inspection.measurements(inner.config.max_pages);
         let facts = match examine(
             claimed,

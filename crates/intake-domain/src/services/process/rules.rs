@@ -4,7 +4,9 @@
 use super::inspect::Inspection;
 use crate::error::{IntakeError, error_chain};
 use crate::model::{ContentType, FailureCode, ImageRecord, RejectionCode};
-use crate::ports::{ImageFacts, OcrCapabilities, OcrError, PortError};
+use crate::ports::{
+    DocumentInfo, DocumentReadError, ImageFacts, OcrCapabilities, OcrError, PortError,
+};
 use crate::sniff::{PNG_TRAILER, Pages, PagesError};
 
 /// A reason to reject, with a message for humans.
@@ -114,6 +116,7 @@ pub(super) fn examine(
         }
     }
     check_pages(inspection.pages.as_ref(), engine, max_pixels, max_pages)?;
+    check_document(inspection.document.as_ref())?;
     check_trailer(actual, &inspection.tail)?;
     let facts = ImageFacts::new(actual, size, dimensions, sha256);
     if !engine.accepts(&facts) {
@@ -123,6 +126,23 @@ pub(super) fn examine(
         ));
     }
     Ok(facts)
+}
+
+/// A document's reader opened it and counted its pages within the limit.
+fn check_document(
+    document: Option<&Result<DocumentInfo, DocumentReadError>>,
+) -> Result<(), Rejection> {
+    let Some(Err(error)) = document else {
+        return Ok(());
+    };
+    let code = match error {
+        DocumentReadError::Encrypted => RejectionCode::Encrypted,
+        DocumentReadError::TooManyPages { .. } | DocumentReadError::BeyondLimits { .. } => {
+            RejectionCode::TooLarge
+        }
+        _ => RejectionCode::Corrupt,
+    };
+    Err(reject(code, error.to_string()))
 }
 
 /// A multi-page image's pages count together: at most `max_pages` of them, their pixels together
@@ -271,6 +291,7 @@ mod tests {
             body: None,
             oversize: false,
             pages: None,
+            document: None,
         }
     }
 
@@ -392,6 +413,40 @@ mod tests {
                 &inspection(100, Some(ContentType::Pdf), None, b"%%EOF")
             ),
             None
+        );
+    }
+
+    #[test]
+    fn documents_are_rejected_for_what_their_reader_found() {
+        let pdf = record(ContentType::Pdf, None, None);
+        let probed = |document| {
+            let mut i = inspection(100, Some(ContentType::Pdf), None, b"%%EOF");
+            i.document = Some(document);
+            code(&pdf, &i)
+        };
+        assert_eq!(probed(Ok(DocumentInfo::new(3))), None);
+        assert_eq!(
+            probed(Err(DocumentReadError::Encrypted)),
+            Some(RejectionCode::Encrypted)
+        );
+        assert_eq!(
+            probed(Err(DocumentReadError::Corrupt {
+                reason: "no xref".into()
+            })),
+            Some(RejectionCode::Corrupt)
+        );
+        assert_eq!(
+            probed(Err(DocumentReadError::TooManyPages {
+                count: 5001,
+                limit: 100
+            })),
+            Some(RejectionCode::TooLarge)
+        );
+        assert_eq!(
+            probed(Err(DocumentReadError::BeyondLimits {
+                reason: "time".into()
+            })),
+            Some(RejectionCode::TooLarge)
         );
     }
 

@@ -1,0 +1,233 @@
+//! One worker process, seen from the reader: started with its request and document, its frames
+//! read back as the port's pages and errors, stopped (killed) when the reader lets it go, takes too
+//! long between two frames, or the kernel stops it at a limit.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use bytes::Bytes;
+use intake_domain::model::{ContentType, PageNumber};
+use intake_domain::ports::{
+    DocumentInfo, DocumentPage, DocumentReadError, Failure, PageContent, ReadRequest,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+use crate::PdfOptions;
+use crate::protocol::{Frame, MAX_FRAME, Op, Problem, Request, Rule};
+
+/// A running worker.
+pub(crate) struct Session {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// The longest wait for the next frame.
+    patience: Duration,
+    done: bool,
+}
+
+/// A worker that broke the protocol.
+pub(crate) fn protocol_error(what: &str) -> DocumentReadError {
+    DocumentReadError::Failed(Failure::other(format!("the PDF worker {what}")))
+}
+
+fn stopped(problem: Problem, reason: String, count: u32) -> DocumentReadError {
+    match problem {
+        Problem::Encrypted => DocumentReadError::Encrypted,
+        Problem::Corrupt => DocumentReadError::Corrupt { reason },
+        Problem::TooManyPages => DocumentReadError::TooManyPages {
+            count,
+            limit: count.saturating_sub(1),
+        },
+        Problem::BeyondLimits => DocumentReadError::BeyondLimits { reason },
+        Problem::Unavailable => DocumentReadError::Failed(Failure::unavailable(reason)),
+    }
+}
+
+impl Session {
+    /// Starts a worker on `bytes` (writing them on a task of their own, so that a worker answering
+    /// early never blocks on a full pipe).
+    pub(crate) fn start(
+        options: &PdfOptions,
+        op: Op,
+        bytes: &Bytes,
+        max_pages: u32,
+        read: &ReadRequest,
+    ) -> Result<Self, DocumentReadError> {
+        let request = Request {
+            library: options.library.clone(),
+            op,
+            max_pages,
+            memory_limit: options.memory_limit,
+            cpu_seconds: read.time_limit.as_secs().max(1),
+            dpi: read.dpi,
+            max_page_pixels: read.max_page_pixels,
+            rule: Rule::from(read.text_layer),
+        };
+        let mut line = serde_json::to_vec(&request)
+            .map_err(|e| DocumentReadError::Failed(Failure::other(e)))?;
+        line.push(b'\n');
+        let mut child = Command::new(&options.program)
+            .args(&options.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                DocumentReadError::Failed(Failure::unavailable(format!(
+                    "cannot start the PDF worker {}: {e}",
+                    options.program.display()
+                )))
+            })?;
+        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(protocol_error("has no standard input or output"));
+        };
+        let document = bytes.clone();
+        tokio::spawn(async move {
+            // A worker that stops reading (it found the document encrypted) closes the pipe: the
+            // write fails, and its answer says why.
+            if stdin.write_all(&line).await.is_ok() {
+                let _ = stdin.write_all(&document).await;
+            }
+        });
+        Ok(Self {
+            child,
+            stdout: BufReader::new(stdout),
+            patience: read.time_limit,
+            done: false,
+        })
+    }
+
+    /// The first frame: the document's pages, or why it cannot be read.
+    pub(crate) async fn info(&mut self) -> Result<DocumentInfo, DocumentReadError> {
+        match self.frame().await? {
+            Frame::Info { page_count } => Ok(DocumentInfo::new(page_count)),
+            Frame::Stopped {
+                problem,
+                reason,
+                count,
+            } => Err(stopped(problem, reason, count)),
+            _ => Err(protocol_error("did not begin with the document's pages")),
+        }
+    }
+
+    /// The next page; `None` after the last.
+    pub(crate) async fn next(&mut self) -> Result<Option<DocumentPage>, DocumentReadError> {
+        if self.done {
+            return Ok(None);
+        }
+        let frame = self.frame().await?;
+        let page = |number: u32, width_px, height_px, content| {
+            let number =
+                PageNumber::new(number).ok_or_else(|| protocol_error("sent a page numbered 0"))?;
+            Ok(Some(DocumentPage::new(
+                number, width_px, height_px, content,
+            )))
+        };
+        match frame {
+            Frame::Text {
+                number,
+                width_px,
+                height_px,
+                lines,
+            } => page(number, width_px, height_px, PageContent::TextLayer(lines)),
+            Frame::Picture {
+                number,
+                width_px,
+                height_px,
+                format,
+                len,
+            } => {
+                let content_type = match format.as_str() {
+                    "png" => ContentType::Png,
+                    "jpeg" => ContentType::Jpeg,
+                    _ => return Err(protocol_error("sent a picture in an unknown format")),
+                };
+                let bytes = self.body(len).await?;
+                page(
+                    number,
+                    width_px,
+                    height_px,
+                    PageContent::Picture {
+                        bytes,
+                        content_type,
+                    },
+                )
+            }
+            Frame::End => {
+                self.done = true;
+                Ok(None)
+            }
+            Frame::Stopped {
+                problem,
+                reason,
+                count,
+            } => {
+                self.done = true;
+                Err(stopped(problem, reason, count))
+            }
+            Frame::Info { .. } => Err(protocol_error("sent the document's pages twice")),
+        }
+    }
+
+    /// Reads one frame, within the session's patience.
+    async fn frame(&mut self) -> Result<Frame, DocumentReadError> {
+        let mut len = [0_u8; 4];
+        self.read_exact(&mut len).await?;
+        let len = u32::from_be_bytes(len);
+        if len > MAX_FRAME {
+            return Err(protocol_error("sent a frame beyond the limit"));
+        }
+        let mut json = vec![0_u8; len as usize];
+        self.read_exact(&mut json).await?;
+        serde_json::from_slice(&json).map_err(|_| protocol_error("sent a frame it cannot parse"))
+    }
+
+    async fn body(&mut self, len: u64) -> Result<Bytes, DocumentReadError> {
+        let len = usize::try_from(len).map_err(|_| protocol_error("sent a picture too large"))?;
+        let mut body = vec![0_u8; len];
+        self.read_exact(&mut body).await?;
+        Ok(Bytes::from(body))
+    }
+
+    async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), DocumentReadError> {
+        match tokio::time::timeout(self.patience, self.stdout.read_exact(buf)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(self.ended().await),
+            Err(_) => {
+                let _ = self.child.start_kill();
+                Err(DocumentReadError::BeyondLimits {
+                    reason: format!(
+                        "the PDF worker was stopped after {} s without a page",
+                        self.patience.as_secs()
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Why a worker's output ended before its answer did: the kernel stopped it at a limit, or
+    /// the document crashed it.
+    async fn ended(&mut self) -> DocumentReadError {
+        use std::os::unix::process::ExitStatusExt as _;
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let Ok(Ok(status)) = status else {
+            let _ = self.child.start_kill();
+            return protocol_error("closed its output and did not end");
+        };
+        match status.signal() {
+            // SIGXCPU (24) at the CPU limit; SIGKILL (9) past its hard limit or at an OOM.
+            Some(signal @ (9 | 24)) => DocumentReadError::BeyondLimits {
+                reason: format!(
+                    "the PDF worker was stopped at its time or memory limit (signal {signal})"
+                ),
+            },
+            // SIGABRT when an allocation beyond the address-space limit fails, SIGSEGV,
+            // SIGTRAP (a PDFium check) on a document it cannot survive.
+            Some(signal) => DocumentReadError::Corrupt {
+                reason: format!("the document stopped the PDF reader (signal {signal})"),
+            },
+            None => protocol_error(&format!("ended without an answer ({status})")),
+        }
+    }
+}

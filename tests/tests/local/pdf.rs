@@ -1,0 +1,114 @@
+//! PDFs through the local server: born-digital pages from their text layer, scanned pages read by
+//! PP-OCR, page by page in the record; encrypted, damaged and too long documents rejected with
+//! their codes.
+
+use std::process::Command;
+
+use intake_domain::IntakeConfig;
+use intake_domain::testkit::images::render_pixels;
+use intake_pdf::testkit::{TestPage, pages, pdf};
+use serde_json::{Value, json};
+
+use super::{TestApp, prerequisites, spawn_app_with};
+
+/// Uploads `bytes` as a PDF named `name` and waits for its record.
+async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> Value {
+    let ticket: Value = app
+        .http
+        .post(app.api("/uploads"))
+        .json(
+            &json!({"filename": name, "contentType": "application/pdf", "sizeBytes": bytes.len()}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(ticket["uploadUrl"].is_string(), "{ticket}");
+    let status = super::put_ticket(&app.http, &ticket, &bytes).await.status();
+    assert!(status.is_success(), "{status}");
+    app.wait_terminal(ticket["imageId"].as_str().unwrap()).await
+}
+
+fn scanned(font: &[u8], lines: &[&str]) -> TestPage {
+    let (pixels, (width, height)) = render_pixels(lines, font).unwrap();
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+        .encode(&pixels, width, height, image::ExtendedColorType::L8)
+        .unwrap();
+    TestPage::Jpeg {
+        bytes,
+        width,
+        height,
+    }
+}
+
+#[tokio::test]
+async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
+    let Some(font) = prerequisites() else {
+        return;
+    };
+    let app = spawn_app_with(IntakeConfig::default().with_max_pages(10)).await;
+
+    let mixed = pdf(&[
+        TestPage::text(&[
+            "Invoice INV-2041 from ACME Supplies",
+            "Total due: 31.00 EUR",
+        ]),
+        scanned(&font, &["Cheque 004512", "Pay Jane Doe"]),
+    ]);
+    let record = upload(&app, "invoice.pdf", mixed).await;
+    assert_eq!(record["status"], "PROCESSED", "{record}");
+    assert_eq!(record["pageCount"], 2, "{record}");
+    let summaries = record["pages"].as_array().unwrap();
+    assert_eq!(summaries[0]["source"], "text-layer", "{record}");
+    assert_eq!(summaries[1]["source"], "ocr", "{record}");
+    assert_eq!(summaries[0]["widthPx"], 2479);
+    let text = record["ocrText"].as_str().unwrap();
+    let (first, second) = text
+        .split_once('\u{c}')
+        .expect("pages separated by a form feed");
+    assert!(first.contains("Total due: 31.00 EUR"), "{text}");
+    assert!(second.to_lowercase().contains("cheque"), "{text}");
+
+    let garbage = b"%PDF-1.7\n\x00\x01this is not a document at all".to_vec();
+    let record = upload(&app, "broken.pdf", garbage).await;
+    assert_eq!(record["status"], "REJECTED", "{record}");
+    assert_eq!(record["rejectionCode"], "CORRUPT", "{record}");
+
+    let record = upload(&app, "long.pdf", pages(11)).await;
+    assert_eq!(record["rejectionCode"], "TOO_LARGE", "{record}");
+
+    if let Some(locked) = encrypted(&pdf(&[TestPage::text(&["Statement, confidential"])])) {
+        let record = upload(&app, "locked.pdf", locked).await;
+        assert_eq!(record["status"], "REJECTED", "{record}");
+        assert_eq!(record["rejectionCode"], "ENCRYPTED", "{record}");
+    }
+    app.stop().await;
+}
+
+/// `doc` encrypted with a user password by qpdf (scripts/system-deps.sh installs it).
+fn encrypted(doc: &[u8]) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&src, doc).unwrap();
+    match Command::new("qpdf")
+        .args(["--encrypt", "user", "owner", "256", "--"])
+        .arg(&src)
+        .arg(&dst)
+        .status()
+    {
+        Ok(status) => {
+            assert!(status.success(), "qpdf: {status}");
+            Some(std::fs::read(dst).unwrap())
+        }
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "qpdf is not installed: {error}"
+            );
+            None
+        }
+    }
+}
