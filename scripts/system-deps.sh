@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Intake's local mode and tests need, when missing (idempotent):
-# Tesseract 5 with English data (OCR), DejaVu fonts (the OCR tests render text with them), qpdf and
-# poppler-utils (the PDF tests); with
-# `--browser` also Chromium and chromedriver (the web app's browser test, run by `make test`).
+# Tesseract 5 with English data (OCR) and DejaVu fonts (the OCR tests render text with them), Poppler's
+# tools and qpdf (the searchable PDF export's tests read it back with pdftotext, pdfimages, pdfinfo and
+# pdftoppm, and check it with qpdf); with `--browser` also Chromium and chromedriver (the web app's
+# browser test, run by `make test`).
 set -euo pipefail
 
 missing=()
 command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
 [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata 2>/dev/null)" ] || missing+=(tesseract-ocr-eng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
-# qpdf writes the encrypted PDFs the PDF tests refuse, and checks exported PDFs; pdftotext reads them.
-command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

@@ -1,4 +1,4 @@
-//! `intake export ID --format hocr|alto|txt [-o FILE|-]`: what was read on an image, as a file.
+//! `intake export ID --format hocr|alto|txt|pdf [-o FILE|-]`: what was read on an image, as a file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +21,8 @@ pub(crate) enum Format {
     Alto,
     /// Plain text: lines ended by newlines, pages by form feeds.
     Txt,
+    /// A searchable PDF: the original pages under an invisible text layer of the words read.
+    Pdf,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Self::Hocr => "hocr",
             Self::Alto => "alto",
             Self::Txt => "txt",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -38,6 +41,7 @@ impl Format {
             Self::Hocr => "hocr",
             Self::Alto => "xml",
             Self::Txt => "txt",
+            Self::Pdf => "pdf",
         }
     }
 }

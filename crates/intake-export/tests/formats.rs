@@ -91,7 +91,7 @@ fn processed(name: &str) -> ImageRecord {
 }
 
 fn render(record: &ImageRecord, format: ExportFormat) -> String {
-    String::from_utf8(Renderer.render(record, format).unwrap()).unwrap()
+    String::from_utf8(Renderer.render(record, format, None).unwrap()).unwrap()
 }
 
 fn attribute<'a>(node: Node<'a, '_>, name: &str) -> &'a str {

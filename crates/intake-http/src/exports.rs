@@ -1,4 +1,4 @@
-//! `GET /images/{imageId}/export?format=hocr|alto|txt`: what was read on an image, as a file.
+//! `GET /images/{imageId}/export?format=hocr|alto|txt|pdf`: what was read on an image, as a file.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -75,7 +75,8 @@ fn answer(export: Export) -> Response {
 }
 
 /// An export is the owner's text, served from the API's origin: no browser may sniff another type
-/// from it or run anything in it (hOCR is XHTML), were it ever opened rather than saved.
+/// from it or run anything in it (hOCR is XHTML, a PDF may hold scripts), were it ever opened
+/// rather than saved.
 fn guard(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -211,7 +211,7 @@ mod tests {
         for bad in [
             format!("exports/{id}"),
             format!("exports/{id}/"),
-            format!("exports/{id}/pdf"),
+            format!("exports/{id}/docx"),
             format!("exports/{id}/HOCR"),
             format!("exports/{id}/hocr/x"),
             format!("exports/{}/hocr", id.to_string().to_uppercase()),

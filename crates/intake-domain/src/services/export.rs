@@ -1,13 +1,15 @@
-//! Exports of what was read on an image (hOCR, ALTO, plain text): answered inline, or stored and
-//! handed out through a short-lived download URL when they are larger than the deployment answers
-//! inline.
+//! Exports of what was read on an image (hOCR, ALTO, plain text, searchable PDF): answered inline,
+//! or stored and handed out through a short-lived download URL when they are larger than the
+//! deployment answers inline. A format made from the original's bytes as well (the PDF) reads the
+//! stored original, within the deployment's byte limit, only when it is asked for.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
 
 use super::Intake;
 use crate::error::IntakeError;
 use crate::model::{ExportFormat, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner};
-use crate::ports::{GetUrlRequest, OcrDetail, PresignedRequest};
+use crate::ports::{GetUrlRequest, OcrDetail, PresignedRequest, RenderError};
 
 /// An export of one image in one format.
 #[derive(Clone, PartialEq, Debug)]
@@ -38,13 +40,17 @@ impl Intake {
     /// What was read on one of `owner`'s processed images, in `format`: the bytes with their media
     /// type and file name when they are within [`crate::IntakeConfig::export_inline_limit`], else
     /// stored under the image's export key (replacing an earlier export in that format) and handed
-    /// out as a presigned GET.
+    /// out as a presigned GET. A format that [needs the original](ExportFormat::needs_original)
+    /// reads the image's stored bytes; an original that [already is a document in the
+    /// format](ExportFormat::is_original_format) (a PDF upload exported as PDF) is the export, as
+    /// uploaded.
     ///
     /// # Errors
     /// [`IntakeError::NotFound`] for an unknown or deleted image and for another owner's (as
     /// [`Intake::get_image`]); [`IntakeError::NotProcessed`] (409) for an image that is not
     /// `PROCESSED`; [`IntakeError::ExportUnavailable`] on a deployment without a renderer;
-    /// [`IntakeError::Render`] when the document cannot be written; port errors as they occur.
+    /// [`IntakeError::Render`] when the document cannot be written (among others an original past
+    /// the byte limit, [`RenderError::OriginalTooLarge`]); port errors as they occur.
     pub async fn export(
         &self,
         owner: &Owner,
@@ -68,7 +74,21 @@ impl Intake {
             .exports
             .as_ref()
             .ok_or(IntakeError::ExportUnavailable)?;
-        let bytes = renderer.render(&record, format)?;
+        let original = if format.needs_original() {
+            Some(self.original(&record).await?)
+        } else {
+            None
+        };
+        let bytes = match original {
+            Some(original)
+                if record
+                    .content_type()
+                    .is_some_and(|t| format.is_original_format(t)) =>
+            {
+                Vec::from(original)
+            }
+            original => renderer.render(&record, format, original.as_deref())?,
+        };
         let file_name = format.file_name(record.file_name());
         let fits = inner
             .config
@@ -88,6 +108,28 @@ impl Intake {
             file_name,
             body,
         })
+    }
+
+    /// The stored original of `record`, whole, within the deployment's byte limit (the limit its
+    /// upload was accepted under, unless it was lowered since).
+    async fn original(&self, record: &ImageRecord) -> Result<Bytes, IntakeError> {
+        let limit = self.inner.max_bytes;
+        let too_large =
+            |size: u64| IntakeError::Render(RenderError::OriginalTooLarge { size, limit });
+        let got = self.inner.store.get(record.object_key()).await?;
+        if got.meta.size > limit {
+            return Err(too_large(got.meta.size));
+        }
+        let mut body = BytesMut::with_capacity(usize::try_from(got.meta.size).unwrap_or(0));
+        let mut stream = got.stream;
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk?);
+            let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
+            if size > limit {
+                return Err(too_large(size));
+            }
+        }
+        Ok(body.freeze())
     }
 
     /// Stores an export of `record` under its key and presigns a GET of it.
@@ -148,6 +190,7 @@ mod tests {
         ExportRenderer, Failure, MockClock, MockImageRepository, MockObjectStore, MockOcrEngine,
         MockUrlSigner, OcrCapabilities, RenderError,
     };
+    use crate::ports::{GetResult, ObjectMeta};
     use crate::services::tests::{awaiting, now};
 
     /// Writes `len` bytes of the record's text, whatever the format.
@@ -155,9 +198,19 @@ mod tests {
     struct Sized(usize);
 
     impl ExportRenderer for Sized {
-        fn render(&self, record: &ImageRecord, _: ExportFormat) -> Result<Vec<u8>, RenderError> {
+        fn render(
+            &self,
+            record: &ImageRecord,
+            format: ExportFormat,
+            original: Option<&[u8]>,
+        ) -> Result<Vec<u8>, RenderError> {
+            if format.needs_original() != original.is_some() {
+                return Err(RenderError::NoOriginal(format));
+            }
             let text = record.ocr_text().unwrap_or_default().as_bytes();
-            Ok(text.iter().copied().cycle().take(self.0).collect())
+            let mut out: Vec<u8> = text.iter().copied().cycle().take(self.0).collect();
+            out.extend_from_slice(original.unwrap_or_default());
+            Ok(out)
         }
     }
 
@@ -266,5 +319,123 @@ mod tests {
         );
         assert_eq!(export.file_name.as_str(), "a.txt");
         assert_eq!(export.content_type, "text/plain; charset=utf-8");
+    }
+
+    /// `record` as uploaded in `content_type`.
+    fn typed(record: ImageRecord, content_type: ContentType) -> ImageRecord {
+        let mut parts = record.into_parts();
+        parts.content_type = Some(content_type);
+        parts.declared_content_type = content_type;
+        ImageRecord::from_parts(parts).unwrap()
+    }
+
+    /// A store whose one object (the original) reports `size` bytes and streams `chunks`.
+    fn store_of(size: u64, chunks: Vec<&'static [u8]>) -> MockObjectStore {
+        let mut store = MockObjectStore::new();
+        store.expect_get().times(1).returning(move |_| {
+            let stream = futures::stream::iter(
+                chunks
+                    .clone()
+                    .into_iter()
+                    .map(|c| Ok(Bytes::from_static(c))),
+            );
+            Ok(GetResult::new(ObjectMeta::new(size), stream.boxed()))
+        });
+        store.expect_put().never();
+        store
+    }
+
+    fn repository_of(record: ImageRecord) -> MockImageRepository {
+        let mut repository = MockImageRepository::new();
+        repository
+            .expect_get_view()
+            .returning(move |_, _| Ok(Some(record.clone())));
+        repository
+    }
+
+    #[tokio::test]
+    async fn a_pdf_upload_is_its_own_pdf_export_and_an_image_is_rendered_with_its_original() {
+        let owner = Owner::parse("o").unwrap();
+        let pdf = typed(processed(), ContentType::Pdf);
+        let id = pdf.image_id();
+        let original: &'static [u8] = b"%PDF-1.7\n";
+        // The renderer would write 4 bytes of text before the original: not asked.
+        let export = intake(repository_of(pdf), store_of(9, vec![b"%PDF", b"-1.7\n"]), 4)
+            .export(&owner, id, ExportFormat::Pdf)
+            .await
+            .unwrap();
+        assert_eq!(
+            export.body,
+            ExportBody::Inline(Bytes::from_static(original))
+        );
+        assert_eq!(export.content_type, "application/pdf");
+        assert_eq!(export.file_name.as_str(), "a.pdf");
+
+        // An image's PDF is the renderer's, given the original (the test renderer appends it).
+        let png = processed();
+        let id = png.image_id();
+        let export = intake(repository_of(png), store_of(3, vec![b"P", b"NG"]), 4)
+            .export(&owner, id, ExportFormat::Pdf)
+            .await
+            .unwrap();
+        assert_eq!(
+            export.body,
+            ExportBody::Inline(Bytes::from_static(b"TOTAPNG"))
+        );
+
+        // A PDF upload's text formats are still written from its record, without reading it.
+        let pdf = typed(processed(), ContentType::Pdf);
+        let id = pdf.image_id();
+        let mut store = MockObjectStore::new();
+        store.expect_get().never();
+        let export = intake(repository_of(pdf), store, 5)
+            .export(&owner, id, ExportFormat::Txt)
+            .await
+            .unwrap();
+        assert_eq!(
+            export.body,
+            ExportBody::Inline(Bytes::from_static(b"TOTAL"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_original_past_the_byte_limit_is_not_read_whole() {
+        let owner = Owner::parse("o").unwrap();
+        // The engine's limit is 1024 bytes: a larger original is refused on its reported size...
+        let record = processed();
+        let id = record.image_id();
+        let error = intake(repository_of(record), store_of(1025, vec![]), 0)
+            .export(&owner, id, ExportFormat::Pdf)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                IntakeError::Render(RenderError::OriginalTooLarge {
+                    size: 1025,
+                    limit: 1024
+                })
+            ),
+            "{error}"
+        );
+        // ...and on what it streams, whatever its size said.
+        let record = processed();
+        let id = record.image_id();
+        let chunk: &'static [u8] = &[0; 1000];
+        let error = intake(repository_of(record), store_of(10, vec![chunk, chunk]), 0)
+            .export(&owner, id, ExportFormat::Pdf)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                IntakeError::Render(RenderError::OriginalTooLarge {
+                    size: 2000,
+                    limit: 1024
+                })
+            ),
+            "{error}"
+        );
+        assert_eq!(error.code(), "INTERNAL");
     }
 }

@@ -1,4 +1,4 @@
-//! `GET /images/{imageId}/export`: the three formats inline, the refusals, and an export larger than
+//! `GET /images/{imageId}/export`: the four formats inline, the refusals, and an export larger than
 //! the inline limit stored, answered with `303 See Other` to a URL fetched without the API's key,
 //! and erased by a purge.
 
@@ -57,7 +57,8 @@ fn harness(config: IntakeConfig) -> MemoryHarness {
     )
 }
 
-/// The export the renderer writes of the stored record, for comparing with what the API served.
+/// The export the renderer writes of the stored record (and its stored original, for the PDF),
+/// for comparing with what the API served.
 async fn rendered(h: &MemoryHarness, id: &str, format: ExportFormat) -> Vec<u8> {
     use intake_domain::ports::ImageRepository as _;
     let record = h
@@ -66,7 +67,12 @@ async fn rendered(h: &MemoryHarness, id: &str, format: ExportFormat) -> Vec<u8> 
         .await
         .unwrap()
         .unwrap();
-    intake_export::Renderer.render(&record, format).unwrap()
+    let original = format
+        .needs_original()
+        .then(|| h.store.bytes(record.object_key()).unwrap());
+    intake_export::Renderer
+        .render(&record, format, original.as_deref())
+        .unwrap()
 }
 
 #[tokio::test]
@@ -81,6 +87,7 @@ async fn each_format_is_a_download_of_what_was_read() {
         ),
         ("alto", "application/xml; charset=utf-8", "scan 7.xml"),
         ("txt", "text/plain; charset=utf-8", "scan 7.txt"),
+        ("pdf", "application/pdf", "scan 7.pdf"),
     ] {
         let reply = raw(
             &h,
@@ -122,6 +129,17 @@ async fn each_format_is_a_download_of_what_was_read() {
     .await;
     let hocr = String::from_utf8(hocr.body).unwrap();
     assert!(hocr.contains("class=\"ocrx_word\"") && hocr.contains(">THOUSAND<"));
+    // The PDF embeds the uploaded PNG's page under the words (its text layer is read back by
+    // Poppler in intake-export's tests).
+    let pdf = raw(
+        &h,
+        Some(&key_a()),
+        &format!("/images/{id}/export?format=pdf"),
+    )
+    .await;
+    assert!(pdf.body.starts_with(b"%PDF-") && pdf.body.ends_with(b"%%EOF"));
+    let text = String::from_utf8_lossy(&pdf.body);
+    assert!(text.contains("/Subtype /Image") && text.contains("/Count 1"));
 }
 
 #[tokio::test]
@@ -140,7 +158,7 @@ async fn exports_are_refused_as_get_image_is() {
             headers: reply.headers,
         }
     };
-    for format in ["pdf", "HOCR", ""] {
+    for format in ["docx", "PDF", "HOCR", ""] {
         let unknown = raw(
             &h,
             Some(&key_a()),
