@@ -50,12 +50,10 @@ pub fn heif_enc(png: &[u8], quality: u8) -> Result<Vec<u8>, String> {
 /// coded pixels stay where the file's `iloc` says they are. `meta`, `iprp` and `ipco` grow by
 /// those four bytes. `None` when the file is not laid out that way.
 pub fn with_rotation(heic: &[u8], quarter_turns: u8) -> Option<Vec<u8>> {
-    let size_at = |bytes: &[u8], at: usize| {
-        Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
-    };
-    let find = |bytes: &[u8], kind: &[u8; 4]| {
-        bytes.windows(4).position(|w| w == kind)?.checked_sub(4)
-    };
+    let size_at =
+        |bytes: &[u8], at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let find =
+        |bytes: &[u8], kind: &[u8; 4]| bytes.windows(4).position(|w| w == kind)?.checked_sub(4);
     let ftyp = usize::try_from(size_at(heic, 0)?).ok()?;
     if heic.get(4..8)? != b"ftyp" || heic.get(ftyp - 4..ftyp)? != b"miaf" {
         return None;
@@ -67,7 +65,8 @@ pub fn with_rotation(heic: &[u8], quarter_turns: u8) -> Option<Vec<u8>> {
     for kind in [b"meta", b"iprp", b"ipco"] {
         let at = find(&out, kind)?;
         let grown = size_at(&out, at)?.checked_add(4)?;
-        out.get_mut(at..at + 4)?.copy_from_slice(&grown.to_be_bytes());
+        out.get_mut(at..at + 4)?
+            .copy_from_slice(&grown.to_be_bytes());
     }
     let at = find(&out, b"pixi")?;
     let pixi = usize::try_from(size_at(&out, at)?).ok()?;

@@ -63,7 +63,10 @@ fn a_page_decodes_at_its_size_and_the_sniffer_agrees() {
     let grey = image.to_luma8();
     assert!(grey.get_pixel(5, 5).0[0] > 230);
     let (x, y) = ink_centre(&image);
-    assert!(x > 40.0 && x < f64::from(width) / 2.0 && y > 30.0 && y < 90.0, "{x} {y}");
+    assert!(
+        x > 40.0 && x < f64::from(width) / 2.0 && y > 30.0 && y < 90.0,
+        "{x} {y}"
+    );
 }
 
 #[test]
@@ -111,7 +114,10 @@ fn the_pixel_limit_holds_before_decoding_and_damage_is_an_error() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(decode(b"not a heic", 1_000), Err(HeicError::Invalid(_))));
+    assert!(matches!(
+        decode(b"not a heic", 1_000),
+        Err(HeicError::Invalid(_))
+    ));
     assert!(matches!(dimensions(b""), Err(HeicError::Invalid(_))));
     for end in [16, 100, heic.len() / 2, heic.len() - 10] {
         assert!(
