@@ -8,42 +8,42 @@ use crate::sniff::{Sniffed, Sniffer, sniff};
 /// 64 × 64 HEVC tile (its own `ispe`), with a `pixi` property on the grid.
 const GRADIENT: &[u8] = include_bytes!("testdata/gradient-64x48.heic");
 
-fn bx(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+fn bx(kind: [u8; 4], content: &[u8]) -> Vec<u8> {
     let mut out = u32::try_from(content.len() + 8)
         .unwrap_or(u32::MAX)
         .to_be_bytes()
         .to_vec();
-    out.extend_from_slice(kind);
+    out.extend_from_slice(&kind);
     out.extend_from_slice(content);
     out
 }
 
-fn full(kind: &[u8; 4], version: u8, flags: u8, content: &[u8]) -> Vec<u8> {
+fn full(kind: [u8; 4], version: u8, flags: u8, content: &[u8]) -> Vec<u8> {
     let mut body = vec![version, 0, 0, flags];
     body.extend_from_slice(content);
     bx(kind, &body)
 }
 
-fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+fn ftyp(major: [u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
     let mut body = major.to_vec();
     body.extend_from_slice(&[0; 4]);
     for brand in compatible {
         body.extend_from_slice(*brand);
     }
-    bx(b"ftyp", &body)
+    bx(*b"ftyp", &body)
 }
 
 fn ispe(width: u32, height: u32) -> Vec<u8> {
     let mut body = width.to_be_bytes().to_vec();
     body.extend_from_slice(&height.to_be_bytes());
-    full(b"ispe", 0, 0, &body)
+    full(*b"ispe", 0, 0, &body)
 }
 
 /// A `meta` box: a picture handler, `primary` as the primary item, the `properties` in `ipco`, and
 /// one `ipma` (version 0, 7-bit indices) associating each `(item, indices)`.
 fn meta(primary: u16, properties: &[Vec<u8>], items: &[(u16, &[u8])]) -> Vec<u8> {
-    let hdlr = full(b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0");
-    let pitm = full(b"pitm", 0, 0, &primary.to_be_bytes());
+    let hdlr = full(*b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    let pitm = full(*b"pitm", 0, 0, &primary.to_be_bytes());
     let mut ipma = u32::try_from(items.len())
         .unwrap_or(0)
         .to_be_bytes()
@@ -54,14 +54,14 @@ fn meta(primary: u16, properties: &[Vec<u8>], items: &[(u16, &[u8])]) -> Vec<u8>
         ipma.extend_from_slice(indices);
     }
     let iprp = bx(
-        b"iprp",
+        *b"iprp",
         &[
-            bx(b"ipco", &properties.concat()),
-            full(b"ipma", 0, 0, &ipma),
+            bx(*b"ipco", &properties.concat()),
+            full(*b"ipma", 0, 0, &ipma),
         ]
         .concat(),
     );
-    full(b"meta", 0, 0, &[hdlr, pitm, iprp].concat())
+    full(*b"meta", 0, 0, &[hdlr, pitm, iprp].concat())
 }
 
 /// A HEIC whose primary item 2 is `width` × `height` with `transforms` after its `ispe`; item 1 (a
@@ -73,9 +73,9 @@ fn heic(width: u32, height: u32, transforms: &[Vec<u8>]) -> Vec<u8> {
         .map(|i| if i > 2 { 0x80 | i } else { i })
         .collect();
     [
-        ftyp(b"heic", &[b"mif1", b"heic"]),
+        ftyp(*b"heic", &[b"mif1", b"heic"]),
         meta(2, &properties, &[(1, &[1]), (2, &indices)]),
-        bx(b"mdat", &[0xAB; 300]),
+        bx(*b"mdat", &[0xAB; 300]),
     ]
     .concat()
 }
@@ -89,16 +89,16 @@ fn size_of(bytes: &[u8]) -> Option<(u32, u32)> {
 #[test]
 fn the_brands_say_what_is_a_heic() {
     for (file, expected) in [
-        (ftyp(b"heic", &[b"mif1", b"heic", b"miaf"]), true),
-        (ftyp(b"mif1", &[b"heic"]), true),
-        (ftyp(b"heix", &[]), true),
-        (ftyp(b"msf1", &[b"hevc"]), true),
-        (ftyp(b"heim", &[]), true),
-        (ftyp(b"mif1", &[b"miaf"]), true),
-        (ftyp(b"avif", &[b"mif1", b"miaf"]), false),
-        (ftyp(b"mif1", &[b"avif"]), false),
-        (ftyp(b"isom", &[b"iso2", b"avc1", b"mp41"]), false),
-        (ftyp(b"qt  ", &[]), false),
+        (ftyp(*b"heic", &[b"mif1", b"heic", b"miaf"]), true),
+        (ftyp(*b"mif1", &[b"heic"]), true),
+        (ftyp(*b"heix", &[]), true),
+        (ftyp(*b"msf1", &[b"hevc"]), true),
+        (ftyp(*b"heim", &[]), true),
+        (ftyp(*b"mif1", &[b"miaf"]), true),
+        (ftyp(*b"avif", &[b"mif1", b"miaf"]), false),
+        (ftyp(*b"mif1", &[b"avif"]), false),
+        (ftyp(*b"isom", &[b"iso2", b"avc1", b"mp41"]), false),
+        (ftyp(*b"qt  ", &[]), false),
     ] {
         assert_eq!(
             is_heic(&file),
@@ -111,13 +111,13 @@ fn the_brands_say_what_is_a_heic() {
     assert!(!is_heic(b"\0\0\0\x18ftyp"));
     assert!(!is_heic(b"\0\0\0\x18moovheic\0\0\0\0"));
     // A compatible brand beyond the box's own size does not count.
-    let mut short = ftyp(b"isom", &[]);
+    let mut short = ftyp(*b"isom", &[]);
     short.extend_from_slice(b"heic");
     assert!(!is_heic(&short));
     assert!(is_heic(GRADIENT));
     assert_eq!(sniff(GRADIENT).content_type, Some(ContentType::Heic));
     assert_eq!(
-        sniff(&ftyp(b"avif", &[b"mif1"])).content_type,
+        sniff(&ftyp(*b"avif", &[b"mif1"])).content_type,
         None,
         "AVIF is not a type Intake takes"
     );
@@ -156,8 +156,8 @@ fn heif_enc_output_has_its_primary_image_size() {
 
 #[test]
 fn quarter_turns_swap_the_size_and_mirrors_do_not() {
-    let irot = |angle: u8| bx(b"irot", &[angle]);
-    let imir = |axis: u8| bx(b"imir", &[axis]);
+    let irot = |angle: u8| bx(*b"irot", &[angle]);
+    let imir = |axis: u8| bx(*b"imir", &[axis]);
     assert_eq!(size_of(&heic(4032, 3024, &[])), Some((4032, 3024)));
     assert_eq!(size_of(&heic(4032, 3024, &[irot(1)])), Some((3024, 4032)));
     assert_eq!(size_of(&heic(4032, 3024, &[irot(2)])), Some((4032, 3024)));
@@ -177,21 +177,21 @@ fn quarter_turns_swap_the_size_and_mirrors_do_not() {
 #[test]
 fn wide_ids_and_indices_and_a_late_meta_are_read() {
     // ipma version 1 (32-bit item ids), flags 1 (16-bit indices, the essential bit set).
-    let hdlr = full(b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0");
-    let pitm = full(b"pitm", 1, 0, &70_000_u32.to_be_bytes());
+    let hdlr = full(*b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    let pitm = full(*b"pitm", 1, 0, &70_000_u32.to_be_bytes());
     let mut ipma = 1_u32.to_be_bytes().to_vec();
     ipma.extend_from_slice(&70_000_u32.to_be_bytes());
     ipma.push(2);
     ipma.extend_from_slice(&[0x80, 0x02, 0x00, 0x01]);
-    let ipco = bx(b"ipco", &[ispe(640, 480), bx(b"irot", &[1])].concat());
-    let iprp = bx(b"iprp", &[ipco, full(b"ipma", 1, 1, &ipma)].concat());
-    let meta = full(b"meta", 0, 0, &[hdlr, pitm, iprp].concat());
+    let ipco = bx(*b"ipco", &[ispe(640, 480), bx(*b"irot", &[1])].concat());
+    let iprp = bx(*b"iprp", &[ipco, full(*b"ipma", 1, 1, &ipma)].concat());
+    let meta = full(*b"meta", 0, 0, &[hdlr, pitm, iprp].concat());
     // A 64-bit sized `mdat` of 20 kB before `meta`, streamed a few bytes at a time.
     let mut mdat = 1_u32.to_be_bytes().to_vec();
     mdat.extend_from_slice(b"mdat");
     mdat.extend_from_slice(&20_016_u64.to_be_bytes());
     mdat.extend(std::iter::repeat_n(0x5A, 20_000));
-    let file = [ftyp(b"mif1", &[b"heic"]), mdat, meta].concat();
+    let file = [ftyp(*b"mif1", &[b"heic"]), mdat, meta].concat();
     for chunk in [1, 3, 7, 8, 15, 16, 4096] {
         let mut sniffer = Sniffer::default();
         for part in file.chunks(chunk) {
@@ -213,7 +213,7 @@ fn a_meta_running_to_the_end_of_the_file_is_read_at_the_end() {
     let mut file = heic(100, 50, &[]);
     let mdat = file.len() - 308;
     file.truncate(mdat);
-    let meta_at = ftyp(b"heic", &[b"mif1", b"heic"]).len();
+    let meta_at = ftyp(*b"heic", &[b"mif1", b"heic"]).len();
     file.get_mut(meta_at..meta_at + 4)
         .expect("meta's size")
         .copy_from_slice(&[0; 4]);
@@ -222,7 +222,7 @@ fn a_meta_running_to_the_end_of_the_file_is_read_at_the_end() {
 
 #[test]
 fn damaged_and_hostile_files_have_no_size_and_never_panic() {
-    let good = heic(800, 600, &[bx(b"irot", &[1])]);
+    let good = heic(800, 600, &[bx(*b"irot", &[1])]);
     // Every prefix: a cut file has no size (or, once meta is whole, the right one).
     for end in 0..good.len() {
         let size = size_of(good.get(..end).unwrap_or_default());
@@ -232,7 +232,7 @@ fn damaged_and_hostile_files_have_no_size_and_never_panic() {
         );
     }
     // Box sizes 0, 1 (with a 64-bit size of 0 or past the file) and smaller than a header.
-    let ftyp = ftyp(b"heic", &[]);
+    let ftyp = ftyp(*b"heic", &[]);
     for header in [
         &b"\0\0\0\0free"[..],
         b"\0\0\0\x01free\0\0\0\0\0\0\0\0",
@@ -245,14 +245,14 @@ fn damaged_and_hostile_files_have_no_size_and_never_panic() {
         assert_eq!(size_of(&file), None, "{header:?}");
     }
     // Not an ftyp first.
-    assert_eq!(size_of(&good.get(ftyp.len()..).unwrap_or_default()), None);
+    assert_eq!(size_of(good.get(ftyp.len()..).unwrap_or_default()), None);
     // A meta beyond the limit is not kept.
-    let huge = full(b"meta", 0, 0, &vec![0; 300_000]);
+    let huge = full(*b"meta", 0, 0, &vec![0; 300_000]);
     assert_eq!(size_of(&[ftyp.clone(), huge].concat()), None);
     // No picture handler, another primary, a primary without ispe, an index past the list and
     // index 0, a zero width.
     let bad_metas = [
-        full(b"meta", 0, 0, &full(b"hdlr", 0, 0, b"\0\0\0\0vide")),
+        full(*b"meta", 0, 0, &full(*b"hdlr", 0, 0, b"\0\0\0\0vide")),
         meta(9, &[ispe(1, 1)], &[(1, &[1])]),
         meta(1, &[ispe(1, 1)], &[(1, &[])]),
         meta(1, &[ispe(1, 1)], &[(1, &[0x85, 0])]),
@@ -261,11 +261,11 @@ fn damaged_and_hostile_files_have_no_size_and_never_panic() {
     for bad in bad_metas {
         assert_eq!(size_of(&[ftyp.clone(), bad].concat()), None);
     }
-    let hdlr = full(b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0");
-    let pitm = full(b"pitm", 0, 0, &[0, 1]);
-    let ipma = full(b"ipma", 0, 0, &[0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0xFF, 1]);
-    let iprp = bx(b"iprp", &[bx(b"ipco", &ispe(5, 5)), ipma].concat());
-    let cut = full(b"meta", 0, 0, &[hdlr, pitm, iprp].concat());
+    let hdlr = full(*b"hdlr", 0, 0, b"\0\0\0\0pict\0\0\0\0");
+    let pitm = full(*b"pitm", 0, 0, &[0, 1]);
+    let ipma = full(*b"ipma", 0, 0, &[0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0xFF, 1]);
+    let iprp = bx(*b"iprp", &[bx(*b"ipco", &ispe(5, 5)), ipma].concat());
+    let cut = full(*b"meta", 0, 0, &[hdlr, pitm, iprp].concat());
     // The walk ends with the bytes, not the count: the one association there is counts.
     assert_eq!(size_of(&[ftyp.clone(), cut].concat()), Some((5, 5)));
     // Pseudo-random bytes in every box of a good file, at every position in turn.
