@@ -1,15 +1,18 @@
 //! Previews with the `image` crate: decoded (at most 300 MB decoded: a page larger than that gets no
 //! preview), scaled by area averaging to at most [`PREVIEW_SIDE`] pixels a side, turned upright (EXIF
-//! orientation), transparency laid over white, and encoded as a JPEG of a few kilobytes. The work runs
-//! on a blocking thread.
+//! orientation; a HEIC, decoded by `intake-heic`, comes out of libheif upright already),
+//! transparency laid over white, and encoded as a JPEG of a few kilobytes. The work runs on a
+//! blocking thread.
 
 use std::io::Cursor;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
 use intake_domain::model::ContentType;
 use intake_domain::ports::{ImageFacts, PREVIEW_SIDE, Preview, PreviewError, Previewer};
+use intake_heic::HeicError;
 
 /// The JPEG quality of previews.
 const QUALITY: u8 = 80;
@@ -31,8 +34,8 @@ impl Previewer for ImagePreviewer {
         if facts.content_type == ContentType::Pdf {
             return Ok(None);
         }
-        let bytes = bytes.clone();
-        tokio::task::spawn_blocking(move || draw(&bytes))
+        let (bytes, content_type) = (bytes.clone(), facts.content_type);
+        tokio::task::spawn_blocking(move || draw(&bytes, content_type))
             .await
             .map_err(|e| PreviewError::Other {
                 source: Box::new(e),
@@ -48,22 +51,15 @@ fn undecodable(e: impl std::fmt::Display) -> PreviewError {
 
 /// Decodes, scales, turns upright and encodes one picture; `None` for a page too large to decode for
 /// a preview.
-fn draw(bytes: &[u8]) -> Result<Option<Preview>, PreviewError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(undecodable)?;
-    let mut limits = Limits::default();
-    // 16-bit RGBA of the largest page the processor lets through, and the decoder's buffers.
-    limits.max_alloc = Some(8 * 100_000_000 + (64 << 20));
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(undecodable)?;
-    // The decoded page is the only large buffer (everything after works on the small picture): a
-    // page that would take more than MAX_DECODED_BYTES gets no preview rather than the memory.
-    if decoder.total_bytes() > MAX_DECODED_BYTES {
+fn draw(bytes: &[u8], content_type: ContentType) -> Result<Option<Preview>, PreviewError> {
+    let decoded = if content_type == ContentType::Heic {
+        decode_heic(bytes)?
+    } else {
+        decode(bytes)?
+    };
+    let Some((full, orientation)) = decoded else {
         return Ok(None);
-    }
-    let orientation = decoder.orientation().map_err(undecodable)?;
-    let full = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    };
     // The longest side fits whichever way the picture is then turned.
     let (width, height) = fit(full.width(), full.height(), PREVIEW_SIDE);
     let mut picture = full.thumbnail_exact(width, height);
@@ -96,6 +92,37 @@ fn draw(bytes: &[u8]) -> Result<Option<Preview>, PreviewError> {
         width,
         height,
     )))
+}
+
+/// The picture and how to turn it upright, or `None` when it would take more than
+/// [`MAX_DECODED_BYTES`] decoded.
+fn decode(bytes: &[u8]) -> Result<Option<(DynamicImage, Orientation)>, PreviewError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(undecodable)?;
+    let mut limits = Limits::default();
+    // 16-bit RGBA of the largest page the processor lets through, and the decoder's buffers.
+    limits.max_alloc = Some(8 * 100_000_000 + (64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(undecodable)?;
+    // The decoded page is the only large buffer (everything after works on the small picture): a
+    // page that would take more than MAX_DECODED_BYTES gets no preview rather than the memory.
+    if decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Ok(None);
+    }
+    let orientation = decoder.orientation().map_err(undecodable)?;
+    let full = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
+    Ok(Some((full, orientation)))
+}
+
+/// A HEIC's primary image, upright as libheif decodes it, or `None` beyond [`MAX_DECODED_BYTES`]
+/// (8-bit RGBA at most: four bytes a pixel).
+fn decode_heic(bytes: &[u8]) -> Result<Option<(DynamicImage, Orientation)>, PreviewError> {
+    match intake_heic::decode(bytes, MAX_DECODED_BYTES / 4) {
+        Ok(full) => Ok(Some((full, Orientation::NoTransforms))),
+        Err(HeicError::TooLarge { .. }) => Ok(None),
+        Err(e) => Err(undecodable(e)),
+    }
 }
 
 /// `width` × `height` scaled to at most `side` on the longest side, in proportion, at least 1 px.
@@ -169,6 +196,58 @@ mod tests {
         let right = decoded.get_pixel(280, 80).0;
         assert!(left.iter().all(|&c| c > 240), "{left:?}");
         assert!(right[0] > 150 && right[1] < 60, "{right:?}");
+    }
+
+    #[tokio::test]
+    async fn a_heic_photo_gets_an_upright_preview() {
+        use intake_heic::testkit::{heif_enc, heif_enc_available, with_rotation};
+        if !heif_enc_available() {
+            assert!(
+                std::env::var("CI").map_or(true, |ci| ci != "true"),
+                "CI must install heif-enc (scripts/system-deps.sh)"
+            );
+            eprintln!("SKIPPED: needs heif-enc (libheif-examples)");
+            return;
+        }
+        // Red on the left, blue on the right, 640 × 320, as the sensor saw it.
+        let (w, h) = (640u32, 320u32);
+        let rgb: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                if i % w < w / 2 {
+                    [220, 20, 20]
+                } else {
+                    [20, 20, 220]
+                }
+            })
+            .collect();
+        let mut png = Vec::new();
+        PngEncoder::new(&mut png)
+            .write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)
+            .expect("encodes");
+        let heic = heif_enc(&png, 80).expect("heif-enc encodes");
+        // As stored, and shown a quarter turn anticlockwise: the red half is then at the bottom.
+        for (turns, size, red_at) in [(0, (320, 160), (40, 80)), (1, (160, 320), (80, 280))] {
+            let file = Bytes::from(with_rotation(&heic, turns).expect("turned"));
+            let preview = ImagePreviewer
+                .preview(&file, &facts(&file, ContentType::Heic))
+                .await
+                .expect("drawn")
+                .expect("a preview");
+            assert_eq!((preview.width_px, preview.height_px), size, "{turns}");
+            let decoded = image::load_from_memory(&preview.bytes)
+                .expect("a JPEG")
+                .into_rgb8();
+            assert_eq!(decoded.dimensions(), size);
+            let [r, _, b] = decoded.get_pixel(red_at.0, red_at.1).0;
+            assert!(r > 150 && b < 90, "{turns}: {r} {b}");
+        }
+        let cut = Bytes::from(heic.get(..heic.len() / 2).unwrap_or_default().to_vec());
+        assert!(matches!(
+            ImagePreviewer
+                .preview(&cut, &facts(&cut, ContentType::Heic))
+                .await,
+            Err(PreviewError::Undecodable { .. })
+        ));
     }
 
     #[tokio::test]

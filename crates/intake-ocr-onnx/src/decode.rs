@@ -1,12 +1,26 @@
-//! Image bytes to pages of RGB pixels: every format the engine declares, EXIF orientation applied
-//! (a phone photo taken sideways is read upright), transparency flattened onto white, and every page
-//! of a multi-page TIFF. Decoding is bounded by the pixel limit the processor already enforced.
+//! Image bytes to pages of RGB pixels: every format the engine declares ([`FORMATS`]), EXIF
+//! orientation applied (a phone photo taken sideways is read upright; a HEIC's `irot`/`imir` are
+//! applied by libheif as it decodes), transparency flattened onto white, and every page of a
+//! multi-page TIFF. Decoding is bounded by the pixel limit the processor already enforced.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
+use intake_domain::model::ContentType;
 
 use crate::raster::Raster;
+
+/// The formats the engine decodes: HEIC too with the `heic` feature.
+pub(crate) const FORMATS: &[ContentType] = &[
+    ContentType::Png,
+    ContentType::Jpeg,
+    ContentType::Tiff,
+    ContentType::Bmp,
+    ContentType::Gif,
+    ContentType::Webp,
+    #[cfg(feature = "heic")]
+    ContentType::Heic,
+];
 
 /// Why the bytes could not be turned into pages.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +44,10 @@ pub enum DecodeError {
 /// # Errors
 /// [`DecodeError::Invalid`] for bytes that do not decode, [`DecodeError::TooLarge`] past the limit.
 pub(crate) fn decode_pages(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>, DecodeError> {
+    #[cfg(feature = "heic")]
+    if is_heic(bytes) {
+        return heic_page(bytes, max_pixels);
+    }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Invalid(e.to_string()))?;
@@ -45,6 +63,27 @@ pub(crate) fn decode_pages(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>,
     let mut img = DynamicImage::from_decoder(decoder).map_err(invalid)?;
     img.apply_orientation(orientation);
     Ok(vec![to_raster(img)?])
+}
+
+/// Whether the bytes are a HEIC, by the domain's sniffer (on the first bytes, where the brands are).
+#[cfg(feature = "heic")]
+fn is_heic(bytes: &[u8]) -> bool {
+    let head = bytes
+        .get(..intake_domain::sniff::SNIFF_BYTES)
+        .unwrap_or(bytes);
+    intake_domain::sniff::sniff(head).content_type == Some(ContentType::Heic)
+}
+
+/// A HEIC's primary image, upright (libheif applies its rotation and mirror).
+#[cfg(feature = "heic")]
+fn heic_page(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>, DecodeError> {
+    let image = intake_heic::decode(bytes, max_pixels).map_err(|e| match e {
+        intake_heic::HeicError::TooLarge { pixels, limit } => {
+            DecodeError::TooLarge { pixels, limit }
+        }
+        other => DecodeError::Invalid(other.to_string()),
+    })?;
+    Ok(vec![to_raster(image)?])
 }
 
 fn invalid(e: image::ImageError) -> DecodeError {

@@ -30,9 +30,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::model::{
-    BoundingBox, ContentType, OcrLine, OcrPage, OcrResult, OcrWord, PageSource,
-};
+use intake_domain::model::{BoundingBox, OcrLine, OcrPage, OcrResult, OcrWord, PageSource};
 use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
 
@@ -219,14 +217,7 @@ impl PpOcr {
         let threads = options.threads_per_worker.max(1);
         let capabilities = OcrCapabilities::new(
             options.tier.engine_name(),
-            vec![
-                ContentType::Png,
-                ContentType::Jpeg,
-                ContentType::Tiff,
-                ContentType::Bmp,
-                ContentType::Gif,
-                ContentType::Webp,
-            ],
+            decode::FORMATS.to_vec(),
             50 * 1024 * 1024,
             8,
         );

@@ -296,6 +296,59 @@ async fn every_page_of_a_tiff_is_read() {
     );
 }
 
+/// A phone photo as HEIC: a page the sensor saw turned a quarter clockwise, with the `irot` that
+/// shows it upright (encoded by `heif-enc` here; skipped without it outside CI). The engine reads
+/// its text, on a page of the upright size, its lines running across it.
+#[cfg(feature = "heic")]
+#[tokio::test]
+async fn a_heic_photo_is_read_upright() {
+    use intake_heic::testkit::{heif_enc, heif_enc_available, with_rotation};
+    let Some((engine, font)) = setup() else {
+        return;
+    };
+    if !heif_enc_available() {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "CI must install heif-enc (scripts/system-deps.sh)"
+        );
+        eprintln!("SKIPPED: needs heif-enc (libheif-examples)");
+        return;
+    }
+    let page = gray(&["RECEIPT 7713", "Paid with card 42.90"], font);
+    let sensor = image::imageops::rotate90(&page);
+    let plain = heif_enc(&encode(&page, ImageFormat::Png), 90).expect("encodes");
+    let sideways = heif_enc(&encode(&sensor, ImageFormat::Png), 90).expect("encodes");
+    let upright = with_rotation(&sideways, 1).expect("turned");
+    for heic in [plain, upright] {
+        let result = engine
+            .detect(&input(
+                Bytes::from(heic),
+                ContentType::Heic,
+                Some(page.dimensions()),
+            ))
+            .await
+            .expect("OCR succeeds");
+        assert_result_invariants(&result);
+        assert_words(&result.text().to_lowercase(), &["receipt", "7713", "42.90"]);
+        let size = result
+            .pages()
+            .first()
+            .map(|p| (p.width_px(), p.height_px()));
+        assert_eq!(size, Some(page.dimensions()));
+        // Boxes are relative to the page: in its pixels, every line is wider than tall.
+        let (w, h) = page.dimensions();
+        #[allow(clippy::cast_precision_loss)]
+        for line in result.lines() {
+            let bounds = line.bounding_box();
+            assert!(
+                bounds.width() * w as f32 > bounds.height() * h as f32,
+                "{}: {bounds:?}",
+                line.text()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn hostile_images_end_with_a_typed_result() {
     let Some((engine, _)) = setup() else { return };

@@ -218,6 +218,13 @@ mod tests {
                 "{module}"
             );
         }
+        // An iPhone's photos, whichever extension they come with.
+        for extension in ["heic", "heif"] {
+            assert!(
+                module.contains(&format!("\"{extension}\": \"image/heic\"")),
+                "{module}"
+            );
+        }
         let app = std::str::from_utf8(ASSETS[1].body).expect("utf-8");
         assert!(app.contains("import { TYPES } from \"./types.js\";"));
         assert!(

@@ -480,7 +480,7 @@ function pagesOf(image) {
   return image && image.pages && image.pages.length ? image.pages : [{ page: 1 }];
 }
 
-// Browsers show these formats themselves; a TIFF page has only its boxes.
+// Browsers show these formats themselves; a TIFF or HEIC page (only Safari draws HEIC) has only its boxes.
 function viewable(image) {
   return /^image\/(png|jpeg|gif|webp|bmp)$/.test(image.contentType || image.declaredContentType || "");
 }

@@ -22,6 +22,9 @@ pub enum ContentType {
     Gif,
     /// `image/bmp`
     Bmp,
+    /// `image/heic`: HEIF pictures as phones take them (HEVC-coded), declared as `image/heic` or
+    /// `image/heif` alike (see [`ContentType::parse`]).
+    Heic,
 }
 
 /// Why a text is not a supported [`ContentType`].
@@ -35,7 +38,7 @@ pub enum ContentTypeError {
 
 impl ContentType {
     /// Every format Intake knows.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Png,
         Self::Jpeg,
         Self::Tiff,
@@ -43,6 +46,7 @@ impl ContentType {
         Self::Webp,
         Self::Gif,
         Self::Bmp,
+        Self::Heic,
     ];
 
     /// The formats every OCR engine must accept.
@@ -51,7 +55,7 @@ impl ContentType {
     /// File extensions (lower case, without the dot) and the format each names: the one table a
     /// client guesses a file's type from when its bytes (or the browser) do not say, used by the CLI
     /// and served to the web app.
-    pub const EXTENSIONS: [(&'static str, Self); 9] = [
+    pub const EXTENSIONS: [(&'static str, Self); 11] = [
         ("png", Self::Png),
         ("jpg", Self::Jpeg),
         ("jpeg", Self::Jpeg),
@@ -61,6 +65,8 @@ impl ContentType {
         ("gif", Self::Gif),
         ("bmp", Self::Bmp),
         ("pdf", Self::Pdf),
+        ("heic", Self::Heic),
+        ("heif", Self::Heic),
     ];
 
     /// The format a file extension (without the dot, in any case) names, from [`Self::EXTENSIONS`].
@@ -73,6 +79,14 @@ impl ContentType {
 
     /// Parses a media type, ignoring case, surrounding space and parameters (`image/PNG; q=1`), and
     /// accepting common aliases (`image/jpg`, `image/pjpeg`, `image/x-ms-bmp`).
+    ///
+    /// `image/heif` (and the `-sequence` forms) name [`ContentType::Heic`] too: clients send either
+    /// for the same file (Safari and iOS say `image/heic` for an iPhone photo, some Android
+    /// galleries and file pickers `image/heif` for theirs, and a `.heif` file is often HEVC-coded as
+    /// well), the bytes tell them apart no better than the name does (an iPhone's file carries the
+    /// generic `mif1` brand beside `heic`), and one decoder reads both. A separate `Heif` type would
+    /// turn the same photo into a `TYPE_MISMATCH` depending on the client, and tell the API's
+    /// callers nothing they could act on.
     ///
     /// # Errors
     /// [`ContentTypeError::Unsupported`] for any other media type.
@@ -91,6 +105,9 @@ impl ContentType {
             "image/webp" => Ok(Self::Webp),
             "image/gif" => Ok(Self::Gif),
             "image/bmp" | "image/x-ms-bmp" | "image/x-bmp" => Ok(Self::Bmp),
+            "image/heic" | "image/heif" | "image/heic-sequence" | "image/heif-sequence" => {
+                Ok(Self::Heic)
+            }
             _ => Err(ContentTypeError::Unsupported(
                 text.chars().take(100).collect(),
             )),
@@ -107,6 +124,7 @@ impl ContentType {
             Self::Webp => "image/webp",
             Self::Gif => "image/gif",
             Self::Bmp => "image/bmp",
+            Self::Heic => "image/heic",
         }
     }
 
@@ -120,6 +138,7 @@ impl ContentType {
             Self::Webp => "webp",
             Self::Gif => "gif",
             Self::Bmp => "bmp",
+            Self::Heic => "heic",
         }
     }
 }
@@ -156,6 +175,14 @@ mod tests {
             ContentType::parse("image/x-ms-bmp").unwrap(),
             ContentType::Bmp
         );
+        for heif in ["image/heif", "IMAGE/HEIC", "image/heif-sequence"] {
+            assert_eq!(
+                ContentType::parse(heif).unwrap(),
+                ContentType::Heic,
+                "{heif}"
+            );
+        }
+        assert_eq!(ContentType::Heic.as_mime(), "image/heic");
     }
 
     #[test]
@@ -164,6 +191,8 @@ mod tests {
             assert_eq!(ContentType::from_extension(ct.extension()), Some(ct));
         }
         assert_eq!(ContentType::from_extension("TIF"), Some(ContentType::Tiff));
+        assert_eq!(ContentType::from_extension("HEIC"), Some(ContentType::Heic));
+        assert_eq!(ContentType::from_extension("heif"), Some(ContentType::Heic));
         assert_eq!(ContentType::from_extension("txt"), None);
         assert_eq!(ContentType::from_extension(""), None);
     }
@@ -175,6 +204,7 @@ mod tests {
             "image/",
             "text/html",
             "image/svg+xml",
+            "image/avif",
             "application/octet-stream",
         ] {
             assert!(ContentType::parse(bad).is_err(), "{bad}");

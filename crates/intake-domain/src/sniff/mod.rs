@@ -3,9 +3,12 @@
 //! The declared content type is a claim; these functions establish what the bytes are, so that the
 //! processor rejects mismatches before an OCR engine sees them. Most formats say what they are and
 //! how large they are in their first bytes; a JPEG's frame header follows its metadata segments,
-//! however long, and a TIFF's first directory may be anywhere in the file, so [`Sniffer`] finds them
-//! as the object streams by, keeping none of what it passes over.
+//! however long, a TIFF's first directory may be anywhere in the file, and a HEIC's primary image
+//! size is a property in its `meta` box, after any other boxes, so [`Sniffer`] finds them as the
+//! object streams by, keeping none of what it passes over (but a HEIC's `meta` box, at most
+//! 256 KiB).
 
+mod heif;
 mod jpeg;
 mod tiff;
 
@@ -41,13 +44,15 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
 
 /// Recognises an object's format and dimensions as its bytes stream by, chunk by chunk, whatever
 /// their sizes: the format and most headers from the first [`SNIFF_BYTES`], a JPEG's frame header
-/// after any amount of metadata, a TIFF's first directory wherever the header says it is. Its memory
-/// is the same whatever the object.
+/// after any amount of metadata, a TIFF's first directory wherever the header says it is, a HEIC's
+/// primary image size (as displayed: a quarter turn by its `irot` swaps width and height) from its
+/// `meta` box wherever that is. Its memory is bounded whatever the object.
 #[derive(Clone, Debug, Default)]
 pub struct Sniffer {
     head: Vec<u8>,
     jpeg: jpeg::FrameWalker,
     tiff: tiff::FirstDirectory,
+    heif: heif::PrimaryImage,
 }
 
 impl Sniffer {
@@ -58,6 +63,7 @@ impl Sniffer {
             .extend_from_slice(chunk.get(..wanted).unwrap_or_default());
         self.jpeg.feed(chunk);
         self.tiff.feed(chunk);
+        self.heif.feed(chunk);
     }
 
     /// What the bytes given so far say.
@@ -67,6 +73,7 @@ impl Sniffer {
             None | Some(ContentType::Pdf) => None,
             Some(ContentType::Jpeg) => self.jpeg.dimensions(),
             Some(ContentType::Tiff) => self.tiff.dimensions(),
+            Some(ContentType::Heic) => self.heif.dimensions(),
             // A PNG header whose checksum fails is damaged: its dimensions are not trusted, so the
             // image is rejected as corrupt before any decoder sees it.
             Some(ContentType::Png) if !png_header_intact(&self.head) => None,
@@ -89,7 +96,11 @@ impl Sniffer {
 /// The format the magic bytes name. `infer` misses a TIFF whose ninth byte is `C` or tenth is `R`
 /// (its test that tells Canon's CR2 raw files apart rejects either, not both together), which the
 /// first pixels of a TIFF written the usual way, right after its header, can be; such a TIFF is one.
+/// HEIC is recognised by its brands first: `infer` knows only two of the HEVC brands.
 fn content_type(head: &[u8]) -> Option<ContentType> {
+    if heif::is_heic(head) {
+        return Some(ContentType::Heic);
+    }
     match infer::get(head) {
         Some(kind) => ContentType::parse(kind.mime_type()).ok(),
         None if tiff::is_tiff(head) => Some(ContentType::Tiff),

@@ -139,7 +139,8 @@ impl TesseractOptions {
 
 const INSTALL: &str = "install Tesseract 5, e.g. `apt-get install tesseract-ocr tesseract-ocr-eng`";
 
-/// The Tesseract engine. Takes image bytes (PNG, JPEG, TIFF, BMP, GIF, WebP), not PDF.
+/// The Tesseract engine. Takes image bytes (PNG, JPEG, TIFF, BMP, GIF, WebP, and HEIC, which it
+/// gets decoded and upright as a PPM or PGM), not PDF.
 #[derive(Debug, Clone)]
 pub struct TesseractOcr {
     shared: Arc<Shared>,
@@ -158,6 +159,7 @@ impl TesseractOcr {
                 ContentType::Bmp,
                 ContentType::Gif,
                 ContentType::Webp,
+                ContentType::Heic,
             ],
             50 * 1024 * 1024,
             8,
@@ -230,13 +232,17 @@ impl OcrEngine for TesseractOcr {
 }
 
 /// The image Tesseract reads, and whether it may hold several pages: a single page beyond
-/// `max_pixels`, or in colour beyond 40% of it, reduced to a grey PGM (on a blocking thread); anything
-/// else as it is.
+/// `max_pixels`, or in colour beyond 40% of it, reduced to a grey PGM (on a blocking thread); a HEIC
+/// decoded upright to a PPM or PGM ([`reduce::heic`]); anything else as it is.
 async fn prepare(
     image: bytes::Bytes,
     facts: &ImageFacts,
     max_pixels: u64,
 ) -> Result<(bytes::Bytes, bool), OcrError> {
+    if facts.content_type == ContentType::Heic {
+        let pnm = blocking(move || reduce::heic(&image, max_pixels)).await?;
+        return Ok((bytes::Bytes::from(pnm), false));
+    }
     let tiff = facts.content_type == ContentType::Tiff;
     let Some(size) = facts.dimensions() else {
         return Ok((image, tiff));
@@ -249,7 +255,16 @@ async fn prepare(
     if tiff && intake_domain::sniff::tiff_pages(&image, 1).map_or(true, |p| p.count > 1) {
         return Ok((image, true));
     }
-    let reduced = tokio::task::spawn_blocking(move || reduce::reduce(&image, size, target))
+    let reduced = blocking(move || reduce::reduce(&image, size, target)).await?;
+    Ok((bytes::Bytes::from(reduced), false))
+}
+
+/// Decodes or reduces an image on a blocking thread; pixels that do not decode are an invalid
+/// image.
+async fn blocking(
+    work: impl FnOnce() -> Result<Vec<u8>, reduce::ReduceError> + Send + 'static,
+) -> Result<Vec<u8>, OcrError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| {
             OcrError::from(Failure::unavailable(format!(
@@ -258,6 +273,5 @@ async fn prepare(
         })?
         .map_err(|e| OcrError::InvalidImage {
             reason: e.to_string(),
-        })?;
-    Ok((bytes::Bytes::from(reduced), false))
+        })
 }

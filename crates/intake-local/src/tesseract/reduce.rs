@@ -139,6 +139,11 @@ fn reduce_decoded(bytes: &[u8], target: (u32, u32)) -> Result<Vec<u8>, ReduceErr
     limits.max_alloc = Some(8 * 100_000_000 + (64 << 20));
     reader.limits(limits);
     let image = reader.decode().map_err(|e| ReduceError(e.to_string()))?;
+    averaged(image, target)
+}
+
+/// `image` turned grey (transparency over white) and averaged down to `target`, as a PGM.
+fn averaged(image: DynamicImage, target: (u32, u32)) -> Result<Vec<u8>, ReduceError> {
     let (width, height) = (image.width(), image.height());
     let grey = grey_over_white(image);
     let mut averager = AreaAverager::new((width, height), target);
@@ -146,6 +151,27 @@ fn reduce_decoded(bytes: &[u8], target: (u32, u32)) -> Result<Vec<u8>, ReduceErr
         averager.push_row(row);
     }
     averager.finish()
+}
+
+/// A HEIC, which Tesseract (Leptonica) cannot read, as a file it reads without decoding: decoded
+/// upright by `intake-heic` (within the largest page the processor lets through, 100 MP), then an
+/// 8-bit RGB PPM as it is, or, like any other page beyond the limits (or with transparency, laid
+/// over white), a grey PGM reduced to fit `max_pixels`.
+///
+/// # Errors
+/// [`ReduceError`] when the pixels do not decode.
+pub(super) fn heic(bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>, ReduceError> {
+    let image = intake_heic::decode(bytes, 100_000_000).map_err(|e| ReduceError(e.to_string()))?;
+    let size = (image.width(), image.height());
+    match reduced_size(size, true, max_pixels) {
+        None if !image.color().has_alpha() => {
+            let rgb = image.into_rgb8();
+            let mut ppm = format!("P6\n{} {}\n255\n", size.0, size.1).into_bytes();
+            ppm.extend_from_slice(rgb.as_raw());
+            Ok(ppm)
+        }
+        target => averaged(image, target.unwrap_or(size)),
+    }
 }
 
 /// One byte a pixel, transparency laid over white.
