@@ -109,7 +109,11 @@ async fn born_digital_pages_come_from_their_text_layer() {
     let PageContent::TextLayer(lines) = &pages[0].content else {
         unreachable!()
     };
-    let words: Vec<_> = lines[2].words().iter().map(intake_domain::model::OcrWord::text).collect();
+    let words: Vec<_> = lines[2]
+        .words()
+        .iter()
+        .map(intake_domain::model::OcrWord::text)
+        .collect();
     assert_eq!(words, ["Total", "due:", "31.00", "EUR"]);
     // The first line is near the top left (56 pt in, 52 pt down of 595 × 842).
     let first = lines[0].bounding_box();
