@@ -42,6 +42,27 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 
     + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 PY
+# A born-digital invoice (one page of text in Helvetica), for the README's PDF example.
+python3 - "$work/invoice.pdf" <<'PY'
+import sys
+content = b"BT /F1 14 Tf 16 TL 56 780 Td (ACME Supplies Ltd) Tj T* (Invoice INV-2041) Tj T* (Total due: 31.00 EUR) Tj ET"
+objects = [
+    b"<< /Type /Catalog /Pages 2 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+]
+out, offsets = bytearray(b"%PDF-1.7\n"), []
+for i, body in enumerate(objects, 1):
+    offsets.append(len(out))
+    out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+xref = len(out)
+out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+open(sys.argv[1], "wb").write(out)
+PY
 cd "$work"
 
 # The README's flow, with the admin key the first start wrote to the data directory.
@@ -85,6 +106,10 @@ PY
 grep -q "curl" "$work/examples.sh" || { echo "smoke: no curl examples found in the README" >&2; exit 1; }
 bash "$work/examples.sh" >"$work/examples.out" 2>&1 || { cat "$work/examples.out"; echo "smoke: a README example failed" >&2; exit 1; }
 tail -1 "$work/examples.out"
+# The README's PDF was read from its text layer, and its searchable PDF has the text.
+grep -q '"text-layer"' "$work/examples.out" || { cat "$work/examples.out"; echo "smoke: the README's PDF was not read page by page" >&2; exit 1; }
+pdftotext "$work/invoice-searchable.pdf" - | grep -q "Total due: 31.00 EUR" \
+  || { echo "smoke: the searchable PDF has not the invoice's text" >&2; exit 1; }
 
 # The binary `make run` built has no SigV4 signer (the CLI's `iam` feature): an API Gateway URL says
 # how to build one that signs, with the usage exit code, instead of sending an unsigned call.
