@@ -6,6 +6,7 @@
 //! text layer when the domain's [`TextLayerRule`](intake_domain::model::TextLayerRule) trusts it,
 //! hands over a scanned page's JPEG as it is, and renders every other page.
 
+mod overlay;
 mod protocol;
 mod session;
 mod text;
@@ -16,18 +17,19 @@ pub mod testkit;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use intake_domain::model::ContentType;
 use intake_domain::ports::{
-    DocumentInfo, DocumentReadError, DocumentReader, PageStream, ReadRequest,
+    DocumentInfo, DocumentReadError, DocumentReader, PageStream, PageText, ReadRequest,
 };
 
 pub use worker::serve;
 
-use protocol::Op;
+use protocol::{Op, PageWords};
 use session::Session;
 
 /// The subcommand of `intake` (and the argument of the processor function) that runs [`serve`].
@@ -127,7 +129,8 @@ impl DocumentReader for PdfReader {
             intake_domain::services::MAX_PAGE_PIXELS,
             intake_domain::services::DOCUMENT_TIME_LIMIT,
         );
-        let mut session = Session::start(&self.options, Op::Probe, bytes, max_pages, &request)?;
+        let mut session =
+            Session::start(&self.options, Op::Probe, bytes, max_pages, &request, &[])?;
         let info = session.info().await?;
         match session.next().await? {
             Some(_) => Err(session::protocol_error("a probe answered with pages")),
@@ -140,7 +143,7 @@ impl DocumentReader for PdfReader {
         bytes: &Bytes,
         request: &ReadRequest,
     ) -> Result<PageStream, DocumentReadError> {
-        let mut session = Session::start(&self.options, Op::Read, bytes, u32::MAX, request)?;
+        let mut session = Session::start(&self.options, Op::Read, bytes, u32::MAX, request, &[])?;
         session.info().await?;
         Ok(
             futures::stream::unfold(Some(session), |session| async move {
@@ -153,5 +156,35 @@ impl DocumentReader for PdfReader {
             })
             .boxed(),
         )
+    }
+
+    async fn add_text_layer(
+        &self,
+        bytes: &Bytes,
+        pages: &[PageText],
+        time_limit: Duration,
+    ) -> Result<Bytes, DocumentReadError> {
+        let words: Vec<PageWords> = pages
+            .iter()
+            .map(|p| PageWords {
+                number: p.number.get(),
+                lines: p.lines.clone(),
+            })
+            .collect();
+        let request = ReadRequest::new(
+            intake_domain::services::DOCUMENT_DPI,
+            intake_domain::services::MAX_PAGE_PIXELS,
+            time_limit,
+        );
+        let mut session = Session::start(
+            &self.options,
+            Op::AddTextLayer,
+            bytes,
+            u32::MAX,
+            &request,
+            &words,
+        )?;
+        session.info().await?;
+        session.document().await
     }
 }

@@ -21,6 +21,16 @@ pub(crate) enum Op {
     Probe,
     /// Read every page.
     Read,
+    /// Lay the given words over their pages as invisible text, and send the document back.
+    AddTextLayer,
+}
+
+/// The words of one page for [`Op::AddTextLayer`] (boxes relative to the page as shown).
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageWords {
+    pub(crate) number: u32,
+    pub(crate) lines: Vec<OcrLine>,
 }
 
 /// The thresholds of [`TextLayerRule`], as the worker receives them.
@@ -71,6 +81,10 @@ pub(crate) struct Request {
     pub(crate) dpi: u32,
     pub(crate) max_page_pixels: u64,
     pub(crate) rule: Rule,
+    /// The length of the JSON list of [`PageWords`] between the request line and the document
+    /// ([`Op::AddTextLayer`]).
+    #[serde(default)]
+    pub(crate) words_len: u64,
 }
 
 /// Why the worker could not go on, as the reader maps it to the port's errors.
@@ -118,6 +132,9 @@ pub(crate) enum Frame {
         #[serde(default)]
         count: u32,
     },
+    /// The document with its text layer; `len` bytes of it follow.
+    #[serde(rename_all = "camelCase")]
+    Document { len: u64 },
     /// Every page was sent.
     End,
 }
@@ -132,11 +149,11 @@ pub(crate) fn write_frame(out: &mut impl Write, frame: &Frame, body: &[u8]) -> i
     out.flush()
 }
 
-/// Reads the request line and the document after it.
-pub(crate) fn read_request(
-    input: &mut impl Read,
-    max_bytes: u64,
-) -> io::Result<(Request, Vec<u8>)> {
+/// What the worker is given: the request, the words to lay over pages, the document.
+pub(crate) type Given = (Request, Vec<PageWords>, Vec<u8>);
+
+/// Reads the request line, the words after it if any, and the document.
+pub(crate) fn read_request(input: &mut impl Read, max_bytes: u64) -> io::Result<Given> {
     let mut line = Vec::new();
     let mut byte = [0_u8; 1];
     loop {
@@ -155,7 +172,14 @@ pub(crate) fn read_request(
         }
     }
     let request: Request = serde_json::from_slice(&line).map_err(io::Error::other)?;
+    let mut words = Vec::new();
+    input.take(request.words_len).read_to_end(&mut words)?;
+    let words = if words.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(&words).map_err(io::Error::other)?
+    };
     let mut document = Vec::new();
     input.take(max_bytes).read_to_end(&mut document)?;
-    Ok((request, document))
+    Ok((request, words, document))
 }

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
 use crate::PdfOptions;
-use crate::protocol::{Frame, MAX_FRAME, Op, Problem, Request, Rule};
+use crate::protocol::{Frame, MAX_FRAME, Op, PageWords, Problem, Request, Rule};
 
 /// A running worker.
 pub(crate) struct Session {
@@ -52,8 +52,15 @@ impl Session {
         bytes: &Bytes,
         max_pages: u32,
         read: &ReadRequest,
+        words: &[PageWords],
     ) -> Result<Self, DocumentReadError> {
+        let words = if words.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(words).map_err(|e| DocumentReadError::Failed(Failure::other(e)))?
+        };
         let request = Request {
+            words_len: words.len() as u64,
             library: options.library.clone(),
             op,
             max_pages,
@@ -86,7 +93,7 @@ impl Session {
         tokio::spawn(async move {
             // A worker that stops reading (it found the document encrypted) closes the pipe: the
             // write fails, and its answer says why.
-            if stdin.write_all(&line).await.is_ok() {
+            if stdin.write_all(&line).await.is_ok() && stdin.write_all(&words).await.is_ok() {
                 let _ = stdin.write_all(&document).await;
             }
         });
@@ -167,6 +174,26 @@ impl Session {
                 Err(stopped(problem, reason, count))
             }
             Frame::Info { .. } => Err(protocol_error("sent the document's pages twice")),
+            Frame::Document { .. } => Err(protocol_error("sent a document where a page was due")),
+        }
+    }
+
+    /// The document the worker wrote ([`Op::AddTextLayer`]).
+    pub(crate) async fn document(&mut self) -> Result<Bytes, DocumentReadError> {
+        match self.frame().await? {
+            Frame::Document { len } => {
+                let bytes = self.body(len).await?;
+                match self.frame().await? {
+                    Frame::End => Ok(bytes),
+                    _ => Err(protocol_error("did not end after the document")),
+                }
+            }
+            Frame::Stopped {
+                problem,
+                reason,
+                count,
+            } => Err(stopped(problem, reason, count)),
+            _ => Err(protocol_error("sent something else than the document")),
         }
     }
 

@@ -10,21 +10,22 @@ use intake_domain::model::TextLayerRule;
 use pdfium_render::prelude::*;
 use rustix::process::{Resource, Rlimit, setrlimit};
 
-use crate::protocol::{Frame, Op, Problem, Request, read_request, write_frame};
+use crate::overlay::add_text_layer;
+use crate::protocol::{Frame, Op, PageWords, Problem, Request, read_request, write_frame};
 use crate::text::{Rect, coverage, pictures, text_layer};
 
 /// The largest document the worker takes on its standard input.
 const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
 
 /// Why the worker stopped early.
-struct Stop {
-    problem: Problem,
-    reason: String,
-    count: u32,
+pub(crate) struct Stop {
+    pub(crate) problem: Problem,
+    pub(crate) reason: String,
+    pub(crate) count: u32,
 }
 
 impl Stop {
-    fn new(problem: Problem, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(problem: Problem, reason: impl Into<String>) -> Self {
         Self {
             problem,
             reason: reason.into(),
@@ -47,7 +48,8 @@ impl From<io::Error> for Stop {
 /// answer; 2 when it could not even answer.
 pub fn serve() -> ExitCode {
     let mut out = BufWriter::new(io::stdout().lock());
-    let (request, document) = match read_request(&mut io::stdin().lock(), MAX_DOCUMENT_BYTES) {
+    let (request, words, document) = match read_request(&mut io::stdin().lock(), MAX_DOCUMENT_BYTES)
+    {
         Ok(read) => read,
         Err(error) => {
             let stop = Frame::Stopped {
@@ -62,7 +64,7 @@ pub fn serve() -> ExitCode {
             };
         }
     };
-    let answer = limit(&request).and_then(|()| answer(&request, &document, &mut out));
+    let answer = limit(&request).and_then(|()| answer(&request, &words, &document, &mut out));
     let written = match answer {
         Ok(()) => write_frame(&mut out, &Frame::End, &[]),
         Err(stop) => write_frame(
@@ -98,7 +100,12 @@ fn limit(request: &Request) -> Result<(), Stop> {
         })
 }
 
-fn answer(request: &Request, document: &[u8], out: &mut impl Write) -> Result<(), Stop> {
+fn answer(
+    request: &Request,
+    words: &[PageWords],
+    document: &[u8],
+    out: &mut impl Write,
+) -> Result<(), Stop> {
     let bindings = Pdfium::bind_to_library(&request.library).map_err(|e| {
         Stop::new(
             Problem::Unavailable,
@@ -109,7 +116,7 @@ fn answer(request: &Request, document: &[u8], out: &mut impl Write) -> Result<()
         )
     })?;
     let pdfium = Pdfium::new(bindings);
-    let doc = pdfium
+    let mut doc = pdfium
         .load_pdf_from_byte_slice(document, None)
         .map_err(|e| match e {
             PdfiumError::PdfiumLibraryInternalError(PdfiumInternalError::PasswordError) => {
@@ -123,8 +130,7 @@ fn answer(request: &Request, document: &[u8], out: &mut impl Write) -> Result<()
                 format!("PDFium cannot open it ({other:?})"),
             ),
         })?;
-    let pages = doc.pages();
-    let count = u32::try_from(pages.len()).unwrap_or(0);
+    let count = u32::try_from(doc.pages().len()).unwrap_or(0);
     if count == 0 {
         return Err(Stop::new(Problem::Corrupt, "it has no pages"));
     }
@@ -136,9 +142,18 @@ fn answer(request: &Request, document: &[u8], out: &mut impl Write) -> Result<()
         });
     }
     write_frame(out, &Frame::Info { page_count: count }, &[])?;
-    if request.op == Op::Probe {
-        return Ok(());
+    match request.op {
+        Op::Probe => return Ok(()),
+        Op::AddTextLayer => {
+            let bytes = add_text_layer(&mut doc, words)?;
+            let frame = Frame::Document {
+                len: bytes.len() as u64,
+            };
+            return write_frame(out, &frame, &bytes).map_err(Stop::from);
+        }
+        Op::Read => {}
     }
+    let pages = doc.pages();
     let rule = TextLayerRule::from(request.rule);
     for index in 0..pages.len() {
         let page = pages.get(index).map_err(|e| {

@@ -293,3 +293,126 @@ async fn a_missing_worker_or_library_is_a_retryable_failure() {
         .unwrap_err();
     assert!(probed.is_retryable(), "{probed:?}");
 }
+
+/// A word as `pdftotext -bbox` finds it: its text, and its box's left, top, right and bottom in
+/// points from the page's top left.
+type Found = (String, f32, f32, f32, f32);
+
+/// `pdftotext -bbox` of `doc`: each word with its box.
+fn words_with_boxes(doc: &[u8]) -> Option<Vec<Found>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, doc).unwrap();
+    let out = match Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext is not installed: {e}"
+            );
+            return None;
+        }
+    };
+    assert!(out.status.success());
+    let html = String::from_utf8(out.stdout).unwrap();
+    let attr = |tag: &str, name: &str| -> f32 {
+        let start = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    Some(
+        html.lines()
+            .filter(|l| l.trim_start().starts_with("<word "))
+            .map(|l| {
+                let text = l.split('>').nth(1).unwrap().split('<').next().unwrap();
+                (
+                    text.to_owned(),
+                    attr(l, "xMin"),
+                    attr(l, "yMin"),
+                    attr(l, "xMax"),
+                    attr(l, "yMax"),
+                )
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_scanned_page_gets_an_invisible_text_layer_where_its_words_were_read() {
+    use intake_domain::model::{BoundingBox, OcrLine, OcrWord, PageNumber};
+    use intake_domain::ports::PageText;
+
+    let (jpeg, w, h) = scan(&["Cheque 004512"]);
+    let doc = pdf(&[
+        TestPage::Jpeg {
+            bytes: jpeg,
+            width: w,
+            height: h,
+        },
+        TestPage::text(&["Remittance advice, born digital"]),
+    ]);
+    let word = |text: &str, left: f32| {
+        OcrWord::new(text, 97.0, BoundingBox::new(left, 0.1, 0.2, 0.03).unwrap()).unwrap()
+    };
+    let line = OcrLine::from_words(vec![word("Cheque", 0.05), word("004512", 0.3)]).unwrap();
+    let searchable = reader()
+        .add_text_layer(
+            &Bytes::from(doc),
+            &[PageText::new(PageNumber::MIN, vec![line])],
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let Some(words) = words_with_boxes(&searchable) else {
+        return;
+    };
+    let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Cheque",
+            "004512",
+            "Remittance",
+            "advice,",
+            "born",
+            "digital"
+        ]
+    );
+    // Where it was read: 5 % and 30 % across, 10 % down an A4 page, 20 % wide.
+    let (_, x_min, y_min, x_max, _) = words[0];
+    assert!((x_min - 0.05 * 595.0).abs() < 4.0, "{words:?}");
+    assert!((x_max - 0.25 * 595.0).abs() < 6.0, "{words:?}");
+    assert!((y_min - 0.1 * 842.0).abs() < 8.0, "{words:?}");
+    assert!((words[1].1 - 0.3 * 595.0).abs() < 4.0, "{words:?}");
+    // The pages are still the ones uploaded, and the document is sound.
+    let again = read(&reader(), searchable.to_vec()).await.unwrap();
+    assert_eq!(again.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("searchable.pdf");
+    std::fs::write(&path, &searchable).unwrap();
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let missing = reader()
+        .add_text_layer(
+            &Bytes::from(pages(1)),
+            &[PageText::new(PageNumber::new(3).unwrap(), vec![])],
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(DocumentReadError::Corrupt { .. })),
+        "{missing:?}"
+    );
+}

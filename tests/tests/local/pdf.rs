@@ -72,6 +72,21 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
     assert!(first.contains("Total due: 31.00 EUR"), "{text}");
     assert!(second.to_lowercase().contains("cheque"), "{text}");
 
+    // The searchable PDF: the upload with what OCR read on its scanned page laid over it.
+    let id = record["imageId"].as_str().unwrap();
+    let export = app
+        .http
+        .get(app.api(&format!("/images/{id}/export?format=pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let searchable = export.bytes().await.unwrap();
+    if let Some(text) = pdftotext(&searchable) {
+        assert!(text.contains("Total due: 31.00 EUR"), "{text}");
+        assert!(text.to_lowercase().contains("cheque"), "{text}");
+    }
+
     let garbage = b"%PDF-1.7\n\x00\x01this is not a document at all".to_vec();
     let record = upload(&app, "broken.pdf", garbage).await;
     assert_eq!(record["status"], "REJECTED", "{record}");
@@ -86,6 +101,26 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
         assert_eq!(record["rejectionCode"], "ENCRYPTED", "{record}");
     }
     app.stop().await;
+}
+
+/// The text Poppler's `pdftotext` finds in `doc` (scripts/system-deps.sh installs it).
+fn pdftotext(doc: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, doc).unwrap();
+    match Command::new("pdftotext").arg(&path).arg("-").output() {
+        Ok(out) => {
+            assert!(out.status.success(), "pdftotext: {}", out.status);
+            Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext is not installed: {error}"
+            );
+            None
+        }
+    }
 }
 
 /// `doc` encrypted with a user password by qpdf (scripts/system-deps.sh installs it).

@@ -106,6 +106,23 @@ impl DocumentPage {
     }
 }
 
+/// The words read on one page of a document, to lay over it as an invisible text layer.
+#[derive(Clone, PartialEq, Debug)]
+#[non_exhaustive]
+pub struct PageText {
+    /// The page, from 1.
+    pub number: PageNumber,
+    /// Its lines with their words, boxes relative to the page as it is shown (upright).
+    pub lines: Vec<OcrLine>,
+}
+
+impl PageText {
+    /// The `lines` read on page `number`.
+    pub fn new(number: PageNumber, lines: Vec<OcrLine>) -> Self {
+        Self { number, lines }
+    }
+}
+
 /// Why a document could not be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -180,4 +197,18 @@ pub trait DocumentReader: Send + Sync + Debug {
         bytes: &Bytes,
         request: &ReadRequest,
     ) -> Result<PageStream, DocumentReadError>;
+
+    /// The document with `pages`' words laid over their pages as invisible text, where each word
+    /// was read, so that a viewer finds and selects it (a searchable PDF); everything else as it
+    /// was. Within `time_limit`.
+    ///
+    /// # Errors
+    /// As [`DocumentReader::probe`]; [`DocumentReadError::Corrupt`] for a page the document does
+    /// not have.
+    async fn add_text_layer(
+        &self,
+        bytes: &Bytes,
+        pages: &[PageText],
+        time_limit: Duration,
+    ) -> Result<Bytes, DocumentReadError>;
 }

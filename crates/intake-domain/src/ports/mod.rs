@@ -21,7 +21,7 @@ mod store;
 pub use clock::{Clock, IdGenerator, RandomIds, SystemClock};
 pub use document::{
     DocumentInfo, DocumentPage, DocumentReadError, DocumentReader, PageContent, PageStream,
-    ReadRequest,
+    PageText, ReadRequest,
 };
 pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use export::{ExportRenderer, RenderError};

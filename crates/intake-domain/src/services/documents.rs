@@ -229,6 +229,14 @@ mod tests {
             let pages = self.0.lock().unwrap().take().unwrap_or_default();
             Ok(stream::iter(pages).boxed())
         }
+        async fn add_text_layer(
+            &self,
+            bytes: &Bytes,
+            _: &[crate::ports::PageText],
+            _: Duration,
+        ) -> Result<Bytes, DocumentReadError> {
+            Ok(bytes.clone())
+        }
     }
 
     fn line(text: &str) -> OcrLine {

@@ -6,10 +6,12 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 
-use super::Intake;
+use super::{DOCUMENT_TIME_LIMIT, Intake};
 use crate::error::IntakeError;
-use crate::model::{ExportFormat, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner};
-use crate::ports::{GetUrlRequest, OcrDetail, PresignedRequest, RenderError};
+use crate::model::{
+    ExportFormat, FileName, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, PageSource,
+};
+use crate::ports::{GetUrlRequest, OcrDetail, PageText, PresignedRequest, RenderError};
 
 /// An export of one image in one format.
 #[derive(Clone, PartialEq, Debug)]
@@ -85,7 +87,7 @@ impl Intake {
                     .content_type()
                     .is_some_and(|t| format.is_original_format(t)) =>
             {
-                Vec::from(original)
+                Vec::from(self.with_text_layer(&record, format, original).await?)
             }
             original => renderer.render(&record, format, original.as_deref())?,
         };
@@ -108,6 +110,44 @@ impl Intake {
             file_name,
             body,
         })
+    }
+
+    /// A document uploaded in the export's format (a PDF), with the words OCR read on its pages
+    /// laid over them as invisible text by the deployment's document reader: what OCRmyPDF does
+    /// to a scan. Pages whose text came from the document's own text layer keep it; a document
+    /// whose pages all did, or a deployment without a reader, is exported as uploaded.
+    async fn with_text_layer(
+        &self,
+        record: &ImageRecord,
+        format: ExportFormat,
+        original: Bytes,
+    ) -> Result<Bytes, IntakeError> {
+        let (Some(reader), Some(pages), Some(lines)) =
+            (&self.inner.documents, record.pages(), record.ocr_lines())
+        else {
+            return Ok(original);
+        };
+        let read: Vec<PageText> = pages
+            .iter()
+            .filter(|p| p.source == PageSource::Ocr)
+            .map(|p| {
+                let on_page = lines.iter().filter(|l| l.page() == p.page).cloned();
+                PageText::new(p.page, on_page.collect())
+            })
+            .filter(|p| !p.lines.is_empty())
+            .collect();
+        if read.is_empty() {
+            return Ok(original);
+        }
+        reader
+            .add_text_layer(&original, &read, DOCUMENT_TIME_LIMIT)
+            .await
+            .map_err(|e| {
+                IntakeError::Render(RenderError::Failed {
+                    format,
+                    source: Box::new(e),
+                })
+            })
     }
 
     /// The stored original of `record`, whole, within the deployment's byte limit (the limit its
