@@ -143,6 +143,31 @@ pub enum IntakeError {
     /// An export could not be written.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// A page picture was asked for a page the image does not have.
+    #[error("image {id} has {pages} page(s); there is no page {page}")]
+    NoSuchPage {
+        /// The image.
+        id: ImageId,
+        /// The page asked for.
+        page: u32,
+        /// Its pages.
+        pages: u32,
+    },
+    /// This deployment draws no pictures of this image's pages (no previewer for its format, no
+    /// document reader for a PDF).
+    #[error("pictures of this image's pages are not available on this deployment")]
+    PicturesUnavailable,
+    /// A page picture could not be drawn.
+    #[error("page {page} of image {id} could not be drawn")]
+    PictureFailed {
+        /// The image.
+        id: ImageId,
+        /// The page.
+        page: u32,
+        /// Why.
+        #[source]
+        source: crate::ports::BoxError,
+    },
     /// No (visible) image with this id.
     #[error("image {id} not found")]
     NotFound {
@@ -263,13 +288,14 @@ impl IntakeError {
             | Self::InvalidSearch(_)
             | Self::UnknownEngine { .. }
             | Self::UnknownExportFormat(_) => ErrorKind::InvalidInput,
-            Self::SearchUnavailable | Self::ReprocessUnavailable | Self::ExportUnavailable => {
-                ErrorKind::NotImplemented
-            }
-            Self::Render(_) => ErrorKind::Internal,
+            Self::SearchUnavailable
+            | Self::ReprocessUnavailable
+            | Self::ExportUnavailable
+            | Self::PicturesUnavailable => ErrorKind::NotImplemented,
+            Self::Render(_) | Self::PictureFailed { .. } => ErrorKind::Internal,
             Self::UnsupportedContentType { .. } => ErrorKind::UnsupportedMediaType,
             Self::TooLarge { .. } => ErrorKind::PayloadTooLarge,
-            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::NotFound { .. } | Self::NoSuchPage { .. } => ErrorKind::NotFound,
             Self::UnknownObject { .. } | Self::ForeignBucket { .. } => ErrorKind::Unprocessable,
             Self::Conflict { .. } | Self::InvalidState(_) | Self::NotProcessed { .. } => {
                 ErrorKind::Conflict
@@ -304,7 +330,9 @@ impl IntakeError {
             Self::ReprocessUnavailable => "REPROCESS_UNAVAILABLE",
             Self::UnknownExportFormat(_) => "UNKNOWN_FORMAT",
             Self::ExportUnavailable => "EXPORT_UNAVAILABLE",
-            Self::Render(_) => "INTERNAL",
+            Self::Render(_) | Self::PictureFailed { .. } => "INTERNAL",
+            Self::NoSuchPage { .. } => "PAGE_NOT_FOUND",
+            Self::PicturesUnavailable => "PICTURES_UNAVAILABLE",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::UnknownObject { .. } => "UNKNOWN_OBJECT",
             Self::ForeignBucket { .. } => "FOREIGN_BUCKET",

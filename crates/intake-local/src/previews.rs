@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder as _, ImageReader, Limits};
-use intake_domain::model::ContentType;
+use intake_domain::model::{ContentType, FIRST_PAGE, PageNumber};
 use intake_domain::ports::{ImageFacts, PREVIEW_SIDE, Preview, PreviewError, Previewer};
 use intake_heic::HeicError;
 
@@ -35,12 +35,105 @@ impl Previewer for ImagePreviewer {
             return Ok(None);
         }
         let (bytes, content_type) = (bytes.clone(), facts.content_type);
-        tokio::task::spawn_blocking(move || draw(&bytes, content_type))
-            .await
-            .map_err(|e| PreviewError::Other {
-                source: Box::new(e),
-            })?
+        blocking(move || draw(&bytes, content_type, PREVIEW_SIDE)).await
     }
+
+    async fn page_picture(
+        &self,
+        bytes: &Bytes,
+        facts: &ImageFacts,
+        page: PageNumber,
+        longest_side: u32,
+    ) -> Result<Option<Preview>, PreviewError> {
+        let (bytes, content_type) = (bytes.clone(), facts.content_type);
+        match content_type {
+            ContentType::Pdf => Ok(None),
+            _ if page == FIRST_PAGE => {
+                blocking(move || draw(&bytes, content_type, longest_side)).await
+            }
+            ContentType::Tiff => {
+                blocking(move || {
+                    let Some(full) = tiff_page(&bytes, page)? else {
+                        return Ok(None);
+                    };
+                    encode(full, Orientation::NoTransforms, longest_side).map(Some)
+                })
+                .await
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Runs `work` on a blocking thread.
+async fn blocking(
+    work: impl FnOnce() -> Result<Option<Preview>, PreviewError> + Send + 'static,
+) -> Result<Option<Preview>, PreviewError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PreviewError::Other {
+            source: Box::new(e),
+        })?
+}
+
+/// Page `page` of a multi-page TIFF in the common scanner layouts (bilevel, grey, RGB, with or
+/// without alpha, 8 or 16 bits), or `None` when the TIFF has no such page or it is too large.
+fn tiff_page(bytes: &[u8], page: PageNumber) -> Result<Option<DynamicImage>, PreviewError> {
+    use image::{GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+    use tiff::ColorType;
+    use tiff::decoder::{Decoder, DecodingResult};
+
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(undecodable)?;
+    let index = usize::try_from(page.get() - 1).unwrap_or(usize::MAX);
+    if decoder.seek_to_image(index).is_err() {
+        return Ok(None);
+    }
+    let (width, height) = decoder.dimensions().map_err(undecodable)?;
+    let color = decoder.colortype().map_err(undecodable)?;
+    let (samples, bits) = match color {
+        ColorType::Gray(b) => (1, b),
+        ColorType::GrayA(b) => (2, b),
+        ColorType::RGB(b) => (3, b),
+        ColorType::RGBA(b) => (4, b),
+        other => return Err(undecodable(format!("a TIFF page in {other:?}"))),
+    };
+    if u64::from(width) * u64::from(height) * samples * 2 > MAX_DECODED_BYTES {
+        return Ok(None);
+    }
+    let (w, h) = (width as usize, height as usize);
+    let values: Vec<u8> = match decoder.read_image().map_err(undecodable)? {
+        DecodingResult::U8(v) if bits == 8 => v,
+        // Bilevel rows, padded to a byte, 1 = white.
+        DecodingResult::U8(v) if bits == 1 && samples == 1 => (0..h)
+            .flat_map(|y| (0..w).map(move |x| (y, x)))
+            .map(|(y, x)| {
+                let byte = v.get(y * w.div_ceil(8) + x / 8).copied().unwrap_or(0xff);
+                if byte & (0x80 >> (x % 8)) == 0 {
+                    0
+                } else {
+                    255
+                }
+            })
+            .collect(),
+        DecodingResult::U16(v) => v
+            .iter()
+            .map(|x| u8::try_from(x >> 8).unwrap_or(u8::MAX))
+            .collect(),
+        _ => return Err(undecodable(format!("a TIFF page with {bits}-bit samples"))),
+    };
+    let short = || undecodable("a TIFF page shorter than its size");
+    Ok(Some(match samples {
+        1 => {
+            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, values).ok_or_else(short)?)
+        }
+        2 => DynamicImage::ImageLumaA8(
+            GrayAlphaImage::from_raw(width, height, values).ok_or_else(short)?,
+        ),
+        3 => DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, values).ok_or_else(short)?),
+        _ => {
+            DynamicImage::ImageRgba8(RgbaImage::from_raw(width, height, values).ok_or_else(short)?)
+        }
+    }))
 }
 
 fn undecodable(e: impl std::fmt::Display) -> PreviewError {
@@ -49,9 +142,13 @@ fn undecodable(e: impl std::fmt::Display) -> PreviewError {
     }
 }
 
-/// Decodes, scales, turns upright and encodes one picture; `None` for a page too large to decode for
-/// a preview.
-fn draw(bytes: &[u8], content_type: ContentType) -> Result<Option<Preview>, PreviewError> {
+/// Decodes, scales, turns upright and encodes one picture, at most `side` pixels on its longest
+/// side; `None` for a page too large to decode for a preview.
+fn draw(
+    bytes: &[u8],
+    content_type: ContentType,
+    side: u32,
+) -> Result<Option<Preview>, PreviewError> {
     let decoded = if content_type == ContentType::Heic {
         decode_heic(bytes)?
     } else {
@@ -60,8 +157,18 @@ fn draw(bytes: &[u8], content_type: ContentType) -> Result<Option<Preview>, Prev
     let Some((full, orientation)) = decoded else {
         return Ok(None);
     };
+    encode(full, orientation, side).map(Some)
+}
+
+/// Scales a decoded picture to at most `side` pixels on its longest side, turns it upright, lays
+/// transparency over white, and encodes it as a JPEG.
+fn encode(
+    full: DynamicImage,
+    orientation: Orientation,
+    side: u32,
+) -> Result<Preview, PreviewError> {
     // The longest side fits whichever way the picture is then turned.
-    let (width, height) = fit(full.width(), full.height(), PREVIEW_SIDE);
+    let (width, height) = fit(full.width(), full.height(), side);
     let mut picture = full.thumbnail_exact(width, height);
     drop(full);
     picture.apply_orientation(orientation);
@@ -86,12 +193,12 @@ fn draw(bytes: &[u8], content_type: ContentType) -> Result<Option<Preview>, Prev
         .map_err(|e| PreviewError::Other {
             source: Box::new(e),
         })?;
-    Ok(Some(Preview::new(
+    Ok(Preview::new(
         Bytes::from(out),
         ContentType::Jpeg,
         width,
         height,
-    )))
+    ))
 }
 
 /// The picture and how to turn it upright, or `None` when it would take more than
@@ -152,6 +259,37 @@ mod tests {
             None,
             Sha256Digest::of(bytes),
         )
+    }
+
+    #[tokio::test]
+    async fn each_page_of_a_tiff_has_its_picture() {
+        let dark = vec![0u8; 100 * 50];
+        let light = vec![250u8; 60 * 120];
+        let tiff =
+            intake_domain::testkit::images::tiff_gray(&[((100, 50), &dark), ((60, 120), &light)]);
+        let facts = facts(&tiff, ContentType::Tiff);
+        let page = |n| PageNumber::new(n).unwrap();
+        let first = ImagePreviewer
+            .page_picture(&tiff, &facts, page(1), 1600)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((first.width_px, first.height_px), (100, 50));
+        let second = ImagePreviewer
+            .page_picture(&tiff, &facts, page(2), 60)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((second.width_px, second.height_px), (30, 60));
+        let decoded = image::load_from_memory(&second.bytes).unwrap().into_luma8();
+        assert!(decoded.get_pixel(15, 30).0[0] > 240);
+        assert!(
+            ImagePreviewer
+                .page_picture(&tiff, &facts, page(3), 1600)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -22,15 +22,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt as _;
-use intake_domain::model::ContentType;
+use intake_domain::model::{ContentType, PageNumber};
 use intake_domain::ports::{
-    DocumentInfo, DocumentReadError, DocumentReader, PageStream, PageText, ReadRequest,
+    DocumentInfo, DocumentReadError, DocumentReader, PageStream, PageText, Preview, ReadRequest,
 };
 
 pub use worker::serve;
 
 use protocol::{Op, PageWords};
-use session::Session;
+use session::{Extra, Session};
 
 /// The subcommand of `intake` (and the argument of the processor function) that runs [`serve`].
 pub const WORKER_ARG: &str = "pdf-worker";
@@ -129,8 +129,14 @@ impl DocumentReader for PdfReader {
             intake_domain::services::MAX_PAGE_PIXELS,
             intake_domain::services::DOCUMENT_TIME_LIMIT,
         );
-        let mut session =
-            Session::start(&self.options, Op::Probe, bytes, max_pages, &request, &[])?;
+        let mut session = Session::start(
+            &self.options,
+            Op::Probe,
+            bytes,
+            max_pages,
+            &request,
+            &Extra::default(),
+        )?;
         let info = session.info().await?;
         match session.next().await? {
             Some(_) => Err(session::protocol_error("a probe answered with pages")),
@@ -143,7 +149,14 @@ impl DocumentReader for PdfReader {
         bytes: &Bytes,
         request: &ReadRequest,
     ) -> Result<PageStream, DocumentReadError> {
-        let mut session = Session::start(&self.options, Op::Read, bytes, u32::MAX, request, &[])?;
+        let mut session = Session::start(
+            &self.options,
+            Op::Read,
+            bytes,
+            u32::MAX,
+            request,
+            &Extra::default(),
+        )?;
         session.info().await?;
         Ok(
             futures::stream::unfold(Some(session), |session| async move {
@@ -156,6 +169,35 @@ impl DocumentReader for PdfReader {
             })
             .boxed(),
         )
+    }
+
+    async fn picture(
+        &self,
+        bytes: &Bytes,
+        page: PageNumber,
+        longest_side: u32,
+        time_limit: Duration,
+    ) -> Result<Preview, DocumentReadError> {
+        let request = ReadRequest::new(
+            intake_domain::services::DOCUMENT_DPI,
+            intake_domain::services::MAX_PAGE_PIXELS,
+            time_limit,
+        );
+        let extra = Extra {
+            page: page.get(),
+            side: longest_side,
+            ..Extra::default()
+        };
+        let mut session = Session::start(
+            &self.options,
+            Op::Picture,
+            bytes,
+            u32::MAX,
+            &request,
+            &extra,
+        )?;
+        session.info().await?;
+        session.picture().await
     }
 
     async fn add_text_layer(
@@ -182,7 +224,10 @@ impl DocumentReader for PdfReader {
             bytes,
             u32::MAX,
             &request,
-            &words,
+            &Extra {
+                words: &words,
+                ..Extra::default()
+            },
         )?;
         session.info().await?;
         session.document().await

@@ -23,6 +23,8 @@ pub(crate) enum Op {
     Read,
     /// Lay the given words over their pages as invisible text, and send the document back.
     AddTextLayer,
+    /// Draw one page, in colour, for people to see.
+    Picture,
 }
 
 /// The words of one page for [`Op::AddTextLayer`] (boxes relative to the page as shown).
@@ -85,6 +87,12 @@ pub(crate) struct Request {
     /// ([`Op::AddTextLayer`]).
     #[serde(default)]
     pub(crate) words_len: u64,
+    /// The page to draw ([`Op::Picture`]), from 1.
+    #[serde(default)]
+    pub(crate) page: u32,
+    /// The longest side of its picture, in pixels.
+    #[serde(default)]
+    pub(crate) side: u32,
 }
 
 /// Why the worker could not go on, as the reader maps it to the port's errors.

@@ -8,13 +8,22 @@ use std::time::Duration;
 use bytes::Bytes;
 use intake_domain::model::{ContentType, PageNumber};
 use intake_domain::ports::{
-    DocumentInfo, DocumentPage, DocumentReadError, Failure, PageContent, ReadRequest,
+    DocumentInfo, DocumentPage, DocumentReadError, Failure, PageContent, Preview, ReadRequest,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
 use crate::PdfOptions;
 use crate::protocol::{Frame, MAX_FRAME, Op, PageWords, Problem, Request, Rule};
+
+/// What some operations need besides the document: the words to lay over pages
+/// ([`Op::AddTextLayer`]), the page to draw and its size ([`Op::Picture`]).
+#[derive(Default)]
+pub(crate) struct Extra<'a> {
+    pub(crate) words: &'a [PageWords],
+    pub(crate) page: u32,
+    pub(crate) side: u32,
+}
 
 /// A running worker.
 pub(crate) struct Session {
@@ -52,15 +61,18 @@ impl Session {
         bytes: &Bytes,
         max_pages: u32,
         read: &ReadRequest,
-        words: &[PageWords],
+        extra: &Extra<'_>,
     ) -> Result<Self, DocumentReadError> {
-        let words = if words.is_empty() {
+        let words = if extra.words.is_empty() {
             Vec::new()
         } else {
-            serde_json::to_vec(words).map_err(|e| DocumentReadError::Failed(Failure::other(e)))?
+            serde_json::to_vec(extra.words)
+                .map_err(|e| DocumentReadError::Failed(Failure::other(e)))?
         };
         let request = Request {
             words_len: words.len() as u64,
+            page: extra.page,
+            side: extra.side,
             library: options.library.clone(),
             op,
             max_pages,
@@ -175,6 +187,32 @@ impl Session {
             }
             Frame::Info { .. } => Err(protocol_error("sent the document's pages twice")),
             Frame::Document { .. } => Err(protocol_error("sent a document where a page was due")),
+        }
+    }
+
+    /// The one picture the worker drew ([`Op::Picture`]).
+    pub(crate) async fn picture(&mut self) -> Result<Preview, DocumentReadError> {
+        let picture = match self.frame().await? {
+            Frame::Picture {
+                width_px,
+                height_px,
+                format,
+                len,
+                ..
+            } if format == "jpeg" => {
+                let bytes = self.body(len).await?;
+                Preview::new(bytes, ContentType::Jpeg, width_px, height_px)
+            }
+            Frame::Stopped {
+                problem,
+                reason,
+                count,
+            } => return Err(stopped(problem, reason, count)),
+            _ => return Err(protocol_error("sent something else than a picture")),
+        };
+        match self.frame().await? {
+            Frame::End => Ok(picture),
+            _ => Err(protocol_error("did not end after the picture")),
         }
     }
 

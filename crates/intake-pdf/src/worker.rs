@@ -151,6 +151,7 @@ fn answer(
             };
             return write_frame(out, &frame, &bytes).map_err(Stop::from);
         }
+        Op::Picture => return picture(&doc, request, out),
         Op::Read => {}
     }
     let pages = doc.pages();
@@ -310,8 +311,54 @@ fn plain_jpeg(bytes: &[u8]) -> bool {
     false
 }
 
-/// Renders a page into a grey PNG of at most `width` × `height` pixels.
-fn render(page: &PdfPage, width: u32, height: u32) -> Result<(Vec<u8>, u32, u32), String> {
+/// The quality of page pictures' JPEGs: text stays crisp at a few hundred kilobytes a page.
+const PICTURE_QUALITY: u8 = 85;
+
+/// Draws the requested page, upright and in colour, as a JPEG of at most `side` pixels a side.
+fn picture(doc: &PdfDocument, request: &Request, out: &mut impl Write) -> Result<(), Stop> {
+    let index = request
+        .page
+        .checked_sub(1)
+        .and_then(|i| PdfPageIndex::try_from(i).ok())
+        .filter(|&i| i < doc.pages().len())
+        .ok_or_else(|| {
+            Stop::new(
+                Problem::Corrupt,
+                format!("the document has no page {}", request.page),
+            )
+        })?;
+    let page = doc.pages().get(index).map_err(|e| {
+        Stop::new(
+            Problem::Corrupt,
+            format!("page {} cannot be loaded ({e:?})", request.page),
+        )
+    })?;
+    let (width, height) = (page.width().value, page.height().value);
+    let longest = width.max(height);
+    if !(longest.is_finite() && longest > 0.0) {
+        return Err(Stop::new(Problem::Corrupt, "the page has no size"));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let fit = |points: f32| ((points * request.side as f32 / longest).round() as u32).max(1);
+    let (rgb, w, h) = render_rgb(&page, fit(width), fit(height))
+        .map_err(|e| Stop::new(Problem::BeyondLimits, format!("page {}: {e}", request.page)))?;
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, PICTURE_QUALITY)
+        .encode(&rgb, w, h, image::ExtendedColorType::Rgb8)
+        .map_err(|e| Stop::new(Problem::BeyondLimits, format!("page {}: {e}", request.page)))?;
+    let frame = Frame::Picture {
+        number: request.page,
+        width_px: w,
+        height_px: h,
+        format: "jpeg".into(),
+        len: jpeg.len() as u64,
+    };
+    write_frame(out, &frame, &jpeg).map_err(Stop::from)
+}
+
+/// Renders a page into PDFium's BGRx pixels (rows of a stride at least four bytes a pixel) of at
+/// most `width` × `height`, and their columns and rows.
+fn render_bgrx(page: &PdfPage, width: u32, height: u32) -> Result<(Vec<u8>, usize, usize), String> {
     let target_width = i32::try_from(width).map_err(|e| e.to_string())?;
     let most_height = i32::try_from(height).map_err(|e| e.to_string())?;
     // Never an 8-bit grey bitmap: PDFium 8149 traps on text drawn into one.
@@ -325,16 +372,41 @@ fn render(page: &PdfPage, width: u32, height: u32) -> Result<(Vec<u8>, u32, u32)
     let bitmap = page
         .render_with_config(&config)
         .map_err(|e| format!("cannot be rendered at {width}×{height} px ({e:?})"))?;
-    let (bw, bh) = (
-        u32::try_from(bitmap.width()).map_err(|e| e.to_string())?,
-        u32::try_from(bitmap.height()).map_err(|e| e.to_string())?,
-    );
+    let cols = usize::try_from(bitmap.width()).map_err(|e| e.to_string())?;
+    let rows = usize::try_from(bitmap.height()).map_err(|e| e.to_string())?;
     let raw = bitmap.as_raw_bytes();
-    drop(bitmap);
-    let (cols, rows) = (bw as usize, bh as usize);
     if rows == 0 || cols == 0 || raw.len() < rows * cols * 4 {
         return Err("PDFium returned an empty bitmap".into());
     }
+    Ok((raw, cols, rows))
+}
+
+/// Renders a page into RGB pixels of at most `width` × `height`.
+fn render_rgb(page: &PdfPage, width: u32, height: u32) -> Result<(Vec<u8>, u32, u32), String> {
+    let (raw, cols, rows) = render_bgrx(page, width, height)?;
+    let stride = raw.len() / rows;
+    let mut rgb = Vec::with_capacity(cols * rows * 3);
+    for row in raw.chunks_exact(stride).take(rows) {
+        for px in row.get(..cols * 4).unwrap_or_default().chunks_exact(4) {
+            if let [blue, green, red, _] = *px {
+                rgb.extend_from_slice(&[red, green, blue]);
+            }
+        }
+    }
+    let (w, h) = (
+        u32::try_from(cols).map_err(|e| e.to_string())?,
+        u32::try_from(rows).map_err(|e| e.to_string())?,
+    );
+    Ok((rgb, w, h))
+}
+
+/// Renders a page into a grey PNG of at most `width` × `height` pixels.
+fn render(page: &PdfPage, width: u32, height: u32) -> Result<(Vec<u8>, u32, u32), String> {
+    let (raw, cols, rows) = render_bgrx(page, width, height)?;
+    let (bw, bh) = (
+        u32::try_from(cols).map_err(|e| e.to_string())?,
+        u32::try_from(rows).map_err(|e| e.to_string())?,
+    );
     let stride = raw.len() / rows;
     let mut grey = Vec::with_capacity(cols * rows);
     for row in raw.chunks_exact(stride).take(rows) {

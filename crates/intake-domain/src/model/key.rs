@@ -1,6 +1,6 @@
 use std::fmt;
 
-use super::{ExportFormat, FileName, FileNameError, ImageId, ImageIdError};
+use super::{ExportFormat, FileName, FileNameError, ImageId, ImageIdError, PageNumber};
 
 /// The prefix of every key an upload URL is issued for.
 pub const UPLOAD_PREFIX: &str = "uploads/";
@@ -28,7 +28,7 @@ pub struct ObjectKey {
 pub enum ObjectKeyError {
     /// The key is neither `uploads/{id}/{name}`, `previews/{id}.jpg` nor `exports/{id}/{format}`.
     #[error(
-        "key is not of the form uploads/{{imageId}}/{{fileName}}, previews/{{imageId}}.jpg or exports/{{imageId}}/{{format}}"
+        "key is not of the form uploads/{{imageId}}/{{fileName}}, previews/{{imageId}}.jpg, previews/{{imageId}}/page-{{page}}.jpg or exports/{{imageId}}/{{format}}"
     )]
     Shape,
     /// The id segment is not an image id.
@@ -48,7 +48,16 @@ impl ObjectKey {
         }
     }
 
-    /// Whether this is a preview's key (not an upload's).
+    /// The key of the picture of page `page` of image `id` (what the web app shows of a page of a
+    /// document), beside its preview.
+    pub fn for_page_picture(id: ImageId, page: PageNumber) -> Self {
+        Self {
+            key: format!("{PREVIEW_PREFIX}{id}/page-{page}.jpg"),
+            id,
+        }
+    }
+
+    /// Whether this is a preview's or a page picture's key (not an upload's).
     pub fn is_preview(&self) -> bool {
         self.key.starts_with(PREVIEW_PREFIX)
     }
@@ -104,12 +113,27 @@ impl ObjectKey {
         file_name: fn(&str) -> Result<FileName, FileNameError>,
     ) -> Result<Self, ObjectKeyError> {
         if let Some(rest) = text.strip_prefix(PREVIEW_PREFIX) {
-            let id_text = rest.strip_suffix(".jpg").ok_or(ObjectKeyError::Shape)?;
+            let rest = rest.strip_suffix(".jpg").ok_or(ObjectKeyError::Shape)?;
+            let (id_text, page) = match rest.split_once("/page-") {
+                Some((id_text, page)) => {
+                    let number = page
+                        .parse::<PageNumber>()
+                        .map_err(|_| ObjectKeyError::Shape)?;
+                    if number.to_string() != page {
+                        return Err(ObjectKeyError::Shape);
+                    }
+                    (id_text, Some(number))
+                }
+                None => (rest, None),
+            };
             let id = ImageId::parse(id_text)?;
             if id.to_string() != id_text {
                 return Err(ObjectKeyError::Shape);
             }
-            return Ok(Self::for_preview(id));
+            return Ok(page.map_or_else(
+                || Self::for_preview(id),
+                |page| Self::for_page_picture(id, page),
+            ));
         }
         if let Some(rest) = text.strip_prefix(EXPORT_PREFIX) {
             let (id_text, name) = rest.split_once('/').ok_or(ObjectKeyError::Shape)?;
@@ -196,6 +220,20 @@ mod tests {
         assert!(key.is_preview());
         assert_eq!(key.image_id(), id);
         assert!(!ObjectKey::for_upload(id, &FileName::sanitize("a.png").unwrap()).is_preview());
+        let page = ObjectKey::for_page_picture(id, PageNumber::new(12).unwrap());
+        assert_eq!(page.as_str(), format!("previews/{id}/page-12.jpg"));
+        assert_eq!(ObjectKey::parse(page.as_str()).unwrap(), page);
+        assert!(page.is_preview() && !page.is_upload());
+        for bad in [
+            format!("previews/{id}/page-0.jpg"),
+            format!("previews/{id}/page-012.jpg"),
+            format!("previews/{id}/page-+1.jpg"),
+            format!("previews/{id}/page-x.jpg"),
+            format!("previews/{id}/page-1.png"),
+            format!("previews/{id}/1.jpg"),
+        ] {
+            assert!(ObjectKey::parse(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

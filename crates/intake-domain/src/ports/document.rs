@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
-use super::{Failure, FailureKind, PortError};
+use super::{Failure, FailureKind, PortError, Preview};
 use crate::model::{ContentType, OcrLine, PageNumber, TextLayerRule};
 
 /// What probing a document found.
@@ -197,6 +197,21 @@ pub trait DocumentReader: Send + Sync + Debug {
         bytes: &Bytes,
         request: &ReadRequest,
     ) -> Result<PageStream, DocumentReadError>;
+
+    /// A picture of page `page` as it is shown (rendered upright, in colour), at most
+    /// `longest_side` pixels on its longest side, as a JPEG: what the web app shows of a page.
+    /// Within `time_limit`.
+    ///
+    /// # Errors
+    /// As [`DocumentReader::probe`]; [`DocumentReadError::Corrupt`] for a page the document does
+    /// not have.
+    async fn picture(
+        &self,
+        bytes: &Bytes,
+        page: PageNumber,
+        longest_side: u32,
+        time_limit: Duration,
+    ) -> Result<Preview, DocumentReadError>;
 
     /// The document with `pages`' words laid over their pages as invisible text, where each word
     /// was read, so that a viewer finds and selects it (a searchable PDF); everything else as it

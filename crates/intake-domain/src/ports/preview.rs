@@ -4,10 +4,14 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::{BoxError, ImageFacts};
-use crate::model::ContentType;
+use crate::model::{ContentType, PageNumber};
 
 /// The longest side of a preview, in pixels: enough for a grid of thumbnails on a dense screen.
 pub const PREVIEW_SIDE: u32 = 320;
+
+/// The longest side of a page picture, in pixels: a page read on a screen, its words legible and
+/// its boxes drawn over it.
+pub const PAGE_PICTURE_SIDE: u32 = 1600;
 
 /// A small picture of an image, for lists: the grid shows these instead of the originals.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -67,5 +71,20 @@ pub trait Previewer: Send + Sync + Debug {
         &self,
         bytes: &Bytes,
         facts: &ImageFacts,
+    ) -> Result<Option<Preview>, PreviewError>;
+
+    /// A picture of page `page` of the image in `bytes` (the first of a single image; any page of
+    /// a multi-page TIFF), at most `longest_side` pixels on its longest side, upright and flattened
+    /// on white like a preview; `None` for a format it does not draw (PDF) or a page it does not
+    /// have.
+    ///
+    /// # Errors
+    /// [`PreviewError::Undecodable`] when the page does not decode.
+    async fn page_picture(
+        &self,
+        bytes: &Bytes,
+        facts: &ImageFacts,
+        page: PageNumber,
+        longest_side: u32,
     ) -> Result<Option<Preview>, PreviewError>;
 }

@@ -229,6 +229,15 @@ mod tests {
             let pages = self.0.lock().unwrap().take().unwrap_or_default();
             Ok(stream::iter(pages).boxed())
         }
+        async fn picture(
+            &self,
+            _: &Bytes,
+            _: PageNumber,
+            _: u32,
+            _: Duration,
+        ) -> Result<crate::ports::Preview, DocumentReadError> {
+            Err(DocumentReadError::Failed(Failure::other("draws nothing")))
+        }
         async fn add_text_layer(
             &self,
             bytes: &Bytes,

@@ -69,8 +69,8 @@ impl Intake {
         Err(IntakeError::Conflict { id })
     }
 
-    /// Everything of `record` outside its record: the object (every version), the preview, the
-    /// stored exports, the repository's sidecars.
+    /// Everything of `record` outside its record: the object (every version), the preview and the
+    /// page pictures, the stored exports, the repository's sidecars.
     pub(super) async fn erase_bytes(&self, record: &ImageRecord) -> Result<(), IntakeError> {
         let inner = &self.inner;
         inner.store.purge(record.object_key()).await?;
@@ -79,6 +79,10 @@ impl Intake {
             .purge(&ObjectKey::for_preview(record.image_id()))
             .await?;
         for key in super::export::export_keys(record.image_id()) {
+            inner.store.purge(&key).await?;
+        }
+        let pages = record.page_count().unwrap_or(1);
+        for key in super::pages::page_picture_keys(record.image_id(), pages) {
             inner.store.purge(&key).await?;
         }
         inner.repository.erase_detail(&record.image_id()).await?;

@@ -152,7 +152,7 @@ impl Intake {
 
     /// The stored original of `record`, whole, within the deployment's byte limit (the limit its
     /// upload was accepted under, unless it was lowered since).
-    async fn original(&self, record: &ImageRecord) -> Result<Bytes, IntakeError> {
+    pub(super) async fn original(&self, record: &ImageRecord) -> Result<Bytes, IntakeError> {
         let limit = self.inner.max_bytes;
         let too_large =
             |size: u64| IntakeError::Render(RenderError::OriginalTooLarge { size, limit });

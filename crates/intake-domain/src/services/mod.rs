@@ -13,6 +13,7 @@ mod export;
 mod jobs;
 mod observed_ocr;
 mod ocr_policy;
+mod pages;
 mod process;
 mod query;
 mod reprocess;
