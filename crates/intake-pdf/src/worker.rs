@@ -338,7 +338,11 @@ fn picture(doc: &PdfDocument, request: &Request, out: &mut impl Write) -> Result
     if !(longest.is_finite() && longest > 0.0) {
         return Err(Stop::new(Problem::Corrupt, "the page has no size"));
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let fit = |points: f32| ((points * request.side as f32 / longest).round() as u32).max(1);
     let (rgb, w, h) = render_rgb(&page, fit(width), fit(height))
         .map_err(|e| Stop::new(Problem::BeyondLimits, format!("page {}: {e}", request.page)))?;
