@@ -31,6 +31,8 @@ pub(crate) struct Session {
     stdout: BufReader<ChildStdout>,
     /// The longest wait for the next frame.
     patience: Duration,
+    /// The most pages the document may have, as asked.
+    max_pages: u32,
     done: bool,
 }
 
@@ -39,14 +41,11 @@ pub(crate) fn protocol_error(what: &str) -> DocumentReadError {
     DocumentReadError::Failed(Failure::other(format!("the PDF worker {what}")))
 }
 
-fn stopped(problem: Problem, reason: String, count: u32) -> DocumentReadError {
+fn stopped(problem: Problem, reason: String, count: u32, limit: u32) -> DocumentReadError {
     match problem {
         Problem::Encrypted => DocumentReadError::Encrypted,
         Problem::Corrupt => DocumentReadError::Corrupt { reason },
-        Problem::TooManyPages => DocumentReadError::TooManyPages {
-            count,
-            limit: count.saturating_sub(1),
-        },
+        Problem::TooManyPages => DocumentReadError::TooManyPages { count, limit },
         Problem::BeyondLimits => DocumentReadError::BeyondLimits { reason },
         Problem::Unavailable => DocumentReadError::Failed(Failure::unavailable(reason)),
     }
@@ -113,6 +112,7 @@ impl Session {
             child,
             stdout: BufReader::new(stdout),
             patience: read.time_limit,
+            max_pages,
             done: false,
         })
     }
@@ -125,7 +125,7 @@ impl Session {
                 problem,
                 reason,
                 count,
-            } => Err(stopped(problem, reason, count)),
+            } => Err(stopped(problem, reason, count, self.max_pages)),
             _ => Err(protocol_error("did not begin with the document's pages")),
         }
     }
@@ -183,7 +183,7 @@ impl Session {
                 count,
             } => {
                 self.done = true;
-                Err(stopped(problem, reason, count))
+                Err(stopped(problem, reason, count, self.max_pages))
             }
             Frame::Info { .. } => Err(protocol_error("sent the document's pages twice")),
             Frame::Document { .. } => Err(protocol_error("sent a document where a page was due")),
@@ -281,14 +281,16 @@ impl Session {
             return protocol_error("closed its output and did not end");
         };
         match status.signal() {
-            // SIGXCPU (24) at the CPU limit; SIGKILL (9) past its hard limit or at an OOM.
-            Some(signal @ (9 | 24)) => DocumentReadError::BeyondLimits {
+            // SIGXCPU (24) at the CPU limit; SIGKILL (9) past its hard limit or at an OOM; SIGABRT
+            // (6) when an allocation beyond the address-space limit fails (PDFium's and Rust's
+            // allocation failures abort): a decompression bomb.
+            Some(signal @ (6 | 9 | 24)) => DocumentReadError::BeyondLimits {
                 reason: format!(
                     "the PDF worker was stopped at its time or memory limit (signal {signal})"
                 ),
             },
-            // SIGABRT when an allocation beyond the address-space limit fails, SIGSEGV,
-            // SIGTRAP (a PDFium check) on a document it cannot survive.
+            // SIGSEGV, SIGBUS, SIGILL or SIGTRAP (a PDFium check) on a document it cannot
+            // survive.
             Some(signal) => DocumentReadError::Corrupt {
                 reason: format!("the document stopped the PDF reader (signal {signal})"),
             },

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub mod hostile;
+
 /// A page of a test document.
 #[derive(Clone, Debug)]
 pub enum TestPage {

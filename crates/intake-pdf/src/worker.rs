@@ -141,6 +141,16 @@ fn answer(
             count,
         });
     }
+    // A page the tree counts but that cannot be found (a tree that lists itself, or one deeper
+    // than PDFium follows) makes the document damaged before any page is read, not halfway.
+    for index in pages.as_range() {
+        pages.page_size(index).map_err(|e| {
+            Stop::new(
+                Problem::Corrupt,
+                format!("page {} cannot be found ({e:?})", index + 1),
+            )
+        })?;
+    }
     write_frame(out, &Frame::Info { page_count: count }, &[])?;
     match request.op {
         Op::Probe => return Ok(()),

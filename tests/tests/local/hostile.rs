@@ -15,6 +15,11 @@ use corpus::{Answer, Target};
 
 #[async_trait]
 impl Target for TestApp {
+    fn reads_pdf(&self) -> bool {
+        // The test server composes the PDF reader when libpdfium is installed.
+        intake_pdf::library_path(&intake_ocr_onnx::default_models_dir()).is_file()
+    }
+
     async fn api(&self, method: &str, path: &str, json_body: Option<Vec<u8>>) -> Answer {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, self.api(path));

@@ -29,6 +29,10 @@ struct Memory {
 
 #[async_trait]
 impl Target for Memory {
+    fn reads_pdf(&self) -> bool {
+        false
+    }
+
     async fn api(&self, method: &str, path: &str, json_body: Option<Vec<u8>>) -> Answer {
         let mut request = Request::builder()
             .method(method)
