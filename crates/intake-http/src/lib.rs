@@ -9,7 +9,8 @@
 //! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256` |
 //! | `GET /images/{imageId}` | 200: the record with its OCR text and a presigned download URL; `?include=ocrLines` adds the lines |
 //! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
-//! | `GET /images/{imageId}/export?format=hocr\|alto\|txt` | 200: the OCR result as hOCR, ALTO or text, a download; 303 to a short-lived URL when larger than the deployment answers inline |
+//! | `GET /images/{imageId}/export?format=hocr\|alto\|txt\|pdf` | 200: the OCR result as hOCR, ALTO, text or a searchable PDF, a download; 303 to a short-lived URL when larger than the deployment answers inline |
+//! | `GET /images/{imageId}/pages/{page}` | 303 to a short-lived URL of a picture of the page (JPEG, upright) |
 //! | `GET /health` | 200 (the only route without authentication) |
 //!
 //! Every other route requires a caller, established by the deployment's [`Authenticator`] (API keys
@@ -24,6 +25,7 @@ mod exports;
 mod extract;
 mod jobs;
 mod keys;
+mod pages;
 mod routes;
 pub mod views;
 mod webhooks;

@@ -51,7 +51,7 @@ pub const EVENT_LINKS: EventLinks = EventLinks::new(image_link);
 
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
-fn table() -> [(Route, MethodRouter<Intake>); 7] {
+fn table() -> [(Route, MethodRouter<Intake>); 8] {
     [
         (
             Route {
@@ -96,6 +96,10 @@ fn table() -> [(Route, MethodRouter<Intake>); 7] {
         (
             Route::authenticated("GET", crate::exports::EXPORT_PATH),
             get(crate::exports::export_image),
+        ),
+        (
+            Route::authenticated("GET", crate::pages::PAGE_PATH),
+            get(crate::pages::page_picture),
         ),
         (
             Route {

@@ -199,6 +199,16 @@ impl intake_domain::ports::Previewer for FakePreviewer {
             16,
         )))
     }
+
+    async fn page_picture(
+        &self,
+        bytes: &Bytes,
+        facts: &intake_domain::ports::ImageFacts,
+        _page: intake_domain::model::PageNumber,
+        _longest_side: u32,
+    ) -> Result<Option<intake_domain::ports::Preview>, intake_domain::ports::PreviewError> {
+        self.preview(bytes, facts).await
+    }
 }
 
 /// Processes one uploaded PNG with `previewer` on engines that read bytes; the services, the store and

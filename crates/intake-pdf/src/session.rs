@@ -207,7 +207,7 @@ impl Session {
                 problem,
                 reason,
                 count,
-            } => return Err(stopped(problem, reason, count)),
+            } => return Err(stopped(problem, reason, count, self.max_pages)),
             _ => return Err(protocol_error("sent something else than a picture")),
         };
         match self.frame().await? {
@@ -230,7 +230,7 @@ impl Session {
                 problem,
                 reason,
                 count,
-            } => Err(stopped(problem, reason, count)),
+            } => Err(stopped(problem, reason, count, self.max_pages)),
             _ => Err(protocol_error("sent something else than the document")),
         }
     }

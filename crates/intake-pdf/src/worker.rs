@@ -143,8 +143,9 @@ fn answer(
     }
     // A page the tree counts but that cannot be found (a tree that lists itself, or one deeper
     // than PDFium follows) makes the document damaged before any page is read, not halfway.
-    for index in pages.as_range() {
-        pages.page_size(index).map_err(|e| {
+    let counted = doc.pages();
+    for index in counted.as_range() {
+        counted.page_size(index).map_err(|e| {
             Stop::new(
                 Problem::Corrupt,
                 format!("page {} cannot be found ({e:?})", index + 1),

@@ -426,18 +426,38 @@ async fn a_page_is_drawn_upright_in_colour_for_people() {
         TestPage::text(&["A page to look at, with its words drawn in black"]),
     ]));
     let picture = reader()
-        .picture(&doc, PageNumber::new(2).unwrap(), 800, Duration::from_secs(30))
+        .picture(
+            &doc,
+            PageNumber::new(2).unwrap(),
+            800,
+            Duration::from_secs(30),
+        )
         .await
         .unwrap();
     assert_eq!(picture.content_type, ContentType::Jpeg);
     assert_eq!(picture.height_px, 800);
-    assert!((565..=566).contains(&picture.width_px), "{}", picture.width_px);
+    assert!(
+        (565..=566).contains(&picture.width_px),
+        "{}",
+        picture.width_px
+    );
     let decoded = image::load_from_memory(&picture.bytes).unwrap().into_rgb8();
     assert_eq!(decoded.dimensions(), (picture.width_px, picture.height_px));
-    let dark = decoded.pixels().filter(|p| p.0.iter().all(|&c| c < 100)).count();
+    let dark = decoded
+        .pixels()
+        .filter(|p| p.0.iter().all(|&c| c < 100))
+        .count();
     assert!(dark > 200, "{dark} dark pixels: the text was not drawn");
     let missing = reader()
-        .picture(&doc, PageNumber::new(3).unwrap(), 800, Duration::from_secs(30))
+        .picture(
+            &doc,
+            PageNumber::new(3).unwrap(),
+            800,
+            Duration::from_secs(30),
+        )
         .await;
-    assert!(matches!(missing, Err(DocumentReadError::Corrupt { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(DocumentReadError::Corrupt { .. })),
+        "{missing:?}"
+    );
 }

@@ -488,6 +488,7 @@ function viewable(image) {
 async function openDetail(id) {
   const token = ++detailToken;
   current = null;
+  forgetPagePictures();
   $("overlay").replaceChildren();
   $("text").replaceChildren();
   $("facts").replaceChildren();
@@ -548,8 +549,33 @@ async function openDetail(id) {
   }
 }
 
-// Shows page `n`: the picture where the browser can draw it (else a blank page of its size), and
-// the boxes of that page's lines.
+// Pictures of pages the server drew (PDF and TIFF pages, HEIC), as object URLs, for the image on
+// screen; `pictureToken` tells a late answer for another page or image from the one awaited.
+const pagePictures = new Map();
+let pictureToken = 0;
+
+function forgetPagePictures() {
+  for (const url of pagePictures.values()) URL.revokeObjectURL(url);
+  pagePictures.clear();
+}
+
+// The server's picture of page `n` of image `id` (it answers with a redirect to the stored JPEG).
+async function pagePicture(id, n) {
+  const cached = pagePictures.get(`${id}/${n}`);
+  if (cached) return cached;
+  const key = sessionStorage.getItem(KEY);
+  const response = await fetch(`/images/${id}/pages/${n}`, {
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  });
+  if (!response.ok) return null;
+  const url = URL.createObjectURL(await response.blob());
+  pagePictures.set(`${id}/${n}`, url);
+  return url;
+}
+
+// Shows page `n`: the picture where the browser can draw it, else the server's picture of the
+// page (a blank page of its size until it arrives, or where there is none), and the boxes of that
+// page's lines.
 function showPage(n) {
   const pages = pagesOf(current);
   shownPage = Math.min(Math.max(1, n), pages.length);
@@ -568,6 +594,16 @@ function showPage(n) {
     const w = page.widthPx || current.widthPx || 3;
     const h = page.heightPx || current.heightPx || 4;
     stage.style.aspectRatio = `${w} / ${h}`;
+    if (current.status === "PROCESSED") {
+      const token = ++pictureToken;
+      const image = current;
+      pagePicture(image.imageId, shownPage).then((url) => {
+        if (!url || token !== pictureToken || current !== image) return;
+        picture.src = url;
+        picture.hidden = false;
+        stage.classList.remove("blank");
+      }).catch(() => {});
+    }
   }
   $("pager").hidden = pages.length < 2;
   $("page-of").textContent = `Page ${shownPage} of ${pages.length}`;
@@ -619,7 +655,8 @@ function drawText(lines) {
       heading.addEventListener("click", () => showPage(page));
       list.append(heading);
     }
-    const item = el("li", { "data-line": String(i), class: line.confidence < LOW_CONFIDENCE ? "low" : null, text: line.text, tabindex: "0",
+    // Numbered by line, the page headings between them not counted.
+    const item = el("li", { "data-line": String(i), value: String(i + 1), class: line.confidence < LOW_CONFIDENCE ? "low" : null, text: line.text, tabindex: "0",
       role: "button", title: `confidence ${line.confidence.toFixed(0)}%` });
     item.addEventListener("click", () => select(i));
     item.addEventListener("keydown", (e) => {

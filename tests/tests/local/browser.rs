@@ -304,6 +304,39 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     })
     .await;
 
+    // A PDF is read page by page: each page shows the server's picture of it, with its boxes.
+    let document = intake_pdf::testkit::pdf(&[
+        intake_pdf::testkit::TestPage::text(&["Invoice INV-2041 from ACME Supplies"]),
+        intake_pdf::testkit::TestPage::text(&["Page two: total due 31.00 EUR"]),
+    ]);
+    let record = super::pdf::upload(&app, "invoice.pdf", document).await;
+    assert_eq!(record["status"], "PROCESSED", "{record}");
+    client
+        .goto(&format!(
+            "{}/#/images/{}",
+            app.url,
+            record["imageId"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    let drawn = "const i = document.getElementById('picture');
+                 return !i.hidden && i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:')
+                   ? [document.getElementById('page-of').textContent, i.src] : null;";
+    let first = until(30, "page 1's picture", || async {
+        let shown = client.execute(drawn, vec![]).await.ok()?;
+        (shown[0] == json!("Page 1 of 2")).then_some(shown)
+    })
+    .await;
+    click(&client, Locator::Id("next-page")).await;
+    until(30, "page 2's picture", || async {
+        let shown = client.execute(drawn, vec![]).await.ok()?;
+        (shown[0] == json!("Page 2 of 2") && shown[1] != first[1]).then_some(())
+    })
+    .await;
+    // The words view is still on: page 2's six words are boxed.
+    assert_eq!(count(&client, "#overlay rect.box-word").await, 6);
+    std::fs::write(out.join("pdf-page.png"), client.screenshot().await.unwrap()).unwrap();
+
     // No script error; an inline script is refused by the policy.
     let errors = client
         .execute("return window.__intakeErrors;", vec![])

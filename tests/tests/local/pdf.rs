@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{TestApp, prerequisites, spawn_app_with};
 
 /// Uploads `bytes` as a PDF named `name` and waits for its record.
-async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> Value {
+pub(super) async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> Value {
     let ticket: Value = app
         .http
         .post(app.api("/uploads"))
@@ -86,6 +86,65 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
         assert!(text.contains("Total due: 31.00 EUR"), "{text}");
         assert!(text.to_lowercase().contains("cheque"), "{text}");
     }
+
+    // Pictures of its pages: drawn on first request, 303 to the stored JPEG.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {}", app.admin_key).parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    for page in [1, 2] {
+        let answer = no_redirects
+            .get(app.api(&format!("/images/{id}/pages/{page}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "page {page}");
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        let jpeg = reqwest::get(&location)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let picture = image::load_from_memory(&jpeg)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", &jpeg[..jpeg.len().min(64)]));
+        assert_eq!(picture.height(), 1600, "page {page}");
+        assert!(
+            (1130..=1132).contains(&picture.width()),
+            "page {page}: {}",
+            picture.width()
+        );
+    }
+    let past = app
+        .http
+        .get(app.api(&format!("/images/{id}/pages/3")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 404);
+    assert_eq!(
+        past.json::<Value>().await.unwrap()["error"]["code"],
+        "PAGE_NOT_FOUND"
+    );
+    let zero = app
+        .http
+        .get(app.api(&format!("/images/{id}/pages/0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zero.status(), 400);
+    assert_eq!(
+        zero.json::<Value>().await.unwrap()["error"]["code"],
+        "INVALID_PAGE"
+    );
 
     let garbage = b"%PDF-1.7\n\x00\x01this is not a document at all".to_vec();
     let record = upload(&app, "broken.pdf", garbage).await;

@@ -57,6 +57,11 @@ impl ObjectKey {
         }
     }
 
+    /// Whether this is a page picture's key ([`ObjectKey::for_page_picture`]).
+    pub fn is_page_picture(&self) -> bool {
+        self.key.starts_with(PREVIEW_PREFIX) && self.key.contains("/page-")
+    }
+
     /// Whether this is a preview's or a page picture's key (not an upload's).
     pub fn is_preview(&self) -> bool {
         self.key.starts_with(PREVIEW_PREFIX)
@@ -223,7 +228,8 @@ mod tests {
         let page = ObjectKey::for_page_picture(id, PageNumber::new(12).unwrap());
         assert_eq!(page.as_str(), format!("previews/{id}/page-12.jpg"));
         assert_eq!(ObjectKey::parse(page.as_str()).unwrap(), page);
-        assert!(page.is_preview() && !page.is_upload());
+        assert!(page.is_preview() && page.is_page_picture() && !page.is_upload());
+        assert!(!key.is_page_picture());
         for bad in [
             format!("previews/{id}/page-0.jpg"),
             format!("previews/{id}/page-012.jpg"),

@@ -277,7 +277,10 @@ impl Intake {
             .get_view(&id, OcrDetail::Text)
             .await?
             .filter(|r| {
-                (r.object_key() == key || r.preview_key() == Some(key) || key.is_export())
+                (r.object_key() == key
+                    || r.preview_key() == Some(key)
+                    || key.is_export()
+                    || key.is_page_picture())
                     && !r.is_deleted()
             })
             .map(drop)
