@@ -60,18 +60,7 @@ impl Intake {
         format: ExportFormat,
     ) -> Result<Export, IntakeError> {
         let inner = &self.inner;
-        let record = inner
-            .repository
-            .get_view(&id, OcrDetail::Lines)
-            .await?
-            .filter(|r| r.owner() == owner && !r.is_deleted())
-            .ok_or(IntakeError::NotFound { id })?;
-        if record.status() != ImageStatus::Processed {
-            return Err(IntakeError::NotProcessed {
-                id,
-                status: record.status(),
-            });
-        }
+        let record = self.processed(owner, id, OcrDetail::Lines).await?;
         let renderer = inner
             .exports
             .as_ref()
@@ -110,6 +99,58 @@ impl Intake {
             file_name,
             body,
         })
+    }
+
+    /// One of `owner`'s processed images, read with `detail`.
+    ///
+    /// # Errors
+    /// [`IntakeError::NotFound`] for an unknown, deleted or another owner's image;
+    /// [`IntakeError::NotProcessed`] for one that is not `PROCESSED`; repository errors.
+    pub(super) async fn processed(
+        &self,
+        owner: &Owner,
+        id: ImageId,
+        detail: OcrDetail,
+    ) -> Result<ImageRecord, IntakeError> {
+        let record = self
+            .inner
+            .repository
+            .get_view(&id, detail)
+            .await?
+            .filter(|r| r.owner() == owner && !r.is_deleted())
+            .ok_or(IntakeError::NotFound { id })?;
+        if record.status() != ImageStatus::Processed {
+            return Err(IntakeError::NotProcessed {
+                id,
+                status: record.status(),
+            });
+        }
+        Ok(record)
+    }
+
+    /// Takes back what was just stored under `key` for image `id` (an export, a page picture) if
+    /// the image is no longer live: a purge that began meanwhile may have erased the image's
+    /// objects before this one was stored (the purge erases them after it marks the image
+    /// deleted, so one of the two always removes it).
+    ///
+    /// # Errors
+    /// [`IntakeError::NotFound`] when the image is gone; port errors.
+    pub(super) async fn keep_if_live(
+        &self,
+        id: ImageId,
+        key: &ObjectKey,
+    ) -> Result<(), IntakeError> {
+        let live = self
+            .inner
+            .repository
+            .get_view(&id, OcrDetail::Text)
+            .await?
+            .is_some_and(|r| !r.is_deleted());
+        if live {
+            return Ok(());
+        }
+        self.inner.store.purge(key).await?;
+        Err(IntakeError::NotFound { id })
     }
 
     /// A document uploaded in the export's format (a PDF), with the words OCR read on its pages
@@ -186,20 +227,7 @@ impl Intake {
             .store
             .put(&key, Bytes::from(bytes), format.media_type())
             .await?;
-        // A purge that began meanwhile may have erased the image's exports before this one was
-        // stored: an export of an image no longer live is taken back (the purge erases exports
-        // after it marks the image deleted, so one of the two always removes it).
-        let live = inner
-            .repository
-            .get_view(&record.image_id(), OcrDetail::Text)
-            .await?
-            .is_some_and(|r| !r.is_deleted());
-        if !live {
-            inner.store.purge(&key).await?;
-            return Err(IntakeError::NotFound {
-                id: record.image_id(),
-            });
-        }
+        self.keep_if_live(record.image_id(), &key).await?;
         tracing::info!(image_id = %record.image_id(), %format, "export stored for download");
         let request = GetUrlRequest::new(
             key,

@@ -5,7 +5,7 @@
 
 use super::{DOCUMENT_TIME_LIMIT, Intake};
 use crate::error::IntakeError;
-use crate::model::{ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, PageNumber};
+use crate::model::{ImageId, ImageRecord, ObjectKey, Owner, PageNumber};
 use crate::ports::{
     GetUrlRequest, ImageFacts, OcrDetail, PAGE_PICTURE_SIDE, PresignedRequest, Preview, StoreError,
 };
@@ -28,18 +28,7 @@ impl Intake {
         page: PageNumber,
     ) -> Result<PresignedRequest, IntakeError> {
         let inner = &self.inner;
-        let record = inner
-            .repository
-            .get_view(&id, OcrDetail::Text)
-            .await?
-            .filter(|r| r.owner() == owner && !r.is_deleted())
-            .ok_or(IntakeError::NotFound { id })?;
-        if record.status() != ImageStatus::Processed {
-            return Err(IntakeError::NotProcessed {
-                id,
-                status: record.status(),
-            });
-        }
+        let record = self.processed(owner, id, OcrDetail::Text).await?;
         let pages = record.page_count().unwrap_or(1);
         if page.get() > pages {
             return Err(IntakeError::NoSuchPage {
@@ -57,17 +46,7 @@ impl Intake {
                     .store
                     .put(&key, picture.bytes, picture.content_type.as_mime())
                     .await?;
-                // A purge that began meanwhile may have erased the image's pictures before this
-                // one was stored: a picture of an image no longer live is taken back.
-                let live = inner
-                    .repository
-                    .get_view(&id, OcrDetail::Text)
-                    .await?
-                    .is_some_and(|r| !r.is_deleted());
-                if !live {
-                    inner.store.purge(&key).await?;
-                    return Err(IntakeError::NotFound { id });
-                }
+                self.keep_if_live(id, &key).await?;
             }
             Err(other) => return Err(other.into()),
         }

@@ -111,7 +111,7 @@ async fn export_inline_and_through_a_stored_export() {
     assert!(leftovers.is_empty(), "partial files left: {leftovers:?}");
 
     // Refusals: a format there is none of, an unknown image.
-    let out = intake(&app, &["export", &id, "--format", "pdf"], work.path()).await;
+    let out = intake(&app, &["export", &id, "--format", "docx"], work.path()).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let unknown = "019ab3c4-5d6e-7f80-9a1b-2c3d4e5f6071";
     let out = intake(
