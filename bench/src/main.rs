@@ -3,10 +3,11 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
 //! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
+//! intake-bench pdf-worker [RSS-FILE]   (internal: the PDF worker, `intake pdf-worker`; its peak RSS)
 //! ```
 // Casts turn counts and sizes into rates for display; indexing is only into `serde_json::Value`, which
 // answers `Null` instead of panicking.
@@ -22,6 +23,7 @@ mod api;
 mod lambda;
 mod memory;
 mod ocr;
+mod pdf;
 mod pipeline;
 mod report;
 mod search;
@@ -86,6 +88,9 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("ocr-child") {
         return ocr::child(args.get(1..).unwrap_or_default());
     }
+    if args.first().map(String::as_str) == Some(intake_pdf::WORKER_ARG) {
+        return pdf::worker(args.get(1..).unwrap_or_default());
+    }
     let plan = match parse(&args) {
         Ok(plan) => plan,
         Err(error) => {
@@ -145,6 +150,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("search") {
         report.add(search::run(plan).await?);
+    }
+    if plan.wants("pdf") {
+        report.add(pdf::run(plan).await?);
     }
     Ok(report)
 }

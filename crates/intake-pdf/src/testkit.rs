@@ -1,6 +1,7 @@
 //! PDFs written for tests (feature `testkit`): born-digital pages of text in a standard font,
-//! scanned pages (one JPEG each), and documents with many pages, each built object by object with
-//! a correct cross-reference table, so that every reader opens them.
+//! scanned pages (one JPEG each, or grey pixels compressed with Flate as a PNG scan is embedded),
+//! pages of any size, and documents with many pages, each built object by object with a correct
+//! cross-reference table, so that every reader opens them.
 
 use std::fmt::Write as _;
 
@@ -22,6 +23,26 @@ pub enum TestPage {
     },
     /// An empty A4 page.
     Blank,
+    /// A scanned page whose picture needs rendering: grey pixels (one byte each, row by row),
+    /// compressed with Flate (as a PNG scan is embedded), drawn over the whole A4 page.
+    Grey {
+        /// The pixels, `width` × `height` bytes.
+        pixels: Vec<u8>,
+        /// Its width in pixels.
+        width: u32,
+        /// Its height in pixels.
+        height: u32,
+    },
+    /// `page` on a page of `width` × `height` points instead of A4: text from its top left,
+    /// pictures over the whole page.
+    Sized {
+        /// The page's width in points.
+        width: f32,
+        /// Its height in points.
+        height: f32,
+        /// What is on it.
+        page: Box<TestPage>,
+    },
 }
 
 impl TestPage {
@@ -29,9 +50,46 @@ impl TestPage {
     pub fn text(lines: &[&str]) -> Self {
         Self::Text(lines.iter().map(|l| (*l).to_owned()).collect())
     }
+
+    /// This page on a page of `width` × `height` points.
+    #[must_use]
+    pub fn sized(self, width: f32, height: f32) -> Self {
+        Self::Sized {
+            width,
+            height,
+            page: Box::new(self),
+        }
+    }
+
+    /// The page's size in points and what is on it.
+    fn layout(&self) -> ((f32, f32), &Self) {
+        match self {
+            Self::Sized {
+                width,
+                height,
+                page,
+            } => ((*width, *height), page.layout().1),
+            page => (A4, page),
+        }
+    }
 }
 
-const A4: (u32, u32) = (595, 842);
+/// An A4 page, in points.
+pub const A4: (f32, f32) = (595.0, 842.0);
+
+/// An A3 page, in points.
+pub const A3: (f32, f32) = (842.0, 1191.0);
+
+/// An A2 page, in points.
+pub const A2: (f32, f32) = (1191.0, 1684.0);
+
+/// A picture's stream: its bytes, its size and its filter.
+struct Picture<'a> {
+    bytes: std::borrow::Cow<'a, [u8]>,
+    width: u32,
+    height: u32,
+    filter: &'static str,
+}
 
 /// A PDF of `pages`, in order.
 #[allow(clippy::missing_panics_doc)]
@@ -44,12 +102,13 @@ pub fn pdf(pages: &[TestPage]) -> Vec<u8> {
     let mut objects: Vec<Vec<u8>> = vec![Vec::new(), Vec::new(), font];
     let mut kids = Vec::new();
     for page in pages {
+        let ((page_width, page_height), page) = page.layout();
         let page_id = objects.len() + 1;
         let content_id = page_id + 1;
         kids.push(format!("{page_id} 0 R"));
         let (content, image) = match page {
             TestPage::Text(lines) => {
-                let mut content = String::from("BT /F1 12 Tf 16 TL 56 790 Td\n");
+                let mut content = format!("BT /F1 12 Tf 16 TL 56 {} Td\n", page_height - 52.0);
                 for line in lines {
                     let _ = writeln!(content, "({}) Tj T*", escape(line));
                 }
@@ -61,10 +120,33 @@ pub fn pdf(pages: &[TestPage]) -> Vec<u8> {
                 width,
                 height,
             } => (
-                format!("q {} 0 0 {} 0 0 cm /Im1 Do Q\n", A4.0, A4.1).into_bytes(),
-                Some((bytes, *width, *height)),
+                Vec::new(),
+                Some(Picture {
+                    bytes: bytes.into(),
+                    width: *width,
+                    height: *height,
+                    filter: "DCTDecode",
+                }),
             ),
-            TestPage::Blank => (Vec::new(), None),
+            TestPage::Grey {
+                pixels,
+                width,
+                height,
+            } => (
+                Vec::new(),
+                Some(Picture {
+                    bytes: miniz_oxide::deflate::compress_to_vec_zlib(pixels, 6).into(),
+                    width: *width,
+                    height: *height,
+                    filter: "FlateDecode",
+                }),
+            ),
+            TestPage::Blank | TestPage::Sized { .. } => (Vec::new(), None),
+        };
+        let content = if image.is_some() {
+            format!("q {page_width} 0 0 {page_height} 0 0 cm /Im1 Do Q\n").into_bytes()
+        } else {
+            content
         };
         let resources = if image.is_some() {
             format!("<< /XObject << /Im1 {} 0 R >> >>", content_id + 1)
@@ -73,8 +155,7 @@ pub fn pdf(pages: &[TestPage]) -> Vec<u8> {
         };
         objects.push(
             format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources {resources} /Contents {content_id} 0 R >>",
-                A4.0, A4.1
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_width} {page_height}] /Resources {resources} /Contents {content_id} 0 R >>"
             )
             .into_bytes(),
         );
@@ -82,13 +163,16 @@ pub fn pdf(pages: &[TestPage]) -> Vec<u8> {
             &format!("<< /Length {} >>", content.len()),
             &content,
         ));
-        if let Some((bytes, width, height)) = image {
+        if let Some(picture) = image {
             objects.push(stream(
                 &format!(
-                    "<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>",
-                    bytes.len()
+                    "<< /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /{} /Length {} >>",
+                    picture.width,
+                    picture.height,
+                    picture.filter,
+                    picture.bytes.len()
                 ),
-                bytes,
+                &picture.bytes,
             ));
         }
     }
