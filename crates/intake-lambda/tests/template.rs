@@ -356,7 +356,10 @@ fn the_processor_may_run_textract_jobs_for_documents_of_several_pages() {
         "textract:StartDocumentTextDetection",
         "textract:GetDocumentTextDetection",
     ] {
-        assert!(actions.contains(&action), "{action} is missing: {actions:?}");
+        assert!(
+            actions.contains(&action),
+            "{action} is missing: {actions:?}"
+        );
     }
     // The layer says what it holds: the PDF reader's library too.
     let layer = t["Resources"]["OcrModelsLayer"]["Properties"]["Description"]

@@ -25,7 +25,8 @@ use crate::settings::DEFAULT_OCR_TIME_LIMIT;
 /// the asynchronous API (`StartDocumentTextDetection`, then `GetDocumentTextDetection`), each line
 /// on its page and every page reported (of unknown size in pixels: Textract's geometry is relative).
 /// The engine waits for such a job up to its time limit; a job still running then is a retryable
-/// failure, and the next attempt takes up the same job (see [`job`]).
+/// failure, and the next attempt takes up the same job (its `ClientRequestToken` comes from the
+/// object: bucket, key, version and hash).
 #[derive(Debug, Clone)]
 pub struct TextractOcr {
     client: Client,
