@@ -6,8 +6,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use intake_domain::Intake;
 use intake_domain::model::EventLinks;
-use intake_domain::ports::{ExportRenderer, OcrEngine};
-use intake_domain::services::{BuildError, EscalatingOcr};
+use intake_domain::ports::{DocumentReader, ExportRenderer, OcrEngine, ReadRequest};
+use intake_domain::services::{
+    BuildError, DOCUMENT_DPI, DocumentOcr, EscalatingOcr, MAX_PAGE_PIXELS,
+};
 
 use crate::{
     AwsSettings, DynamoRepository, EngineChoice, EventBridgePublisher, RekognitionOcr,
@@ -39,19 +41,25 @@ pub struct AwsAdapters {
     pub requests: Option<SqsProcessingRequests>,
     /// Publishes the table stream's events, where the settings name a bus.
     pub publisher: Option<EventBridgePublisher>,
+    /// The reader of documents (PDF) in the function, where the entry point has one: the
+    /// in-function engine reads documents page by page through it, and the processor opens
+    /// documents with it before any OCR.
+    pub documents: Option<Arc<dyn DocumentReader>>,
 }
 
 impl AwsAdapters {
     /// Loads the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`) and
     /// builds the adapters. `own_engine` is the engine that runs in the function itself, which the
     /// entry point builds when the settings choose one ([`EngineChoice::PpOcr`]) and may build for
-    /// [`EngineChoice::Auto`], which then prefers it to Rekognition.
+    /// [`EngineChoice::Auto`], which then prefers it to Rekognition; `documents` is the reader of
+    /// documents in the function (see [`AwsAdapters::from_sdk_config`]).
     ///
     /// # Errors
     /// [`MissingEngine`] when the settings choose an in-function engine and none is given.
     pub async fn load(
         settings: &AwsSettings,
         own_engine: Option<Arc<dyn OcrEngine>>,
+        documents: Option<Arc<dyn DocumentReader>>,
     ) -> Result<Self, MissingEngine> {
         // One HTTP and TLS stack: hyper 1 with rustls on ring (the SDK's default would add aws-lc).
         let https = aws_smithy_http_client::Builder::new()
@@ -63,7 +71,7 @@ impl AwsAdapters {
             .http_client(https)
             .load()
             .await;
-        Self::from_sdk_config(&sdk, settings, own_engine)
+        Self::from_sdk_config(&sdk, settings, own_engine, documents)
     }
 
     /// Builds the adapters from an SDK configuration.
@@ -71,12 +79,19 @@ impl AwsAdapters {
     /// The S3 client computes request checksums only when an operation requires them: otherwise the
     /// SDK would sign a checksum of an empty body into upload URLs, which every real upload would fail.
     ///
+    /// With `documents` (the reader of documents in the function), the in-function engine reads
+    /// documents page by page through it ([`DocumentOcr`]), so that under `auto` they stay in the
+    /// function: Textract reads a PDF only where there is no such reader. Without an in-function
+    /// engine the reader still opens documents before OCR, and engines that do not take PDF read
+    /// them through it when a reprocessing run asks for them.
+    ///
     /// # Errors
     /// [`MissingEngine`] when the settings choose an in-function engine and `own_engine` is `None`.
     pub fn from_sdk_config(
         sdk: &SdkConfig,
         settings: &AwsSettings,
         own_engine: Option<Arc<dyn OcrEngine>>,
+        documents: Option<Arc<dyn DocumentReader>>,
     ) -> Result<Self, MissingEngine> {
         let s3_config = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(settings.s3_force_path_style)
@@ -92,7 +107,19 @@ impl AwsAdapters {
             store.clone(),
         );
         let rekognition = || Arc::new(RekognitionOcr::new(aws_sdk_rekognition::Client::new(sdk)));
-        let textract = || Arc::new(TextractOcr::new(aws_sdk_textract::Client::new(sdk)));
+        let textract = || {
+            Arc::new(
+                TextractOcr::new(aws_sdk_textract::Client::new(sdk))
+                    .with_time_limit(settings.ocr_time_limit),
+            )
+        };
+        let own_engine = own_engine.map(|own| match &documents {
+            Some(reader) if DocumentOcr::extends(own.as_ref(), reader.as_ref()) => Arc::new(
+                DocumentOcr::new(own, Arc::clone(reader), read_request(settings)),
+            )
+                as Arc<dyn OcrEngine>,
+            _ => own,
+        });
         let mut alternatives: Vec<Arc<dyn OcrEngine>> = vec![rekognition(), textract()];
         if let Some(own) = &own_engine {
             alternatives.push(Arc::clone(own));
@@ -103,7 +130,8 @@ impl AwsAdapters {
             (EngineChoice::Rekognition, _) => rekognition(),
             (EngineChoice::Textract, _) => textract(),
             // `auto`: the in-function engine when the entry point could load it (documents of any
-            // length at no per-page charge), else Rekognition; Textract for what the first cannot take.
+            // length at no per-page charge, PDFs too where it has a reader), else Rekognition;
+            // Textract for what the first cannot take.
             (_, Some(own)) => Arc::new(EscalatingOcr::new(own, textract())),
             (_, None) => Arc::new(EscalatingOcr::new(rekognition(), textract())),
         };
@@ -125,6 +153,7 @@ impl AwsAdapters {
             alternatives,
             requests,
             publisher,
+            documents,
         })
     }
 
@@ -155,6 +184,10 @@ impl AwsAdapters {
             Some(exports) => builder.shared_exports(exports),
             None => builder,
         };
+        let builder = match &self.documents {
+            Some(reader) => builder.documents_as(Arc::clone(reader), read_request(settings)),
+            None => builder,
+        };
         match &self.requests {
             Some(requests) => builder.processing_requests(Arc::new(requests.clone())),
             None => builder,
@@ -163,8 +196,22 @@ impl AwsAdapters {
     }
 }
 
+/// How documents are read in the function: pages at [`DOCUMENT_DPI`] within [`MAX_PAGE_PIXELS`]
+/// and the pixel limit, as everywhere, but within the deployment's OCR time limit rather than the
+/// local server's two minutes, which is the processor function's whole timeout.
+fn read_request(settings: &AwsSettings) -> ReadRequest {
+    ReadRequest::new(
+        DOCUMENT_DPI,
+        settings.config.max_pixels.min(MAX_PAGE_PIXELS),
+        settings.ocr_time_limit,
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use intake_domain::model::ContentType;
+    use intake_domain::ports::OcrCapabilities;
+
     use super::*;
 
     #[test]
@@ -174,11 +221,11 @@ mod tests {
             .region(aws_config::Region::new("us-east-1"))
             .build();
         let settings = AwsSettings::new("b", "t").with_engine(EngineChoice::PpOcr);
-        let err = AwsAdapters::from_sdk_config(&sdk, &settings, None).unwrap_err();
+        let err = AwsAdapters::from_sdk_config(&sdk, &settings, None, None).unwrap_err();
         assert_eq!(err, MissingEngine(EngineChoice::PpOcr));
         assert!(err.to_string().contains("INTAKE_OCR_ENGINE=ppocr"), "{err}");
         let aws = AwsSettings::new("b", "t").with_engine(EngineChoice::Textract);
-        let adapters = AwsAdapters::from_sdk_config(&sdk, &aws, None).unwrap();
+        let adapters = AwsAdapters::from_sdk_config(&sdk, &aws, None, None).unwrap();
         assert_eq!(adapters.ocr.capabilities().engine, "textract");
     }
 
@@ -189,7 +236,7 @@ mod tests {
             .region(aws_config::Region::new("us-east-1"))
             .build();
         let auto = AwsSettings::new("b", "t").with_engine(EngineChoice::Auto);
-        let without = AwsAdapters::from_sdk_config(&sdk, &auto, None).unwrap();
+        let without = AwsAdapters::from_sdk_config(&sdk, &auto, None, None).unwrap();
         assert_eq!(
             without.ocr.capabilities().engine,
             "auto(rekognition>textract)"
@@ -202,7 +249,7 @@ mod tests {
                 8,
             ),
         ));
-        let with = AwsAdapters::from_sdk_config(&sdk, &auto, Some(own)).unwrap();
+        let with = AwsAdapters::from_sdk_config(&sdk, &auto, Some(own), None).unwrap();
         assert_eq!(
             with.ocr.capabilities().engine,
             "auto(ppocr-v6-tiny>textract)"
@@ -214,5 +261,88 @@ mod tests {
                 .formats
                 .contains(&intake_domain::model::ContentType::Pdf)
         );
+    }
+
+    /// A reader that opens nothing: only its formats matter here.
+    #[derive(Debug)]
+    struct PdfOnly;
+
+    #[async_trait::async_trait]
+    impl DocumentReader for PdfOnly {
+        fn formats(&self) -> &[ContentType] {
+            &[ContentType::Pdf]
+        }
+        async fn probe(
+            &self,
+            _: &bytes::Bytes,
+            _: u32,
+        ) -> Result<intake_domain::ports::DocumentInfo, intake_domain::ports::DocumentReadError>
+        {
+            Ok(intake_domain::ports::DocumentInfo::new(1))
+        }
+        async fn read(
+            &self,
+            _: &bytes::Bytes,
+            _: &ReadRequest,
+        ) -> Result<intake_domain::ports::PageStream, intake_domain::ports::DocumentReadError>
+        {
+            Ok(Box::pin(futures::stream::empty()))
+        }
+    }
+
+    #[test]
+    fn with_a_reader_in_the_function_pdfs_stay_in_the_function() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let own = || -> Arc<dyn OcrEngine> {
+            Arc::new(intake_memory::ScriptedOcr::new(OcrCapabilities::new(
+                "ppocr-v6-tiny",
+                vec![ContentType::Png],
+                50 * 1024 * 1024,
+                8,
+            )))
+        };
+        let reader = || Some(Arc::new(PdfOnly) as Arc<dyn DocumentReader>);
+        for engine in [EngineChoice::Auto, EngineChoice::PpOcr] {
+            let settings = AwsSettings::new("b", "t").with_engine(engine);
+            let adapters =
+                AwsAdapters::from_sdk_config(&sdk, &settings, Some(own()), reader()).unwrap();
+            let caps = adapters.ocr.capabilities();
+            assert!(caps.formats.contains(&ContentType::Pdf), "{engine}");
+            // The processor hands the engine bytes: the document is read in the function.
+            assert!(!caps.reads_objects, "{engine}");
+            let intake = adapters.intake(&settings, EventLinks::NONE, None).unwrap();
+            assert!(intake.accepted_types().contains(&ContentType::Pdf));
+        }
+        // `auto` sends a PDF to its first engine, which reads it through the reader (here a
+        // document without pages); Textract, which has no credentials here, is not asked.
+        let settings = AwsSettings::new("b", "t").with_engine(EngineChoice::Auto);
+        let adapters =
+            AwsAdapters::from_sdk_config(&sdk, &settings, Some(own()), reader()).unwrap();
+        let bytes = bytes::Bytes::from_static(b"%PDF-1.7");
+        let input = intake_domain::ports::OcrInput::Bytes {
+            facts: intake_domain::ports::ImageFacts::new(
+                ContentType::Pdf,
+                8,
+                None,
+                intake_domain::model::Sha256Digest::of(&bytes),
+            ),
+            bytes,
+        };
+        let read = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(adapters.ocr.detect(&input));
+        assert!(
+            matches!(&read, Err(intake_domain::ports::OcrError::InvalidImage { reason }) if reason.contains("no pages")),
+            "{read:?}"
+        );
+        // A PP-OCR deployment without the reader accepts no PDF.
+        let settings = AwsSettings::new("b", "t").with_engine(EngineChoice::PpOcr);
+        let adapters = AwsAdapters::from_sdk_config(&sdk, &settings, Some(own()), None).unwrap();
+        let intake = adapters.intake(&settings, EventLinks::NONE, None).unwrap();
+        assert!(!intake.accepted_types().contains(&ContentType::Pdf));
     }
 }

@@ -24,7 +24,9 @@ pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_
 pub use eventbridge::{EVENT_SOURCE, EventBridgePublisher};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
-pub use settings::{AwsSettings, EngineChoice, SettingsError};
+pub use settings::{
+    AwsSettings, DEFAULT_OCR_TIME_LIMIT, EngineChoice, SettingsError, parse_time_limit,
+};
 pub use sqs::{
     Delivery, Redelivery, RedeliveryError, SqsProcessingRequests, SqsRedelivery, processing_message,
 };

@@ -4,6 +4,7 @@ use intake_settings::table::{self, Setting};
 use intake_settings::{EngineName, OfferedEngines, UnknownEngine};
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use intake_domain::IntakeConfig;
 use intake_settings::{SettingError, parse_bool, read_setting};
@@ -57,6 +58,11 @@ impl fmt::Display for EngineChoice {
 /// Why the settings cannot be read.
 pub type SettingsError = SettingError;
 
+/// How long one image's OCR may take in a function unless `INTAKE_OCR_TIMEOUT_SECONDS` says
+/// otherwise: well inside the processor's 120 s timeout, so that work still running ends in a
+/// retryable error the function reports rather than in the function being killed with its batch.
+pub const DEFAULT_OCR_TIME_LIMIT: Duration = Duration::from_secs(90);
+
 /// Everything an AWS deployment of Intake is configured with. AWS itself (region, credentials,
 /// endpoints) is configured by the SDK's standard variables: `AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// `AWS_ACCESS_KEY_ID`, ..., so the same code runs against AWS and against emulators.
@@ -81,6 +87,10 @@ pub struct AwsSettings {
     /// `INTAKE_EVENT_BUS`: the EventBridge bus (name or ARN) the processor publishes the table
     /// stream's events to.
     pub event_bus: Option<String>,
+    /// `INTAKE_OCR_TIMEOUT_SECONDS` (default [`DEFAULT_OCR_TIME_LIMIT`]): the longest one image's
+    /// OCR may take in the function, which is also how long the processor waits for a Textract
+    /// job, and how long the in-function reader may take on a document.
+    pub ocr_time_limit: Duration,
 }
 
 impl AwsSettings {
@@ -94,7 +104,15 @@ impl AwsSettings {
             config: IntakeConfig::default(),
             processing_queue_url: None,
             event_bus: None,
+            ocr_time_limit: DEFAULT_OCR_TIME_LIMIT,
         }
+    }
+
+    /// With another OCR time limit.
+    #[must_use]
+    pub fn with_ocr_time_limit(mut self, limit: Duration) -> Self {
+        self.ocr_time_limit = limit;
+        self
     }
 
     /// With an event bus.
@@ -164,7 +182,20 @@ impl AwsSettings {
                 Ok::<_, String>(v.to_owned())
             })?,
             event_bus: read_setting(lookup, &table::EVENT_BUS, |v| Ok::<_, String>(v.to_owned()))?,
+            ocr_time_limit: read_setting(lookup, &table::OCR_TIMEOUT, parse_time_limit)?
+                .unwrap_or(DEFAULT_OCR_TIME_LIMIT),
         })
+    }
+}
+
+/// A time limit in whole seconds, at least one.
+///
+/// # Errors
+/// What is wrong with `value`, for the setting's error.
+pub fn parse_time_limit(value: &str) -> Result<Duration, &'static str> {
+    match value.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err("expected a positive number of seconds"),
     }
 }
 
@@ -218,6 +249,26 @@ mod tests {
             (plain.engine, plain.s3_force_path_style),
             (EngineChoice::Auto, false)
         );
+        assert_eq!(plain.ocr_time_limit, Duration::from_secs(90));
+        let limited = from(&[
+            ("INTAKE_BUCKET", "b"),
+            ("INTAKE_TABLE", "t"),
+            ("INTAKE_OCR_TIMEOUT_SECONDS", "45"),
+        ])
+        .unwrap();
+        assert_eq!(limited.ocr_time_limit, Duration::from_secs(45));
+        for bad in ["0", "-1", "soon"] {
+            let error = from(&[
+                ("INTAKE_BUCKET", "b"),
+                ("INTAKE_TABLE", "t"),
+                ("INTAKE_OCR_TIMEOUT_SECONDS", bad),
+            ])
+            .unwrap_err();
+            assert!(
+                error.to_string().contains("INTAKE_OCR_TIMEOUT_SECONDS"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ async fn adapters(sdk: &SdkConfig) -> (AwsSettings, AwsAdapters) {
     let settings = AwsSettings::new(unique("images"), unique("records"))
         .with_path_style(true)
         .with_engine(EngineChoice::Rekognition);
-    let adapters = AwsAdapters::from_sdk_config(sdk, &settings, None).unwrap();
+    let adapters = AwsAdapters::from_sdk_config(sdk, &settings, None, None).unwrap();
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(true)

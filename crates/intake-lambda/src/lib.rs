@@ -24,9 +24,10 @@ use std::time::Duration;
 
 use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, MissingEngine};
 use intake_domain::Intake;
-use intake_domain::ports::OcrEngine;
+use intake_domain::ports::{DocumentReader, OcrEngine};
 use intake_domain::services::{BuildError, ObservedOcr};
 use intake_ocr_onnx::{LoadError, ModelTier, PpOcr, PpOcrOptions};
+use intake_pdf::{PdfOptions, PdfReader};
 use intake_settings::{SettingError, read_setting};
 
 /// Where the template's OCR models layer puts the PP-OCR models (layers are extracted under `/opt`).
@@ -51,6 +52,29 @@ pub enum StartError {
     /// The PP-OCR models or ONNX Runtime could not be loaded (is the OCR models layer attached?).
     #[error("cannot load the PP-OCR engine: {0}")]
     Ocr(#[from] LoadError),
+    /// The function's own executable, which runs the PDF reader's workers, cannot be found.
+    #[error("cannot find the function's executable for the PDF worker: {0}")]
+    PdfWorker(#[source] std::io::Error),
+}
+
+/// What runs in the function itself.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct InFunction {
+    /// The in-function OCR engine (PP-OCR from the models layer), when the settings choose it.
+    pub engine: Option<Arc<dyn OcrEngine>>,
+    /// The reader of documents (PDFium from the same layer), beside the in-function engine.
+    pub documents: Option<Arc<dyn DocumentReader>>,
+}
+
+/// The processor's argument that makes it the PDF reader's worker (`PROGRAM pdf-worker`, what
+/// [`PdfOptions::this_program`] starts): runs the worker and returns its exit code, or `None` for
+/// any other start. Both functions call it first thing, before any runtime starts.
+pub fn pdf_worker() -> Option<std::process::ExitCode> {
+    std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == intake_pdf::WORKER_ARG)
+        .then(intake_pdf::serve)
 }
 
 /// Reads the settings from the environment, builds the AWS adapters and composes the services.
@@ -114,21 +138,8 @@ pub fn batch_options(
 async fn compose_adapters(observe_ocr: bool) -> Result<(Intake, AwsAdapters), StartError> {
     let lookup = |name: &str| std::env::var(name).ok();
     let settings = AwsSettings::from_lookup(&lookup)?;
-    let own_engine = match settings.engine {
-        EngineChoice::PpOcr => Some(load_ppocr(ppocr_options(&lookup)?).await?),
-        // `auto` prefers PP-OCR when the models layer is attached; without it, Rekognition.
-        EngineChoice::Auto => {
-            let options = ppocr_options(&lookup)?;
-            if options.models_dir.is_dir() {
-                Some(load_ppocr(options).await?)
-            } else {
-                tracing::info!(models = %options.models_dir.display(), "no OCR models: auto starts with Rekognition");
-                None
-            }
-        }
-        _ => None,
-    };
-    let mut adapters = AwsAdapters::load(&settings, own_engine).await?;
+    let own = in_function(&settings, &lookup).await?;
+    let mut adapters = AwsAdapters::load(&settings, own.engine, own.documents).await?;
     if observe_ocr {
         adapters.ocr = Arc::new(ObservedOcr::new(
             Arc::clone(&adapters.ocr),
@@ -143,10 +154,97 @@ async fn compose_adapters(observe_ocr: bool) -> Result<(Intake, AwsAdapters), St
     Ok((intake, adapters))
 }
 
-/// How long one image's PP-OCR may take in a function unless `INTAKE_OCR_TIMEOUT_SECONDS` says
-/// otherwise: well inside the processor's 120 s timeout, so a runaway image ends in a retryable
-/// timeout the function reports rather than in the function being killed with its batch.
-pub const DEFAULT_OCR_TIME_LIMIT: Duration = Duration::from_secs(90);
+/// Builds what runs in the function: PP-OCR when the settings choose it (`ppocr`, or `auto` with
+/// the models layer attached), and beside it the PDF reader when the layer holds libpdfium
+/// ([`pdf_options`]), so that the in-function engine reads PDFs as well. Both functions compose the
+/// same way, so the API accepts PDFs exactly where the processor reads them (the API never starts
+/// a worker: the reader's formats are all its composition asks of it).
+///
+/// # Errors
+/// [`StartError`] for invalid settings, models that do not load, or an executable that cannot be
+/// found.
+pub async fn in_function(
+    settings: &AwsSettings,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<InFunction, StartError> {
+    let options = match settings.engine {
+        EngineChoice::PpOcr => ppocr_options(lookup)?,
+        // `auto` prefers PP-OCR when the models layer is attached; without it, Rekognition.
+        EngineChoice::Auto => {
+            let options = ppocr_options(lookup)?;
+            if !options.models_dir.is_dir() {
+                tracing::info!(models = %options.models_dir.display(), "no OCR models: auto starts with Rekognition");
+                return Ok(InFunction::default());
+            }
+            options
+        }
+        _ => return Ok(InFunction::default()),
+    };
+    let documents = pdf_options(lookup, &options.models_dir)?
+        .map(|pdf| Arc::new(PdfReader::new(pdf)) as Arc<dyn DocumentReader>);
+    Ok(InFunction {
+        engine: Some(load_ppocr(options).await?),
+        documents,
+    })
+}
+
+/// How long one image's OCR may take in a function unless `INTAKE_OCR_TIMEOUT_SECONDS` says
+/// otherwise (see [`intake_aws::DEFAULT_OCR_TIME_LIMIT`]).
+pub const DEFAULT_OCR_TIME_LIMIT: Duration = intake_aws::DEFAULT_OCR_TIME_LIMIT;
+
+/// The least address space a PDF worker is given in a function: a page at the reader's largest
+/// (36 million pixels) renders within 320 MiB with PDFium's worker (and not within 256 MiB), so
+/// a smaller limit would turn the largest pages into failures.
+pub const PDF_WORKER_MIN_BYTES: u64 = 512 << 20;
+
+/// The most address space a PDF worker is given (the reader's own default).
+pub const PDF_WORKER_MAX_BYTES: u64 = 3 << 30;
+
+/// The PDF reader's workers in the function: this very executable started as `bootstrap
+/// pdf-worker` (see [`pdf_worker`]), libpdfium from the models layer (`None` when the layer has
+/// none: then PDFs are not accepted), and each worker's address space limited by
+/// [`pdf_worker_memory`].
+///
+/// # Errors
+/// [`StartError`] for an invalid batch concurrency, or when the executable cannot be found.
+pub fn pdf_options(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    models_dir: &std::path::Path,
+) -> Result<Option<PdfOptions>, StartError> {
+    let library = intake_pdf::library_path(models_dir);
+    if !library.is_file() {
+        tracing::info!(library = %library.display(), "no libpdfium in the models: PDFs are not read in the function");
+        return Ok(None);
+    }
+    let options = PdfOptions::this_program(library).map_err(StartError::PdfWorker)?;
+    Ok(Some(match pdf_worker_memory(lookup)? {
+        Some(bytes) => options.with_memory_limit(bytes),
+        None => options,
+    }))
+}
+
+/// A PDF worker's address-space limit in a function of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: each
+/// message of a batch in flight ([`batch_options`]: one per GiB by default) has an equal share of
+/// the function's memory, and its PDF worker may take half of that share, the other half being
+/// for the pages in flight in the function and their OCR; never less than
+/// [`PDF_WORKER_MIN_BYTES`] nor more than [`PDF_WORKER_MAX_BYTES`]. An address-space limit
+/// overstates what the worker holds (the executable and libraries are mapped whole), so the
+/// worker stays well within it. `None` outside Lambda (the reader's default).
+///
+/// # Errors
+/// [`SettingError`] for a batch concurrency that is not a positive number.
+pub fn pdf_worker_memory(
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<u64>, SettingError> {
+    let Some(mib) = function_memory_mib(lookup) else {
+        return Ok(None);
+    };
+    let in_flight = batch_options(lookup, None)?.concurrency as u64;
+    let share = ((mib as u64) << 20) / (2 * in_flight.max(1));
+    Ok(Some(
+        share.clamp(PDF_WORKER_MIN_BYTES, PDF_WORKER_MAX_BYTES),
+    ))
+}
 
 /// Loads PP-OCR off the async threads (reading, checking and preparing the models takes a moment).
 async fn load_ppocr(options: PpOcrOptions) -> Result<Arc<dyn OcrEngine>, StartError> {
@@ -182,11 +280,8 @@ pub fn ppocr_options(
         Ok::<_, String>(PathBuf::from(v))
     })?
     .unwrap_or_else(|| PathBuf::from(LAYER_MODELS_DIR));
-    let limit = read_setting(lookup, &table::OCR_TIMEOUT, |v| match v.parse::<u64>() {
-        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-        _ => Err("expected a positive number of seconds"),
-    })?
-    .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
+    let limit = read_setting(lookup, &table::OCR_TIMEOUT, intake_aws::parse_time_limit)?
+        .unwrap_or(DEFAULT_OCR_TIME_LIMIT);
     let options = PpOcrOptions::default();
     let by_memory = function_memory_mib(lookup).map_or(1, |mb| (mb / PPOCR_WORKER_MIB).max(1));
     let workers = by_memory.min(options.workers);
@@ -301,6 +396,51 @@ mod tests {
         assert!(
             err.to_string().contains("INTAKE_BATCH_CONCURRENCY"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_pdf_worker_has_half_of_each_message_s_share_of_the_function_s_memory() {
+        let memory = |vars: &[(&str, &str)]| {
+            let map: HashMap<&str, &str> = vars.iter().copied().collect();
+            pdf_worker_memory(&|k| map.get(k).map(|v| (*v).to_owned()))
+        };
+        assert_eq!(memory(&[]).unwrap(), None);
+        // 2048 MB, two messages at once: 512 MiB each.
+        let two_gib = [("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")];
+        assert_eq!(memory(&two_gib).unwrap(), Some(512 << 20));
+        // One message at a time on 4 GB: 2 GiB.
+        let one_at_a_time = [
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096"),
+            ("INTAKE_BATCH_CONCURRENCY", "1"),
+        ];
+        assert_eq!(memory(&one_at_a_time).unwrap(), Some(2 << 30));
+        // Never below what the largest page needs, never above the reader's default.
+        let crowded = [
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
+            ("INTAKE_BATCH_CONCURRENCY", "8"),
+        ];
+        assert_eq!(memory(&crowded).unwrap(), Some(PDF_WORKER_MIN_BYTES));
+        let roomy = [
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240"),
+            ("INTAKE_BATCH_CONCURRENCY", "1"),
+        ];
+        assert_eq!(memory(&roomy).unwrap(), Some(PDF_WORKER_MAX_BYTES));
+        assert!(
+            memory(&[
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048"),
+                ("INTAKE_BATCH_CONCURRENCY", "0")
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn without_libpdfium_in_the_models_pdfs_are_not_read() {
+        let dir = std::env::temp_dir().join(format!("intake-no-pdfium-{}", std::process::id()));
+        assert_eq!(
+            pdf_options(&|_| None, &dir).unwrap().map(|o| o.library),
+            None
         );
     }
 

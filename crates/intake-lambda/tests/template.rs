@@ -334,3 +334,36 @@ fn the_processor_takes_only_its_queue_and_the_events_function_the_stream_and_the
     assert_eq!(publish["Action"], "events:PutEvents");
     assert!(names(&publish["Resource"], "EventBus.Arn"));
 }
+
+#[test]
+fn the_processor_may_run_textract_jobs_for_documents_of_several_pages() {
+    let t = template();
+    let ocr = t["Resources"]["ProcessorFunction"]["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"].as_str() == Some("Ocr"))
+        .expect("the processor may call the OCR services");
+    let actions: Vec<&str> = ocr["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for action in [
+        "rekognition:DetectText",
+        "textract:DetectDocumentText",
+        "textract:StartDocumentTextDetection",
+        "textract:GetDocumentTextDetection",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} is missing: {actions:?}"
+        );
+    }
+    // The layer says what it holds: the PDF reader's library too.
+    let layer = t["Resources"]["OcrModelsLayer"]["Properties"]["Description"]
+        .as_str()
+        .unwrap();
+    assert!(layer.contains("PDFium"), "{layer}");
+}

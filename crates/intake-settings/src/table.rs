@@ -93,7 +93,7 @@ settings! {
     /// See [`Setting::meaning`].
     MODELS_DIR = ("INTAKE_MODELS_DIR", Both, "~/.local/share/intake/models locally, /opt/intake-models on AWS", "a directory", "where PP-OCR's models and ONNX Runtime are (scripts/ocr-models.sh; the template's layer)");
     /// See [`Setting::meaning`].
-    OCR_TIMEOUT = ("INTAKE_OCR_TIMEOUT_SECONDS", Both, "120 locally, 90 on AWS", "seconds", "the longest one image's OCR may take (then a retryable timeout)");
+    OCR_TIMEOUT = ("INTAKE_OCR_TIMEOUT_SECONDS", Both, "120 locally, 90 on AWS", "seconds", "the longest one image's OCR may take (then a retryable timeout); on AWS also the wait for a Textract job and a document's reading in the function");
     /// See [`Setting::meaning`].
     DATA_DIR = ("INTAKE_DATA_DIR", Local, ".intake", "a directory", "where objects, the database and the signing secret live (the CLI finds the admin key there)");
     /// See [`Setting::meaning`].

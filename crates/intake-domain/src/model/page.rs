@@ -27,14 +27,17 @@ pub enum PageSource {
     TextLayer,
 }
 
-/// A page as an engine read it: its number, its size in pixels as read, and where its text came
-/// from.
+/// A page as an engine read it: its number, its size in pixels as read (unknown for an engine that
+/// reads a document itself and reports only relative geometry, as Textract does), and where its
+/// text came from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OcrPage {
     page: PageNumber,
-    width_px: u32,
-    height_px: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width_px: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height_px: Option<u32>,
     source: PageSource,
 }
 
@@ -44,8 +47,19 @@ impl OcrPage {
     pub fn new(page: PageNumber, width_px: u32, height_px: u32, source: PageSource) -> Self {
         Self {
             page,
-            width_px,
-            height_px,
+            width_px: Some(width_px),
+            height_px: Some(height_px),
+            source,
+        }
+    }
+
+    /// A page whose size in pixels the engine does not know (its boxes are relative to the page
+    /// all the same): the record's page summary then has no size.
+    pub fn of_unknown_size(page: PageNumber, source: PageSource) -> Self {
+        Self {
+            page,
+            width_px: None,
+            height_px: None,
             source,
         }
     }
@@ -54,13 +68,17 @@ impl OcrPage {
     pub fn page(&self) -> PageNumber {
         self.page
     }
-    /// Width in pixels.
-    pub fn width_px(&self) -> u32 {
-        self.width_px
+    /// Width and height in pixels, when the engine knows them.
+    pub fn size(&self) -> Option<(u32, u32)> {
+        self.width_px.zip(self.height_px)
     }
-    /// Height in pixels.
+    /// Width in pixels (0 when unknown, see [`OcrPage::size`]).
+    pub fn width_px(&self) -> u32 {
+        self.size().map_or(0, |(w, _)| w)
+    }
+    /// Height in pixels (0 when unknown, see [`OcrPage::size`]).
     pub fn height_px(&self) -> u32 {
-        self.height_px
+        self.size().map_or(0, |(_, h)| h)
     }
     /// Where the page's text came from.
     pub fn source(&self) -> PageSource {
@@ -123,7 +141,7 @@ impl OcrResult {
         } else {
             self.pages()
                 .iter()
-                .map(|p| blank(p.page, Some((p.width_px, p.height_px)), p.source))
+                .map(|p| blank(p.page, p.size(), p.source))
                 .collect()
         };
         pages.sort_by_key(|p| p.page);
@@ -229,6 +247,37 @@ mod tests {
                 (3, Some(30), PageSource::TextLayer, 1, Some(90.0)),
             ]
         );
+    }
+
+    #[test]
+    fn pages_of_unknown_size_are_summarised_without_one() {
+        let r = OcrResult::new("e", vec![line("a", 80.0, 1), line("b", 60.0, 2)], false)
+            .unwrap()
+            .with_pages(vec![
+                OcrPage::of_unknown_size(page(1), PageSource::Ocr),
+                OcrPage::of_unknown_size(page(2), PageSource::Ocr),
+                OcrPage::of_unknown_size(page(3), PageSource::Ocr),
+            ]);
+        let pages = r.page_summaries(Some((640, 480)));
+        let got: Vec<_> = pages
+            .iter()
+            .map(|p| (p.page.get(), p.width_px, p.height_px, p.line_count))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, None, None, 1), (2, None, None, 1), (3, None, None, 0)]
+        );
+        // Stored as before for a known size; no size at all when unknown.
+        let known = serde_json::to_value(OcrPage::new(page(1), 10, 20, PageSource::Ocr)).unwrap();
+        assert_eq!(
+            known,
+            serde_json::json!({"page": 1, "widthPx": 10, "heightPx": 20, "source": "ocr"})
+        );
+        let unknown = OcrPage::of_unknown_size(page(2), PageSource::Ocr);
+        let json = serde_json::to_value(unknown).unwrap();
+        assert_eq!(json, serde_json::json!({"page": 2, "source": "ocr"}));
+        assert_eq!(serde_json::from_value::<OcrPage>(json).unwrap(), unknown);
+        assert_eq!((unknown.size(), unknown.width_px()), (None, 0));
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub struct DocumentOcr {
 }
 
 impl DocumentOcr {
-    /// `inner`, reading the formats of `reader` as `request` says.
+    /// `inner`, reading the formats of `reader` as `request` says. A document is read from its
+    /// bytes, so the processor hands this engine bytes, even where `inner` reads stored objects
+    /// (Rekognition, as an alternative engine of a deployment that reads PDFs in the function).
     pub fn new(
         inner: Arc<dyn OcrEngine>,
         reader: Arc<dyn DocumentReader>,
@@ -52,6 +54,7 @@ impl DocumentOcr {
         for format in reader.formats() {
             if !capabilities.formats.contains(format) {
                 capabilities.formats.push(*format);
+                capabilities.reads_objects = false;
             }
         }
         Self {
@@ -97,9 +100,8 @@ impl DocumentOcr {
                 let (width, height) = read
                     .pages()
                     .first()
-                    .map_or((page.width_px, page.height_px), |p| {
-                        (p.width_px(), p.height_px())
-                    });
+                    .and_then(OcrPage::size)
+                    .unwrap_or((page.width_px, page.height_px));
                 let truncated = read.truncated();
                 Ok((
                     OcrPage::new(number, width, height, PageSource::Ocr),
@@ -371,6 +373,31 @@ mod tests {
             matches!(empty, Err(OcrError::InvalidImage { .. })),
             "{empty:?}"
         );
+    }
+
+    #[test]
+    fn an_engine_reading_objects_is_handed_bytes_once_it_reads_documents() {
+        let mut objects = MockOcrEngine::new();
+        objects.expect_capabilities().return_const(
+            OcrCapabilities::new("rekognition", vec![ContentType::Png], 1 << 20, 8)
+                .reading_objects(),
+        );
+        let reader: Arc<dyn DocumentReader> = Arc::new(Pages(Mutex::new(None)));
+        let request = ReadRequest::new(300, 1 << 24, Duration::from_secs(5));
+        let ocr = DocumentOcr::new(Arc::new(objects), Arc::clone(&reader), request);
+        assert!(!ocr.capabilities().reads_objects);
+        // An engine that takes the reader's formats itself is not extended.
+        let mut pdf_too = MockOcrEngine::new();
+        pdf_too.expect_capabilities().return_const(
+            OcrCapabilities::new(
+                "textract",
+                vec![ContentType::Png, ContentType::Pdf],
+                1 << 20,
+                8,
+            )
+            .reading_objects(),
+        );
+        assert!(!DocumentOcr::extends(&pdf_too, reader.as_ref()));
     }
 
     #[tokio::test]

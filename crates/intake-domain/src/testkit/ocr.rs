@@ -111,7 +111,10 @@ pub fn assert_result_invariants(result: &OcrResult) {
             );
         }
         for page in result.pages() {
-            assert!(page.width_px() > 0 && page.height_px() > 0, "an empty page");
+            assert!(
+                page.size().is_none_or(|(w, h)| w > 0 && h > 0),
+                "an empty page"
+            );
         }
     }
     for line in result.lines() {

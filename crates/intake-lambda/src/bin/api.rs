@@ -1,7 +1,24 @@
 //! The API function: the shared router on `lambda_http`, over the AWS adapters built once per cold start.
+//! It composes the PDF reader as the processor does (for the formats it accepts) and, like the
+//! processor, is the reader's worker when started as `bootstrap pdf-worker`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    if let Some(code) = intake_lambda::pdf_worker() {
+        return code;
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("api: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn run() -> Result<(), lambda_http::Error> {
     intake_lambda::init_tracing();
     let intake = intake_lambda::compose().await?;
     let service = tower::ServiceBuilder::new()
