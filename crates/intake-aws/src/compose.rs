@@ -288,6 +288,26 @@ mod tests {
         {
             Ok(Box::pin(futures::stream::empty()))
         }
+        async fn picture(
+            &self,
+            _: &bytes::Bytes,
+            _: intake_domain::model::PageNumber,
+            _: u32,
+            _: std::time::Duration,
+        ) -> Result<intake_domain::ports::Preview, intake_domain::ports::DocumentReadError>
+        {
+            Err(intake_domain::ports::DocumentReadError::Corrupt {
+                reason: "opens nothing".into(),
+            })
+        }
+        async fn add_text_layer(
+            &self,
+            bytes: &bytes::Bytes,
+            _: &[intake_domain::ports::PageText],
+            _: std::time::Duration,
+        ) -> Result<bytes::Bytes, intake_domain::ports::DocumentReadError> {
+            Ok(bytes.clone())
+        }
     }
 
     #[test]
