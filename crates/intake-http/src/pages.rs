@@ -5,11 +5,20 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use intake_domain::model::{ImageId, PageNumber};
+use intake_domain::model::{ImageId, PageNumber, PictureSize};
 use intake_domain::{Intake, IntakeError};
+use serde::Deserialize;
 
 use crate::ApiError;
 use crate::auth::Caller;
+use crate::extract::ApiQuery;
+
+/// The query of `GET /images/{imageId}/pages/{page}`: the picture's size, `page` by default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    size: Option<String>,
+}
 
 /// The path of an image's page pictures.
 pub(crate) const PAGE_PATH: &str = "/images/{imageId}/pages/{page}";
@@ -41,16 +50,27 @@ impl<S: Send + Sync> FromRequestParts<S> for PagePath {
     }
 }
 
-/// 303 to a short-lived URL of the page's picture (a JPEG, at most 1600 px a side, upright); 400
-/// `INVALID_PAGE`, 404 for another owner's or a deleted image and `PAGE_NOT_FOUND` past its last
+/// 303 to a short-lived URL of the page's picture (a JPEG, upright, at most 1600 px a side, or
+/// 320 px with `size=thumb`); 400 `INVALID_PAGE` (also for an unknown size), 404 for another owner's or a deleted image and `PAGE_NOT_FOUND` past its last
 /// page, 409 `INVALID_STATE` for an image that is not processed, 501 `PICTURES_UNAVAILABLE` where
 /// the deployment draws none of its format.
 pub(crate) async fn page_picture(
     State(intake): State<Intake>,
     caller: Caller,
     PagePath { id, page }: PagePath,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let request = intake.page_picture(&caller.owner, id, page).await?;
+    let size = match query.size.as_deref() {
+        None => PictureSize::Page,
+        Some(name) => PictureSize::parse(name).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PAGE",
+                format!("{name:?} is not a picture size; the sizes are: page, thumb"),
+            )
+        })?,
+    };
+    let request = intake.page_picture(&caller.owner, id, page, size).await?;
     let location = HeaderValue::from_str(&request.url).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -489,6 +489,7 @@ async function openDetail(id) {
   const token = ++detailToken;
   current = null;
   forgetPagePictures();
+  $("thumbs").hidden = true;
   $("overlay").replaceChildren();
   $("text").replaceChildren();
   $("facts").replaceChildren();
@@ -538,6 +539,7 @@ async function openDetail(id) {
   $("exports").hidden = image.status !== "PROCESSED";
   $("picture").alt = `${image.fileName}${image.ocrText ? `, reading: ${image.ocrText.slice(0, 200)}` : ""}`;
   drawText(image.ocrLines || []);
+  drawThumbs();
   showPage(1);
   // Opened from a search: the lines that matched are marked, and the first is brought into view.
   const hit = library.items.get(id)?.image.match;
@@ -559,18 +561,50 @@ function forgetPagePictures() {
   pagePictures.clear();
 }
 
-// The server's picture of page `n` of image `id` (it answers with a redirect to the stored JPEG).
-async function pagePicture(id, n) {
-  const cached = pagePictures.get(`${id}/${n}`);
+// The server's picture of page `n` of image `id` in `size` (`page` or `thumb`); it answers with a
+// redirect to the stored JPEG.
+async function pagePicture(id, n, size = "page") {
+  const cached = pagePictures.get(`${id}/${n}/${size}`);
   if (cached) return cached;
   const key = sessionStorage.getItem(KEY);
-  const response = await fetch(`/images/${id}/pages/${n}`, {
+  const response = await fetch(`/images/${id}/pages/${n}?size=${size}`, {
     headers: key ? { authorization: `Bearer ${key}` } : {},
   });
   if (!response.ok) return null;
   const url = URL.createObjectURL(await response.blob());
-  pagePictures.set(`${id}/${n}`, url);
+  pagePictures.set(`${id}/${n}/${size}`, url);
   return url;
+}
+
+// A strip of the pages of a processed document: each page's thumbnail, asked for when it scrolls
+// into view, and a click shows that page.
+let thumbWatcher = null;
+function drawThumbs() {
+  const strip = $("thumbs");
+  strip.replaceChildren();
+  thumbWatcher?.disconnect();
+  const pages = pagesOf(current);
+  strip.hidden = pages.length < 2 || current.status !== "PROCESSED";
+  if (strip.hidden) return;
+  const image = current;
+  thumbWatcher = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      thumbWatcher.unobserve(entry.target);
+      const img = entry.target;
+      pagePicture(image.imageId, Number(img.dataset.page), "thumb").then((url) => {
+        if (url && current === image) img.src = url;
+      }).catch(() => {});
+    }
+  }, { root: strip });
+  pages.forEach((_, i) => {
+    const n = i + 1;
+    const img = el("img", { alt: `Page ${n}`, "data-page": String(n) });
+    const button = el("button", { type: "button", title: `Page ${n}`, "data-page": String(n) }, img);
+    button.addEventListener("click", () => showPage(n));
+    strip.append(el("li", {}, button));
+    thumbWatcher.observe(img);
+  });
 }
 
 // Shows page `n`: the picture where the browser can draw it, else the server's picture of the
@@ -606,6 +640,10 @@ function showPage(n) {
     }
   }
   $("pager").hidden = pages.length < 2;
+  for (const button of $("thumbs").querySelectorAll("button")) {
+    if (Number(button.dataset.page) === shownPage) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
   $("page-of").textContent = `Page ${shownPage} of ${pages.length}`;
   $("prev-page").disabled = shownPage <= 1;
   $("next-page").disabled = shownPage >= pages.length;

@@ -335,6 +335,25 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     .await;
     // The words view is still on: page 2's six words are boxed.
     assert_eq!(count(&client, "#overlay rect.box-word").await, 6);
+    // A strip of both pages' thumbnails; the first one goes back to page 1.
+    until(30, "two thumbnails", || async {
+        let drawn = client
+            .execute(
+                "return [...document.querySelectorAll('#thumbs:not([hidden]) img')]
+                   .filter(i => i.complete && i.naturalWidth > 0 && i.naturalHeight === 320).length;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (drawn == json!(2)).then_some(())
+    })
+    .await;
+    click(&client, Locator::Css("#thumbs button[data-page='1']")).await;
+    until(30, "page 1 again", || async {
+        let shown = client.execute(drawn, vec![]).await.ok()?;
+        (shown[0] == json!("Page 1 of 2")).then_some(())
+    })
+    .await;
     std::fs::write(out.join("pdf-page.png"), client.screenshot().await.unwrap()).unwrap();
 
     // No script error; an inline script is refused by the policy.

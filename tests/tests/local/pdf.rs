@@ -123,6 +123,27 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
             picture.width()
         );
     }
+    let thumb = no_redirects
+        .get(app.api(&format!("/images/{id}/pages/2?size=thumb")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 303);
+    let location = thumb.headers()["location"].to_str().unwrap().to_owned();
+    let jpeg = reqwest::get(&location)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(image::load_from_memory(&jpeg).unwrap().height(), 320);
+    let huge = app
+        .http
+        .get(app.api(&format!("/images/{id}/pages/2?size=huge")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 400);
     let past = app
         .http
         .get(app.api(&format!("/images/{id}/pages/3")))

@@ -1,6 +1,8 @@
 use std::fmt;
 
-use super::{ExportFormat, FileName, FileNameError, ImageId, ImageIdError, PageNumber};
+use super::{
+    ExportFormat, FileName, FileNameError, ImageId, ImageIdError, PageNumber, PictureSize,
+};
 
 /// The prefix of every key an upload URL is issued for.
 pub const UPLOAD_PREFIX: &str = "uploads/";
@@ -48,11 +50,16 @@ impl ObjectKey {
         }
     }
 
-    /// The key of the picture of page `page` of image `id` (what the web app shows of a page of a
-    /// document), beside its preview.
-    pub fn for_page_picture(id: ImageId, page: PageNumber) -> Self {
+    /// The key of the picture of page `page` of image `id` in `size` (what the web app shows of a
+    /// page of a document), beside its preview: `previews/{id}/page-N.jpg`, and
+    /// `previews/{id}/page-N-thumb.jpg` for a thumbnail.
+    pub fn for_page_picture(id: ImageId, page: PageNumber, size: PictureSize) -> Self {
+        let suffix = match size {
+            PictureSize::Page => String::new(),
+            other => format!("-{}", other.name()),
+        };
         Self {
-            key: format!("{PREVIEW_PREFIX}{id}/page-{page}.jpg"),
+            key: format!("{PREVIEW_PREFIX}{id}/page-{page}{suffix}.jpg"),
             id,
         }
     }
@@ -121,13 +128,22 @@ impl ObjectKey {
             let rest = rest.strip_suffix(".jpg").ok_or(ObjectKeyError::Shape)?;
             let (id_text, page) = match rest.split_once("/page-") {
                 Some((id_text, page)) => {
+                    let (page, size) = match page.split_once('-') {
+                        Some((page, size)) => (
+                            page,
+                            PictureSize::parse(size)
+                                .filter(|s| *s != PictureSize::Page)
+                                .ok_or(ObjectKeyError::Shape)?,
+                        ),
+                        None => (page, PictureSize::Page),
+                    };
                     let number = page
                         .parse::<PageNumber>()
                         .map_err(|_| ObjectKeyError::Shape)?;
                     if number.to_string() != page {
                         return Err(ObjectKeyError::Shape);
                     }
-                    (id_text, Some(number))
+                    (id_text, Some((number, size)))
                 }
                 None => (rest, None),
             };
@@ -137,7 +153,7 @@ impl ObjectKey {
             }
             return Ok(page.map_or_else(
                 || Self::for_preview(id),
-                |page| Self::for_page_picture(id, page),
+                |(page, size)| Self::for_page_picture(id, page, size),
             ));
         }
         if let Some(rest) = text.strip_prefix(EXPORT_PREFIX) {
@@ -225,9 +241,14 @@ mod tests {
         assert!(key.is_preview());
         assert_eq!(key.image_id(), id);
         assert!(!ObjectKey::for_upload(id, &FileName::sanitize("a.png").unwrap()).is_preview());
-        let page = ObjectKey::for_page_picture(id, PageNumber::new(12).unwrap());
+        let page = ObjectKey::for_page_picture(id, PageNumber::new(12).unwrap(), PictureSize::Page);
         assert_eq!(page.as_str(), format!("previews/{id}/page-12.jpg"));
         assert_eq!(ObjectKey::parse(page.as_str()).unwrap(), page);
+        let thumb =
+            ObjectKey::for_page_picture(id, PageNumber::new(3).unwrap(), PictureSize::Thumbnail);
+        assert_eq!(thumb.as_str(), format!("previews/{id}/page-3-thumb.jpg"));
+        assert_eq!(ObjectKey::parse(thumb.as_str()).unwrap(), thumb);
+        assert!(thumb.is_page_picture());
         assert!(page.is_preview() && page.is_page_picture() && !page.is_upload());
         assert!(!key.is_page_picture());
         for bad in [
@@ -237,6 +258,9 @@ mod tests {
             format!("previews/{id}/page-x.jpg"),
             format!("previews/{id}/page-1.png"),
             format!("previews/{id}/1.jpg"),
+            format!("previews/{id}/page-1-page.jpg"),
+            format!("previews/{id}/page-1-big.jpg"),
+            format!("previews/{id}/page-1-thumb-thumb.jpg"),
         ] {
             assert!(ObjectKey::parse(&bad).is_err(), "{bad}");
         }

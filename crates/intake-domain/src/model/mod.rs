@@ -35,7 +35,7 @@ pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
 pub use key::{EXPORT_PREFIX, ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
-pub use page::{FIRST_PAGE, OcrPage, PageNumber, PageSource, PageSummary};
+pub use page::{FIRST_PAGE, OcrPage, PageNumber, PageSource, PageSummary, PictureSize};
 pub use record::{
     DocumentError, FailureCode, ImageMetadata, ImageRecord, ImageStatus, ImageStatusError,
     InvalidRecord, MAX_HISTORY, Measurements, NewUpload, OcrStatus, PastRun, RECORD_SCHEMA_VERSION,

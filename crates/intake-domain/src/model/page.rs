@@ -16,6 +16,43 @@ pub type PageNumber = NonZeroU32;
 /// The first page: what a line of a single image, or a line stored before pages existed, is on.
 pub const FIRST_PAGE: PageNumber = NonZeroU32::MIN;
 
+/// The sizes a page's picture is drawn in (`GET /images/{imageId}/pages/{page}?size=`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum PictureSize {
+    /// To read the page: at most 1600 pixels on its longest side.
+    #[default]
+    Page,
+    /// A thumbnail in a strip of pages: at most 320 pixels.
+    Thumbnail,
+}
+
+impl PictureSize {
+    /// Every size, as the API lists them.
+    pub const ALL: [Self; 2] = [Self::Page, Self::Thumbnail];
+
+    /// The size's name in the API (`page`, `thumb`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Thumbnail => "thumb",
+        }
+    }
+
+    /// The longest side of a picture of this size, in pixels.
+    pub const fn longest_side(self) -> u32 {
+        match self {
+            Self::Page => 1600,
+            Self::Thumbnail => 320,
+        }
+    }
+
+    /// The size named `name` (`page`, `thumb`), if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
 /// Where a page's text came from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

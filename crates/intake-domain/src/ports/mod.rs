@@ -27,7 +27,7 @@ pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use export::{ExportRenderer, RenderError};
 pub use failure::{Failure, FailureKind, PortError};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
-pub use preview::{PAGE_PICTURE_SIDE, PREVIEW_SIDE, Preview, PreviewError, Previewer};
+pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 pub use repository::{ImageRepository, ListQuery, MAX_PAGE_LIMIT, OcrDetail, Page, RepoError};
 pub use requests::{ProcessingRequests, QueueRequests};

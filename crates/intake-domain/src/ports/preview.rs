@@ -9,10 +9,6 @@ use crate::model::{ContentType, PageNumber};
 /// The longest side of a preview, in pixels: enough for a grid of thumbnails on a dense screen.
 pub const PREVIEW_SIDE: u32 = 320;
 
-/// The longest side of a page picture, in pixels: a page read on a screen, its words legible and
-/// its boxes drawn over it.
-pub const PAGE_PICTURE_SIDE: u32 = 1600;
-
 /// A small picture of an image, for lists: the grid shows these instead of the originals.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]

@@ -5,15 +5,13 @@
 
 use super::{DOCUMENT_TIME_LIMIT, Intake};
 use crate::error::IntakeError;
-use crate::model::{ImageId, ImageRecord, ObjectKey, Owner, PageNumber};
-use crate::ports::{
-    GetUrlRequest, ImageFacts, OcrDetail, PAGE_PICTURE_SIDE, PresignedRequest, Preview, StoreError,
-};
+use crate::model::{ImageId, ImageRecord, ObjectKey, Owner, PageNumber, PictureSize};
+use crate::ports::{GetUrlRequest, ImageFacts, OcrDetail, PresignedRequest, Preview, StoreError};
 
 impl Intake {
-    /// A picture of page `page` of one of `owner`'s processed images (a JPEG, at most
-    /// [`PAGE_PICTURE_SIDE`] pixels on its longest side, upright), as a presigned GET of its
-    /// stored copy.
+    /// A picture of page `page` of one of `owner`'s processed images in `size` (a JPEG, at most
+    /// [`PictureSize::longest_side`] pixels on its longest side, upright), as a presigned GET of
+    /// its stored copy.
     ///
     /// # Errors
     /// [`IntakeError::NotFound`] for an unknown, deleted or another owner's image;
@@ -26,6 +24,7 @@ impl Intake {
         owner: &Owner,
         id: ImageId,
         page: PageNumber,
+        size: PictureSize,
     ) -> Result<PresignedRequest, IntakeError> {
         let inner = &self.inner;
         let record = self.processed(owner, id, OcrDetail::Text).await?;
@@ -37,11 +36,11 @@ impl Intake {
                 pages,
             });
         }
-        let key = ObjectKey::for_page_picture(id, page);
+        let key = ObjectKey::for_page_picture(id, page, size);
         match inner.store.head(&key).await {
             Ok(_) => {}
             Err(StoreError::NotFound { .. }) => {
-                let picture = self.draw_page(&record, page).await?;
+                let picture = self.draw_page(&record, page, size.longest_side()).await?;
                 inner
                     .store
                     .put(&key, picture.bytes, picture.content_type.as_mime())
@@ -60,6 +59,7 @@ impl Intake {
         &self,
         record: &ImageRecord,
         page: PageNumber,
+        side: u32,
     ) -> Result<Preview, IntakeError> {
         let inner = &self.inner;
         let id = record.image_id();
@@ -78,7 +78,7 @@ impl Intake {
         {
             let original = self.original(record).await?;
             return reader
-                .picture(&original, page, PAGE_PICTURE_SIDE, DOCUMENT_TIME_LIMIT)
+                .picture(&original, page, side, DOCUMENT_TIME_LIMIT)
                 .await
                 .map_err(|e| failed(Box::new(e)));
         }
@@ -90,16 +90,18 @@ impl Intake {
         let dimensions = record.width_px().zip(record.height_px());
         let facts = ImageFacts::new(content_type, original.len() as u64, dimensions, sha256);
         previewer
-            .page_picture(&original, &facts, page, PAGE_PICTURE_SIDE)
+            .page_picture(&original, &facts, page, side)
             .await
             .map_err(|e| failed(Box::new(e)))?
             .ok_or(IntakeError::PicturesUnavailable)
     }
 }
 
-/// The keys an image's page pictures can have: one per page of a record of `pages` pages.
+/// The keys an image's page pictures can have: one per page and size of a record of `pages` pages.
 pub(super) fn page_picture_keys(id: ImageId, pages: u32) -> impl Iterator<Item = ObjectKey> {
     (1..=pages.max(1))
         .filter_map(PageNumber::new)
-        .map(move |page| ObjectKey::for_page_picture(id, page))
+        .flat_map(move |page| {
+            PictureSize::ALL.map(|size| ObjectKey::for_page_picture(id, page, size))
+        })
 }
