@@ -9,7 +9,6 @@
     clippy::missing_panics_doc
 )]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -19,7 +18,9 @@ use intake_domain::ports::{
     DocumentPage, DocumentReadError, DocumentReader, PageContent, ReadRequest,
 };
 use intake_pdf::testkit::hostile;
-use intake_pdf::{PdfOptions, PdfReader, library_path};
+
+mod common;
+use common::reader;
 
 /// The reading's time limit (the worker's CPU limit, and the longest wait for a page).
 const LIMIT: Duration = Duration::from_secs(20);
@@ -29,27 +30,6 @@ const MAX_PAGES: u32 = 100;
 
 /// One case at a time: each counts the workers left behind, and the bombs take a core each.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn reader() -> PdfReader {
-    let models = std::env::var_os("INTAKE_MODELS_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".local/share/intake/models")
-        },
-        PathBuf::from,
-    );
-    let library = library_path(&models);
-    assert!(
-        library.is_file(),
-        "libpdfium is not at {}: run scripts/ocr-models.sh",
-        library.display()
-    );
-    PdfReader::new(PdfOptions::new(
-        env!("CARGO_BIN_EXE_intake-pdf-worker"),
-        vec![],
-        library,
-    ))
-}
 
 fn request(time_limit: Duration) -> ReadRequest {
     ReadRequest::new(300, 36_000_000, time_limit)

@@ -8,7 +8,6 @@
     clippy::missing_panics_doc
 )]
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -22,29 +21,8 @@ use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels};
 use intake_pdf::testkit::{TestPage, pages, pdf};
 use intake_pdf::{PdfOptions, PdfReader, library_path};
 
-fn models_dir() -> PathBuf {
-    std::env::var_os("INTAKE_MODELS_DIR").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".local/share/intake/models")
-        },
-        PathBuf::from,
-    )
-}
-
-fn options() -> PdfOptions {
-    let library = library_path(&models_dir());
-    assert!(
-        library.is_file(),
-        "libpdfium is not at {}: run scripts/ocr-models.sh",
-        library.display()
-    );
-    PdfOptions::new(env!("CARGO_BIN_EXE_intake-pdf-worker"), vec![], library)
-}
-
-fn reader() -> PdfReader {
-    PdfReader::new(options())
-}
+mod common;
+use common::{options, reader};
 
 fn request() -> ReadRequest {
     ReadRequest::new(300, 36_000_000, Duration::from_secs(60))
@@ -277,7 +255,7 @@ async fn a_missing_worker_or_library_is_a_retryable_failure() {
     let missing = PdfReader::new(PdfOptions::new(
         "/nonexistent/intake",
         vec![],
-        library_path(&models_dir()),
+        library_path(&intake_ocr_onnx::default_models_dir()),
     ));
     let probed = missing.probe(&Bytes::from(pages(1)), 10).await.unwrap_err();
     assert!(probed.is_retryable(), "{probed:?}");

@@ -88,84 +88,38 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
     }
 
     // Pictures of its pages: drawn on first request, 303 to the stored JPEG.
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {}", app.admin_key).parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap();
-    for page in [1, 2] {
-        let answer = no_redirects
-            .get(app.api(&format!("/images/{id}/pages/{page}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 303, "page {page}");
-        let location = answer.headers()["location"].to_str().unwrap().to_owned();
-        let jpeg = reqwest::get(&location)
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let picture = image::load_from_memory(&jpeg)
-            .unwrap_or_else(|e| panic!("{e}: {:?}", &jpeg[..jpeg.len().min(64)]));
-        assert_eq!(picture.height(), 1600, "page {page}");
+    // A4 in proportion: 1600 px high and about 1131 wide, or 320 and about 226 as a thumbnail.
+    for (query, height, widths) in [
+        ("1", 1600, 1130..=1132),
+        ("2", 1600, 1130..=1132),
+        ("2?size=thumb", 320, 225..=227),
+    ] {
+        let picture = page_picture(&app, &format!("/images/{id}/pages/{query}")).await;
+        assert_eq!(picture.height(), height, "{query}");
         assert!(
-            (1130..=1132).contains(&picture.width()),
-            "page {page}: {}",
+            widths.contains(&picture.width()),
+            "{query}: {}",
             picture.width()
         );
     }
-    let thumb = no_redirects
-        .get(app.api(&format!("/images/{id}/pages/2?size=thumb")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(thumb.status(), 303);
-    let location = thumb.headers()["location"].to_str().unwrap().to_owned();
-    let jpeg = reqwest::get(&location)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(image::load_from_memory(&jpeg).unwrap().height(), 320);
-    let huge = app
-        .http
-        .get(app.api(&format!("/images/{id}/pages/2?size=huge")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(huge.status(), 400);
-    let past = app
-        .http
-        .get(app.api(&format!("/images/{id}/pages/3")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(past.status(), 404);
-    assert_eq!(
-        past.json::<Value>().await.unwrap()["error"]["code"],
-        "PAGE_NOT_FOUND"
-    );
-    let zero = app
-        .http
-        .get(app.api(&format!("/images/{id}/pages/0")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(zero.status(), 400);
-    assert_eq!(
-        zero.json::<Value>().await.unwrap()["error"]["code"],
-        "INVALID_PAGE"
-    );
+    for (query, status, code) in [
+        ("2?size=huge", 400, "INVALID_PAGE"),
+        ("3", 404, "PAGE_NOT_FOUND"),
+        ("0", 400, "INVALID_PAGE"),
+    ] {
+        let answer = app
+            .http
+            .get(app.api(&format!("/images/{id}/pages/{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{query}");
+        assert_eq!(
+            answer.json::<Value>().await.unwrap()["error"]["code"],
+            code,
+            "{query}"
+        );
+    }
 
     let garbage = b"%PDF-1.7\n\x00\x01this is not a document at all".to_vec();
     let record = upload(&app, "broken.pdf", garbage).await;
@@ -181,6 +135,25 @@ async fn pdfs_are_read_page_by_page_and_hostile_ones_rejected() {
         assert_eq!(record["rejectionCode"], "ENCRYPTED", "{record}");
     }
     app.stop().await;
+}
+
+/// The picture `path` (a page picture's route) redirects to, fetched without the key as any holder
+/// of the URL would.
+async fn page_picture(app: &TestApp, path: &str) -> image::DynamicImage {
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.api(path))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303, "{path}");
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200, "{location}");
+    image::load_from_memory(&fetched.bytes().await.unwrap()).unwrap()
 }
 
 /// The text Poppler's `pdftotext` finds in `doc` (scripts/system-deps.sh installs it).
