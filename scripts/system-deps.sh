@@ -1,29 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Intake's local mode and tests need, when missing (idempotent):
-# libheif (HEIC photos are decoded with it: `libheif-dev` and pkg-config to build against, which
-# brings the library, and `heif-enc` from libheif-examples, which the tests encode HEIC with),
-# Tesseract 5 with English data (OCR), DejaVu fonts (the OCR tests render text with them), Poppler's
+# `heif-enc` from libheif-examples (the tests encode HEIC with libheif's encoder, so that the decoder
+# Intake builds in is checked against files another implementation wrote), Tesseract 5 with English data (OCR), DejaVu fonts (the OCR tests render text with them), Poppler's
 # tools and qpdf (the PDF tests write encrypted PDFs with qpdf; the searchable PDF export's tests read
 # it back with pdftotext, pdfimages, pdfinfo and pdftoppm, and check it with qpdf); with `--browser`
-# also Chromium and chromedriver (the web app's browser test, run by `make test`). With `--build` only
-# what compiling Intake needs (libheif-dev, pkg-config), so that `make run` can install it before the
-# build and the rest while the build runs.
+# also Chromium and chromedriver (the web app's browser test, run by `make test`). Compiling Intake
+# needs none of them.
 set -euo pipefail
 
 missing=()
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
-if [ "${1:-}" != "--build" ]; then
-  command -v heif-enc >/dev/null 2>&1 || missing+=(libheif-examples)
-  command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
-  [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata 2>/dev/null)" ] || missing+=(tesseract-ocr-eng)
-  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
-  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
-  command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
-  if [ "${1:-}" = "--browser" ]; then
-    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
-  fi
+command -v heif-enc >/dev/null 2>&1 || missing+=(libheif-examples)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+[ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata 2>/dev/null)" ] || missing+=(tesseract-ocr-eng)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+if [ "${1:-}" = "--browser" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -39,7 +39,7 @@ pub fn heif_enc(png: &[u8], quality: u8) -> Result<Vec<u8>, String> {
 }
 
 /// `heic` (as `heif-enc` 1.15 writes it) with its primary image turned `quarter_turns` × 90°
-/// anticlockwise by an `irot` property, so that viewers (and libheif) show it turned.
+/// anticlockwise by an `irot` property, so that viewers (and decoders) show it turned.
 ///
 /// `heif-enc` gives the primary image a `pixi` property (bits per channel: 14 bytes for grey, 16
 /// for colour), which decoding does not need: it is replaced by a 9-byte `irot` box and a `free`

@@ -1,6 +1,6 @@
 //! Previews with the `image` crate: decoded (at most 300 MB decoded: a page larger than that gets no
 //! preview), scaled by area averaging to at most [`PREVIEW_SIDE`] pixels a side, turned upright (EXIF
-//! orientation; a HEIC, decoded by `intake-heic`, comes out of libheif upright already),
+//! orientation; a HEIC, decoded by `intake-heic`, comes out of its decoder upright already),
 //! transparency laid over white, and encoded as a JPEG of a few kilobytes. The work runs on a
 //! blocking thread.
 
@@ -222,7 +222,7 @@ fn decode(bytes: &[u8]) -> Result<Option<(DynamicImage, Orientation)>, PreviewEr
     Ok(Some((full, orientation)))
 }
 
-/// A HEIC's primary image, upright as libheif decodes it, or `None` beyond [`MAX_DECODED_BYTES`]
+/// A HEIC's primary image, upright as it decodes, or `None` beyond [`MAX_DECODED_BYTES`]
 /// (8-bit RGBA at most: four bytes a pixel).
 fn decode_heic(bytes: &[u8]) -> Result<Option<(DynamicImage, Orientation)>, PreviewError> {
     match intake_heic::decode(bytes, MAX_DECODED_BYTES / 4) {

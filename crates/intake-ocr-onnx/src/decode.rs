@@ -1,6 +1,6 @@
 //! Image bytes to pages of RGB pixels: every format the engine declares ([`FORMATS`]), EXIF
 //! orientation applied (a phone photo taken sideways is read upright; a HEIC's `irot`/`imir` are
-//! applied by libheif as it decodes), transparency flattened onto white, and every page of a
+//! applied as it is decoded), transparency flattened onto white, and every page of a
 //! multi-page TIFF. Decoding is bounded by the pixel limit the processor already enforced.
 
 use std::io::Cursor;
@@ -10,7 +10,7 @@ use intake_domain::model::ContentType;
 
 use crate::raster::Raster;
 
-/// The formats the engine decodes: HEIC too with the `heic` feature.
+/// The formats the engine decodes.
 pub(crate) const FORMATS: &[ContentType] = &[
     ContentType::Png,
     ContentType::Jpeg,
@@ -18,7 +18,6 @@ pub(crate) const FORMATS: &[ContentType] = &[
     ContentType::Bmp,
     ContentType::Gif,
     ContentType::Webp,
-    #[cfg(feature = "heic")]
     ContentType::Heic,
 ];
 
@@ -44,7 +43,6 @@ pub enum DecodeError {
 /// # Errors
 /// [`DecodeError::Invalid`] for bytes that do not decode, [`DecodeError::TooLarge`] past the limit.
 pub(crate) fn decode_pages(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>, DecodeError> {
-    #[cfg(feature = "heic")]
     if is_heic(bytes) {
         return heic_page(bytes, max_pixels);
     }
@@ -66,7 +64,6 @@ pub(crate) fn decode_pages(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>,
 }
 
 /// Whether the bytes are a HEIC, by the domain's sniffer (on the first bytes, where the brands are).
-#[cfg(feature = "heic")]
 fn is_heic(bytes: &[u8]) -> bool {
     let head = bytes
         .get(..intake_domain::sniff::SNIFF_BYTES)
@@ -74,8 +71,7 @@ fn is_heic(bytes: &[u8]) -> bool {
     intake_domain::sniff::sniff(head).content_type == Some(ContentType::Heic)
 }
 
-/// A HEIC's primary image, upright (libheif applies its rotation and mirror).
-#[cfg(feature = "heic")]
+/// A HEIC's primary image, upright (its crop, rotation and mirror applied as it is decoded).
 fn heic_page(bytes: &[u8], max_pixels: u64) -> Result<Vec<Raster>, DecodeError> {
     let image = intake_heic::decode(bytes, max_pixels).map_err(|e| match e {
         intake_heic::HeicError::TooLarge { pixels, limit } => {

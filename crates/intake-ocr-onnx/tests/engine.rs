@@ -299,7 +299,6 @@ async fn every_page_of_a_tiff_is_read() {
 /// A phone photo as HEIC: a page the sensor saw turned a quarter clockwise, with the `irot` that
 /// shows it upright (encoded by `heif-enc` here; skipped without it outside CI). The engine reads
 /// its text, on a page of the upright size, its lines running across it.
-#[cfg(feature = "heic")]
 #[tokio::test]
 async fn a_heic_photo_is_read_upright() {
     use intake_heic::testkit::{heif_enc, heif_enc_available, with_rotation};

@@ -1,7 +1,7 @@
-//! PDFs in the function: the processor's own executable is the PDF reader's worker, and a function
-//! composed with PP-OCR and libpdfium from the models layer (here the models `scripts/ocr-models.sh`
-//! installs, `INTAKE_MODELS_DIR` or `~/.local/share/intake/models`) reads a PDF upload page by
-//! page, over the AWS adapters against moto server.
+//! Documents and phone photos in the function: the processor's own executable is the PDF reader's
+//! worker, and a function composed with PP-OCR and libpdfium from the models layer (here the models
+//! `scripts/ocr-models.sh` installs, `INTAKE_MODELS_DIR` or `~/.local/share/intake/models`) reads a
+//! PDF upload page by page, and a HEIC photo upright, over the AWS adapters against moto server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../../intake-aws/tests/support/mod.rs"]
@@ -150,44 +150,14 @@ async fn a_pdf_upload_is_read_page_by_page_in_the_function() {
         ]),
         scan(&["SIGNED IN DUPLICATE"]),
     ]));
-    let owner = intake_domain::testkit::default_owner();
-    let ticket = intake
-        .request_upload(
-            &owner,
-            UploadRequest::named("agreement.pdf", ContentType::Pdf)
-                .unwrap()
-                .with_size(document.len() as u64)
-                .with_sha256(Sha256Digest::of(&document)),
-        )
-        .await
-        .unwrap();
-    s3.put_object()
-        .bucket(&settings.bucket)
-        .key(ticket.object_key.as_str())
-        .content_type("application/pdf")
-        .body(document.to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    let event = json!({"Records": [{
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventName": "ObjectCreated:Put",
-        "s3": {
-            "bucket": {"name": settings.bucket},
-            "object": {"key": ticket.object_key.as_str(), "size": document.len()}
-        }
-    }]});
-    intake_lambda::processor::handle(&intake, event)
-        .await
-        .unwrap();
-
-    let record = intake
-        .get_image(&owner, ticket.object_key.image_id(), OcrDetail::Lines)
-        .await
-        .unwrap()
-        .record;
+    let record = upload_and_process(
+        &intake,
+        &s3,
+        &settings,
+        &document,
+        ("agreement.pdf", ContentType::Pdf),
+    )
+    .await;
     assert_eq!(record.status(), ImageStatus::Processed, "{record:?}");
     assert_eq!(record.page_count(), Some(2));
     let pages: Vec<_> = record
@@ -209,5 +179,118 @@ async fn a_pdf_upload_is_read_page_by_page_in_the_function() {
     assert!(
         record.ocr_engine().unwrap().starts_with("ppocr"),
         "{record:?}"
+    );
+}
+
+/// `bytes` uploaded as `name` through a presigned ticket into the bucket, its S3 event handled by
+/// the processor function's handler, and the record it left.
+async fn upload_and_process(
+    intake: &intake_domain::Intake,
+    s3: &aws_sdk_s3::Client,
+    settings: &AwsSettings,
+    bytes: &Bytes,
+    (name, content_type): (&str, ContentType),
+) -> intake_domain::model::ImageRecord {
+    let owner = intake_domain::testkit::default_owner();
+    let ticket = intake
+        .request_upload(
+            &owner,
+            UploadRequest::named(name, content_type)
+                .unwrap()
+                .with_size(bytes.len() as u64)
+                .with_sha256(Sha256Digest::of(bytes)),
+        )
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&settings.bucket)
+        .key(ticket.object_key.as_str())
+        .content_type(content_type.as_mime())
+        .body(bytes.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let event = json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": settings.bucket},
+            "object": {"key": ticket.object_key.as_str(), "size": bytes.len()}
+        }
+    }]});
+    intake_lambda::processor::handle(intake, event)
+        .await
+        .unwrap();
+    intake
+        .get_image(&owner, ticket.object_key.image_id(), OcrDetail::Lines)
+        .await
+        .unwrap()
+        .record
+}
+
+/// A phone photo as HEIC (written by libheif's `heif-enc`, turned by an `irot` property as a phone
+/// held sideways writes it) is read upright by PP-OCR in the function: HEIC is among the in-function
+/// engine's types on Amazon Linux too, decoded in pure Rust.
+#[tokio::test]
+async fn a_heic_photo_is_read_upright_in_the_function() {
+    use intake_heic::testkit::{heif_enc, heif_enc_available, with_rotation};
+    let Some(models) = models_dir() else {
+        return;
+    };
+    if !heif_enc_available() {
+        assert!(
+            std::env::var("CI").map_or(true, |ci| ci != "true"),
+            "CI must install heif-enc (scripts/system-deps.sh)"
+        );
+        eprintln!("SKIPPED: needs heif-enc (libheif-examples)");
+        return;
+    }
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let id = std::process::id();
+    let settings = AwsSettings::new(format!("photos-{id}"), format!("photo-records-{id}"))
+        .with_path_style(true)
+        .with_engine(EngineChoice::PpOcr);
+    let (intake, s3) = processor(&sdk, &settings, &models).await;
+    assert!(intake.accepted_types().contains(&ContentType::Heic));
+
+    let font = DEJAVU_SANS_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .expect("DejaVu Sans (scripts/system-deps.sh)");
+    let (pixels, (width, height)) =
+        render_pixels(&["RECEIPT 7713", "Paid with card 42.90"], &font).expect("font");
+    let page = image::GrayImage::from_raw(width, height, pixels).expect("page");
+    // The sensor saw the page turned a quarter clockwise; `irot` turns it back.
+    let sensor = image::imageops::rotate90(&page);
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(sensor)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let photo = with_rotation(&heif_enc(&png, 90).expect("heif-enc"), 1).expect("turned");
+
+    let record = upload_and_process(
+        &intake,
+        &s3,
+        &settings,
+        &Bytes::from(photo),
+        ("IMG_0042.HEIC", ContentType::Heic),
+    )
+    .await;
+    assert_eq!(record.status(), ImageStatus::Processed, "{record:?}");
+    let text = record.ocr_text().unwrap().to_lowercase();
+    for word in ["receipt", "7713", "42.90"] {
+        assert!(text.contains(word), "{word} in {text:?}");
+    }
+    let pages = record.pages().unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(
+        (pages[0].width_px, pages[0].height_px),
+        (Some(width), Some(height)),
+        "upright"
     );
 }
