@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
-use super::{OcrLine, OcrResult};
+use super::{ImageHash, OcrLine, OcrResult};
 
 /// A page number, counted from 1.
 pub type PageNumber = NonZeroU32;
@@ -76,6 +76,10 @@ pub struct OcrPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     height_px: Option<u32>,
     source: PageSource,
+    /// The perceptual hash of the upright page, from the engine that saw its pixels (8 bytes, not
+    /// the sketch it was computed from: all duplicate detection needs of the pixels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    image_hash: Option<ImageHash>,
 }
 
 impl OcrPage {
@@ -87,6 +91,7 @@ impl OcrPage {
             width_px: Some(width_px),
             height_px: Some(height_px),
             source,
+            image_hash: None,
         }
     }
 
@@ -98,6 +103,7 @@ impl OcrPage {
             width_px: None,
             height_px: None,
             source,
+            image_hash: None,
         }
     }
 
@@ -120,6 +126,17 @@ impl OcrPage {
     /// Where the page's text came from.
     pub fn source(&self) -> PageSource {
         self.source
+    }
+    /// The same page with the perceptual hash of its picture (see
+    /// [`PageSketch`](super::PageSketch)).
+    #[must_use]
+    pub fn with_image_hash(mut self, hash: ImageHash) -> Self {
+        self.image_hash = Some(hash);
+        self
+    }
+    /// The perceptual hash of the upright page, when the engine saw its pixels.
+    pub fn image_hash(&self) -> Option<ImageHash> {
+        self.image_hash
     }
 }
 

@@ -9,6 +9,7 @@ mod document;
 mod events;
 mod export;
 mod failure;
+mod fingerprints;
 mod ocr;
 mod preview;
 mod queue;
@@ -26,6 +27,7 @@ pub use document::{
 pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use export::{ExportRenderer, RenderError};
 pub use failure::{Failure, FailureKind, PortError};
+pub use fingerprints::{FingerprintIndex, FingerprintIndexError, IndexedPage};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};
 pub use queue::{DeadJob, Job, JobQueue, QueueError, QueueStats};

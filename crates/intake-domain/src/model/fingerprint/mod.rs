@@ -1,0 +1,122 @@
+//! Fingerprints of a page, to find the same document when it comes back as another file (re-scanned,
+//! re-photographed, re-compressed): issue 27's near-duplicate presentment.
+//!
+//! A page's fingerprint is its picture's perceptual hash ([`ImageHash`], from a [`PageSketch`] the
+//! engine makes from the upright page) and its text's ([`TextFingerprint`]: a SimHash of the words
+//! and the identifying tokens). [`DuplicateRule`] decides whether two pages are one document, and
+//! says why; [`bands`](bands_of) are how an index finds the candidates without scanning an owner's
+//! images.
+
+mod bands;
+mod found;
+mod image;
+mod rule;
+mod text;
+mod tokens;
+
+pub use bands::{BAND_BITS, BANDS, BandKey, HashKind, MAX_INDEXED_DISTANCE, bands_of, probe_keys};
+pub use found::{MAX_NEAR_DUPLICATES, NearDuplicate};
+pub use image::{ImageHash, PageSketch, SKETCH_SIDE, SketchError};
+pub use rule::{Basis, Comparison, DuplicateRule, Verdict};
+pub use text::{TextFingerprint, TextHash};
+pub use tokens::{IdToken, MIN_NUMBER_DIGITS, TokenKind, identifying_tokens};
+
+use serde::{Deserialize, Serialize};
+
+use super::PageNumber;
+
+/// What identifies one page of a record: its picture's hash (when an engine saw its pixels) and its
+/// text's fingerprint (when it has words).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageFingerprint {
+    /// The page, from 1.
+    pub page: PageNumber,
+    /// The perceptual hash of the upright page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageHash>,
+    /// The SimHash and identifying tokens of its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextFingerprint>,
+}
+
+impl PageFingerprint {
+    /// The fingerprint of page `page`, from its picture's hash and its text.
+    pub fn new(page: PageNumber, image: Option<ImageHash>, text: &str) -> Self {
+        Self {
+            page,
+            image,
+            text: TextFingerprint::of(text),
+        }
+    }
+
+    /// Whether there is anything to compare (a picture or words).
+    pub fn is_empty(&self) -> bool {
+        self.image.is_none() && self.text.is_none()
+    }
+
+    /// The keys an index stores this page under: the bands of each hash it has.
+    pub fn band_keys(&self) -> Vec<BandKey> {
+        let image = self
+            .image
+            .into_iter()
+            .flat_map(|h| bands_of(HashKind::Image, h.0));
+        let text = self
+            .text
+            .iter()
+            .flat_map(|t| bands_of(HashKind::Text, t.hash.0));
+        image.chain(text).collect()
+    }
+
+    /// The keys a lookup for pages `rule` could call duplicates of this one asks for: the image
+    /// hash's within the rule's image distance, the text hash's within its text distance.
+    pub fn probe_keys(&self, rule: &DuplicateRule) -> Vec<BandKey> {
+        let mut keys = Vec::new();
+        if let Some(image) = self.image {
+            keys.extend(probe_keys(
+                HashKind::Image,
+                image.0,
+                rule.max_image_distance,
+            ));
+        }
+        if let Some(text) = &self.text {
+            keys.extend(probe_keys(
+                HashKind::Text,
+                text.hash.0,
+                rule.max_text_distance,
+            ));
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FIRST_PAGE;
+
+    #[test]
+    fn a_page_is_stored_under_the_bands_of_what_it_has() {
+        let both = PageFingerprint::new(FIRST_PAGE, Some(ImageHash(7)), "Total 12.00");
+        assert_eq!(both.band_keys().len(), 8);
+        let blank = PageFingerprint::new(FIRST_PAGE, None, " ");
+        assert!(blank.is_empty() && blank.band_keys().is_empty());
+        let probe = both.probe_keys(&DuplicateRule::default());
+        assert!(both.band_keys().iter().all(|k| probe.contains(k)));
+    }
+
+    #[test]
+    fn a_fingerprint_round_trips_through_json() {
+        let print = PageFingerprint::new(
+            FIRST_PAGE,
+            Some(ImageHash(0xABCD)),
+            "Paid 31.00 on 2026-11-25",
+        );
+        let json = serde_json::to_value(&print).unwrap();
+        assert_eq!(json["image"], "000000000000abcd");
+        assert_eq!(
+            serde_json::from_value::<PageFingerprint>(json).unwrap(),
+            print
+        );
+    }
+}
