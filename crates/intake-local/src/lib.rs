@@ -17,7 +17,8 @@ mod webhook_sender;
 pub use fs_store::{FsObjectStore, PutChecks, PutError, is_no_space};
 pub use previews::ImagePreviewer;
 pub use sqlite::{
-    OpenError, SqliteDatabase, SqliteJobQueue, SqliteKeyStore, SqliteRepository, SqliteWebhookStore,
+    OpenError, SqliteDatabase, SqliteFingerprintIndex, SqliteJobQueue, SqliteKeyStore,
+    SqliteRepository, SqliteWebhookStore,
 };
 pub use tesseract::{DEFAULT_MAX_PIXELS, TesseractOcr, TesseractOptions, parse_tsv};
 pub use webhook_sender::{HttpWebhookSender, SenderError, SenderOptions};

@@ -49,6 +49,14 @@ async fn sqlite_webhook_store_conforms() {
 }
 
 #[tokio::test]
+async fn sqlite_fingerprint_index_conforms() {
+    intake_domain::testkit::fingerprints::run_suite(|| async {
+        intake_local::SqliteFingerprintIndex::in_memory().unwrap()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn sqlite_search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { SqliteRepository::in_memory().unwrap() })
         .await;
@@ -69,6 +77,7 @@ async fn a_shared_database_file_conforms() {
     intake_domain::testkit::search::run_suite(|| async { fresh().repository() }).await;
     queue::run_suite(|| async { fresh().queue() }).await;
     intake_webhooks::testkit::run_suite(|| async { fresh().webhooks() }).await;
+    intake_domain::testkit::fingerprints::run_suite(|| async { fresh().fingerprints() }).await;
     keys::run_suite(|| async { fresh().keys().await.unwrap() }).await;
 }
 

@@ -11,6 +11,7 @@
 
 mod clock;
 mod events;
+mod fingerprints;
 mod gateway;
 mod keys;
 mod ocr;
@@ -25,6 +26,7 @@ mod harness;
 
 pub use clock::{ManualClock, SequentialIds};
 pub use events::{MemoryPublisher, PublisherDown};
+pub use fingerprints::MemoryFingerprintIndex;
 pub use gateway::{GatewayError, MemoryGateway};
 pub use intake_signing::{UrlRefusal, VerifiedUrl};
 pub use keys::MemoryKeyStore;

@@ -23,6 +23,14 @@ async fn repository_conforms() {
 }
 
 #[tokio::test]
+async fn fingerprint_index_conforms() {
+    intake_domain::testkit::fingerprints::run_suite(|| async {
+        intake_memory::MemoryFingerprintIndex::default()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn outbox_conforms() {
     intake_domain::testkit::events::run_outbox_suite(|| async { MemoryRepository::default() })
         .await;

@@ -19,6 +19,7 @@
 )]
 
 pub mod events;
+pub mod fingerprints;
 pub mod fixtures;
 pub mod images;
 pub mod ocr;

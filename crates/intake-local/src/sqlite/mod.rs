@@ -44,6 +44,7 @@ macro_rules! port_errors {
     };
 }
 
+mod fingerprints;
 mod keys;
 mod queue;
 mod repository;
@@ -55,6 +56,7 @@ use std::path::Path;
 
 use rusqlite::ErrorCode;
 
+pub use fingerprints::SqliteFingerprintIndex;
 pub use keys::SqliteKeyStore;
 pub use queue::SqliteJobQueue;
 pub use repository::SqliteRepository;
@@ -105,6 +107,11 @@ impl SqliteDatabase {
     /// The job queue in this database.
     pub fn queue(&self) -> SqliteJobQueue {
         SqliteJobQueue::on(self.db.clone())
+    }
+
+    /// The near-duplicate fingerprint index in this database.
+    pub fn fingerprints(&self) -> SqliteFingerprintIndex {
+        SqliteFingerprintIndex::on(self.db.clone())
     }
 
     /// The webhook subscriptions and deliveries in this database.

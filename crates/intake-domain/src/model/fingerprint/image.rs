@@ -74,13 +74,13 @@ impl PageSketch {
                 got: pixels.len(),
             });
         }
-        let full: Vec<f32> = pixels.iter().map(|&p| f32::from(p)).collect();
+        let full = pixels;
         let scale = (WORK_SIDE as f32 / w.max(h) as f32).min(1.0);
         let (ww, wh) = (
             ((w as f32 * scale).round() as usize).max(1),
             ((h as f32 * scale).round() as usize).max(1),
         );
-        let work = resample(&full, w, Region::whole(w, h), ww, wh);
+        let work = resample(full, w, Region::whole(w, h), ww, wh);
         let region = content_region(&work, ww, wh);
         // The region found on the working copy, on the full picture.
         let (fx, fy) = (w as f32 / ww as f32, h as f32 / wh as f32);
@@ -93,7 +93,7 @@ impl PageSketch {
         let source = if full_region.x1 - full_region.x0 >= SKETCH_SIDE as f32
             && full_region.y1 - full_region.y0 >= SKETCH_SIDE as f32
         {
-            resample(&full, w, full_region, SKETCH_SIDE, SKETCH_SIDE)
+            resample(full, w, full_region, SKETCH_SIDE, SKETCH_SIDE)
         } else {
             resample(&work, ww, region, SKETCH_SIDE, SKETCH_SIDE)
         };
@@ -109,6 +109,25 @@ impl PageSketch {
         Self {
             samples: Box::new(samples),
         }
+    }
+
+    /// The sketch of the page turned `quarter_turns` quarter turns clockwise: an engine that found
+    /// the page on its side sketches the pixels as given and turns the sketch upright (the same
+    /// sketch as of the turned pixels: trimming and averaging commute with quarter turns).
+    #[must_use]
+    pub fn turned_clockwise(&self, quarter_turns: u8) -> Self {
+        let n = SKETCH_SIDE;
+        let mut turned = self.clone();
+        for _ in 0..quarter_turns % 4 {
+            let from = *turned.samples;
+            for y in 0..n {
+                for x in 0..n {
+                    // Clockwise: the new row y is the old column y read from the bottom up.
+                    turned.samples[y * n + x] = from[(n - 1 - x) * n + y];
+                }
+            }
+        }
+        turned
     }
 
     /// The samples, row by row.
@@ -246,7 +265,13 @@ fn content_region(work: &[f32], w: usize, h: usize) -> Region {
 
 /// `region` of the `src_w`-wide picture `src` averaged down (or up) to `dw × dh` samples: each
 /// sample the mean of the area it covers, partial pixels weighted by their share.
-fn resample(src: &[f32], src_w: usize, region: Region, dw: usize, dh: usize) -> Vec<f32> {
+fn resample<T: Copy + Into<f32>>(
+    src: &[T],
+    src_w: usize,
+    region: Region,
+    dw: usize,
+    dh: usize,
+) -> Vec<f32> {
     let src_h = src.len() / src_w;
     let cols = weights(region.x0, region.x1, dw, src_w);
     let rows = weights(region.y0, region.y1, dh, src_h);
@@ -257,7 +282,8 @@ fn resample(src: &[f32], src_w: usize, region: Region, dw: usize, dh: usize) -> 
     for y in first_row..=last_row {
         let line = &src[y * src_w..(y + 1) * src_w];
         for (x, taps) in cols.iter().enumerate() {
-            across[(y - first_row) * dw + x] = taps.iter().map(|&(i, wt)| line[i] * wt).sum();
+            across[(y - first_row) * dw + x] =
+                taps.iter().map(|&(i, wt)| line[i].into() * wt).sum();
         }
     }
     let mut out = vec![0.0f32; dw * dh];
@@ -420,6 +446,26 @@ mod tests {
             .map(|&p| (f32::from(p) * 0.7 + 20.0) as u8)
             .collect();
         assert!(base.distance(hash(w, h, &dim)) <= 4);
+    }
+
+    #[test]
+    fn a_page_on_its_side_sketched_and_turned_is_the_upright_sketch() {
+        let (w, h) = (300, 400);
+        let upright = page(w, h, 99, 250);
+        // The page as scanned: a quarter turn anticlockwise (w × h becomes h × w).
+        let mut sideways = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                sideways[(w - 1 - x) * h + y] = upright[y * w + x];
+            }
+        }
+        let direct = PageSketch::from_grey(w as u32, h as u32, &upright).unwrap();
+        let turned = PageSketch::from_grey(h as u32, w as u32, &sideways)
+            .unwrap()
+            .turned_clockwise(1);
+        assert_eq!(turned, direct);
+        assert_eq!(direct.turned_clockwise(4), direct);
+        assert_ne!(direct.turned_clockwise(2), direct);
     }
 
     #[test]
