@@ -3,7 +3,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use intake_domain::model::{
-    BoundingBox, ContentType, ObjectKey, OcrLine, OcrResult, OcrResultError, OcrWord, Sha256Digest,
+    BoundingBox, ContentType, FIRST_PAGE, ObjectKey, OcrLine, OcrPage, OcrResult, OcrResultError,
+    OcrWord, PageSketch, PageSource, Sha256Digest,
 };
 use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 
@@ -31,6 +32,26 @@ pub enum Scripted {
     Text(OcrResult),
     /// Fail with this error.
     Fail(ScriptedError),
+}
+
+impl Scripted {
+    /// This answer from an engine that saw the page's pixels as `sketch`: the result's first page
+    /// carries the sketch's image hash (a page of unknown size is added to a result without pages),
+    /// as a real engine's does, for near-duplicate detection. A failure stays as it is.
+    #[must_use]
+    pub fn with_sketch(self, sketch: &PageSketch) -> Self {
+        let Self::Text(result) = self else {
+            return self;
+        };
+        let hash = sketch.image_hash();
+        let mut pages = result.pages().to_vec();
+        match pages.first_mut() {
+            Some(first) => *first = first.with_image_hash(hash),
+            None => pages
+                .push(OcrPage::of_unknown_size(FIRST_PAGE, PageSource::Ocr).with_image_hash(hash)),
+        }
+        Self::Text(result.with_pages(pages))
+    }
 }
 
 /// The errors a script can produce (each maps to the [`OcrError`] of the same name).
@@ -221,5 +242,24 @@ impl OcrEngine for ScriptedOcr {
             Scripted::Text(result) => Ok(result),
             Scripted::Fail(error) => Err(error.to_error(facts.content_type)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scripted_sketch_gives_the_first_page_its_image_hash() {
+        let sketch =
+            PageSketch::from_samples(std::array::from_fn(|i| u8::try_from(i % 251).unwrap_or(0)));
+        let text = ScriptedOcr::text(SCRIPTED_ENGINE, &["Total 12.00"], 95.0).expect("result");
+        let Scripted::Text(read) = Scripted::Text(text).with_sketch(&sketch) else {
+            panic!("a text answer stays one");
+        };
+        assert_eq!(read.pages().len(), 1);
+        assert_eq!(read.pages()[0].image_hash(), Some(sketch.image_hash()));
+        let failure = Scripted::Fail(ScriptedError::Timeout);
+        assert_eq!(failure.clone().with_sketch(&sketch), failure);
     }
 }

@@ -20,6 +20,7 @@ mod pipeline;
 mod raster;
 mod rec;
 mod runtime;
+mod sketch;
 
 use std::num::NonZeroU32;
 use std::panic::AssertUnwindSafe;
@@ -334,12 +335,16 @@ fn read(models: &mut Models, settings: &Settings, bytes: &[u8]) -> Result<OcrRes
                 .into_iter()
                 .map(|line| line.on_page(number)),
         );
-        read.push(OcrPage::new(
+        let read_page = OcrPage::new(
             number,
             u32::try_from(page.width()).unwrap_or(u32::MAX),
             u32::try_from(page.height()).unwrap_or(u32::MAX),
             PageSource::Ocr,
-        ));
+        );
+        read.push(match sketch::page_hash(page, out.quarter_turns) {
+            Some(hash) => read_page.with_image_hash(hash),
+            None => read_page,
+        });
     }
     Ok(OcrResult::new(&settings.engine, lines, false)
         .map_err(|e| OcrError::from(Failure::other(e)))?

@@ -22,6 +22,10 @@ pub struct DuplicateRule {
     /// The least share of identifying tokens (matched ÷ all, of both pages) for near-identical
     /// pictures to be the same document.
     pub min_image_token_agreement: f64,
+    /// The most tokens one page may have in place of others of the other page (see
+    /// [`Comparison::replaced_tokens`]) for the pages to be the same document: one is an OCR misread,
+    /// two are another document of the template (another date and number, another amount).
+    pub max_replaced_tokens: usize,
     /// The largest Hamming distance between text hashes of pages that read alike.
     pub max_text_distance: u32,
     /// The least token agreement for pages whose pictures differ to be the same document by their
@@ -36,8 +40,9 @@ impl Default for DuplicateRule {
     fn default() -> Self {
         Self {
             max_image_distance: 10,
-            min_image_token_agreement: 0.6,
-            max_text_distance: 14,
+            min_image_token_agreement: 0.5,
+            max_replaced_tokens: 1,
+            max_text_distance: 22,
             min_text_token_agreement: 0.75,
             min_text_matched_tokens: 3,
         }
@@ -84,6 +89,10 @@ pub struct Comparison {
     pub matched_tokens: Vec<IdToken>,
     /// The tokens only one page has (what makes a look-alike another document).
     pub differing_tokens: Vec<IdToken>,
+    /// How many of one page's tokens stand where the other has others: the fewer of the two pages'
+    /// own tokens (a token only one page has, the other having none in its place, is a token OCR
+    /// missed).
+    pub replaced_tokens: usize,
 }
 
 /// The rule's answer, with its reasons.
@@ -139,8 +148,11 @@ impl DuplicateRule {
             .text_distance
             .is_some_and(|d| d <= self.max_text_distance);
         let agreement = comparison.token_agreement;
-        let tokens_compatible = agreement.is_none_or(|t| t >= self.min_image_token_agreement);
-        let tokens_strong = agreement.is_some_and(|t| t >= self.min_text_token_agreement)
+        let few_replaced = comparison.replaced_tokens <= self.max_replaced_tokens;
+        let tokens_compatible =
+            few_replaced && agreement.is_none_or(|t| t >= self.min_image_token_agreement);
+        let tokens_strong = few_replaced
+            && agreement.is_some_and(|t| t >= self.min_text_token_agreement)
             && comparison.matched_tokens.len() >= self.min_text_matched_tokens;
         let image_similarity = comparison.image_distance.map_or(0.0, closeness);
         let text_similarity = comparison.text_distance.map_or(0.0, closeness);
@@ -190,6 +202,8 @@ fn measure(a: &PageFingerprint, b: &PageFingerprint) -> Comparison {
         .filter(|t| theirs.contains(t))
         .cloned()
         .collect();
+    let only_ours = ours.iter().filter(|t| !theirs.contains(t)).count();
+    let only_theirs = theirs.iter().filter(|t| !ours.contains(t)).count();
     let mut differing_tokens: Vec<IdToken> = ours
         .iter()
         .chain(theirs)
@@ -212,6 +226,7 @@ fn measure(a: &PageFingerprint, b: &PageFingerprint) -> Comparison {
         token_agreement,
         matched_tokens,
         differing_tokens,
+        replaced_tokens: only_ours.min(only_theirs),
     }
 }
 
@@ -289,6 +304,22 @@ mod tests {
     }
 
     #[test]
+    fn the_next_invoice_of_a_series_is_not_one_misread_is() {
+        let invoice = "INVOICE\nNumber INV-2026-0112 Date 2026-10-01\nConsulting 12 hours at 95.00\n\
+            Subtotal 1,140.00\nTotal due 1,368.00\nAccount 6016 1331 9268";
+        let next = invoice.replace("0112", "0113").replace("10-01", "10-08");
+        let hash = 0x1234_5678_9ABC_DEF0;
+        let rule = DuplicateRule::default();
+        let verdict = rule.compare(&page(hash, &next), &page(hash, invoice));
+        assert!(!verdict.is_duplicate(), "{verdict:?}");
+        assert_eq!(verdict.comparison().replaced_tokens, 2);
+        let misread = invoice.replace("1,368.00", "1,388.00");
+        let verdict = rule.compare(&page(hash ^ 0b101, &misread), &page(hash, invoice));
+        assert!(verdict.is_duplicate(), "{verdict:?}");
+        assert_eq!(verdict.comparison().replaced_tokens, 1);
+    }
+
+    #[test]
     fn another_photo_of_the_paper_is_a_duplicate_by_its_text() {
         let original = page(0x0000_0000_0000_0000, RECEIPT);
         let photo = page(
@@ -329,7 +360,12 @@ mod tests {
             }
         ));
         assert_eq!(verdict.comparison().image_distance, Some(64));
-        assert_eq!(verdict.comparison().token_agreement, Some(0.0));
+        assert!(
+            verdict
+                .comparison()
+                .token_agreement
+                .is_some_and(|t| t < f64::EPSILON)
+        );
     }
 
     #[test]

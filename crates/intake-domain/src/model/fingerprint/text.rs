@@ -31,7 +31,7 @@ impl TextHash {
         let mut votes = [0i64; 64];
         let mut vote = |feature: u64| {
             for (bit, count) in votes.iter_mut().enumerate() {
-                *count += if feature >> bit & 1 == 1 { 1 } else { -1 };
+                *count += if (feature >> bit) & 1 == 1 { 1 } else { -1 };
             }
         };
         if let [only] = words.as_slice() {
