@@ -34,6 +34,14 @@ struct Doc {
 
 /// Four documents of each of three templates, differing only in amounts, dates and numbers.
 fn documents() -> Vec<Doc> {
+    let mut docs = receipts();
+    docs.extend(cheques());
+    docs.extend(invoices());
+    docs
+}
+
+/// Till receipts of one shop: some share every amount and differ in date, receipt and card only.
+fn receipts() -> Vec<Doc> {
     let mut docs = Vec::new();
     let values = [
         (
@@ -90,6 +98,12 @@ fn documents() -> Vec<Doc> {
             ],
         });
     }
+    docs
+}
+
+/// Cheques of one account: two for the same amount.
+fn cheques() -> Vec<Doc> {
+    let mut docs = Vec::new();
     let cheques = [
         (
             "1,250.00",
@@ -130,6 +144,12 @@ fn documents() -> Vec<Doc> {
             ],
         });
     }
+    docs
+}
+
+/// Invoices of one series: two differ only in their number and date.
+fn invoices() -> Vec<Doc> {
+    let mut docs = Vec::new();
     let invoices = [
         ("INV-2026-0112", "2026-10-01", "12", "1,140.00", "1,368.00"),
         ("INV-2026-0113", "2026-10-08", "12", "1,140.00", "1,368.00"),

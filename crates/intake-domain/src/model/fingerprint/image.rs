@@ -161,7 +161,7 @@ impl PageSketch {
             .collect();
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
-        let median = (sorted[31] + sorted[32]) / 2.0;
+        let median = f64::midpoint(sorted[31], sorted[32]);
         let bits = values
             .iter()
             .enumerate()
@@ -308,7 +308,7 @@ fn weights(start: f32, end: f32, n: usize, len: usize) -> Vec<Vec<(usize, f32)>>
             let b = a + step;
             // An output narrower than a pixel samples the pixel under its middle.
             if b - a < 1.0 {
-                let mid = ((a + b) / 2.0).floor().clamp(0.0, (len - 1) as f32) as usize;
+                let mid = f32::midpoint(a, b).floor().clamp(0.0, (len - 1) as f32) as usize;
                 return vec![(mid, 1.0)];
             }
             let from = a.floor().max(0.0) as usize;

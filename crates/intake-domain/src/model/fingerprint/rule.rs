@@ -164,7 +164,10 @@ impl DuplicateRule {
                     (image_similarity + text_similarity + token_similarity) / 3.0,
                 )
             } else {
-                (Basis::Image, (image_similarity + token_similarity) / 2.0)
+                (
+                    Basis::Image,
+                    f64::midpoint(image_similarity, token_similarity),
+                )
             };
             return Verdict::Duplicate {
                 basis,
@@ -175,7 +178,7 @@ impl DuplicateRule {
         if text_near && tokens_strong {
             return Verdict::Duplicate {
                 basis: Basis::Text,
-                similarity: (text_similarity + token_similarity) / 2.0,
+                similarity: f64::midpoint(text_similarity, token_similarity),
                 comparison,
             };
         }

@@ -133,7 +133,7 @@ fn classify(piece: &str) -> Option<IdToken> {
 
 /// `d/m/y`, `m/d/y`, `y-m-d` (with `/`, `-` or `.`, one kind of separator): the numbers joined by `-`.
 fn date(groups: &[&str], separators: &[char]) -> Option<String> {
-    let [a, b, c] = groups else {
+    let [first, second, third] = groups else {
         return None;
     };
     let [s1, s2] = separators else {
@@ -142,17 +142,17 @@ fn date(groups: &[&str], separators: &[char]) -> Option<String> {
     if s1 != s2 || !matches!(s1, '/' | '-' | '.') {
         return None;
     }
-    let year_first = a.len() == 4 && b.len() <= 2 && c.len() <= 2;
-    let year_last = a.len() <= 2 && b.len() <= 2 && (c.len() == 4 || c.len() == 2);
+    let year_first = first.len() == 4 && second.len() <= 2 && third.len() <= 2;
+    let year_last = first.len() <= 2 && second.len() <= 2 && (third.len() == 4 || third.len() == 2);
     if !(year_first || year_last) {
         return None;
     }
-    let n = |g: &str| g.parse::<u32>().ok();
+    let number = |g: &str| g.parse::<u32>().ok();
     let (month, day) = if year_first {
-        (n(b)?, n(c)?)
+        (number(second)?, number(third)?)
     } else {
         // Either order: both at most 31, one at most 12.
-        let (x, y) = (n(a)?, n(b)?);
+        let (x, y) = (number(first)?, number(second)?);
         if x.min(y) > 12 {
             return None;
         }
