@@ -116,10 +116,10 @@ pub async fn finds_only_pages_sharing_a_key(index: &impl FingerprintIndex) {
             .await
             .is_empty()
     );
-    let text_keys: Vec<BandKey> = bands_of(HashKind::Text, 0xAAAA_0000_0000_0001).collect();
+    let token_keys: Vec<BandKey> = bands_of(HashKind::Token, 0xAAAA_0000_0000_0001).collect();
     assert!(
-        found_ids(index, "alice", &text_keys).await.is_empty(),
-        "an image band is not a text band"
+        found_ids(index, "alice", &token_keys).await.is_empty(),
+        "an image band is not a token key"
     );
     assert!(found_ids(index, "alice", &[]).await.is_empty());
 }

@@ -5,8 +5,17 @@
 //! `k / BANDS` bits in at least one band (pigeonhole), so a lookup asks, for every band, for the
 //! values within that radius of the probe's, and verifies what it finds by the full distance
 //! (multi-index hashing; with a radius of 0 it is the classic "k + 1 bands, one equal").
+//!
+//! Text is looked up by its identifying tokens instead: a page the rule calls a duplicate by its
+//! text shares at least [`min_text_matched_tokens`](super::DuplicateRule::min_text_matched_tokens)
+//! tokens with it, so every token is a key (its kind as the band, 16 bits of its hash as the value;
+//! a collision only adds a candidate, which the rule then turns down). Text hashes themselves are
+//! not indexed: two reads of one photo can be 20 bits apart, too far for any band lookup.
 
 use serde::{Deserialize, Serialize};
+
+use super::text::fnv1a;
+use super::{IdToken, TokenKind};
 
 /// How many bands a hash is cut into.
 pub const BANDS: u8 = 4;
@@ -23,8 +32,8 @@ pub const MAX_INDEXED_DISTANCE: u32 = 3 * BANDS as u32 - 1;
 pub enum HashKind {
     /// The page's picture ([`ImageHash`](super::ImageHash)).
     Image,
-    /// The page's words ([`TextHash`](super::TextHash)).
-    Text,
+    /// One of the page's identifying tokens ([`IdToken`]).
+    Token,
 }
 
 impl HashKind {
@@ -32,13 +41,13 @@ impl HashKind {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Image => "image",
-            Self::Text => "text",
+            Self::Token => "token",
         }
     }
 
     /// The kind named `name`, if any.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Image, Self::Text]
+        [Self::Image, Self::Token]
             .into_iter()
             .find(|k| k.name() == name)
     }
@@ -67,6 +76,24 @@ pub fn bands_of(kind: HashKind, hash: u64) -> impl Iterator<Item = BandKey> {
 fn band_value(hash: u64, band: u8) -> u16 {
     let shifted = hash >> (u32::from(band) * BAND_BITS);
     u16::try_from(shifted & 0xFFFF).unwrap_or_default()
+}
+
+/// The keys of identifying tokens: one each, the token's kind as the band, 16 bits of the hash of its
+/// kind and value as the value.
+pub fn token_keys(tokens: &[IdToken]) -> impl Iterator<Item = BandKey> + '_ {
+    tokens.iter().map(|token| {
+        let (band, kind) = match token.kind {
+            TokenKind::Amount => (0, "amount"),
+            TokenKind::Date => (1, "date"),
+            TokenKind::Number => (2, "number"),
+        };
+        let hash = fnv1a(format!("{kind}:{}", token.value).as_bytes());
+        BandKey {
+            kind: HashKind::Token,
+            band,
+            value: u16::try_from(hash >> 48).unwrap_or_default(),
+        }
+    })
 }
 
 /// The keys a lookup of every hash within `max_distance` of `hash` asks for: in every band, each
@@ -129,9 +156,9 @@ mod tests {
                         flipped += 1;
                     }
                 }
-                let probe = probe_keys(HashKind::Text, hash, max);
+                let probe = probe_keys(HashKind::Image, hash, max);
                 assert!(
-                    bands_of(HashKind::Text, other).any(|k| probe.contains(&k)),
+                    bands_of(HashKind::Image, other).any(|k| probe.contains(&k)),
                     "{hash:x} {other:x} at {max}"
                 );
             }
@@ -139,5 +166,20 @@ mod tests {
         assert_eq!(probe_keys(HashKind::Image, 1, 3).len(), 4);
         assert_eq!(probe_keys(HashKind::Image, 1, 7).len(), 4 * 17);
         assert_eq!(probe_keys(HashKind::Image, 1, 64).len(), 4 * 137);
+    }
+
+    #[test]
+    fn tokens_are_keyed_by_kind_and_value() {
+        let tokens =
+            super::super::identifying_tokens("Total 31.00\nNo. 004417\n2026-11-25\nPaid 31,00");
+        let keys: Vec<BandKey> = token_keys(&tokens).collect();
+        assert_eq!(keys.len(), 3, "{keys:?}");
+        assert_eq!(
+            keys.iter().map(|k| k.band).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert!(keys.iter().all(|k| k.kind == HashKind::Token));
+        let again: Vec<BandKey> = token_keys(&tokens).collect();
+        assert_eq!(keys, again);
     }
 }

@@ -55,7 +55,7 @@ impl TextHash {
 }
 
 /// FNV-1a, 64 bits: a hash that every build and every adapter computes alike.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
