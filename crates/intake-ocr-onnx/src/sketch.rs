@@ -29,15 +29,19 @@ fn luma(rgb: &[u8]) -> u8 {
 mod tests {
     use super::*;
 
-    /// A white page with a dark block in its upper left quarter.
+    /// A white page with a dark block in its upper left quarter and a bar along its foot.
     fn page(width: usize, height: usize) -> Raster {
         let mut data = vec![255u8; width * height * 3];
-        for y in height / 8..height / 3 {
-            for x in width / 8..width / 2 {
-                let i = (y * width + x) * 3;
-                data[i..i + 3].copy_from_slice(&[20, 40, 60]);
+        let mut paint = |xs: std::ops::Range<usize>, ys: std::ops::Range<usize>| {
+            for y in ys {
+                for x in xs.clone() {
+                    let i = (y * width + x) * 3;
+                    data[i..i + 3].copy_from_slice(&[20, 40, 60]);
+                }
             }
-        }
+        };
+        paint(width / 8..width / 2, height / 8..height / 3);
+        paint(width / 3..width * 7 / 8, height * 3 / 4..height * 4 / 5);
         Raster::from_rgb(width, height, data).unwrap()
     }
 
