@@ -25,7 +25,7 @@ pub use tokens::{IdToken, MIN_NUMBER_DIGITS, TokenKind, identifying_tokens};
 
 use serde::{Deserialize, Serialize};
 
-use super::PageNumber;
+use super::{OcrResult, PageNumber};
 
 /// What identifies one page of a record: its picture's hash (when an engine saw its pixels) and its
 /// text's fingerprint (when it has words).
@@ -50,6 +50,34 @@ impl PageFingerprint {
             image,
             text: TextFingerprint::of(text),
         }
+    }
+
+    /// The fingerprints of the pages of an OCR result: each page the engine reported (with the
+    /// image hash it made, if any) or, from an engine that reports none, each page its lines are on;
+    /// each page's text is its lines. Pages with neither a picture nor words are left out.
+    pub fn of_result(result: &OcrResult) -> Vec<Self> {
+        let mut numbers: Vec<PageNumber> = result.pages().iter().map(|p| p.page()).collect();
+        numbers.extend(result.lines().iter().map(super::OcrLine::page));
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+            .into_iter()
+            .map(|number| {
+                let image = result
+                    .pages()
+                    .iter()
+                    .find(|p| p.page() == number)
+                    .and_then(super::OcrPage::image_hash);
+                let text: Vec<&str> = result
+                    .lines()
+                    .iter()
+                    .filter(|l| l.page() == number)
+                    .map(super::OcrLine::text)
+                    .collect();
+                Self::new(number, image, &text.join("\n"))
+            })
+            .filter(|print| !print.is_empty())
+            .collect()
     }
 
     /// Whether there is anything to compare (a picture or words).
@@ -105,6 +133,39 @@ mod tests {
         assert!(blank.is_empty() && blank.band_keys().is_empty());
         let probe = both.probe_keys(&DuplicateRule::default());
         assert!(both.band_keys().iter().all(|k| probe.contains(k)));
+    }
+
+    #[test]
+    fn a_result_gives_one_fingerprint_per_page_with_its_own_text() {
+        use crate::model::{BoundingBox, OcrLine, OcrPage, OcrWord, PageSource};
+        let page = |n| PageNumber::new(n).unwrap();
+        let line = |text: &str, n| {
+            let bbox = BoundingBox::new(0.1, 0.1, 0.5, 0.1).unwrap();
+            OcrLine::from_words(vec![OcrWord::new(text, 90.0, bbox).unwrap()])
+                .unwrap()
+                .on_page(page(n))
+        };
+        let result = OcrResult::new("e", vec![line("31.00", 1), line("2026-11-25", 3)], false)
+            .unwrap()
+            .with_pages(vec![
+                OcrPage::new(page(1), 10, 10, PageSource::Ocr).with_image_hash(ImageHash(5)),
+                OcrPage::new(page(2), 10, 10, PageSource::Ocr),
+                OcrPage::new(page(3), 10, 10, PageSource::Ocr),
+            ]);
+        let prints = PageFingerprint::of_result(&result);
+        let pages: Vec<u32> = prints.iter().map(|p| p.page.get()).collect();
+        assert_eq!(pages, [1, 3], "page 2 has neither picture nor words");
+        assert_eq!(prints[0].image, Some(ImageHash(5)));
+        let tokens = |p: &PageFingerprint| {
+            p.text
+                .as_ref()
+                .map(|t| t.tokens.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        assert_eq!(tokens(&prints[0]), Some(vec!["31.00".to_owned()]));
+        assert_eq!(tokens(&prints[1]), Some(vec!["2026-11-25".to_owned()]));
+        // Lines of an engine that reports no pages are on the pages they name.
+        let bare = OcrResult::new("e", vec![line("Total 4.00", 1)], false).unwrap();
+        assert_eq!(PageFingerprint::of_result(&bare).len(), 1);
     }
 
     #[test]
