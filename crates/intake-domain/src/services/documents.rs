@@ -97,14 +97,19 @@ impl DocumentOcr {
                     Sha256Digest::of(&bytes),
                 );
                 let read = inner.detect(&OcrInput::Bytes { bytes, facts }).await?;
-                let (width, height) = read
-                    .pages()
-                    .first()
+                let engine_page = read.pages().first().copied();
+                let (width, height) = engine_page
+                    .as_ref()
                     .and_then(OcrPage::size)
                     .unwrap_or((page.width_px, page.height_px));
                 let truncated = read.truncated();
+                let mut read_page = OcrPage::new(number, width, height, PageSource::Ocr);
+                // The picture's hash, for near-duplicate detection, as the engine made it.
+                if let Some(hash) = engine_page.as_ref().and_then(OcrPage::image_hash) {
+                    read_page = read_page.with_image_hash(hash);
+                }
                 Ok((
-                    OcrPage::new(number, width, height, PageSource::Ocr),
+                    read_page,
                     read.lines()
                         .iter()
                         .cloned()
@@ -314,7 +319,13 @@ mod tests {
                     && input.facts().dimensions() == Some((2480, 3508))
             })
             .times(1)
-            .returning(|_| Ok(OcrResult::new("pp-ocr", vec![line("scanned")], false).unwrap()));
+            .returning(|_| {
+                let sketched = OcrPage::new(FIRST_PAGE, 2480, 3508, PageSource::Ocr)
+                    .with_image_hash(crate::model::ImageHash(0xD0C));
+                Ok(OcrResult::new("pp-ocr", vec![line("scanned")], false)
+                    .unwrap()
+                    .with_pages(vec![sketched]))
+            });
         let result = read(
             engine,
             vec![
@@ -349,6 +360,12 @@ mod tests {
         let sources: Vec<_> = result.pages().iter().map(OcrPage::source).collect();
         assert_eq!(sources, [PageSource::TextLayer, PageSource::Ocr]);
         assert_eq!(result.pages()[0].page(), FIRST_PAGE);
+        let hashes: Vec<_> = result.pages().iter().map(OcrPage::image_hash).collect();
+        assert_eq!(
+            hashes,
+            [None, Some(crate::model::ImageHash(0xD0C))],
+            "a read picture keeps the engine's image hash"
+        );
         assert_eq!(result.text(), "born\ndigital\n\u{c}scanned");
     }
 
