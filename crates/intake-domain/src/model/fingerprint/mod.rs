@@ -56,7 +56,8 @@ impl PageFingerprint {
     /// image hash it made, if any) or, from an engine that reports none, each page its lines are on;
     /// each page's text is its lines. Pages with neither a picture nor words are left out.
     pub fn of_result(result: &OcrResult) -> Vec<Self> {
-        let mut numbers: Vec<PageNumber> = result.pages().iter().map(|p| p.page()).collect();
+        let mut numbers: Vec<PageNumber> =
+            result.pages().iter().map(super::OcrPage::page).collect();
         numbers.extend(result.lines().iter().map(super::OcrLine::page));
         numbers.sort_unstable();
         numbers.dedup();
