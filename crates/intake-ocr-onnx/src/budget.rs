@@ -156,6 +156,7 @@ fn bin(i: usize, source: usize, target: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_precision_loss)]
 mod tests {
     use super::*;
 

@@ -268,14 +268,16 @@ fn rgb_row(samples: &[u8], channels: usize, out: &mut Vec<u8>) {
         1 => samples
             .iter()
             .for_each(|&g| out.extend_from_slice(&[g, g, g])),
-        2 => samples.chunks_exact(2).for_each(|px| {
-            let g = over_white(px[0], px[1]);
+        2 => samples.as_chunks::<2>().0.iter().for_each(|&[g, a]| {
+            let g = over_white(g, a);
             out.extend_from_slice(&[g, g, g]);
         }),
         3 => out.extend_from_slice(samples),
-        _ => samples.chunks_exact(4).for_each(|px| {
-            out.extend(px[..3].iter().map(|&c| over_white(c, px[3])));
-        }),
+        _ => samples
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .for_each(|&[r, g, b, a]| out.extend([r, g, b].map(|c| over_white(c, a)))),
     }
 }
 

@@ -50,7 +50,10 @@ fn png_input(img: &DynamicImage) -> OcrInput {
 fn enlarged_16_bit(lines: &[&str], font: &[u8], factor: u32) -> DynamicImage {
     let (pixels, (w, h)) = render_pixels(lines, font).expect("font renders");
     let page = ImageBuffer::from_fn(w * factor, h * factor, |x, y| {
-        let v = pixels[((y / factor) * w + x / factor) as usize];
+        let v = pixels
+            .get(((y / factor) * w + x / factor) as usize)
+            .copied()
+            .unwrap_or(255);
         Luma([u16::from(v) * 257])
     });
     DynamicImage::ImageLuma16(page)

@@ -128,11 +128,12 @@ fn set_with_gaps(words: &[&str], gap: u32, font: &[u8]) -> GrayImage {
             let (pixels, (w, h)) = render_pixels(&[word], font).expect("font renders");
             let img = GrayImage::from_raw(w, h, pixels).expect("pixel buffer");
             let ink = ink_runs(&img, 0, u32::MAX / 2);
-            (img, ink[0])
+            let first = *ink.first().expect("the word has ink");
+            (img, first)
         })
         .collect();
     let width = 80 + rendered.iter().map(|(_, (l, r))| r - l + gap).sum::<u32>();
-    let height = rendered[0].0.height();
+    let height = rendered.first().expect("a word").0.height();
     let mut line = GrayImage::from_pixel(width, height, image::Luma([255]));
     let mut x = 40;
     for (img, (left, right)) in &rendered {
