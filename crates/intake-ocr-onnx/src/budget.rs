@@ -6,9 +6,9 @@
 
 use crate::raster::Raster;
 
-/// The default budget: 16 megapixels (48 MB as RGB), twice the longer side detection uses in each
+/// The default pixel budget of a page ([`crate::PpOcrOptions::page_pixels`]): 16 megapixels (48 MB as RGB), twice the longer side detection uses in each
 /// direction, and more than an A4 page scanned at 400 dpi. Pages within it are read exactly as before.
-pub(crate) const DEFAULT_PAGE_PIXELS: u64 = 16_000_000;
+pub const DEFAULT_PAGE_PIXELS: u64 = 16_000_000;
 
 /// The size a `width × height` page is kept at: itself within `budget` pixels, else scaled by the
 /// same factor on both sides to hold at most `budget` (each side at least 1).

@@ -35,6 +35,7 @@ use intake_domain::model::{BoundingBox, OcrLine, OcrPage, OcrResult, OcrWord, Pa
 use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
 
+pub use budget::DEFAULT_PAGE_PIXELS;
 pub use decode::DecodeError;
 pub use models::{ModelError, ModelTier, UnknownTier, default_models_dir};
 pub use runtime::RuntimeError;
@@ -84,7 +85,7 @@ impl Default for PpOcrOptions {
             line_orientation: false,
             page_orientation: true,
             max_pixels: 100_000_000,
-            page_pixels: budget::DEFAULT_PAGE_PIXELS,
+            page_pixels: DEFAULT_PAGE_PIXELS,
             time_limit: Duration::from_secs(120),
         }
     }
