@@ -6,6 +6,10 @@
 //! 100 MP limit): Intake's engine adapter in a fresh child (its own growth plus its Tesseract process's
 //! `VmHWM`, read while that process waits for the next image) against the `tesseract` CLI on the same
 //! file (its `VmHWM` sampled every 5 ms until it exits).
+//!
+//! Then PP-OCR on the largest pages it may be handed: one tiny worker in a fresh child (`ocr-child`)
+//! on a blank 9000 × 9000 8-bit grey PNG (81 MP) and a blank 10000 × 10000 16-bit RGB PNG (100 MP, the
+//! limit), against the same worker on a blank A4 page scanned at 300 dpi (2480 × 3508, 8.7 MP).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -26,7 +30,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         &[64 << 20, 256 << 20, 1 << 30]
     };
     let mut section = Section::new(
-        "2. Peak memory while processing one object (scripted OCR), and Tesseract on a huge page",
+        "2. Peak memory while processing one object (scripted OCR), and Tesseract and PP-OCR on huge pages",
     );
     println!("{}", section.title);
     let exe = std::env::current_exe().map_err(fail("own path"))?;
@@ -85,7 +89,76 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         Some(figure) => section.figure(figure),
         None => section.note("Tesseract's large-page figure: skipped, tesseract is not installed."),
     }
+    ppocr_huge_pages(&mut section).await?;
     Ok(section)
+}
+
+/// PP-OCR's peak RSS on the huge pages against an ordinary one, one tiny worker each in a fresh child.
+async fn ppocr_huge_pages(section: &mut Section) -> Result<(), BenchError> {
+    use intake_ocr_onnx::{ModelTier, default_models_dir};
+    if !default_models_dir()
+        .join("ppocr-v6-tiny/rec.onnx")
+        .is_file()
+    {
+        section.note("PP-OCR's huge-page figures: skipped, the models are not installed.");
+        return Ok(());
+    }
+    let dir = tempfile::tempdir().map_err(fail("temp dir"))?;
+    let a4 = dir.path().join("blank-a4-300dpi.png");
+    image::GrayImage::from_pixel(2480, 3508, image::Luma([255]))
+        .save(&a4)
+        .map_err(fail("write the A4 page"))?;
+    let grey = dir.path().join("blank-9000-grey.png");
+    image::GrayImage::from_pixel(9000, 9000, image::Luma([255]))
+        .save(&grey)
+        .map_err(fail("write the grey page"))?;
+    let rgb16 = dir.path().join("blank-10000-rgb16.png");
+    write_blank_rgb16(&rgb16, 10_000, 10_000)?;
+    let peak_mib = |page: std::path::PathBuf, name: &'static str| {
+        let out = dir.path().join(name);
+        async move {
+            std::fs::create_dir_all(&out).map_err(fail("output dir"))?;
+            let (_, _, peak) = crate::ocr::ocr_child(ModelTier::Tiny, 1, &out, &[page]).await?;
+            Ok::<f64, BenchError>(peak / 1024.0)
+        }
+    };
+    let ordinary = peak_mib(a4, "a4").await?;
+    for (name, page, key) in [
+        ("a blank 9000 × 9000 8-bit grey PNG (81 MP)", grey, "grey"),
+        (
+            "a blank 10000 × 10000 16-bit RGB PNG (100 MP)",
+            rgb16,
+            "rgb16",
+        ),
+    ] {
+        let peak = peak_mib(page, key).await?;
+        println!("  ppocr tiny on {name}: peak {peak:.0} MiB (A4: {ordinary:.0} MiB)");
+        section.figure(Figure {
+            name: format!("PP-OCR, one tiny worker: {name}"),
+            ours: format!("{peak:.0} MiB"),
+            reference_name: "the same worker on a blank A4 page at 300 dpi (8.7 MP)".into(),
+            reference: format!("{ordinary:.0} MiB"),
+            ratio: peak / ordinary.max(1e-9),
+            target: "≤ 1.5× (pages past 16 MP are read averaged down to 16 MP)".into(),
+            met: Some(peak <= ordinary * 1.5),
+        });
+    }
+    Ok(())
+}
+
+/// A blank (white) `width × height` PNG of 16-bit RGB, written row by row.
+fn write_blank_rgb16(path: &Path, width: u32, height: u32) -> Result<(), BenchError> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail("create page"))?);
+    let mut encoder = png::Encoder::new(file, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Sixteen);
+    let mut writer = encoder.write_header().map_err(fail("PNG header"))?;
+    let mut stream = writer.stream_writer().map_err(fail("PNG stream"))?;
+    let row = vec![0xFF_u8; width as usize * 6];
+    for _ in 0..height {
+        std::io::Write::write_all(&mut stream, &row).map_err(fail("PNG row"))?;
+    }
+    stream.finish().map_err(fail("PNG end"))
 }
 
 /// Tesseract's memory on a blank 9000 × 9000 RGB page through Intake's adapter against the CLI;

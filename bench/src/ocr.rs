@@ -111,9 +111,6 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         "ppocr small, one core",
         rust(&dev, &pages, work.path(), ModelTier::Small, 1).await?,
     );
-    let large = large_page_peak(work.path()).await?;
-    println!("  ppocr tiny, one 9000 x 9000 page   peak {large:.0} MiB");
-    section.figure(large_page_figure(large, tiny.peak_rss_mib));
     let reference = match reference_python().await {
         Ok(python) => Some((
             add(
@@ -356,36 +353,9 @@ async fn tesseract(
     })
 }
 
-/// The memory of the largest page against the development set's.
-fn large_page_figure(large: f64, dev_set: f64) -> Figure {
-    Figure {
-        name: "peak RSS, one tiny worker: a blank 9000 × 9000 page (81 MP) vs the development set"
-            .into(),
-        ours: format!("{large:.0} MiB"),
-        reference_name: "the same worker over the development set".into(),
-        reference: format!("{dev_set:.0} MiB"),
-        ratio: large / dev_set.max(1e-9),
-        target: "context: bounded by decoding (3 bytes a pixel, within INTAKE_MAX_PIXELS) and the 6 MP detection budget"
-            .into(),
-        met: None,
-    }
-}
-
-/// The peak RSS (MiB) of one tiny worker reading a blank 9000 × 9000 page: the largest square page
-/// within the default 100-megapixel limit, where decoding, not detection, sets the memory.
-async fn large_page_peak(work: &Path) -> Result<f64, BenchError> {
-    let page = work.join("blank-9000.png");
-    image::GrayImage::from_pixel(9000, 9000, image::Luma([255]))
-        .save(&page)
-        .map_err(fail("write the large page"))?;
-    let out = out_dir(work, "ppocr-large")?;
-    let (_, _, peak_kib) = ocr_child(ModelTier::Tiny, 1, &out, &[page]).await?;
-    Ok(peak_kib / 1024.0)
-}
-
 /// Runs `intake-bench ocr-child` on `pages`; answers its seconds and its peak RSS (KiB) early and at
 /// the end.
-async fn ocr_child(
+pub(crate) async fn ocr_child(
     tier: ModelTier,
     workers: usize,
     out: &Path,

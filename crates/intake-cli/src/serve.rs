@@ -55,6 +55,10 @@ pub(crate) struct ServeArgs {
     /// about 4.5 bytes a pixel of this.
     #[arg(long, env = table::TESSERACT_MAX_PIXELS.name, default_value_t = intake_local::DEFAULT_MAX_PIXELS)]
     tesseract_max_pixels: u64,
+    /// The most pixels PP-OCR reads a page at; a larger page is averaged down to fit as it is decoded,
+    /// which bounds a worker's memory whatever the page's size (detection reads at most 2000 px a side).
+    #[arg(long, env = table::PPOCR_PAGE_PIXELS.name, default_value_t = intake_ocr_onnx::DEFAULT_PAGE_PIXELS)]
+    ppocr_page_pixels: u64,
     /// The longest one image's OCR may take, in seconds (either engine); past it the image is retried.
     #[arg(long, env = table::OCR_TIMEOUT.name, default_value_t = 120)]
     ocr_timeout: u64,
@@ -122,6 +126,7 @@ impl ServeArgs {
     fn ppocr_options(&self) -> intake_ocr_onnx::PpOcrOptions {
         let options = intake_ocr_onnx::PpOcrOptions::default()
             .with_tier(self.ocr_model)
+            .with_page_pixels(self.ppocr_page_pixels)
             .with_time_limit(self.ocr_timeout());
         match &self.models_dir {
             Some(dir) => options.with_models_dir(dir),

@@ -11,6 +11,7 @@
 // Image code names its coordinates x, y, w, h as the formulas do.
 #![allow(clippy::many_single_char_names)]
 
+mod budget;
 mod decode;
 mod det;
 mod geometry;
@@ -35,6 +36,7 @@ use intake_domain::model::{BoundingBox, OcrLine, OcrPage, OcrResult, OcrWord, Pa
 use intake_domain::ports::{Failure, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 use tokio::sync::Semaphore;
 
+pub use budget::DEFAULT_PAGE_PIXELS;
 pub use decode::DecodeError;
 pub use models::{ModelError, ModelTier, UnknownTier, default_models_dir};
 pub use runtime::RuntimeError;
@@ -61,8 +63,13 @@ pub struct PpOcrOptions {
     pub line_orientation: bool,
     /// Whether pages turned 90°, 180° or 270° are detected and read upright (default on).
     pub page_orientation: bool,
-    /// The most pixels decoded per image, all pages together (default 100 million).
+    /// The most pixels decoded per image, all pages together (default 100 million); an image past
+    /// it is refused.
     pub max_pixels: u64,
+    /// The most pixels one page is read at (default 16 million): a larger page is averaged down to
+    /// fit as it is decoded, which bounds a worker's memory whatever the page's size. Detection
+    /// reads at most 2000 pixels on a page's longer side, so this costs no text.
+    pub page_pixels: u64,
     /// The longest one image may take once a worker has started on it (default 120 s); past it the
     /// read ends with [`OcrError::Timeout`], which the processor retries. Checked before each model
     /// run, so an image overruns it by at most one run (detection of one page: about a second).
@@ -79,6 +86,7 @@ impl Default for PpOcrOptions {
             line_orientation: false,
             page_orientation: true,
             max_pixels: 100_000_000,
+            page_pixels: DEFAULT_PAGE_PIXELS,
             time_limit: Duration::from_secs(120),
         }
     }
@@ -121,6 +129,13 @@ impl PpOcrOptions {
         self.max_pixels = pixels;
         self
     }
+    /// With a pixel budget per page (at least one pixel).
+    #[must_use]
+    pub fn with_page_pixels(mut self, pixels: u64) -> Self {
+        self.page_pixels = pixels.max(1);
+        self
+    }
+
     /// With a time limit per image.
     #[must_use]
     pub fn with_time_limit(mut self, limit: Duration) -> Self {
@@ -181,6 +196,7 @@ struct Settings {
     engine: String,
     params: Params,
     max_pixels: u64,
+    page_pixels: u64,
     time_limit: Duration,
 }
 
@@ -226,6 +242,7 @@ impl PpOcr {
             engine: capabilities.engine.clone(),
             params: Params::default(),
             max_pixels: options.max_pixels,
+            page_pixels: options.page_pixels.max(1),
             time_limit: options.time_limit,
         });
         let (sender, receiver) = std::sync::mpsc::channel::<Job>();
@@ -316,32 +333,37 @@ fn work(mut models: Models, jobs: &Mutex<Receiver<Job>>, settings: &Settings) {
 fn read(models: &mut Models, settings: &Settings, bytes: &[u8]) -> Result<OcrResult, OcrError> {
     // A limit too far away to represent as an instant (centuries) is no limit.
     let deadline = Deadline(Instant::now().checked_add(settings.time_limit));
-    let pages = decode::decode_pages(bytes, settings.max_pixels).map_err(|e| match e {
-        DecodeError::TooLarge { .. } => OcrError::TooLarge {
-            reason: e.to_string(),
+    let pages = decode::decode_pages(bytes, settings.max_pixels, settings.page_pixels).map_err(
+        |e| match e {
+            DecodeError::TooLarge { .. } => OcrError::TooLarge {
+                reason: e.to_string(),
+            },
+            DecodeError::Invalid(reason) => OcrError::InvalidImage { reason },
         },
-        DecodeError::Invalid(reason) => OcrError::InvalidImage { reason },
-    })?;
+    )?;
     let mut lines = Vec::new();
     let mut read = Vec::with_capacity(pages.len());
     for (number, page) in (1..=u32::MAX).filter_map(NonZeroU32::new).zip(&pages) {
         let out =
-            pipeline::read_page(models, page, &settings.params, deadline).map_err(|e| match e {
-                PageError::OutOfTime => OcrError::Timeout,
-                PageError::Runtime(e) => OcrError::from(Failure::other(e)),
+            pipeline::read_page(models, &page.raster, &settings.params, deadline).map_err(|e| {
+                match e {
+                    PageError::OutOfTime => OcrError::Timeout,
+                    PageError::Runtime(e) => OcrError::from(Failure::other(e)),
+                }
             })?;
         lines.extend(
-            to_lines(&out, page.width(), page.height())?
+            // Boxes are fractions of the pixels read, which cover the whole page.
+            to_lines(&out, page.raster.width(), page.raster.height())?
                 .into_iter()
                 .map(|line| line.on_page(number)),
         );
         let read_page = OcrPage::new(
             number,
-            u32::try_from(page.width()).unwrap_or(u32::MAX),
-            u32::try_from(page.height()).unwrap_or(u32::MAX),
+            u32::try_from(page.width).unwrap_or(u32::MAX),
+            u32::try_from(page.height).unwrap_or(u32::MAX),
             PageSource::Ocr,
         );
-        read.push(match sketch::page_hash(page, out.quarter_turns) {
+        read.push(match sketch::page_hash(&page.raster, out.quarter_turns) {
             Some(hash) => read_page.with_image_hash(hash),
             None => read_page,
         });

@@ -249,6 +249,7 @@ pub(crate) fn read_page(
         if line.text.trim().is_empty() || line.score < params.text_score {
             continue;
         }
+        let line = rec::respace(&line);
         let bbox = PixelBox::around(&text_box.quad.map(|p| mapping.to_page(p)));
         let words = rec::word_spans(&line, steps_on_text)
             .into_iter()

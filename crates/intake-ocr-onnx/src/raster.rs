@@ -143,6 +143,21 @@ impl Raster {
         }
     }
 
+    /// Mirrored left to right (an EXIF orientation's flip).
+    pub(crate) fn flip_horizontal(&self) -> Self {
+        let mut data = Vec::with_capacity(self.data.len());
+        for row in self.data.chunks_exact(self.width.max(1) * 3) {
+            for pixel in row.chunks_exact(3).rev() {
+                data.extend_from_slice(pixel);
+            }
+        }
+        Self {
+            width: self.width,
+            height: self.height,
+            data,
+        }
+    }
+
     /// With `top` rows of black above and `bottom` below.
     pub(crate) fn pad_vertical(&self, top: usize, bottom: usize) -> Self {
         let row = self.width * 3;
@@ -286,6 +301,9 @@ mod tests {
         assert_eq!(ccw.rotate_cw(), img);
         assert_eq!(img.rotate_180().rotate_180(), img);
         assert_eq!(ccw.rotate_ccw(), img.rotate_180());
+        let mirrored = img.flip_horizontal();
+        assert_eq!(mirrored.pixel_clamped(0, 1), img.pixel_clamped(2, 1));
+        assert_eq!(mirrored.flip_horizontal(), img);
     }
 
     #[test]

@@ -107,6 +107,8 @@ settings! {
     /// See [`Setting::meaning`].
     TESSERACT_MAX_PIXELS = ("INTAKE_TESSERACT_MAX_PIXELS", Local, "40000000", "pixels", "the most pixels Tesseract reads a page at (larger pages are scaled down first)");
     /// See [`Setting::meaning`].
+    PPOCR_PAGE_PIXELS = ("INTAKE_PPOCR_PAGE_PIXELS", Local, "16000000", "pixels", "the most pixels PP-OCR reads a page at (larger pages are averaged down as they are decoded)");
+    /// See [`Setting::meaning`].
     LOG = ("INTAKE_LOG", Local, "info", "levels, per target too (intake_server=debug,info)", "the local server's log levels");
     /// See [`Setting::meaning`].
     LOG_FORMAT = ("INTAKE_LOG_FORMAT", Local, "human", "human, json", "the local server's log format");
