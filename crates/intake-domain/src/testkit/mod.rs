@@ -21,6 +21,8 @@
 pub mod events;
 pub mod fixtures;
 pub mod images;
+pub mod layout;
+pub mod layouts;
 pub mod ocr;
 pub mod queue;
 pub mod repository;
