@@ -34,7 +34,7 @@ pub use export::{ExportFormat, ExportFormatError};
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
 pub use key::{EXPORT_PREFIX, ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
-pub use layout::arrange_page;
+pub use layout::{MAX_ARRANGED_LINES, arrange_page};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use page::{FIRST_PAGE, OcrPage, PageNumber, PageSource, PageSummary, PictureSize};

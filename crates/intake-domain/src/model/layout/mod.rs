@@ -25,11 +25,17 @@ mod tests;
 
 use super::{OcrLine, OcrResult, PageSource};
 
+/// Past this many lines a page is left as it was read: the rule compares fragments pairwise, and a
+/// detector reports at most a thousand a page (PP-OCR's candidate limit), so only a hostile text
+/// layer comes near it.
+pub const MAX_ARRANGED_LINES: usize = 5000;
+
 /// A page's lines (fragments as an engine reported them, all on one page) as visual lines in
 /// reading order. `size` is the page's size in pixels, when known: directions are measured in
-/// pixels (boxes are relative to the page, so without it the page is taken as square).
+/// pixels (boxes are relative to the page, so without it the page is taken as square). A page of
+/// more than [`MAX_ARRANGED_LINES`] is returned as it is.
 pub fn arrange_page(lines: &[OcrLine], size: Option<(u32, u32)>) -> Vec<OcrLine> {
-    if lines.len() < 2 {
+    if lines.len() < 2 || lines.len() > MAX_ARRANGED_LINES {
         return lines.to_vec();
     }
     let frame = frame::Frame::of(lines, size);

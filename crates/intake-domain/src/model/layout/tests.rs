@@ -296,3 +296,30 @@ fn nothing_or_one_fragment_is_left_as_it_is() {
     let page = receipt(0.0);
     assert_eq!(arrange_page(&page.lines[..1], None), page.lines[..1]);
 }
+
+#[test]
+fn a_page_of_a_thousand_fragments_is_arranged_and_a_hostile_one_left_alone() {
+    let mut page = Page::new(0.0);
+    for row in 0..100 {
+        for col in 0..10 {
+            page.at(
+                &format!("r{row}c{col}"),
+                40.0 + f64::from(col) * 130.0,
+                20.0 + f64::from(row) * 13.5,
+                10.0,
+                90.0,
+            );
+        }
+    }
+    let lines = arrange_page(&page.lines, SIZE);
+    assert_eq!(lines.len(), 100, "one line a row");
+    assert!(
+        lines[99].text().starts_with("r99c0 r99c1"),
+        "{}",
+        lines[99].text()
+    );
+    let many: Vec<OcrLine> = (0..=MAX_ARRANGED_LINES)
+        .map(|i| page.lines[i % 1000].clone())
+        .collect();
+    assert_eq!(arrange_page(&many, SIZE), many);
+}
