@@ -26,6 +26,8 @@ pub(super) struct Placed {
     pub len: f64,
     /// Height of the text.
     pub height: f64,
+    /// How many words it holds.
+    pub words: usize,
 }
 
 impl Placed {
@@ -122,11 +124,17 @@ impl Frame {
             .get(heights.len() / 2)
             .map_or(own_height, |h| h.min(own_height))
             .max(f64::EPSILON);
+        let words = if line.words().is_empty() {
+            line.text().split_whitespace().count()
+        } else {
+            line.words().len()
+        };
         Placed {
             cx,
             cy,
             len,
             height,
+            words,
         }
     }
 }

@@ -25,6 +25,11 @@ const PHRASE_GAP: f64 = 1.0;
 /// beside their gaps (several times their length): those rows read as one line.
 const GUTTER_RATIO: f64 = 0.4;
 
+/// Running text fills a column's lines with words: beside a column gutter the shorter phrase holds at
+/// least four words on average (a line of a three-column page holds five or more). A table's cells
+/// hold a name, a company or a number, rarely more than three: its rows read as lines.
+const MIN_COLUMN_WORDS: usize = 4;
+
 /// A gutter is a column boundary when at least three rows have one at the same place: two lines
 /// with a gap by chance do not make columns.
 const GUTTER_MIN_ROWS: usize = 3;
@@ -144,6 +149,7 @@ pub(super) fn visual_lines(placed: &[Placed]) -> (Vec<Vec<usize>>, Vec<Gutter>) 
     // Phrases: fragments joined by word spaces; their lengths judge the wider gaps.
     let phrases = groups(placed, links.iter().copied().filter(|&l| gap(placed, l).1));
     let mut phrase_len = vec![0.0; placed.len()];
+    let mut phrase_words = vec![0; placed.len()];
     for phrase in &phrases {
         let left = phrase
             .iter()
@@ -153,23 +159,26 @@ pub(super) fn visual_lines(placed: &[Placed]) -> (Vec<Vec<usize>>, Vec<Gutter>) 
             .iter()
             .map(|&i| placed[i].right())
             .fold(f64::NEG_INFINITY, f64::max);
+        let words = phrase.iter().map(|&i| placed[i].words).sum();
         for &i in phrase {
             phrase_len[i] = right - left;
+            phrase_words[i] = words;
         }
     }
-    let candidates: Vec<Gutter> = links
+    let candidates: Vec<(Gutter, usize)> = links
         .iter()
         .filter_map(|&l| {
             let (g, word) = gap(placed, l);
             let shorter = phrase_len[l.from].min(phrase_len[l.to]);
             (!word && g <= GUTTER_RATIO * shorter).then(|| {
                 let (a, b) = (&placed[l.from], &placed[l.to]);
-                Gutter {
+                let gutter = Gutter {
                     x0: a.right(),
                     x1: b.left(),
                     y0: a.top().min(b.top()),
                     y1: a.bottom().max(b.bottom()),
-                }
+                };
+                (gutter, phrase_words[l.from].min(phrase_words[l.to]))
             })
         })
         .collect();
@@ -184,15 +193,16 @@ pub(super) fn visual_lines(placed: &[Placed]) -> (Vec<Vec<usize>>, Vec<Gutter>) 
     (groups(placed, kept), gutters)
 }
 
-/// Gutter candidates clustered where their white strips overlap, kept where at least
-/// [`GUTTER_MIN_ROWS`] agree and no fragment between them crosses the strip (a full-width line
-/// between two column sections ends one gutter and starts another).
-#[allow(clippy::indexing_slicing)] // indices are positions of fragments or lines, below their slices' lengths by construction
-fn gutters(mut candidates: Vec<Gutter>, placed: &[Placed]) -> Vec<Gutter> {
-    candidates.sort_by(|a, b| a.y0.total_cmp(&b.y0));
-    let mut clusters: Vec<(Gutter, usize)> = Vec::new();
-    for c in candidates {
-        let joined = clusters.iter_mut().rev().find(|(g, _)| {
+/// Gutter candidates (each with the words of the shorter phrase beside it) clustered where their
+/// white strips overlap, kept where at least [`GUTTER_MIN_ROWS`] agree, the phrases beside them hold
+/// [`MIN_COLUMN_WORDS`] on average, and no fragment between them crosses the strip (a full-width
+/// line between two column sections ends one gutter and starts another).
+fn gutters(mut candidates: Vec<(Gutter, usize)>, placed: &[Placed]) -> Vec<Gutter> {
+    candidates.sort_by(|a, b| a.0.y0.total_cmp(&b.0.y0));
+    // Each cluster: its strip, its rows, the words beside it.
+    let mut clusters: Vec<(Gutter, usize, usize)> = Vec::new();
+    for (c, words) in candidates {
+        let joined = clusters.iter_mut().rev().find(|(g, _, _)| {
             let (x0, x1) = (g.x0.max(c.x0), g.x1.min(c.x1));
             x1 > x0
                 && !placed.iter().any(|p| {
@@ -203,19 +213,20 @@ fn gutters(mut candidates: Vec<Gutter>, placed: &[Placed]) -> Vec<Gutter> {
                 })
         });
         match joined {
-            Some((g, rows)) => {
+            Some((g, rows, beside)) => {
                 g.x0 = g.x0.max(c.x0);
                 g.x1 = g.x1.min(c.x1);
                 g.y0 = g.y0.min(c.y0);
                 g.y1 = g.y1.max(c.y1);
                 *rows += 1;
+                *beside += words;
             }
-            None => clusters.push((c, 1)),
+            None => clusters.push((c, 1, words)),
         }
     }
     clusters
         .into_iter()
-        .filter(|&(_, rows)| rows >= GUTTER_MIN_ROWS)
-        .map(|(g, _)| g)
+        .filter(|&(_, rows, beside)| rows >= GUTTER_MIN_ROWS && beside >= MIN_COLUMN_WORDS * rows)
+        .map(|(g, _, _)| g)
         .collect()
 }

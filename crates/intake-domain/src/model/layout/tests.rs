@@ -323,3 +323,43 @@ fn a_page_of_a_thousand_fragments_is_arranged_and_a_hostile_one_left_alone() {
         .collect();
     assert_eq!(arrange_page(&many, SIZE), many);
 }
+
+#[test]
+fn a_table_of_names_and_companies_reads_row_by_row_not_as_columns() {
+    // Cells of two to four words with gaps narrow beside them, as a fax cover's recipient list.
+    let mut page = Page::new(0.0);
+    let mut expected = Vec::new();
+    for (i, row) in [
+        [
+            "Mr. Meyer G. Koplow",
+            "Wachtell, Lipton, Rosen",
+            "(212) 403-1000",
+        ],
+        [
+            "Mr. Arthur F. Golden",
+            "Davis, Polk & Wardwell",
+            "(212) 450-4000",
+        ],
+        [
+            "Mr. Martin Barrington",
+            "Philip Morris Inc.",
+            "(917) 663-5399",
+        ],
+        [
+            "Mr. Ronald Milstein",
+            "Lorillard Tobacco Co.",
+            "(336) 335-7707",
+        ],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        #[allow(clippy::cast_precision_loss)]
+        let top = 100.0 + i as f64 * 30.0;
+        page.text(row[0], 60.0, top)
+            .text(row[1], 290.0, top)
+            .text(row[2], 560.0, top);
+        expected.push(row.join(" "));
+    }
+    assert_eq!(page.read(), expected);
+}
