@@ -23,6 +23,7 @@ mod api;
 mod lambda;
 mod memory;
 mod ocr;
+mod ocr_order;
 mod pdf;
 mod pipeline;
 mod report;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use intake_domain::ports::OcrEngine as _;
 use intake_ocr_onnx::{ModelTier, PpOcr, PpOcrOptions, default_models_dir};
 
 use crate::Plan;
@@ -128,6 +129,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         }
     };
 
+    crate::ocr_order::run(&mut section, &dev, &pages, work.path()).await?;
     figures(
         &mut section,
         &Engines {
@@ -296,7 +298,7 @@ fn out_dir(work: &Path, name: &str) -> Result<PathBuf, BenchError> {
     Ok(dir)
 }
 
-fn stem(page: &Path) -> String {
+pub(crate) fn stem(page: &Path) -> String {
     page.file_stem()
         .unwrap_or_default()
         .to_string_lossy()
@@ -491,14 +493,16 @@ fn child_run(args: &[String]) -> Result<(f64, u64, u64), BenchError> {
             .with_workers(workers),
     )
     .map_err(fail("load the engine"))?;
+    let fragments = out.join(crate::ocr_order::FRAGMENTS_DIR);
+    std::fs::create_dir_all(&fragments).map_err(fail("fragments dir"))?;
+    // The text as Intake stores it (arranged by the layout rule), and the fragments as returned.
     let read = |page: &String| -> Result<(), BenchError> {
         let bytes = std::fs::read(page).map_err(fail("read page"))?;
         let result = engine.read_blocking(&bytes).map_err(fail("OCR"))?;
-        std::fs::write(
-            out.join(format!("{}.txt", stem(Path::new(page)))),
-            result.text(),
-        )
-        .map_err(fail("write text"))
+        let name = format!("{}.txt", stem(Path::new(page)));
+        std::fs::write(fragments.join(&name), result.text()).map_err(fail("write text"))?;
+        let arranged = result.in_reading_order(engine.capabilities().reports_fragments);
+        std::fs::write(out.join(&name), arranged.text()).map_err(fail("write text"))
     };
     if let Some(first) = pages.first() {
         read(first)?;

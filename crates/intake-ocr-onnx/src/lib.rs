@@ -237,7 +237,9 @@ impl PpOcr {
             decode::FORMATS.to_vec(),
             50 * 1024 * 1024,
             8,
-        );
+        )
+        // Detection boxes runs of text, not lines: the processor arranges them (reading order).
+        .reporting_fragments();
         let settings = Arc::new(Settings {
             engine: capabilities.engine.clone(),
             params: Params::default(),

@@ -13,6 +13,7 @@ mod file_name;
 mod fingerprint;
 mod ids;
 mod key;
+mod layout;
 mod ocr;
 mod owner;
 mod page;
@@ -40,6 +41,7 @@ pub use fingerprint::{
 };
 pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
 pub use key::{EXPORT_PREFIX, ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};
+pub use layout::{MAX_ARRANGED_LINES, arrange_page};
 pub use ocr::{BoundingBox, OcrLine, OcrResult, OcrResultError, OcrWord};
 pub use owner::{MAX_OWNER_BYTES, Owner, OwnerError};
 pub use page::{FIRST_PAGE, OcrPage, PageNumber, PageSource, PageSummary, PictureSize};

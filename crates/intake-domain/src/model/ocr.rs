@@ -235,6 +235,39 @@ impl OcrLine {
         })
     }
 
+    /// One visual line from fragments of it, given left to right (see [`super::layout`]): the text
+    /// is theirs joined by a space, the words theirs in order, the box their union, the confidence
+    /// their mean weighted by words (a fragment without words weighs as one). On the first
+    /// fragment's page; `None` for no fragments.
+    pub(crate) fn joined(parts: &[&Self]) -> Option<Self> {
+        let (first, rest) = parts.split_first()?;
+        if rest.is_empty() {
+            return Some((*first).clone());
+        }
+        let bounding_box = rest
+            .iter()
+            .fold(first.bounding_box, |acc, l| acc.union(&l.bounding_box));
+        let text = parts
+            .iter()
+            .map(|l| l.text.as_str())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let words: Vec<OcrWord> = parts.iter().flat_map(|l| l.words.iter().cloned()).collect();
+        #[allow(clippy::cast_precision_loss)]
+        let (sum, weight) = parts.iter().fold((0.0_f32, 0.0_f32), |(sum, weight), l| {
+            let w = l.words.len().max(1) as f32;
+            (sum + l.confidence * w, weight + w)
+        });
+        Some(Self {
+            text,
+            confidence: (sum / weight).clamp(0.0, 100.0),
+            bounding_box,
+            words,
+            page: first.page,
+        })
+    }
+
     /// The line's text.
     pub fn text(&self) -> &str {
         &self.text
@@ -296,6 +329,13 @@ impl OcrResult {
     #[must_use]
     pub fn with_pages(mut self, pages: Vec<OcrPage>) -> Self {
         self.pages = pages;
+        self
+    }
+
+    /// The same result with its lines replaced (the layout rule's arrangement of them).
+    #[must_use]
+    pub(crate) fn with_lines(mut self, lines: Vec<OcrLine>) -> Self {
+        self.lines = lines;
         self
     }
 

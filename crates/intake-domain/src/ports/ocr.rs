@@ -23,6 +23,11 @@ pub struct OcrCapabilities {
     /// Whether the engine reads objects from the store itself ([`OcrInput::Object`]); if not, the
     /// processor hands it the bytes ([`OcrInput::Bytes`]).
     pub reads_objects: bool,
+    /// Whether the engine reports text *fragments* (PP-OCR: one box per run of text, a label and
+    /// its amount apart, columns interleaved) rather than lines in reading order: the processor
+    /// then arranges them into visual lines ([`OcrResult::in_reading_order`]) before they are
+    /// stored.
+    pub reports_fragments: bool,
 }
 
 impl OcrCapabilities {
@@ -40,6 +45,7 @@ impl OcrCapabilities {
             min_dimension_px,
             max_dimension_px: None,
             reads_objects: false,
+            reports_fragments: false,
         }
     }
 
@@ -54,6 +60,13 @@ impl OcrCapabilities {
     #[must_use]
     pub fn reading_objects(mut self) -> Self {
         self.reads_objects = true;
+        self
+    }
+
+    /// Declares that the engine reports text fragments, which the processor arranges into lines.
+    #[must_use]
+    pub fn reporting_fragments(mut self) -> Self {
+        self.reports_fragments = true;
         self
     }
 

@@ -388,4 +388,6 @@ impl Intake {
 }
 
 #[cfg(test)]
+mod order_tests;
+#[cfg(test)]
 mod tests;

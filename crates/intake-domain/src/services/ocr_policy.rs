@@ -38,6 +38,8 @@ impl EscalatingOcr {
             _ => None,
         };
         capabilities.reads_objects = p.reads_objects && f.reads_objects;
+        // Fragments left as they are read worse than lines arranged again.
+        capabilities.reports_fragments = p.reports_fragments || f.reports_fragments;
         Self {
             primary,
             fallback,

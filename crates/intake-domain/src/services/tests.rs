@@ -29,7 +29,7 @@ fn clock() -> MockClock {
     clock
 }
 
-fn caps(engine: &str, formats: Vec<ContentType>) -> OcrCapabilities {
+pub(super) fn caps(engine: &str, formats: Vec<ContentType>) -> OcrCapabilities {
     OcrCapabilities::new(engine, formats, 10 * 1024 * 1024, 16).reading_objects()
 }
 
@@ -40,7 +40,7 @@ fn engine(name: &str) -> MockOcrEngine {
     e
 }
 
-fn store_with(bytes: Bytes) -> MockObjectStore {
+pub(super) fn store_with(bytes: Bytes) -> MockObjectStore {
     let mut s = MockObjectStore::new();
     s.expect_bucket().return_const("b".to_owned());
     s.expect_get().returning(move |_| {
@@ -80,7 +80,7 @@ fn claimed(attempts: u32, until: Timestamp) -> ImageRecord {
     ImageRecord::from_parts(parts).unwrap()
 }
 
-fn build(
+pub(super) fn build(
     store: MockObjectStore,
     repo: MockImageRepository,
     ocr: MockOcrEngine,
@@ -97,7 +97,7 @@ fn build(
 }
 
 /// A repository mock that serves `record` and records every replace.
-fn repo_serving(
+pub(super) fn repo_serving(
     record: &ImageRecord,
     writes: &Arc<Mutex<Vec<ImageRecord>>>,
 ) -> MockImageRepository {
@@ -125,7 +125,7 @@ fn repo_serving(
     repo
 }
 
-fn event(record: &ImageRecord) -> ObjectCreated {
+pub(super) fn event(record: &ImageRecord) -> ObjectCreated {
     ObjectCreated::new("b", record.object_key().clone())
 }
 

@@ -22,6 +22,8 @@ pub mod events;
 pub mod fingerprints;
 pub mod fixtures;
 pub mod images;
+pub mod layout;
+pub mod layouts;
 pub mod ocr;
 pub mod queue;
 pub mod repository;

@@ -269,7 +269,7 @@ impl Intake {
                 },
             };
             match ocr.detect(&input).await {
-                Ok(result) => Text::Read(result),
+                Ok(result) => Text::Read(result.in_reading_order(engine.reports_fragments)),
                 Err(error) => return self.ocr_failed(claimed, error, measured),
             }
         };
