@@ -108,6 +108,10 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         "ppocr tiny, all cores",
         rust(&dev, &pages, work.path(), ModelTier::Tiny, cores).await?,
     );
+    let balanced = add(
+        "ppocr balanced, one core",
+        rust(&dev, &pages, work.path(), ModelTier::Balanced, 1).await?,
+    );
     let small = add(
         "ppocr small, one core",
         rust(&dev, &pages, work.path(), ModelTier::Small, 1).await?,
@@ -137,6 +141,7 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
             tess_all,
             tiny,
             tiny_all,
+            balanced,
             small,
             reference,
         },
@@ -162,6 +167,7 @@ struct Engines {
     tess_all: Run,
     tiny: Run,
     tiny_all: Run,
+    balanced: Run,
     small: Run,
     reference: Option<(Run, Run)>,
 }
@@ -173,6 +179,7 @@ fn figures(section: &mut Section, runs: &Engines) {
         tess_all,
         tiny,
         tiny_all,
+        balanced,
         small,
         reference,
     } = *runs;
@@ -200,6 +207,27 @@ fn figures(section: &mut Section, runs: &Engines) {
         target: "context".into(),
         met: None,
     });
+    section.figure(Figure {
+        name: "word F1, balanced tier (tiny detection, small recognition) vs small".into(),
+        ours: format!("{:.4}", balanced.f1),
+        reference_name: "ppocr small".into(),
+        reference: format!("{:.4}", small.f1),
+        ratio: balanced.f1 / small.f1.max(1e-9),
+        target: "≥ small − 0.01".into(),
+        met: Some(balanced.f1 >= small.f1 - 0.01),
+    });
+    section.figure(per_page_figure(
+        "s/page on one core, balanced tier vs Tesseract",
+        balanced,
+        "tesseract psm 3",
+        tess,
+    ));
+    section.figure(per_page_figure(
+        "s/page on one core, balanced tier vs small",
+        balanced,
+        "ppocr small",
+        small,
+    ));
     if let Some((ref_tiny, ref_small)) = reference {
         for (tier, ours, theirs) in [("tiny", tiny, ref_tiny), ("small", small, ref_small)] {
             section.figure(Figure {
@@ -228,7 +256,7 @@ fn figures(section: &mut Section, runs: &Engines) {
             });
         }
     }
-    for (tier, run) in [("tiny", tiny), ("small", small)] {
+    for (tier, run) in [("tiny", tiny), ("balanced", balanced), ("small", small)] {
         section.note(format!(
             "peak RSS of one {tier} worker: {:.0} MiB after the first fifth of the pages, {:.0} MiB after all {} \
              ({:+.0} MiB): flat in the number of pages",

@@ -40,8 +40,8 @@ pub(crate) struct ServeArgs {
     /// `tesseract`.
     #[arg(long, env = table::OCR_ENGINE.name, default_value = "ppocr")]
     ocr_engine: intake_server::OcrChoice,
-    /// The PP-OCR model tier: `tiny` (fast; the default) or `small` (reads dense and small print better,
-    /// several times slower).
+    /// The PP-OCR model tier: `tiny` (fast; the default), `balanced` (tiny detection with small
+    /// recognition: small's reading at a fraction of its cost) or `small` (several times slower).
     #[arg(long, env = table::OCR_MODEL.name, default_value = table::OCR_MODEL.default)]
     ocr_model: intake_ocr_onnx::ModelTier,
     /// Where scripts/ocr-models.sh installed the PP-OCR models (default: ~/.local/share/intake/models).

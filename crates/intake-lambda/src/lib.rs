@@ -263,7 +263,7 @@ fn function_memory_mib(lookup: &dyn Fn(&str) -> Option<String>) -> Option<usize>
 /// 1.2 GB with the tiny models: bench section 7), so a function runs one worker per this much memory.
 pub const PPOCR_WORKER_MIB: usize = 1536;
 
-/// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, or `small`),
+/// PP-OCR's settings in a function: `INTAKE_OCR_MODEL` (`tiny`, the default, `balanced` or `small`),
 /// `INTAKE_MODELS_DIR` (default [`LAYER_MODELS_DIR`]) and `INTAKE_OCR_TIMEOUT_SECONDS` (default
 /// [`DEFAULT_OCR_TIME_LIMIT`]); one worker (one page at a time) per [`PPOCR_WORKER_MIB`] of the
 /// function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), at least one and at most one per vCPU, so
@@ -457,6 +457,10 @@ mod tests {
         assert_eq!(
             (custom.tier, custom.models_dir),
             (ModelTier::Small, PathBuf::from("/var/models"))
+        );
+        assert_eq!(
+            options(&[("INTAKE_OCR_MODEL", "balanced")]).unwrap().tier,
+            ModelTier::Balanced
         );
         let err = options(&[("INTAKE_OCR_MODEL", "huge")]).unwrap_err();
         assert!(err.to_string().contains("INTAKE_OCR_MODEL"), "{err}");

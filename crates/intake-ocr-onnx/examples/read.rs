@@ -1,5 +1,5 @@
 //! Reads images with the PP-OCR engine and writes each one's text beside the others:
-//! `cargo run --release -p intake-ocr-onnx --example read -- [--tier tiny|small] [--no-page-orientation]
+//! `cargo run --release -p intake-ocr-onnx --example read -- [--tier tiny|balanced|small] [--no-page-orientation]
 //! [--no-line-orientation] --out DIR IMAGE...`. Prints seconds per page and peak memory at the end.
 
 use std::path::PathBuf;

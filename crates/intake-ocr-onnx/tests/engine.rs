@@ -14,7 +14,7 @@ use intake_domain::model::{ContentType, Sha256Digest};
 use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput, PortError};
 use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels, tiff_gray};
 use intake_domain::testkit::ocr::{Sample, assert_result_invariants, run_suite};
-use intake_ocr_onnx::{LoadError, ModelError, PpOcr, PpOcrOptions, default_models_dir};
+use intake_ocr_onnx::{LoadError, ModelError, ModelTier, PpOcr, PpOcrOptions, default_models_dir};
 
 /// The engine and the font, or `None` (skipped) when the models are not installed outside CI.
 fn setup() -> Option<(&'static PpOcr, &'static [u8])> {
@@ -443,6 +443,31 @@ fn missing_models_are_a_clear_start_up_error() {
         "{err}"
     );
     assert!(err.to_string().contains("scripts/ocr-models.sh"), "{err}");
+}
+
+#[tokio::test]
+async fn the_balanced_tier_reads_with_small_recognition_and_names_itself() {
+    let Some((_, font)) = setup() else {
+        return;
+    };
+    let engine = PpOcr::load(
+        &PpOcrOptions::default()
+            .with_tier(ModelTier::Balanced)
+            .with_workers(1),
+    )
+    .expect("the balanced tier loads the installed tiny and small files");
+    assert_eq!(engine.capabilities().engine, "ppocr-v6-balanced");
+    let page = gray(&["Receipt 20931 Oak Street", "Total RM31.00 paid"], font);
+    let result = engine
+        .detect(&png_input(&page))
+        .await
+        .expect("OCR succeeds");
+    assert_result_invariants(&result);
+    assert_eq!(result.engine(), "ppocr-v6-balanced");
+    assert_words(
+        &result.text().to_lowercase(),
+        &["receipt", "20931", "oak", "street", "rm31.00", "paid"],
+    );
 }
 
 #[tokio::test]

@@ -89,7 +89,7 @@ settings! {
     /// See [`Setting::meaning`].
     OCR_ENGINE = ("INTAKE_OCR_ENGINE", Both, "ppocr locally, auto on AWS", "ppocr, tesseract (local); ppocr, rekognition, textract, auto (AWS)", "the OCR engine; one name means one engine everywhere, each deployment offers its own");
     /// See [`Setting::meaning`].
-    OCR_MODEL = ("INTAKE_OCR_MODEL", Both, "tiny", "tiny, small", "PP-OCR's model tier");
+    OCR_MODEL = ("INTAKE_OCR_MODEL", Both, "tiny", "tiny, balanced, small", "PP-OCR's model tier");
     /// See [`Setting::meaning`].
     MODELS_DIR = ("INTAKE_MODELS_DIR", Both, "~/.local/share/intake/models locally, /opt/intake-models on AWS", "a directory", "where PP-OCR's models and ONNX Runtime are (scripts/ocr-models.sh; the template's layer)");
     /// See [`Setting::meaning`].
