@@ -17,14 +17,16 @@
     clippy::cast_lossless
 )]
 
+mod common;
+
 use std::io::Cursor;
 
 use bytes::Bytes;
 use image::codecs::jpeg::JpegEncoder;
 use image::{GrayImage, ImageFormat, Luma};
 use intake_domain::model::{DuplicateRule, PageFingerprint, Verdict};
-use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels};
-use intake_ocr_onnx::{PpOcr, PpOcrOptions, default_models_dir};
+use intake_domain::testkit::images::render_pixels;
+use intake_ocr_onnx::{PpOcr, PpOcrOptions};
 
 /// One document: its template and its lines.
 struct Doc {
@@ -316,12 +318,7 @@ fn read(engine: &PpOcr, bytes: &Bytes) -> PageFingerprint {
 
 #[test]
 fn the_default_rule_flags_rescans_and_leaves_look_alikes() {
-    let installed = default_models_dir()
-        .join("ppocr-v6-tiny/rec.onnx")
-        .is_file();
-    let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
-    let (true, Some(font)) = (installed, font) else {
-        eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
+    let Some(font) = common::font() else {
         return;
     };
     let engine = PpOcr::load(&PpOcrOptions::default().with_workers(1)).expect("models load");

@@ -5,8 +5,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::{png_input, setup};
+
 use std::io::Cursor;
-use std::sync::OnceLock;
 
 use bytes::Bytes;
 use image::{GrayImage, ImageFormat};
@@ -14,33 +17,7 @@ use intake_domain::model::{ContentType, Sha256Digest};
 use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput, PortError};
 use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels, tiff_gray};
 use intake_domain::testkit::ocr::{Sample, assert_result_invariants, run_suite};
-use intake_ocr_onnx::{LoadError, ModelError, ModelTier, PpOcr, PpOcrOptions, default_models_dir};
-
-/// The engine and the font, or `None` (skipped) when the models are not installed outside CI.
-fn setup() -> Option<(&'static PpOcr, &'static [u8])> {
-    static ENGINE: OnceLock<Option<(PpOcr, Vec<u8>)>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let installed = default_models_dir().join("ppocr-v6-tiny/rec.onnx").is_file();
-            let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
-            match font {
-                Some(font) if installed => {
-                    let engine = PpOcr::load(&PpOcrOptions::default().with_workers(2)).expect("models load");
-                    Some((engine, font))
-                }
-                _ => {
-                    assert!(
-                        std::env::var("CI").map_or(true, |ci| ci != "true"),
-                        "CI must install the OCR models and fonts (scripts/ocr-models.sh, scripts/system-deps.sh)"
-                    );
-                    eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
-                    None
-                }
-            }
-        })
-        .as_ref()
-        .map(|(e, f)| (e, f.as_slice()))
-}
+use intake_ocr_onnx::{LoadError, ModelError, ModelTier, PpOcr, PpOcrOptions};
 
 fn gray(lines: &[&str], font: &[u8]) -> GrayImage {
     let (pixels, (w, h)) = render_pixels(lines, font).expect("font renders");
@@ -61,14 +38,6 @@ fn input(bytes: Bytes, content_type: ContentType, dims: Option<(u32, u32)>) -> O
         Sha256Digest::of(&bytes),
     );
     OcrInput::Bytes { bytes, facts }
-}
-
-fn png_input(img: &GrayImage) -> OcrInput {
-    input(
-        encode(img, ImageFormat::Png),
-        ContentType::Png,
-        Some(img.dimensions()),
-    )
 }
 
 async fn read_text(engine: &PpOcr, input: &OcrInput) -> String {

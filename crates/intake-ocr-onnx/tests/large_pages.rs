@@ -4,47 +4,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::Cursor;
+mod common;
 
-use bytes::Bytes;
-use image::{DynamicImage, ImageBuffer, ImageFormat, Luma};
-use intake_domain::model::{ContentType, Sha256Digest};
-use intake_domain::ports::{ImageFacts, OcrEngine, OcrError, OcrInput};
-use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels};
+use common::{font, png_input};
+
+use image::{DynamicImage, ImageBuffer, Luma};
+use intake_domain::ports::{OcrEngine, OcrError};
+use intake_domain::testkit::images::render_pixels;
 use intake_domain::testkit::ocr::assert_result_invariants;
-use intake_ocr_onnx::{PpOcr, PpOcrOptions, default_models_dir};
-
-/// The font, or `None` (skipped) when the models are not installed outside CI.
-fn font() -> Option<Vec<u8>> {
-    let installed = default_models_dir()
-        .join("ppocr-v6-tiny/rec.onnx")
-        .is_file();
-    let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
-    match font {
-        Some(font) if installed => Some(font),
-        _ => {
-            assert!(
-                std::env::var("CI").map_or(true, |ci| ci != "true"),
-                "CI must install the OCR models and fonts (scripts/ocr-models.sh, scripts/system-deps.sh)"
-            );
-            eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
-            None
-        }
-    }
-}
-
-fn png_input(img: &DynamicImage) -> OcrInput {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).expect("encode");
-    let bytes = Bytes::from(out.into_inner());
-    let facts = ImageFacts::new(
-        ContentType::Png,
-        bytes.len() as u64,
-        Some((img.width(), img.height())),
-        Sha256Digest::of(&bytes),
-    );
-    OcrInput::Bytes { bytes, facts }
-}
+use intake_ocr_onnx::{PpOcr, PpOcrOptions};
 
 /// `lines` rendered, enlarged `factor` times (each pixel a `factor × factor` square), as 16-bit grey.
 fn enlarged_16_bit(lines: &[&str], font: &[u8], factor: u32) -> DynamicImage {

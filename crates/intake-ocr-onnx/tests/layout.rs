@@ -4,39 +4,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::sync::OnceLock;
+mod common;
+
+use common::setup;
 
 use intake_domain::model::{OcrResult, OcrWord};
 use intake_domain::ports::OcrEngine as _;
-use intake_domain::testkit::images::DEJAVU_SANS_PATHS;
 use intake_domain::testkit::layouts::{self, LayoutPage};
-use intake_ocr_onnx::{PpOcr, PpOcrOptions, default_models_dir};
-
-/// The engine and the font, or `None` (skipped) when the models are not installed outside CI.
-fn setup() -> Option<(&'static PpOcr, &'static [u8])> {
-    static ENGINE: OnceLock<Option<(PpOcr, Vec<u8>)>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let installed = default_models_dir().join("ppocr-v6-tiny/rec.onnx").is_file();
-            let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
-            match font {
-                Some(font) if installed => Some((
-                    PpOcr::load(&PpOcrOptions::default().with_workers(2)).expect("models load"),
-                    font,
-                )),
-                _ => {
-                    assert!(
-                        std::env::var("CI").map_or(true, |ci| ci != "true"),
-                        "CI must install the OCR models and fonts (scripts/ocr-models.sh, scripts/system-deps.sh)"
-                    );
-                    eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
-                    None
-                }
-            }
-        })
-        .as_ref()
-        .map(|(e, f)| (e, f.as_slice()))
-}
+use intake_ocr_onnx::PpOcr;
 
 /// The page read and arranged as the processor arranges an engine's result.
 fn read(engine: &PpOcr, page: &LayoutPage) -> OcrResult {

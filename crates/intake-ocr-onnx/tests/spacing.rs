@@ -4,56 +4,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::Cursor;
-use std::sync::OnceLock;
+mod common;
 
-use bytes::Bytes;
-use image::{GrayImage, ImageFormat};
-use intake_domain::model::{ContentType, OcrLine, OcrWord, Sha256Digest};
-use intake_domain::ports::{ImageFacts, OcrEngine, OcrInput};
-use intake_domain::testkit::images::{DEJAVU_SANS_PATHS, render_pixels};
+use common::{png_input, setup};
+
+use image::GrayImage;
+use intake_domain::model::{OcrLine, OcrWord};
+use intake_domain::ports::OcrEngine;
+use intake_domain::testkit::images::render_pixels;
 use intake_domain::testkit::ocr::assert_result_invariants;
-use intake_ocr_onnx::{PpOcr, PpOcrOptions, default_models_dir};
-
-/// The engine and the font, or `None` (skipped) when the models are not installed outside CI.
-fn setup() -> Option<(&'static PpOcr, &'static [u8])> {
-    static ENGINE: OnceLock<Option<(PpOcr, Vec<u8>)>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let installed = default_models_dir().join("ppocr-v6-tiny/rec.onnx").is_file();
-            let font = DEJAVU_SANS_PATHS.iter().find_map(|p| std::fs::read(p).ok());
-            match font {
-                Some(font) if installed => {
-                    let engine = PpOcr::load(&PpOcrOptions::default().with_workers(1))
-                        .expect("models load");
-                    Some((engine, font))
-                }
-                _ => {
-                    assert!(
-                        std::env::var("CI").map_or(true, |ci| ci != "true"),
-                        "CI must install the OCR models and fonts (scripts/ocr-models.sh, scripts/system-deps.sh)"
-                    );
-                    eprintln!("SKIPPED: needs scripts/ocr-models.sh and fonts-dejavu-core");
-                    None
-                }
-            }
-        })
-        .as_ref()
-        .map(|(e, f)| (e, f.as_slice()))
-}
-
-fn png_input(img: &GrayImage) -> OcrInput {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).expect("encode");
-    let bytes = Bytes::from(out.into_inner());
-    let facts = ImageFacts::new(
-        ContentType::Png,
-        bytes.len() as u64,
-        Some(img.dimensions()),
-        Sha256Digest::of(&bytes),
-    );
-    OcrInput::Bytes { bytes, facts }
-}
 
 /// The horizontal extents, in pixels, of the runs of ink in the rendered line `row` (as
 /// `render_pixels` lays lines out: baselines 60 px apart from 70), split where at least `gap` blank
