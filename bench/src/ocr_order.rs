@@ -68,13 +68,20 @@ struct Cers {
     tesseract: f64,
 }
 
+/// The ratio of two in-order CERs as the ratio of their character accuracies (1 − CER, ours over
+/// the reference's): bounded and comparable where a CER reaches 0 (rendered pages read without an
+/// error would otherwise give a ratio of millions).
+fn accuracy_ratio(ours: f64, reference: f64) -> f64 {
+    (1.0 - ours).max(0.0) / (1.0 - reference).max(1e-9)
+}
+
 fn figures(section: &mut Section, set: &str, cers: &Cers) {
     section.figure(Figure {
         name: format!("page text in order, CER, {set}: PP-OCR tiny arranged vs Tesseract"),
         ours: format!("{:.4}", cers.arranged),
         reference_name: "tesseract psm 3".into(),
         reference: format!("{:.4}", cers.tesseract),
-        ratio: cers.tesseract / cers.arranged.max(1e-9),
+        ratio: accuracy_ratio(cers.arranged, cers.tesseract),
         target: "≤ Tesseract".into(),
         met: Some(cers.arranged <= cers.tesseract),
     });
@@ -83,7 +90,7 @@ fn figures(section: &mut Section, set: &str, cers: &Cers) {
         ours: format!("{:.4}", cers.arranged),
         reference_name: "PP-OCR tiny fragments".into(),
         reference: format!("{:.4}", cers.fragments),
-        ratio: cers.fragments / cers.arranged.max(1e-9),
+        ratio: accuracy_ratio(cers.arranged, cers.fragments),
         target: "< fragments".into(),
         met: Some(cers.arranged < cers.fragments),
     });
