@@ -1,0 +1,134 @@
+//! A cheque's amount in words (`One thousand two hundred thirty-four and 56/100 dollars`) as a
+//! number, so it can be checked against the amount in figures.
+
+/// Small numbers by name.
+const UNITS: [(&str, i64); 28] = [
+    ("zero", 0),
+    ("no", 0),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("thirteen", 13),
+    ("fourteen", 14),
+    ("fifteen", 15),
+    ("sixteen", 16),
+    ("seventeen", 17),
+    ("eighteen", 18),
+    ("nineteen", 19),
+    ("twenty", 20),
+    ("thirty", 30),
+    ("forty", 40),
+    ("fifty", 50),
+    ("sixty", 60),
+    ("seventy", 70),
+    ("eighty", 80),
+];
+
+/// Words that name the currency or close the amount, and are skipped.
+const FILLER: [&str; 16] = [
+    "and", "only", "dollars", "dollar", "ringgit", "euros", "euro", "pounds", "pound", "rupees",
+    "cents", "cent", "sen", "pence", "exactly", "xx",
+];
+
+fn unit(word: &str) -> Option<i64> {
+    match word {
+        "ninety" => Some(90),
+        "forty" | "fourty" => Some(40),
+        _ => UNITS
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map(|(_, n)| *n),
+    }
+}
+
+/// A run of number words (`two hundred thirty four thousand`) as a number; `None` when a word is
+/// not one, or the run is empty.
+fn number(words: &[&str]) -> Option<i64> {
+    let (mut total, mut current, mut any) = (0_i64, 0_i64, false);
+    for word in words {
+        match *word {
+            "hundred" => current = current.max(1).checked_mul(100)?,
+            "thousand" => {
+                total = total.checked_add(current.max(1).checked_mul(1000)?)?;
+                current = 0;
+            }
+            "million" => {
+                total = total.checked_add(current.max(1).checked_mul(1_000_000)?)?;
+                current = 0;
+            }
+            "a" => {}
+            w => current = current.checked_add(unit(w)?)?,
+        }
+        any = true;
+    }
+    any.then(|| total.checked_add(current)).flatten()
+}
+
+/// The amount written in `text`, in cents: English number words for the whole units, then the
+/// cents as a fraction (`and 45/100`, `and no/100`, `xx/100`) or in words before `cents` or `sen`
+/// (`and forty-five cents`). Currency names, `and`, `only` and hyphens are skipped. `None` when a
+/// word is neither a number, a fraction nor a filler, or no number is written.
+pub fn amount_in_words(text: &str) -> Option<i64> {
+    let lower = text.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == '*')
+        .map(|t| t.trim_matches(|c: char| matches!(c, '.' | '*' | '(' | ')' | '=' | '~')))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let (mut whole, mut cents): (Vec<&str>, Option<i64>) = (Vec::new(), None);
+    let mut cent_words: Vec<&str> = Vec::new();
+    let mut after_currency = false;
+    for token in &tokens {
+        if let Some((numerator, denominator)) = token.split_once('/') {
+            if denominator != "100" {
+                return None;
+            }
+            cents = Some(match numerator {
+                "no" | "xx" | "00" | "" => 0,
+                n if n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()) => n.parse().ok()?,
+                _ => return None,
+            });
+            continue;
+        }
+        if matches!(*token, "cents" | "cent" | "sen" | "pence") {
+            cents = Some(number(&cent_words)?);
+            cent_words.clear();
+            continue;
+        }
+        if matches!(
+            *token,
+            "dollars" | "dollar" | "ringgit" | "euros" | "euro" | "pounds" | "pound" | "rupees"
+        ) {
+            after_currency = true;
+            continue;
+        }
+        if FILLER.contains(token) {
+            continue;
+        }
+        if token.bytes().all(|b| b.is_ascii_alphabetic()) {
+            if after_currency {
+                cent_words.push(token);
+            } else {
+                whole.push(token);
+            }
+            continue;
+        }
+        return None;
+    }
+    if !cent_words.is_empty() {
+        // Words after the currency but no `cents`: they are cents only if `cents` follows, which it
+        // did not, so the text is not an amount as written on cheques.
+        return None;
+    }
+    let units = number(&whole)?;
+    units.checked_mul(100)?.checked_add(cents.unwrap_or(0))
+}
