@@ -32,7 +32,7 @@ fn aba_valid(digits: &str) -> bool {
         .zip([3, 7, 1, 3, 7, 1, 3, 7, 1])
         .map(|(x, w)| x * w)
         .sum();
-    weighted % 10 == 0
+    weighted.is_multiple_of(10)
 }
 
 /// The MICR band: the lowest line of the page's bottom quarter whose words are mostly digit groups

@@ -93,7 +93,7 @@ pub(crate) fn kind(lines: &[Line<'_>], fields: &[Field]) -> DocumentType {
         .iter()
         .map(|k| (scores.get(index(*k)).copied().unwrap_or(0), *k))
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     let (best, kind) = ranked.first().copied().unwrap_or((0, DocumentKind::Other));
     let second = ranked.get(1).map_or(0, |r| r.0);
     if best < 3 {

@@ -1,5 +1,5 @@
 //! The labels printed beside values, in English, Malay, German and French: each phrase (word keys,
-//! see [`crate::page::key_of`]) and what the value beside it is. Longer phrases win over shorter
+//! see [`crate::page::key_of`]: `N°` is `n`) and what the value beside it is. Longer phrases win over shorter
 //! ones inside them (`Sub Total` is not `Total`, `GST Reg No` is not `GST`).
 
 use intake_domain::model::FieldType;
@@ -135,10 +135,10 @@ const LABELS: &[(&str, Role)] = &[
     ("rechnung", F(T::InvoiceReceiptId)),
     ("beleg nr", F(T::InvoiceReceiptId)),
     ("bon nr", F(T::InvoiceReceiptId)),
-    ("facture n°", F(T::InvoiceReceiptId)),
+    ("facture n", F(T::InvoiceReceiptId)),
     ("facture no", F(T::InvoiceReceiptId)),
     ("facture", F(T::InvoiceReceiptId)),
-    ("n° de facture", F(T::InvoiceReceiptId)),
+    ("n de facture", F(T::InvoiceReceiptId)),
     ("ticket no", F(T::InvoiceReceiptId)),
     ("po number", F(T::PoNumber)),
     ("po no", F(T::PoNumber)),

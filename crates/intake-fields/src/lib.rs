@@ -32,7 +32,7 @@ mod vendor;
 
 use async_trait::async_trait;
 use intake_domain::model::{
-    BoundingBox, DocumentFields, DocumentKind, Field, FieldOptions, FieldType, OcrResult,
+    BoundingBox, DateOrder, DocumentFields, DocumentKind, Field, FieldOptions, FieldType, OcrResult,
 };
 use intake_domain::ports::{FieldError, FieldExtractor, FieldInput};
 
@@ -66,7 +66,7 @@ impl RuleExtractor {
             .iter()
             .any(|f| f.field_type == FieldType::InvoiceReceiptDate)
         {
-            fields.extend(self.first_date(&lines, &fields));
+            fields.extend(first_date(&lines, &fields, self.options.date_order));
         }
         let pairs = forms::key_values(&lines);
         let cheque = cheque::cheque(&lines, &labels);
@@ -89,23 +89,23 @@ impl RuleExtractor {
         };
         DocumentFields::new(document_type, fields, line_items).settled(self.options)
     }
+}
 
-    /// The first date on the page that no field has taken, as the document's date.
-    fn first_date(&self, lines: &[Line<'_>], fields: &[Field]) -> Option<Field> {
-        (0..lines.len()).find_map(|i| {
-            let line = lines.get(i)?;
-            let span = values::value_in(
-                lines,
-                i,
-                0,
-                line.words.len(),
-                FieldType::InvoiceReceiptDate,
-                self.options.date_order,
-            )?;
-            let field = span.field(lines, FieldType::InvoiceReceiptDate, UNLABELLED_DATE)?;
-            (!fields.iter().any(|f| overlaps(f, &field))).then_some(field)
-        })
-    }
+/// The first date on the page that no field has taken, as the document's date.
+fn first_date(lines: &[Line<'_>], fields: &[Field], order: DateOrder) -> Option<Field> {
+    (0..lines.len()).find_map(|i| {
+        let line = lines.get(i)?;
+        let span = values::value_in(
+            lines,
+            i,
+            0,
+            line.words.len(),
+            FieldType::InvoiceReceiptDate,
+            order,
+        )?;
+        let field = span.field(lines, FieldType::InvoiceReceiptDate, UNLABELLED_DATE)?;
+        (!fields.iter().any(|f| overlaps(f, &field))).then_some(field)
+    })
 }
 
 /// `first`, then those of `second` not read from where one of `first` was.

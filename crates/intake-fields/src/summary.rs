@@ -171,7 +171,7 @@ pub(crate) fn block_under(lines: &[Line<'_>], labels: &[Vec<Label>], span: Span)
                 return false;
             };
             let (l, r) = (a.bbox.left(), b.bbox.left() + b.bbox.width());
-            (l - left).abs() < 3.0 * height || ((l + r) / 2.0 - centre).abs() < 3.0 * height
+            (l - left).abs() < 3.0 * height || (f32::midpoint(l, r) - centre).abs() < 3.0 * height
         });
         let Some((start, end)) = aligned else { break };
         let labelled = labels.get(i).is_some_and(|l| {

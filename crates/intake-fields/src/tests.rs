@@ -29,8 +29,11 @@ fn run(text: &str, left: f32, top: f32, height: f32, right_aligned: bool) -> Vec
     words
 }
 
-/// A page: rows of runs (`(text, left, right_aligned)`), each row a visual line at `top`.
-fn page(rows: &[(f32, f32, &[(&str, f32, bool)])]) -> OcrResult {
+/// A run on a row: its text, its left (or right) end, whether it is right-aligned.
+type Run<'a> = (&'a str, f32, bool);
+
+/// A page: rows of runs (`(top, height, runs)`), each row a visual line.
+fn page(rows: &[(f32, f32, &[Run<'_>])]) -> OcrResult {
     let lines = rows
         .iter()
         .map(|(top, height, runs)| {

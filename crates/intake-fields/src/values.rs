@@ -6,8 +6,9 @@ use intake_domain::model::{DateOrder, FieldType, ValueKind, normalize_date, pars
 use crate::labels::{Label, Role, labels_in};
 use crate::page::{Line, Span, Word};
 
-/// Words that stand between a label and its identifier (`Invoice No. :`, `N°`, `Nr.`).
-const ID_FILLERS: [&str; 8] = ["no", "#", "nr", "n°", "number", "num", "", "ref"];
+/// Words that stand between a label and its identifier (`Invoice No. :`, `N°` (whose key is `n`),
+/// `Nr.`).
+const ID_FILLERS: [&str; 8] = ["no", "#", "nr", "n", "number", "num", "", "ref"];
 
 /// Whether `word` alone is a currency sign or code (`RM`, `€`, `USD`).
 fn is_currency(word: &Word<'_>) -> bool {

@@ -29,15 +29,16 @@ fn font() -> Option<Vec<u8>> {
     }
 }
 
-fn read(engine: &PpOcr, doc: &LabelledDocument) -> OcrResult {
-    let result = engine.read_blocking(&doc.page.png()).expect("OCR reads the page");
-    result.in_reading_order(engine.capabilities().reports_fragments)
-}
-
 #[test]
 fn rendered_documents_give_their_fields_back_through_ocr() {
     let Some(font) = font() else { return };
     let engine = PpOcr::load(&PpOcrOptions::default().with_workers(2)).expect("models load");
+    let read = |engine: &PpOcr, doc: &LabelledDocument| -> OcrResult {
+        let result = engine
+            .read_blocking(&doc.page.png())
+            .expect("OCR reads the page");
+        result.in_reading_order(engine.capabilities().reports_fragments)
+    };
     let clean = documents::clean(&font).expect("font parses");
     let pick = |name: &str| {
         clean
@@ -57,15 +58,30 @@ fn rendered_documents_give_their_fields_back_through_ocr() {
         let ocr = read(&engine, doc);
         let found = RuleExtractor::new(FieldOptions::with_date_order(doc.date_order)).read(&ocr);
         assert_well_formed(&ocr, &found);
-        assert_eq!(found.document_type.kind, doc.kind, "{}: {found:#?}", doc.page.name);
+        assert_eq!(
+            found.document_type.kind, doc.kind,
+            "{}: {found:#?}",
+            doc.page.name
+        );
         let checked: &[FieldType] = if doc.kind == DocumentKind::Cheque {
-            &[FieldType::Amount, FieldType::CheckNumber, FieldType::CheckDate, FieldType::RoutingNumber]
+            &[
+                FieldType::Amount,
+                FieldType::CheckNumber,
+                FieldType::CheckDate,
+                FieldType::RoutingNumber,
+            ]
         } else {
             &[FieldType::Total, FieldType::InvoiceReceiptDate]
         };
         for t in checked {
             let got = found.first(*t).and_then(|f| f.normalized.as_deref());
-            assert_eq!(got, doc.expected(*t), "{} {t:?}: {}", doc.page.name, ocr.text());
+            assert_eq!(
+                got,
+                doc.expected(*t),
+                "{} {t:?}: {}",
+                doc.page.name,
+                ocr.text()
+            );
         }
     }
     let planted = clean
@@ -75,9 +91,10 @@ fn rendered_documents_give_their_fields_back_through_ocr() {
     let ocr = read(&engine, planted);
     let found = RuleExtractor::new(FieldOptions::with_date_order(planted.date_order)).read(&ocr);
     assert!(
-        found
-            .first(FieldType::Amount)
-            .is_some_and(|f| f.warnings.iter().any(|w| matches!(w, FieldWarning::WordsDisagree { .. }))),
+        found.first(FieldType::Amount).is_some_and(|f| f
+            .warnings
+            .iter()
+            .any(|w| matches!(w, FieldWarning::WordsDisagree { .. }))),
         "{}: {found:#?}",
         ocr.text()
     );

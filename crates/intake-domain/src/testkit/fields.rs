@@ -11,7 +11,10 @@ use crate::ports::{FieldExtractor, FieldInput};
 /// Panics unless `doc`, read from `ocr`, is well formed.
 pub fn assert_well_formed(ocr: &OcrResult, doc: &DocumentFields) {
     let unit = |v: f32| (0.0..=1.0).contains(&v);
-    assert!(unit(doc.document_type.confidence), "document type confidence {doc:?}");
+    assert!(
+        unit(doc.document_type.confidence),
+        "document type confidence {doc:?}"
+    );
     let pages: Vec<_> = ocr
         .lines()
         .iter()
@@ -26,7 +29,9 @@ pub fn assert_well_formed(ocr: &OcrResult, doc: &DocumentFields) {
         assert!(unit(field.confidence), "confidence of {field:?}");
         let b = field.bounding_box;
         assert!(
-            b.left() >= 0.0 && b.top() >= 0.0 && b.left() + b.width() <= 1.0 + 1e-5
+            b.left() >= 0.0
+                && b.top() >= 0.0
+                && b.left() + b.width() <= 1.0 + 1e-5
                 && b.top() + b.height() <= 1.0 + 1e-5,
             "box of {field:?}"
         );
@@ -60,7 +65,10 @@ pub fn assert_well_formed(ocr: &OcrResult, doc: &DocumentFields) {
             _ => assert!(!normalized.trim().is_empty(), "text {field:?}"),
         }
         if field.field_type == FieldType::KeyValue {
-            assert!(field.label.is_some(), "a KEY_VALUE has its label: {field:?}");
+            assert!(
+                field.label.is_some(),
+                "a KEY_VALUE has its label: {field:?}"
+            );
         }
     }
 }
@@ -96,7 +104,10 @@ pub fn scripted_receipt() -> OcrResult {
 /// Runs `extractor` over the scripted inputs (a receipt, nothing read) and checks that what it
 /// returns is well formed.
 pub async fn run_suite(extractor: &dyn FieldExtractor) {
-    for ocr in [scripted_receipt(), OcrResult::new("scripted", vec![], false).unwrap()] {
+    for ocr in [
+        scripted_receipt(),
+        OcrResult::new("scripted", vec![], false).unwrap(),
+    ] {
         let doc = extractor
             .extract(FieldInput::of(&ocr))
             .await

@@ -14,7 +14,7 @@ pub(super) fn normalize(field: &mut Field, options: FieldOptions) {
     let value = field.value.trim();
     let normalized = match field.field_type.value_kind() {
         ValueKind::Amount => parse_money(value).map(|money| {
-            field.currency = money.currency.clone();
+            field.currency.clone_from(&money.currency);
             money.decimal()
         }),
         ValueKind::Date => normalize_date(value, options.date_order),

@@ -70,27 +70,29 @@ const MONTHS: [(&str, u8); 40] = [
     ("décembre", 12),
 ];
 
-/// English month names in full, read by their first three letters (`november` is `nov`).
+/// English month names in full.
+const FULL: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The month `word` names (an abbreviation or a name in full), if any.
 fn month_of(word: &str) -> Option<u8> {
     let word = word.to_lowercase();
     let word = word.trim_end_matches('.');
     if let Some((_, m)) = MONTHS.iter().find(|(name, _)| *name == word) {
         return Some(*m);
     }
-    const FULL: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     FULL.iter()
         .position(|name| *name == word)
         .and_then(|i| u8::try_from(i + 1).ok())

@@ -107,6 +107,12 @@ fn amounts_in_words_read_as_cheques_write_them() {
     );
     assert_eq!(amount_in_words("Twelve thousand"), Some(1_200_000));
     assert_eq!(amount_in_words("a hundred"), Some(10_000));
+    // A letter misread is still the word; a word near two is not guessed.
+    assert_eq!(
+        amount_in_words("One thousamd two hundred fiftv and 00/100"),
+        Some(125_000)
+    );
+    assert_eq!(amount_in_words("Ninetv-nine"), Some(9_900));
     assert_eq!(amount_in_words("Pay to the order of"), None);
     assert_eq!(amount_in_words("and 45/100"), None);
     assert_eq!(amount_in_words("fifty and 45/1000"), None);

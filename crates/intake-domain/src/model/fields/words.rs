@@ -73,9 +73,60 @@ fn number(words: &[&str]) -> Option<i64> {
     any.then(|| total.checked_add(current)).flatten()
 }
 
+/// Every word an amount in words is written with.
+fn vocabulary() -> impl Iterator<Item = &'static str> {
+    UNITS
+        .iter()
+        .map(|(w, _)| *w)
+        .chain(FILLER)
+        .chain(["ninety", "hundred", "thousand", "million"])
+}
+
+/// The vocabulary word `token` is, or was meant to be: itself, or the one word within one edit of
+/// it (two for words of seven letters or more) when exactly one is (OCR's `thousamd`, `fiftv`).
+/// Tokens of fewer than four letters are taken only as they are.
+fn canonical(token: &str) -> Option<&'static str> {
+    if let Some(word) = vocabulary().find(|w| *w == token) {
+        return Some(word);
+    }
+    let letters = token.chars().count();
+    if letters < 4 || !token.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let allowed = if letters >= 7 { 2 } else { 1 };
+    let mut close = vocabulary().filter(|w| edit_distance(w, token) <= allowed);
+    let first = close.next()?;
+    close.next().is_none().then_some(first)
+}
+
+/// The Levenshtein distance between two words, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let value = (diagonal + usize::from(ca != *cb))
+                .min(above.saturating_add(1))
+                .min(left.saturating_add(1));
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
 /// The amount written in `text`, in cents: English number words for the whole units, then the
 /// cents as a fraction (`and 45/100`, `and no/100`, `xx/100`) or in words before `cents` or `sen`
-/// (`and forty-five cents`). Currency names, `and`, `only` and hyphens are skipped. `None` when a
+/// (`and forty-five cents`). Currency names, `and`, `only` and hyphens are skipped; a word OCR
+/// misread by a letter or two is read as the one number word it is closest to. `None` when a
 /// word is neither a number, a fraction nor a filler, or no number is written.
 pub fn amount_in_words(text: &str) -> Option<i64> {
     let lower = text.to_lowercase();
@@ -83,6 +134,7 @@ pub fn amount_in_words(text: &str) -> Option<i64> {
         .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == '*')
         .map(|t| t.trim_matches(|c: char| matches!(c, '.' | '*' | '(' | ')' | '=' | '~')))
         .filter(|t| !t.is_empty())
+        .map(|t| canonical(t).unwrap_or(t))
         .collect();
     let (mut whole, mut cents): (Vec<&str>, Option<i64>) = (Vec::new(), None);
     let mut cent_words: Vec<&str> = Vec::new();

@@ -116,13 +116,25 @@ pub const LOCALES: [Locale; 5] = [
         titles: ("SALES RECEIPT", "INVOICE"),
         tax_percent: 8,
         vendors: [
-            ("Blue Door Diner", "410 Main Street", "Springfield, IL 62701"),
+            (
+                "Blue Door Diner",
+                "410 Main Street",
+                "Springfield, IL 62701",
+            ),
             ("Harbor Hardware", "22 Dock Road", "Portland, ME 04101"),
-            ("Pacific Office Supply", "1800 Mission Blvd", "San Diego, CA 92101"),
+            (
+                "Pacific Office Supply",
+                "1800 Mission Blvd",
+                "San Diego, CA 92101",
+            ),
             ("Maple Leaf Bakery", "7 Church Lane", "Burlington, VT 05401"),
         ],
         customers: [
-            ("Riverside Dental Group", "55 River Road", "Albany, NY 12207"),
+            (
+                "Riverside Dental Group",
+                "55 River Road",
+                "Albany, NY 12207",
+            ),
             ("Summit Realty LLC", "900 Peak Avenue", "Denver, CO 80202"),
         ],
         goods: [
@@ -158,13 +170,25 @@ pub const LOCALES: [Locale; 5] = [
         titles: ("RESIT", "TAX INVOICE"),
         tax_percent: 6,
         vendors: [
-            ("Kedai Runcit Aminah", "12 Jalan Bunga Raya", "50450 Kuala Lumpur"),
+            (
+                "Kedai Runcit Aminah",
+                "12 Jalan Bunga Raya",
+                "50450 Kuala Lumpur",
+            ),
             ("Restoran Seri Melaka", "8 Jalan Hang Tuah", "75300 Melaka"),
-            ("Syarikat Elektrik Jaya", "23 Lorong Perak", "10150 George Town"),
+            (
+                "Syarikat Elektrik Jaya",
+                "23 Lorong Perak",
+                "10150 George Town",
+            ),
             ("Kopitiam Lama", "5 Jalan Sultan", "80000 Johor Bahru"),
         ],
         customers: [
-            ("Tan Brothers Sdn Bhd", "18 Jalan Ampang", "50450 Kuala Lumpur"),
+            (
+                "Tan Brothers Sdn Bhd",
+                "18 Jalan Ampang",
+                "50450 Kuala Lumpur",
+            ),
             ("Klinik Sejahtera", "3 Jalan Dato Onn", "80000 Johor Bahru"),
         ],
         goods: [
@@ -202,7 +226,11 @@ pub const LOCALES: [Locale; 5] = [
         vendors: [
             ("Bäckerei Sonnenschein", "Hafenstraße 12", "20457 Hamburg"),
             ("Eisenwaren Krüger", "Lindenallee 4", "80331 München"),
-            ("Buchhandlung Seitenweise", "Marktplatz 9", "69117 Heidelberg"),
+            (
+                "Buchhandlung Seitenweise",
+                "Marktplatz 9",
+                "69117 Heidelberg",
+            ),
             ("Café am Dom", "Domplatz 2", "50667 Köln"),
         ],
         customers: [

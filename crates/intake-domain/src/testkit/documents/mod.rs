@@ -2,7 +2,7 @@
 //! receipts in two layouts and invoices in two, in five locales (US, Malaysia, Germany, the United
 //! Kingdom, France: their currencies, number and date conventions and labels), cheques with their
 //! amount in figures and in words (some with the two planted apart), each also as a noisy scan
-//! (turned, speckled, blurred). Every document carries the normalised values a reader should find.
+//! (turned, speckled, blurred) and as a small skewed photo. Every document carries the normalised values a reader should find.
 
 mod locales;
 mod templates;
@@ -26,7 +26,7 @@ pub struct LabelledDocument {
     pub truth: Vec<(FieldType, String)>,
     /// Whether the cheque's amount in words was planted apart from its figures.
     pub planted_mismatch: bool,
-    /// Whether the page was made noisy.
+    /// Whether the page was made noisy (a scan or a photo of it).
     pub noisy: bool,
 }
 
@@ -43,7 +43,7 @@ impl LabelledDocument {
     #[must_use]
     pub fn noisy(&self, seed: u64) -> Self {
         #[allow(clippy::cast_precision_loss)]
-        let degrees = if seed % 2 == 0 { 1.5 } else { -2.0 };
+        let degrees = if seed.is_multiple_of(2) { 1.5 } else { -2.0 };
         let turned = self.page.turned(degrees);
         let pixels = noise(&turned.pixels, turned.width, turned.height, seed);
         Self {
@@ -56,6 +56,65 @@ impl LabelledDocument {
             ..self.clone()
         }
     }
+}
+
+impl LabelledDocument {
+    /// The same document as a small, skewed phone photo: three fifths of its size, turned 3.5°,
+    /// with the scan's noise.
+    #[must_use]
+    pub fn photo(&self, seed: u64) -> Self {
+        let (pixels, width, height) = shrink(&self.page.pixels, self.page.width, self.page.height);
+        let small = LayoutPage {
+            name: format!("{}, photo", self.page.name),
+            width,
+            height,
+            pixels,
+            ..self.page.clone()
+        };
+        let turned = small.turned(if seed.is_multiple_of(2) { 3.5 } else { -3.5 });
+        Self {
+            page: LayoutPage {
+                pixels: noise(&turned.pixels, width, height, seed),
+                name: small.name,
+                ..turned
+            },
+            noisy: true,
+            ..self.clone()
+        }
+    }
+}
+
+/// The page at three fifths of its size, each pixel the mean of the ones it covers.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+fn shrink(pixels: &[u8], width: u32, height: u32) -> (Vec<u8>, u32, u32) {
+    let (w, h) = ((width * 3 / 5).max(1), (height * 3 / 5).max(1));
+    let mut out = vec![0xFF; w as usize * h as usize];
+    for y in 0..h {
+        for x in 0..w {
+            let (x0, x1) = (x * 5 / 3, ((x + 1) * 5 / 3).max(x * 5 / 3 + 1).min(width));
+            let (y0, y1) = (y * 5 / 3, ((y + 1) * 5 / 3).max(y * 5 / 3 + 1).min(height));
+            let (mut sum, mut n) = (0_u32, 0_u32);
+            for yy in y0..y1 {
+                for xx in x0..x1 {
+                    sum += u32::from(
+                        pixels
+                            .get(yy as usize * width as usize + xx as usize)
+                            .copied()
+                            .unwrap_or(0xFF),
+                    );
+                    n += 1;
+                }
+            }
+            if let Some(p) = out.get_mut(y as usize * w as usize + x as usize) {
+                *p = (sum / n.max(1)) as u8;
+            }
+        }
+    }
+    (out, w, h)
 }
 
 /// A deterministic generator (SplitMix64): the same documents on every run.
@@ -116,13 +175,14 @@ fn noise(pixels: &[u8], width: u32, height: u32, seed: u64) -> Vec<u8> {
 
 /// Every labelled document: receipts and invoices (two layouts each) in every locale, cheques in the
 /// English-speaking ones (each twice, and once more with the words planted apart from the figures),
-/// then all of them again as noisy scans. `None` when the font cannot be parsed.
+/// then all of them again as noisy scans and again as small skewed photos. `None` when the font
+/// cannot be parsed.
 pub fn all(font: &[u8]) -> Option<Vec<LabelledDocument>> {
     let clean = clean(font)?;
     let noisy: Vec<LabelledDocument> = clean
         .iter()
         .zip(1_u64..)
-        .map(|(d, seed)| d.noisy(seed))
+        .flat_map(|(d, seed)| [d.noisy(seed), d.photo(seed)])
         .collect();
     Some(clean.into_iter().chain(noisy).collect())
 }
@@ -146,10 +206,28 @@ pub fn clean(font: &[u8]) -> Option<Vec<LabelledDocument>> {
 }
 
 /// `n` (below a million) in English words, as a cheque writes it: `one thousand two hundred fifty`.
+#[allow(clippy::cast_possible_truncation)]
 pub fn number_words(n: u64) -> String {
     const SMALL: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
         "nineteen",
     ];
     const TENS: [&str; 10] = [

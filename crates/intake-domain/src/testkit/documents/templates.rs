@@ -138,13 +138,28 @@ pub(super) fn receipt_centred(locale: &Locale, seed: u64, font: &[u8]) -> Option
         centred(locale.titles.0, centre, 220.0, 26.0, font)?,
     ];
     let (y, m, d) = sale.date;
-    runs.push(TextRun::left(format!("{} {}", l.date, locale.date(y, m, d)), 40.0, 265.0, BODY));
+    runs.push(TextRun::left(
+        format!("{} {}", l.date, locale.date(y, m, d)),
+        40.0,
+        265.0,
+        BODY,
+    ));
     runs.push(TextRun::right("14:02", right, 265.0, BODY));
-    runs.push(TextRun::left(format!("{} {}", l.receipt_no, sale.number), 40.0, 300.0, BODY));
+    runs.push(TextRun::left(
+        format!("{} {}", l.receipt_no, sale.number),
+        40.0,
+        300.0,
+        BODY,
+    ));
     let mut baseline = 355.0;
     for (q, name, price) in &sale.items {
         runs.push(TextRun::left(item_text(*q, name), 40.0, baseline, BODY));
-        runs.push(TextRun::right(locale.number(i64::from(*q) * price), right, baseline, BODY));
+        runs.push(TextRun::right(
+            locale.number(i64::from(*q) * price),
+            right,
+            baseline,
+            BODY,
+        ));
         baseline += PITCH;
     }
     baseline += 20.0;
@@ -182,10 +197,25 @@ pub(super) fn receipt_columns(locale: &Locale, seed: u64, font: &[u8]) -> Option
     let (y, m, d) = sale.date;
     let mut runs = vec![
         TextRun::left(sale.vendor.0, 40.0, 70.0, 36.0),
-        TextRun::left(format!("{}, {}", sale.vendor.1, sale.vendor.2), 40.0, 110.0, 20.0),
+        TextRun::left(
+            format!("{}, {}", sale.vendor.1, sale.vendor.2),
+            40.0,
+            110.0,
+            20.0,
+        ),
         centred(locale.titles.0, 360.0, 165.0, 24.0, font)?,
-        TextRun::left(format!("{} {}", l.receipt_no, sale.number), 40.0, 215.0, BODY),
-        TextRun::right(format!("{} {}", l.date, locale.date(y, m, d)), right, 215.0, BODY),
+        TextRun::left(
+            format!("{} {}", l.receipt_no, sale.number),
+            40.0,
+            215.0,
+            BODY,
+        ),
+        TextRun::right(
+            format!("{} {}", l.date, locale.date(y, m, d)),
+            right,
+            215.0,
+            BODY,
+        ),
         TextRun::left("Qty", 40.0, 270.0, BODY),
         TextRun::left("Item", 110.0, 270.0, BODY),
         TextRun::right("Amount", right, 270.0, BODY),
@@ -194,7 +224,12 @@ pub(super) fn receipt_columns(locale: &Locale, seed: u64, font: &[u8]) -> Option
     for (q, name, price) in &sale.items {
         runs.push(TextRun::left(q.to_string(), 40.0, baseline, BODY));
         runs.push(TextRun::left(*name, 110.0, baseline, BODY));
-        runs.push(TextRun::right(locale.number(i64::from(*q) * price), right, baseline, BODY));
+        runs.push(TextRun::right(
+            locale.number(i64::from(*q) * price),
+            right,
+            baseline,
+            BODY,
+        ));
         baseline += PITCH;
     }
     baseline += 20.0;
@@ -241,9 +276,24 @@ pub(super) fn invoice_table(locale: &Locale, seed: u64, font: &[u8]) -> Option<L
         TextRun::right(locale.titles.1, right, 90.0, 40.0),
         TextRun::left(sale.vendor.1, 60.0, 130.0, 22.0),
         TextRun::left(sale.vendor.2, 60.0, 160.0, 22.0),
-        TextRun::right(format!("{} {}", l.invoice_no, sale.number), right, 150.0, BODY),
-        TextRun::right(format!("{} {}", l.date, locale.date(y, m, d)), right, 185.0, BODY),
-        TextRun::right(format!("{} {}", l.due, locale.date(dy, dm, dd)), right, 220.0, BODY),
+        TextRun::right(
+            format!("{} {}", l.invoice_no, sale.number),
+            right,
+            150.0,
+            BODY,
+        ),
+        TextRun::right(
+            format!("{} {}", l.date, locale.date(y, m, d)),
+            right,
+            185.0,
+            BODY,
+        ),
+        TextRun::right(
+            format!("{} {}", l.due, locale.date(dy, dm, dd)),
+            right,
+            220.0,
+            BODY,
+        ),
         TextRun::left(l.bill_to, 60.0, 300.0, BODY),
         TextRun::left(customer.0, 60.0, 335.0, BODY),
         TextRun::left(customer.1, 60.0, 370.0, BODY),
@@ -258,7 +308,12 @@ pub(super) fn invoice_table(locale: &Locale, seed: u64, font: &[u8]) -> Option<L
         runs.push(TextRun::left(*name, 60.0, baseline, BODY));
         runs.push(TextRun::right(q.to_string(), 640.0, baseline, BODY));
         runs.push(TextRun::right(locale.number(*price), 840.0, baseline, BODY));
-        runs.push(TextRun::right(locale.number(i64::from(*q) * price), right, baseline, BODY));
+        runs.push(TextRun::right(
+            locale.number(i64::from(*q) * price),
+            right,
+            baseline,
+            BODY,
+        ));
         baseline += 40.0;
     }
     baseline += 40.0;
@@ -295,10 +350,31 @@ pub(super) fn invoice_stacked(locale: &Locale, seed: u64, font: &[u8]) -> Option
     let mut runs = vec![
         centred(locale.titles.1, centre, 60.0, 28.0, font)?,
         centred(sale.vendor.0, centre, 120.0, 36.0, font)?,
-        centred(&format!("{} - {}", sale.vendor.1, sale.vendor.2), centre, 158.0, 20.0, font)?,
-        TextRun::left(format!("{} {}", l.invoice_no, sale.number), 60.0, 250.0, BODY),
-        TextRun::left(format!("{} {}", l.date, locale.date(y, m, d)), 60.0, 285.0, BODY),
-        TextRun::left(format!("{} {}", l.due, locale.date(dy, dm, dd)), 60.0, 320.0, BODY),
+        centred(
+            &format!("{} - {}", sale.vendor.1, sale.vendor.2),
+            centre,
+            158.0,
+            20.0,
+            font,
+        )?,
+        TextRun::left(
+            format!("{} {}", l.invoice_no, sale.number),
+            60.0,
+            250.0,
+            BODY,
+        ),
+        TextRun::left(
+            format!("{} {}", l.date, locale.date(y, m, d)),
+            60.0,
+            285.0,
+            BODY,
+        ),
+        TextRun::left(
+            format!("{} {}", l.due, locale.date(dy, dm, dd)),
+            60.0,
+            320.0,
+            BODY,
+        ),
         TextRun::left(l.bill_to, 560.0, 250.0, BODY),
         TextRun::left(customer.0, 560.0, 285.0, BODY),
         TextRun::left(customer.1, 560.0, 320.0, BODY),
@@ -307,7 +383,12 @@ pub(super) fn invoice_stacked(locale: &Locale, seed: u64, font: &[u8]) -> Option
     let mut baseline = 440.0;
     for (q, name, price) in &sale.items {
         runs.push(TextRun::left(item_text(*q, name), 60.0, baseline, BODY));
-        runs.push(TextRun::right(locale.number(i64::from(*q) * price), right, baseline, BODY));
+        runs.push(TextRun::right(
+            locale.number(i64::from(*q) * price),
+            right,
+            baseline,
+            BODY,
+        ));
         baseline += 40.0;
     }
     baseline += 30.0;
@@ -366,7 +447,11 @@ pub(super) fn cheque(
         "Jaya Motor Sdn Bhd",
         "Mary Thompson",
     ];
-    const BANKS: [&str; 3] = ["FIRST HARBOUR BANK", "BANK SEJAHTERA BERHAD", "NORTHERN COUNTIES BANK"];
+    const BANKS: [&str; 3] = [
+        "FIRST HARBOUR BANK",
+        "BANK SEJAHTERA BERHAD",
+        "NORTHERN COUNTIES BANK",
+    ];
     let mut rng = Rng::new(seed);
     let amount = i64::try_from(5_000 + rng.below(500_000)).ok()?;
     let words_amount = if mismatch {
@@ -400,7 +485,12 @@ pub(super) fn cheque(
         TextRun::right(currency_word, 1160.0, 320.0, 22.0),
         TextRun::left(bank, 40.0, 400.0, 22.0),
         TextRun::left("Memo invoice settlement", 40.0, 450.0, 20.0),
-        TextRun::left(format!("|:{route}|: {account}||' {number}"), 200.0, 520.0, 28.0),
+        TextRun::left(
+            format!("|:{route}|: {account}||' {number}"),
+            200.0,
+            520.0,
+            28.0,
+        ),
     ];
     let truth = vec![
         (FieldType::CheckNumber, number.clone()),
