@@ -5,17 +5,17 @@
 //! domain's vocabulary, offline, behind the [`FieldExtractor`] port.
 //!
 //! The rules, each in its module:
-//! - **labels** ([`labels`]): phrases in English, Malay, German and French (`Total`, `Sub Total`,
+//! - **labels** (`labels`): phrases in English, Malay, German and French (`Total`, `Sub Total`,
 //!   `GST`, `Invoice No.`, `Due Date`, `Bill To`, `PAY TO THE ORDER OF`...), the longest at each word;
-//! - **values** ([`values`]): a label's value is the words of its kind on its right up to the next
+//! - **values** (`values`): a label's value is the words of its kind on its right up to the next
 //!   label (the last amount, the first date, the first identifier), else on the line below under it;
-//! - **vendor** ([`vendor`]): the largest text near the top that is no title, label or number, and
+//! - **vendor** (`vendor`): the largest text near the top that is no title, label or number, and
 //!   the address block aligned under it;
-//! - **line items** ([`items`]): rows above the summary that end in an amount;
-//! - **cheques** ([`cheque`]): the MICR band split into routing, account and cheque number, the
+//! - **line items** (`items`): rows above the summary that end in an amount;
+//! - **cheques** (`cheque`): the MICR band split into routing, account and cheque number, the
 //!   payee, the amount in figures and in words, the number at the top right;
-//! - **forms** ([`forms`]): labels ending in a colon and their values (`KEY_VALUE`);
-//! - **kind** ([`kind`]): the document's kind by evidence.
+//! - **forms** (`forms`): labels ending in a colon and their values (`KEY_VALUE`);
+//! - **kind** (`kind`): the document's kind by evidence.
 //!
 //! Normalisation and the checks of fields against each other are the domain's
 //! ([`DocumentFields::settled`]), as for every extractor.
