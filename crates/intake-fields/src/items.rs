@@ -55,6 +55,15 @@ fn quantity(word: &Word<'_>) -> bool {
     !digits.is_empty() && digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `line` is an items table's header row: two of its words or more are column names.
+pub(crate) fn is_header(line: &Line<'_>) -> bool {
+    line.words
+        .iter()
+        .filter(|w| HEADER.contains(&w.key.as_str()))
+        .count()
+        >= 2
+}
+
 /// The item rows of the first page that has a summary, above its first summary line
 /// (`summary`, a line index).
 pub(crate) fn line_items(

@@ -2,7 +2,7 @@
 //! see [`crate::page::key_of`]: `N°` is `n`) and what the value beside it is. Longer phrases win over shorter
 //! ones inside them (`Sub Total` is not `Total`, `GST Reg No` is not `GST`).
 
-use intake_domain::model::FieldType;
+use intake_domain::model::{FieldType, edit_distance};
 
 use crate::page::Line;
 
@@ -196,17 +196,23 @@ pub(crate) struct Label {
 }
 
 /// The labels of `line`, left to right, none overlapping: at each word the longest phrase that
-/// starts there. `#` printed apart (`Invoice #`) or stuck to the word (`Invoice#`) read alike.
+/// starts there, read exactly, else read through OCR's slips (see [`close`]). `#` printed apart
+/// (`Invoice #`) or stuck to the word (`Invoice#`) read alike.
 pub(crate) fn labels_in(line: &Line<'_>) -> Vec<Label> {
     let keys: Vec<&str> = line.words.iter().map(|w| w.key.as_str()).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < keys.len() {
         let mut best: Option<(usize, Role)> = None;
-        for (phrase, role) in LABELS {
-            let n = phrase_len(phrase, keys.get(i..).unwrap_or_default());
-            if n > 0 && best.is_none_or(|(m, _)| n > m) {
-                best = Some((n, *role));
+        for exact in [true, false] {
+            for (phrase, role) in LABELS {
+                let n = phrase_len(phrase, keys.get(i..).unwrap_or_default(), exact);
+                if n > 0 && best.is_none_or(|(m, _)| n > m) {
+                    best = Some((n, *role));
+                }
+            }
+            if best.is_some() {
+                break;
             }
         }
         match best {
@@ -224,12 +230,25 @@ pub(crate) fn labels_in(line: &Line<'_>) -> Vec<Label> {
     out
 }
 
+/// Whether `key` reads as the label word `part`: equal, or, unless `exact`, a word of five letters
+/// or more within one edit of it (two from ten letters: `Zwischersuimme`, `Totat`, `Facturè`).
+fn close(part: &str, key: &str, exact: bool) -> bool {
+    if part == key {
+        return true;
+    }
+    let letters = part.chars().count();
+    if exact || letters < 5 {
+        return false;
+    }
+    edit_distance(part, key) <= if letters >= 10 { 2 } else { 1 }
+}
+
 /// How many of `keys` the phrase matches from the first, or 0.
-fn phrase_len(phrase: &str, keys: &[&str]) -> usize {
+fn phrase_len(phrase: &str, keys: &[&str], exact: bool) -> usize {
     let mut n = 0;
     for part in phrase.split(' ') {
         match keys.get(n) {
-            Some(key) if *key == part => n += 1,
+            Some(key) if close(part, key, exact) => n += 1,
             // `Invoice#`, `No:` and the like: the last part stuck to a `#`.
             Some(key)
                 if key.strip_suffix('#') == Some(part) && n + 1 == phrase.split(' ').count() =>

@@ -174,6 +174,15 @@ pub(crate) fn block_under(lines: &[Line<'_>], labels: &[Vec<Label>], span: Span)
             (l - left).abs() < 3.0 * height || (f32::midpoint(l, r) - centre).abs() < 3.0 * height
         });
         let Some((start, end)) = aligned else { break };
+        // A title (`KASSENBON`, `TAX INVOICE`) or an items table's header row ends the block.
+        if line
+            .words
+            .get(start..end)
+            .is_some_and(|w| w.iter().all(|w| crate::labels::is_title(&w.key)))
+            || crate::items::is_header(line)
+        {
+            break;
+        }
         let labelled = labels.get(i).is_some_and(|l| {
             l.iter()
                 .any(|l| l.role != Role::Ignore && l.start < end && l.end > start)

@@ -463,3 +463,35 @@ fn nothing_read_is_nothing_found() {
     assert_eq!(doc.document_type.kind, DocumentKind::Other);
     assert!(doc.fields.is_empty() && doc.line_items.is_empty());
 }
+
+#[test]
+fn labels_misread_by_a_letter_are_still_labels_but_short_words_must_be_exact() {
+    const H: f32 = 0.02;
+    let ocr = page(&[
+        (0.03, 0.035, &[("Bäckerei Sonnenschein", 0.1, false)]),
+        (0.10, H, &[("Qty Item Amount", 0.05, false)]),
+        (
+            0.13,
+            H,
+            &[("2 Apfelkuchen", 0.05, false), ("5,60", 0.95, true)],
+        ),
+        (
+            0.20,
+            H,
+            &[("Zwischersuimme", 0.05, false), ("5,60", 0.95, true)],
+        ),
+        (0.23, H, &[("MwSt. 19%", 0.05, false), ("1,06", 0.95, true)]),
+        (0.26, H, &[("Totat", 0.05, false), ("6,66 €", 0.95, true)]),
+        // `Tax` misread as `Tux` is too short to guess.
+        (0.29, H, &[("Tux", 0.05, false), ("9,99", 0.95, true)]),
+    ]);
+    let doc = RuleExtractor::default().read(&ocr);
+    assert_eq!(
+        normalized(&doc, FieldType::Subtotal).as_deref(),
+        Some("5.60")
+    );
+    assert_eq!(normalized(&doc, FieldType::Total).as_deref(), Some("6.66"));
+    assert_eq!(normalized(&doc, FieldType::Tax).as_deref(), Some("1.06"));
+    assert_eq!(doc.line_items.len(), 1, "{:#?}", doc.line_items);
+    assert!(doc.fields.iter().all(|f| f.warnings.is_empty()), "{doc:#?}");
+}

@@ -36,7 +36,8 @@ pub use event::{
 pub use export::{ExportFormat, ExportFormatError};
 pub use fields::{
     DateOrder, DocumentFields, DocumentKind, DocumentType, Field, FieldOptions, FieldType,
-    FieldWarning, LineItem, Money, ValueKind, amount_in_words, normalize_date, parse_money,
+    FieldWarning, LineItem, Money, ValueKind, amount_in_words, edit_distance, normalize_date,
+    parse_money,
 };
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use fingerprint::{

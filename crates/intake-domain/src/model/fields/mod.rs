@@ -18,7 +18,7 @@ mod words;
 pub use dates::{DateOrder, normalize_date};
 pub use money::{Money, parse_money};
 pub use types::{FieldType, ValueKind};
-pub use words::amount_in_words;
+pub use words::{amount_in_words, edit_distance};
 
 use serde::{Deserialize, Serialize};
 

@@ -113,6 +113,11 @@ fn amounts_in_words_read_as_cheques_write_them() {
         Some(125_000)
     );
     assert_eq!(amount_in_words("Ninetv-nine"), Some(9_900));
+    assert_eq!(
+        amount_in_words("Four thousand ninety-two and 22/100 DÓLLARS"),
+        Some(409_222)
+    );
+    assert_eq!(edit_distance("dóllars", "dollars"), 1);
     assert_eq!(amount_in_words("Pay to the order of"), None);
     assert_eq!(amount_in_words("and 45/100"), None);
     assert_eq!(amount_in_words("fifty and 45/1000"), None);

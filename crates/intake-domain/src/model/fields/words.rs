@@ -82,9 +82,9 @@ fn vocabulary() -> impl Iterator<Item = &'static str> {
         .chain(["ninety", "hundred", "thousand", "million"])
 }
 
-/// The vocabulary word `token` is, or was meant to be: itself, or the one word within one edit of
-/// it (two for words of seven letters or more) when exactly one is (OCR's `thousamd`, `fiftv`).
-/// Tokens of fewer than four letters are taken only as they are.
+/// The vocabulary word `token` is, or was meant to be: itself, or the word nearest to it within
+/// one edit (two for words of seven letters or more) when no other word is as near (OCR's
+/// `thousamd`, `fiftv`, `DÓLLARS`). Tokens of fewer than four letters are taken only as they are.
 fn canonical(token: &str) -> Option<&'static str> {
     if let Some(word) = vocabulary().find(|w| *w == token) {
         return Some(word);
@@ -94,13 +94,28 @@ fn canonical(token: &str) -> Option<&'static str> {
         return None;
     }
     let allowed = if letters >= 7 { 2 } else { 1 };
-    let mut close = vocabulary().filter(|w| edit_distance(w, token) <= allowed);
-    let first = close.next()?;
-    close.next().is_none().then_some(first)
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tied = false;
+    for word in vocabulary() {
+        let distance = edit_distance(word, token);
+        if distance > allowed {
+            continue;
+        }
+        match best {
+            Some((d, _)) if distance > d => {}
+            Some((d, _)) if distance == d => tied = true,
+            _ => {
+                best = Some((distance, word));
+                tied = false;
+            }
+        }
+    }
+    best.filter(|_| !tied).map(|(_, word)| word)
 }
 
-/// The Levenshtein distance between two words, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// The Levenshtein distance between two words, in characters: how far OCR's reading of a word is
+/// from the word (the fields' tolerant matching of number words and labels).
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -166,7 +181,7 @@ pub fn amount_in_words(text: &str) -> Option<i64> {
         if FILLER.contains(token) {
             continue;
         }
-        if token.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if token.chars().all(char::is_alphabetic) {
             if after_currency {
                 cent_words.push(token);
             } else {
