@@ -240,7 +240,8 @@ fn close(part: &str, key: &str, exact: bool) -> bool {
     if exact || letters < 5 {
         return false;
     }
-    edit_distance(part, key) <= if letters >= 10 { 2 } else { 1 }
+    let allowed = if letters >= 10 { 2 } else { 1 };
+    letters.abs_diff(key.chars().count()) <= allowed && edit_distance(part, key) <= allowed
 }
 
 /// How many of `keys` the phrase matches from the first, or 0.
