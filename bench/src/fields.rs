@@ -17,7 +17,7 @@ use intake_domain::model::{
 use intake_domain::testkit::documents::{self, LabelledDocument};
 use intake_domain::testkit::images::DEJAVU_SANS_PATHS;
 use intake_fields::RuleExtractor;
-use intake_ocr_onnx::{ModelTier, PpOcr, PpOcrOptions};
+use intake_ocr_onnx::{ModelTier, PpOcr, PpOcrOptions, default_models_dir};
 
 use crate::Plan;
 use crate::fields_score::{Counts, Tally, funsd_pairs, matched, same_value};
@@ -74,6 +74,13 @@ pub(crate) fn run(plan: &Plan) -> Result<Section, BenchError> {
         section.note("skipped: no DejaVu Sans (fonts-dejavu-core)");
         return Ok(section);
     };
+    if !default_models_dir()
+        .join("ppocr-v6-tiny/rec.onnx")
+        .is_file()
+    {
+        section.note("skipped: no PP-OCR models (scripts/ocr-models.sh)");
+        return Ok(section);
+    }
     let engine = PpOcr::load(
         &PpOcrOptions::default()
             .with_tier(ModelTier::Tiny)
