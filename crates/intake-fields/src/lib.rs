@@ -81,7 +81,7 @@ impl RuleExtractor {
         let fields = match document_type.kind {
             DocumentKind::Cheque => besides(cheque_fields(fields, cheque), pairs),
             // A form's labelled answers are its fields; a typed reading of one is left out.
-            DocumentKind::Form => besides(pairs, fields),
+            DocumentKind::Form => besides(besides(pairs, forms::gap_pairs(&lines)), fields),
             _ => {
                 line_items = items::line_items(&lines, &labels, summary_line(&readings));
                 besides(fields, pairs)

@@ -436,6 +436,12 @@ fn a_form_gives_its_labelled_pairs_beside_and_below() {
         (0.24, H, &[("Member since: 1998", 0.06, false)]),
         (0.28, H, &[("Signature:", 0.06, false)]),
         (0.33, H, &[("Approved:", 0.06, false)]),
+        // A label without its colon, its answer a wide gap away.
+        (
+            0.38,
+            H,
+            &[("Brand", 0.06, false), ("Kool Waterfall", 0.4, false)],
+        ),
     ]);
     let doc = RuleExtractor::default().read(&ocr);
     let pairs: Vec<(String, String)> = doc
@@ -452,6 +458,7 @@ fn a_form_gives_its_labelled_pairs_beside_and_below() {
             pair("Phone no.", "555 0100"),
             pair("Address", "4 Harbour Lane"),
             pair("Member since", "1998"),
+            pair("Brand", "Kool Waterfall"),
         ]
     );
     assert_eq!(doc.document_type.kind, DocumentKind::Form, "{doc:#?}");
