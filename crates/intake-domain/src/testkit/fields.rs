@@ -6,7 +6,7 @@ use crate::model::{
     BoundingBox, DocumentFields, FIRST_PAGE, FieldType, FieldWarning, OcrLine, OcrResult, OcrWord,
     ValueKind,
 };
-use crate::ports::{FieldExtractor, FieldInput};
+use crate::ports::{FieldExtractor, FieldInput, OcrInput};
 
 /// Panics unless `doc`, read from `ocr`, is well formed.
 pub fn assert_well_formed(ocr: &OcrResult, doc: &DocumentFields) {
@@ -104,14 +104,22 @@ pub fn scripted_receipt() -> OcrResult {
 /// Runs `extractor` over the scripted inputs (a receipt, nothing read) and checks that what it
 /// returns is well formed.
 pub async fn run_suite(extractor: &dyn FieldExtractor) {
+    run_suite_with(extractor, None).await;
+}
+
+/// [`run_suite`] for an extractor that reads the document itself (Textract AnalyzeExpense): each
+/// scripted OCR result comes with `image`, and what the extractor returns for it is checked the
+/// same way.
+pub async fn run_suite_with(extractor: &dyn FieldExtractor, image: Option<&OcrInput>) {
     for ocr in [
         scripted_receipt(),
         OcrResult::new("scripted", vec![], false).unwrap(),
     ] {
-        let doc = extractor
-            .extract(FieldInput::of(&ocr))
-            .await
-            .expect("extracts");
+        let input = match image {
+            Some(image) => FieldInput::of(&ocr).with_image(image),
+            None => FieldInput::of(&ocr),
+        };
+        let doc = extractor.extract(input).await.expect("extracts");
         assert_well_formed(&ocr, &doc);
     }
 }

@@ -269,3 +269,59 @@ fn the_vocabulary_serialises_as_the_issue_writes_it() {
             < 1e-6
     );
 }
+
+#[test]
+fn every_analyze_expense_standard_name_is_a_field_type_spelled_as_textract_spells_it() {
+    // Textract's standard summary fields and line item cells (its developer guide, "Analyzing
+    // Invoices and Receipts"), without the parts of an address group (NAME, STREET, CITY...).
+    for name in [
+        "INVOICE_RECEIPT_DATE",
+        "INVOICE_RECEIPT_ID",
+        "TAX_PAYER_ID",
+        "CUSTOMER_NUMBER",
+        "ACCOUNT_NUMBER",
+        "VENDOR_NAME",
+        "RECEIVER_NAME",
+        "VENDOR_ADDRESS",
+        "RECEIVER_ADDRESS",
+        "ORDER_DATE",
+        "DUE_DATE",
+        "DELIVERY_DATE",
+        "PO_NUMBER",
+        "PAYMENT_TERMS",
+        "TOTAL",
+        "AMOUNT_DUE",
+        "AMOUNT_PAID",
+        "SUBTOTAL",
+        "TAX",
+        "SERVICE_CHARGE",
+        "GRATUITY",
+        "PRIOR_BALANCE",
+        "DISCOUNT",
+        "SHIPPING_HANDLING_CHARGE",
+        "VENDOR_ABN_NUMBER",
+        "VENDOR_GST_NUMBER",
+        "VENDOR_PAN_NUMBER",
+        "VENDOR_VAT_NUMBER",
+        "RECEIVER_ABN_NUMBER",
+        "RECEIVER_GST_NUMBER",
+        "RECEIVER_PAN_NUMBER",
+        "RECEIVER_VAT_NUMBER",
+        "VENDOR_PHONE",
+        "RECEIVER_PHONE",
+        "VENDOR_URL",
+        "ITEM",
+        "QUANTITY",
+        "PRICE",
+        "UNIT_PRICE",
+        "PRODUCT_CODE",
+        "OTHER",
+    ] {
+        let parsed = FieldType::parse(name).unwrap_or_else(|| panic!("{name} is no field type"));
+        assert_eq!(parsed.name(), name);
+    }
+    assert_eq!(
+        FieldType::VendorAbnNumber.value_kind(),
+        ValueKind::Identifier
+    );
+}

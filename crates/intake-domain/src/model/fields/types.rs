@@ -22,12 +22,24 @@ pub enum FieldType {
     VendorGstNumber,
     /// The seller's VAT registration.
     VendorVatNumber,
+    /// The seller's Australian Business Number.
+    VendorAbnNumber,
+    /// The seller's Indian Permanent Account Number.
+    VendorPanNumber,
     /// The buyer's name.
     ReceiverName,
     /// The buyer's address.
     ReceiverAddress,
     /// The buyer's telephone number.
     ReceiverPhone,
+    /// The buyer's GST registration.
+    ReceiverGstNumber,
+    /// The buyer's VAT registration.
+    ReceiverVatNumber,
+    /// The buyer's Australian Business Number.
+    ReceiverAbnNumber,
+    /// The buyer's Indian Permanent Account Number.
+    ReceiverPanNumber,
     /// The date of the invoice or receipt.
     InvoiceReceiptDate,
     /// The number of the invoice or receipt.
@@ -148,6 +160,12 @@ impl FieldType {
             | Self::CustomerNumber
             | Self::VendorGstNumber
             | Self::VendorVatNumber
+            | Self::VendorAbnNumber
+            | Self::VendorPanNumber
+            | Self::ReceiverGstNumber
+            | Self::ReceiverVatNumber
+            | Self::ReceiverAbnNumber
+            | Self::ReceiverPanNumber
             | Self::TaxPayerId
             | Self::ProductCode => ValueKind::Identifier,
             Self::CheckNumber | Self::RoutingNumber | Self::AccountNumber => ValueKind::Digits,
