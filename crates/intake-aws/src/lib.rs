@@ -2,7 +2,7 @@
 //!
 //! Intake's ports on AWS: [`S3ObjectStore`] and [`S3UrlSigner`] (S3, SigV4 presigning),
 //! [`DynamoRepository`] (DynamoDB, with OCR detail in an S3 sidecar), [`RekognitionOcr`] and
-//! [`TextractOcr`], [`EventBridgePublisher`] (the events, from the table's stream). [`AwsSettings::from_env`] reads the deployment's settings and
+//! [`TextractOcr`], [`TextractExpense`] (receipts' and invoices' fields), [`EventBridgePublisher`] (the events, from the table's stream). [`AwsSettings::from_env`] reads the deployment's settings and
 //! [`AwsAdapters::load`] builds every adapter from them and the SDK's standard configuration
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials), so the same code runs against AWS and emulators.
 //!
@@ -30,4 +30,4 @@ pub use settings::{
 pub use sqs::{
     Delivery, Redelivery, RedeliveryError, SqsProcessingRequests, SqsRedelivery, processing_message,
 };
-pub use textract::TextractOcr;
+pub use textract::{TextractExpense, TextractOcr};
