@@ -13,6 +13,7 @@ mod compose;
 mod dynamo;
 mod eventbridge;
 mod fault;
+mod fields;
 mod rekognition;
 mod s3;
 mod settings;
@@ -22,6 +23,7 @@ mod textract;
 pub use compose::{AwsAdapters, MissingEngine};
 pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_from_text};
 pub use eventbridge::{EVENT_SOURCE, EventBridgePublisher};
+pub use fields::{FieldsChoice, UnknownFields};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};
 pub use settings::{

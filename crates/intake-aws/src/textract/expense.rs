@@ -14,9 +14,7 @@ use intake_domain::ports::{Failure, FieldError, FieldExtractor, FieldInput};
 
 use super::{MAX_BYTES, document_of, expense_fields};
 use crate::fault::{Fault, classify, describe};
-
-/// The extractor's name in records.
-pub(crate) const NAME: &str = "textract-expense";
+use crate::fields::FieldsChoice;
 
 /// What the synchronous `AnalyzeExpense` takes: PNG, JPEG, and PDF or TIFF of one page.
 const FORMATS: [ContentType; 4] = [
@@ -95,7 +93,7 @@ where
 #[async_trait]
 impl FieldExtractor for TextractExpense {
     fn name(&self) -> &str {
-        NAME
+        FieldsChoice::TextractExpense.name()
     }
 
     async fn extract(&self, input: FieldInput<'_>) -> Result<DocumentFields, FieldError> {
