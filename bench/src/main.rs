@@ -3,7 +3,7 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf,fields] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
 //! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
@@ -20,6 +20,8 @@
 )]
 
 mod api;
+mod fields;
+mod fields_score;
 mod lambda;
 mod memory;
 mod ocr;
@@ -154,6 +156,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("pdf") {
         report.add(pdf::run(plan).await?);
+    }
+    if plan.wants("fields") {
+        report.add(fields::run(plan)?);
     }
     Ok(report)
 }

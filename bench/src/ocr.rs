@@ -38,14 +38,14 @@ impl Run {
     }
 }
 
-fn dev_set() -> PathBuf {
+pub(crate) fn dev_set() -> PathBuf {
     std::env::var_os("INTAKE_OCR_DEV").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/ocr-dev"),
         PathBuf::from,
     )
 }
 
-fn pages(dev: &Path, quick: bool) -> Result<Vec<PathBuf>, BenchError> {
+pub(crate) fn pages(dev: &Path, quick: bool) -> Result<Vec<PathBuf>, BenchError> {
     let pairs = std::fs::read_to_string(dev.join("pairs.tsv")).map_err(fail("pairs.tsv"))?;
     let all: Vec<PathBuf> = pairs
         .lines()

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
+
+use crate::fields::FieldsChoice;
 use intake_settings::{SettingError, parse_bool, read_setting};
 
 /// Which OCR engine processes images.
@@ -91,6 +93,9 @@ pub struct AwsSettings {
     /// OCR may take in the function, which is also how long the processor waits for a Textract
     /// job, and how long the in-function reader may take on a document.
     pub ocr_time_limit: Duration,
+    /// `INTAKE_FIELDS`: what reads a document's type and fields, `rules` (default) or
+    /// `textract-expense`.
+    pub fields: FieldsChoice,
 }
 
 impl AwsSettings {
@@ -105,7 +110,15 @@ impl AwsSettings {
             processing_queue_url: None,
             event_bus: None,
             ocr_time_limit: DEFAULT_OCR_TIME_LIMIT,
+            fields: FieldsChoice::default(),
         }
+    }
+
+    /// With another reader of fields.
+    #[must_use]
+    pub fn with_fields(mut self, fields: FieldsChoice) -> Self {
+        self.fields = fields;
+        self
     }
 
     /// With another OCR time limit.
@@ -184,6 +197,8 @@ impl AwsSettings {
             event_bus: read_setting(lookup, &table::EVENT_BUS, |v| Ok::<_, String>(v.to_owned()))?,
             ocr_time_limit: read_setting(lookup, &table::OCR_TIMEOUT, parse_time_limit)?
                 .unwrap_or(DEFAULT_OCR_TIME_LIMIT),
+            fields: read_setting(lookup, &table::FIELDS, FieldsChoice::from_str)?
+                .unwrap_or_default(),
         })
     }
 }

@@ -133,6 +133,8 @@ settings! {
     /// See [`Setting::meaning`].
     EVENT_BUS = ("INTAKE_EVENT_BUS", Aws, "none (events are not published)", "a bus name or ARN", "the EventBridge bus the events function publishes to");
     /// See [`Setting::meaning`].
+    FIELDS = ("INTAKE_FIELDS", Aws, "rules", "rules, textract-expense", "what reads a document's type and fields: the rule engine in the function, or Textract AnalyzeExpense (receipts and invoices only)");
+    /// See [`Setting::meaning`].
     BATCH_CONCURRENCY = ("INTAKE_BATCH_CONCURRENCY", Aws, "1 per GiB of memory (1..10)", "a positive number", "messages of an SQS batch processed at once");
     /// See [`Setting::meaning`].
     RUST_LOG = ("RUST_LOG", Aws, "info", "levels, per target too", "the functions' log levels");

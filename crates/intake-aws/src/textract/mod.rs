@@ -1,8 +1,13 @@
 //! Amazon Textract: `DetectDocumentText` for an image or a one-page document, and the asynchronous
-//! text detection for a document of several pages ([`job`]).
+//! text detection for a document of several pages ([`job`]); `AnalyzeExpense` for the fields of
+//! receipts and invoices ([`expense`]).
 
 mod blocks;
+mod expense;
+mod expense_fields;
 mod job;
+
+pub use expense::TextractExpense;
 
 use std::time::Duration;
 
@@ -68,6 +73,33 @@ impl TextractOcr {
     }
 }
 
+/// The document Textract reads for `input`: the S3 object by reference (the version the processor
+/// read), or the bytes.
+fn document_of(input: &OcrInput) -> Option<Document> {
+    match input {
+        OcrInput::Object {
+            bucket,
+            key,
+            version,
+            ..
+        } => Some(
+            Document::builder()
+                .s3_object(
+                    S3Object::builder()
+                        .bucket(bucket)
+                        .name(key.as_str())
+                        .set_version(version.clone())
+                        .build(),
+                )
+                .build(),
+        ),
+        OcrInput::Bytes { bytes, .. } => {
+            Some(Document::builder().bytes(Blob::new(bytes.to_vec())).build())
+        }
+        _ => None,
+    }
+}
+
 /// Whether Textract's asynchronous API may read what its synchronous API refused: a document
 /// format with pages.
 fn has_pages(content_type: ContentType) -> bool {
@@ -87,29 +119,10 @@ impl OcrEngine for TextractOcr {
             usize::try_from(MAX_BYTES).unwrap_or(usize::MAX),
         )?;
         let facts = input.facts();
-        let document = match input {
-            OcrInput::Object {
-                bucket,
-                key,
-                version,
-                ..
-            } => Document::builder()
-                .s3_object(
-                    S3Object::builder()
-                        .bucket(bucket)
-                        .name(key.as_str())
-                        .set_version(version.clone())
-                        .build(),
-                )
-                .build(),
-            OcrInput::Bytes { bytes, .. } => {
-                Document::builder().bytes(Blob::new(bytes.to_vec())).build()
-            }
-            _ => {
-                return Err(OcrError::UnsupportedFormat {
-                    content_type: facts.content_type,
-                });
-            }
+        let Some(document) = document_of(input) else {
+            return Err(OcrError::UnsupportedFormat {
+                content_type: facts.content_type,
+            });
         };
         let answer = self
             .client

@@ -9,6 +9,7 @@ mod cursor;
 mod digest;
 mod event;
 mod export;
+mod fields;
 mod file_name;
 mod fingerprint;
 mod ids;
@@ -17,6 +18,7 @@ mod layout;
 mod ocr;
 mod owner;
 mod page;
+mod printed;
 mod record;
 mod search;
 mod text_layer;
@@ -32,6 +34,11 @@ pub use event::{
     InvalidEvent,
 };
 pub use export::{ExportFormat, ExportFormatError};
+pub use fields::{
+    DateOrder, DocumentFields, DocumentKind, DocumentType, Field, FieldOptions, FieldType,
+    FieldWarning, LineItem, Money, ValueKind, amount_in_words, edit_distance, normalize_date,
+    parse_money,
+};
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use fingerprint::{
     BAND_BITS, BANDS, BandKey, Basis, Comparison, DuplicateRule, HashKind, IdToken, ImageHash,

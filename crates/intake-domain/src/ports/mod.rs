@@ -9,6 +9,7 @@ mod document;
 mod events;
 mod export;
 mod failure;
+mod fields;
 mod fingerprints;
 mod ocr;
 mod preview;
@@ -27,6 +28,7 @@ pub use document::{
 pub use events::{EventOutbox, EventPublisher, PublishError};
 pub use export::{ExportRenderer, RenderError};
 pub use failure::{Failure, FailureKind, PortError};
+pub use fields::{FieldError, FieldExtractor, FieldInput};
 pub use fingerprints::{FingerprintIndex, FingerprintIndexError, IndexedPage};
 pub use ocr::{ImageFacts, OcrCapabilities, OcrEngine, OcrError, OcrInput};
 pub use preview::{PREVIEW_SIDE, Preview, PreviewError, Previewer};

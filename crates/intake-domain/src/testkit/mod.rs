@@ -18,7 +18,9 @@
     clippy::indexing_slicing
 )]
 
+pub mod documents;
 pub mod events;
+pub mod fields;
 pub mod fingerprints;
 pub mod fixtures;
 pub mod images;

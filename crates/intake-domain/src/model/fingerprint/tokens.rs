@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::printed::{amount_digits, digit_groups, numeric_date};
+
 /// The fewest digits a number must have to identify a document.
 pub const MIN_NUMBER_DIGITS: usize = 4;
 
@@ -104,23 +106,22 @@ fn trim_to_digits(piece: &str) -> &str {
 
 /// The token `piece` (from its first digit to its last) is, if any.
 fn classify(piece: &str) -> Option<IdToken> {
-    if piece.is_empty() {
-        return None;
-    }
-    let groups: Vec<&str> = piece
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty())
-        .collect();
-    let separators: Vec<char> = piece.chars().filter(|c| !c.is_ascii_digit()).collect();
     // Anything but single separators between digit groups (`12ab34`, `1..2`) is not a value.
-    if separators.len() + 1 != groups.len() {
-        return None;
-    }
-    if let Some(date) = date(&groups, &separators) {
+    let (groups, separators) = digit_groups(piece)?;
+    if numeric_date(&groups, &separators).is_some() {
+        // The numbers in the order printed: which is the day is not this token's business.
+        let date = groups
+            .iter()
+            .map(|g| g.trim_start_matches('0').to_owned())
+            .collect::<Vec<_>>()
+            .join("-");
         return Some(IdToken::new(TokenKind::Date, date));
     }
-    if let Some(amount) = amount(&groups, &separators) {
-        return Some(IdToken::new(TokenKind::Amount, amount));
+    if let Some(amount) = amount_digits(&groups, &separators, false) {
+        return Some(IdToken::new(
+            TokenKind::Amount,
+            format!("{}.{}", amount.units, amount.cents),
+        ));
     }
     if separators.iter().all(|&c| c == '-' || c == ' ') {
         let digits: String = groups.concat();
@@ -129,74 +130,6 @@ fn classify(piece: &str) -> Option<IdToken> {
         }
     }
     None
-}
-
-/// `d/m/y`, `m/d/y`, `y-m-d` (with `/`, `-` or `.`, one kind of separator): the numbers joined by `-`.
-fn date(groups: &[&str], separators: &[char]) -> Option<String> {
-    let [first, second, third] = groups else {
-        return None;
-    };
-    let [s1, s2] = separators else {
-        return None;
-    };
-    if s1 != s2 || !matches!(s1, '/' | '-' | '.') {
-        return None;
-    }
-    let year_first = first.len() == 4 && second.len() <= 2 && third.len() <= 2;
-    let year_last = first.len() <= 2 && second.len() <= 2 && (third.len() == 4 || third.len() == 2);
-    if !(year_first || year_last) {
-        return None;
-    }
-    let number = |g: &str| g.parse::<u32>().ok();
-    let (month, day) = if year_first {
-        (number(second)?, number(third)?)
-    } else {
-        // Either order: both at most 31, one at most 12.
-        let (x, y) = (number(first)?, number(second)?);
-        if x.min(y) > 12 {
-            return None;
-        }
-        (x.min(y), x.max(y))
-    };
-    if month == 0 || day == 0 || month > 31 || day > 31 || (month > 12 && day > 12) {
-        return None;
-    }
-    Some(
-        groups
-            .iter()
-            .map(|g| g.trim_start_matches('0').to_owned())
-            .collect::<Vec<_>>()
-            .join("-"),
-    )
-}
-
-/// Digits with a two-digit decimal part after the last `.` or `,`, grouped by the other in threes:
-/// the digits without grouping, a `.` before the decimals, leading zeros dropped.
-fn amount(groups: &[&str], separators: &[char]) -> Option<String> {
-    let (&decimal_sep, grouping) = separators.split_last()?;
-    let (&cents, whole) = groups.split_last()?;
-    if !matches!(decimal_sep, '.' | ',') || cents.len() != 2 {
-        return None;
-    }
-    if grouping
-        .iter()
-        .any(|&c| c == decimal_sep || !matches!(c, '.' | ',' | ' ' | '\''))
-    {
-        return None;
-    }
-    if whole.iter().skip(1).any(|g| g.len() != 3)
-        || whole
-            .first()
-            .is_some_and(|g| g.len() > 3 && whole.len() > 1)
-    {
-        return None;
-    }
-    let units: String = whole.concat();
-    let units = units.trim_start_matches('0');
-    Some(format!(
-        "{}.{cents}",
-        if units.is_empty() { "0" } else { units }
-    ))
 }
 
 #[cfg(test)]
