@@ -1,0 +1,358 @@
+//! The steps of the flow: API Gateway HTTP API (v2) events for the API function with an IAM
+//! identity, the upload's PUT, the queue's batches to the processor until an image is done, the
+//! bus's rule, and the OCR timeout path.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::runtime::{Function, Outcome};
+use super::sources::{QueueSource, receive};
+use super::stack::{Stack, call};
+use super::template::{ACCOUNT, REGION};
+
+/// The IAM caller the HTTP API's authorizer names (a user of the account).
+const CALLER_ARN: &str = "arn:aws:iam::123456789012:user/e2e-tester";
+
+/// A page of text rendered as a grayscale PNG (DejaVu Sans, 40 px).
+pub(crate) fn render(lines: &[&str]) -> Vec<u8> {
+    let font = intake_domain::testkit::images::DEJAVU_SANS_PATHS
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .expect("DejaVu Sans (scripts/system-deps.sh)");
+    intake_domain::testkit::images::render_text(lines, &font)
+        .expect("font")
+        .0
+        .to_vec()
+}
+
+/// The API function behind the template's HTTP API routes.
+pub(crate) struct Api {
+    function: Function,
+    /// `METHOD /path` of every route, with its authorization type.
+    routes: Vec<(String, String)>,
+}
+
+impl Api {
+    /// The API function and the routes the template declares for it, each through an integration
+    /// that proxies to `function_id` with payload format 2.0.
+    pub(crate) fn new(function: Function, stack: &Stack, function_id: &str) -> Self {
+        let function_arn = stack.template.attribute(function_id, "Arn").unwrap();
+        let routes = stack
+            .template
+            .resources_of_type("AWS::ApiGatewayV2::Route")
+            .iter()
+            .map(|id| {
+                let route = stack.template.properties(id).unwrap();
+                let target = route["Target"].as_str().unwrap();
+                let integration = stack
+                    .template
+                    .resources_of_type("AWS::ApiGatewayV2::Integration")
+                    .into_iter()
+                    .find(|i| target == format!("integrations/{i}-e2e"))
+                    .unwrap_or_else(|| panic!("{id} targets no integration: {target}"));
+                let integration = stack.template.properties(&integration).unwrap();
+                assert_eq!(
+                    (
+                        &integration["IntegrationType"],
+                        &integration["IntegrationUri"],
+                        &integration["PayloadFormatVersion"]
+                    ),
+                    (&json!("AWS_PROXY"), &json!(function_arn), &json!("2.0")),
+                    "{id} reaches the function by a proxy integration with payload 2.0"
+                );
+                (
+                    route["RouteKey"].as_str().unwrap().to_owned(),
+                    route["AuthorizationType"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        Self { function, routes }
+    }
+
+    /// Sends `method path` through the route the template declares for it, as API Gateway's HTTP
+    /// API (payload 2.0) invokes the function with the IAM authorizer's identity; the status and body.
+    pub(crate) async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (route, parameters) = self
+            .routes
+            .iter()
+            .find_map(|(key, _)| route_match(key, method, path).map(|p| (key.clone(), p)))
+            .unwrap_or_else(|| panic!("the template has no route for {method} {path}"));
+        let authorization = &self.routes.iter().find(|(k, _)| *k == route).unwrap().1;
+        assert_eq!(
+            authorization, "AWS_IAM",
+            "{route} is authorized by IAM in the default stack"
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let event = json!({
+            "version": "2.0",
+            "routeKey": route,
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json", "host": format!("e2e.execute-api.{REGION}.amazonaws.com")},
+            "pathParameters": parameters,
+            "requestContext": {
+                "accountId": ACCOUNT,
+                "apiId": "e2e",
+                "authorizer": {"iam": {
+                    "accessKey": "AKIAE2ECALLER", "accountId": ACCOUNT, "callerId": "AIDAE2ECALLER",
+                    "cognitoIdentity": null, "principalOrgId": null,
+                    "userArn": CALLER_ARN, "userId": "AIDAE2ECALLER"
+                }},
+                "domainName": format!("e2e.execute-api.{REGION}.amazonaws.com"),
+                "domainPrefix": "e2e",
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "e2e"},
+                "requestId": format!("req-{}", now.as_nanos()),
+                "routeKey": route,
+                "stage": "$default",
+                "time": "07/Dec/2026:19:00:00 +0000",
+                "timeEpoch": now.as_millis(),
+            },
+            "body": body.map(Value::to_string),
+            "isBase64Encoded": false,
+        });
+        let response = self.function.call(event).await;
+        let status = u16::try_from(response["statusCode"].as_u64().unwrap()).unwrap();
+        let text = response["body"].as_str().unwrap_or_default();
+        let text = if response["isBase64Encoded"] == true {
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap(),
+            )
+            .unwrap()
+        } else {
+            text.to_owned()
+        };
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// `POST /uploads`, then the PUT of `bytes` to the presigned URL with the headers the ticket
+    /// requires; the image's id.
+    pub(crate) async fn upload(&mut self, name: &str, bytes: &[u8]) -> String {
+        let (status, ticket) = self
+            .request("POST", "/uploads", Some(&json!({
+                "filename": name, "contentType": "image/png", "sizeBytes": bytes.len(), "sha256": intake_domain::model::Sha256Digest::of(bytes).to_string()
+            })))
+            .await;
+        assert_eq!(status, 201, "{ticket}");
+        let mut put = reqwest::Client::new().put(ticket["uploadUrl"].as_str().unwrap());
+        for (header, value) in ticket["requiredHeaders"].as_object().unwrap() {
+            put = put.header(header, value.as_str().unwrap());
+        }
+        let response = put.body(bytes.to_vec()).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "PUT to the presigned URL: {response:?}"
+        );
+        ticket["imageId"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET /images/{id}`.
+    pub(crate) async fn image(&mut self, id: &str) -> Value {
+        let (status, image) = self.request("GET", &format!("/images/{id}"), None).await;
+        assert_eq!(status, 200, "{image}");
+        image
+    }
+}
+
+/// The path parameters when `path` matches the route key `METHOD /a/{b}`.
+fn route_match(key: &str, method: &str, path: &str) -> Option<Value> {
+    let (route_method, pattern) = key.split_once(' ')?;
+    if route_method != method {
+        return None;
+    }
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (pattern.split('/').collect(), path.split('/').collect());
+    if pattern.len() != path.len() {
+        return None;
+    }
+    let mut parameters = serde_json::Map::new();
+    for (p, s) in pattern.iter().zip(&path) {
+        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            parameters.insert(name.to_owned(), json!(s));
+        } else if p != s {
+            return None;
+        }
+    }
+    Some(if parameters.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(parameters)
+    })
+}
+
+/// Runs the queue's batches through `processor` until the image `id` is no longer being processed;
+/// the image as the API shows it. Every batch must succeed whole.
+pub(crate) async fn process_until_done(
+    uploads: &QueueSource,
+    processor: &mut Function,
+    api: &mut Api,
+    id: &str,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(batch) = uploads.run_once(processor, 1).await {
+            assert!(
+                batch.failed.is_empty(),
+                "{batch:?}\n{}",
+                processor.log_tail()
+            );
+        }
+        let image = api.image(id).await;
+        if image["status"] != "PROCESSING" && image["status"] != "AWAITING_UPLOAD" {
+            return image;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} was not processed: {image}\n{}",
+            processor.log_tail()
+        );
+    }
+}
+
+/// A rule on the template's bus that sends Intake's events to a new queue (what a user adds);
+/// the queue's URL.
+pub(crate) async fn rule_to_queue(stack: &Stack) -> String {
+    let endpoint = &stack.endpoint;
+    let url = call(
+        endpoint,
+        "sqs",
+        "AmazonSQS.CreateQueue",
+        &json!({"QueueName": "e2e-intake-events"}),
+    )
+    .await["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:e2e-intake-events");
+    call(endpoint, "events", "AWSEvents.PutRule", &json!({
+        "Name": "intake-images", "EventBusName": stack.bus, "EventPattern": json!({"source": ["intake"]}).to_string()
+    }))
+    .await;
+    call(endpoint, "events", "AWSEvents.PutTargets", &json!({
+        "Rule": "intake-images", "EventBusName": stack.bus, "Targets": [{"Id": "queue", "Arn": arn}]
+    }))
+    .await;
+    url
+}
+
+/// The detail types of the events about image `id` that reached the rule's queue, in order, once
+/// `expected` are all there.
+pub(crate) async fn events_for(
+    stack: &Stack,
+    queue: &str,
+    id: &str,
+    expected: &[&str],
+) -> Vec<String> {
+    let mut types = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !expected.iter().all(|e| types.iter().any(|t| t == e)) {
+        assert!(
+            Instant::now() < deadline,
+            "events for {id}: {types:?}, expected {expected:?}"
+        );
+        for message in receive(&stack.endpoint, queue, 10, 1).await {
+            let envelope: Value = serde_json::from_str(message["Body"].as_str().unwrap()).unwrap();
+            assert_eq!(envelope["source"], "intake");
+            if envelope["detail"].to_string().contains(id) {
+                types.push(envelope["detail-type"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    types
+}
+
+/// A second processor, the template's with a one-second OCR time limit (the one setting the test
+/// adds), meets a page it cannot read in time: the message is reported, and its next delivery put
+/// off by the back-off (longer than the queue's visibility timeout); redelivered, the template's
+/// processor reads it.
+pub(crate) async fn ocr_timeout_is_retried_with_back_off(
+    stack: &Stack,
+    models: &Path,
+    uploads: &QueueSource,
+    processor: &mut Function,
+    api: &mut Api,
+) {
+    let mut hurried = super::start(
+        stack,
+        "ProcessorFunction",
+        "processor",
+        models,
+        &[("INTAKE_OCR_TIMEOUT_SECONDS", "1")],
+    )
+    .await;
+    let lines: Vec<String> = (0..48)
+        .map(|i| format!("Line {i:02}: delivery note 58{i:02} for order A-{i:03}7"))
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let page = render(&lines);
+    let id = api.upload("delivery-notes.png", &page).await;
+    let batch = uploads
+        .run_once(&mut hurried, 1)
+        .await
+        .expect("the upload's notification");
+    assert!(matches!(batch.outcome, Outcome::Response(_)), "{batch:?}");
+    assert_eq!(
+        batch.failed,
+        batch.ids(),
+        "the timed-out message is reported: {}",
+        hurried.log_tail()
+    );
+    let failed_at = Instant::now();
+    let logs = hurried.logs();
+    let put_off = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "next delivery put off")
+        .unwrap_or_else(|| panic!("no back-off in the logs: {}", hurried.log_tail()));
+    let delay = put_off["fields"]["delay_seconds"].as_u64().unwrap();
+    assert!(
+        (5..=10).contains(&delay),
+        "the first back-off is 5-10 s: {put_off}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("OCR_TIMEOUT") || l.contains("timed out")),
+        "the failure was the OCR time limit: {}",
+        hurried.log_tail()
+    );
+    drop(hurried);
+    // Nothing comes back within the queue's visibility timeout: the back-off holds it.
+    let again = loop {
+        let messages = uploads.receive(1).await;
+        if !messages.is_empty() {
+            break messages;
+        }
+        assert!(
+            failed_at.elapsed() < Duration::from_secs(30),
+            "the message never came back"
+        );
+    };
+    let waited = failed_at.elapsed();
+    assert!(
+        waited + Duration::from_millis(500) >= Duration::from_secs(delay),
+        "redelivered after {waited:?}, before its back-off of {delay} s"
+    );
+    assert_eq!(again[0]["Attributes"]["ApproximateReceiveCount"], "2");
+    let batch = uploads.deliver(processor, again).await;
+    assert!(batch.failed.is_empty(), "{batch:?}");
+    let image = api.image(&id).await;
+    assert_eq!(image["status"], "PROCESSED", "{image}");
+    assert!(
+        image["ocrText"].as_str().unwrap().contains("delivery note"),
+        "{image}"
+    );
+}
