@@ -356,3 +356,90 @@ pub(crate) async fn ocr_timeout_is_retried_with_back_off(
         "{image}"
     );
 }
+
+/// The API and processor functions with S3 at s3s-fs (`AWS_ENDPOINT_URL_S3`, the SDK's own
+/// per-service endpoint), which verifies every signature: the upload URL the API presigns is
+/// accepted as issued and refused once altered, the processor reads the object, and the download
+/// URL serves the bytes. s3s-fs sends no notifications, so the test queues the one S3 would send.
+pub(crate) async fn presigned_urls_are_signed_for_the_store(
+    stack: &Stack,
+    models: &Path,
+    uploads: &QueueSource,
+    s3s: &str,
+) {
+    let sdk = super::support::sdk_config(s3s, super::stack::ACCESS_KEY).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let (env, _, _) = stack.function("ProcessorFunction", models);
+    let bucket = env
+        .into_iter()
+        .find(|(k, _)| k == "INTAKE_BUCKET")
+        .unwrap()
+        .1;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let store = [("AWS_ENDPOINT_URL_S3", s3s)];
+    let mut api = Api::new(
+        super::start(stack, "ApiFunction", "api", models, &store).await,
+        stack,
+        "ApiFunction",
+    );
+    let mut processor = super::start(stack, "ProcessorFunction", "processor", models, &store).await;
+    let page = render(&["SIGNED 5150"]);
+    let (status, ticket) = api
+        .request(
+            "POST",
+            "/uploads",
+            Some(&json!({
+                "filename": "signed.png", "contentType": "image/png", "sizeBytes": page.len(),
+                "sha256": intake_domain::model::Sha256Digest::of(&page).to_string()
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    let url = ticket["uploadUrl"].as_str().unwrap();
+    assert!(url.starts_with(s3s), "{url}");
+    let put = |url: String| {
+        let mut put = reqwest::Client::new().put(url);
+        for (header, value) in ticket["requiredHeaders"].as_object().unwrap() {
+            put = put.header(header, value.as_str().unwrap());
+        }
+        put.body(page.clone()).send()
+    };
+    let altered = url.replace("X-Amz-Expires=", "X-Amz-Expires=1");
+    let refused = put(altered).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        403,
+        "an altered URL is refused: {refused:?}"
+    );
+    let accepted = put(url.to_owned()).await.unwrap();
+    let status = accepted.status();
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        accepted.text().await.unwrap_or_default()
+    );
+    let key = ticket["objectKey"].as_str().unwrap();
+    let notification = json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+        "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key.replace('/', "%2F"), "size": page.len()}}
+    }]});
+    uploads.send(&notification.to_string()).await;
+    let id = ticket["imageId"].as_str().unwrap();
+    let image = process_until_done(uploads, &mut processor, &mut api, id).await;
+    assert_eq!(image["status"], "PROCESSED", "{image}");
+    assert!(
+        image["ocrText"].as_str().unwrap().contains("5150"),
+        "{image}"
+    );
+    let download = image["downloadUrl"].as_str().unwrap();
+    assert!(download.starts_with(s3s), "{download}");
+    let fetched = reqwest::get(download).await.unwrap();
+    assert!(fetched.status().is_success(), "{fetched:?}");
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), page.as_slice());
+}

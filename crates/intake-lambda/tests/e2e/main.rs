@@ -68,11 +68,10 @@ async fn start(
     extra: &[(&str, &str)],
 ) -> Function {
     let (mut env, memory_mib, timeout) = stack.function(id, models);
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
+    for (name, value) in extra {
+        env.retain(|(k, _)| k != name);
+        env.push(((*name).to_owned(), (*value).to_owned()));
+    }
     let program = match binary {
         "api" => env!("CARGO_BIN_EXE_api"),
         _ => env!("CARGO_BIN_EXE_processor"),
@@ -204,5 +203,11 @@ async fn the_deployed_functions_carry_an_upload_from_the_api_to_the_bus() {
     // 4. An OCR timeout inside the function: reported, put off by a back-off, then read.
     flow::ocr_timeout_is_retried_with_back_off(&stack, &models, &uploads, &mut processor, &mut api)
         .await;
+
+    // 5. Where signatures matter: S3 on s3s-fs, which checks SigV4, presigned URLs included.
+    if let Some(s3s) = support::s3s_fs().await {
+        flow::presigned_urls_are_signed_for_the_store(&stack, &models, &uploads, &s3s.endpoint)
+            .await;
+    }
     drop(moto);
 }

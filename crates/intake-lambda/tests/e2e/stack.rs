@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::template::{ACCOUNT, REGION, Template};
 
-/// The credentials every emulated caller uses (moto accepts any).
-pub(crate) const ACCESS_KEY: (&str, &str) = ("AKIAINTAKEE2E", "intake-e2e-secret");
+/// The credentials every emulated caller uses: the ones s3s-fs checks signatures with (moto accepts
+/// any).
+pub(crate) const ACCESS_KEY: (&str, &str) = super::support::S3S_KEY;
 
 /// Moto has no clock to advance, so the processing queue's visibility timeout (720 s in the
 /// template, six times the processor's timeout) is scaled down for the test; every other attribute
