@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::runtime::{Function, Outcome};
+use super::runtime::Function;
 use super::sources::{QueueSource, receive};
 use super::stack::{Stack, call};
 use super::template::{ACCOUNT, REGION};
@@ -142,9 +142,19 @@ impl Api {
     /// `POST /uploads`, then the PUT of `bytes` to the presigned URL with the headers the ticket
     /// requires; the image's id.
     pub(crate) async fn upload(&mut self, name: &str, bytes: &[u8]) -> String {
+        self.upload_as(name, "image/png", bytes).await
+    }
+
+    /// As [`Api::upload`], with another media type.
+    pub(crate) async fn upload_as(
+        &mut self,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
         let (status, ticket) = self
             .request("POST", "/uploads", Some(&json!({
-                "filename": name, "contentType": "image/png", "sizeBytes": bytes.len(), "sha256": intake_domain::model::Sha256Digest::of(bytes).to_string()
+                "filename": name, "contentType": content_type, "sizeBytes": bytes.len(), "sha256": intake_domain::model::Sha256Digest::of(bytes).to_string()
             })))
             .await;
         assert_eq!(status, 201, "{ticket}");
@@ -273,88 +283,6 @@ pub(crate) async fn events_for(
         }
     }
     types
-}
-
-/// A second processor, the template's with a one-second OCR time limit (the one setting the test
-/// adds), meets a page it cannot read in time: the message is reported, and its next delivery put
-/// off by the back-off (longer than the queue's visibility timeout); redelivered, the template's
-/// processor reads it.
-pub(crate) async fn ocr_timeout_is_retried_with_back_off(
-    stack: &Stack,
-    models: &Path,
-    uploads: &QueueSource,
-    processor: &mut Function,
-    api: &mut Api,
-) {
-    let mut hurried = super::start(
-        stack,
-        "ProcessorFunction",
-        "processor",
-        models,
-        &[("INTAKE_OCR_TIMEOUT_SECONDS", "1")],
-    )
-    .await;
-    let lines: Vec<String> = (0..48)
-        .map(|i| format!("Line {i:02}: delivery note 58{i:02} for order A-{i:03}7"))
-        .collect();
-    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let page = render(&lines);
-    let id = api.upload("delivery-notes.png", &page).await;
-    let batch = uploads
-        .run_once(&mut hurried, 1)
-        .await
-        .expect("the upload's notification");
-    assert!(matches!(batch.outcome, Outcome::Response(_)), "{batch:?}");
-    assert_eq!(
-        batch.failed,
-        batch.ids(),
-        "the timed-out message is reported: {}",
-        hurried.log_tail()
-    );
-    let failed_at = Instant::now();
-    let logs = hurried.logs();
-    let put_off = logs
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| l["fields"]["message"] == "next delivery put off")
-        .unwrap_or_else(|| panic!("no back-off in the logs: {}", hurried.log_tail()));
-    let delay = put_off["fields"]["delay_seconds"].as_u64().unwrap();
-    assert!(
-        (5..=10).contains(&delay),
-        "the first back-off is 5-10 s: {put_off}"
-    );
-    assert!(
-        logs.iter()
-            .any(|l| l.contains("OCR_TIMEOUT") || l.contains("timed out")),
-        "the failure was the OCR time limit: {}",
-        hurried.log_tail()
-    );
-    drop(hurried);
-    // Nothing comes back within the queue's visibility timeout: the back-off holds it.
-    let again = loop {
-        let messages = uploads.receive(1).await;
-        if !messages.is_empty() {
-            break messages;
-        }
-        assert!(
-            failed_at.elapsed() < Duration::from_secs(30),
-            "the message never came back"
-        );
-    };
-    let waited = failed_at.elapsed();
-    assert!(
-        waited + Duration::from_millis(500) >= Duration::from_secs(delay),
-        "redelivered after {waited:?}, before its back-off of {delay} s"
-    );
-    assert_eq!(again[0]["Attributes"]["ApproximateReceiveCount"], "2");
-    let batch = uploads.deliver(processor, again).await;
-    assert!(batch.failed.is_empty(), "{batch:?}");
-    let image = api.image(&id).await;
-    assert_eq!(image["status"], "PROCESSED", "{image}");
-    assert!(
-        image["ocrText"].as_str().unwrap().contains("delivery note"),
-        "{image}"
-    );
 }
 
 /// The API and processor functions with S3 at s3s-fs (`AWS_ENDPOINT_URL_S3`, the SDK's own

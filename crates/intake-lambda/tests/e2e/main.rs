@@ -21,17 +21,19 @@
 mod support;
 
 mod flow;
+mod largest;
+mod memory;
 mod runtime;
 mod sources;
 mod stack;
 mod template;
+mod unhappy;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use flow::{Api, render};
 use runtime::{Function, Spec};
-use sources::{QueueSource, StreamSource, receive};
+use sources::{QueueSource, StreamSource};
 use stack::Stack;
 
 /// The models directory (the layer's contents: PP-OCR models, ONNX Runtime, libpdfium), or `None`
@@ -67,6 +69,18 @@ async fn start(
     models: &Path,
     extra: &[(&str, &str)],
 ) -> Function {
+    launch(stack, id, binary, models, extra, false).await
+}
+
+/// As [`start`], in a memory cgroup of the function's memory size when `limit_memory`.
+async fn launch(
+    stack: &Stack,
+    id: &str,
+    binary: &str,
+    models: &Path,
+    extra: &[(&str, &str)],
+    limit_memory: bool,
+) -> Function {
     let (mut env, memory_mib, timeout) = stack.function(id, models);
     for (name, value) in extra {
         env.retain(|(k, _)| k != name);
@@ -83,6 +97,7 @@ async fn start(
         env,
         memory_mib,
         timeout,
+        limit_memory,
     })
     .await;
     eprintln!("{id}: init {:.0} ms", function.init.as_secs_f64() * 1e3);
@@ -148,66 +163,24 @@ async fn the_deployed_functions_carry_an_upload_from_the_api_to_the_bus() {
     let types = flow::events_for(&stack, &seen, &id, &["image.uploaded", "image.processed"]).await;
     assert_eq!(types, ["image.uploaded", "image.processed"]);
 
-    // 2. A batch reports only its failures: an upload and a poison message together.
-    let second = render(&["RECEIPT 2231"]);
-    let good = api.upload("receipt.png", &second).await;
-    let poison_body = "{\"not\": \"an S3 notification\"}";
-    let poison = uploads.send(poison_body).await;
-    let messages = uploads.receive(1).await;
-    assert_eq!(
-        messages.len(),
-        2,
-        "the upload's notification and the poison message: {messages:?}"
-    );
-    let batch = uploads.deliver(&mut processor, messages).await;
-    assert_eq!(
-        batch.failed,
-        [poison.clone()],
-        "only the poison message is reported: {batch:?}"
-    );
-    assert_eq!(api.image(&good).await["status"], "PROCESSED");
-
-    // 3. The poison message is delivered `maxReceiveCount` times, then lands in the dead-letter queue.
-    let redrive = &stack.template.properties("ProcessingQueue").unwrap()["RedrivePolicy"];
-    let max_receives = redrive["maxReceiveCount"].as_u64().unwrap();
-    let (dlq_url, dlq_arn) = stack.queue("DeadLetterQueue");
-    assert_eq!(redrive["deadLetterTargetArn"], dlq_arn.as_str());
-    let mut deliveries = 1;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let Some(batch) = uploads
-            .run_once(&mut processor, stack::VISIBILITY_IN_TEST + 1)
-            .await
-        else {
-            if sources::visible(&moto.endpoint, &dlq_url).await > 0 {
-                break;
-            }
-            continue;
-        };
-        assert_eq!(batch.ids(), [poison.clone()]);
-        assert_eq!(batch.failed, [poison.clone()]);
-        deliveries += 1;
-    }
-    let dead = receive(&moto.endpoint, &dlq_url, 10, 1).await;
-    assert_eq!(
-        dead.len(),
-        1,
-        "the poison message is in the dead-letter queue"
-    );
-    assert_eq!(dead[0]["Body"], poison_body);
-    assert_eq!(
-        deliveries, max_receives,
-        "delivered as often as the redrive policy allows"
-    );
-
-    // 4. An OCR timeout inside the function: reported, put off by a back-off, then read.
-    flow::ocr_timeout_is_retried_with_back_off(&stack, &models, &uploads, &mut processor, &mut api)
+    // 2-4. The unhappy paths as deployed.
+    unhappy::a_batch_reports_only_its_poison_message(&stack, &uploads, &mut processor, &mut api)
         .await;
+    unhappy::ocr_timeout_is_retried_with_back_off(
+        &stack,
+        &models,
+        &uploads,
+        &mut processor,
+        &mut api,
+    )
+    .await;
 
     // 5. Where signatures matter: S3 on s3s-fs, which checks SigV4, presigned URLs included.
     if let Some(s3s) = support::s3s_fs().await {
         flow::presigned_urls_are_signed_for_the_store(&stack, &models, &uploads, &s3s.endpoint)
             .await;
     }
+    // 6. The largest page the limits allow, in the processor at the template's memory size.
+    largest::the_largest_page_fits_the_template_memory(&stack, &models, &uploads, &mut api).await;
     drop(moto);
 }

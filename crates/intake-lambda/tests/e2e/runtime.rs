@@ -123,6 +123,8 @@ pub(crate) struct Spec {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) memory_mib: u64,
     pub(crate) timeout: Duration,
+    /// Run in a memory cgroup of `memory_mib` where one can be made.
+    pub(crate) limit_memory: bool,
 }
 
 /// A running function behind its own Runtime API.
@@ -134,6 +136,8 @@ pub(crate) struct Function {
     logs: Arc<Mutex<Vec<String>>>,
     timeout: Duration,
     server: tokio::task::JoinHandle<()>,
+    /// The memory cgroup it runs in, if any (dropped after the process is killed).
+    pub(crate) cgroup: Option<super::memory::Cgroup>,
     /// From process start to its first request for an event.
     pub(crate) init: Duration,
 }
@@ -142,6 +146,15 @@ impl Drop for Function {
     fn drop(&mut self) {
         self.server.abort();
         let _ = self.child.start_kill();
+        if self.cgroup.is_some() {
+            // The cgroup can go once its process has.
+            for _ in 0..100 {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 }
 
@@ -209,6 +222,14 @@ impl Function {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+        let cgroup = if spec.limit_memory {
+            super::memory::Cgroup::new(spec.memory_mib << 20)
+        } else {
+            None
+        };
+        if let Some(cgroup) = &cgroup {
+            cgroup.add(child.id().expect("pid"));
+        }
         let logs = Arc::new(Mutex::new(Vec::new()));
         keep_lines(child.stdout.take().unwrap(), Arc::clone(&logs));
         keep_lines(child.stderr.take().unwrap(), Arc::clone(&logs));
@@ -220,6 +241,7 @@ impl Function {
             logs,
             timeout: spec.timeout,
             server,
+            cgroup,
             init: Duration::ZERO,
         };
         // Lambda's init phase is limited to 10 s; emulated arm64 is far slower, so wait longer.
@@ -267,6 +289,11 @@ impl Function {
             Outcome::Response(value) => value,
             Outcome::Error(error) => panic!("{} failed: {error}\n{}", self.name, self.log_tail()),
         }
+    }
+
+    /// The process's peak resident set so far, in bytes.
+    pub(crate) fn peak_rss(&self) -> u64 {
+        self.child.id().map_or(0, super::memory::peak_rss)
     }
 
     /// Every log line so far.

@@ -250,7 +250,7 @@ impl StreamSource {
                 records.push(record);
             }
             if let Some(next) = got["NextShardIterator"].as_str() {
-                *iterator = next.to_owned();
+                next.clone_into(iterator);
             }
         }
         let count = records.len();

@@ -80,73 +80,8 @@ impl Stack {
     /// Creates the template's resources in moto at `endpoint`.
     pub(crate) async fn create(endpoint: &str, s3: &aws_sdk_s3::Client) -> Self {
         let mut template = Template::load();
-        let mut queues = BTreeMap::new();
-        // Queues: those without a redrive policy first, then the ones that point at them.
-        let mut ids = template.resources_of_type("AWS::SQS::Queue");
-        ids.sort_by_key(|id| {
-            !template.raw()["Resources"][id.as_str()]["Properties"]["RedrivePolicy"].is_null()
-        });
-        for id in ids {
-            let properties = template.properties(&id).unwrap();
-            let mut attributes = string_attributes(
-                &properties,
-                &[
-                    "VisibilityTimeout",
-                    "MessageRetentionPeriod",
-                    "SqsManagedSseEnabled",
-                    "RedrivePolicy",
-                ],
-            );
-            if id == "ProcessingQueue" {
-                attributes.insert(
-                    "VisibilityTimeout".into(),
-                    json!(VISIBILITY_IN_TEST.to_string()),
-                );
-            }
-            let name = properties["QueueName"].as_str().unwrap();
-            let url = call(
-                endpoint,
-                "sqs",
-                "AmazonSQS.CreateQueue",
-                &json!({"QueueName": name, "Attributes": attributes}),
-            )
-            .await["QueueUrl"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
-            template.created(&id, &url, &[("Arn", &arn), ("QueueName", name)]);
-            queues.insert(id, (url, arn));
-        }
-        // The OCR models layer: its contents are the local models directory (see `function`).
-        for id in template.resources_of_type("AWS::Serverless::LayerVersion") {
-            let name = template.properties(&id).unwrap()["LayerName"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            template.created(
-                &id,
-                &format!("arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1"),
-                &[],
-            );
-        }
-        // The functions (started by the test) and the HTTP API (whose events the test sends).
-        for id in template.resources_of_type("AWS::Serverless::Function") {
-            let name = template
-                .property(&id, "FunctionName")
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}");
-            template.created(&id, &name, &[("Arn", &arn)]);
-        }
-        for id in template.resources_of_type("AWS::ApiGatewayV2::Api") {
-            template.created(&id, "e2eapi", &[]);
-        }
-        for id in template.resources_of_type("AWS::ApiGatewayV2::Integration") {
-            template.created(&id, &format!("{id}-e2e"), &[]);
-        }
+        let queues = create_queues(endpoint, &mut template).await;
+        register_unemulated(&mut template);
         // The bus.
         let bus_id = single(&template, "AWS::Events::EventBus");
         let bus_name = template.properties(&bus_id).unwrap()["Name"]
@@ -168,51 +103,7 @@ impl Stack {
             &bus_name,
             &[("Arn", &bus_arn), ("Name", &bus_name)],
         );
-        // The table, with its keys, indexes and stream as the template declares them.
-        let table_id = single(&template, "AWS::DynamoDB::Table");
-        let table = template.properties(&table_id).unwrap();
-        let name = table["TableName"].as_str().unwrap().to_owned();
-        let mut create = json!({
-            "TableName": name,
-            "BillingMode": table["BillingMode"],
-            "AttributeDefinitions": table["AttributeDefinitions"],
-            "KeySchema": table["KeySchema"],
-            "GlobalSecondaryIndexes": table["GlobalSecondaryIndexes"],
-            "DeletionProtectionEnabled": table["DeletionProtectionEnabled"],
-        });
-        if let Some(stream) = table.get("StreamSpecification") {
-            create["StreamSpecification"] =
-                json!({"StreamEnabled": true, "StreamViewType": stream["StreamViewType"]});
-        }
-        let described = call(
-            endpoint,
-            "dynamodb",
-            "DynamoDB_20120810.CreateTable",
-            &create,
-        )
-        .await;
-        let table_arn = described["TableDescription"]["TableArn"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let stream_arn = described["TableDescription"]["LatestStreamArn"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if let Some(ttl) = table.get("TimeToLiveSpecification") {
-            call(
-                endpoint,
-                "dynamodb",
-                "DynamoDB_20120810.UpdateTimeToLive",
-                &json!({"TableName": name, "TimeToLiveSpecification": ttl}),
-            )
-            .await;
-        }
-        template.created(
-            &table_id,
-            &name,
-            &[("Arn", &table_arn), ("StreamArn", &stream_arn)],
-        );
+        let stream_arn = create_table(endpoint, &mut template).await;
         // The bucket (its name, notification and policy refer to the queue and to itself).
         let bucket_id = single(&template, "AWS::S3::Bucket");
         let bucket_name =
@@ -329,9 +220,143 @@ impl Stack {
             .unwrap()
             .values()
             .find(|e| e["Type"] == kind)
-            .map(|e| e["Properties"].clone())
-            .unwrap_or_else(|| panic!("{function} has no {kind} event source"))
+            .map_or_else(
+                || panic!("{function} has no {kind} event source"),
+                |e| e["Properties"].clone(),
+            )
     }
+}
+
+/// The template's queues, those without a redrive policy first (the others point at them), with
+/// their attributes; their URL and ARN by logical id.
+async fn create_queues(
+    endpoint: &str,
+    template: &mut Template,
+) -> BTreeMap<String, (String, String)> {
+    let mut queues = BTreeMap::new();
+    // Queues: those without a redrive policy first, then the ones that point at them.
+    let mut ids = template.resources_of_type("AWS::SQS::Queue");
+    ids.sort_by_key(|id| {
+        !template.raw()["Resources"][id.as_str()]["Properties"]["RedrivePolicy"].is_null()
+    });
+    for id in ids {
+        let properties = template.properties(&id).unwrap();
+        let mut attributes = string_attributes(
+            &properties,
+            &[
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "SqsManagedSseEnabled",
+                "RedrivePolicy",
+            ],
+        );
+        if id == "ProcessingQueue" {
+            attributes.insert(
+                "VisibilityTimeout".into(),
+                json!(VISIBILITY_IN_TEST.to_string()),
+            );
+        }
+        let name = properties["QueueName"].as_str().unwrap();
+        let url = call(
+            endpoint,
+            "sqs",
+            "AmazonSQS.CreateQueue",
+            &json!({"QueueName": name, "Attributes": attributes}),
+        )
+        .await["QueueUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+        template.created(&id, &url, &[("Arn", &arn), ("QueueName", name)]);
+        queues.insert(id, (url, arn));
+    }
+    queues
+}
+
+/// What the functions' settings and the routes refer to without the emulation creating it: the
+/// layer (its contents are the local models directory, see [`Stack::function`]), the functions
+/// (started by the test) and the HTTP API and its integrations (whose events the test sends).
+fn register_unemulated(template: &mut Template) {
+    // The OCR models layer: its contents are the local models directory (see `function`).
+    for id in template.resources_of_type("AWS::Serverless::LayerVersion") {
+        let name = template.properties(&id).unwrap()["LayerName"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        template.created(
+            &id,
+            &format!("arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1"),
+            &[],
+        );
+    }
+    // The functions (started by the test) and the HTTP API (whose events the test sends).
+    for id in template.resources_of_type("AWS::Serverless::Function") {
+        let name = template
+            .property(&id, "FunctionName")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}");
+        template.created(&id, &name, &[("Arn", &arn)]);
+    }
+    for id in template.resources_of_type("AWS::ApiGatewayV2::Api") {
+        template.created(&id, "e2eapi", &[]);
+    }
+    for id in template.resources_of_type("AWS::ApiGatewayV2::Integration") {
+        template.created(&id, &format!("{id}-e2e"), &[]);
+    }
+}
+
+/// The table with its keys, indexes, stream and TTL as the template declares them; its stream's ARN.
+async fn create_table(endpoint: &str, template: &mut Template) -> String {
+    // The table, with its keys, indexes and stream as the template declares them.
+    let table_id = single(template, "AWS::DynamoDB::Table");
+    let table = template.properties(&table_id).unwrap();
+    let name = table["TableName"].as_str().unwrap().to_owned();
+    let mut create = json!({
+        "TableName": name,
+        "BillingMode": table["BillingMode"],
+        "AttributeDefinitions": table["AttributeDefinitions"],
+        "KeySchema": table["KeySchema"],
+        "GlobalSecondaryIndexes": table["GlobalSecondaryIndexes"],
+        "DeletionProtectionEnabled": table["DeletionProtectionEnabled"],
+    });
+    if let Some(stream) = table.get("StreamSpecification") {
+        create["StreamSpecification"] =
+            json!({"StreamEnabled": true, "StreamViewType": stream["StreamViewType"]});
+    }
+    let described = call(
+        endpoint,
+        "dynamodb",
+        "DynamoDB_20120810.CreateTable",
+        &create,
+    )
+    .await;
+    let table_arn = described["TableDescription"]["TableArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stream_arn = described["TableDescription"]["LatestStreamArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(ttl) = table.get("TimeToLiveSpecification") {
+        call(
+            endpoint,
+            "dynamodb",
+            "DynamoDB_20120810.UpdateTimeToLive",
+            &json!({"TableName": name, "TimeToLiveSpecification": ttl}),
+        )
+        .await;
+    }
+    template.created(
+        &table_id,
+        &name,
+        &[("Arn", &table_arn), ("StreamArn", &stream_arn)],
+    );
+    stream_arn
 }
 
 fn single(template: &Template, kind: &str) -> String {

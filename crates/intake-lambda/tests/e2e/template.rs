@@ -112,6 +112,14 @@ impl Template {
         }
     }
 
+    /// A parameter's default, as text.
+    pub(crate) fn parameter_default(&self, name: &str) -> String {
+        match self.parameter(name) {
+            Some(Json::String(s)) => s,
+            other => panic!("parameter {name}: {other:?}"),
+        }
+    }
+
     fn parameter(&self, name: &str) -> Option<Json> {
         let parameter = &self.doc["Parameters"][name];
         if parameter.is_null() {
