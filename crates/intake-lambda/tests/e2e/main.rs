@@ -112,6 +112,7 @@ async fn the_deployed_functions_carry_an_upload_from_the_api_to_the_bus() {
     let Some(moto) = support::moto().await else {
         return;
     };
+    let largest_pages = tokio::task::spawn_blocking(largest::pages);
     let sdk = support::sdk_config(&moto.endpoint, stack::ACCESS_KEY).await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
@@ -181,6 +182,8 @@ async fn the_deployed_functions_carry_an_upload_from_the_api_to_the_bus() {
             .await;
     }
     // 6. The largest page the limits allow, in the processor at the template's memory size.
-    largest::the_largest_page_fits_the_template_memory(&stack, &models, &uploads, &mut api).await;
+    let pages = largest_pages.await.unwrap();
+    largest::the_largest_page_fits_the_template_memory(&stack, &models, &uploads, &mut api, pages)
+        .await;
     drop(moto);
 }
