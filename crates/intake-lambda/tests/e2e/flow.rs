@@ -139,6 +139,11 @@ impl Api {
         )
     }
 
+    /// How long the function's init took.
+    pub(crate) fn init(&self) -> std::time::Duration {
+        self.function.init
+    }
+
     /// `POST /uploads`, then the PUT of `bytes` to the presigned URL with the headers the ticket
     /// requires; the image's id.
     pub(crate) async fn upload(&mut self, name: &str, bytes: &[u8]) -> String {

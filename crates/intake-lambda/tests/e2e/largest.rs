@@ -142,9 +142,8 @@ pub(crate) async fn the_largest_page_fits_the_template_memory(
                     "{image}"
                 ),
                 // A refusal the processor decided is a stable outcome too; a kill fails above.
-                Some("REJECTED" | "FAILED") => {
-                    assert!(image["error"]["code"].is_string(), "{image}")
-                }
+                Some("REJECTED") => assert!(image["rejectionCode"].is_string(), "{image}"),
+                Some("FAILED") => assert!(image["failureCode"].is_string(), "{image}"),
                 other => panic!("unexpected status {other:?}: {image}"),
             }
         }

@@ -23,6 +23,7 @@ mod support;
 mod flow;
 mod largest;
 mod memory;
+mod qemu;
 mod runtime;
 mod sources;
 mod stack;
@@ -81,19 +82,33 @@ async fn launch(
     extra: &[(&str, &str)],
     limit_memory: bool,
 ) -> Function {
+    let program = match binary {
+        "api" => env!("CARGO_BIN_EXE_api"),
+        _ => env!("CARGO_BIN_EXE_processor"),
+    };
+    let bootstrap = (PathBuf::from(program), Vec::new());
+    launch_bootstrap(stack, id, bootstrap, models, extra, limit_memory).await
+}
+
+/// Starts the template's function `id` from an executable (run by a wrapper such as qemu-user
+/// when one is given).
+async fn launch_bootstrap(
+    stack: &Stack,
+    id: &str,
+    (program, wrapper): (PathBuf, Vec<String>),
+    models: &Path,
+    extra: &[(&str, &str)],
+    limit_memory: bool,
+) -> Function {
     let (mut env, memory_mib, timeout) = stack.function(id, models);
     for (name, value) in extra {
         env.retain(|(k, _)| k != name);
         env.push(((*name).to_owned(), (*value).to_owned()));
     }
-    let program = match binary {
-        "api" => env!("CARGO_BIN_EXE_api"),
-        _ => env!("CARGO_BIN_EXE_processor"),
-    };
     let function = Function::start(Spec {
         name: format!("{}-{}", id, std::process::id()),
-        program: program.into(),
-        wrapper: Vec::new(),
+        program,
+        wrapper,
         env,
         memory_mib,
         timeout,
