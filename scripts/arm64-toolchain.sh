@@ -7,6 +7,7 @@
 #     system's and rustup's compilers stay as they are
 #   - the aarch64 cross linker (gcc-aarch64-linux-gnu with Debian's arm64 glibc) and qemu-user-static,
 #     from Debian, with apt-get
+#   - a sysroot for qemu-user: Debian's arm64 libraries and an arm64 /proc/cpuinfo (see below)
 # Prints the variables the arm64 build and smoke read as `export` lines, so
 # `eval "$(scripts/arm64-toolchain.sh)"` configures a shell. Progress goes to stderr.
 set -euo pipefail
@@ -55,9 +56,19 @@ WRAP
   ls "$root/usr/lib/rustlib/aarch64-unknown-linux-gnu/lib/"libstd-*.rlib >/dev/null
 fi
 
+# The sysroot qemu-user runs the functions with (-L): Debian's arm64 libraries, and the
+# /proc/cpuinfo an arm64 Lambda (Graviton2, Neoverse N1) shows. qemu 7.2 passes the x86_64 host's
+# own through, which ONNX Runtime's CPU detection (cpuinfo) cannot parse on arm64: it crashes.
+sysroot="$TOOLS/arm64-sysroot"
+mkdir -p "$sysroot/proc"
+ln -sfn /usr/aarch64-linux-gnu/lib "$sysroot/lib"
+for cpu in $(seq 0 $(($(nproc) - 1))); do
+  printf 'processor\t: %d\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp ssbs\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\n' "$cpu"
+done > "$sysroot/proc/cpuinfo"
+
 echo "export INTAKE_ARM64_RUSTC=$root/bin/rustc"
 echo "export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc"
 echo "export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc"
 echo "export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar"
 echo "export INTAKE_QEMU_AARCH64=$(command -v qemu-aarch64-static)"
-echo "export INTAKE_ARM64_SYSROOT=/usr/aarch64-linux-gnu"
+echo "export INTAKE_ARM64_SYSROOT=$sysroot"

@@ -11,6 +11,12 @@ use super::flow::{Api, process_until_done, render};
 use super::sources::QueueSource;
 use super::stack::Stack;
 
+/// Emulation runs PP-OCR's kernels instruction by instruction, far slower than the template's
+/// 120 s timeout and the default 90 s OCR limit allow for: both are raised for this run (the one
+/// setting it adds), so the smoke checks what runs, not how fast.
+const EMULATED_OCR_LIMIT: &str = "1500";
+const EMULATED_TIMEOUT: u64 = 1600;
+
 /// Where the arm64 build, its models and the emulator are, from the variables the smoke script
 /// sets; `None` (skipped) without them.
 struct Arm64 {
@@ -81,10 +87,11 @@ async fn the_arm64_bootstraps_read_an_upload_under_qemu() {
         "ProcessorFunction",
         arm64.bootstrap("processor"),
         &arm64.models,
-        &[],
+        &[("INTAKE_OCR_TIMEOUT_SECONDS", EMULATED_OCR_LIMIT)],
         false,
     )
-    .await;
+    .await
+    .with_timeout(std::time::Duration::from_secs(EMULATED_TIMEOUT));
     let uploads = QueueSource::of(&stack, "ProcessorFunction");
     let page = render(&["INVOICE 4711", "Total due 128.50 EUR"]);
     let id = api.upload("invoice.png", &page).await;

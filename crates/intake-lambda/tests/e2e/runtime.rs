@@ -266,6 +266,12 @@ impl Function {
         function
     }
 
+    /// With a longer invocation timeout than the template's (for emulated runs, which are slower).
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Invokes the function with `event` and waits for its outcome, at most its timeout.
     pub(crate) async fn invoke(&mut self, event: Value) -> Outcome {
         let (reply, outcome) = oneshot::channel();

@@ -91,7 +91,8 @@ pub(crate) async fn ocr_timeout_is_retried_with_back_off(
         &[("INTAKE_OCR_TIMEOUT_SECONDS", "1")],
     )
     .await;
-    let lines: Vec<String> = (0..48)
+    // 120 lines: seconds of PP-OCR on this machine, well past the one-second limit on a faster one.
+    let lines: Vec<String> = (0..120)
         .map(|i| format!("Line {i:02}: delivery note 58{i:02} for order A-{i:03}7"))
         .collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
