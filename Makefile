@@ -50,8 +50,8 @@ build-lambda:
 	INTAKE_MODELS_ARCH=aarch64 scripts/ocr-models.sh target/lambda/ocr-models/intake-models >/dev/null
 
 ## Both Lambda functions built for arm64 with Debian's Rust toolchain and run under qemu-user (Debian's
-## qemu-user-static and arm64 libraries) against moto: one upload read by PP-OCR in the processor, as CI
-## runs it (scripts/arm64-smoke.sh; installs what it needs on first use).
+## qemu-user-static and arm64 libraries) against moto: one upload read by PP-OCR in the processor
+## (scripts/arm64-smoke.sh; installs what it needs on first use; long: not in CI yet).
 smoke-arm64:
 	scripts/arm64-smoke.sh
 
