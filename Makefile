@@ -1,7 +1,7 @@
 # Intake's entry points. `make help` lists them.
 CARGO ?= cargo
 
-.PHONY: help run test lint fmt backends build-lambda check-template bench bench-quick fuzz-api
+.PHONY: help run test lint fmt backends build-lambda smoke-arm64 check-template bench bench-quick fuzz-api
 
 help:
 	@echo "make run   - start the local server (intake serve: filesystem, SQLite, PP-OCR) on 127.0.0.1:8080"
@@ -9,6 +9,7 @@ help:
 	@echo "make lint  - rustfmt check, clippy and rustdoc with warnings denied (what CI enforces)"
 	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
 	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
+	@echo "make smoke-arm64    - both Lambda functions built for arm64, one upload through them under qemu-user"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
 	@echo "make fuzz-api       - schemathesis against openapi.yaml on a fresh local server, every check on"
 
@@ -47,6 +48,12 @@ build-lambda:
 	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
 	cargo lambda build --release --arm64 -p intake-lambda
 	INTAKE_MODELS_ARCH=aarch64 scripts/ocr-models.sh target/lambda/ocr-models/intake-models >/dev/null
+
+## Both Lambda functions built for arm64 with Debian's Rust toolchain and run under qemu-user (Debian's
+## qemu-user-static and arm64 libraries) against moto: one upload read by PP-OCR in the processor
+## (scripts/arm64-smoke.sh; installs what it needs on first use; long: not in CI yet).
+smoke-arm64:
+	scripts/arm64-smoke.sh
 
 ## The template's checks, as CI runs them: the SAM translator, cfn-lint, and checkov (0 failed checks;
 ## every skipped check carries its reason in the template).
