@@ -13,8 +13,7 @@ use aws_sdk_textract::types::{
     ExpenseDetection, ExpenseDocument, ExpenseField, ExpenseGroupProperty, ExpenseType,
 };
 use intake_domain::model::{
-    BoundingBox, DocumentFields, DocumentKind, DocumentType, FIRST_PAGE, Field, FieldType,
-    LineItem, PageNumber,
+    BoundingBox, DocumentFields, DocumentType, FIRST_PAGE, Field, FieldType, LineItem, PageNumber,
 };
 use intake_domain::ports::{Failure, FieldError};
 
@@ -29,28 +28,8 @@ const REPEATS: &[&str] = &[
     "EXPENSE_ROW",
 ];
 
-/// Types only an invoice carries: what is owed, when and under which terms, and to whom it is
-/// billed. A receipt records a sale that is paid.
-const INVOICE_EVIDENCE: &[FieldType] = &[
-    FieldType::DueDate,
-    FieldType::PaymentTerms,
-    FieldType::AmountDue,
-    FieldType::PriorBalance,
-    FieldType::PoNumber,
-    FieldType::CustomerNumber,
-    FieldType::DeliveryDate,
-    FieldType::ReceiverName,
-    FieldType::ReceiverAddress,
-];
-
-/// A receipt is what an expense document is without invoice evidence: that absence is trusted
-/// this much of the surest field's confidence.
-const RECEIPT_BY_ABSENCE: f32 = 0.8;
-
-/// The fields of every expense document Textract found, with the document's kind: an invoice when
-/// any field is of a type only invoices carry (a due date, payment terms, an amount due, a
-/// bill-to) or an identifier printed as an invoice number, else a receipt; `other` when nothing
-/// was read.
+/// The fields of every expense document Textract found, with the document's kind decided by the
+/// domain from those fields ([`DocumentType::of_expense_fields`]: Textract does not say).
 pub(crate) fn map_documents(documents: &[ExpenseDocument]) -> Result<DocumentFields, FieldError> {
     let mut fields = Vec::new();
     let mut grouped = Vec::new();
@@ -80,7 +59,7 @@ pub(crate) fn map_documents(documents: &[ExpenseDocument]) -> Result<DocumentFie
             fields.push(field);
         }
     }
-    let document_type = kind(&fields, &line_items);
+    let document_type = DocumentType::of_expense_fields(&fields, &line_items);
     Ok(DocumentFields::new(document_type, fields, line_items))
 }
 
@@ -180,45 +159,10 @@ fn bounding_box(value: &ExpenseDetection) -> Result<BoundingBox, FieldError> {
     .map_err(|e| Failure::other(e).into())
 }
 
-/// Whether an identifier's printed label names an invoice (in the languages the rule engine reads).
-fn invoice_label(field: &Field) -> bool {
-    field.field_type == FieldType::InvoiceReceiptId
-        && field.label.as_deref().is_some_and(|l| {
-            let l = l.to_lowercase();
-            [
-                "invoice", "invois", "rechnung", "facture", "factura", "fattura",
-            ]
-            .iter()
-            .any(|w| l.contains(w))
-        })
-}
-
-/// The document's kind by the evidence of its fields (see [`map_documents`]).
-fn kind(fields: &[Field], line_items: &[LineItem]) -> DocumentType {
-    let evidence = fields
-        .iter()
-        .filter(|f| INVOICE_EVIDENCE.contains(&f.field_type) || invoice_label(f))
-        .map(|f| f.confidence)
-        .reduce(f32::max);
-    if let Some(confidence) = evidence {
-        return DocumentType::new(DocumentKind::Invoice, confidence);
-    }
-    let surest = fields
-        .iter()
-        .chain(line_items.iter().flat_map(|i| i.fields.iter()))
-        .map(|f| f.confidence)
-        .reduce(f32::max);
-    match surest {
-        Some(confidence) => {
-            DocumentType::new(DocumentKind::Receipt, confidence * RECEIPT_BY_ABSENCE)
-        }
-        None => DocumentType::new(DocumentKind::Other, 0.0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use aws_sdk_textract::types::{LineItemFields, LineItemGroup};
+    use intake_domain::model::DocumentKind;
 
     use super::*;
 

@@ -11,6 +11,7 @@
 
 mod checks;
 mod dates;
+mod expense_kind;
 mod money;
 mod types;
 mod words;

@@ -325,3 +325,32 @@ fn every_analyze_expense_standard_name_is_a_field_type_spelled_as_textract_spell
         ValueKind::Identifier
     );
 }
+
+#[test]
+fn an_expense_document_is_an_invoice_only_on_invoice_evidence() {
+    let kind = |fields: &[Field]| DocumentType::of_expense_fields(fields, &[]);
+    let due = Field::new(FieldType::DueDate, "2026-12-31", 0.7, FIRST_PAGE, b());
+    let invoice = kind(&[field(FieldType::Total, "10.00"), due]);
+    assert_eq!(invoice.kind, DocumentKind::Invoice);
+    assert!((invoice.confidence - 0.7).abs() < 1e-6);
+
+    let numbered = field(FieldType::InvoiceReceiptId, "R-1").with_label("Rechnung Nr.");
+    assert_eq!(kind(&[numbered]).kind, DocumentKind::Invoice);
+    let receipt_no = field(FieldType::InvoiceReceiptId, "R-1").with_label("Receipt No");
+    let receipt = kind(&[receipt_no, field(FieldType::Total, "10.00")]);
+    assert_eq!(receipt.kind, DocumentKind::Receipt);
+    assert!((receipt.confidence - 0.72).abs() < 1e-6);
+
+    let only_items = DocumentType::of_expense_fields(
+        &[],
+        &[LineItem {
+            fields: vec![field(FieldType::Price, "2.00")],
+        }],
+    );
+    assert_eq!(only_items.kind, DocumentKind::Receipt);
+    let nothing = kind(&[]);
+    assert_eq!(
+        (nothing.kind, nothing.confidence),
+        (DocumentKind::Other, 0.0)
+    );
+}
