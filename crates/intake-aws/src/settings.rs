@@ -66,7 +66,7 @@ pub const DEFAULT_OCR_TIME_LIMIT: Duration = Duration::from_secs(90);
 /// Everything an AWS deployment of Intake is configured with. AWS itself (region, credentials,
 /// endpoints) is configured by the SDK's standard variables: `AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// `AWS_ACCESS_KEY_ID`, ..., so the same code runs against AWS and against emulators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct AwsSettings {
     /// `INTAKE_BUCKET` (required): the private bucket uploads and OCR sidecars go to.

@@ -63,6 +63,7 @@ impl LocalServer {
             .signer(signer.clone())
             .repository(repository.clone())
             .search(repository)
+            .fingerprint_index(database.fingerprints())
             .previews(ImagePreviewer)
             .exports(intake_export::Renderer)
             .event_links(intake_http::EVENT_LINKS)
