@@ -20,7 +20,10 @@ mod sqs;
 mod textract;
 
 pub use compose::{AwsAdapters, MissingEngine};
-pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_from_text};
+pub use dynamo::{
+    DynamoFingerprintIndex, DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema,
+    events_from_text,
+};
 pub use eventbridge::{EVENT_SOURCE, EventBridgePublisher};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};
 pub use s3::{S3ObjectStore, S3UrlSigner};

@@ -84,6 +84,10 @@ pub struct AwsSettings {
     /// `INTAKE_PROCESSING_QUEUE_URL`: the processing queue, where the API asks for images to be
     /// processed again (without it, reprocessing answers 501 `REPROCESS_UNAVAILABLE`).
     pub processing_queue_url: Option<String>,
+    /// `INTAKE_FINGERPRINT_TABLE`: the DynamoDB table of the near-duplicate fingerprint index
+    /// (without it, records are not checked for near-duplicates and `GET /images/{id}/similar`
+    /// answers 501 `SIMILAR_UNAVAILABLE`).
+    pub fingerprint_table: Option<String>,
     /// `INTAKE_EVENT_BUS`: the EventBridge bus (name or ARN) the processor publishes the table
     /// stream's events to.
     pub event_bus: Option<String>,
@@ -103,6 +107,7 @@ impl AwsSettings {
             s3_force_path_style: false,
             config: IntakeConfig::default(),
             processing_queue_url: None,
+            fingerprint_table: None,
             event_bus: None,
             ocr_time_limit: DEFAULT_OCR_TIME_LIMIT,
         }
@@ -119,6 +124,13 @@ impl AwsSettings {
     #[must_use]
     pub fn with_event_bus(mut self, bus: Option<String>) -> Self {
         self.event_bus = bus.filter(|b| !b.trim().is_empty());
+        self
+    }
+
+    /// With the fingerprint index's table.
+    #[must_use]
+    pub fn with_fingerprint_table(mut self, table: Option<String>) -> Self {
+        self.fingerprint_table = table.filter(|t| !t.trim().is_empty());
         self
     }
 
@@ -179,6 +191,9 @@ impl AwsSettings {
                 .unwrap_or(endpoint_set),
             config: intake_settings::intake_config(lookup)?,
             processing_queue_url: read_setting(lookup, &table::PROCESSING_QUEUE_URL, |v| {
+                Ok::<_, String>(v.to_owned())
+            })?,
+            fingerprint_table: read_setting(lookup, &table::FINGERPRINT_TABLE, |v| {
                 Ok::<_, String>(v.to_owned())
             })?,
             event_bus: read_setting(lookup, &table::EVENT_BUS, |v| Ok::<_, String>(v.to_owned()))?,

@@ -129,6 +129,8 @@ settings! {
     /// See [`Setting::meaning`].
     TABLE = ("INTAKE_TABLE", Aws, "required", "a table name", "the DynamoDB table");
     /// See [`Setting::meaning`].
+    FINGERPRINT_TABLE = ("INTAKE_FINGERPRINT_TABLE", Aws, "none (near-duplicates are not looked for)", "a table name", "the DynamoDB table of the near-duplicate fingerprint index");
+    /// See [`Setting::meaning`].
     S3_FORCE_PATH_STYLE = ("INTAKE_S3_FORCE_PATH_STYLE", Aws, "true if AWS_ENDPOINT_URL[_S3] is set", "true, false", "path-style S3 addressing, for emulators");
     /// See [`Setting::meaning`].
     PROCESSING_QUEUE_URL = ("INTAKE_PROCESSING_QUEUE_URL", Aws, "none (reprocessing answers 501)", "a queue URL", "the processing queue, where the API asks for images to be processed again");
