@@ -11,7 +11,7 @@ use crate::error::{IntakeError, error_chain};
 use crate::model::{
     BandKey, ImageId, ImageRecord, ImageStatus, NearDuplicate, Owner, PageFingerprint,
 };
-use crate::ports::{FingerprintIndexError, OcrDetail};
+use crate::ports::{FingerprintIndexError, ListQuery, OcrDetail};
 
 /// The keys to look `pages` up by under `rule`: every page's, each once.
 fn probe_keys(pages: &[PageFingerprint], rule: &crate::model::DuplicateRule) -> Vec<BandKey> {
@@ -153,5 +153,47 @@ impl Intake {
             }
         }
         Ok(similar)
+    }
+
+    /// Fills the fingerprint index from the stored records (a back-fill, run once where records
+    /// were stored before the index existed): every live processed image of every owner is put
+    /// under its stored fingerprints, or, for a record processed before they were stored, the text
+    /// fingerprints of its stored OCR text (its pictures are not stored, so such pages have no image
+    /// hash). Idempotent: putting an image again replaces what the index had. Returns how many
+    /// images now have fingerprints in the index (0 without an index).
+    ///
+    /// # Errors
+    /// [`IntakeError::Repository`] / [`IntakeError::Fingerprints`] when a port fails; calling again
+    /// finishes the work.
+    pub async fn index_stored_records(&self) -> Result<u64, IntakeError> {
+        let Some(index) = self.inner.fingerprints.as_ref() else {
+            return Ok(0);
+        };
+        let repository = &self.inner.repository;
+        let mut query = ListQuery::new([ImageStatus::Processed], 200);
+        let mut indexed = 0;
+        loop {
+            let page = repository.list(&query).await?;
+            for listed in &page.records {
+                let pages = if listed.fingerprints().is_empty() {
+                    // Listings leave the text out: the record is read whole to compute them.
+                    match repository.get(&listed.image_id()).await? {
+                        Some(full) if !full.is_deleted() => full.computed_fingerprints(),
+                        _ => continue,
+                    }
+                } else {
+                    listed.fingerprints().to_vec()
+                };
+                if pages.is_empty() {
+                    continue;
+                }
+                index.put(listed.owner(), listed.image_id(), &pages).await?;
+                indexed += 1;
+            }
+            match page.next_cursor {
+                Some(cursor) => query = query.after(Some(cursor)),
+                None => return Ok(indexed),
+            }
+        }
     }
 }

@@ -36,6 +36,46 @@ impl SqliteFingerprintIndex {
     }
 }
 
+impl SqliteFingerprintIndex {
+    /// Whether the index was filled from the records stored before it existed
+    /// ([`Self::mark_backfilled`]).
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] when SQLite fails.
+    pub async fn backfilled(&self) -> Result<bool, FingerprintIndexError> {
+        self.db
+            .read(|conn| {
+                conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM fingerprint_backfill)",
+                    [],
+                    |row| row.get::<_, bool>(0),
+                )
+                .map_err(db_error)
+            })
+            .await
+    }
+
+    /// Notes that the index was filled from the stored records (`images` of them put), so that it
+    /// is done once. Noting it again keeps the first note.
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] when SQLite fails.
+    pub async fn mark_backfilled(&self, images: u64) -> Result<(), FingerprintIndexError> {
+        let images = i64::try_from(images).unwrap_or(i64::MAX);
+        self.db
+            .with(move |conn| {
+                conn.execute(
+                    "INSERT OR IGNORE INTO fingerprint_backfill (id, finished_at, images) \
+                     VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1)",
+                    params![images],
+                )
+                .map_err(db_error)
+                .map(drop)
+            })
+            .await
+    }
+}
+
 /// Deletes every page and band of `owner`'s image `id`.
 fn forget(conn: &Connection, owner: &str, id: &[u8; 16]) -> Result<(), FingerprintIndexError> {
     conn.execute(
