@@ -3,7 +3,7 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf,similar] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
 //! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
@@ -29,6 +29,7 @@ mod pipeline;
 mod report;
 mod search;
 mod sha;
+mod similar;
 mod support;
 mod throughput;
 
@@ -154,6 +155,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("pdf") {
         report.add(pdf::run(plan).await?);
+    }
+    if plan.wants("similar") {
+        report.add(similar::run(plan).await?);
     }
     Ok(report)
 }
