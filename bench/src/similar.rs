@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use intake_domain::model::{
-    DuplicateRule, FIRST_PAGE, ImageHash, ImageId, ImageStatus, PageFingerprint, RecordParts,
-    Sha256Digest,
+    DuplicateRule, FIRST_PAGE, ImageHash, ImageId, ImageStatus, PageFingerprint, Probe,
+    RecordParts, Sha256Digest,
 };
 use intake_domain::ports::{FingerprintIndex as _, ImageRepository as _, ListQuery};
 use intake_domain::testkit::{advanced_with, epoch, id_at, record_of};
@@ -226,9 +226,9 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         for (id, probe, sha) in &probes {
             let start = Instant::now();
             let hits = index
-                .find(&owner, &probe.probe_keys(&rule))
+                .candidates(&owner, &Probe::of(probe, &rule))
                 .await
-                .map_err(fail("find"))?;
+                .map_err(fail("candidates"))?;
             let flagged = rule.near_duplicates(
                 id_at(-1, 0),
                 std::slice::from_ref(probe),
@@ -273,7 +273,9 @@ pub(crate) async fn run(plan: &Plan) -> Result<Section, BenchError> {
         "{} lookups a side, alternating, after a warm-up pass; each probe a stored receipt re-scanned \
          (its picture hash 0–8 bits off), whose original the rule flagged in {found} of {} lookups \
          ({:.1} candidates a lookup on average). Ours: the index's candidates for the page's probe keys \
-         ({} keys: 4 bands × 137 values within 2 bits, and the receipt's tokens) and the rule's verdicts; \
+         ({} keys: 4 bands × 137 values within 2 bits, and the receipt's tokens), admitted from the key \
+         rows by the rule's necessary condition (a shared image key and enough shared tokens, or enough \
+         shared tokens alone; `Probe::admits`), and the rule's verdicts; \
          the reference: the repository's records of the owner with that SHA-256. The database \
          ({count} records, {count} fingerprinted pages) was filled in bulk in {:.0} s.",
         ours.len(),
@@ -349,8 +351,16 @@ async fn added_time(
         if let Some(first) = pages.first_mut() {
             first.image = Some(hash);
         }
-        let keys: Vec<_> = pages.iter().flat_map(|p| p.probe_keys(&rule)).collect();
-        let hits = index.find(&owner, &keys).await.map_err(fail("find"))?;
+        let mut hits = Vec::new();
+        for page in &pages {
+            let probe = Probe::of(page, &rule);
+            hits.extend(
+                index
+                    .candidates(&owner, &probe)
+                    .await
+                    .map_err(fail("candidates"))?,
+            );
+        }
         let own = id_at(-2, u64::try_from(round).unwrap_or(0));
         let flagged = rule.near_duplicates(
             own,

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
     ScalarAttributeType,
 };
-use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint, PageNumber};
+use intake_domain::model::{BandKey, HashKind, ImageId, Owner, PageFingerprint, PageNumber, Probe};
 use intake_domain::ports::{Failure, FingerprintIndex, FingerprintIndexError, IndexedPage};
 
 use crate::fault::{Fault, classify, describe};
@@ -347,6 +347,77 @@ impl FingerprintIndex for DynamoFingerprintIndex {
                 let indexed = listed.contains(&(image_id, page.page.get()))
                     && page.band_keys().iter().any(|k| asked.contains(k));
                 if indexed {
+                    found.push(IndexedPage::new(image_id, page));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn candidates(
+        &self,
+        owner: &Owner,
+        probe: &Probe,
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        if probe.is_void() {
+            return Ok(Vec::new());
+        }
+        let kinds: HashMap<String, HashKind> = probe
+            .image_keys
+            .iter()
+            .chain(&probe.token_keys)
+            .map(|k| (band_pk(owner, *k), k.kind))
+            .collect();
+        let bands = self
+            .batch_get(kinds.keys().cloned().collect(), "pk, members")
+            .await?;
+        // (image keys, token keys) each listed page is under, from the band items alone.
+        let mut hits: BTreeMap<(ImageId, u32), (usize, usize)> = BTreeMap::new();
+        for item in &bands {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::Ss(members))) =
+                (item.get("pk"), item.get("members"))
+            else {
+                continue;
+            };
+            let Some(&kind) = kinds.get(pk) else {
+                continue;
+            };
+            for entry in members.iter().filter_map(|m| parse_member(m)) {
+                let counts = hits.entry(entry).or_default();
+                if kind == HashKind::Image {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+            }
+        }
+        let admitted: BTreeSet<(ImageId, u32)> = hits
+            .into_iter()
+            .filter(|&(_, (image, tokens))| probe.admits(image, tokens))
+            .map(|(entry, _)| entry)
+            .collect();
+        let images: BTreeSet<ImageId> = admitted.iter().map(|(id, _)| *id).collect();
+        let items = self
+            .batch_get(
+                images.iter().map(|id| image_pk(owner, *id)).collect(),
+                "pk, pages",
+            )
+            .await?;
+        let mut found = Vec::new();
+        for item in &items {
+            let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                continue;
+            };
+            let Some(image_id) = images
+                .iter()
+                .copied()
+                .find(|id| *pk == image_pk(owner, *id))
+            else {
+                continue;
+            };
+            // A band entry a write left behind is checked against the page as stored.
+            for page in pages_of(item)? {
+                if admitted.contains(&(image_id, page.page.get())) && probe.admits_page(&page) {
                     found.push(IndexedPage::new(image_id, page));
                 }
             }

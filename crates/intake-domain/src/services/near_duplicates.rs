@@ -9,16 +9,26 @@ use std::sync::atomic::Ordering;
 use super::Intake;
 use crate::error::{IntakeError, error_chain};
 use crate::model::{
-    BandKey, ImageId, ImageRecord, ImageStatus, NearDuplicate, Owner, PageFingerprint,
+    DuplicateRule, ImageId, ImageRecord, ImageStatus, NearDuplicate, Owner, PageFingerprint, Probe,
 };
-use crate::ports::{FingerprintIndexError, ListQuery, OcrDetail};
+use crate::ports::{FingerprintIndex, FingerprintIndexError, IndexedPage, ListQuery, OcrDetail};
 
-/// The keys to look `pages` up by under `rule`: every page's, each once.
-fn probe_keys(pages: &[PageFingerprint], rule: &crate::model::DuplicateRule) -> Vec<BandKey> {
-    let mut keys: Vec<BandKey> = pages.iter().flat_map(|p| p.probe_keys(rule)).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
+/// The stored pages the index offers as candidates for any of `pages` under `rule`: one lookup per
+/// page, each deciding candidacy from the index's key entries ([`Probe`]).
+async fn candidates(
+    index: &dyn FingerprintIndex,
+    owner: &Owner,
+    pages: &[PageFingerprint],
+    rule: &DuplicateRule,
+) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+    let mut found = Vec::new();
+    for page in pages {
+        let probe = Probe::of(page, rule);
+        if !probe.is_void() {
+            found.extend(index.candidates(owner, &probe).await?);
+        }
+    }
+    Ok(found)
 }
 
 impl Intake {
@@ -51,7 +61,7 @@ impl Intake {
             return Some(Vec::new());
         }
         let rule = &self.inner.config.duplicate_rule;
-        match index.find(owner, &probe_keys(pages, rule)).await {
+        match candidates(index.as_ref(), owner, pages, rule).await {
             Ok(found) => Some(rule.near_duplicates(
                 id,
                 pages,
@@ -134,7 +144,7 @@ impl Intake {
             return Ok(Vec::new());
         }
         let rule = &self.inner.config.duplicate_rule;
-        let found = index.find(owner, &probe_keys(&pages, rule)).await?;
+        let found = candidates(index.as_ref(), owner, &pages, rule).await?;
         let mut similar = Vec::new();
         for candidate in rule.near_duplicates(
             id,
