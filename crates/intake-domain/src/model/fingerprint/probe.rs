@@ -117,7 +117,7 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FIRST_PAGE, IdToken, ImageHash, TokenKind};
+    use crate::model::{FIRST_PAGE, IdToken, ImageHash, MAX_INDEXED_DISTANCE, TokenKind};
 
     struct Rng(u64);
 
@@ -161,7 +161,7 @@ mod tests {
                 4 => rule.min_text_token_agreement = 0.3,
                 5 => rule.max_image_distance = 4,
                 _ => {
-                    rule.max_image_distance = MAX_INDEXED_DISTANCE_FOR_TESTS;
+                    rule.max_image_distance = MAX_INDEXED_DISTANCE;
                     rule.max_replaced_tokens = 3;
                     rule.max_text_distance = 40;
                 }
@@ -170,8 +170,6 @@ mod tests {
         }
         rules
     }
-
-    const MAX_INDEXED_DISTANCE_FOR_TESTS: u32 = super::super::MAX_INDEXED_DISTANCE;
 
     /// Every pair the rule calls duplicates is admitted, over random pages drawn from a small pool
     /// of tokens (so pages share many) and pictures near and far, under the default rule and
