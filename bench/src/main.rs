@@ -3,7 +3,7 @@
 //! machine and the date go to `bench/RESULTS.md`.
 //!
 //! ```text
-//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf,fields] [--out FILE]
+//! intake-bench [--quick] [--only sha,memory,pipeline,api,lambda,throughput,ocr,search,pdf,fields,similar] [--out FILE]
 //! intake-bench rss-child DATA_DIR KEY      (internal: processes one object, prints peak RSS)
 //! intake-bench tesseract-child PAGE     (internal: Tesseract on one page, prints peak RSS)
 //! intake-bench ocr-child TIER WORKERS OUT PAGE...  (internal: PP-OCR over pages, prints time and RSS)
@@ -31,6 +31,7 @@ mod pipeline;
 mod report;
 mod search;
 mod sha;
+mod similar;
 mod support;
 mod throughput;
 
@@ -159,6 +160,9 @@ async fn run(plan: &Plan) -> Result<Report, support::BenchError> {
     }
     if plan.wants("fields") {
         report.add(fields::run(plan)?);
+    }
+    if plan.wants("similar") {
+        report.add(similar::run(plan).await?);
     }
     Ok(report)
 }

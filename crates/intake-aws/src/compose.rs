@@ -12,8 +12,8 @@ use intake_domain::services::{
 };
 
 use crate::{
-    AwsSettings, DynamoRepository, EngineChoice, EventBridgePublisher, RekognitionOcr,
-    S3ObjectStore, S3UrlSigner, SqsProcessingRequests, SqsRedelivery, TextractOcr,
+    AwsSettings, DynamoFingerprintIndex, DynamoRepository, EngineChoice, EventBridgePublisher,
+    RekognitionOcr, S3ObjectStore, S3UrlSigner, SqsProcessingRequests, SqsRedelivery, TextractOcr,
 };
 
 /// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
@@ -41,6 +41,8 @@ pub struct AwsAdapters {
     pub requests: Option<SqsProcessingRequests>,
     /// Publishes the table stream's events, where the settings name a bus.
     pub publisher: Option<EventBridgePublisher>,
+    /// The near-duplicate fingerprint index, where the settings name its table.
+    pub fingerprints: Option<DynamoFingerprintIndex>,
     /// The reader of documents (PDF) in the function, where the entry point has one: the
     /// in-function engine reads documents page by page through it, and the processor opens
     /// documents with it before any OCR.
@@ -101,11 +103,12 @@ impl AwsAdapters {
         let s3 = aws_sdk_s3::Client::from_conf(s3_config);
         let store = S3ObjectStore::new(s3.clone(), &settings.bucket);
         let signer = S3UrlSigner::new(s3, &settings.bucket);
-        let repository = DynamoRepository::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &settings.table,
-            store.clone(),
-        );
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let repository = DynamoRepository::new(dynamodb.clone(), &settings.table, store.clone());
+        let fingerprints = settings
+            .fingerprint_table
+            .as_deref()
+            .map(|table| DynamoFingerprintIndex::new(dynamodb, table));
         let rekognition = || Arc::new(RekognitionOcr::new(aws_sdk_rekognition::Client::new(sdk)));
         let textract = || {
             Arc::new(
@@ -153,6 +156,7 @@ impl AwsAdapters {
             alternatives,
             requests,
             publisher,
+            fingerprints,
             documents,
         })
     }
@@ -182,6 +186,10 @@ impl AwsAdapters {
             .config(settings.config.clone());
         let builder = match exports {
             Some(exports) => builder.shared_exports(exports),
+            None => builder,
+        };
+        let builder = match &self.fingerprints {
+            Some(index) => builder.fingerprint_index(index.clone()),
             None => builder,
         };
         let builder = match &self.documents {

@@ -21,7 +21,10 @@ mod sqs;
 mod textract;
 
 pub use compose::{AwsAdapters, MissingEngine};
-pub use dynamo::{DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema, events_from_text};
+pub use dynamo::{
+    DynamoFingerprintIndex, DynamoRepository, OCR_TEXT_ITEM_CAP_BYTES, TableSchema,
+    events_from_text,
+};
 pub use eventbridge::{EVENT_SOURCE, EventBridgePublisher};
 pub use fields::{FieldsChoice, UnknownFields};
 pub use rekognition::{MAX_WORDS as REKOGNITION_MAX_WORDS, RekognitionOcr};

@@ -68,7 +68,7 @@ pub const DEFAULT_OCR_TIME_LIMIT: Duration = Duration::from_secs(90);
 /// Everything an AWS deployment of Intake is configured with. AWS itself (region, credentials,
 /// endpoints) is configured by the SDK's standard variables: `AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// `AWS_ACCESS_KEY_ID`, ..., so the same code runs against AWS and against emulators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct AwsSettings {
     /// `INTAKE_BUCKET` (required): the private bucket uploads and OCR sidecars go to.
@@ -86,6 +86,10 @@ pub struct AwsSettings {
     /// `INTAKE_PROCESSING_QUEUE_URL`: the processing queue, where the API asks for images to be
     /// processed again (without it, reprocessing answers 501 `REPROCESS_UNAVAILABLE`).
     pub processing_queue_url: Option<String>,
+    /// `INTAKE_FINGERPRINT_TABLE`: the DynamoDB table of the near-duplicate fingerprint index
+    /// (without it, records are not checked for near-duplicates and `GET /images/{id}/similar`
+    /// answers 501 `SIMILAR_UNAVAILABLE`).
+    pub fingerprint_table: Option<String>,
     /// `INTAKE_EVENT_BUS`: the EventBridge bus (name or ARN) the processor publishes the table
     /// stream's events to.
     pub event_bus: Option<String>,
@@ -108,6 +112,7 @@ impl AwsSettings {
             s3_force_path_style: false,
             config: IntakeConfig::default(),
             processing_queue_url: None,
+            fingerprint_table: None,
             event_bus: None,
             ocr_time_limit: DEFAULT_OCR_TIME_LIMIT,
             fields: FieldsChoice::default(),
@@ -132,6 +137,13 @@ impl AwsSettings {
     #[must_use]
     pub fn with_event_bus(mut self, bus: Option<String>) -> Self {
         self.event_bus = bus.filter(|b| !b.trim().is_empty());
+        self
+    }
+
+    /// With the fingerprint index's table.
+    #[must_use]
+    pub fn with_fingerprint_table(mut self, table: Option<String>) -> Self {
+        self.fingerprint_table = table.filter(|t| !t.trim().is_empty());
         self
     }
 
@@ -192,6 +204,9 @@ impl AwsSettings {
                 .unwrap_or(endpoint_set),
             config: intake_settings::intake_config(lookup)?,
             processing_queue_url: read_setting(lookup, &table::PROCESSING_QUEUE_URL, |v| {
+                Ok::<_, String>(v.to_owned())
+            })?,
+            fingerprint_table: read_setting(lookup, &table::FINGERPRINT_TABLE, |v| {
                 Ok::<_, String>(v.to_owned())
             })?,
             event_bus: read_setting(lookup, &table::EVENT_BUS, |v| Ok::<_, String>(v.to_owned()))?,

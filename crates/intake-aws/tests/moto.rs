@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use bytes::Bytes;
-use intake_aws::{AwsAdapters, AwsSettings, EngineChoice, TableSchema};
+use intake_aws::{AwsAdapters, AwsSettings, DynamoFingerprintIndex, EngineChoice, TableSchema};
 use intake_domain::Intake;
 use intake_domain::model::{ContentType, EventLinks, ObjectKey, Sha256Digest};
 use intake_domain::ports::{
@@ -71,6 +71,23 @@ async fn dynamodb_repository_conforms() {
     };
     let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
     repository::run_suite(|| async { adapters(&sdk).await.1.repository }).await;
+}
+
+#[tokio::test]
+async fn dynamodb_fingerprint_index_conforms() {
+    let Some(moto) = support::moto().await else {
+        return;
+    };
+    let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    intake_domain::testkit::fingerprints::run_suite(|| async {
+        let table = unique("fingerprints");
+        DynamoFingerprintIndex::create_table(&client, &table)
+            .await
+            .expect("create table");
+        DynamoFingerprintIndex::new(client.clone(), table)
+    })
+    .await;
 }
 
 struct S3Seeder(aws_sdk_s3::Client, String);
@@ -233,10 +250,46 @@ fn http_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// The AWS engine, but with the answers a scenario scripted for the images of given bytes (moto's
+/// Rekognition reads nothing): how the near-duplicate scenario gives pages their picture hashes.
+#[derive(Debug)]
+struct ScriptedFor {
+    inner: Arc<dyn OcrEngine>,
+    answers: Arc<
+        std::sync::Mutex<std::collections::HashMap<Sha256Digest, intake_domain::model::OcrResult>>,
+    >,
+}
+
+#[async_trait]
+impl OcrEngine for ScriptedFor {
+    fn capabilities(&self) -> &intake_domain::ports::OcrCapabilities {
+        self.inner.capabilities()
+    }
+
+    async fn detect(
+        &self,
+        input: &OcrInput,
+    ) -> Result<intake_domain::model::OcrResult, intake_domain::ports::OcrError> {
+        let scripted = self
+            .answers
+            .lock()
+            .unwrap()
+            .get(&input.facts().sha256)
+            .cloned();
+        match scripted {
+            Some(result) => Ok(result),
+            None => self.inner.detect(input).await,
+        }
+    }
+}
+
 /// Intake over every AWS adapter on moto; uploads and downloads go over HTTP to the presigned URLs.
 struct AwsHarness {
     intake: Intake,
     ocr: CountingOcr,
+    answers: Arc<
+        std::sync::Mutex<std::collections::HashMap<Sha256Digest, intake_domain::model::OcrResult>>,
+    >,
     http: reqwest::Client,
     repository: intake_aws::DynamoRepository,
     s3: aws_sdk_s3::Client,
@@ -247,6 +300,14 @@ struct AwsHarness {
 impl Harness for AwsHarness {
     fn searches(&self) -> bool {
         false
+    }
+
+    fn script_ocr(&self, bytes: &Bytes, result: intake_domain::model::OcrResult) -> bool {
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(Sha256Digest::of(bytes), result);
+        true
     }
 
     async fn stored_record(
@@ -339,7 +400,16 @@ async fn scenarios_pass_over_the_aws_adapters() {
     let sdk = support::sdk_config(&moto.endpoint, ("test", "test")).await;
     scenarios::run_suite(|| async {
         let (settings, adapters) = adapters(&sdk).await;
-        let ocr = CountingOcr::new(Arc::clone(&adapters.ocr) as Arc<dyn OcrEngine>);
+        let answers = Arc::default();
+        let ocr = CountingOcr::new(Arc::new(ScriptedFor {
+            inner: Arc::clone(&adapters.ocr),
+            answers: Arc::clone(&answers),
+        }));
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let fingerprints = unique("fingerprints");
+        DynamoFingerprintIndex::create_table(&dynamodb, &fingerprints)
+            .await
+            .expect("create the fingerprint table");
         // Reprocessing requests go to a real (emulated) queue; the scenarios deliver notifications
         // themselves, and `reprocessing_requests_reach_the_queue` reads the messages.
         let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -356,6 +426,7 @@ async fn scenarios_pass_over_the_aws_adapters() {
             .signer(adapters.signer.clone())
             .repository(adapters.repository.clone())
             .ocr(ocr.clone())
+            .fingerprint_index(DynamoFingerprintIndex::new(dynamodb, fingerprints))
             .processing_requests(Arc::new(intake_aws::SqsProcessingRequests::new(
                 sqs,
                 &queue,
@@ -370,6 +441,7 @@ async fn scenarios_pass_over_the_aws_adapters() {
         AwsHarness {
             intake,
             ocr,
+            answers,
             http: http_client(),
             repository: adapters.repository.clone(),
             s3: aws_sdk_s3::Client::from_conf(

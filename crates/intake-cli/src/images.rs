@@ -250,6 +250,14 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
         };
         println!("{:<17}{}{read}", "Pages", pages.len());
     }
+    if let Some(found) = record.near_duplicates.as_deref().filter(|f| !f.is_empty()) {
+        println!(
+            "\nLooks like the same document as {} other image(s) (`intake similar {}`):",
+            found.len(),
+            record.image_id.as_deref().unwrap_or_default()
+        );
+        table(&crate::similar::HEADER, &crate::similar::rows(found));
+    }
     if let Some(text) = &record.ocr_text {
         println!("\n{}", marked_pages(text));
     }

@@ -22,6 +22,7 @@ mod jobs;
 mod keys;
 mod output;
 mod serve;
+mod similar;
 mod upload;
 mod views;
 mod webhooks;
@@ -85,7 +86,7 @@ enum Command {
     List(images::ListArgs),
     /// Find images by the words on them (or in their file names), best match first.
     Search(images::SearchArgs),
-    /// Show one image: status, checksum, OCR text and confidence, duplicate.
+    /// Show one image: status, checksum, OCR text and confidence, duplicate, near-duplicates.
     Show(images::ShowArgs),
     /// Download an image's bytes through a presigned URL.
     Download(images::DownloadArgs),
@@ -96,6 +97,9 @@ enum Command {
     Delete(images::DeleteArgs),
     /// Run OCR again on a finished image's stored bytes (its earlier result stays in its history).
     Reprocess(images::ReprocessArgs),
+    /// List your images that look like the same document as this one (re-scanned, re-photographed),
+    /// each with why: the basis, how alike, the amounts, dates and numbers both have.
+    Similar(similar::SimilarArgs),
     /// Manage the local server's API keys (needs an admin key).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -254,6 +258,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Export(args) => export::export(args).await,
         Command::Delete(args) => images::delete(args).await,
         Command::Reprocess(args) => images::reprocess(args).await,
+        Command::Similar(args) => similar::similar(args).await,
         Command::Keys(command) => keys::run(command).await,
         Command::Webhooks(command) => webhooks::run(command).await,
         Command::Jobs(command) => jobs::run(command).await,

@@ -78,6 +78,7 @@ view! {
         failure_code: String,
         failure_message: String,
         duplicate_of: String,
+        near_duplicates: Vec<NearDuplicate>,
         ocr_text: String,
         ocr_lines: Vec<OcrLine>,
         pages: Vec<PageSummary>,
@@ -85,6 +86,24 @@ view! {
         /// Where a search matched (`GET /images?q=`).
         #[serde(rename = "match")]
         search: SearchMatch,
+    }
+}
+
+view! {
+    /// Another image that looks like the same document, and why (`nearDuplicates`, `similar`).
+    NearDuplicate {
+        image_id: String,
+        basis: String,
+        similarity: f64,
+        matched_tokens: Vec<String>,
+    }
+}
+
+view! {
+    /// `GET /images/{id}/similar`.
+    SimilarView {
+        image_id: String,
+        similar: Vec<NearDuplicate>,
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) struct AddArgs {
     /// Where to POST events (http or https; the server's allow-list decides which hosts).
     url: String,
     /// Which events, comma-separated (image.uploaded, image.processed, image.rejected, image.failed,
-    /// image.duplicate, image.deleted, image.purged); all when left out.
+    /// image.duplicate, image.near_duplicate, image.deleted, image.purged); all when left out.
     #[arg(long, value_delimiter = ',')]
     events: Vec<String>,
     /// A label for people.

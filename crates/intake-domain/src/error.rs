@@ -6,8 +6,8 @@ use crate::model::{
     ImageId, ImageIdError, ImageStatus, ImageStatusError, SearchTextError, TransitionError,
 };
 use crate::ports::{
-    FailureKind, OcrError, PortError, PublishError, QueueError, RenderError, RepoError,
-    SignerError, StoreError,
+    FailureKind, FingerprintIndexError, OcrError, PortError, PublishError, QueueError, RenderError,
+    RepoError, SignerError, StoreError,
 };
 
 /// The broad class of an [`IntakeError`]; entry points map it to their protocol.
@@ -115,6 +115,9 @@ pub enum IntakeError {
     /// This deployment has no full-text search (DynamoDB cannot search text).
     #[error("full-text search is not available on this deployment")]
     SearchUnavailable,
+    /// This deployment keeps no near-duplicate fingerprint index.
+    #[error("similar-image lookups are not available on this deployment")]
+    SimilarUnavailable,
     /// A reprocessing run asked for an engine this deployment does not have.
     #[error("no OCR engine {engine:?} here; the engines are: {known}")]
     UnknownEngine {
@@ -224,6 +227,9 @@ pub enum IntakeError {
     /// The repository failed.
     #[error(transparent)]
     Repository(RepoError),
+    /// The near-duplicate fingerprint index failed.
+    #[error(transparent)]
+    Fingerprints(#[from] FingerprintIndexError),
 }
 
 /// An error and its sources as one line (`outer: inner: innermost`), for logs and failure messages.
@@ -289,6 +295,7 @@ impl IntakeError {
             | Self::UnknownEngine { .. }
             | Self::UnknownExportFormat(_) => ErrorKind::InvalidInput,
             Self::SearchUnavailable
+            | Self::SimilarUnavailable
             | Self::ReprocessUnavailable
             | Self::ExportUnavailable
             | Self::PicturesUnavailable => ErrorKind::NotImplemented,
@@ -306,7 +313,8 @@ impl IntakeError {
             | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
-            | Self::Repository(_) => self
+            | Self::Repository(_)
+            | Self::Fingerprints(_) => self
                 .port_failure()
                 .map_or(ErrorKind::Internal, FailureKind::error_kind),
         }
@@ -327,6 +335,7 @@ impl IntakeError {
             Self::InvalidSearch(_) => "INVALID_SEARCH",
             Self::UnknownEngine { .. } => "UNKNOWN_ENGINE",
             Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
+            Self::SimilarUnavailable => "SIMILAR_UNAVAILABLE",
             Self::ReprocessUnavailable => "REPROCESS_UNAVAILABLE",
             Self::UnknownExportFormat(_) => "UNKNOWN_FORMAT",
             Self::ExportUnavailable => "EXPORT_UNAVAILABLE",
@@ -344,7 +353,8 @@ impl IntakeError {
             | Self::Publish(_)
             | Self::Signer(_)
             | Self::Ocr(_)
-            | Self::Repository(_) => self.port_failure().map_or("INTERNAL", FailureKind::code),
+            | Self::Repository(_)
+            | Self::Fingerprints(_) => self.port_failure().map_or("INTERNAL", FailureKind::code),
         }
     }
 
@@ -357,6 +367,7 @@ impl IntakeError {
             Self::Signer(e) => e.failure(),
             Self::Ocr(e) => e.failure(),
             Self::Publish(e) => e.failure(),
+            Self::Fingerprints(e) => e.failure(),
             _ => None,
         }
     }

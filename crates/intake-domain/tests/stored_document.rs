@@ -24,10 +24,13 @@ fn fixtures(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{set}"))
 }
 
-/// What a record was before pages existed: no page summaries (its lines were all on page 1).
+/// What a record was before pages existed: no page summaries (its lines were all on page 1), and
+/// no fingerprints or near-duplicates (later still).
 fn before_pages(record: ImageRecord) -> ImageRecord {
     let mut parts = record.into_parts();
     parts.pages = None;
+    parts.fingerprints.clear();
+    parts.near_duplicates = None;
     ImageRecord::from_parts(parts).unwrap()
 }
 

@@ -10,6 +10,7 @@
 //! | `GET /images/{imageId}` | 200: the record with its OCR text and a presigned download URL; `?include=ocrLines` adds the lines |
 //! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
 //! | `GET /images/{imageId}/export?format=hocr\|alto\|txt\|pdf` | 200: the OCR result as hOCR, ALTO, text or a searchable PDF, a download; 303 to a short-lived URL when larger than the deployment answers inline |
+//! | `GET /images/{imageId}/similar` | 200: the caller's images that look like the same document (near-duplicates), each saying why; 501 without a fingerprint index |
 //! | `GET /images/{imageId}/pages/{page}` | 303 to a short-lived URL of a picture of the page (JPEG, upright) |
 //! | `GET /health` | 200 (the only route without authentication) |
 //!

@@ -51,7 +51,7 @@ pub const EVENT_LINKS: EventLinks = EventLinks::new(image_link);
 
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
-fn table() -> [(Route, MethodRouter<Intake>); 8] {
+fn table() -> [(Route, MethodRouter<Intake>); 9] {
     [
         (
             Route {
@@ -92,6 +92,10 @@ fn table() -> [(Route, MethodRouter<Intake>); 8] {
                 authenticated: true,
             },
             post(reprocess_image),
+        ),
+        (
+            Route::authenticated("GET", "/images/{imageId}/similar"),
+            get(similar_images),
         ),
         (
             Route::authenticated("GET", crate::exports::EXPORT_PATH),
@@ -219,6 +223,17 @@ async fn get_image(
     };
     let details = intake.get_image(&caller.owner, id, detail).await?;
     Ok(Json(ImageView::of(&details)).into_response())
+}
+
+/// `GET /images/{imageId}/similar`: the caller's live images that look like the same document as
+/// this one (re-scanned, re-photographed), the most alike first, each saying why.
+async fn similar_images(
+    State(intake): State<Intake>,
+    caller: Caller,
+    Id(id): Id<ImageId>,
+) -> Result<Response, ApiError> {
+    let similar = intake.similar_images(&caller.owner, id).await?;
+    Ok(Json(json!({ "imageId": id, "similar": similar })).into_response())
 }
 
 /// The query of `DELETE /images/{imageId}`.

@@ -2,7 +2,8 @@
 //! standard output, which CloudWatch Logs turns into metrics of the `Intake` namespace without an API
 //! call. The same figures as the local server's `GET /metrics`, under CloudWatch's names:
 //! `HttpRequests` and `HttpLatency` (API; by route, method and status class), `Processed` (processor;
-//! by status and code), `OcrDuration` and `QueueWait` (processor; by engine). Queue depth and dead
+//! by status and code), `NearDuplicates` (processor; images flagged, by the basis of the closest),
+//! `OcrDuration` and `QueueWait` (processor; by engine). Queue depth and dead
 //! letters are SQS's own metrics (`ApproximateNumberOfMessagesVisible`, `ApproximateAgeOfOldestMessage`),
 //! with the template's alarms.
 
@@ -117,6 +118,24 @@ pub fn processed(outcome: &ProcessOutcome) {
         &[("Status", record.status().as_str()), ("Code", &code)],
         &[("Processed", 1.0, Unit::Count)],
     ));
+    if record
+        .near_duplicates()
+        .is_some_and(|found| !found.is_empty())
+    {
+        emit(&document(
+            Timestamp::now_utc(),
+            &[("Basis", basis_of(record))],
+            &[("NearDuplicates", 1.0, Unit::Count)],
+        ));
+    }
+}
+
+/// The basis of a flagged record's most alike near-duplicate (`image`, `text`, `image+text`).
+fn basis_of(record: &intake_domain::model::ImageRecord) -> &'static str {
+    record
+        .near_duplicates()
+        .and_then(|found| found.first())
+        .map_or("none", |first| first.basis.name())
 }
 
 /// Counts and times every request a route answered: an `HttpRequests` and `HttpLatency` line by

@@ -367,3 +367,55 @@ fn the_processor_may_run_textract_jobs_for_documents_of_several_pages() {
         .unwrap();
     assert!(layer.contains("PDFium"), "{layer}");
 }
+
+#[test]
+fn the_fingerprint_table_is_the_index_s_and_only_its_users_may_touch_it() {
+    let t = template();
+    let table = &t["Resources"]["FingerprintsTable"]["Properties"];
+    assert_eq!(table["KeySchema"][0]["AttributeName"].as_str(), Some("pk"));
+    assert_eq!(table["KeySchema"].as_sequence().map(Vec::len), Some(1));
+    assert!(
+        table.get("StreamSpecification").is_none(),
+        "its writes stay off the records' stream"
+    );
+    let vars = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(
+        format!("{:?}", vars["INTAKE_FINGERPRINT_TABLE"]).contains("FingerprintsTable"),
+        "the functions are told the table: {:?}",
+        vars["INTAKE_FINGERPRINT_TABLE"]
+    );
+    // What each function may do on it: the processor looks up and keeps, the API looks up and
+    // forgets, the events function (retention) forgets.
+    let actions = |function: &str| -> BTreeSet<String> {
+        t["Resources"][function]["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["Statement"].as_sequence().cloned().unwrap_or_default())
+            .filter(|s| s["Sid"].as_str() == Some("Fingerprints"))
+            .flat_map(|s| s["Action"].as_sequence().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect()
+    };
+    let set = |names: &[&str]| -> BTreeSet<String> {
+        names.iter().map(|n| format!("dynamodb:{n}")).collect()
+    };
+    assert_eq!(
+        actions("ProcessorFunction"),
+        set(&[
+            "GetItem",
+            "BatchGetItem",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem"
+        ])
+    );
+    assert_eq!(
+        actions("ApiFunction"),
+        set(&["GetItem", "BatchGetItem", "UpdateItem", "DeleteItem"])
+    );
+    assert_eq!(
+        actions("EventsFunction"),
+        set(&["GetItem", "UpdateItem", "DeleteItem"])
+    );
+}

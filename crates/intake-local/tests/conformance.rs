@@ -57,6 +57,16 @@ async fn sqlite_fingerprint_index_conforms() {
 }
 
 #[tokio::test]
+async fn the_back_fill_is_noted_once() {
+    let index = intake_local::SqliteFingerprintIndex::in_memory().unwrap();
+    assert!(!index.backfilled().await.unwrap());
+    index.mark_backfilled(3).await.unwrap();
+    assert!(index.backfilled().await.unwrap());
+    index.mark_backfilled(5).await.unwrap();
+    assert!(index.backfilled().await.unwrap(), "noting it again is fine");
+}
+
+#[tokio::test]
 async fn sqlite_search_conforms() {
     intake_domain::testkit::search::run_suite(|| async { SqliteRepository::in_memory().unwrap() })
         .await;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint, PageNumber};
+use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint, PageNumber, Probe};
 use intake_domain::ports::{FingerprintIndex, FingerprintIndexError, IndexedPage};
 
 /// Fingerprints in maps: each image's pages, and for every (owner, band key) the pages stored under
@@ -36,6 +36,17 @@ impl State {
                 }
             }
         }
+    }
+}
+
+impl State {
+    /// The stored page `(image_id, page)` of `owner`, as an indexed page.
+    fn page(&self, owner: &Owner, (image_id, page): (ImageId, PageNumber)) -> Option<IndexedPage> {
+        self.pages
+            .get(&(owner.clone(), image_id))?
+            .iter()
+            .find(|p| p.page == page)
+            .map(|p| IndexedPage::new(image_id, p.clone()))
     }
 }
 
@@ -102,14 +113,39 @@ impl FingerprintIndex for MemoryFingerprintIndex {
         }
         Ok(hits
             .into_keys()
-            .filter_map(|(image_id, page)| {
-                state
-                    .pages
-                    .get(&(owner.clone(), image_id))?
-                    .iter()
-                    .find(|p| p.page == page)
-                    .map(|p| IndexedPage::new(image_id, p.clone()))
-            })
+            .filter_map(|entry| state.page(owner, entry))
+            .collect())
+    }
+
+    async fn candidates(
+        &self,
+        owner: &Owner,
+        probe: &Probe,
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        let state = self.state();
+        // (image keys, token keys) each stored page is under, counted from the key maps alone.
+        let mut hits: BTreeMap<(ImageId, PageNumber), (usize, usize)> = BTreeMap::new();
+        for (keys, image) in [(&probe.image_keys, true), (&probe.token_keys, false)] {
+            for key in keys {
+                for &entry in state
+                    .bands
+                    .get(&(owner.clone(), *key))
+                    .into_iter()
+                    .flatten()
+                {
+                    let counts = hits.entry(entry).or_default();
+                    if image {
+                        counts.0 += 1;
+                    } else {
+                        counts.1 += 1;
+                    }
+                }
+            }
+        }
+        Ok(hits
+            .into_iter()
+            .filter(|&(_, (image, tokens))| probe.admits(image, tokens))
+            .filter_map(|(entry, _)| state.page(owner, entry))
             .collect())
     }
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ObjectKey};
+use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ObjectKey, OcrResult, Sha256Digest};
 use intake_domain::ports::{
     EventOutbox as _, ExportRenderer, ImageRepository as _, PresignedRequest, QueueRequests,
 };
@@ -8,8 +8,8 @@ use intake_domain::testkit::scenarios::{Harness, Refusal};
 use intake_domain::{Intake, IntakeConfig};
 
 use crate::{
-    ManualClock, MemoryGateway, MemoryJobQueue, MemoryObjectStore, MemoryRepository,
-    MemoryUrlSigner, Scripted, ScriptedOcr, SequentialIds,
+    ManualClock, MemoryFingerprintIndex, MemoryGateway, MemoryJobQueue, MemoryObjectStore,
+    MemoryRepository, MemoryUrlSigner, Scripted, ScriptedOcr, SequentialIds,
 };
 
 /// Intake over memory adapters, with a handle on each for inspection, and the gateway that performs
@@ -30,6 +30,8 @@ pub struct MemoryHarness {
     pub gateway: MemoryGateway,
     /// Where reprocessing requests go (nothing drains it: tests deliver notifications themselves).
     pub queue: MemoryJobQueue,
+    /// The near-duplicate fingerprint index.
+    pub fingerprints: MemoryFingerprintIndex,
 }
 
 impl Default for MemoryHarness {
@@ -98,11 +100,13 @@ impl MemoryHarness {
         let repository = MemoryRepository::default();
         let clock = ManualClock::default();
         let queue = MemoryJobQueue::default();
+        let fingerprints = MemoryFingerprintIndex::default();
         let intake = Intake::builder()
             .store(store.clone())
             .signer(signer.clone())
             .repository(repository.clone())
             .search(repository.clone())
+            .fingerprint_index(fingerprints.clone())
             .ocr(ocr.clone())
             .clock(clock.clone())
             .ids(SequentialIds::default())
@@ -125,6 +129,7 @@ impl MemoryHarness {
             clock,
             gateway,
             queue,
+            fingerprints,
         }
     }
 }
@@ -160,5 +165,11 @@ impl Harness for MemoryHarness {
 
     async fn committed_events(&self) -> Option<Vec<ImageEvent>> {
         self.repository.pending(u32::MAX).await.ok()
+    }
+
+    fn script_ocr(&self, bytes: &Bytes, result: OcrResult) -> bool {
+        self.ocr
+            .respond_to(Sha256Digest::of(bytes), Scripted::Text(result));
+        true
     }
 }

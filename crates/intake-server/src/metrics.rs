@@ -1,7 +1,8 @@
 //! The local server's metrics, served at `GET /metrics` (admin keys) in the OpenMetrics text format
 //! that Prometheus scrapes: requests by route and status class, uploads, processing outcomes by
-//! status and code, OCR time and queue wait by engine, webhook deliveries by outcome; and, read at
-//! each scrape, the records by status and code and the jobs by state.
+//! status and code, OCR time and queue wait by engine, webhook deliveries by outcome, images flagged
+//! as near-duplicates; and, read at each scrape, the records by status and code, the jobs by state
+//! and the fingerprint index's failures.
 //!
 //! Counters and histograms are fed where the work happens (a router layer, a timing decorator of the
 //! OCR engine and of the job queue, the workers and the event pump); the figures the database knows
@@ -17,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use intake_domain::Intake;
 use intake_domain::model::{ObjectKey, Timestamp};
 use intake_domain::ports::{DeadJob, Job, JobQueue, QueueError, QueueStats};
 #[cfg(doc)]
@@ -72,6 +74,8 @@ pub struct Metrics {
     ocr_seconds: Family<EngineLabels, Histogram>,
     queue_wait_seconds: Family<EngineLabels, Histogram>,
     deliveries: Family<OutcomeLabels, Counter>,
+    near_duplicates: Counter,
+    index_failures: Counter,
     records: Family<StatusLabels, Gauge>,
     jobs: Family<StateLabels, Gauge>,
 }
@@ -124,6 +128,18 @@ impl Metrics {
             "Webhook delivery attempts, by outcome (delivered, retrying, gave_up)",
             deliveries.clone(),
         );
+        let near_duplicates = Counter::default();
+        registry.register(
+            "intake_near_duplicates",
+            "Processed images flagged as looking like the same document as other images of their owner",
+            near_duplicates.clone(),
+        );
+        let index_failures = Counter::default();
+        registry.register(
+            "intake_fingerprint_index_failures",
+            "Lookups, puts and removes the near-duplicate fingerprint index failed (read at each scrape)",
+            index_failures.clone(),
+        );
         let records = Family::<StatusLabels, Gauge>::default();
         registry.register(
             "intake_records",
@@ -145,6 +161,8 @@ impl Metrics {
             ocr_seconds,
             queue_wait_seconds,
             deliveries,
+            near_duplicates,
+            index_failures,
             records,
             jobs,
         }
@@ -180,6 +198,12 @@ impl Metrics {
         else {
             return;
         };
+        if record
+            .near_duplicates()
+            .is_some_and(|found| !found.is_empty())
+        {
+            self.near_duplicates.inc();
+        }
         let code = record.outcome_code().unwrap_or_default();
         self.outcomes
             .get_or_create(&StatusLabels {
@@ -207,9 +231,13 @@ impl Metrics {
     /// The text of a scrape: the database's figures read now, then every metric encoded.
     async fn render(
         &self,
+        intake: &Intake,
         repository: &SqliteRepository,
         queue: &dyn JobQueue,
     ) -> Result<String, ApiError> {
+        let failures = intake.fingerprint_index_failures();
+        self.index_failures
+            .inc_by(failures.saturating_sub(self.index_failures.get()));
         let counts = repository
             .status_counts()
             .await
@@ -277,6 +305,7 @@ pub async fn count_requests(
 #[derive(Clone)]
 struct Scrape {
     metrics: Arc<Metrics>,
+    intake: Intake,
     repository: SqliteRepository,
     queue: Arc<dyn JobQueue>,
 }
@@ -285,6 +314,7 @@ struct Scrape {
 /// otherwise).
 pub fn metrics_routes(
     metrics: Arc<Metrics>,
+    intake: Intake,
     repository: SqliteRepository,
     queue: Arc<dyn JobQueue>,
 ) -> Router {
@@ -292,6 +322,7 @@ pub fn metrics_routes(
         .route(intake_http::METRICS_ROUTE.path, get(scrape))
         .layer(Extension(Scrape {
             metrics,
+            intake,
             repository,
             queue,
         }))
@@ -303,7 +334,7 @@ async fn scrape(Extension(scrape): Extension<Scrape>, caller: Caller) -> Respons
     }
     match scrape
         .metrics
-        .render(&scrape.repository, scrape.queue.as_ref())
+        .render(&scrape.intake, &scrape.repository, scrape.queue.as_ref())
         .await
     {
         Ok(text) => (

@@ -251,7 +251,10 @@ function itemFor(image) {
       thumb,
       el("span", { class: "name", text: image.fileName }),
       el("span", { class: `badge ${image.status}`, text: image.status }),
-      el("span", { class: "meta", text: code ? `${facts} · ${code}` : facts }),
+      el("span", { class: "meta", text: code ? `${facts} · ${code}` : facts },
+        image.nearDuplicates && image.nearDuplicates.length
+          ? el("span", { class: "dup", title: "Looks like the same document as another of your images: open it to compare", text: "possible duplicate" })
+          : null),
       image.match ? snippet(image.match.snippet) : null));
 }
 
@@ -530,6 +533,7 @@ async function openDetail(id) {
     $("facts").append(el("dt", { text: "Duplicate of" }),
       el("dd", {}, el("a", { href: `#/images/${image.duplicateOf}`, text: image.duplicateOf })));
   }
+  showNearDuplicates(image, token);
   const download = $("download");
   download.hidden = !image.downloadUrl;
   if (image.downloadUrl) {
@@ -549,6 +553,40 @@ async function openDetail(id) {
     }
     document.querySelector(`#text [data-line="${hit.lines[0]}"]`)?.scrollIntoView({ block: "nearest" });
   }
+}
+
+// The images this one looks like the same document as (re-scanned, re-photographed): each named
+// with why (the basis, how alike, the tokens both have), and the closest beside this one, page by
+// page as the server draws them, for a person to decide. A flag never rejects anything.
+function showNearDuplicates(image, token) {
+  const found = image.nearDuplicates || [];
+  const panel = $("compare");
+  panel.hidden = found.length === 0;
+  $("compare-list").replaceChildren();
+  $("compare-pair").replaceChildren();
+  if (!found.length) return;
+  for (const [i, dup] of found.entries()) {
+    const why = `${dup.basis}, ${(100 * dup.similarity).toFixed(0)}% alike${dup.matchedTokens.length ? `; both have ${dup.matchedTokens.join(" ")}` : ""}`;
+    const button = el("button", { type: "button", class: "quiet", "data-compare": dup.imageId, text: "Side by side" });
+    button.addEventListener("click", () => comparePair(image, dup, token));
+    $("compare-list").append(el("li", {},
+      el("a", { href: `#/images/${dup.imageId}`, text: dup.imageId }), ` (${why}) `, button));
+    if (i === 0) comparePair(image, dup, token);
+  }
+}
+
+async function comparePair(image, dup, token) {
+  const pair = $("compare-pair");
+  const side = (id, page, caption) => {
+    const img = el("img", { alt: caption, "data-image": id });
+    pagePicture(id, page).then((url) => {
+      if (url && token === detailToken) img.src = url;
+    }).catch(() => {});
+    return el("figure", {}, img, el("figcaption", { text: caption }));
+  };
+  pair.replaceChildren(
+    side(image.imageId, dup.page, `This image, page ${dup.page}`),
+    side(dup.imageId, dup.otherPage, `The other image, page ${dup.otherPage}`));
 }
 
 // Pictures of pages the server drew (PDF and TIFF pages, HEIC), as object URLs, for the image on

@@ -13,7 +13,7 @@ pub use engine::{EngineName, OfferedEngines, UnknownEngine};
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
-use intake_domain::model::{ContentType, UrlTtl};
+use intake_domain::model::{ContentType, DuplicateRule, UrlTtl};
 
 /// Why a setting read from the environment (or any name → value source) is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +99,49 @@ fn parse_ttl(text: &str) -> Result<UrlTtl, String> {
     UrlTtl::new(secs).map_err(|e| e.to_string())
 }
 
+/// Parses the near-duplicate rule's thresholds as `name=value` pairs, comma-separated, over the
+/// defaults (`maxImageDistance=8, minTextMatchedTokens=4`); the names are the rule's fields as its
+/// JSON spells them. The domain checks the values' ranges when the services are built.
+///
+/// # Errors
+/// A message naming a pair that is not `name=value`, an unknown name, or a value that is not a
+/// number of the kind the threshold takes.
+pub fn parse_duplicate_rule(text: &str) -> Result<DuplicateRule, String> {
+    const NAMES: &str = "maxImageDistance, minImageTokenAgreement, maxReplacedTokens, \
+        maxTextDistance, minTextTokenAgreement, minTextMatchedTokens";
+    let mut rule = DuplicateRule::default();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = pair
+            .split_once('=')
+            .map(|(n, v)| (n.trim(), v.trim()))
+            .ok_or_else(|| format!("{pair:?} is not name=value"))?;
+        let whole = || {
+            value
+                .parse::<u32>()
+                .map_err(|e| format!("{name}={value:?}: {e}"))
+        };
+        let share = || {
+            value
+                .parse::<f64>()
+                .map_err(|e| format!("{name}={value:?}: {e}"))
+        };
+        match name {
+            "maxImageDistance" => rule.max_image_distance = whole()?,
+            "minImageTokenAgreement" => rule.min_image_token_agreement = share()?,
+            "maxReplacedTokens" => rule.max_replaced_tokens = whole()? as usize,
+            "maxTextDistance" => rule.max_text_distance = whole()?,
+            "minTextTokenAgreement" => rule.min_text_token_agreement = share()?,
+            "minTextMatchedTokens" => rule.min_text_matched_tokens = whole()? as usize,
+            other => {
+                return Err(format!(
+                    "unknown threshold {other:?}; the thresholds are {NAMES}"
+                ));
+            }
+        }
+    }
+    Ok(rule)
+}
+
 /// Reads the settings every deployment shares from `lookup` (usually the environment), starting from
 /// the defaults; unset variables keep their default:
 ///
@@ -114,6 +157,7 @@ fn parse_ttl(text: &str) -> Result<UrlTtl, String> {
 /// | `INTAKE_MAX_ATTEMPTS` | [`IntakeConfig::max_attempts`] |
 /// | `INTAKE_REUSE_DUPLICATE_OCR` | [`IntakeConfig::reuse_duplicate_ocr`] |
 /// | `INTAKE_DELETE_OBJECTS` | [`IntakeConfig::delete_objects`] |
+/// | `INTAKE_DUPLICATE_RULE` | [`IntakeConfig::duplicate_rule`], see [`parse_duplicate_rule`] |
 ///
 /// # Errors
 /// [`SettingError::Invalid`] naming the first variable that does not parse.
@@ -157,6 +201,9 @@ pub fn intake_config(
     if let Some(v) = read_setting(lookup, &table::DELETE_OBJECTS, parse_bool)? {
         config.delete_objects = v;
     }
+    if let Some(v) = read_setting(lookup, &table::DUPLICATE_RULE, parse_duplicate_rule)? {
+        config.duplicate_rule = v;
+    }
     Ok(config)
 }
 
@@ -183,8 +230,18 @@ mod tests {
             ("INTAKE_REUSE_DUPLICATE_OCR", "false"),
             ("INTAKE_DELETE_OBJECTS", "yes"),
             ("INTAKE_MAX_ATTEMPTS", " 3 "),
+            (
+                "INTAKE_DUPLICATE_RULE",
+                "maxImageDistance = 8, minTextTokenAgreement=0.8,",
+            ),
         ]))
         .unwrap();
+        assert_eq!(config.duplicate_rule.max_image_distance, 8);
+        assert!((config.duplicate_rule.min_text_token_agreement - 0.8).abs() < f64::EPSILON);
+        assert_eq!(
+            config.duplicate_rule.min_text_matched_tokens,
+            DuplicateRule::default().min_text_matched_tokens
+        );
         assert_eq!(config.upload_url_ttl, UrlTtl::from_secs(60).unwrap());
         assert_eq!(config.max_upload_bytes, 1000);
         assert_eq!(
@@ -247,5 +304,16 @@ mod tests {
             intake_config(&lookup(&[("INTAKE_ALLOWED_TYPES", "image/png,text/html")])).unwrap_err();
         assert!(error.to_string().contains("text/html"), "{error}");
         assert!(intake_config(&lookup(&[("INTAKE_DELETE_OBJECTS", "maybe")])).is_err());
+        for bad in [
+            "maxImageDistance",
+            "maxImageDistance=-1",
+            "maxImageDistance=x",
+            "nearness=3",
+        ] {
+            assert!(
+                intake_config(&lookup(&[("INTAKE_DUPLICATE_RULE", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

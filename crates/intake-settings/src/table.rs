@@ -85,6 +85,8 @@ settings! {
     /// See [`Setting::meaning`].
     DELETE_OBJECTS = ("INTAKE_DELETE_OBJECTS", Both, "false", "true, false", "deleting an image deletes its object too");
     /// See [`Setting::meaning`].
+    DUPLICATE_RULE = ("INTAKE_DUPLICATE_RULE", Both, "the measured defaults", "name=value pairs, comma-separated: maxImageDistance (≤ 11), minImageTokenAgreement, maxReplacedTokens, maxTextDistance, minTextTokenAgreement, minTextMatchedTokens", "the thresholds that call two pages one document (near-duplicate presentment); unnamed ones keep their defaults");
+    /// See [`Setting::meaning`].
     RETENTION_DAYS = ("INTAKE_RETENTION_DAYS", Both, "0", "days (0: never)", "soft-deleted images are purged once deleted this long");
     /// See [`Setting::meaning`].
     OCR_ENGINE = ("INTAKE_OCR_ENGINE", Both, "ppocr locally, auto on AWS", "ppocr, tesseract (local); ppocr, rekognition, textract, auto (AWS)", "the OCR engine; one name means one engine everywhere, each deployment offers its own");
@@ -126,6 +128,8 @@ settings! {
     BUCKET = ("INTAKE_BUCKET", Aws, "required", "a bucket name", "the private bucket for uploads (uploads/) and OCR sidecars (results/)");
     /// See [`Setting::meaning`].
     TABLE = ("INTAKE_TABLE", Aws, "required", "a table name", "the DynamoDB table");
+    /// See [`Setting::meaning`].
+    FINGERPRINT_TABLE = ("INTAKE_FINGERPRINT_TABLE", Aws, "none (near-duplicates are not looked for)", "a table name", "the DynamoDB table of the near-duplicate fingerprint index");
     /// See [`Setting::meaning`].
     S3_FORCE_PATH_STYLE = ("INTAKE_S3_FORCE_PATH_STYLE", Aws, "true if AWS_ENDPOINT_URL[_S3] is set", "true, false", "path-style S3 addressing, for emulators");
     /// See [`Setting::meaning`].

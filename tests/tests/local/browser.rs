@@ -1,7 +1,8 @@
 //! The web app in a real browser: Debian's Chromium driven over WebDriver (chromedriver, started here on
 //! an ephemeral port) against a fresh `intake serve`. Sign in, upload three images through the file
 //! input, watch them reach PROCESSED, search a word on one of them and see its snippet, open it and
-//! count the boxes drawn, delete it; no script error in the page, and the Content-Security-Policy
+//! count the boxes drawn, delete it; a re-scan of another is marked as a possible duplicate and
+//! shown beside it; no script error in the page, and the Content-Security-Policy
 //! blocks an inline script. A screenshot of the detail view is saved under the test's output folder.
 
 use std::os::unix::process::CommandExt as _;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use super::{prerequisites, spawn_app, text_png};
+use super::{prerequisites, rescanned_png, spawn_app, text_png};
 
 /// Chromium and chromedriver, where Debian's `chromium` and `chromium-driver` put them.
 fn browser() -> Option<(PathBuf, PathBuf)> {
@@ -355,6 +356,64 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     })
     .await;
     std::fs::write(out.join("pdf-page.png"), client.screenshot().await.unwrap()).unwrap();
+
+    // A re-scan of the receipt (another file: padded, lighter) is marked in the library as a
+    // possible duplicate, and its page shows the two side by side.
+    let rescan = app
+        .upload(
+            "receipt-rescan.png",
+            &rescanned_png(&font, &pages[1].1, 24, 40),
+        )
+        .await;
+    let record = app.wait_terminal(&rescan).await;
+    assert_eq!(
+        record["nearDuplicates"].as_array().map(Vec::len),
+        Some(1),
+        "{record:#}"
+    );
+    // The library afresh (no search), as a new visit shows it.
+    client.goto(&format!("{}/#/", app.url)).await.unwrap();
+    client.refresh().await.unwrap();
+    until(30, "the library's mark", || async {
+        (count(&client, &format!("#images li[data-id='{rescan}'] .dup")).await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        count(&client, "#images .dup").await,
+        1,
+        "only the re-scan is marked"
+    );
+    client
+        .goto(&format!("{}/#/images/{rescan}", app.url))
+        .await
+        .unwrap();
+    until(30, "the two side by side", || async {
+        let drawn = client
+            .execute(
+                "return document.getElementById('compare').hidden ? -1 :
+                   [...document.querySelectorAll('#compare-pair img')]
+                     .filter(i => i.complete && i.naturalWidth > 0).length;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (drawn == json!(2)).then_some(())
+    })
+    .await;
+    let other = record["nearDuplicates"][0]["imageId"].as_str().unwrap();
+    assert_eq!(
+        count(
+            &client,
+            &format!("#compare-list a[href='#/images/{other}']")
+        )
+        .await,
+        1
+    );
+    std::fs::write(
+        out.join("near-duplicate.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // No script error; an inline script is refused by the policy.
     let errors = client

@@ -20,6 +20,7 @@ mod flow;
 mod full_disk;
 mod hostile;
 mod metrics;
+mod near_duplicates;
 mod pdf;
 mod scenarios;
 mod slow;
@@ -181,6 +182,23 @@ pub async fn spawn_app_at(
 /// A text image rendered with DejaVu Sans.
 pub fn text_png(font: &[u8], lines: &[&str]) -> Bytes {
     images::render_text(lines, font).unwrap().0
+}
+
+/// `lines` rendered as a grey page, then, as a re-scan would give it, `pad` white pixels more on
+/// every side and its tones pressed into `floor..=255` (lighter, less contrast).
+pub fn rescanned_png(font: &[u8], lines: &[&str], pad: u32, floor: u8) -> Bytes {
+    let (pixels, (width, height)) =
+        intake_domain::testkit::images::render_pixels(lines, font).expect("rendered");
+    let (w, h) = (width + 2 * pad, height + 2 * pad);
+    let mut out = vec![255u8; (w * h) as usize];
+    for y in 0..height {
+        for x in 0..width {
+            let tone = u32::from(pixels[(y * width + x) as usize]);
+            let pressed = u32::from(floor) + tone * (255 - u32::from(floor)) / 255;
+            out[((y + pad) * w + x + pad) as usize] = u8::try_from(pressed).unwrap_or(255);
+        }
+    }
+    intake_domain::testkit::images::png_gray(w, h, &out)
 }
 
 /// Hex SHA-256, computed here independently of Intake.

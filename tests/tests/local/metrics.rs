@@ -36,6 +36,8 @@ async fn metrics_count_what_the_server_did() {
             1.0,
         ),
         ("intake_jobs{state=\"dead\"} ", 0.0),
+        ("intake_near_duplicates_total ", 0.0),
+        ("intake_fingerprint_index_failures_total ", 0.0),
         ("intake_jobs{state=\"waiting\"} ", 0.0),
         (
             "intake_http_requests_total{route=\"/uploads\",method=\"POST\",class=\"2xx\"} ",

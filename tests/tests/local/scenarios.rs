@@ -55,6 +55,7 @@ impl LocalHarness {
             .signer(signer.clone())
             .repository(db.repository())
             .search(db.repository())
+            .fingerprint_index(db.fingerprints())
             .ocr(ocr.clone())
             .processing_requests(Arc::new(QueueRequests(Arc::new(db.queue()))))
             .event_links(intake_http::EVENT_LINKS)
@@ -125,6 +126,14 @@ impl Harness for LocalHarness {
 
     fn ocr_calls(&self) -> usize {
         self.ocr.call_count()
+    }
+
+    fn script_ocr(&self, bytes: &Bytes, result: intake_domain::model::OcrResult) -> bool {
+        self.ocr.respond_to(
+            intake_domain::model::Sha256Digest::of(bytes),
+            Scripted::Text(result),
+        );
+        true
     }
 
     async fn stored_record(

@@ -27,6 +27,7 @@
 //! abandoned requests clean themselves up; the attribute disappears once an upload arrives.
 
 mod codec;
+mod fingerprints;
 
 use std::collections::HashMap;
 
@@ -44,6 +45,7 @@ use intake_domain::ports::{
 
 pub use self::codec::events_from_text;
 use self::codec::{Sidecar, StoredRecord};
+pub use self::fingerprints::DynamoFingerprintIndex;
 use crate::S3ObjectStore;
 use crate::fault::{Fault, classify, describe};
 

@@ -35,6 +35,10 @@ pub enum EventKind {
     /// The bytes are those of an earlier image of the same owner, whose result was copied
     /// (`PROCESSED` with `duplicateOf`).
     Duplicate,
+    /// The image looks like the same document as other images of the owner (re-scanned,
+    /// re-photographed): reported with its processed result, its document's `nearDuplicates` saying
+    /// which and why. A flag, never a rejection.
+    NearDuplicate,
     /// The image was soft-deleted.
     Deleted,
     /// The image's bytes and text were erased; a tombstone remains (its document names the file
@@ -45,18 +49,19 @@ pub enum EventKind {
 /// Why a text is not an [`EventKind`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown event type {0:?}; expected one of image.uploaded, image.processed, image.rejected, image.failed, image.duplicate, image.deleted, image.purged"
+    "unknown event type {0:?}; expected one of image.uploaded, image.processed, image.rejected, image.failed, image.duplicate, image.near_duplicate, image.deleted, image.purged"
 )]
 pub struct EventKindError(pub String);
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Uploaded,
         Self::Processed,
         Self::Rejected,
         Self::Failed,
         Self::Duplicate,
+        Self::NearDuplicate,
         Self::Deleted,
         Self::Purged,
     ];
@@ -69,6 +74,7 @@ impl EventKind {
             Self::Rejected => "image.rejected",
             Self::Failed => "image.failed",
             Self::Duplicate => "image.duplicate",
+            Self::NearDuplicate => "image.near_duplicate",
             Self::Deleted => "image.deleted",
             Self::Purged => "image.purged",
         }
@@ -255,7 +261,8 @@ impl ImageEvent {
     /// The events that the write of `after` over `before` (the version it replaces) reports, made at
     /// `after`'s update time: `image.uploaded` when the bytes are first measured (a claim that found
     /// no object reports nothing, and a second run over the same bytes no second upload), the
-    /// terminal status's event when processing ends, `image.deleted` when it is soft-deleted. A write
+    /// terminal status's event when processing ends (and `image.near_duplicate` after it when the
+    /// result names near-duplicates), `image.deleted` when it is soft-deleted. A write
     /// that reports nothing (a claim, a claim released, a preview attached) has none. Their documents
     /// link to the image as `links` says.
     pub fn changes(before: &ImageRecord, after: &ImageRecord, links: EventLinks) -> Vec<Self> {
@@ -268,6 +275,12 @@ impl ImageEvent {
             && let Some(kind) = EventKind::of_terminal(after)
         {
             events.push(Self::of(kind, time, after, links));
+            if after
+                .near_duplicates()
+                .is_some_and(|found| !found.is_empty())
+            {
+                events.push(Self::of(EventKind::NearDuplicate, time, after, links));
+            }
         }
         if !before.is_deleted() && after.is_deleted() {
             events.push(Self::of(EventKind::Deleted, time, after, links));

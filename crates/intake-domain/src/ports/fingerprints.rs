@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 use super::{Failure, FailureKind, PortError};
-use crate::model::{BandKey, ImageId, Owner, PageFingerprint};
+use crate::model::{BandKey, ImageId, Owner, PageFingerprint, Probe};
 
 /// Why the index could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -77,5 +77,17 @@ pub trait FingerprintIndex: Send + Sync + Debug {
         &self,
         owner: &Owner,
         keys: &[BandKey],
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError>;
+
+    /// The stored pages of `owner`'s images that `probe` admits ([`Probe::admits`] on how many of
+    /// its image keys and of its token keys each page is under), each page once, in no particular
+    /// order: decided from the key entries alone, so pages that cannot be duplicates are never read.
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] as the technology fails.
+    async fn candidates(
+        &self,
+        owner: &Owner,
+        probe: &Probe,
     ) -> Result<Vec<IndexedPage>, FingerprintIndexError>;
 }

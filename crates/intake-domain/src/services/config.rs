@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::model::{ContentType, UrlTtl};
+use crate::model::{ContentType, DuplicateRule, UrlTtl};
 
 /// The default lifetime of upload and download URLs (5 minutes).
 const DEFAULT_URL_TTL: UrlTtl = match UrlTtl::from_secs(300) {
@@ -17,7 +17,7 @@ pub const DEFAULT_EXPORT_INLINE_BYTES: u64 = 5_000_000;
 
 /// Intake's settings, in one typed place. Every entry point builds one of these (from the environment,
 /// flags or code) and [`crate::IntakeBuilder::build`] validates it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IntakeConfig {
     /// Lifetime of upload URLs (default 300 s).
@@ -51,6 +51,9 @@ pub struct IntakeConfig {
     /// larger one is stored under `exports/{imageId}/{format}` and answered with a short-lived
     /// download URL. `None`: every export inline (the local server, which has no response limit).
     pub export_inline_limit: Option<u64>,
+    /// The thresholds that call two pages the same document (near-duplicate presentment; default:
+    /// the measured [`DuplicateRule::default`]). Used where the deployment has a fingerprint index.
+    pub duplicate_rule: DuplicateRule,
 }
 
 impl Default for IntakeConfig {
@@ -67,6 +70,7 @@ impl Default for IntakeConfig {
             reuse_duplicate_ocr: true,
             delete_objects: false,
             export_inline_limit: Some(DEFAULT_EXPORT_INLINE_BYTES),
+            duplicate_rule: DuplicateRule::default(),
         }
     }
 }
@@ -78,6 +82,9 @@ pub enum ConfigError {
     /// A limit is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// A value is outside what it may be.
+    #[error("{0}")]
+    OutOfRange(&'static str),
     /// The allow-list shares no format with the engine.
     #[error("none of the allowed content types is accepted by the OCR engine {engine}")]
     NoAcceptedType {
@@ -154,6 +161,13 @@ impl IntakeConfig {
         self
     }
 
+    /// With the near-duplicate rule's thresholds.
+    #[must_use]
+    pub fn with_duplicate_rule(mut self, rule: DuplicateRule) -> Self {
+        self.duplicate_rule = rule;
+        self
+    }
+
     /// Checks the settings against an engine and returns the accepted content types.
     ///
     /// # Errors
@@ -173,6 +187,28 @@ impl IntakeConfig {
         }
         if self.processing_lease.is_zero() {
             return Err(ConfigError::Zero("processing lease"));
+        }
+        let rule = &self.duplicate_rule;
+        if rule.max_image_distance > crate::model::MAX_INDEXED_DISTANCE {
+            return Err(ConfigError::OutOfRange(
+                "the duplicate rule's image distance is beyond what the index finds",
+            ));
+        }
+        if ![
+            rule.min_image_token_agreement,
+            rule.min_text_token_agreement,
+        ]
+        .iter()
+        .all(|share| (0.0..=1.0).contains(share))
+        {
+            return Err(ConfigError::OutOfRange(
+                "the duplicate rule's token agreements are shares from 0 to 1",
+            ));
+        }
+        if rule.min_text_matched_tokens == 0 {
+            return Err(ConfigError::Zero(
+                "the duplicate rule's matched tokens for a duplicate by text",
+            ));
         }
         let accepted: Vec<ContentType> = ContentType::ALL
             .into_iter()

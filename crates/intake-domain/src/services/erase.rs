@@ -86,6 +86,8 @@ impl Intake {
             inner.store.purge(&key).await?;
         }
         inner.repository.erase_detail(&record.image_id()).await?;
+        self.forget_fingerprints(record.owner(), record.image_id())
+            .await;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ mod erase;
 mod events;
 mod export;
 mod jobs;
+mod near_duplicates;
 mod observed_ocr;
 mod ocr_policy;
 mod pages;
@@ -38,8 +39,9 @@ use crate::model::{ContentType, EventLinks};
 use crate::ports::QueueRequests;
 use crate::ports::ReadRequest;
 use crate::ports::{
-    Clock, DocumentReader, ExportRenderer, IdGenerator, ImageRepository, ImageSearch, ObjectStore,
-    OcrEngine, Previewer, ProcessingRequests, RandomIds, SystemClock, UrlSigner,
+    Clock, DocumentReader, ExportRenderer, FingerprintIndex, IdGenerator, ImageRepository,
+    ImageSearch, ObjectStore, OcrEngine, Previewer, ProcessingRequests, RandomIds, SystemClock,
+    UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -66,6 +68,10 @@ struct Inner {
     exports: Option<Arc<dyn ExportRenderer>>,
     /// Where processing is requested again (reprocessing), where the deployment can.
     requests: Option<Arc<dyn ProcessingRequests>>,
+    /// The near-duplicate fingerprint index, where the deployment keeps one.
+    fingerprints: Option<Arc<dyn FingerprintIndex>>,
+    /// How many times the fingerprint index failed (a lookup, a put or a remove).
+    index_failures: std::sync::atomic::AtomicU64,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     /// The links the events' documents give.
@@ -116,6 +122,7 @@ pub struct IntakeBuilder {
     documents: Option<(Arc<dyn DocumentReader>, Option<ReadRequest>)>,
     exports: Option<Arc<dyn ExportRenderer>>,
     requests: Option<Arc<dyn ProcessingRequests>>,
+    fingerprints: Option<Arc<dyn FingerprintIndex>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     links: EventLinks,
@@ -216,6 +223,17 @@ impl IntakeBuilder {
         self.requests = Some(requests);
         self
     }
+    /// The near-duplicate fingerprint index (optional: without it records are not checked for
+    /// near-duplicates, `nearDuplicates` is absent, and similar-image lookups answer
+    /// [`crate::IntakeError::SimilarUnavailable`]). Give the index that lives with the repository.
+    pub fn fingerprint_index(self, index: impl FingerprintIndex + 'static) -> Self {
+        self.shared_fingerprint_index(Arc::new(index))
+    }
+    /// The near-duplicate fingerprint index, shared.
+    pub fn shared_fingerprint_index(mut self, index: Arc<dyn FingerprintIndex>) -> Self {
+        self.fingerprints = Some(index);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -298,6 +316,8 @@ impl IntakeBuilder {
                 documents: self.documents.map(|(reader, _)| reader),
                 exports: self.exports,
                 requests: self.requests,
+                fingerprints: self.fingerprints,
+                index_failures: std::sync::atomic::AtomicU64::new(0),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 links: self.links,

@@ -306,7 +306,10 @@ impl Intake {
             }
             let next = current.mark_deleted(inner.clock.now())?;
             match self.commit(&current, &next).await {
-                Ok(()) => return self.delete_object(&next).await,
+                Ok(()) => {
+                    self.forget_fingerprints(owner, id).await;
+                    return self.delete_object(&next).await;
+                }
                 Err(crate::ports::RepoError::Precondition { .. }) => {}
                 Err(other) => return Err(other.into()),
             }

@@ -6,7 +6,7 @@ use std::future::Future;
 use super::{id_at, owner};
 use crate::model::{
     BandKey, DuplicateRule, HashKind, ImageHash, ImageId, NearDuplicate, PageFingerprint,
-    PageNumber, bands_of,
+    PageNumber, Probe, bands_of,
 };
 use crate::ports::FingerprintIndex;
 
@@ -23,6 +23,8 @@ where
     put_replaces_and_remove_forgets(&make().await).await;
     finds_each_page_once(&make().await).await;
     finds_near_duplicates_with_the_rule(&make().await).await;
+    candidates_are_what_the_probe_admits(&make().await).await;
+    a_shared_popular_date_is_no_candidate(&make().await).await;
 }
 
 const RECEIPT: &str = "ACME MARKET\n12 Harbour Road\nMilk 2.50\nBread 3.20\nTOTAL 5.70\n\
@@ -265,4 +267,137 @@ pub async fn finds_near_duplicates_with_the_rule(index: &impl FingerprintIndex) 
         "{found:?}"
     );
     assert_eq!(found[0].basis, crate::model::Basis::Text);
+}
+
+fn pairs(pages: &[crate::ports::IndexedPage]) -> Vec<(ImageId, u32)> {
+    let mut pairs: Vec<(ImageId, u32)> = pages
+        .iter()
+        .map(|p| (p.image_id, p.fingerprint.page.get()))
+        .collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+/// `candidates` returns exactly the pages under the probe's keys that the probe admits (counted
+/// from the index's key entries), each once, with their fingerprints as stored: a re-scan and
+/// another photo of the receipt, not the same template with other values nor an unrelated page.
+pub async fn candidates_are_what_the_probe_admits(index: &impl FingerprintIndex) {
+    let alice = owner("alice");
+    let rule = DuplicateRule::default();
+    let hash = 0x3C3C_A5A5_0FF0_1234_u64;
+    let other_values = RECEIPT
+        .replace("5.70", "8.10")
+        .replace("2026-11-25", "2026-12-03")
+        .replace("004417", "004530");
+    let stored = [
+        (id_at(0, 7), page(1, hash ^ 0x0003_0001_0001_0004, RECEIPT)),
+        (
+            id_at(1, 7),
+            page(1, !hash, &RECEIPT.replace("Milk", "Mllk")),
+        ),
+        (id_at(2, 7), page(1, hash ^ 0b11, &other_values)),
+        (
+            id_at(3, 7),
+            page(1, hash ^ 0b1, "Parking 2026-11-25 ticket 7781 paid 3.00"),
+        ),
+        (
+            id_at(4, 7),
+            page(2, 0x1111_2222_3333_4444, "Invoice 7781 total 99.00"),
+        ),
+    ];
+    for (id, print) in &stored {
+        index
+            .put(&alice, *id, std::slice::from_ref(print))
+            .await
+            .expect("put");
+    }
+    let index_page = page(1, hash, RECEIPT);
+    let probe = Probe::of(&index_page, &rule);
+    let found = index.candidates(&alice, &probe).await.expect("candidates");
+    let expected: Vec<(ImageId, u32)> = stored
+        .iter()
+        .filter(|(_, print)| probe.admits_page(print))
+        .map(|(id, print)| (*id, print.page.get()))
+        .collect();
+    assert_eq!(pairs(&found), expected, "{found:?}");
+    assert_eq!(
+        expected.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        vec![id_at(0, 7), id_at(1, 7)],
+        "the re-scan and the other photo; not the template, not the parking ticket"
+    );
+    for hit in &found {
+        let kept = stored
+            .iter()
+            .find(|(id, _)| *id == hit.image_id)
+            .expect("stored");
+        assert_eq!(hit.fingerprint, kept.1);
+    }
+    // Another owner's index has none of them; a probe of nothing finds nothing.
+    assert!(
+        index
+            .candidates(&owner("bob"), &probe)
+            .await
+            .expect("candidates")
+            .is_empty()
+    );
+    let void = Probe::of(&PageFingerprint::new(page_no(1), None, "no tokens"), &rule);
+    assert!(
+        index
+            .candidates(&alice, &void)
+            .await
+            .expect("candidates")
+            .is_empty()
+    );
+}
+
+/// Pages of other documents that share only a popular date with the probe (every receipt of the
+/// day) are no candidates, however many; the re-scanned receipt among them always is.
+pub async fn a_shared_popular_date_is_no_candidate(index: &impl FingerprintIndex) {
+    let alice = owner("alice");
+    let rule = DuplicateRule::default();
+    let hash = 0x0F1E_2D3C_4B5A_6978_u64;
+    let mut state = hash;
+    for n in 0..40u64 {
+        state = state.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15;
+        let text = format!(
+            "SHOP {n}\nItems {n}.25\nTOTAL {}.40\n2026-11-25 09:{:02}\nReceipt {:06}",
+            n + 20,
+            n % 60,
+            500_000 + n
+        );
+        index
+            .put(&alice, id_at(8, 100 + n), &[page(1, state, &text)])
+            .await
+            .expect("put");
+    }
+    let original = id_at(8, 99);
+    index
+        .put(&alice, original, &[page(1, hash, RECEIPT)])
+        .await
+        .expect("put");
+    let rescan = page(
+        1,
+        hash ^ 0x0101_0101_0000_0001,
+        &RECEIPT.replace("Bread", "Brcad"),
+    );
+    let probe = Probe::of(&rescan, &rule);
+    let by_key = index.find(&alice, &probe.token_keys).await.expect("find");
+    assert!(
+        by_key.len() > 40,
+        "the date is under every receipt: {}",
+        by_key.len()
+    );
+    let found = index.candidates(&alice, &probe).await.expect("candidates");
+    assert_eq!(
+        found.iter().map(|p| p.image_id).collect::<Vec<_>>(),
+        vec![original],
+        "{found:?}"
+    );
+    let flagged = rule.near_duplicates(
+        id_at(8, 98),
+        std::slice::from_ref(&rescan),
+        found.iter().map(|p| (p.image_id, &p.fingerprint)),
+    );
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].image_id, original);
 }

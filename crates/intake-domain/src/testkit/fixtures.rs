@@ -100,8 +100,21 @@ pub fn stored_records() -> Vec<(&'static str, ImageRecord)> {
         let copy = record(id_at(0, 3)).claim(at(6), LEASE).expect("claim");
         let mut measured = measured();
         measured.duplicate_of = Some(done.image_id());
-        copy.complete_as_copy(at(7), &measured, &done)
-            .expect("copy")
+        let mut copy = copy
+            .complete_as_copy(at(7), &measured, &done)
+            .expect("copy");
+        copy.note_near_duplicates(vec![crate::model::NearDuplicate {
+            image_id: id_at(0, 7),
+            basis: crate::model::Basis::ImageAndText,
+            similarity: 0.9375,
+            matched_tokens: vec!["31.00".to_owned()],
+            page: crate::model::FIRST_PAGE,
+            other_page: crate::model::FIRST_PAGE,
+            image_distance: Some(4),
+            text_distance: None,
+        }])
+        .expect("near-duplicates");
+        copy
     };
     let rejected = record(id_at(0, 4))
         .claim(at(1), LEASE)

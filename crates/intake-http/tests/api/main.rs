@@ -15,6 +15,7 @@ mod failures;
 mod images;
 mod jobs;
 mod routes;
+mod similar;
 mod uploads;
 mod webhooks;
 

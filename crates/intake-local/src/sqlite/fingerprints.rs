@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint};
+use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint, Probe};
 use intake_domain::ports::{FingerprintIndex, FingerprintIndexError, IndexedPage};
+use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::Database;
@@ -33,6 +34,46 @@ impl SqliteFingerprintIndex {
         Ok(Self {
             db: Database::in_memory().map_err(db_error)?,
         })
+    }
+}
+
+impl SqliteFingerprintIndex {
+    /// Whether the index was filled from the records stored before it existed
+    /// ([`Self::mark_backfilled`]).
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] when SQLite fails.
+    pub async fn backfilled(&self) -> Result<bool, FingerprintIndexError> {
+        self.db
+            .read(|conn| {
+                conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM fingerprint_backfill)",
+                    [],
+                    |row| row.get::<_, bool>(0),
+                )
+                .map_err(db_error)
+            })
+            .await
+    }
+
+    /// Notes that the index was filled from the stored records (`images` of them put), so that it
+    /// is done once. Noting it again keeps the first note.
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] when SQLite fails.
+    pub async fn mark_backfilled(&self, images: u64) -> Result<(), FingerprintIndexError> {
+        let images = i64::try_from(images).unwrap_or(i64::MAX);
+        self.db
+            .with(move |conn| {
+                conn.execute(
+                    "INSERT OR IGNORE INTO fingerprint_backfill (id, finished_at, images) \
+                     VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1)",
+                    params![images],
+                )
+                .map_err(db_error)
+                .map(drop)
+            })
+            .await
     }
 }
 
@@ -175,6 +216,75 @@ impl FingerprintIndex for SqliteFingerprintIndex {
                         Ok(IndexedPage::new(image_id, fingerprint))
                     })
                     .collect()
+            })
+            .await
+    }
+
+    async fn candidates(
+        &self,
+        owner: &Owner,
+        probe: &Probe,
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        if probe.is_void() {
+            return Ok(Vec::new());
+        }
+        // The probe's keys as one exact `IN` per (kind, band) on the primary key's prefix, each a
+        // seek; the pages under them counted by kind and kept as the probe admits them, so only the
+        // candidates' fingerprints are read.
+        let mut groups: BTreeMap<(&'static str, u8), BTreeSet<u16>> = BTreeMap::new();
+        for key in probe.image_keys.iter().chain(&probe.token_keys) {
+            groups
+                .entry((key.kind.name(), key.band))
+                .or_default()
+                .insert(key.value);
+        }
+        let never = |n: Option<usize>| n.map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut args = vec![
+            Value::Text(owner.as_str().to_owned()),
+            Value::Integer(never(probe.tokens_with_image)),
+            Value::Integer(never(probe.tokens_alone)),
+        ];
+        let mut selects = Vec::new();
+        for ((kind, band), values) in groups {
+            // Numbered marks: SQLite numbers a bare `?` after the largest number seen before it.
+            let (kind_at, band_at) = (args.len() + 1, args.len() + 2);
+            let marks: Vec<String> = (0..values.len())
+                .map(|i| format!("?{}", band_at + 1 + i))
+                .collect();
+            selects.push(format!(
+                "SELECT kind, image_id, page FROM fingerprint_bands WHERE owner = ?1 \
+                 AND kind = ?{kind_at} AND band = ?{band_at} AND value IN ({})",
+                marks.join(", ")
+            ));
+            args.push(Value::Text(kind.to_owned()));
+            args.push(Value::Integer(i64::from(band)));
+            args.extend(values.into_iter().map(|v| Value::Integer(i64::from(v))));
+        }
+        let sql = format!(
+            "SELECT p.image_id, p.fingerprint FROM fingerprint_pages p JOIN \
+             (SELECT image_id, page, SUM(kind = 'image') AS images, SUM(kind = 'token') AS tokens \
+              FROM ({}) GROUP BY image_id, page \
+              HAVING (images > 0 AND tokens >= ?2) OR tokens >= ?3) c \
+             ON p.owner = ?1 AND p.image_id = c.image_id AND p.page = c.page",
+            selects.join(" UNION ALL ")
+        );
+        self.db
+            .read(move |conn| {
+                let mut statement = conn.prepare(&sql).map_err(db_error)?;
+                let rows = statement
+                    .query_map(params_from_iter(args), |row| {
+                        Ok((row.get::<_, [u8; 16]>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .map_err(db_error)?;
+                let mut found = Vec::new();
+                for row in rows {
+                    let (id, json) = row.map_err(db_error)?;
+                    let image_id = ImageId::from_bytes(id).map_err(other)?;
+                    let fingerprint: PageFingerprint =
+                        serde_json::from_str(&json).map_err(other)?;
+                    found.push(IndexedPage::new(image_id, fingerprint));
+                }
+                Ok(found)
             })
             .await
     }

@@ -16,6 +16,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_webhooks.sql"),
     include_str!("migrations/0009_index_tickets_once_processed.sql"),
     include_str!("migrations/0010_fingerprints.sql"),
+    include_str!("migrations/0011_fingerprint_backfill.sql"),
+    include_str!("migrations/0012_fingerprint_bands_by_image_first.sql"),
 ];
 
 /// Registers the SQL functions the schema's triggers call: `intake_words(text)`, the domain's

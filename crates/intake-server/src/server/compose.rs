@@ -19,7 +19,7 @@ use tokio::sync::{Notify, oneshot};
 
 use super::data_dir::{data_error, lock, secret, write_private};
 use super::engines::start_engines;
-use super::recovery::recover;
+use super::recovery::{backfill_fingerprints, recover};
 use super::router::{Served, bind, public_url, router};
 use super::{LocalServer, ServeError, ServeOptions};
 use crate::connections;
@@ -63,6 +63,7 @@ impl LocalServer {
             .signer(signer.clone())
             .repository(repository.clone())
             .search(repository)
+            .fingerprint_index(database.fingerprints())
             .previews(ImagePreviewer)
             .exports(intake_export::Renderer)
             .event_links(intake_http::EVENT_LINKS)
@@ -75,6 +76,7 @@ impl LocalServer {
 
         let webhooks = open_webhooks(&database, options.webhooks.clone(), &clock)?;
         let mut recovered = recover(&intake, queue.as_ref()).await?;
+        backfill_fingerprints(&intake, &database).await?;
         recovered.deliveries = webhooks.release_all().await?;
         let endpoint = ObjectEndpoint::new(
             intake.clone(),

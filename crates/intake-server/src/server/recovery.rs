@@ -1,8 +1,8 @@
 //! Recovery at start: what a previous process left in flight (processing claims, job leases) is
 //! ended, so that its work resumes.
 
-use intake_domain::Intake;
 use intake_domain::ports::JobQueue;
+use intake_domain::{Intake, IntakeError};
 
 use super::ServeError;
 
@@ -18,6 +18,38 @@ pub struct Recovered {
     pub waiting: u64,
     /// Webhook delivery leases ended.
     pub deliveries: u64,
+}
+
+/// Fills the fingerprint index from the records stored before it existed, once (a database that
+/// has done it says so): before the workers start, so that nothing processes an image meanwhile.
+/// Idempotent, so a start cut off half-way does it again.
+pub(super) async fn backfill_fingerprints(
+    intake: &Intake,
+    database: &intake_local::SqliteDatabase,
+) -> Result<(), ServeError> {
+    let index = database.fingerprints();
+    if index
+        .backfilled()
+        .await
+        .map_err(IntakeError::from)
+        .map_err(ServeError::Recovery)?
+    {
+        return Ok(());
+    }
+    let images = intake
+        .index_stored_records()
+        .await
+        .map_err(ServeError::Recovery)?;
+    index
+        .mark_backfilled(images)
+        .await
+        .map_err(IntakeError::from)
+        .map_err(ServeError::Recovery)?;
+    tracing::info!(
+        images,
+        "the fingerprint index was filled from the stored records"
+    );
+    Ok(())
 }
 
 /// Ends what a previous process left in flight: it held the lock, so nobody else can be working.

@@ -60,6 +60,7 @@ pub(super) fn router(served: &Served<'_>) -> axum::Router {
             ))
             .merge(metrics_routes(
                 Arc::clone(served.metrics),
+                served.intake.clone(),
                 served.database.repository(),
                 Arc::clone(served.queue),
             )),

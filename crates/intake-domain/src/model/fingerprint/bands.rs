@@ -87,13 +87,24 @@ pub fn token_keys(tokens: &[IdToken]) -> impl Iterator<Item = BandKey> + '_ {
             TokenKind::Date => (1, "date"),
             TokenKind::Number => (2, "number"),
         };
-        let hash = fnv1a(format!("{kind}:{}", token.value).as_bytes());
+        let hash = mixed(fnv1a(format!("{kind}:{}", token.value).as_bytes()));
         BandKey {
             kind: HashKind::Token,
             band,
             value: u16::try_from(hash >> 48).unwrap_or_default(),
         }
     })
+}
+
+/// FNV-1a's hash with every bit mixed into the top ones (MurmurHash3's finaliser): FNV-1a's own top
+/// 16 bits barely change with the last character, so consecutive receipt or invoice numbers would
+/// share a key.
+fn mixed(mut hash: u64) -> u64 {
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 
 /// The keys a lookup of every hash within `max_distance` of `hash` asks for: in every band, each
@@ -181,5 +192,13 @@ mod tests {
         assert!(keys.iter().all(|k| k.kind == HashKind::Token));
         let again: Vec<BandKey> = token_keys(&tokens).collect();
         assert_eq!(keys, again);
+        // Consecutive numbers (the next receipt of a series) are under different keys.
+        let series: std::collections::BTreeSet<u16> = (0..100)
+            .flat_map(|n| {
+                let tokens = super::super::identifying_tokens(&format!("No. {:06}", 4400 + n));
+                token_keys(&tokens).map(|k| k.value).collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(series.len() >= 99, "{}", series.len());
     }
 }

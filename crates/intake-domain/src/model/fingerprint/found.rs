@@ -1,11 +1,16 @@
 //! A near-duplicate found for a record: which image, on what basis, how alike, and the tokens both
 //! share (what a person checks before deciding).
 
+use serde::{Deserialize, Serialize};
+
 use super::{Basis, PageFingerprint, rule::DuplicateRule, rule::Verdict};
 use crate::model::{ImageId, PageNumber};
 
 /// Another image of the same owner that the rule calls the same document as a page of this one.
-#[derive(Clone, PartialEq, Debug)]
+/// Its JSON (`imageId`, `basis`, `similarity`, `matchedTokens`, `page`, `otherPage`, and the
+/// distances when measured) is both what records store and what the API shows.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NearDuplicate {
     /// The other image.
@@ -21,8 +26,10 @@ pub struct NearDuplicate {
     /// The page of the other image.
     pub other_page: PageNumber,
     /// Bits apart of the image hashes, when both pages have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_distance: Option<u32>,
     /// Bits apart of the text hashes, when both pages have text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_distance: Option<u32>,
 }
 

@@ -10,6 +10,7 @@
 mod bands;
 mod found;
 mod image;
+mod probe;
 mod rule;
 mod text;
 mod tokens;
@@ -19,6 +20,7 @@ pub use bands::{
 };
 pub use found::{MAX_NEAR_DUPLICATES, NearDuplicate};
 pub use image::{ImageHash, PageSketch, SKETCH_SIDE, SketchError};
+pub use probe::Probe;
 pub use rule::{Basis, Comparison, DuplicateRule, Verdict};
 pub use text::{TextFingerprint, TextHash};
 pub use tokens::{IdToken, MIN_NUMBER_DIGITS, TokenKind, identifying_tokens};

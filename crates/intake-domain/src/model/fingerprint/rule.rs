@@ -32,7 +32,8 @@ pub struct DuplicateRule {
     /// text.
     pub min_text_token_agreement: f64,
     /// The fewest matched tokens for pages whose pictures differ to be the same document by their
-    /// text.
+    /// text (at least one, whatever is configured: words alone never vouch for a document, and
+    /// lookups find such pages by their shared tokens).
     pub min_text_matched_tokens: usize,
 }
 
@@ -153,7 +154,7 @@ impl DuplicateRule {
             few_replaced && agreement.is_none_or(|t| t >= self.min_image_token_agreement);
         let tokens_strong = few_replaced
             && agreement.is_some_and(|t| t >= self.min_text_token_agreement)
-            && comparison.matched_tokens.len() >= self.min_text_matched_tokens;
+            && comparison.matched_tokens.len() >= self.min_text_matched_tokens.max(1);
         let image_similarity = comparison.image_distance.map_or(0.0, closeness);
         let text_similarity = comparison.text_distance.map_or(0.0, closeness);
         let token_similarity = agreement.unwrap_or(1.0);

@@ -22,8 +22,8 @@ pub use upload::NewUpload;
 pub use view::ImageMetadata;
 
 use super::{
-    ContentType, FileName, ImageId, ObjectKey, OcrLine, OcrResult, Owner, PageSummary,
-    Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, OcrLine, OcrResult, Owner,
+    PageFingerprint, PageSummary, Sha256Digest, Timestamp,
 };
 
 /// The schema version written into every record (2 added the required `owner`). New fields are
@@ -89,6 +89,8 @@ impl ImageRecord {
             purged_by: None,
             requested_engine: None,
             history: Vec::new(),
+            fingerprints: Vec::new(),
+            near_duplicates: None,
         };
         Self { parts }
     }
@@ -320,6 +322,55 @@ impl ImageRecord {
         &self.parts.history
     }
 
+    /// The pages' fingerprints, once processed (none for records processed before fingerprints
+    /// existed, or with neither pixels seen nor words read).
+    pub fn fingerprints(&self) -> &[PageFingerprint] {
+        &self.parts.fingerprints
+    }
+
+    /// The owner's other images found to be the same document when this one was processed (the
+    /// most alike first); `None` when they were not looked for.
+    pub fn near_duplicates(&self) -> Option<&[NearDuplicate]> {
+        self.parts.near_duplicates.as_deref()
+    }
+
+    /// The fingerprints a processed record's pages have: those stored, or, for a record processed
+    /// before they were (or copied from one), the text fingerprints of its stored OCR lines (or
+    /// of its text, as page 1). Pictures are not stored, so such pages have no image hash.
+    pub fn computed_fingerprints(&self) -> Vec<PageFingerprint> {
+        if !self.parts.fingerprints.is_empty() || self.parts.status != ImageStatus::Processed {
+            return self.parts.fingerprints.clone();
+        }
+        match (&self.parts.ocr_lines, &self.parts.ocr_text) {
+            (Some(lines), _) if !lines.is_empty() => {
+                let mut pages: Vec<crate::model::PageNumber> =
+                    lines.iter().map(OcrLine::page).collect();
+                pages.dedup();
+                pages
+                    .into_iter()
+                    .map(|page| {
+                        let text: Vec<&str> = lines
+                            .iter()
+                            .filter(|l| l.page() == page)
+                            .map(OcrLine::text)
+                            .collect();
+                        PageFingerprint::new(page, None, &text.join("\n"))
+                    })
+                    .filter(|print| !print.is_empty())
+                    .collect()
+            }
+            (_, Some(text)) => {
+                let print = PageFingerprint::new(crate::model::FIRST_PAGE, None, text);
+                if print.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![print]
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Copies an OCR result into the record's OCR fields.
     fn set_ocr(&mut self, result: &OcrResult) {
         self.parts.ocr_status = OcrStatus::Completed;
@@ -331,6 +382,7 @@ impl ImageRecord {
         self.parts.ocr_lines = Some(result.lines().to_vec());
         let image_size = self.parts.width_px.zip(self.parts.height_px);
         self.parts.pages = Some(result.page_summaries(image_size));
+        self.parts.fingerprints = PageFingerprint::of_result(result);
     }
 
     /// Copies the OCR fields of `original` (an earlier image with the same bytes) into this record.
@@ -343,6 +395,7 @@ impl ImageRecord {
         self.parts.ocr_truncated = original.parts.ocr_truncated;
         self.parts.ocr_lines.clone_from(&original.parts.ocr_lines);
         self.parts.pages.clone_from(&original.parts.pages);
+        self.parts.fingerprints = original.computed_fingerprints();
     }
 }
 

@@ -6,7 +6,8 @@ use super::{
     FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RejectionCode,
 };
 use crate::model::{
-    ContentType, FileName, ImageId, ObjectKey, OcrLine, Owner, PageSummary, Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, OcrLine, Owner, PageFingerprint,
+    PageSummary, Sha256Digest, Timestamp,
 };
 
 /// Every field of an [`ImageRecord`], public: the record's **stored document**, the one form both
@@ -99,6 +100,13 @@ pub struct RecordParts {
     pub requested_engine: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<PastRun>,
+    /// The pages' fingerprints the processor computed (what the near-duplicate index keeps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<PageFingerprint>,
+    /// The owner's other images found to be the same document when it was processed; `None` when
+    /// they were not looked for (no index, or the index failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_duplicates: Option<Vec<NearDuplicate>>,
 }
 
 /// Why stored parts do not make a record: their state is inconsistent (a damaged or hand-edited
@@ -138,6 +146,10 @@ impl RecordParts {
             Some("only a processed record has a preview")
         } else if self.pages.is_some() && status != ImageStatus::Processed {
             Some("only a processed record has pages")
+        } else if (!self.fingerprints.is_empty() || self.near_duplicates.is_some())
+            && status != ImageStatus::Processed
+        {
+            Some("only a processed record has fingerprints and near-duplicates")
         } else if self.object_key.image_id() != self.image_id {
             Some("its object key names another image")
         } else if self.requested_engine.is_some() && status != ImageStatus::Processing {

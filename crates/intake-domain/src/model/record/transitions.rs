@@ -41,6 +41,8 @@ pub enum Transition {
     Unclaim,
     /// Attaching the preview made of a processed image.
     AttachPreview,
+    /// Noting the near-duplicates found for a processed image.
+    NoteNearDuplicates,
     /// Soft-deleting the image.
     Delete,
     /// Setting a finished result aside to process the image again.
@@ -60,6 +62,7 @@ impl fmt::Display for Transition {
             Self::Release => "released",
             Self::Unclaim => "unclaimed",
             Self::AttachPreview => "given a preview",
+            Self::NoteNearDuplicates => "flagged with near-duplicates",
             Self::Delete => "deleted",
             Self::Reprocess => "reprocessed",
             Self::Purge => "purged",
@@ -339,6 +342,23 @@ impl ImageRecord {
         Ok(())
     }
 
+    /// Notes the owner's other images found to be the same document as this processed one (the
+    /// most alike first; empty: looked for, none found). A flag never changes the record's status:
+    /// people decide.
+    ///
+    /// # Errors
+    /// [`TransitionError::Status`] unless the image is processed.
+    pub fn note_near_duplicates(
+        &mut self,
+        found: Vec<crate::model::NearDuplicate>,
+    ) -> Result<(), TransitionError> {
+        if self.parts.status != ImageStatus::Processed {
+            return Err(self.refuse(Transition::NoteNearDuplicates));
+        }
+        self.parts.near_duplicates = Some(found);
+        Ok(())
+    }
+
     /// Sets a finished result aside at `now` so that the image is processed again, by `engine` when
     /// named (else the deployment's), under the usual claim rules: `PROCESSING` with no claim held (the next processor takes it), no attempts
     /// counted, the result's summary added to the history (at most [`super::MAX_HISTORY`] runs),
@@ -386,6 +406,8 @@ impl ImageRecord {
         next.parts.failure_message = None;
         next.parts.duplicate_of = None;
         next.parts.preview_key = None;
+        next.parts.fingerprints.clear();
+        next.parts.near_duplicates = None;
         next.parts.requested_engine = engine.map(str::to_owned);
         Ok(next)
     }
@@ -419,6 +441,8 @@ impl ImageRecord {
         next.parts.rejection_message = None;
         next.parts.failure_message = None;
         next.parts.preview_key = None;
+        next.parts.fingerprints.clear();
+        next.parts.near_duplicates = None;
         next.parts.history.clear();
         Ok(next)
     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
 use crate::model::{
-    ContentType, FileName, ImageId, ObjectKey, PageSummary, Sha256Digest, Timestamp,
+    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, PageSummary, Sha256Digest, Timestamp,
 };
 
 /// What every public view of an image shows (the API's image bodies and the events' `data.image`):
@@ -63,6 +63,10 @@ pub struct ImageMetadata<'a> {
     failure_message: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duplicate_of: Option<ImageId>,
+    /// The owner's other images that look like the same document (empty: none; absent: not looked
+    /// for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near_duplicates: Option<&'a [NearDuplicate]>,
     /// Earlier runs of processing, oldest first (only once the image was processed again).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     history: Vec<PastRunView<'a>>,
@@ -125,6 +129,7 @@ impl<'a> ImageMetadata<'a> {
             failure_code: record.failure_code(),
             failure_message: record.failure_message(),
             duplicate_of: record.duplicate_of(),
+            near_duplicates: record.near_duplicates(),
             history: record
                 .history()
                 .iter()

@@ -91,6 +91,7 @@ impl Intake {
                     if done.is_deleted() {
                         let _ = self.delete_object(&done).await;
                     }
+                    self.index_record(&done).await;
                     return Ok(ProcessOutcome::terminal(done));
                 }
                 Err(RepoError::Precondition { .. }) => {

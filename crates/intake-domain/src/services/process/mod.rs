@@ -284,6 +284,7 @@ impl Intake {
         if let Some(key) = preview {
             done.attach_preview(key)?;
         }
+        self.flag_near_duplicates(&mut done).await?;
         Ok(Run::Finished(Box::new(done)))
     }
 

@@ -23,6 +23,7 @@ mod checks;
 mod flow;
 mod library;
 mod lifecycle;
+mod similar;
 
 pub use checks::{
     declared_checksum_and_size_are_enforced, foreign_objects_are_refused,
@@ -43,6 +44,7 @@ pub use lifecycle::{
     committed_changes_report_their_events, finished_images_are_processed_again_on_request,
     purged_images_leave_only_a_tombstone,
 };
+pub use similar::rephotographed_documents_are_flagged_with_their_original;
 
 /// A store's refusal of a presigned request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +103,14 @@ pub trait Harness: Send + Sync {
         None
     }
 
+    /// Has the engine answer `result` for an image of `bytes` (as if it saw the result's pages and
+    /// read its lines there), where the harness's engine is scripted; `false` where it is not (a
+    /// real engine), and the scenarios that need it are skipped.
+    fn script_ocr(&self, bytes: &Bytes, result: crate::model::OcrResult) -> bool {
+        let _ = (bytes, result);
+        false
+    }
+
     /// Whether the adapter set has full-text search (DynamoDB does not: searches answer
     /// `SEARCH_UNAVAILABLE`).
     fn searches(&self) -> bool {
@@ -135,6 +145,7 @@ where
     committed_changes_report_their_events(&make().await).await;
     finished_images_are_processed_again_on_request(&make().await).await;
     purged_images_leave_only_a_tombstone(&make().await).await;
+    rephotographed_documents_are_flagged_with_their_original(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {

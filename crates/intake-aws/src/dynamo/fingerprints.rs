@@ -1,0 +1,447 @@
+//! DynamoDB: the near-duplicate fingerprint index, in a table of its own (key `pk` (S) only, no
+//! stream, no index), so that its many small writes never reach the records' stream.
+//!
+//! - A **band item** per (owner, band key): `pk` = `band#{kind}#{band}#{value}#{owner}` (the owner
+//!   last, after parts of fixed form, so no two owners share one), `members` a string set of the
+//!   `{imageId}#{page}` stored under it.
+//! - An **image item** per image: `pk` = `image#{imageId}#{owner}`, `pages` its pages' fingerprints
+//!   (the domain's JSON).
+//!
+//! A lookup is `BatchGetItem` of the band items asked for (100 keys a call), then of the candidates'
+//! image items: no query, no scan. A page is found only if its image item still lists it and it is
+//! stored under a key asked for, so a band entry left behind by a write cut short only adds a
+//! candidate that is dropped. `put` writes the image item first, then adds the new (key, page) pairs
+//! and takes the old ones out; `remove` deletes the image item first.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
+    ScalarAttributeType,
+};
+use intake_domain::model::{BandKey, HashKind, ImageId, Owner, PageFingerprint, PageNumber, Probe};
+use intake_domain::ports::{Failure, FingerprintIndex, FingerprintIndexError, IndexedPage};
+
+use crate::fault::{Fault, classify, describe};
+
+/// The most keys one `BatchGetItem` asks for.
+const BATCH: usize = 100;
+/// How many times a batch's unprocessed keys are asked for again before the lookup gives up as
+/// throttled.
+const BATCH_ROUNDS: u32 = 8;
+
+/// The near-duplicate fingerprint index over one DynamoDB table (see the module's documentation).
+#[derive(Debug, Clone)]
+pub struct DynamoFingerprintIndex {
+    client: Client,
+    table: String,
+}
+
+fn failed(error: impl std::error::Error + Send + Sync + 'static) -> FingerprintIndexError {
+    FingerprintIndexError::from(Failure::other(error))
+}
+
+fn sdk_error<E>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> FingerprintIndexError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + std::fmt::Debug
+        + 'static,
+{
+    let detail = describe(error);
+    FingerprintIndexError::from(match classify(error) {
+        Fault::Throttled => Failure::throttled(detail),
+        Fault::Unavailable | Fault::Timeout => Failure::unavailable(detail),
+        _ => Failure::other(detail),
+    })
+}
+
+/// Why a stored item does not read.
+#[derive(Debug, thiserror::Error)]
+#[error("the fingerprint index holds a damaged item: {0}")]
+struct Damaged(String);
+
+fn band_pk(owner: &Owner, key: BandKey) -> String {
+    format!(
+        "band#{}#{}#{:04x}#{owner}",
+        key.kind.name(),
+        key.band,
+        key.value
+    )
+}
+
+fn image_pk(owner: &Owner, id: ImageId) -> String {
+    format!("image#{id}#{owner}")
+}
+
+fn member(id: ImageId, page: PageNumber) -> String {
+    format!("{id}#{page}")
+}
+
+fn parse_member(text: &str) -> Option<(ImageId, u32)> {
+    let (id, page) = text.rsplit_once('#')?;
+    Some((ImageId::parse(id).ok()?, page.parse().ok()?))
+}
+
+/// Every (band item, member) that `pages` of image `id` are stored under.
+fn entries(owner: &Owner, id: ImageId, pages: &[PageFingerprint]) -> BTreeSet<(String, String)> {
+    pages
+        .iter()
+        .flat_map(|page| {
+            page.band_keys()
+                .into_iter()
+                .map(move |key| (band_pk(owner, key), member(id, page.page)))
+        })
+        .collect()
+}
+
+/// The members of each band item, gathered.
+fn by_item(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, Vec<String>> {
+    let mut items: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (pk, member) in pairs {
+        items.entry(pk).or_default().push(member);
+    }
+    items
+}
+
+impl DynamoFingerprintIndex {
+    /// The index in `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the index's table (key `pk`, on-demand capacity); for tests and local set-ups (the
+    /// SAM template creates it in deployments).
+    ///
+    /// # Errors
+    /// [`FingerprintIndexError`] as DynamoDB fails.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), FingerprintIndexError> {
+        client
+            .create_table()
+            .table_name(table)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(failed)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(failed)?,
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e))?;
+        Ok(())
+    }
+
+    /// The pages image item `pk` lists, if there is one.
+    async fn stored_pages(&self, pk: &str) -> Result<Vec<PageFingerprint>, FingerprintIndexError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e))?
+            .item;
+        item.as_ref().map_or(Ok(Vec::new()), pages_of)
+    }
+
+    /// Adds (`ADD`) or takes out (`DELETE`) members of band items.
+    async fn change_members(
+        &self,
+        action: &str,
+        items: BTreeMap<String, Vec<String>>,
+    ) -> Result<(), FingerprintIndexError> {
+        for (pk, members) in items {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk))
+                .update_expression(format!("{action} members :m"))
+                .expression_attribute_values(":m", AttributeValue::Ss(members))
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+        }
+        Ok(())
+    }
+
+    /// The items under `pks` (each asked for once), with the attributes `projection` names; items
+    /// that do not exist are left out. Unprocessed keys are asked for again.
+    async fn batch_get(
+        &self,
+        pks: BTreeSet<String>,
+        projection: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, FingerprintIndexError> {
+        let mut found = Vec::new();
+        let pks: Vec<String> = pks.into_iter().collect();
+        for chunk in pks.chunks(BATCH) {
+            let mut keys = KeysAndAttributes::builder()
+                .projection_expression(projection)
+                .consistent_read(true);
+            for pk in chunk {
+                keys = keys.keys(HashMap::from([(
+                    "pk".to_owned(),
+                    AttributeValue::S(pk.clone()),
+                )]));
+            }
+            let mut request = Some(keys.build().map_err(failed)?);
+            let mut rounds = 0;
+            while let Some(keys) = request.take() {
+                rounds += 1;
+                if rounds > BATCH_ROUNDS {
+                    return Err(FingerprintIndexError::from(Failure::throttled(
+                        "DynamoDB left keys of a batch unprocessed, round after round",
+                    )));
+                }
+                let answer = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&e))?;
+                if let Some(mut responses) = answer.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                request = answer
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(&self.table))
+                    .filter(|left| !left.keys().is_empty());
+                if request.is_some() {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << rounds.min(6))).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The pages an image item lists.
+fn pages_of(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<Vec<PageFingerprint>, FingerprintIndexError> {
+    let Some(AttributeValue::S(json)) = item.get("pages") else {
+        return Err(failed(Damaged("an image item without pages".into())));
+    };
+    serde_json::from_str(json).map_err(failed)
+}
+
+#[async_trait]
+impl FingerprintIndex for DynamoFingerprintIndex {
+    async fn put(
+        &self,
+        owner: &Owner,
+        image_id: ImageId,
+        pages: &[PageFingerprint],
+    ) -> Result<(), FingerprintIndexError> {
+        let pk = image_pk(owner, image_id);
+        let old = self.stored_pages(&pk).await?;
+        if pages.is_empty() {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk))
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+        } else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(pk))
+                .item(
+                    "pages",
+                    AttributeValue::S(serde_json::to_string(pages).map_err(failed)?),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_error(&e))?;
+        }
+        let (before, after) = (
+            entries(owner, image_id, &old),
+            entries(owner, image_id, pages),
+        );
+        self.change_members("ADD", by_item(after.difference(&before).cloned()))
+            .await?;
+        self.change_members("DELETE", by_item(before.difference(&after).cloned()))
+            .await
+    }
+
+    async fn remove(&self, owner: &Owner, image_id: ImageId) -> Result<(), FingerprintIndexError> {
+        let pk = image_pk(owner, image_id);
+        let old = self.stored_pages(&pk).await?;
+        if old.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e))?;
+        self.change_members("DELETE", by_item(entries(owner, image_id, &old)))
+            .await
+    }
+
+    async fn find(
+        &self,
+        owner: &Owner,
+        keys: &[BandKey],
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        let asked: BTreeSet<BandKey> = keys.iter().copied().collect();
+        let bands = self
+            .batch_get(
+                asked.iter().map(|k| band_pk(owner, *k)).collect(),
+                "pk, members",
+            )
+            .await?;
+        let mut listed: BTreeSet<(ImageId, u32)> = BTreeSet::new();
+        for item in &bands {
+            if let Some(AttributeValue::Ss(members)) = item.get("members") {
+                listed.extend(members.iter().filter_map(|m| parse_member(m)));
+            }
+        }
+        let images: BTreeSet<ImageId> = listed.iter().map(|(id, _)| *id).collect();
+        let items = self
+            .batch_get(
+                images.iter().map(|id| image_pk(owner, *id)).collect(),
+                "pk, pages",
+            )
+            .await?;
+        let mut found = Vec::new();
+        for item in &items {
+            let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                continue;
+            };
+            let Some(image_id) = images
+                .iter()
+                .copied()
+                .find(|id| *pk == image_pk(owner, *id))
+            else {
+                continue;
+            };
+            for page in pages_of(item)? {
+                let indexed = listed.contains(&(image_id, page.page.get()))
+                    && page.band_keys().iter().any(|k| asked.contains(k));
+                if indexed {
+                    found.push(IndexedPage::new(image_id, page));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn candidates(
+        &self,
+        owner: &Owner,
+        probe: &Probe,
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        if probe.is_void() {
+            return Ok(Vec::new());
+        }
+        let kinds: HashMap<String, HashKind> = probe
+            .image_keys
+            .iter()
+            .chain(&probe.token_keys)
+            .map(|k| (band_pk(owner, *k), k.kind))
+            .collect();
+        let bands = self
+            .batch_get(kinds.keys().cloned().collect(), "pk, members")
+            .await?;
+        // (image keys, token keys) each listed page is under, from the band items alone.
+        let mut hits: BTreeMap<(ImageId, u32), (usize, usize)> = BTreeMap::new();
+        for item in &bands {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::Ss(members))) =
+                (item.get("pk"), item.get("members"))
+            else {
+                continue;
+            };
+            let Some(&kind) = kinds.get(pk) else {
+                continue;
+            };
+            for entry in members.iter().filter_map(|m| parse_member(m)) {
+                let counts = hits.entry(entry).or_default();
+                if kind == HashKind::Image {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+            }
+        }
+        let admitted: BTreeSet<(ImageId, u32)> = hits
+            .into_iter()
+            .filter(|&(_, (image, tokens))| probe.admits(image, tokens))
+            .map(|(entry, _)| entry)
+            .collect();
+        let images: BTreeSet<ImageId> = admitted.iter().map(|(id, _)| *id).collect();
+        let items = self
+            .batch_get(
+                images.iter().map(|id| image_pk(owner, *id)).collect(),
+                "pk, pages",
+            )
+            .await?;
+        let mut found = Vec::new();
+        for item in &items {
+            let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                continue;
+            };
+            let Some(image_id) = images
+                .iter()
+                .copied()
+                .find(|id| *pk == image_pk(owner, *id))
+            else {
+                continue;
+            };
+            // A band entry a write left behind is checked against the page as stored.
+            for page in pages_of(item)? {
+                if admitted.contains(&(image_id, page.page.get())) && probe.admits_page(&page) {
+                    found.push(IndexedPage::new(image_id, page));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_the_owner_last_and_members_read_back() {
+        let owner = Owner::parse("a#b").unwrap();
+        let key = BandKey {
+            kind: intake_domain::model::HashKind::Image,
+            band: 3,
+            value: 0x00AB,
+        };
+        assert_eq!(band_pk(&owner, key), "band#image#3#00ab#a#b");
+        let id = ImageId::parse("019b76da-a800-7000-8000-000000000002").unwrap();
+        let page = PageNumber::new(12).unwrap();
+        assert_eq!(parse_member(&member(id, page)), Some((id, 12)));
+        assert_eq!(parse_member("nonsense"), None);
+    }
+}
