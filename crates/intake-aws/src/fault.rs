@@ -127,6 +127,21 @@ where
     }
 }
 
+/// The port-neutral failure of an SDK call, for ports whose errors carry no more than that:
+/// throttling, outages and timeouts retryable, anything else permanent, with the error's code and
+/// message.
+pub(crate) fn failure<E>(error: &SdkError<E, Response>) -> Failure
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + Debug + 'static,
+{
+    let detail = describe(error);
+    match classify(error) {
+        Fault::Throttled => Failure::throttled(detail),
+        Fault::Unavailable | Fault::Timeout => Failure::unavailable(detail),
+        _ => Failure::other(detail),
+    }
+}
+
 /// Maps an OCR service failure to the port's error: throttling, outages and timeouts are retryable;
 /// the codes in `too_large` and `unsupported` and every other refusal are permanent.
 pub(crate) fn ocr_error<E>(

@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::types::{
 use intake_domain::model::{BandKey, HashKind, ImageId, Owner, PageFingerprint, PageNumber, Probe};
 use intake_domain::ports::{Failure, FingerprintIndex, FingerprintIndexError, IndexedPage};
 
-use crate::fault::{Fault, classify, describe};
+use crate::fault::failure;
 
 /// The most keys one `BatchGetItem` asks for.
 const BATCH: usize = 100;
@@ -57,12 +57,7 @@ where
         + std::fmt::Debug
         + 'static,
 {
-    let detail = describe(error);
-    FingerprintIndexError::from(match classify(error) {
-        Fault::Throttled => Failure::throttled(detail),
-        Fault::Unavailable | Fault::Timeout => Failure::unavailable(detail),
-        _ => Failure::other(detail),
-    })
+    FingerprintIndexError::from(failure(error))
 }
 
 /// Why a stored item does not read.

@@ -47,7 +47,7 @@ pub use self::codec::events_from_text;
 use self::codec::{Sidecar, StoredRecord};
 pub use self::fingerprints::DynamoFingerprintIndex;
 use crate::S3ObjectStore;
-use crate::fault::{Fault, classify, describe};
+use crate::fault::{Fault, classify, failure};
 
 /// The most bytes of OCR text kept in the item itself; the full text is in the sidecar.
 pub const OCR_TEXT_ITEM_CAP_BYTES: usize = 32 * 1024;
@@ -152,12 +152,7 @@ where
         + std::fmt::Debug
         + 'static,
 {
-    let detail = describe(error);
-    match classify(error) {
-        Fault::Throttled => RepoError::from(Failure::throttled(detail)),
-        Fault::Unavailable | Fault::Timeout => RepoError::from(Failure::unavailable(detail)),
-        _ => RepoError::from(Failure::other(detail)),
-    }
+    RepoError::from(failure(error))
 }
 
 fn store_to_repo(error: StoreError) -> RepoError {
