@@ -103,7 +103,7 @@ impl Stack {
             &bus_name,
             &[("Arn", &bus_arn), ("Name", &bus_name)],
         );
-        let stream_arn = create_table(endpoint, &mut template).await;
+        let stream_arn = create_tables(endpoint, &mut template).await;
         // The bucket (its name, notification and policy refer to the queue and to itself).
         let bucket_id = single(&template, "AWS::S3::Bucket");
         let bucket_name =
@@ -309,20 +309,35 @@ fn register_unemulated(template: &mut Template) {
     }
 }
 
-/// The table with its keys, indexes, stream and TTL as the template declares them; its stream's ARN.
-async fn create_table(endpoint: &str, template: &mut Template) -> String {
-    // The table, with its keys, indexes and stream as the template declares them.
-    let table_id = single(template, "AWS::DynamoDB::Table");
-    let table = template.properties(&table_id).unwrap();
+/// Every table with its keys, indexes, stream and TTL as the template declares them; the stream's
+/// ARN of the one table with a stream (the records table, whose events reach the bus).
+async fn create_tables(endpoint: &str, template: &mut Template) -> String {
+    let mut streams = Vec::new();
+    for table_id in template.resources_of_type("AWS::DynamoDB::Table") {
+        if let Some(stream_arn) = create_table(endpoint, template, &table_id).await {
+            streams.push(stream_arn);
+        }
+    }
+    assert_eq!(streams.len(), 1, "one table with a stream in the template");
+    streams.remove(0)
+}
+
+/// One table with its keys, indexes, stream and TTL as the template declares them; its stream's
+/// ARN when it has one.
+async fn create_table(endpoint: &str, template: &mut Template, table_id: &str) -> Option<String> {
+    let table = template.properties(table_id).unwrap();
     let name = table["TableName"].as_str().unwrap().to_owned();
     let mut create = json!({
         "TableName": name,
         "BillingMode": table["BillingMode"],
         "AttributeDefinitions": table["AttributeDefinitions"],
         "KeySchema": table["KeySchema"],
-        "GlobalSecondaryIndexes": table["GlobalSecondaryIndexes"],
-        "DeletionProtectionEnabled": table["DeletionProtectionEnabled"],
     });
+    for optional in ["GlobalSecondaryIndexes", "DeletionProtectionEnabled"] {
+        if let Some(value) = table.get(optional) {
+            create[optional] = value.clone();
+        }
+    }
     if let Some(stream) = table.get("StreamSpecification") {
         create["StreamSpecification"] =
             json!({"StreamEnabled": true, "StreamViewType": stream["StreamViewType"]});
@@ -340,8 +355,7 @@ async fn create_table(endpoint: &str, template: &mut Template) -> String {
         .to_owned();
     let stream_arn = described["TableDescription"]["LatestStreamArn"]
         .as_str()
-        .unwrap_or_default()
-        .to_owned();
+        .map(str::to_owned);
     if let Some(ttl) = table.get("TimeToLiveSpecification") {
         call(
             endpoint,
@@ -351,10 +365,11 @@ async fn create_table(endpoint: &str, template: &mut Template) -> String {
         )
         .await;
     }
+    let stream_attr = stream_arn.clone().unwrap_or_default();
     template.created(
-        &table_id,
+        table_id,
         &name,
-        &[("Arn", &table_arn), ("StreamArn", &stream_arn)],
+        &[("Arn", &table_arn), ("StreamArn", &stream_attr)],
     );
     stream_arn
 }
