@@ -24,7 +24,7 @@ use std::io::Cursor;
 use bytes::Bytes;
 use image::codecs::jpeg::JpegEncoder;
 use image::{GrayImage, ImageFormat, Luma};
-use intake_domain::model::{DuplicateRule, PageFingerprint, Verdict};
+use intake_domain::model::{DuplicateRule, PageFingerprint, Probe, Verdict};
 use intake_domain::testkit::images::render_pixels;
 use intake_ocr_onnx::{PpOcr, PpOcrOptions};
 
@@ -340,17 +340,22 @@ fn the_default_rule_flags_rescans_and_leaves_look_alikes() {
     let (mut own_agreement, mut look_alike_agreement, mut other_text) = (1.0f64, 0.0f64, 64u32);
     let (mut own_replaced, mut look_alike_replaced) = (0usize, usize::MAX);
     for (n, name, copy) in &copies {
+        let probe = Probe::of(copy, &rule);
         for (m, original) in originals.iter().enumerate() {
             let verdict = rule.compare(copy, original);
+            // The index's candidacy never drops a pair the rule flags, on real reads.
+            assert!(
+                !verdict.is_duplicate() || probe.admits_page(original),
+                "doc {n} {name} ~ doc {m}: flagged but not a candidate"
+            );
             if n == &m {
                 let c = verdict.comparison();
                 image_distances.push(c.image_distance.unwrap_or(64));
                 own_agreement = own_agreement.min(c.token_agreement.unwrap_or(1.0));
                 own_replaced = own_replaced.max(c.replaced_tokens);
                 text_distances.push(c.text_distance.unwrap_or(64));
-                // The index must offer the original: the copy's probe shares a key with it.
-                let stored = original.band_keys();
-                let reachable = copy.probe_keys(&rule).iter().any(|k| stored.contains(k));
+                // The index must offer the original: the copy's probe admits it.
+                let reachable = probe.admits_page(original);
                 if verdict.is_duplicate() && reachable {
                     hits += 1;
                 } else {
