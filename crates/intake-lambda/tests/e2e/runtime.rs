@@ -307,6 +307,26 @@ impl Function {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The function's first log line that `matches`, waiting up to `within` for it: its output is
+    /// read by a thread of its own, so a line written before the invocation answered may arrive
+    /// after the answer.
+    pub(crate) async fn wait_for_log(
+        &self,
+        within: std::time::Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(line) = self.logs().into_iter().find(|l| matches(l)) {
+                return Some(line);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// The last log lines, for failure messages.
     pub(crate) fn log_tail(&self) -> String {
         let logs = self.logs();

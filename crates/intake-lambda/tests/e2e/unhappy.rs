@@ -110,12 +110,16 @@ pub(crate) async fn ocr_timeout_is_retried_with_back_off(
         hurried.log_tail()
     );
     let failed_at = Instant::now();
-    let logs = hurried.logs();
-    let put_off = logs
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| l["fields"]["message"] == "next delivery put off")
+    let back_off = |l: &str| {
+        serde_json::from_str::<Value>(l)
+            .is_ok_and(|l| l["fields"]["message"] == "next delivery put off")
+    };
+    let put_off: Value = hurried
+        .wait_for_log(Duration::from_secs(10), back_off)
+        .await
+        .and_then(|l| serde_json::from_str(&l).ok())
         .unwrap_or_else(|| panic!("no back-off in the logs: {}", hurried.log_tail()));
+    let logs = hurried.logs();
     let delay = put_off["fields"]["delay_seconds"].as_u64().unwrap();
     assert!(
         (5..=10).contains(&delay),
