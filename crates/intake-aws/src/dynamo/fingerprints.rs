@@ -184,6 +184,37 @@ impl DynamoFingerprintIndex {
 
     /// The items under `pks` (each asked for once), with the attributes `projection` names; items
     /// that do not exist are left out. Unprocessed keys are asked for again.
+    /// Every page stored for `images` (their image items, read in batches), whatever their bands.
+    async fn pages_of_images(
+        &self,
+        owner: &Owner,
+        images: &BTreeSet<ImageId>,
+    ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
+        let items = self
+            .batch_get(
+                images.iter().map(|id| image_pk(owner, *id)).collect(),
+                "pk, pages",
+            )
+            .await?;
+        let mut pages = Vec::new();
+        for item in &items {
+            let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                continue;
+            };
+            let Some(image_id) = images
+                .iter()
+                .copied()
+                .find(|id| *pk == image_pk(owner, *id))
+            else {
+                continue;
+            };
+            for page in pages_of(item)? {
+                pages.push(IndexedPage::new(image_id, page));
+            }
+        }
+        Ok(pages)
+    }
+
     async fn batch_get(
         &self,
         pks: BTreeSet<String>,
@@ -320,32 +351,11 @@ impl FingerprintIndex for DynamoFingerprintIndex {
             }
         }
         let images: BTreeSet<ImageId> = listed.iter().map(|(id, _)| *id).collect();
-        let items = self
-            .batch_get(
-                images.iter().map(|id| image_pk(owner, *id)).collect(),
-                "pk, pages",
-            )
-            .await?;
-        let mut found = Vec::new();
-        for item in &items {
-            let Some(AttributeValue::S(pk)) = item.get("pk") else {
-                continue;
-            };
-            let Some(image_id) = images
-                .iter()
-                .copied()
-                .find(|id| *pk == image_pk(owner, *id))
-            else {
-                continue;
-            };
-            for page in pages_of(item)? {
-                let indexed = listed.contains(&(image_id, page.page.get()))
-                    && page.band_keys().iter().any(|k| asked.contains(k));
-                if indexed {
-                    found.push(IndexedPage::new(image_id, page));
-                }
-            }
-        }
+        let mut found = self.pages_of_images(owner, &images).await?;
+        found.retain(|p| {
+            listed.contains(&(p.image_id, p.fingerprint.page.get()))
+                && p.fingerprint.band_keys().iter().any(|k| asked.contains(k))
+        });
         Ok(found)
     }
 
@@ -392,31 +402,12 @@ impl FingerprintIndex for DynamoFingerprintIndex {
             .map(|(entry, _)| entry)
             .collect();
         let images: BTreeSet<ImageId> = admitted.iter().map(|(id, _)| *id).collect();
-        let items = self
-            .batch_get(
-                images.iter().map(|id| image_pk(owner, *id)).collect(),
-                "pk, pages",
-            )
-            .await?;
-        let mut found = Vec::new();
-        for item in &items {
-            let Some(AttributeValue::S(pk)) = item.get("pk") else {
-                continue;
-            };
-            let Some(image_id) = images
-                .iter()
-                .copied()
-                .find(|id| *pk == image_pk(owner, *id))
-            else {
-                continue;
-            };
-            // A band entry a write left behind is checked against the page as stored.
-            for page in pages_of(item)? {
-                if admitted.contains(&(image_id, page.page.get())) && probe.admits_page(&page) {
-                    found.push(IndexedPage::new(image_id, page));
-                }
-            }
-        }
+        // A band entry a write left behind is checked against the page as stored.
+        let mut found = self.pages_of_images(owner, &images).await?;
+        found.retain(|p| {
+            admitted.contains(&(p.image_id, p.fingerprint.page.get()))
+                && probe.admits_page(&p.fingerprint)
+        });
         Ok(found)
     }
 }
