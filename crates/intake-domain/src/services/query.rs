@@ -164,12 +164,14 @@ pub struct ImageDetails {
 
 impl Intake {
     /// Lists `owner`'s image metadata, newest first, without OCR text; soft-deleted images and other
-    /// owners' images never appear. With a search text (`q`), only the images whose OCR text or file
+    /// owners' images never appear. Field filters (`TOTAL:31.00`) are read with the deployment's
+    /// [`crate::IntakeConfig::field_options`] and, like the document kind, must all match. With a search text (`q`), only the images whose OCR text or file
     /// name match it, best first, each with a snippet and its matched lines.
     ///
     /// # Errors
-    /// Typed validation errors for the limit, status, SHA-256, search text and cursor (a cursor from
-    /// another query or another owner is refused); [`IntakeError::SearchUnavailable`] for a search on
+    /// Typed validation errors for the limit, status, SHA-256, search text, field filters
+    /// ([`IntakeError::InvalidFieldFilter`]) and cursor (a cursor from another query or another
+    /// owner is refused); [`IntakeError::SearchUnavailable`] for a search on
     /// a deployment without a search adapter; repository errors as they occur.
     pub async fn list_images(
         &self,

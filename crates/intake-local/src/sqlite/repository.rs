@@ -306,20 +306,28 @@ fn write_keys(
     Ok(())
 }
 
-/// Appends to `sql` (over a table whose image id column is `id_column`) the conditions of `query`'s
-/// document kind and field filters, with their arguments.
+/// Appends to `sql` the conditions of `query`'s document kind and field filters, with their
+/// arguments: over `images` itself (`id_column` None: its `document_kind` column, whose index
+/// leads with the owner), or over another table whose image id column is `id_column` (the search's
+/// rows).
 fn field_conditions(
     query: &ListQuery,
-    id_column: &str,
+    id_column: Option<&str>,
     sql: &mut String,
     args: &mut Vec<rusqlite::types::Value>,
 ) {
     use rusqlite::types::Value;
+    let id = id_column.unwrap_or("image_id");
     if let Some(kind) = query.document_kind {
-        let _ = write!(
-            sql,
-            " AND {id_column} IN (SELECT image_id FROM images WHERE document_kind = ?)"
-        );
+        match id_column {
+            None => sql.push_str(" AND document_kind = ?"),
+            Some(id) => {
+                let _ = write!(
+                    sql,
+                    " AND {id} IN (SELECT image_id FROM images WHERE document_kind = ?)"
+                );
+            }
+        }
         args.push(Value::Text(kind.name().to_owned()));
     }
     for filter in &query.fields {
@@ -327,14 +335,14 @@ fn field_conditions(
             Some(owner) => {
                 let _ = write!(
                     sql,
-                    " AND {id_column} IN (SELECT image_id FROM image_fields WHERE owner = ? AND field = ?)"
+                    " AND {id} IN (SELECT image_id FROM image_fields WHERE owner = ? AND field = ?)"
                 );
                 args.push(Value::Text(owner.as_str().to_owned()));
             }
             None => {
                 let _ = write!(
                     sql,
-                    " AND EXISTS (SELECT 1 FROM image_fields f WHERE f.image_id = {id_column} AND f.field = ?)"
+                    " AND EXISTS (SELECT 1 FROM image_fields f WHERE f.image_id = {id} AND f.field = ?)"
                 );
             }
         }
@@ -498,7 +506,7 @@ impl ImageRepository for SqliteRepository {
                 } else if query.deleted_only {
                     sql.push_str(" AND deleted = 1");
                 }
-                field_conditions(&query, "image_id", &mut sql, &mut args);
+                field_conditions(&query, None, &mut sql, &mut args);
                 sql.push_str(" ORDER BY image_id DESC LIMIT ?");
                 args.push(rusqlite::types::Value::Integer(i64::from(query.limit) + 1));
                 let mut statement = conn.prepare_cached(&sql).map_err(db_error)?;
