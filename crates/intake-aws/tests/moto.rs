@@ -427,6 +427,7 @@ async fn scenarios_pass_over_the_aws_adapters() {
             .repository(adapters.repository.clone())
             .ocr(ocr.clone())
             .fingerprint_index(DynamoFingerprintIndex::new(dynamodb, fingerprints))
+            .field_extractor(intake_fields::RuleExtractor::default())
             .processing_requests(Arc::new(intake_aws::SqsProcessingRequests::new(
                 sqs,
                 &queue,

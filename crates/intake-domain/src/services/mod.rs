@@ -10,6 +10,7 @@ mod documents;
 mod erase;
 mod events;
 mod export;
+mod fields;
 mod jobs;
 mod near_duplicates;
 mod observed_ocr;
@@ -39,9 +40,9 @@ use crate::model::{ContentType, EventLinks};
 use crate::ports::QueueRequests;
 use crate::ports::ReadRequest;
 use crate::ports::{
-    Clock, DocumentReader, ExportRenderer, FingerprintIndex, IdGenerator, ImageRepository,
-    ImageSearch, ObjectStore, OcrEngine, Previewer, ProcessingRequests, RandomIds, SystemClock,
-    UrlSigner,
+    Clock, DocumentReader, ExportRenderer, FieldExtractor, FingerprintIndex, IdGenerator,
+    ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer, ProcessingRequests, RandomIds,
+    SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -72,6 +73,12 @@ struct Inner {
     fingerprints: Option<Arc<dyn FingerprintIndex>>,
     /// How many times the fingerprint index failed (a lookup, a put or a remove).
     index_failures: std::sync::atomic::AtomicU64,
+    /// The reader of documents' types and fields, where the deployment reads them.
+    fields: Option<Arc<dyn FieldExtractor>>,
+    /// The reader of expenses (receipts and invoices), where the deployment has one beside it.
+    expense_fields: Option<Arc<dyn FieldExtractor>>,
+    /// What the field extractor did: documents read by kind, failures.
+    field_counts: fields::FieldCounts,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     /// The links the events' documents give.
@@ -123,6 +130,8 @@ pub struct IntakeBuilder {
     exports: Option<Arc<dyn ExportRenderer>>,
     requests: Option<Arc<dyn ProcessingRequests>>,
     fingerprints: Option<Arc<dyn FingerprintIndex>>,
+    fields: Option<Arc<dyn FieldExtractor>>,
+    expense_fields: Option<Arc<dyn FieldExtractor>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     links: EventLinks,
@@ -234,6 +243,27 @@ impl IntakeBuilder {
         self.fingerprints = Some(index);
         self
     }
+    /// The reader of documents' types and fields (optional: without it records have no
+    /// `documentType` or `fields`). It reads each processed image's OCR result after reading order;
+    /// what it returns is settled with [`IntakeConfig::field_options`]. A failure is logged and
+    /// counted and never fails the upload.
+    pub fn field_extractor(self, extractor: impl FieldExtractor + 'static) -> Self {
+        self.shared_field_extractor(Arc::new(extractor))
+    }
+    /// The reader of types and fields, shared.
+    pub fn shared_field_extractor(mut self, extractor: Arc<dyn FieldExtractor>) -> Self {
+        self.fields = Some(extractor);
+        self
+    }
+    /// The reader of expenses (optional; Textract AnalyzeExpense on AWS): a document the field
+    /// extractor reads as a receipt or an invoice ([`crate::model::DocumentKind::is_expense`]) is
+    /// read again by it, and its reading is kept; every other kind keeps the field extractor's. A
+    /// document it cannot read (more than one page) keeps the field extractor's reading; when it
+    /// fails otherwise, the failure is logged and counted and the field extractor's reading kept.
+    pub fn expense_field_extractor(mut self, extractor: Arc<dyn FieldExtractor>) -> Self {
+        self.expense_fields = Some(extractor);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -318,6 +348,9 @@ impl IntakeBuilder {
                 requests: self.requests,
                 fingerprints: self.fingerprints,
                 index_failures: std::sync::atomic::AtomicU64::new(0),
+                fields: self.fields,
+                expense_fields: self.expense_fields,
+                field_counts: fields::FieldCounts::default(),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 links: self.links,
@@ -407,6 +440,8 @@ impl Intake {
     }
 }
 
+#[cfg(test)]
+mod fields_tests;
 #[cfg(test)]
 mod order_tests;
 #[cfg(test)]

@@ -12,11 +12,15 @@
 mod checks;
 mod dates;
 mod expense_kind;
+mod filter;
 mod money;
 mod types;
 mod words;
 
 pub use dates::{DateOrder, normalize_date};
+pub use filter::{
+    FieldFilter, FieldFilterError, MAX_FIELD_FILTER_CHARS, MAX_FIELD_FILTERS, field_keys,
+};
 pub use money::{Money, parse_money};
 pub use types::{FieldType, ValueKind};
 pub use words::{amount_in_words, edit_distance};
@@ -66,6 +70,13 @@ impl DocumentKind {
     /// The kind named `name`, if there is one.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether a document of this kind is an expense (a receipt or an invoice): what an expense
+    /// reader (Textract AnalyzeExpense) reads again where the deployment has one, while every other
+    /// kind keeps the general reader's reading. The one rule of which extractor reads which kind.
+    pub const fn is_expense(self) -> bool {
+        matches!(self, Self::Receipt | Self::Invoice)
     }
 }
 
