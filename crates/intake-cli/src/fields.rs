@@ -148,7 +148,7 @@ fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// A warning for people and spreadsheets: its code, then what it names (`wordsDisagree(figures
+/// A warning for people and spreadsheets: its code, then what it names (`WORDS_DISAGREE(figures
 /// 1250.00, words 1200.00)`).
 pub(crate) fn warning_text(warning: &FieldWarningView) -> String {
     let code = warning.code.as_deref().unwrap_or("warning");
@@ -320,8 +320,8 @@ pub(crate) fn show(record: &ImageView) {
     table(&SHOW_HEADER, &cells);
 }
 
-/// What `fields --json` prints: each listed image's fields as the API gave them, and the cursor of
-/// the next page (`null` when there is none).
+/// What `fields --json` prints: the fields of each listed image whose fields were read, as the API
+/// gave them, and the cursor of the next page (`null` when there is none).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Listed<'a> {
@@ -350,9 +350,13 @@ async fn listing(
     }
 }
 
-/// The fields of each image, in the listing's order; an image deleted since it was listed has none.
+/// The fields of each image whose fields were read (the listing gives its document type), in the
+/// listing's order; an image deleted since it was listed has none.
 async fn fields_of(api: &Api, images: &[ImageView]) -> Result<Vec<FieldsView>, ClientError> {
-    let ids = images.iter().filter_map(|i| i.image_id.clone());
+    let ids = images
+        .iter()
+        .filter(|i| i.document_type.is_some())
+        .filter_map(|i| i.image_id.clone());
     let answers: Vec<Option<FieldsView>> = futures::stream::iter(ids)
         .map(|id| async move {
             match api
@@ -415,7 +419,7 @@ pub(crate) async fn fields(args: FieldsArgs) -> Result<ExitCode, ClientError> {
             source: e.into(),
         })?;
     } else if rows.is_empty() {
-        eprintln!("no fields in the {} image(s) listed", answers.len());
+        eprintln!("no fields were read from the {} image(s) listed", images.len());
     } else {
         let cells: Vec<Vec<String>> = rows.iter().map(Row::listed).collect();
         table(&TABLE_HEADER, &cells);
@@ -439,7 +443,7 @@ mod tests {
                 {"type": "AMOUNT", "label": "$", "value": "$1,250.00", "normalized": "1250.00",
                  "currency": "$", "confidence": 0.93, "page": 1,
                  "box": {"left": 0.7, "top": 0.25, "width": 0.2, "height": 0.05},
-                 "warnings": [{"code": "wordsDisagree", "figures": "1250.00", "words": "1200.00"}]},
+                 "warnings": [{"code": "WORDS_DISAGREE", "figures": "1250.00", "words": "1200.00"}]},
                 {"type": "PAYEE", "value": "=HYPERLINK(\"x\")", "confidence": 0.8, "page": 1,
                  "box": {"left": 0.1, "top": 0.2, "width": 0.4, "height": 0.05}}
             ],
@@ -474,7 +478,7 @@ mod tests {
             lines,
             [
                 "image_id,file_name,document_type,line_item,page,type,label,value,normalized,currency,confidence,box_left,box_top,box_width,box_height,warnings",
-                "019b76da-a800-7000-8000-000000000002,cheque.png,cheque,,1,AMOUNT,$,\"$1,250.00\",1250.00,$,0.93,0.7,0.25,0.2,0.05,\"wordsDisagree(figures 1250.00, words 1200.00)\"",
+                "019b76da-a800-7000-8000-000000000002,cheque.png,cheque,,1,AMOUNT,$,\"$1,250.00\",1250.00,$,0.93,0.7,0.25,0.2,0.05,\"WORDS_DISAGREE(figures 1250.00, words 1200.00)\"",
                 // A value that would be a formula in a spreadsheet is made inert.
                 "019b76da-a800-7000-8000-000000000002,cheque.png,cheque,,1,PAYEE,,\"'=HYPERLINK(\"\"x\"\")\",,,0.8,0.1,0.2,0.4,0.05,",
                 // A negative amount stays a number; the cell is in line item 1, on page 2.
@@ -500,7 +504,7 @@ mod tests {
                 "1250.00 $",
                 "93%",
                 "1",
-                "wordsDisagree(figures 1250.00, words 1200.00)"
+                "WORDS_DISAGREE(figures 1250.00, words 1200.00)"
             ]
         );
         assert_eq!(
@@ -537,12 +541,12 @@ mod tests {
             .is_empty()
         );
         let warning: FieldWarningView =
-            serde_json::from_value(serde_json::json!({"code": "unreadable"})).unwrap();
-        assert_eq!(warning_text(&warning), "unreadable");
+            serde_json::from_value(serde_json::json!({"code": "UNREADABLE"})).unwrap();
+        assert_eq!(warning_text(&warning), "UNREADABLE");
         let warning: FieldWarningView = serde_json::from_value(
-            serde_json::json!({"code": "lineItemsDisagree", "sum": "30.00"}),
+            serde_json::json!({"code": "LINE_ITEMS_DISAGREE", "sum": "30.00"}),
         )
         .unwrap();
-        assert_eq!(warning_text(&warning), "lineItemsDisagree(sum 30.00)");
+        assert_eq!(warning_text(&warning), "LINE_ITEMS_DISAGREE(sum 30.00)");
     }
 }

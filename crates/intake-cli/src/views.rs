@@ -142,7 +142,7 @@ view! {
 }
 
 view! {
-    /// Why a field's value is in doubt: its `code` (`wordsDisagree`, `partsDisagree`, ...) and
+    /// Why a field's value is in doubt: its `code` (`WORDS_DISAGREE`, `PARTS_DISAGREE`, ...) and
     /// the values it names, kept as they came (`unread`).
     FieldWarningView {
         code: String,
