@@ -202,7 +202,13 @@ impl AwsSettings {
                 .unwrap_or_default(),
             s3_force_path_style: read_setting(lookup, &table::S3_FORCE_PATH_STYLE, parse_bool)?
                 .unwrap_or(endpoint_set),
-            config: intake_settings::intake_config(lookup)?,
+            // The function's locale is the platform's (Lambda sets LANG=en_US.UTF-8), not the
+            // operator's: on AWS dates are day-first unless INTAKE_DATE_ORDER says otherwise.
+            config: intake_settings::intake_config(&|name| {
+                (!intake_settings::LOCALE_VARIABLES.contains(&name))
+                    .then(|| lookup(name))
+                    .flatten()
+            })?,
             processing_queue_url: read_setting(lookup, &table::PROCESSING_QUEUE_URL, |v| {
                 Ok::<_, String>(v.to_owned())
             })?,

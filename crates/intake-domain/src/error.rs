@@ -2,8 +2,9 @@
 //! protocol (HTTP status, Lambda retry, CLI exit code).
 
 use crate::model::{
-    ContentType, ContentTypeError, CursorError, DigestError, ExportFormatError, FileNameError,
-    ImageId, ImageIdError, ImageStatus, ImageStatusError, SearchTextError, TransitionError,
+    ContentType, ContentTypeError, CursorError, DigestError, ExportFormatError, FieldFilterError,
+    FileNameError, ImageId, ImageIdError, ImageStatus, ImageStatusError, SearchTextError,
+    TransitionError,
 };
 use crate::ports::{
     FailureKind, FingerprintIndexError, OcrError, PortError, PublishError, QueueError, RenderError,
@@ -112,6 +113,12 @@ pub enum IntakeError {
     /// The search text cannot be searched for.
     #[error("invalid search: {0}")]
     InvalidSearch(#[from] SearchTextError),
+    /// A field filter (`field=TOTAL:31.00`) names no field type or a value its type cannot read.
+    #[error("invalid field filter: {0}")]
+    InvalidFieldFilter(#[from] FieldFilterError),
+    /// A document type filter names no document type.
+    #[error("unknown document type {0:?}; expected one of receipt, invoice, cheque, form, other")]
+    InvalidDocumentType(String),
     /// This deployment has no full-text search (DynamoDB cannot search text).
     #[error("full-text search is not available on this deployment")]
     SearchUnavailable,
@@ -292,6 +299,8 @@ impl IntakeError {
             | Self::InvalidLimit { .. }
             | Self::InvalidCursor(_)
             | Self::InvalidSearch(_)
+            | Self::InvalidFieldFilter(_)
+            | Self::InvalidDocumentType(_)
             | Self::UnknownEngine { .. }
             | Self::UnknownExportFormat(_) => ErrorKind::InvalidInput,
             Self::SearchUnavailable
@@ -333,6 +342,8 @@ impl IntakeError {
             Self::InvalidLimit { .. } => "INVALID_LIMIT",
             Self::InvalidCursor(_) => "INVALID_CURSOR",
             Self::InvalidSearch(_) => "INVALID_SEARCH",
+            Self::InvalidFieldFilter(_) => "INVALID_FIELD_FILTER",
+            Self::InvalidDocumentType(_) => "INVALID_DOCUMENT_TYPE",
             Self::UnknownEngine { .. } => "UNKNOWN_ENGINE",
             Self::SearchUnavailable => "SEARCH_UNAVAILABLE",
             Self::SimilarUnavailable => "SIMILAR_UNAVAILABLE",

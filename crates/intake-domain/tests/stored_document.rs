@@ -25,12 +25,16 @@ fn fixtures(set: &str) -> PathBuf {
 }
 
 /// What a record was before pages existed: no page summaries (its lines were all on page 1), and
-/// no fingerprints or near-duplicates (later still).
+/// no fingerprints, near-duplicates or fields (later still).
 fn before_pages(record: ImageRecord) -> ImageRecord {
     let mut parts = record.into_parts();
     parts.pages = None;
     parts.fingerprints.clear();
     parts.near_duplicates = None;
+    parts.document_type = None;
+    parts.fields.clear();
+    parts.line_items.clear();
+    parts.fields_extractor = None;
     ImageRecord::from_parts(parts).unwrap()
 }
 

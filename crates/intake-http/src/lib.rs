@@ -6,10 +6,11 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /uploads` | 201: upload URL, bucket, key, image id, expiry, required headers, `duplicateOf` |
-//! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256` |
+//! | `GET /images` | 200: metadata (no OCR text), newest first; `limit`, `cursor`, `status`, `sha256`, `q`, `field` (repeatable, `TOTAL:31.00`), `documentType` |
 //! | `GET /images/{imageId}` | 200: the record with its OCR text and a presigned download URL; `?include=ocrLines` adds the lines |
 //! | `DELETE /images/{imageId}` | 204: soft delete, idempotent |
 //! | `GET /images/{imageId}/export?format=hocr\|alto\|txt\|pdf` | 200: the OCR result as hOCR, ALTO, text or a searchable PDF, a download; 303 to a short-lived URL when larger than the deployment answers inline |
+//! | `GET /images/{imageId}/fields` | 200: the document's type, fields and line items with their boxes (relative to their page) and the pages' sizes; `read: false` while none were read |
 //! | `GET /images/{imageId}/similar` | 200: the caller's images that look like the same document (near-duplicates), each saying why; 501 without a fingerprint index |
 //! | `GET /images/{imageId}/pages/{page}` | 303 to a short-lived URL of a picture of the page (JPEG, upright) |
 //! | `GET /health` | 200 (the only route without authentication) |
@@ -24,6 +25,7 @@ mod cors;
 mod error;
 mod exports;
 mod extract;
+mod fields;
 mod jobs;
 mod keys;
 mod pages;

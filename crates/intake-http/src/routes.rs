@@ -51,7 +51,7 @@ pub const EVENT_LINKS: EventLinks = EventLinks::new(image_link);
 
 /// Every route with its handler, in one table: the router is built from it, [`ROUTES`] lists it, and
 /// tests check `openapi.yaml` and the SAM template against it, so no route can exist in one place only.
-fn table() -> [(Route, MethodRouter<Intake>); 9] {
+fn table() -> [(Route, MethodRouter<Intake>); 10] {
     [
         (
             Route {
@@ -92,6 +92,10 @@ fn table() -> [(Route, MethodRouter<Intake>); 9] {
                 authenticated: true,
             },
             post(reprocess_image),
+        ),
+        (
+            Route::authenticated("GET", crate::fields::FIELDS_PATH),
+            get(crate::fields::image_fields),
         ),
         (
             Route::authenticated("GET", "/images/{imageId}/similar"),

@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 
 use intake_domain::IntakeError;
 use intake_domain::model::{
-    BoundingBox, ContentType, Cursor, FileName, ImageId, ImageMetadata, ImageRecord, ImageStatus,
-    ObjectKey, OcrLine, OcrWord, SearchMatch, SearchText, Sha256Digest, Timestamp,
+    BoundingBox, ContentType, Cursor, DocumentKind, FileName, ImageId, ImageMetadata, ImageRecord,
+    ImageStatus, ObjectKey, OcrLine, OcrWord, SearchMatch, SearchText, Sha256Digest, Timestamp,
 };
 use intake_domain::ports::HttpMethod;
 use intake_domain::services::{
     ImageDetails, ImagePage, ListRequest, ListedImage, UploadRequest, UploadTicket,
 };
 use serde::{Deserialize, Deserializer, Serialize, de};
+
+use crate::fields::{FieldView, LineItemView};
 
 /// The body of `POST /uploads`, as received. Only a JSON object is a body: serde would also build it
 /// from an array of its fields in order (`["a.png","image/png",null,null]`), which no client means
@@ -140,20 +142,70 @@ fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64
     deserializer.deserialize_any(WholeNumber)
 }
 
-/// The query string of `GET /images`, as received.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The query string of `GET /images`, as received: `field` may be repeated (every filter must
+/// match), every other parameter appears at most once, and an unknown one is refused.
+#[derive(Debug, Default)]
 pub struct ListParams {
-    #[serde(default)]
     limit: Option<u64>,
-    #[serde(default)]
     cursor: Option<String>,
-    #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
     sha256: Option<String>,
-    #[serde(default)]
     q: Option<String>,
+    fields: Vec<String>,
+    document_type: Option<String>,
+}
+
+/// The parameters of `GET /images`.
+const LIST_PARAMS: &[&str] = &[
+    "limit",
+    "cursor",
+    "status",
+    "sha256",
+    "q",
+    "field",
+    "documentType",
+];
+
+impl<'de> Deserialize<'de> for ListParams {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Reads the parameters one by one, so that `field` may repeat.
+        struct Params;
+        impl<'de> de::Visitor<'de> for Params {
+            type Value = ListParams;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("query parameters")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ListParams, A::Error> {
+                fn once<T, E: de::Error>(
+                    slot: &mut Option<T>,
+                    name: &'static str,
+                    value: T,
+                ) -> Result<(), E> {
+                    if slot.replace(value).is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    Ok(())
+                }
+                let mut params = ListParams::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "limit" => once(&mut params.limit, "limit", map.next_value()?)?,
+                        "cursor" => once(&mut params.cursor, "cursor", map.next_value()?)?,
+                        "status" => once(&mut params.status, "status", map.next_value()?)?,
+                        "sha256" => once(&mut params.sha256, "sha256", map.next_value()?)?,
+                        "q" => once(&mut params.q, "q", map.next_value()?)?,
+                        "documentType" => {
+                            once(&mut params.document_type, "documentType", map.next_value()?)?;
+                        }
+                        "field" => params.fields.push(map.next_value()?),
+                        other => return Err(de::Error::unknown_field(other, LIST_PARAMS)),
+                    }
+                }
+                Ok(params)
+            }
+        }
+        deserializer.deserialize_map(Params)
+    }
 }
 
 impl ListParams {
@@ -161,7 +213,9 @@ impl ListParams {
     ///
     /// # Errors
     /// [`IntakeError::InvalidStatus`], [`IntakeError::InvalidSha256`],
-    /// [`IntakeError::InvalidCursor`], [`IntakeError::InvalidSearch`].
+    /// [`IntakeError::InvalidCursor`], [`IntakeError::InvalidSearch`],
+    /// [`IntakeError::InvalidDocumentType`] (field filters are read by the service, with the
+    /// deployment's options).
     pub fn into_request(self) -> Result<ListRequest, IntakeError> {
         let mut request = ListRequest::default();
         if let Some(limit) = self.limit {
@@ -178,6 +232,15 @@ impl ListParams {
         }
         if let Some(q) = self.q.as_deref() {
             request = request.with_search(SearchText::parse(q)?);
+        }
+        for field in self.fields {
+            request = request.with_field(field);
+        }
+        if let Some(kind) = self.document_type.as_deref() {
+            request = request.with_document_kind(
+                DocumentKind::parse(kind)
+                    .ok_or_else(|| IntakeError::InvalidDocumentType(kind.to_owned()))?,
+            );
         }
         Ok(request)
     }
@@ -232,6 +295,13 @@ pub struct ImageView<'a> {
     download_url_expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thumbnail_url: Option<&'a str>,
+    /// The fields read (present once read; `documentType` and `fieldTypes` are in the metadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldView<'a>>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    line_items: Vec<LineItemView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields_extractor: Option<&'a str>,
 }
 
 impl<'a> ImageView<'a> {
@@ -245,6 +315,9 @@ impl<'a> ImageView<'a> {
             download_url: None,
             download_url_expires_at: None,
             thumbnail_url: None,
+            fields: None,
+            line_items: Vec::new(),
+            fields_extractor: None,
         }
     }
 
@@ -260,6 +333,11 @@ impl<'a> ImageView<'a> {
             download_url: details.download_url.as_deref(),
             download_url_expires_at: details.download_url_expires_at,
             thumbnail_url: details.thumbnail_url.as_deref(),
+            fields: record
+                .fields_extractor()
+                .map(|_| record.fields().iter().map(FieldView::of).collect()),
+            line_items: record.line_items().iter().map(LineItemView::of).collect(),
+            fields_extractor: record.fields_extractor(),
         }
     }
 }
@@ -359,7 +437,7 @@ struct WordView<'a> {
 
 /// A box relative to the image (`0..=1`), from its top-left corner.
 #[derive(Debug, Serialize)]
-struct BoxView {
+pub(crate) struct BoxView {
     left: f32,
     top: f32,
     width: f32,
@@ -367,7 +445,7 @@ struct BoxView {
 }
 
 impl BoxView {
-    fn of(b: &BoundingBox) -> Self {
+    pub(crate) fn of(b: &BoundingBox) -> Self {
         Self {
             left: b.left(),
             top: b.top(),

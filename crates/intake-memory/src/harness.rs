@@ -107,6 +107,7 @@ impl MemoryHarness {
             .repository(repository.clone())
             .search(repository.clone())
             .fingerprint_index(fingerprints.clone())
+            .field_extractor(intake_fields::RuleExtractor::new(config.field_options))
             .ocr(ocr.clone())
             .clock(clock.clone())
             .ids(SequentialIds::default())

@@ -13,7 +13,7 @@ pub use engine::{EngineName, OfferedEngines, UnknownEngine};
 use std::time::Duration;
 
 use intake_domain::IntakeConfig;
-use intake_domain::model::{ContentType, DuplicateRule, UrlTtl};
+use intake_domain::model::{ContentType, DateOrder, DuplicateRule, FieldOptions, UrlTtl};
 
 /// Why a setting read from the environment (or any name → value source) is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +142,38 @@ pub fn parse_duplicate_rule(text: &str) -> Result<DuplicateRule, String> {
     Ok(rule)
 }
 
+/// Parses a date order (`day-first`, `month-first`, or the short `dmy`, `mdy`).
+///
+/// # Errors
+/// A message naming the accepted values.
+pub fn parse_date_order(text: &str) -> Result<DateOrder, String> {
+    DateOrder::parse(text).ok_or_else(|| "expected day-first or month-first".to_owned())
+}
+
+/// The variables that name the locale, in the order the C library reads them for dates.
+pub const LOCALE_VARIABLES: [&str; 3] = ["LC_ALL", "LC_TIME", "LANG"];
+
+/// The date order a POSIX locale implies (`LC_ALL`, else `LC_TIME`, else `LANG`, as the C library
+/// picks them): month-first for a US locale (`en_US.UTF-8`, `es_US`), day-first for every other
+/// and without one.
+pub fn locale_date_order(lookup: &dyn Fn(&str) -> Option<String>) -> DateOrder {
+    let locale = LOCALE_VARIABLES
+        .into_iter()
+        .filter_map(lookup)
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_default();
+    let region = locale
+        .split(['.', '@'])
+        .next()
+        .and_then(|l| l.split_once('_'))
+        .map(|(_, region)| region.to_ascii_uppercase());
+    if region.as_deref() == Some("US") {
+        DateOrder::MonthFirst
+    } else {
+        DateOrder::DayFirst
+    }
+}
+
 /// Reads the settings every deployment shares from `lookup` (usually the environment), starting from
 /// the defaults; unset variables keep their default:
 ///
@@ -158,6 +190,7 @@ pub fn parse_duplicate_rule(text: &str) -> Result<DuplicateRule, String> {
 /// | `INTAKE_REUSE_DUPLICATE_OCR` | [`IntakeConfig::reuse_duplicate_ocr`] |
 /// | `INTAKE_DELETE_OBJECTS` | [`IntakeConfig::delete_objects`] |
 /// | `INTAKE_DUPLICATE_RULE` | [`IntakeConfig::duplicate_rule`], see [`parse_duplicate_rule`] |
+/// | `INTAKE_DATE_ORDER` | [`IntakeConfig::field_options`]' date order; without it the locale's ([`locale_date_order`]) |
 ///
 /// # Errors
 /// [`SettingError::Invalid`] naming the first variable that does not parse.
@@ -204,6 +237,9 @@ pub fn intake_config(
     if let Some(v) = read_setting(lookup, &table::DUPLICATE_RULE, parse_duplicate_rule)? {
         config.duplicate_rule = v;
     }
+    let date_order = read_setting(lookup, &table::DATE_ORDER, parse_date_order)?
+        .unwrap_or_else(|| locale_date_order(lookup));
+    config.field_options = FieldOptions::with_date_order(date_order);
     Ok(config)
 }
 
@@ -219,6 +255,35 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn the_date_order_is_configured_or_the_locale_s() {
+        let order = |vars: &[(&str, &str)]| {
+            intake_config(&lookup(vars))
+                .unwrap()
+                .field_options
+                .date_order
+        };
+        assert_eq!(order(&[]), DateOrder::DayFirst);
+        assert_eq!(order(&[("LANG", "en_US.UTF-8")]), DateOrder::MonthFirst);
+        assert_eq!(order(&[("LANG", "en_GB.UTF-8")]), DateOrder::DayFirst);
+        assert_eq!(
+            order(&[("LANG", "en_US.UTF-8"), ("LC_ALL", "de_DE@euro")]),
+            DateOrder::DayFirst
+        );
+        assert_eq!(
+            order(&[("LANG", "en_US.UTF-8"), ("INTAKE_DATE_ORDER", "day-first")]),
+            DateOrder::DayFirst
+        );
+        assert_eq!(
+            order(&[("INTAKE_DATE_ORDER", "mdy")]),
+            DateOrder::MonthFirst
+        );
+        let error = intake_config(&lookup(&[("INTAKE_DATE_ORDER", "ymd")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("INTAKE_DATE_ORDER"), "{error}");
     }
 
     #[test]

@@ -87,6 +87,8 @@ settings! {
     /// See [`Setting::meaning`].
     DUPLICATE_RULE = ("INTAKE_DUPLICATE_RULE", Both, "the measured defaults", "name=value pairs, comma-separated: maxImageDistance (≤ 11), minImageTokenAgreement, maxReplacedTokens, maxTextDistance, minTextTokenAgreement, minTextMatchedTokens", "the thresholds that call two pages one document (near-duplicate presentment); unnamed ones keep their defaults");
     /// See [`Setting::meaning`].
+    DATE_ORDER = ("INTAKE_DATE_ORDER", Both, "locally month-first where the locale (LC_ALL, LC_TIME, LANG) is a US one, else day-first; day-first on AWS", "day-first, month-first", "how fields read a date that leaves day and month open (03/04/2026), and a date in a field filter");
+    /// See [`Setting::meaning`].
     RETENTION_DAYS = ("INTAKE_RETENTION_DAYS", Both, "0", "days (0: never)", "soft-deleted images are purged once deleted this long");
     /// See [`Setting::meaning`].
     OCR_ENGINE = ("INTAKE_OCR_ENGINE", Both, "ppocr locally, auto on AWS", "ppocr, tesseract (local); ppocr, rekognition, textract, auto (AWS)", "the OCR engine; one name means one engine everywhere, each deployment offers its own");

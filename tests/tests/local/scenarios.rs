@@ -56,6 +56,7 @@ impl LocalHarness {
             .repository(db.repository())
             .search(db.repository())
             .fingerprint_index(db.fingerprints())
+            .field_extractor(intake_fields::RuleExtractor::default())
             .ocr(ocr.clone())
             .processing_requests(Arc::new(QueueRequests(Arc::new(db.queue()))))
             .event_links(intake_http::EVENT_LINKS)

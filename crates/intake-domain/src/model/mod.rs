@@ -35,9 +35,9 @@ pub use event::{
 };
 pub use export::{ExportFormat, ExportFormatError};
 pub use fields::{
-    DateOrder, DocumentFields, DocumentKind, DocumentType, Field, FieldOptions, FieldType,
-    FieldWarning, LineItem, Money, ValueKind, amount_in_words, edit_distance, normalize_date,
-    parse_money,
+    DateOrder, DocumentFields, DocumentKind, DocumentType, Field, FieldFilter, FieldFilterError,
+    FieldOptions, FieldType, FieldWarning, LineItem, MAX_FIELD_FILTER_CHARS, MAX_FIELD_FILTERS,
+    Money, ValueKind, amount_in_words, edit_distance, field_keys, normalize_date, parse_money,
 };
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use fingerprint::{

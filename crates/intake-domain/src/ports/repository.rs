@@ -1,10 +1,11 @@
-use std::fmt::Debug;
+use std::fmt::{Debug, Write as _};
 
 use async_trait::async_trait;
 
 use super::{Failure, FailureKind, PortError};
 use crate::model::{
-    Cursor, CursorError, ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest,
+    Cursor, CursorError, DocumentKind, FieldFilter, ImageEvent, ImageId, ImageRecord, ImageStatus,
+    Owner, Sha256Digest,
 };
 
 /// The most records one page may hold.
@@ -30,6 +31,11 @@ pub struct ListQuery {
     pub limit: u32,
     /// Where the previous page ended.
     pub cursor: Option<Cursor>,
+    /// Only records with a field matching each of these (sorted, without repeats; see
+    /// [`FieldFilter::matches`]).
+    pub fields: Vec<FieldFilter>,
+    /// Only records whose fields were read as this kind of document.
+    pub document_kind: Option<DocumentKind>,
 }
 
 impl ListQuery {
@@ -50,7 +56,31 @@ impl ListQuery {
             deleted_only: false,
             limit: limit.clamp(1, MAX_PAGE_LIMIT),
             cursor: None,
+            fields: Vec::new(),
+            document_kind: None,
         }
+    }
+
+    /// Only records with a field matching each of `filters`.
+    #[must_use]
+    pub fn with_fields(mut self, filters: impl IntoIterator<Item = FieldFilter>) -> Self {
+        self.fields.extend(filters);
+        self.fields.sort();
+        self.fields.dedup();
+        self
+    }
+
+    /// Only records read as `kind` of document.
+    #[must_use]
+    pub fn with_document_kind(mut self, kind: Option<DocumentKind>) -> Self {
+        self.document_kind = kind;
+        self
+    }
+
+    /// Whether the query filters by fields or document kind (which only the records' fields
+    /// answer).
+    pub fn filters_fields(&self) -> bool {
+        !self.fields.is_empty() || self.document_kind.is_some()
     }
 
     /// Only records of `owner`.
@@ -99,6 +129,10 @@ impl ListQuery {
             && self.sha256.is_none_or(|sha| record.sha256() == Some(sha))
             && (self.include_deleted || !record.is_deleted())
             && (!self.deleted_only || record.is_deleted())
+            && self
+                .document_kind
+                .is_none_or(|kind| record.document_type().is_some_and(|t| t.kind == kind))
+            && self.fields.iter().all(|f| f.matches(record.fields()))
     }
 
     /// A canonical identity of the filters, to which cursors are bound: a cursor from one query is
@@ -111,14 +145,24 @@ impl ListQuery {
             .owner
             .as_ref()
             .map_or_else(|| "*".to_owned(), |o| format!("{}:{o}", o.as_str().len()));
-        format!(
+        let mut scope = format!(
             "owner={owner};statuses={};sha256={};deleted={};deleted_only={}",
             statuses.join(","),
             self.sha256.map(|s| s.to_hex()).unwrap_or_default(),
             self.include_deleted,
             self.deleted_only
-        )
-        .into_bytes()
+        );
+        // Added only when present, so cursors of queries without them keep their scope.
+        if let Some(kind) = self.document_kind {
+            scope.push_str(";documentType=");
+            scope.push_str(kind.name());
+        }
+        for filter in &self.fields {
+            // Length-prefixed: no value can imitate another filter.
+            let key = filter.key();
+            let _ = write!(scope, ";field={}:{key}", key.len());
+        }
+        scope.into_bytes()
     }
 
     /// The repository payload of the cursor, verified against this query.

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::model::{ContentType, DuplicateRule, UrlTtl};
+use crate::model::{ContentType, DuplicateRule, FieldOptions, UrlTtl};
 
 /// The default lifetime of upload and download URLs (5 minutes).
 const DEFAULT_URL_TTL: UrlTtl = match UrlTtl::from_secs(300) {
@@ -54,6 +54,10 @@ pub struct IntakeConfig {
     /// The thresholds that call two pages the same document (near-duplicate presentment; default:
     /// the measured [`DuplicateRule::default`]). Used where the deployment has a fingerprint index.
     pub duplicate_rule: DuplicateRule,
+    /// How fields are read where a page leaves them open (the day/month order of `03/04/2026`;
+    /// default day-first): what the processor settles every extractor's fields with, and what a
+    /// field filter's value is read with.
+    pub field_options: FieldOptions,
 }
 
 impl Default for IntakeConfig {
@@ -71,6 +75,7 @@ impl Default for IntakeConfig {
             delete_objects: false,
             export_inline_limit: Some(DEFAULT_EXPORT_INLINE_BYTES),
             duplicate_rule: DuplicateRule::default(),
+            field_options: FieldOptions::default(),
         }
     }
 }
@@ -165,6 +170,13 @@ impl IntakeConfig {
     #[must_use]
     pub fn with_duplicate_rule(mut self, rule: DuplicateRule) -> Self {
         self.duplicate_rule = rule;
+        self
+    }
+
+    /// With the options fields are read with.
+    #[must_use]
+    pub fn with_field_options(mut self, options: FieldOptions) -> Self {
+        self.field_options = options;
         self
     }
 

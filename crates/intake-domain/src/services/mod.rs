@@ -10,6 +10,7 @@ mod documents;
 mod erase;
 mod events;
 mod export;
+mod fields;
 mod jobs;
 mod near_duplicates;
 mod observed_ocr;
@@ -39,9 +40,9 @@ use crate::model::{ContentType, EventLinks};
 use crate::ports::QueueRequests;
 use crate::ports::ReadRequest;
 use crate::ports::{
-    Clock, DocumentReader, ExportRenderer, FingerprintIndex, IdGenerator, ImageRepository,
-    ImageSearch, ObjectStore, OcrEngine, Previewer, ProcessingRequests, RandomIds, SystemClock,
-    UrlSigner,
+    Clock, DocumentReader, ExportRenderer, FieldExtractor, FingerprintIndex, IdGenerator,
+    ImageRepository, ImageSearch, ObjectStore, OcrEngine, Previewer, ProcessingRequests, RandomIds,
+    SystemClock, UrlSigner,
 };
 
 /// Intake's services composed over one set of ports.
@@ -72,6 +73,10 @@ struct Inner {
     fingerprints: Option<Arc<dyn FingerprintIndex>>,
     /// How many times the fingerprint index failed (a lookup, a put or a remove).
     index_failures: std::sync::atomic::AtomicU64,
+    /// The reader of documents' types and fields, where the deployment reads them.
+    fields: Option<Arc<dyn FieldExtractor>>,
+    /// What the field extractor did: documents read by kind, failures.
+    field_counts: fields::FieldCounts,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     /// The links the events' documents give.
@@ -123,6 +128,7 @@ pub struct IntakeBuilder {
     exports: Option<Arc<dyn ExportRenderer>>,
     requests: Option<Arc<dyn ProcessingRequests>>,
     fingerprints: Option<Arc<dyn FingerprintIndex>>,
+    fields: Option<Arc<dyn FieldExtractor>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     links: EventLinks,
@@ -234,6 +240,18 @@ impl IntakeBuilder {
         self.fingerprints = Some(index);
         self
     }
+    /// The reader of documents' types and fields (optional: without it records have no
+    /// `documentType` or `fields`). It reads each processed image's OCR result after reading order;
+    /// what it returns is settled with [`IntakeConfig::field_options`]. A failure is logged and
+    /// counted and never fails the upload.
+    pub fn field_extractor(self, extractor: impl FieldExtractor + 'static) -> Self {
+        self.shared_field_extractor(Arc::new(extractor))
+    }
+    /// The reader of types and fields, shared.
+    pub fn shared_field_extractor(mut self, extractor: Arc<dyn FieldExtractor>) -> Self {
+        self.fields = Some(extractor);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -318,6 +336,8 @@ impl IntakeBuilder {
                 requests: self.requests,
                 fingerprints: self.fingerprints,
                 index_failures: std::sync::atomic::AtomicU64::new(0),
+                fields: self.fields,
+                field_counts: fields::FieldCounts::default(),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
                 links: self.links,

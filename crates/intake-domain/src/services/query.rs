@@ -1,8 +1,8 @@
 use super::Intake;
 use crate::error::IntakeError;
 use crate::model::{
-    Cursor, ImageId, ImageRecord, ImageStatus, ObjectKey, Owner, SearchMatch, SearchText,
-    Sha256Digest,
+    Cursor, DocumentKind, FieldFilter, FieldFilterError, FieldOptions, ImageId, ImageRecord,
+    ImageStatus, MAX_FIELD_FILTERS, ObjectKey, Owner, SearchMatch, SearchText, Sha256Digest,
 };
 use crate::ports::{
     GetUrlRequest, ListQuery, MAX_PAGE_LIMIT, OcrDetail, PresignedRequest, SearchQuery,
@@ -26,6 +26,11 @@ pub struct ListRequest {
     /// Full-text search over the OCR text and file names: only matching images, best first, each
     /// with where it matched.
     pub search: Option<SearchText>,
+    /// Field filters as given (`TOTAL:31.00`), every one to match: read by the service with the
+    /// deployment's [`crate::IntakeConfig::field_options`] ([`FieldFilter::parse`]).
+    pub fields: Vec<String>,
+    /// Only documents read as this kind.
+    pub document_kind: Option<DocumentKind>,
 }
 
 impl ListRequest {
@@ -60,7 +65,29 @@ impl ListRequest {
         self
     }
 
-    fn to_query(&self, owner: &Owner) -> Result<ListQuery, IntakeError> {
+    /// Only documents with a field matching `filter` (`TOTAL:31.00`); repeatable, every one must
+    /// match.
+    #[must_use]
+    pub fn with_field(mut self, filter: impl Into<String>) -> Self {
+        self.fields.push(filter.into());
+        self
+    }
+    /// Only documents read as `kind`.
+    #[must_use]
+    pub fn with_document_kind(mut self, kind: DocumentKind) -> Self {
+        self.document_kind = Some(kind);
+        self
+    }
+
+    fn to_query(&self, owner: &Owner, options: FieldOptions) -> Result<ListQuery, IntakeError> {
+        if self.fields.len() > MAX_FIELD_FILTERS {
+            return Err(FieldFilterError::TooMany.into());
+        }
+        let fields = self
+            .fields
+            .iter()
+            .map(|text| FieldFilter::parse(text, options))
+            .collect::<Result<Vec<_>, _>>()?;
         let limit = match self.limit {
             None => DEFAULT_PAGE_LIMIT,
             Some(l) if (1..=u64::from(MAX_PAGE_LIMIT)).contains(&l) => {
@@ -83,6 +110,8 @@ impl ListRequest {
         Ok(ListQuery::new(statuses, limit)
             .for_owner(owner.clone())
             .with_sha256(self.sha256)
+            .with_fields(fields)
+            .with_document_kind(self.document_kind)
             .after(self.cursor.clone()))
     }
 }
@@ -147,7 +176,7 @@ impl Intake {
         owner: &Owner,
         request: &ListRequest,
     ) -> Result<ImagePage, IntakeError> {
-        let query = request.to_query(owner)?;
+        let query = request.to_query(owner, self.inner.config.field_options)?;
         if let Some(text) = &request.search {
             return self.search_images(text.clone(), query).await;
         }

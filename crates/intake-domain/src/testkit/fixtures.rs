@@ -6,8 +6,9 @@ use std::time::Duration;
 use std::num::NonZeroU32;
 
 use crate::model::{
-    BoundingBox, ContentType, FailureCode, ImageRecord, ImageStatus, Measurements, ObjectKey,
-    OcrLine, OcrPage, OcrResult, OcrWord, PageSource, RejectionCode, Sha256Digest,
+    BoundingBox, ContentType, DocumentFields, DocumentKind, DocumentType, FailureCode, Field,
+    FieldOptions, FieldType, ImageRecord, ImageStatus, LineItem, Measurements, ObjectKey, OcrLine,
+    OcrPage, OcrResult, OcrWord, PageSource, RejectionCode, Sha256Digest,
 };
 
 use super::{LEASE, epoch, id_at, record, with_parts};
@@ -27,6 +28,34 @@ fn read_result(engine: &str) -> OcrResult {
         OcrLine::from_words(vec![word("31.00", 88.25, 0.5)]).expect("line"),
     ];
     OcrResult::new(engine, lines, false).expect("result")
+}
+
+/// What an extractor read of [`paged_result`]: an invoice with its total (settled day-first).
+fn invoice_fields() -> DocumentFields {
+    let page = NonZeroU32::new(3).expect("page");
+    let total = Field::new(
+        FieldType::Total,
+        "31.00",
+        0.875,
+        page,
+        BoundingBox::new(0.5, 0.2, 0.125, 0.05).expect("box"),
+    )
+    .with_label("TOTAL");
+    let item = LineItem {
+        fields: vec![Field::new(
+            FieldType::Price,
+            "31.00",
+            0.75,
+            page,
+            BoundingBox::new(0.5, 0.1, 0.125, 0.05).expect("box"),
+        )],
+    };
+    DocumentFields::new(
+        DocumentType::new(DocumentKind::Invoice, 0.75),
+        vec![total],
+        vec![item],
+    )
+    .settled(FieldOptions::default())
 }
 
 /// A three-page document's result: page 1 from a text layer, page 2 read by OCR with nothing on
@@ -149,10 +178,14 @@ pub fn stored_records() -> Vec<(&'static str, ImageRecord)> {
         measured.content_type = Some(ContentType::Pdf);
         measured.dimensions = None;
         measured.page_count = Some(3);
-        record(id_at(0, 7))
+        let mut paged = record(id_at(0, 7))
             .claim(at(1), LEASE)
             .and_then(|r| r.complete(at(2), &measured, &paged_result()))
-            .expect("a document of pages")
+            .expect("a document of pages");
+        paged
+            .note_fields("rules", invoice_fields())
+            .expect("fields");
+        paged
     };
     assert_eq!(processed.status(), ImageStatus::Processed);
     vec![

@@ -20,6 +20,7 @@
 
 pub mod documents;
 pub mod events;
+pub mod field_filters;
 pub mod fields;
 pub mod fingerprints;
 pub mod fixtures;

@@ -35,6 +35,8 @@ where
     owners_see_only_their_own(&make().await).await;
     concurrent_creates_have_one_winner(&make().await).await;
     relaxed_creates_are_creates(&make().await).await;
+    super::field_filters::lists_by_fields_and_document_kind(&make().await).await;
+    super::field_filters::filters_follow_rereads_reprocessing_and_deletion(&make().await).await;
 }
 
 async fn put_with_status(

@@ -22,6 +22,7 @@ where
     refuses_cursors_of_other_queries(&make().await).await;
     odd_text_is_searched_not_failed(&make().await).await;
     tickets_are_searched_once_their_bytes_arrive(&make().await).await;
+    super::field_filters::searches_by_fields(&make().await).await;
 }
 
 /// A record awaiting its upload (a ticket, whose bytes may never come) is not searched, whatever

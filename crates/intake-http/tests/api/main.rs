@@ -12,6 +12,7 @@ mod auth;
 mod cors;
 mod exports;
 mod failures;
+mod fields;
 mod images;
 mod jobs;
 mod routes;

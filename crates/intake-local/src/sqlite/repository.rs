@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use async_trait::async_trait;
-use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use intake_domain::model::{
+    ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest, field_keys,
+};
 use intake_domain::ports::{ImageRepository, ListQuery, OcrDetail, Page, RepoError};
 use rusqlite::{ErrorCode, OptionalExtension as _, params, params_from_iter};
 
@@ -241,7 +243,7 @@ impl SqliteRepository {
     }
 }
 
-/// The columns of one row.
+/// The columns of one row, and its field keys (the `image_fields` rows).
 struct Row {
     id: Vec<u8>,
     owner: String,
@@ -251,6 +253,8 @@ struct Row {
     deleted: bool,
     json: String,
     lines: Option<String>,
+    kind: Option<&'static str>,
+    keys: Vec<String>,
 }
 
 impl Row {
@@ -261,6 +265,8 @@ impl Row {
         let status = record.status().as_str();
         let sha256 = record.sha256().map(|s| s.to_hex());
         let deleted = record.is_deleted();
+        let kind = record.document_type().map(|t| t.kind.name());
+        let keys = field_keys(record.fields());
         let (json, lines) = codec::encode(record)?;
         Ok(Self {
             id,
@@ -271,7 +277,68 @@ impl Row {
             deleted,
             json,
             lines,
+            kind,
+            keys,
         })
+    }
+}
+
+/// Writes `keys` as the field keys of image `id` (replacing its earlier ones), in the caller's
+/// transaction.
+fn write_keys(
+    conn: &rusqlite::Connection,
+    id: &[u8],
+    owner: &str,
+    keys: &[String],
+    replacing: bool,
+) -> Result<(), RepoError> {
+    if replacing {
+        conn.prepare_cached("DELETE FROM image_fields WHERE image_id = ?1")
+            .and_then(|mut delete| delete.execute(params![id]))
+            .map_err(db_error)?;
+    }
+    let mut insert = conn
+        .prepare_cached("INSERT INTO image_fields (image_id, field, owner) VALUES (?1, ?2, ?3)")
+        .map_err(db_error)?;
+    for key in keys {
+        insert.execute(params![id, key, owner]).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Appends to `sql` (over a table whose image id column is `id_column`) the conditions of `query`'s
+/// document kind and field filters, with their arguments.
+fn field_conditions(
+    query: &ListQuery,
+    id_column: &str,
+    sql: &mut String,
+    args: &mut Vec<rusqlite::types::Value>,
+) {
+    use rusqlite::types::Value;
+    if let Some(kind) = query.document_kind {
+        let _ = write!(
+            sql,
+            " AND {id_column} IN (SELECT image_id FROM images WHERE document_kind = ?)"
+        );
+        args.push(Value::Text(kind.name().to_owned()));
+    }
+    for filter in &query.fields {
+        match &query.owner {
+            Some(owner) => {
+                let _ = write!(
+                    sql,
+                    " AND {id_column} IN (SELECT image_id FROM image_fields WHERE owner = ? AND field = ?)"
+                );
+                args.push(Value::Text(owner.as_str().to_owned()));
+            }
+            None => {
+                let _ = write!(
+                    sql,
+                    " AND EXISTS (SELECT 1 FROM image_fields f WHERE f.image_id = {id_column} AND f.field = ?)"
+                );
+            }
+        }
+        args.push(Value::Text(filter.key()));
     }
 }
 
@@ -286,11 +353,13 @@ fn insert(conn: &rusqlite::Connection, image_id: ImageId, row: Row) -> Result<()
         deleted,
         json,
         lines,
+        kind,
+        keys,
     } = row;
     match conn.prepare_cached(
-        "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner, ocr_lines) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner, lines])) {
-        Ok(_) => Ok(()),
+        "INSERT INTO images (image_id, version, status, sha256, deleted, record, owner, ocr_lines, document_kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    ).and_then(|mut insert| insert.execute(params![id, version, status, sha, deleted, json, owner, lines, kind])) {
+        Ok(_) => write_keys(conn, &id, &owner, &keys, false),
         Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(RepoError::AlreadyExists { id: image_id }),
         Err(e) => Err(db_error(e)),
     }
@@ -370,15 +439,16 @@ impl ImageRepository for SqliteRepository {
         let row = Row::of(record.clone())?;
         let events = events.to_vec();
         self.db.with(move |conn| {
-            let Row { id, owner, version, status, sha256: sha, deleted, json, lines } = row;
+            let Row { id, owner, version, status, sha256: sha, deleted, json, lines, kind, keys } = row;
             let expected = i64::try_from(expected_version).map_err(other)?;
             let changed = conn
                 .prepare_cached(
-                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6, owner = ?8, ocr_lines = ?9 WHERE image_id = ?1 AND version = ?7",
+                    "UPDATE images SET version = ?2, status = ?3, sha256 = ?4, deleted = ?5, record = ?6, owner = ?8, ocr_lines = ?9, document_kind = ?10 WHERE image_id = ?1 AND version = ?7",
                 )
-                .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner, lines]))
+                .and_then(|mut update| update.execute(params![id, version, status, sha, deleted, json, expected, owner, lines, kind]))
                 .map_err(db_error)?;
             if changed == 1 {
+                write_keys(conn, &id, &owner, &keys, true)?;
                 // In the same transaction (and savepoint) as the update: an event that cannot be
                 // stored rolls the write back.
                 return outbox::insert(conn, &events);
@@ -428,6 +498,7 @@ impl ImageRepository for SqliteRepository {
                 } else if query.deleted_only {
                     sql.push_str(" AND deleted = 1");
                 }
+                field_conditions(&query, "image_id", &mut sql, &mut args);
                 sql.push_str(" ORDER BY image_id DESC LIMIT ?");
                 args.push(rusqlite::types::Value::Integer(i64::from(query.limit) + 1));
                 let mut statement = conn.prepare_cached(&sql).map_err(db_error)?;

@@ -217,8 +217,12 @@ fn open_webhooks(
     .with_clock(Arc::clone(clock)))
 }
 
-/// `builder` reading PDFs, where the options ask for it and libpdfium is installed.
+/// `builder` reading documents' fields with the rule engine (with the deployment's date order), and
+/// PDFs where the options ask for it and libpdfium is installed.
 fn with_pdf(builder: IntakeBuilder, options: &ServeOptions) -> IntakeBuilder {
+    let builder = builder.field_extractor(intake_fields::RuleExtractor::new(
+        options.config.field_options,
+    ));
     let Some(reader) = options.pdf.clone().map(PdfReader::new) else {
         return builder;
     };

@@ -7,35 +7,50 @@ use super::{
     normalize_date, parse_money,
 };
 
-/// Sets `field`'s canonical value (and currency) from its value by its type's [`ValueKind`], or
-/// warns that it is unreadable. A field already normalised (by an engine that normalises, such as
-/// Textract) is normalised again from its value: one rule for every extractor.
-pub(super) fn normalize(field: &mut Field, options: FieldOptions) {
-    let value = field.value.trim();
-    let normalized = match field.field_type.value_kind() {
-        ValueKind::Amount => parse_money(value).map(|money| {
-            field.currency.clone_from(&money.currency);
-            money.decimal()
-        }),
-        ValueKind::Date => normalize_date(value, options.date_order),
-        ValueKind::Words => amount_in_words(value).map(decimal),
+/// The canonical form of `value` read as a value of `field_type` (see [`ValueKind`]), with the
+/// currency of an amount where one is printed; `None` when it cannot be read as one.
+pub(super) fn canonical(
+    field_type: FieldType,
+    value: &str,
+    options: FieldOptions,
+) -> Option<(String, Option<String>)> {
+    let value = value.trim();
+    match field_type.value_kind() {
+        ValueKind::Amount => parse_money(value).map(|money| (money.decimal(), money.currency)),
+        ValueKind::Date => normalize_date(value, options.date_order).map(|d| (d, None)),
+        ValueKind::Words => amount_in_words(value).map(|cents| (decimal(cents), None)),
         ValueKind::Identifier => {
             let id: String = value
                 .chars()
                 .filter(|c| c.is_alphanumeric())
                 .flat_map(char::to_uppercase)
                 .collect();
-            (!id.is_empty()).then_some(id)
+            (!id.is_empty()).then_some((id, None))
         }
         ValueKind::Digits => {
             let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-            (!digits.is_empty()).then_some(digits)
+            (!digits.is_empty()).then_some((digits, None))
         }
-        ValueKind::Quantity => quantity(value),
+        ValueKind::Quantity => quantity(value).map(|q| (q, None)),
         ValueKind::Text => {
             let text = value.split_whitespace().collect::<Vec<_>>().join(" ");
-            (!text.is_empty()).then_some(text)
+            (!text.is_empty()).then_some((text, None))
         }
+    }
+}
+
+/// Sets `field`'s canonical value (and currency) from its value by its type's [`ValueKind`], or
+/// warns that it is unreadable. A field already normalised (by an engine that normalises, such as
+/// Textract) is normalised again from its value: one rule for every extractor.
+pub(super) fn normalize(field: &mut Field, options: FieldOptions) {
+    let normalized = match canonical(field.field_type, &field.value, options) {
+        Some((value, currency)) => {
+            if field.field_type.value_kind() == ValueKind::Amount {
+                field.currency = currency;
+            }
+            Some(value)
+        }
+        None => None,
     };
     field.warnings.retain(|w| *w != FieldWarning::Unreadable);
     if normalized.is_none() {

@@ -12,11 +12,15 @@
 mod checks;
 mod dates;
 mod expense_kind;
+mod filter;
 mod money;
 mod types;
 mod words;
 
 pub use dates::{DateOrder, normalize_date};
+pub use filter::{
+    FieldFilter, FieldFilterError, MAX_FIELD_FILTER_CHARS, MAX_FIELD_FILTERS, field_keys,
+};
 pub use money::{Money, parse_money};
 pub use types::{FieldType, ValueKind};
 pub use words::{amount_in_words, edit_distance};

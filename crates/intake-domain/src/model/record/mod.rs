@@ -22,8 +22,8 @@ pub use upload::NewUpload;
 pub use view::ImageMetadata;
 
 use super::{
-    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, OcrLine, OcrResult, Owner,
-    PageFingerprint, PageSummary, Sha256Digest, Timestamp,
+    ContentType, DocumentType, Field, FieldType, FileName, ImageId, LineItem, NearDuplicate,
+    ObjectKey, OcrLine, OcrResult, Owner, PageFingerprint, PageSummary, Sha256Digest, Timestamp,
 };
 
 /// The schema version written into every record (2 added the required `owner`). New fields are
@@ -91,6 +91,10 @@ impl ImageRecord {
             history: Vec::new(),
             fingerprints: Vec::new(),
             near_duplicates: None,
+            document_type: None,
+            fields: Vec::new(),
+            line_items: Vec::new(),
+            fields_extractor: None,
         };
         Self { parts }
     }
@@ -334,6 +338,37 @@ impl ImageRecord {
         self.parts.near_duplicates.as_deref()
     }
 
+    /// The document's kind as its fields were read; `None` while they were not (no extractor, the
+    /// extractor failed, or processed before fields were read).
+    pub fn document_type(&self) -> Option<DocumentType> {
+        self.parts.document_type
+    }
+
+    /// The fields read from the document, settled (none while not read).
+    pub fn fields(&self) -> &[Field] {
+        &self.parts.fields
+    }
+
+    /// The item rows of a receipt or an invoice (none while not read).
+    pub fn line_items(&self) -> &[LineItem] {
+        &self.parts.line_items
+    }
+
+    /// The name of the extractor that read the fields; `None` while they were not read.
+    pub fn fields_extractor(&self) -> Option<&str> {
+        self.parts.fields_extractor.as_deref()
+    }
+
+    /// The types of the fields found, sorted, without repeats (what events report: the types, not
+    /// the values); `None` while the fields were not read.
+    pub fn field_types(&self) -> Option<Vec<FieldType>> {
+        self.parts.document_type?;
+        let mut types: Vec<FieldType> = self.parts.fields.iter().map(|f| f.field_type).collect();
+        types.sort();
+        types.dedup();
+        Some(types)
+    }
+
     /// The fingerprints a processed record's pages have: those stored, or, for a record processed
     /// before they were (or copied from one), the text fingerprints of its stored OCR lines (or
     /// of its text, as page 1). Pictures are not stored, so such pages have no image hash.
@@ -396,6 +431,12 @@ impl ImageRecord {
         self.parts.ocr_lines.clone_from(&original.parts.ocr_lines);
         self.parts.pages.clone_from(&original.parts.pages);
         self.parts.fingerprints = original.computed_fingerprints();
+        self.parts.document_type = original.parts.document_type;
+        self.parts.fields.clone_from(&original.parts.fields);
+        self.parts.line_items.clone_from(&original.parts.line_items);
+        self.parts
+            .fields_extractor
+            .clone_from(&original.parts.fields_extractor);
     }
 }
 

@@ -6,8 +6,8 @@ use super::{
     FailureCode, ImageRecord, ImageStatus, OcrStatus, PastRun, RECORD_SCHEMA_VERSION, RejectionCode,
 };
 use crate::model::{
-    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, OcrLine, Owner, PageFingerprint,
-    PageSummary, Sha256Digest, Timestamp,
+    ContentType, DocumentType, Field, FileName, ImageId, LineItem, NearDuplicate, ObjectKey,
+    OcrLine, Owner, PageFingerprint, PageSummary, Sha256Digest, Timestamp,
 };
 
 /// Every field of an [`ImageRecord`], public: the record's **stored document**, the one form both
@@ -107,6 +107,20 @@ pub struct RecordParts {
     /// they were not looked for (no index, or the index failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near_duplicates: Option<Vec<NearDuplicate>>,
+    /// The document's kind as its fields were read; `None` while they were not (no extractor, the
+    /// extractor failed, or processed before fields were read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_type: Option<DocumentType>,
+    /// The fields read, settled (normalised and checked by the domain's rule).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    /// The item rows of a receipt or an invoice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_items: Vec<LineItem>,
+    /// The name of the extractor that read the fields (`rules`, `textract-expense`); present exactly
+    /// when `documentType` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields_extractor: Option<String>,
 }
 
 /// Why stored parts do not make a record: their state is inconsistent (a damaged or hand-edited
@@ -150,6 +164,13 @@ impl RecordParts {
             && status != ImageStatus::Processed
         {
             Some("only a processed record has fingerprints and near-duplicates")
+        } else if self.document_type.is_some() != self.fields_extractor.is_some()
+            || (self.document_type.is_none()
+                && !(self.fields.is_empty() && self.line_items.is_empty()))
+        {
+            Some("fields, a document type and their extractor go together")
+        } else if self.document_type.is_some() && status != ImageStatus::Processed {
+            Some("only a processed record has fields")
         } else if self.object_key.image_id() != self.image_id {
             Some("its object key names another image")
         } else if self.requested_engine.is_some() && status != ImageStatus::Processing {

@@ -43,6 +43,8 @@ pub enum Transition {
     AttachPreview,
     /// Noting the near-duplicates found for a processed image.
     NoteNearDuplicates,
+    /// Noting the document type and fields read from a processed image.
+    NoteFields,
     /// Soft-deleting the image.
     Delete,
     /// Setting a finished result aside to process the image again.
@@ -63,6 +65,7 @@ impl fmt::Display for Transition {
             Self::Unclaim => "unclaimed",
             Self::AttachPreview => "given a preview",
             Self::NoteNearDuplicates => "flagged with near-duplicates",
+            Self::NoteFields => "given its fields",
             Self::Delete => "deleted",
             Self::Reprocess => "reprocessed",
             Self::Purge => "purged",
@@ -359,6 +362,26 @@ impl ImageRecord {
         Ok(())
     }
 
+    /// Notes the document type, fields and line items `extractor` read from this processed image
+    /// (replacing any read before). The fields are stored as given: the processor settles them.
+    ///
+    /// # Errors
+    /// [`TransitionError::Status`] unless the image is processed.
+    pub fn note_fields(
+        &mut self,
+        extractor: &str,
+        found: crate::model::DocumentFields,
+    ) -> Result<(), TransitionError> {
+        if self.parts.status != ImageStatus::Processed {
+            return Err(self.refuse(Transition::NoteFields));
+        }
+        self.parts.document_type = Some(found.document_type);
+        self.parts.fields = found.fields;
+        self.parts.line_items = found.line_items;
+        self.parts.fields_extractor = Some(extractor.to_owned());
+        Ok(())
+    }
+
     /// Sets a finished result aside at `now` so that the image is processed again, by `engine` when
     /// named (else the deployment's), under the usual claim rules: `PROCESSING` with no claim held (the next processor takes it), no attempts
     /// counted, the result's summary added to the history (at most [`super::MAX_HISTORY`] runs),
@@ -408,6 +431,10 @@ impl ImageRecord {
         next.parts.preview_key = None;
         next.parts.fingerprints.clear();
         next.parts.near_duplicates = None;
+        next.parts.document_type = None;
+        next.parts.fields.clear();
+        next.parts.line_items.clear();
+        next.parts.fields_extractor = None;
         next.parts.requested_engine = engine.map(str::to_owned);
         Ok(next)
     }
@@ -443,6 +470,10 @@ impl ImageRecord {
         next.parts.preview_key = None;
         next.parts.fingerprints.clear();
         next.parts.near_duplicates = None;
+        next.parts.document_type = None;
+        next.parts.fields.clear();
+        next.parts.line_items.clear();
+        next.parts.fields_extractor = None;
         next.parts.history.clear();
         Ok(next)
     }

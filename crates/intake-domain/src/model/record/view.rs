@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use super::{FailureCode, ImageRecord, ImageStatus, OcrStatus, RejectionCode};
 use crate::model::{
-    ContentType, FileName, ImageId, NearDuplicate, ObjectKey, PageSummary, Sha256Digest, Timestamp,
+    ContentType, DocumentType, FieldType, FileName, ImageId, NearDuplicate, ObjectKey, PageSummary,
+    Sha256Digest, Timestamp,
 };
 
 /// What every public view of an image shows (the API's image bodies and the events' `data.image`):
@@ -67,6 +68,13 @@ pub struct ImageMetadata<'a> {
     /// for).
     #[serde(skip_serializing_if = "Option::is_none")]
     near_duplicates: Option<&'a [NearDuplicate]>,
+    /// The document's kind and the extractor's confidence in it (absent: fields not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document_type: Option<DocumentType>,
+    /// The types of the fields read, not their values (absent: not read). The values are in the
+    /// image's detail and its fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_types: Option<Vec<FieldType>>,
     /// Earlier runs of processing, oldest first (only once the image was processed again).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     history: Vec<PastRunView<'a>>,
@@ -130,6 +138,8 @@ impl<'a> ImageMetadata<'a> {
             failure_message: record.failure_message(),
             duplicate_of: record.duplicate_of(),
             near_duplicates: record.near_duplicates(),
+            document_type: record.document_type(),
+            field_types: record.field_types(),
             history: record
                 .history()
                 .iter()

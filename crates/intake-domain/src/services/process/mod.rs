@@ -256,8 +256,8 @@ impl Intake {
             (Some(_), Some(bytes)) => Some((bytes.clone(), facts.clone())),
             _ => None,
         };
-        let text = if let Some(original) = reusable {
-            Text::CopiedFrom(Box::new(original))
+        let (text, image) = if let Some(original) = reusable {
+            (Text::CopiedFrom(Box::new(original)), None)
         } else {
             let input = match inspection.body {
                 Some(bytes) if !engine.reads_objects => OcrInput::Bytes { bytes, facts },
@@ -269,23 +269,44 @@ impl Intake {
                 },
             };
             match ocr.detect(&input).await {
-                Ok(result) => Text::Read(result.in_reading_order(engine.reports_fragments)),
+                Ok(result) => (
+                    Text::Read(result.in_reading_order(engine.reports_fragments)),
+                    Some(input),
+                ),
                 Err(error) => return self.ocr_failed(claimed, error, measured),
             }
         };
         let preview = self.store_preview(claimed, drawable).await;
-        let finished = inner.clock.now();
+        let done = self
+            .completed(claimed, &measured, &text, image.as_ref(), preview)
+            .await?;
+        Ok(Run::Finished(Box::new(done)))
+    }
+
+    /// The claimed image's processed record (not yet written): its text, its fields (a copy takes
+    /// the original's with its text; a reading is read for them), its preview and its
+    /// near-duplicates.
+    async fn completed(
+        &self,
+        claimed: &ImageRecord,
+        measured: &Measurements,
+        text: &Text,
+        image: Option<&OcrInput>,
+        preview: Option<ObjectKey>,
+    ) -> Result<ImageRecord, IntakeError> {
+        let finished = self.inner.clock.now();
         let mut done = match text {
-            Text::CopiedFrom(original) => {
-                claimed.complete_as_copy(finished, &measured, &original)?
-            }
-            Text::Read(ocr) => claimed.complete(finished, &measured, &ocr)?,
+            Text::CopiedFrom(original) => claimed.complete_as_copy(finished, measured, original)?,
+            Text::Read(ocr) => claimed.complete(finished, measured, ocr)?,
         };
+        if let Text::Read(ocr) = text {
+            self.read_fields(&mut done, ocr, image).await?;
+        }
         if let Some(key) = preview {
             done.attach_preview(key)?;
         }
         self.flag_near_duplicates(&mut done).await?;
-        Ok(Run::Finished(Box::new(done)))
+        Ok(done)
     }
 
     /// What a failed OCR call makes of the run: a failed record, or an interruption to retry.

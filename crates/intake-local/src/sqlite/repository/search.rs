@@ -104,6 +104,7 @@ fn rank(
         sql.push_str(" AND t.sha256 = ?");
         args.push(Value::Text(sha.to_hex()));
     }
+    super::field_conditions(filter, "t.image_id", &mut sql, &mut args);
     sql.push_str(" ORDER BY score DESC, t.image_id DESC LIMIT ? OFFSET ?");
     args.push(Value::Integer(i64::from(filter.limit) + 1));
     args.push(Value::Integer(i64::from(offset)));
