@@ -13,7 +13,8 @@ use intake_domain::services::{
 
 use crate::{
     AwsSettings, DynamoFingerprintIndex, DynamoRepository, EngineChoice, EventBridgePublisher,
-    RekognitionOcr, S3ObjectStore, S3UrlSigner, SqsProcessingRequests, SqsRedelivery, TextractOcr,
+    FieldsChoice, RekognitionOcr, S3ObjectStore, S3UrlSigner, SqsProcessingRequests, SqsRedelivery,
+    TextractExpense, TextractOcr,
 };
 
 /// `INTAKE_OCR_ENGINE` names an engine that runs in the function, and the entry point gave none.
@@ -47,6 +48,9 @@ pub struct AwsAdapters {
     /// in-function engine reads documents page by page through it, and the processor opens
     /// documents with it before any OCR.
     pub documents: Option<Arc<dyn DocumentReader>>,
+    /// Textract AnalyzeExpense, where `INTAKE_FIELDS` chooses it: it reads again what the rule
+    /// engine reads as a receipt or an invoice.
+    pub expense: Option<TextractExpense>,
 }
 
 impl AwsAdapters {
@@ -147,7 +151,12 @@ impl AwsAdapters {
             .event_bus
             .as_deref()
             .map(|bus| EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(sdk), bus));
+        let expense = (settings.fields == FieldsChoice::TextractExpense).then(|| {
+            TextractExpense::new(aws_sdk_textract::Client::new(sdk))
+                .with_options(settings.config.field_options)
+        });
         Ok(Self {
+            expense,
             store,
             signer,
             repository,
@@ -161,7 +170,9 @@ impl AwsAdapters {
         })
     }
 
-    /// Composes Intake's services over these adapters with the settings' configuration; the events'
+    /// Composes Intake's services over these adapters with the settings' configuration (documents'
+    /// fields read by the rule engine, and receipts' and invoices' again by AnalyzeExpense where the
+    /// settings choose it); the events'
     /// documents give `links` (the API's paths, which the entry point takes from the API crate), and
     /// exports are written by `exports` (the entry point's `intake_export::Renderer`; `None`: no
     /// exports). The configuration's export inline limit stays its default, which is sized for a
@@ -182,6 +193,9 @@ impl AwsAdapters {
             .repository(self.repository.clone())
             .shared_ocr(Arc::clone(&self.ocr))
             .alternative_ocrs(self.alternatives.iter().map(Arc::clone))
+            .field_extractor(intake_fields::RuleExtractor::new(
+                settings.config.field_options,
+            ))
             .event_links(links)
             .config(settings.config.clone());
         let builder = match exports {
@@ -194,6 +208,10 @@ impl AwsAdapters {
         };
         let builder = match &self.documents {
             Some(reader) => builder.documents_as(Arc::clone(reader), read_request(settings)),
+            None => builder,
+        };
+        let builder = match &self.expense {
+            Some(expense) => builder.expense_field_extractor(Arc::new(expense.clone())),
             None => builder,
         };
         match &self.requests {
@@ -235,6 +253,24 @@ mod tests {
         let aws = AwsSettings::new("b", "t").with_engine(EngineChoice::Textract);
         let adapters = AwsAdapters::from_sdk_config(&sdk, &aws, None, None).unwrap();
         assert_eq!(adapters.ocr.capabilities().engine, "textract");
+    }
+
+    #[test]
+    fn fields_are_read_by_the_rules_and_expenses_by_analyze_expense_where_chosen() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let rules = AwsSettings::new("b", "t").with_engine(EngineChoice::Textract);
+        let adapters = AwsAdapters::from_sdk_config(&sdk, &rules, None, None).unwrap();
+        assert!(adapters.expense.is_none());
+        let intake = adapters.intake(&rules, EventLinks::NONE, None).unwrap();
+        assert_eq!(intake.field_extractor_name(), Some("rules"));
+        let expense = rules.with_fields(FieldsChoice::TextractExpense);
+        let adapters = AwsAdapters::from_sdk_config(&sdk, &expense, None, None).unwrap();
+        assert!(adapters.expense.is_some());
+        let intake = adapters.intake(&expense, EventLinks::NONE, None).unwrap();
+        assert_eq!(intake.field_extractor_name(), Some("rules"));
     }
 
     #[test]

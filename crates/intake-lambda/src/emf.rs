@@ -3,7 +3,9 @@
 //! call. The same figures as the local server's `GET /metrics`, under CloudWatch's names:
 //! `HttpRequests` and `HttpLatency` (API; by route, method and status class), `Processed` (processor;
 //! by status and code), `NearDuplicates` (processor; images flagged, by the basis of the closest),
-//! `OcrDuration` and `QueueWait` (processor; by engine). Queue depth and dead
+//! `DocumentsRead` (processor; images whose fields were read, by document type and extractor),
+//! `FieldExtractorFailures` (processor; readings of fields that failed), `OcrDuration` and
+//! `QueueWait` (processor; by engine). Queue depth and dead
 //! letters are SQS's own metrics (`ApproximateNumberOfMessagesVisible`, `ApproximateAgeOfOldestMessage`),
 //! with the template's alarms.
 
@@ -126,6 +128,44 @@ pub fn processed(outcome: &ProcessOutcome) {
             Timestamp::now_utc(),
             &[("Basis", basis_of(record))],
             &[("NearDuplicates", 1.0, Unit::Count)],
+        ));
+    }
+}
+
+/// A `DocumentsRead` line for a processed record whose fields were read in this run (a copy of a
+/// duplicate takes its original's), by document type and extractor.
+pub fn documents_read(outcome: &ProcessOutcome) {
+    let ProcessOutcome::Processed(record) = outcome else {
+        return;
+    };
+    if let (Some(kind), Some(extractor), None) = (
+        record.document_type(),
+        record.fields_extractor(),
+        record.duplicate_of(),
+    ) {
+        emit(&document(
+            Timestamp::now_utc(),
+            &[("DocumentType", kind.kind.name()), ("Extractor", extractor)],
+            &[("DocumentsRead", 1.0, Unit::Count)],
+        ));
+    }
+}
+
+/// The field extractor's failures reported so far by this instance.
+static FIELD_FAILURES_REPORTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A `FieldExtractorFailures` line for the failures `intake` counted since the last one reported
+/// (none when there were none).
+pub fn field_failures(intake: &intake_domain::Intake) {
+    let now = intake.field_extractor_failures();
+    let before = FIELD_FAILURES_REPORTED.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+    if now > before {
+        #[allow(clippy::cast_precision_loss, reason = "a count of failures")]
+        let new = (now - before) as f64;
+        emit(&document(
+            Timestamp::now_utc(),
+            &[],
+            &[("FieldExtractorFailures", new, Unit::Count)],
         ));
     }
 }

@@ -105,6 +105,8 @@ async fn process(intake: &Intake, created: ObjectCreated) -> Verdict {
             Ok(outcome) => {
                 outcome.log(&created.key);
                 crate::emf::processed(&outcome);
+                crate::emf::documents_read(&outcome);
+                crate::emf::field_failures(intake);
                 match outcome {
                     ProcessOutcome::InProgress {
                         lease_expires_at: Some(until),

@@ -1,8 +1,9 @@
 //! The local server's metrics, served at `GET /metrics` (admin keys) in the OpenMetrics text format
 //! that Prometheus scrapes: requests by route and status class, uploads, processing outcomes by
 //! status and code, OCR time and queue wait by engine, webhook deliveries by outcome, images flagged
-//! as near-duplicates; and, read at each scrape, the records by status and code, the jobs by state
-//! and the fingerprint index's failures.
+//! as near-duplicates; and, read at each scrape, the records by status and code, the jobs by state,
+//! the fingerprint index's failures, the documents whose fields were read by type and the field
+//! extractor's failures.
 //!
 //! Counters and histograms are fed where the work happens (a router layer, a timing decorator of the
 //! OCR engine and of the job queue, the workers and the event pump); the figures the database knows
@@ -63,6 +64,11 @@ struct OutcomeLabels {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    document_type: String,
+}
+
 /// Every figure, and the registry they are encoded from.
 #[derive(Debug)]
 pub struct Metrics {
@@ -76,6 +82,8 @@ pub struct Metrics {
     deliveries: Family<OutcomeLabels, Counter>,
     near_duplicates: Counter,
     index_failures: Counter,
+    documents_read: Family<KindLabels, Counter>,
+    field_failures: Counter,
     records: Family<StatusLabels, Gauge>,
     jobs: Family<StateLabels, Gauge>,
 }
@@ -140,6 +148,18 @@ impl Metrics {
             "Lookups, puts and removes the near-duplicate fingerprint index failed (read at each scrape)",
             index_failures.clone(),
         );
+        let documents_read = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "intake_documents_read",
+            "Documents whose type and fields were read, by document type (read at each scrape)",
+            documents_read.clone(),
+        );
+        let field_failures = Counter::default();
+        registry.register(
+            "intake_field_extractor_failures",
+            "Readings of documents' fields that failed; the images were processed without them (read at each scrape)",
+            field_failures.clone(),
+        );
         let records = Family::<StatusLabels, Gauge>::default();
         registry.register(
             "intake_records",
@@ -163,6 +183,8 @@ impl Metrics {
             deliveries,
             near_duplicates,
             index_failures,
+            documents_read,
+            field_failures,
             records,
             jobs,
         }
@@ -238,6 +260,15 @@ impl Metrics {
         let failures = intake.fingerprint_index_failures();
         self.index_failures
             .inc_by(failures.saturating_sub(self.index_failures.get()));
+        let failures = intake.field_extractor_failures();
+        self.field_failures
+            .inc_by(failures.saturating_sub(self.field_failures.get()));
+        for (kind, read) in intake.documents_read() {
+            let counter = self.documents_read.get_or_create(&KindLabels {
+                document_type: kind.name().to_owned(),
+            });
+            counter.inc_by(read.saturating_sub(counter.get()));
+        }
         let counts = repository
             .status_counts()
             .await

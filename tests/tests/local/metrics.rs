@@ -38,6 +38,7 @@ async fn metrics_count_what_the_server_did() {
         ("intake_jobs{state=\"dead\"} ", 0.0),
         ("intake_near_duplicates_total ", 0.0),
         ("intake_fingerprint_index_failures_total ", 0.0),
+        ("intake_field_extractor_failures_total ", 0.0),
         ("intake_jobs{state=\"waiting\"} ", 0.0),
         (
             "intake_http_requests_total{route=\"/uploads\",method=\"POST\",class=\"2xx\"} ",
@@ -57,6 +58,19 @@ async fn metrics_count_what_the_server_did() {
         )
         .is_some_and(|n| n >= 1.0),
         "{text}"
+    );
+    let read: f64 = ["receipt", "invoice", "cheque", "form", "other"]
+        .iter()
+        .filter_map(|kind| {
+            sample(
+                &text,
+                &format!("intake_documents_read_total{{document_type=\"{kind}\"}} "),
+            )
+        })
+        .sum();
+    assert!(
+        (read - 1.0).abs() < f64::EPSILON,
+        "one document read: {text}"
     );
     assert!(
         text.trim_end().ends_with("# EOF"),

@@ -38,7 +38,9 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use bytes::Bytes;
-use intake_domain::model::{ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest};
+use intake_domain::model::{
+    ImageEvent, ImageId, ImageRecord, ImageStatus, Owner, Sha256Digest, field_keys,
+};
 use intake_domain::ports::{
     Failure, ImageRepository, ListQuery, OcrDetail, Page, PortError, RepoError, StoreError,
 };
@@ -263,6 +265,15 @@ impl DynamoRepository {
                 .into_iter()
                 .filter_map(|(name, value)| Some((name.to_owned(), value?))),
         );
+        // What listings filter fields by: the kind the fields were read as, and their keys
+        // (`TYPE=normalised value`) as a string set (absent when empty: sets cannot be).
+        if let Some(kind) = record.document_type() {
+            item.insert("documentType".to_owned(), s(kind.kind.name()));
+        }
+        let keys = field_keys(record.fields());
+        if !keys.is_empty() {
+            item.insert("fieldKeys".to_owned(), AttributeValue::Ss(keys));
+        }
         // A tombstone is kept for audit, whatever state it was purged in.
         if record.status() == ImageStatus::AwaitingUpload && !record.is_purged() {
             item.insert(
@@ -361,6 +372,19 @@ impl DynamoRepository {
             filters.push("attribute_not_exists(deletedAt)".to_owned());
         } else if query.deleted_only {
             filters.push("attribute_exists(deletedAt)".to_owned());
+        }
+        if let Some(kind) = query.document_kind {
+            filters.push("#documentType = :documentType".to_owned());
+            request = request
+                .expression_attribute_names("#documentType", "documentType")
+                .expression_attribute_values(":documentType", s(kind.name()));
+        }
+        if !query.fields.is_empty() {
+            request = request.expression_attribute_names("#fieldKeys", "fieldKeys");
+        }
+        for (i, filter) in query.fields.iter().enumerate() {
+            filters.push(format!("contains(#fieldKeys, :field{i})"));
+            request = request.expression_attribute_values(format!(":field{i}"), s(filter.key()));
         }
         if !filters.is_empty() {
             request = request.filter_expression(filters.join(" AND "));

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Intake;
 use crate::error::{IntakeError, error_chain};
-use crate::model::{DocumentKind, ImageId, ImageRecord, OcrResult, Owner};
-use crate::ports::{FieldExtractor, FieldInput, OcrInput};
+use crate::model::{DocumentFields, DocumentKind, ImageId, ImageRecord, OcrResult, Owner};
+use crate::ports::{FieldError, FieldExtractor, FieldInput, OcrInput};
 
 /// What the field extractor did since the services were built: documents read, by kind, and
 /// failures. What the entry points' metrics report.
@@ -51,43 +51,66 @@ impl Intake {
         self.inner.field_counts.failures.load(Ordering::Relaxed)
     }
 
-    /// Notes on a processed record (not yet written) the type and fields the deployment's extractor
-    /// reads from `ocr` (with `image`, for an engine that reads the document itself), settled with
-    /// the deployment's options. Without an extractor nothing is noted; when it fails, the failure is
-    /// logged and counted and the record goes on without fields.
+    /// Notes on a processed record (not yet written) the type and fields the deployment reads from
+    /// `ocr` (with `image`, for an engine that reads the document itself), settled with the
+    /// deployment's options: the field extractor's reading, or for an expense the expense reader's
+    /// where there is one ([`crate::IntakeBuilder::expense_field_extractor`]). Without an extractor
+    /// nothing is noted; when one fails, the failure is logged and counted and the record goes on
+    /// without fields (or with the field extractor's reading, when the expense reader failed).
     pub(super) async fn read_fields(
         &self,
         done: &mut ImageRecord,
         ocr: &OcrResult,
         image: Option<&OcrInput>,
     ) -> Result<(), IntakeError> {
-        let Some(extractor) = self.inner.fields.as_ref() else {
+        let Some(general) = self.inner.fields.as_ref() else {
             return Ok(());
         };
         let mut input = FieldInput::of(ocr);
         if let Some(image) = image {
             input = input.with_image(image);
         }
+        let id = done.image_id();
+        let Some(mut read) = self.extracted(general.as_ref(), input, id).await else {
+            return Ok(());
+        };
+        let mut by = general.name();
+        if read.document_type.kind.is_expense()
+            && let Some(expense) = self.inner.expense_fields.as_ref()
+            && let Some(expensed) = self.extracted(expense.as_ref(), input, id).await
+        {
+            read = expensed;
+            by = expense.name();
+        }
+        let read = read.settled(self.inner.config.field_options);
+        self.inner.field_counts.count(read.document_type.kind);
+        done.note_fields(by, read)?;
+        Ok(())
+    }
+
+    /// What `extractor` reads of `input`; `None` when it failed (logged, and counted unless it only
+    /// cannot read this input).
+    async fn extracted(
+        &self,
+        extractor: &dyn FieldExtractor,
+        input: FieldInput<'_>,
+        id: ImageId,
+    ) -> Option<DocumentFields> {
         match extractor.extract(input).await {
-            Ok(found) => {
-                let found = found.settled(self.inner.config.field_options);
-                self.inner.field_counts.count(found.document_type.kind);
-                done.note_fields(extractor.name(), found)?;
+            Ok(read) => Some(read),
+            Err(error @ FieldError::Unsupported { .. }) => {
+                tracing::info!(image_id = %id, extractor = extractor.name(), error = %error_chain(&error), "the extractor cannot read this document");
+                None
             }
             Err(error) => {
                 self.inner
                     .field_counts
                     .failures
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    image_id = %done.image_id(),
-                    extractor = extractor.name(),
-                    error = %error_chain(&error),
-                    "no fields: the extractor failed"
-                );
+                tracing::warn!(image_id = %id, extractor = extractor.name(), error = %error_chain(&error), "no fields: the extractor failed");
+                None
             }
         }
-        Ok(())
     }
 
     /// One of `owner`'s images as its fields show it: the record without OCR text or lines, with

@@ -75,6 +75,8 @@ struct Inner {
     index_failures: std::sync::atomic::AtomicU64,
     /// The reader of documents' types and fields, where the deployment reads them.
     fields: Option<Arc<dyn FieldExtractor>>,
+    /// The reader of expenses (receipts and invoices), where the deployment has one beside it.
+    expense_fields: Option<Arc<dyn FieldExtractor>>,
     /// What the field extractor did: documents read by kind, failures.
     field_counts: fields::FieldCounts,
     clock: Arc<dyn Clock>,
@@ -129,6 +131,7 @@ pub struct IntakeBuilder {
     requests: Option<Arc<dyn ProcessingRequests>>,
     fingerprints: Option<Arc<dyn FingerprintIndex>>,
     fields: Option<Arc<dyn FieldExtractor>>,
+    expense_fields: Option<Arc<dyn FieldExtractor>>,
     clock: Option<Arc<dyn Clock>>,
     ids: Option<Arc<dyn IdGenerator>>,
     links: EventLinks,
@@ -252,6 +255,15 @@ impl IntakeBuilder {
         self.fields = Some(extractor);
         self
     }
+    /// The reader of expenses (optional; Textract AnalyzeExpense on AWS): a document the field
+    /// extractor reads as a receipt or an invoice ([`crate::model::DocumentKind::is_expense`]) is
+    /// read again by it, and its reading is kept; every other kind keeps the field extractor's. A
+    /// document it cannot read (more than one page) keeps the field extractor's reading; when it
+    /// fails otherwise, the failure is logged and counted and the field extractor's reading kept.
+    pub fn expense_field_extractor(mut self, extractor: Arc<dyn FieldExtractor>) -> Self {
+        self.expense_fields = Some(extractor);
+        self
+    }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -337,6 +349,7 @@ impl IntakeBuilder {
                 fingerprints: self.fingerprints,
                 index_failures: std::sync::atomic::AtomicU64::new(0),
                 fields: self.fields,
+                expense_fields: self.expense_fields,
                 field_counts: fields::FieldCounts::default(),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 ids: self.ids.unwrap_or_else(|| Arc::new(RandomIds::default())),
@@ -427,6 +440,8 @@ impl Intake {
     }
 }
 
+#[cfg(test)]
+mod fields_tests;
 #[cfg(test)]
 mod order_tests;
 #[cfg(test)]

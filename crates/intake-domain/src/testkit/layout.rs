@@ -41,6 +41,64 @@ impl TextRun {
     }
 }
 
+/// What a perfect engine reads of `runs` on a page of `width` × `height` pixels: every word with its
+/// box (relative to the page: the word's advance, from the ascent above the baseline to the descent
+/// below), the runs that share a baseline one line from left to right, lines from the top. What a
+/// scripted engine answers for a rendered page. `None` when the font cannot be parsed.
+#[allow(clippy::cast_precision_loss)]
+pub fn perfect_reading(
+    runs: &[TextRun],
+    (width, height): (u32, u32),
+    font: &[u8],
+) -> Option<Vec<crate::model::OcrLine>> {
+    use crate::model::{BoundingBox, OcrLine, OcrWord};
+    let (w, h) = (width as f32, height as f32);
+    let mut placed: Vec<(f32, f32, &TextRun)> = Vec::new();
+    for run in runs {
+        let left = if run.right_aligned {
+            run.x - text_width(&run.text, run.size, font)?
+        } else {
+            run.x
+        };
+        placed.push((run.baseline, left, run));
+    }
+    placed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut lines: Vec<(f32, Vec<OcrWord>)> = Vec::new();
+    for (baseline, left, run) in placed {
+        let space = text_width(" ", run.size, font)?;
+        let mut x = left;
+        let mut words = Vec::new();
+        for word in run.text.split(' ') {
+            let advance = text_width(word, run.size, font)?;
+            if !word.is_empty() {
+                let top = (baseline - 0.8 * run.size).max(0.0);
+                let bottom = (baseline + 0.25 * run.size).min(h);
+                let left = x.clamp(0.0, w);
+                let right = (x + advance).clamp(left, w);
+                let bbox = BoundingBox::new(
+                    left / w,
+                    top / h,
+                    (right - left) / w,
+                    (bottom - top).max(0.0) / h,
+                )
+                .ok()?;
+                words.push(OcrWord::new(word, 99.0, bbox).ok()?);
+            }
+            x += advance + space;
+        }
+        match lines.last_mut() {
+            Some((b, line)) if (*b - baseline).abs() < 0.5 => line.extend(words),
+            _ => lines.push((baseline, words)),
+        }
+    }
+    Some(
+        lines
+            .into_iter()
+            .filter_map(|(_, words)| OcrLine::from_words(words))
+            .collect(),
+    )
+}
+
 /// How wide `text` is at `size` pixels in `font`; `None` when the font cannot be parsed.
 pub fn text_width(text: &str, size: f32, font: &[u8]) -> Option<f32> {
     let font = FontRef::try_from_slice(font).ok()?;

@@ -71,6 +71,13 @@ impl DocumentKind {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
+
+    /// Whether a document of this kind is an expense (a receipt or an invoice): what an expense
+    /// reader (Textract AnalyzeExpense) reads again where the deployment has one, while every other
+    /// kind keeps the general reader's reading. The one rule of which extractor reads which kind.
+    pub const fn is_expense(self) -> bool {
+        matches!(self, Self::Receipt | Self::Invoice)
+    }
 }
 
 /// The document's kind and how sure the extractor is of it (`0..=1`).

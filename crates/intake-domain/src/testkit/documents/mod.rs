@@ -28,6 +28,9 @@ pub struct LabelledDocument {
     pub planted_mismatch: bool,
     /// Whether the page was made noisy (a scan or a photo of it).
     pub noisy: bool,
+    /// What a perfect engine reads of the clean page ([`crate::testkit::layout::perfect_reading`]):
+    /// what a scripted engine answers for it. The noisy and photo variants keep the clean page's.
+    pub reading: Vec<crate::model::OcrLine>,
 }
 
 impl LabelledDocument {

@@ -9,7 +9,7 @@
 
 use super::{LabelledDocument, Locale, Rng, number_words};
 use crate::model::{DocumentKind, FieldType};
-use crate::testkit::layout::{TextRun, render_runs, text_width};
+use crate::testkit::layout::{TextRun, perfect_reading, render_runs, text_width};
 use crate::testkit::layouts::LayoutPage;
 
 const BODY: f32 = 24.0;
@@ -102,6 +102,7 @@ fn document(
         truth,
         planted_mismatch: false,
         noisy: false,
+        reading: perfect_reading(runs, (width, height), font)?,
     })
 }
 

@@ -20,6 +20,7 @@ use crate::services::{
 };
 
 mod checks;
+mod fields;
 mod flow;
 mod library;
 mod lifecycle;
@@ -31,6 +32,7 @@ pub use checks::{
     mismatched_type_is_rejected_without_ocr, non_image_is_rejected_without_ocr,
     too_small_image_is_rejected, upload_urls_are_write_once,
 };
+pub use fields::receipts_are_read_for_their_fields_and_found_by_them;
 pub use flow::{
     STORM_DELIVERIES, STORM_PROCESSORS, concurrent_notifications_run_ocr_once,
     notification_before_upload_changes_nothing, replay_storm_runs_ocr_once,
@@ -146,6 +148,7 @@ where
     finished_images_are_processed_again_on_request(&make().await).await;
     purged_images_leave_only_a_tombstone(&make().await).await;
     rephotographed_documents_are_flagged_with_their_original(&make().await).await;
+    receipts_are_read_for_their_fields_and_found_by_them(&make().await).await;
 }
 
 fn png_request(name: &str, bytes: &Bytes) -> UploadRequest {
