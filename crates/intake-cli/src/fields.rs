@@ -419,7 +419,10 @@ pub(crate) async fn fields(args: FieldsArgs) -> Result<ExitCode, ClientError> {
             source: e.into(),
         })?;
     } else if rows.is_empty() {
-        eprintln!("no fields were read from the {} image(s) listed", images.len());
+        eprintln!(
+            "no fields were read from the {} image(s) listed",
+            images.len()
+        );
     } else {
         let cells: Vec<Vec<String>> = rows.iter().map(Row::listed).collect();
         table(&TABLE_HEADER, &cells);
