@@ -220,15 +220,27 @@ impl Row<'_> {
         .collect()
     }
 
-    /// What the field is: its type, its line item's number, its printed label.
+    /// What the field is: its type, its line item's number, its printed label (unless it only
+    /// says the type again, as `SUB TOTAL` does).
     fn name(&self) -> String {
         let f = self.field;
-        let mut name = output::field(f.field_type.as_deref()).to_owned();
+        let kind = output::field(f.field_type.as_deref());
+        let mut name = kind.to_owned();
         if let Some(i) = self.line_item {
             name = format!("{name} #{i}");
         }
-        if let Some(label) = f.label.as_deref().filter(|l| !l.is_empty()) {
-            name = format!("{name} ({label})");
+        let letters = |text: &str| -> String {
+            text.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        };
+        if let Some(label) = f
+            .label
+            .as_deref()
+            .filter(|l| !l.is_empty() && letters(l) != letters(kind))
+        {
+            name = format!("{name} ({})", one_line(label));
         }
         name
     }
@@ -237,8 +249,8 @@ impl Row<'_> {
     fn normalized(&self) -> String {
         let f = self.field;
         match (&f.normalized, &f.currency) {
-            (Some(value), Some(currency)) => format!("{value} {currency}"),
-            (Some(value), None) => value.clone(),
+            (Some(value), Some(currency)) => format!("{} {currency}", one_line(value)),
+            (Some(value), None) => one_line(value),
             (None, _) => "-".to_owned(),
         }
     }
@@ -252,7 +264,7 @@ impl Row<'_> {
                 .page
                 .map_or_else(|| "-".into(), |p| p.to_string()),
             self.name(),
-            output::field(self.field.value.as_deref()).to_owned(),
+            one_line(output::field(self.field.value.as_deref())),
             self.normalized(),
             percent(self.field.confidence),
             warnings(self.field),
@@ -263,7 +275,7 @@ impl Row<'_> {
     pub(crate) fn shown(&self) -> Vec<String> {
         vec![
             self.name(),
-            output::field(self.field.value.as_deref()).to_owned(),
+            one_line(output::field(self.field.value.as_deref())),
             self.normalized(),
             percent(self.field.confidence),
             self.field
@@ -272,6 +284,15 @@ impl Row<'_> {
             warnings(self.field),
         ]
     }
+}
+
+/// A value on one line of a table: an address's lines joined by ` / `.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 /// A confidence in `0..=1` as `93%`, or `-`.
@@ -524,6 +545,26 @@ mod tests {
             ]
         );
         assert_eq!(document_type(None), "-");
+        // A value of several lines stays on one; a label that only says the type is left out.
+        let address: FieldView = serde_json::from_value(serde_json::json!({
+            "type": "VENDOR_ADDRESS", "label": "Address", "value": "8 Jalan Hang Tuah\n75300 Melaka",
+            "normalized": "8 Jalan Hang Tuah 75300 Melaka", "confidence": 0.75, "page": 1
+        }))
+        .unwrap();
+        let subtotal: FieldView = serde_json::from_value(serde_json::json!({
+            "type": "SUBTOTAL", "label": "SUB TOTAL", "value": "101.70", "confidence": 0.95, "page": 1
+        }))
+        .unwrap();
+        let both = [address, subtotal];
+        let lined = super::rows("x", "", None, &both, &[]);
+        assert_eq!(
+            lined[0].shown()[..2],
+            [
+                "VENDOR_ADDRESS (Address)",
+                "8 Jalan Hang Tuah / 75300 Melaka"
+            ]
+        );
+        assert_eq!(lined[1].shown()[0], "SUBTOTAL");
     }
 
     #[test]
