@@ -250,6 +250,9 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
         };
         println!("{:<17}{}{read}", "Pages", pages.len());
     }
+    if let Some(document) = crate::fields::document_fact(&record) {
+        println!("{:<17}{document}", "Document");
+    }
     if let Some(found) = record.near_duplicates.as_deref().filter(|f| !f.is_empty()) {
         println!(
             "\nLooks like the same document as {} other image(s) (`intake similar {}`):",
@@ -258,6 +261,7 @@ pub(crate) async fn show(args: ShowArgs) -> Result<ExitCode, ClientError> {
         );
         table(&crate::similar::HEADER, &crate::similar::rows(found));
     }
+    crate::fields::show(&record);
     if let Some(text) = &record.ocr_text {
         println!("\n{}", marked_pages(text));
     }

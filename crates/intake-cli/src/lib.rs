@@ -9,13 +9,15 @@
 //! library exposes [`main`] so that test harnesses can build the same command.
 //!
 //! One file per group of commands, each with its arguments: `serve.rs`, `upload.rs`, `images.rs`
-//! (list, search, show, download, delete, reprocess), `export.rs`, `keys.rs`, `jobs.rs` and
+//! (list, search, show, download, delete, reprocess), `similar.rs`, `fields.rs`, `export.rs`,
+//! `keys.rs`, `jobs.rs` and
 //! `webhooks.rs`; `client.rs` speaks HTTP, `files.rs` writes downloads whole or not at all, `auth.rs` authenticates its API calls (SigV4, API keys, JWTs),
 //! `views.rs` types the API's answers, and `output.rs` prints.
 
 mod auth;
 mod client;
 mod export;
+mod fields;
 mod files;
 mod images;
 mod jobs;
@@ -86,10 +88,14 @@ enum Command {
     List(images::ListArgs),
     /// Find images by the words on them (or in their file names), best match first.
     Search(images::SearchArgs),
-    /// Show one image: status, checksum, OCR text and confidence, duplicate, near-duplicates.
+    /// Show one image: status, checksum, OCR text and confidence, duplicate, near-duplicates,
+    /// document type and fields.
     Show(images::ShowArgs),
     /// Download an image's bytes through a presigned URL.
     Download(images::DownloadArgs),
+    /// The fields read from the listed images (document type, totals, dates, cheque amounts, form
+    /// answers), filtered as `list` filters, as a table or, with --csv, one CSV row per field.
+    Fields(fields::FieldsArgs),
     /// Export what was read on a processed image as hOCR, ALTO or plain text.
     Export(export::ExportArgs),
     /// Delete an image (soft delete: the record stays for audit, the image disappears from the API);
@@ -255,6 +261,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Search(args) => images::search(args).await,
         Command::Show(args) => images::show(args).await,
         Command::Download(args) => images::download(args).await,
+        Command::Fields(args) => fields::fields(args).await,
         Command::Export(args) => export::export(args).await,
         Command::Delete(args) => images::delete(args).await,
         Command::Reprocess(args) => images::reprocess(args).await,

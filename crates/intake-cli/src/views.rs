@@ -83,6 +83,12 @@ view! {
         ocr_lines: Vec<OcrLine>,
         pages: Vec<PageSummary>,
         download_url: String,
+        /// What kind of document it is, when fields were read (issue 28).
+        document_type: DocumentTypeView,
+        /// The fields read from it.
+        fields: Vec<FieldView>,
+        /// The item rows of a receipt or an invoice.
+        line_items: Vec<LineItemView>,
         /// Where a search matched (`GET /images?q=`).
         #[serde(rename = "match")]
         search: SearchMatch,
@@ -104,6 +110,61 @@ view! {
     SimilarView {
         image_id: String,
         similar: Vec<NearDuplicate>,
+    }
+}
+
+view! {
+    /// A document's kind (`receipt`, `invoice`, `cheque`, `form`, `other`) and how sure the
+    /// extractor is of it (`0..=1`).
+    DocumentTypeView {
+        #[serde(rename = "type")]
+        kind: String,
+        confidence: f64,
+    }
+}
+
+view! {
+    /// One field read from a document (the domain's `Field`): its type (`TOTAL`), printed label,
+    /// value as read and normalised, currency, confidence (`0..=1`), page and box, and warnings.
+    FieldView {
+        #[serde(rename = "type")]
+        field_type: String,
+        label: String,
+        value: String,
+        normalized: String,
+        currency: String,
+        confidence: f64,
+        page: u64,
+        #[serde(rename = "box")]
+        bounding_box: BoundingBox,
+        warnings: Vec<FieldWarningView>,
+    }
+}
+
+view! {
+    /// Why a field's value is in doubt: its `code` (`WORDS_DISAGREE`, `PARTS_DISAGREE`, ...) and
+    /// the values it names, kept as they came (`unread`).
+    FieldWarningView {
+        code: String,
+    }
+}
+
+view! {
+    /// One item row of a receipt or an invoice: its cells as fields.
+    LineItemView {
+        fields: Vec<FieldView>,
+    }
+}
+
+view! {
+    /// `GET /images/{imageId}/fields`: what was read from an image, with its pages' sizes.
+    FieldsView {
+        image_id: String,
+        document_type: DocumentTypeView,
+        extractor: String,
+        fields: Vec<FieldView>,
+        line_items: Vec<LineItemView>,
+        read: bool,
     }
 }
 

@@ -1,9 +1,11 @@
-//! The web app at `/`: a page, a script, a style sheet and an icon, built into the binary (no Node or
-//! network at run time), served with a strict Content-Security-Policy: scripts, styles, images and
-//! API calls from this origin only, no inline script, no frames, no forms posting elsewhere. The app
-//! speaks the public API with the API key the user pastes (kept in the tab's session storage, sent as
-//! a bearer header, never in a URL) and shows images through their presigned download URLs. The
-//! file types it guesses from extensions are the domain's one table, served as `/app/types.js`.
+//! The web app at `/`: a page, its script modules (`app.js`; `dom.js`, the page-building helpers;
+//! `fields.js`, the document fields panel), a style sheet and an icon, built into the binary (no
+//! Node or network at run time), served with a strict Content-Security-Policy: scripts, styles,
+//! images and API calls from this origin only, no inline script, no frames, no forms posting
+//! elsewhere. The app speaks the public API with the API key the user pastes (kept in the tab's
+//! session storage, sent as a bearer header, never in a URL) and shows images through their
+//! presigned download URLs. The file types it guesses from extensions are the domain's one table,
+//! served as `/app/types.js`.
 
 use std::sync::LazyLock;
 
@@ -41,7 +43,7 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: [Asset; 4] = [
+const ASSETS: [Asset; 6] = [
     Asset {
         path: "/",
         content_type: "text/html; charset=utf-8",
@@ -61,6 +63,16 @@ const ASSETS: [Asset; 4] = [
         path: "/app/icon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../web/icon.svg"),
+    },
+    Asset {
+        path: "/app/dom.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/dom.js"),
+    },
+    Asset {
+        path: "/app/fields.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/fields.js"),
     },
 ];
 

@@ -5,6 +5,8 @@
 // File extensions and the types they name, when the browser does not say: Intake's one table,
 // which the server serves from the domain (the CLI uses the same).
 import { TYPES } from "./types.js";
+import { $, el, svg, showTip, hideTip } from "./dom.js";
+import { showFields, drawFieldBoxes, KINDS } from "./fields.js";
 
 const KEY = "intake.apiKey";
 const PAGE = 40;
@@ -31,28 +33,6 @@ console.error = (...args) => {
 window.addEventListener("unhandledrejection", (e) => window.__intakeErrors.push(String(e.reason)));
 document.addEventListener("securitypolicyviolation", (e) =>
   window.__intakeCspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
-function svg(tag, attrs = {}) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
 
 // ---------------------------------------------------------------- the API
 
@@ -153,8 +133,10 @@ function query() {
   const params = new URLSearchParams({ limit: String(PAGE) });
   const q = $("search").value.trim();
   const status = $("status").value;
+  const kind = $("doctype").value;
   if (q) params.set("q", q);
   if (status) params.set("status", status);
+  if (kind) params.set("documentType", kind);
   return params;
 }
 
@@ -213,9 +195,11 @@ function summarize() {
   const n = library.items.size;
   const q = $("search").value.trim();
   const more = library.cursor ? "+" : "";
+  const kind = $("doctype").value;
+  const read = kind ? ` read as ${KINDS[kind].toLowerCase()}s` : "";
   $("summary").textContent = q
-    ? `${n}${more} image${n === 1 ? "" : "s"} matching “${q}”, best first`
-    : n ? `${n}${more} image${n === 1 ? "" : "s"}, newest first` : "No images yet: drop some above.";
+    ? `${n}${more} image${n === 1 ? "" : "s"}${read} matching “${q}”, best first`
+    : n || read ? `${n}${more} image${n === 1 ? "" : "s"}${read}, newest first` : "No images yet: drop some above.";
 }
 
 function when(iso) {
@@ -230,7 +214,8 @@ function snippet(parts) {
 }
 
 function itemFor(image) {
-  const facts = [image.contentType || image.declaredContentType, image.sizeBytes ? `${image.sizeBytes.toLocaleString()} bytes` : null,
+  const kind = image.documentType && (KINDS[image.documentType.type] || image.documentType.type);
+  const facts = [kind, image.contentType || image.declaredContentType, image.sizeBytes ? `${image.sizeBytes.toLocaleString()} bytes` : null,
     image.widthPx ? `${image.widthPx} × ${image.heightPx} px` : null, when(image.createdAt)].filter(Boolean).join(" · ");
   const code = image.rejectionCode || image.failureCode;
   const thumb = image.thumbnailUrl
@@ -338,10 +323,14 @@ $("search-form").addEventListener("submit", (e) => {
   if (location.hash !== "#/") location.hash = "#/";
   reload();
 });
-$("status").addEventListener("change", () => {
-  if (location.hash !== "#/" && location.hash !== "") location.hash = "#/";
-  reload();
-});
+// The document kinds to filter by: the fields module's one table.
+for (const [kind, name] of Object.entries(KINDS)) $("doctype").append(el("option", { value: kind, text: `${name}s` }));
+for (const id of ["status", "doctype"]) {
+  $(id).addEventListener("change", () => {
+    if (location.hash !== "#/" && location.hash !== "") location.hash = "#/";
+    reload();
+  });
+}
 
 // ---------------------------------------------------------------- uploads
 
@@ -478,6 +467,9 @@ let detailToken = 0;
 // The page on screen (from 1), for documents of several pages.
 let shownPage = 1;
 
+// How the fields panel turns to a field's page.
+const turner = { showPage: (n) => showPage(n), shownPage: () => shownPage };
+
 // The pages of an image: what it recorded, else one.
 function pagesOf(image) {
   return image && image.pages && image.pages.length ? image.pages : [{ page: 1 }];
@@ -496,6 +488,7 @@ async function openDetail(id) {
   $("overlay").replaceChildren();
   $("text").replaceChildren();
   $("facts").replaceChildren();
+  showFields({}, turner);
   $("detail-name").textContent = "Loading…";
   $("picture").removeAttribute("src");
   let image;
@@ -534,6 +527,7 @@ async function openDetail(id) {
       el("dd", {}, el("a", { href: `#/images/${image.duplicateOf}`, text: image.duplicateOf })));
   }
   showNearDuplicates(image, token);
+  showFields(image, turner);
   const download = $("download");
   download.hidden = !image.downloadUrl;
   if (image.downloadUrl) {
@@ -749,9 +743,9 @@ function drawText(lines) {
 function drawBoxes() {
   const overlay = $("overlay");
   overlay.replaceChildren();
-  if (!current || !current.ocrLines) return;
+  if (!current) return;
   const mode = boxMode();
-  current.ocrLines.forEach((line, i) => {
+  (current.ocrLines || []).forEach((line, i) => {
     if ((line.page || 1) !== shownPage) return;
     const shapes = mode === "lines" ? [line] : mode === "words" ? line.words || [] : [];
     for (const shape of shapes) {
@@ -771,20 +765,8 @@ function drawBoxes() {
       overlay.append(rect);
     }
   });
-}
-
-function showTip(rect, text) {
-  const tip = $("tip");
-  const stage = rect.closest(".stage").getBoundingClientRect();
-  const box = rect.getBoundingClientRect();
-  tip.textContent = text;
-  tip.style.left = `${box.left - stage.left}px`;
-  tip.style.top = `${box.bottom - stage.top + 4}px`;
-  tip.hidden = false;
-}
-
-function hideTip() {
-  $("tip").hidden = true;
+  // Field boxes go on top: every one in the "Fields" view, else those lit from the list.
+  drawFieldBoxes(overlay, shownPage, mode === "fields");
 }
 
 // Selecting a line marks its boxes and its text, whichever was clicked.

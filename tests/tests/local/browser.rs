@@ -4,6 +4,9 @@
 //! count the boxes drawn, delete it; a re-scan of another is marked as a possible duplicate and
 //! shown beside it; no script error in the page, and the Content-Security-Policy
 //! blocks an inline script. A screenshot of the detail view is saved under the test's output folder.
+//! `fields` checks the document fields panel the same way.
+
+mod fields;
 
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,9 @@
 //! The `intake` client commands against a live local server: output, files written, exit codes;
-//! and, in `sigv4`, against an endpoint that checks SigV4 signatures as API Gateway does.
+//! in `fields`, the document fields printed and exported as CSV; and, in `sigv4`, against an
+//! endpoint that checks SigV4 signatures as API Gateway does.
 
 mod export;
+mod fields;
 mod sigv4;
 
 use std::path::Path;
