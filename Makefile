@@ -77,7 +77,7 @@ bench:
 bench-quick:
 	scripts/system-deps.sh
 	scripts/ocr-models.sh >/dev/null
-	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput,search,pdf
+	$(CARGO) run --release --locked -p intake-bench -- --quick --only sha,memory,pipeline,api,throughput,search,pdf,fields
 
 ## The API against its contract, as CI runs it: schemathesis fuzzes a fresh `intake serve` (release
 ## build) from crates/intake-http/openapi.yaml with every check on (scripts/api-fuzz.sh). Installs
