@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use intake_domain::model::{
-    DuplicateRule, FIRST_PAGE, ImageHash, ImageId, ImageStatus, PageFingerprint, Probe,
+    DuplicateRule, FIRST_PAGE, ImageHash, ImageId, ImageStatus, KeyEntry, PageFingerprint, Probe,
     RecordParts, Sha256Digest,
 };
 use intake_domain::ports::{FingerprintIndex as _, ImageRepository as _, ListQuery};
@@ -105,10 +105,10 @@ fn fill(
                 "INSERT INTO fingerprint_pages (owner, image_id, page, fingerprint) VALUES (?1, ?2, ?3, ?4)",
             )
             .map_err(fail("prepare"))?;
-        let mut band_insert = tx
+        let mut key_insert = tx
             .prepare(
-                "INSERT OR IGNORE INTO fingerprint_bands (owner, kind, band, value, image_id, page) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO fingerprint_keys (owner, kind, band, value, tokens, image_id, \
+                 page, image, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(fail("prepare"))?;
         for n in 0..count {
@@ -141,17 +141,22 @@ fn fill(
             page_insert
                 .execute(params![owner.as_str(), id.to_bytes(), 1, json])
                 .map_err(fail("insert page"))?;
+            let entry = KeyEntry::of(id, &print);
+            let signed = |bits: u64| i64::from_ne_bytes(bits.to_ne_bytes());
             for key in print.band_keys() {
-                band_insert
+                key_insert
                     .execute(params![
                         owner.as_str(),
                         key.kind.name(),
                         key.band,
-                        key.value,
+                        signed(key.value),
+                        entry.tokens,
                         id.to_bytes(),
-                        1
+                        1,
+                        entry.image.map(|h| signed(h.0)),
+                        entry.text.map(|h| signed(h.0)),
                     ])
-                    .map_err(fail("insert band"))?;
+                    .map_err(fail("insert key"))?;
             }
             pages.push((id, print));
         }

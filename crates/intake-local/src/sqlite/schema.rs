@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_fingerprints.sql"),
     include_str!("migrations/0011_fingerprint_backfill.sql"),
     include_str!("migrations/0012_fingerprint_bands_by_image_first.sql"),
+    include_str!("migrations/0013_fingerprint_keys.sql"),
 ];
 
 /// Registers the SQL functions the schema's triggers call: `intake_words(text)`, the domain's
