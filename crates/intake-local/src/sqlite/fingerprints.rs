@@ -309,8 +309,10 @@ impl FingerprintIndex for SqliteFingerprintIndex {
         }
         let owner = owner.as_str().to_owned();
         let probe = probe.clone();
+        // A handful of seeks and the rows of the rarest keys: a point read, run at once on a free
+        // shared connection like the records' `get`.
         self.db
-            .read(move |conn| {
+            .read_now(move |conn| {
                 let entries = planned_entries(conn, &owner, &probe)?;
                 let mut found = Vec::new();
                 for (id, page) in probe.shortlist(entries) {
