@@ -5,7 +5,7 @@
 //!   hex digits, the owner last, after parts of fixed form, so no two owners share one), `members`
 //!   a string set of the `{imageId}#{page}#{tokens}#{imageHash}#{textHash}` stored under it (the
 //!   page's token count and hashes, `-` for none, so a lookup shortlists pages from the key items
-//!   alone), `pages` how many members it has (`ADD`ed with them; a write cut short may leave it
+//!   alone), `held` how many members it has (`ADD`ed with them; a write cut short may leave it
 //!   off by some, which only makes a lookup read a key that is not the rarest). This is the
 //!   layout's second version: the first's `band#…` items (16-bit token keys, bare members) are no
 //!   longer read, and an image indexed under them is found again once it is put again
@@ -201,9 +201,9 @@ impl DynamoFingerprintIndex {
         for (pk, members) in items {
             let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
             let (expression, count) = if add {
-                ("ADD members :m, pages :n", count)
+                ("ADD members :m, held :n", count)
             } else {
-                ("DELETE members :m ADD pages :n", -count)
+                ("DELETE members :m ADD held :n", -count)
             };
             self.client
                 .update_item()
@@ -413,13 +413,13 @@ impl FingerprintIndex for DynamoFingerprintIndex {
         let counted = self
             .batch_get(
                 probe.token_keys.iter().map(|k| key_pk(owner, *k)).collect(),
-                "pk, pages",
+                "pk, held",
             )
             .await?;
         let count_of = |pk: &str| {
             counted
                 .iter()
-                .find_map(|item| match (item.get("pk"), item.get("pages")) {
+                .find_map(|item| match (item.get("pk"), item.get("held")) {
                     (Some(AttributeValue::S(p)), Some(AttributeValue::N(n))) if p == pk => {
                         n.parse::<u64>().ok()
                     }
