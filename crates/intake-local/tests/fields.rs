@@ -37,13 +37,22 @@ async fn records_stored_before_the_side_table_are_back_filled_by_its_migration()
         repo.create(&first).await.unwrap();
         repo.replace(&done, first.version(), &[]).await.unwrap();
     }
-    // The file as the schema before fields left it: the document holds the fields, nothing else.
+    // The file as the schema before fields left it (version 12): the document holds the fields,
+    // nothing else, and the fingerprint index has its first layout (migration 14 replaces it).
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP INDEX images_by_owner_kind;
              DROP TABLE image_fields;
              ALTER TABLE images DROP COLUMN document_kind;
+             DROP TABLE fingerprint_keys;
+             DROP TABLE fingerprint_key_pages;
+             CREATE TABLE fingerprint_bands (
+                 owner TEXT NOT NULL, kind TEXT NOT NULL, band INTEGER NOT NULL,
+                 value INTEGER NOT NULL, image_id BLOB NOT NULL, page INTEGER NOT NULL,
+                 PRIMARY KEY (owner, kind, band, value, image_id, page)
+             ) WITHOUT ROWID;
+             CREATE INDEX fingerprint_bands_by_image ON fingerprint_bands (image_id, owner);
              PRAGMA user_version = 12;",
         )
         .unwrap();

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use intake_domain::model::{BandKey, ImageId, Owner, PageFingerprint, PageNumber, Probe};
+use intake_domain::model::{BandKey, ImageId, KeyEntry, Owner, PageFingerprint, PageNumber, Probe};
 use intake_domain::ports::{FingerprintIndex, FingerprintIndexError, IndexedPage};
 
 /// Fingerprints in maps: each image's pages, and for every (owner, band key) the pages stored under
@@ -123,29 +123,35 @@ impl FingerprintIndex for MemoryFingerprintIndex {
         probe: &Probe,
     ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
         let state = self.state();
-        // (image keys, token keys) each stored page is under, counted from the key maps alone.
-        let mut hits: BTreeMap<(ImageId, PageNumber), (usize, usize)> = BTreeMap::new();
-        for (keys, image) in [(&probe.image_keys, true), (&probe.token_keys, false)] {
-            for key in keys {
-                for &entry in state
-                    .bands
-                    .get(&(owner.clone(), *key))
-                    .into_iter()
-                    .flatten()
+        let entries_of =
+            |key: BandKey| state.bands.get(&(owner.clone(), key)).into_iter().flatten();
+        // How many pages each token key holds: the plan reads the rarest each token count needs.
+        let pages: Vec<u64> = probe
+            .token_keys
+            .iter()
+            .map(|&key| entries_of(key).count() as u64)
+            .collect();
+        let mut entries = Vec::new();
+        for read in probe.plan(&pages) {
+            for &(image_id, page) in entries_of(read.key) {
+                let Some(found) = state.page(owner, (image_id, page)) else {
+                    continue;
+                };
+                let entry = KeyEntry::of(image_id, &found.fingerprint);
+                if read
+                    .tokens
+                    .iter()
+                    .any(|t| (t.least..=t.most).contains(&entry.tokens))
                 {
-                    let counts = hits.entry(entry).or_default();
-                    if image {
-                        counts.0 += 1;
-                    } else {
-                        counts.1 += 1;
-                    }
+                    entries.push((read.key, entry));
                 }
             }
         }
-        Ok(hits
+        Ok(probe
+            .shortlist(entries)
             .into_iter()
-            .filter(|&(_, (image, tokens))| probe.admits(image, tokens))
-            .filter_map(|(entry, _)| state.page(owner, entry))
+            .filter_map(|entry| state.page(owner, entry))
+            .filter(|found| probe.admits_page(&found.fingerprint))
             .collect())
     }
 }

@@ -1,17 +1,24 @@
 //! DynamoDB: the near-duplicate fingerprint index, in a table of its own (key `pk` (S) only, no
 //! stream, no index), so that its many small writes never reach the records' stream.
 //!
-//! - A **band item** per (owner, band key): `pk` = `band#{kind}#{band}#{value}#{owner}` (the owner
-//!   last, after parts of fixed form, so no two owners share one), `members` a string set of the
-//!   `{imageId}#{page}` stored under it.
+//! - A **key item** per (owner, key): `pk` = `key#{kind}#{band}#{value}#{owner}` (the value in 16
+//!   hex digits, the owner last, after parts of fixed form, so no two owners share one), `members`
+//!   a string set of the `{imageId}#{page}#{tokens}#{imageHash}#{textHash}` stored under it (the
+//!   page's token count and hashes, `-` for none, so a lookup shortlists pages from the key items
+//!   alone), `held` how many members it has (`ADD`ed with them; a write cut short may leave it
+//!   off by some, which only makes a lookup read a key that is not the rarest). This is the
+//!   layout's second version: the first's `band#…` items (16-bit token keys, bare members) are no
+//!   longer read, and an image indexed under them is found again once it is put again
+//!   (reprocessed).
 //! - An **image item** per image: `pk` = `image#{imageId}#{owner}`, `pages` its pages' fingerprints
 //!   (the domain's JSON).
 //!
-//! A lookup is `BatchGetItem` of the band items asked for (100 keys a call), then of the candidates'
-//! image items: no query, no scan. A page is found only if its image item still lists it and it is
-//! stored under a key asked for, so a band entry left behind by a write cut short only adds a
-//! candidate that is dropped. `put` writes the image item first, then adds the new (key, page) pairs
-//! and takes the old ones out; `remove` deletes the image item first.
+//! A lookup is `BatchGetItem` of the probe's token key items' counts (100 keys a call), then of the
+//! key items its plan reads, then of the shortlisted pages' image items: no query, no scan. A page
+//! is found only if its image item still lists it and the probe admits it as stored, so a key entry
+//! left behind by a write cut short only adds a page to the shortlist that is dropped. `put` writes
+//! the image item first, then adds the new (key, page) pairs and takes the old ones out; `remove`
+//! deletes the image item first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -21,7 +28,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
     ScalarAttributeType,
 };
-use intake_domain::model::{BandKey, HashKind, ImageId, Owner, PageFingerprint, PageNumber, Probe};
+use intake_domain::model::{
+    BandKey, ImageHash, ImageId, KeyEntry, Owner, PageFingerprint, PageNumber, Probe, TextHash,
+};
 use intake_domain::ports::{Failure, FingerprintIndex, FingerprintIndexError, IndexedPage};
 
 use crate::fault::failure;
@@ -65,9 +74,9 @@ where
 #[error("the fingerprint index holds a damaged item: {0}")]
 struct Damaged(String);
 
-fn band_pk(owner: &Owner, key: BandKey) -> String {
+fn key_pk(owner: &Owner, key: BandKey) -> String {
     format!(
-        "band#{}#{}#{:04x}#{owner}",
+        "key#{}#{}#{:016x}#{owner}",
         key.kind.name(),
         key.band,
         key.value
@@ -78,28 +87,49 @@ fn image_pk(owner: &Owner, id: ImageId) -> String {
     format!("image#{id}#{owner}")
 }
 
-fn member(id: ImageId, page: PageNumber) -> String {
-    format!("{id}#{page}")
+fn member(entry: &KeyEntry) -> String {
+    let hex = |hash: Option<u64>| hash.map_or_else(|| "-".to_owned(), |h| format!("{h:016x}"));
+    format!(
+        "{}#{}#{}#{}#{}",
+        entry.image_id,
+        entry.page,
+        entry.tokens,
+        hex(entry.image.map(|h| h.0)),
+        hex(entry.text.map(|h| h.0))
+    )
 }
 
-fn parse_member(text: &str) -> Option<(ImageId, u32)> {
-    let (id, page) = text.rsplit_once('#')?;
-    Some((ImageId::parse(id).ok()?, page.parse().ok()?))
+fn parse_member(text: &str) -> Option<KeyEntry> {
+    let mut parts = text.split('#');
+    let hash = |part: &str| match part {
+        "-" => Some(None),
+        hex => u64::from_str_radix(hex, 16).ok().map(Some),
+    };
+    let image_id = ImageId::parse(parts.next()?).ok()?;
+    let page = PageNumber::new(parts.next()?.parse().ok()?)?;
+    let tokens = parts.next()?.parse().ok()?;
+    let image = hash(parts.next()?)?.map(ImageHash);
+    let text = hash(parts.next()?)?.map(TextHash);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(KeyEntry::new(image_id, page, tokens, image, text))
 }
 
-/// Every (band item, member) that `pages` of image `id` are stored under.
+/// Every (key item, member) that `pages` of image `id` are stored under.
 fn entries(owner: &Owner, id: ImageId, pages: &[PageFingerprint]) -> BTreeSet<(String, String)> {
     pages
         .iter()
         .flat_map(|page| {
+            let entry = member(&KeyEntry::of(id, page));
             page.band_keys()
                 .into_iter()
-                .map(move |key| (band_pk(owner, key), member(id, page.page)))
+                .map(move |key| (key_pk(owner, key), entry.clone()))
         })
         .collect()
 }
 
-/// The members of each band item, gathered.
+/// The members of each key item, gathered.
 fn by_item(pairs: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, Vec<String>> {
     let mut items: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (pk, member) in pairs {
@@ -162,19 +192,26 @@ impl DynamoFingerprintIndex {
         item.as_ref().map_or(Ok(Vec::new()), pages_of)
     }
 
-    /// Adds (`ADD`) or takes out (`DELETE`) members of band items.
+    /// Adds (`add`) or takes out members of key items, counting them in or out.
     async fn change_members(
         &self,
-        action: &str,
+        add: bool,
         items: BTreeMap<String, Vec<String>>,
     ) -> Result<(), FingerprintIndexError> {
         for (pk, members) in items {
+            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
+            let (expression, count) = if add {
+                ("ADD members :m, held :n", count)
+            } else {
+                ("DELETE members :m ADD held :n", -count)
+            };
             self.client
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(pk))
-                .update_expression(format!("{action} members :m"))
+                .update_expression(expression)
                 .expression_attribute_values(":m", AttributeValue::Ss(members))
+                .expression_attribute_values(":n", AttributeValue::N(count.to_string()))
                 .send()
                 .await
                 .map_err(|e| sdk_error(&e))?;
@@ -309,9 +346,9 @@ impl FingerprintIndex for DynamoFingerprintIndex {
             entries(owner, image_id, &old),
             entries(owner, image_id, pages),
         );
-        self.change_members("ADD", by_item(after.difference(&before).cloned()))
+        self.change_members(true, by_item(after.difference(&before).cloned()))
             .await?;
-        self.change_members("DELETE", by_item(before.difference(&after).cloned()))
+        self.change_members(false, by_item(before.difference(&after).cloned()))
             .await
     }
 
@@ -328,7 +365,7 @@ impl FingerprintIndex for DynamoFingerprintIndex {
             .send()
             .await
             .map_err(|e| sdk_error(&e))?;
-        self.change_members("DELETE", by_item(entries(owner, image_id, &old)))
+        self.change_members(false, by_item(entries(owner, image_id, &old)))
             .await
     }
 
@@ -338,22 +375,27 @@ impl FingerprintIndex for DynamoFingerprintIndex {
         keys: &[BandKey],
     ) -> Result<Vec<IndexedPage>, FingerprintIndexError> {
         let asked: BTreeSet<BandKey> = keys.iter().copied().collect();
-        let bands = self
+        let items = self
             .batch_get(
-                asked.iter().map(|k| band_pk(owner, *k)).collect(),
+                asked.iter().map(|k| key_pk(owner, *k)).collect(),
                 "pk, members",
             )
             .await?;
-        let mut listed: BTreeSet<(ImageId, u32)> = BTreeSet::new();
-        for item in &bands {
+        let mut listed: BTreeSet<(ImageId, PageNumber)> = BTreeSet::new();
+        for item in &items {
             if let Some(AttributeValue::Ss(members)) = item.get("members") {
-                listed.extend(members.iter().filter_map(|m| parse_member(m)));
+                listed.extend(
+                    members
+                        .iter()
+                        .filter_map(|m| parse_member(m))
+                        .map(|e| (e.image_id, e.page)),
+                );
             }
         }
         let images: BTreeSet<ImageId> = listed.iter().map(|(id, _)| *id).collect();
         let mut found = self.pages_of_images(owner, &images).await?;
         found.retain(|p| {
-            listed.contains(&(p.image_id, p.fingerprint.page.get()))
+            listed.contains(&(p.image_id, p.fingerprint.page))
                 && p.fingerprint.band_keys().iter().any(|k| asked.contains(k))
         });
         Ok(found)
@@ -367,45 +409,63 @@ impl FingerprintIndex for DynamoFingerprintIndex {
         if probe.is_void() {
             return Ok(Vec::new());
         }
-        let kinds: HashMap<String, HashKind> = probe
-            .image_keys
-            .iter()
-            .chain(&probe.token_keys)
-            .map(|k| (band_pk(owner, *k), k.kind))
-            .collect();
-        let bands = self
-            .batch_get(kinds.keys().cloned().collect(), "pk, members")
+        // How many pages each of the probe's token keys holds, then the key items the plan reads.
+        let counted = self
+            .batch_get(
+                probe.token_keys.iter().map(|k| key_pk(owner, *k)).collect(),
+                "pk, held",
+            )
             .await?;
-        // (image keys, token keys) each listed page is under, from the band items alone.
-        let mut hits: BTreeMap<(ImageId, u32), (usize, usize)> = BTreeMap::new();
-        for item in &bands {
+        let count_of = |pk: &str| {
+            counted
+                .iter()
+                .find_map(|item| match (item.get("pk"), item.get("held")) {
+                    (Some(AttributeValue::S(p)), Some(AttributeValue::N(n))) if p == pk => {
+                        n.parse::<u64>().ok()
+                    }
+                    _ => None,
+                })
+        };
+        let pages: Vec<u64> = probe
+            .token_keys
+            .iter()
+            .map(|k| count_of(&key_pk(owner, *k)).unwrap_or(0))
+            .collect();
+        let reads: HashMap<String, _> = probe
+            .plan(&pages)
+            .into_iter()
+            .map(|read| (key_pk(owner, read.key), read))
+            .collect();
+        let items = self
+            .batch_get(reads.keys().cloned().collect(), "pk, members")
+            .await?;
+        let mut entries = Vec::new();
+        for item in &items {
             let (Some(AttributeValue::S(pk)), Some(AttributeValue::Ss(members))) =
                 (item.get("pk"), item.get("members"))
             else {
                 continue;
             };
-            let Some(&kind) = kinds.get(pk) else {
+            let Some(read) = reads.get(pk) else {
                 continue;
             };
             for entry in members.iter().filter_map(|m| parse_member(m)) {
-                let counts = hits.entry(entry).or_default();
-                if kind == HashKind::Image {
-                    counts.0 += 1;
-                } else {
-                    counts.1 += 1;
+                if read
+                    .tokens
+                    .iter()
+                    .any(|t| (t.least..=t.most).contains(&entry.tokens))
+                {
+                    entries.push((read.key, entry));
                 }
             }
         }
-        let admitted: BTreeSet<(ImageId, u32)> = hits
-            .into_iter()
-            .filter(|&(_, (image, tokens))| probe.admits(image, tokens))
-            .map(|(entry, _)| entry)
-            .collect();
-        let images: BTreeSet<ImageId> = admitted.iter().map(|(id, _)| *id).collect();
-        // A band entry a write left behind is checked against the page as stored.
+        let shortlisted: BTreeSet<(ImageId, PageNumber)> =
+            probe.shortlist(entries).into_iter().collect();
+        let images: BTreeSet<ImageId> = shortlisted.iter().map(|(id, _)| *id).collect();
+        // A key entry a write left behind is checked against the page as stored.
         let mut found = self.pages_of_images(owner, &images).await?;
         found.retain(|p| {
-            admitted.contains(&(p.image_id, p.fingerprint.page.get()))
+            shortlisted.contains(&(p.image_id, p.fingerprint.page))
                 && probe.admits_page(&p.fingerprint)
         });
         Ok(found)
@@ -424,10 +484,25 @@ mod tests {
             band: 3,
             value: 0x00AB,
         };
-        assert_eq!(band_pk(&owner, key), "band#image#3#00ab#a#b");
+        assert_eq!(key_pk(&owner, key), "key#image#3#00000000000000ab#a#b");
         let id = ImageId::parse("019b76da-a800-7000-8000-000000000002").unwrap();
         let page = PageNumber::new(12).unwrap();
-        assert_eq!(parse_member(&member(id, page)), Some((id, 12)));
+        for print in [
+            PageFingerprint::new(page, Some(ImageHash(u64::MAX)), "Total 12.00 on 2026-11-25"),
+            PageFingerprint::new(page, None, "Total 12.00"),
+            PageFingerprint::new(page, Some(ImageHash(7)), ""),
+        ] {
+            let entry = KeyEntry::of(id, &print);
+            assert_eq!(parse_member(&member(&entry)), Some(entry), "{print:?}");
+        }
+        assert_eq!(
+            member(&KeyEntry::of(
+                id,
+                &PageFingerprint::new(page, Some(ImageHash(0xAB)), "")
+            )),
+            format!("{id}#12#0#00000000000000ab#-")
+        );
         assert_eq!(parse_member("nonsense"), None);
+        assert_eq!(parse_member(&format!("{id}#12#0#-#-#extra")), None);
     }
 }

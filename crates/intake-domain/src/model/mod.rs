@@ -42,9 +42,9 @@ pub use fields::{
 pub use file_name::{FileName, FileNameError, MAX_FILE_NAME_BYTES};
 pub use fingerprint::{
     BAND_BITS, BANDS, BandKey, Basis, Comparison, DuplicateRule, HashKind, IdToken, ImageHash,
-    MAX_INDEXED_DISTANCE, MAX_NEAR_DUPLICATES, MIN_NUMBER_DIGITS, NearDuplicate, PageFingerprint,
-    PageSketch, Probe, SKETCH_SIDE, SketchError, TextFingerprint, TextHash, TokenKind, Verdict,
-    bands_of, identifying_tokens, probe_keys, token_keys,
+    KeyEntry, KeyRead, MAX_INDEXED_DISTANCE, MAX_NEAR_DUPLICATES, MIN_NUMBER_DIGITS, NearDuplicate,
+    PageFingerprint, PageSketch, Probe, SKETCH_SIDE, SketchError, TextFingerprint, TextHash,
+    TokenCounts, TokenKind, Verdict, bands_of, identifying_tokens, probe_keys, token_keys,
 };
 pub use ids::{ImageId, ImageIdError, parse_prefixed_uuid, uuid_v7_at};
 pub use key::{EXPORT_PREFIX, ObjectKey, ObjectKeyError, PREVIEW_PREFIX, UPLOAD_PREFIX};

@@ -45,9 +45,11 @@ impl IndexedPage {
     }
 }
 
-/// The pages' fingerprints of each owner's images, indexed by the bands of their hashes
-/// ([`PageFingerprint::band_keys`]): a lookup is one exact match per key, never a scan of the owner's
-/// images. The domain decides which keys to store and to look up; the adapter keeps and finds them.
+/// The pages' fingerprints of each owner's images, indexed by their keys
+/// ([`PageFingerprint::band_keys`]), each entry with its page's [`KeyEntry`](crate::model::KeyEntry)
+/// facts, and each token key with how many pages it holds: a lookup is one exact match per key,
+/// never a scan of the owner's images. The domain decides which keys to store and to read; the
+/// adapter keeps and finds them.
 #[async_trait]
 pub trait FingerprintIndex: Send + Sync + Debug {
     /// Keeps `pages` as the fingerprints of `owner`'s image `image_id`, replacing whatever it had
@@ -79,9 +81,10 @@ pub trait FingerprintIndex: Send + Sync + Debug {
         keys: &[BandKey],
     ) -> Result<Vec<IndexedPage>, FingerprintIndexError>;
 
-    /// The stored pages of `owner`'s images that `probe` admits ([`Probe::admits`] on how many of
-    /// its image keys and of its token keys each page is under), each page once, in no particular
-    /// order: decided from the key entries alone, so pages that cannot be duplicates are never read.
+    /// The stored pages of `owner`'s images that `probe` admits ([`Probe::admits_page`]), each page
+    /// once, in no particular order: found by the reads of the probe's [plan](Probe::plan) (given
+    /// how many pages each of its token keys holds) and shortlisted from those key entries
+    /// ([`Probe::shortlist`]), so pages that cannot be duplicates are never read.
     ///
     /// # Errors
     /// [`FingerprintIndexError`] as the technology fails.

@@ -25,6 +25,7 @@ where
     finds_near_duplicates_with_the_rule(&make().await).await;
     candidates_are_what_the_probe_admits(&make().await).await;
     a_shared_popular_date_is_no_candidate(&make().await).await;
+    a_duplicate_of_popular_tokens_is_found(&make().await).await;
 }
 
 const RECEIPT: &str = "ACME MARKET\n12 Harbour Road\nMilk 2.50\nBread 3.20\nTOTAL 5.70\n\
@@ -400,4 +401,107 @@ pub async fn a_shared_popular_date_is_no_candidate(index: &impl FingerprintIndex
     );
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].image_id, original);
+}
+
+/// Words of their own for page `n`: a text far from every other page's.
+fn own_words(n: u64) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "hi", "jo", "pu",
+        "se",
+    ];
+    let mut state = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..20)
+        .map(|_| {
+            (0..3)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    SYLLABLES[usize::try_from(state % 16).unwrap_or(0)]
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A receipt whose every token is popular (the day's date and two prices forty other receipts of
+/// other pictures and words share) is found by its re-scan, and only the pages the probe admits
+/// are returned: not the forty, and not a look-alike of the same template (its picture near) that
+/// shares only the date.
+pub async fn a_duplicate_of_popular_tokens_is_found(index: &impl FingerprintIndex) {
+    let alice = owner("alice");
+    let rule = DuplicateRule::default();
+    let hash = 0x7E57_0DD5_1234_ABCD_u64;
+    let popular = "Coffee 3.20\nCake 4.50\n2026-11-25";
+    let words = own_words(1000);
+    let text_of = |words: &str| crate::model::TextHash::of(&format!("{words}\n{popular}"));
+    let mut stored = Vec::new();
+    let mut state = hash;
+    // Forty receipts whose words read far from the original's (by more than the rule's distance).
+    let mut seed = 0;
+    while stored.len() < 40 {
+        seed += 1;
+        let theirs = own_words(seed);
+        let apart = text_of(&theirs)
+            .zip(text_of(&words))
+            .map_or(0, |(a, b)| a.distance(b));
+        if apart <= rule.max_text_distance {
+            continue;
+        }
+        state = state.rotate_left(23) ^ 0xD1B5_4A32_D192_ED03;
+        stored.push((
+            id_at(9, 200 + seed),
+            page(1, state, &format!("{theirs}\n{popular}")),
+        ));
+    }
+    let original = (id_at(9, 199), page(1, hash, &format!("{words}\n{popular}")));
+    let look_alike = (
+        id_at(9, 198),
+        page(
+            1,
+            hash ^ 0b101,
+            &format!("{words}\nTea 2.10\n2026-11-25\nNo 004502"),
+        ),
+    );
+    stored.push(original.clone());
+    stored.push(look_alike.clone());
+    for (id, print) in &stored {
+        index
+            .put(&alice, *id, std::slice::from_ref(print))
+            .await
+            .expect("put");
+    }
+    let rescan = page(
+        1,
+        hash ^ 0x0100_0001_0010_0000,
+        &format!("{words}\n{popular}"),
+    );
+    let probe = Probe::of(&rescan, &rule);
+    assert_eq!(probe.token_keys.len(), 3);
+    let by_key = index.find(&alice, &probe.token_keys).await.expect("find");
+    assert!(by_key.len() > 40, "{}", by_key.len());
+    let found = index.candidates(&alice, &probe).await.expect("candidates");
+    let expected: Vec<(ImageId, u32)> = {
+        let mut e: Vec<(ImageId, u32)> = stored
+            .iter()
+            .filter(|(_, print)| probe.admits_page(print))
+            .map(|(id, print)| (*id, print.page.get()))
+            .collect();
+        e.sort_unstable();
+        e
+    };
+    assert_eq!(pairs(&found), expected, "{found:?}");
+    assert!(expected.contains(&(original.0, 1)), "{expected:?}");
+    assert!(!expected.contains(&(look_alike.0, 1)), "{expected:?}");
+    assert!(expected.len() < 4, "{expected:?}");
+    let flagged = rule.near_duplicates(
+        id_at(9, 197),
+        std::slice::from_ref(&rescan),
+        found.iter().map(|p| (p.image_id, &p.fingerprint)),
+    );
+    assert_eq!(
+        flagged.iter().map(|f| f.image_id).collect::<Vec<_>>(),
+        vec![original.0]
+    );
 }

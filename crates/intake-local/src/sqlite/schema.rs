@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_fingerprint_backfill.sql"),
     include_str!("migrations/0012_fingerprint_bands_by_image_first.sql"),
     include_str!("migrations/0013_fields.sql"),
+    include_str!("migrations/0014_fingerprint_keys.sql"),
 ];
 
 /// Registers the SQL functions the schema's triggers call: `intake_words(text)`, the domain's

@@ -5,11 +5,12 @@
 //! engine makes from the upright page) and its text's ([`TextFingerprint`]: a SimHash of the words
 //! and the identifying tokens). [`DuplicateRule`] decides whether two pages are one document, and
 //! says why; [`bands`](bands_of) are how an index finds the candidates without scanning an owner's
-//! images.
+//! images, and a [`Probe`]'s plan which of them it reads.
 
 mod bands;
 mod found;
 mod image;
+mod plan;
 mod probe;
 mod rule;
 mod text;
@@ -20,6 +21,7 @@ pub use bands::{
 };
 pub use found::{MAX_NEAR_DUPLICATES, NearDuplicate};
 pub use image::{ImageHash, PageSketch, SKETCH_SIDE, SketchError};
+pub use plan::{KeyEntry, KeyRead, TokenCounts};
 pub use probe::Probe;
 pub use rule::{Basis, Comparison, DuplicateRule, Verdict};
 pub use text::{TextFingerprint, TextHash};
@@ -81,6 +83,11 @@ impl PageFingerprint {
             })
             .filter(|print| !print.is_empty())
             .collect()
+    }
+
+    /// How many identifying tokens the page has.
+    pub fn token_count(&self) -> usize {
+        self.text.as_ref().map_or(0, |t| t.tokens.len())
     }
 
     /// Whether there is anything to compare (a picture or words).
