@@ -8,7 +8,7 @@ help:
 	@echo "make test  - run every test of the workspace"
 	@echo "make lint  - rustfmt check, clippy and rustdoc with warnings denied (what CI enforces)"
 	@echo "make bench - the benchmarks: each figure as a ratio to a reference from the same run (bench/RESULTS.md)"
-	@echo "make build-lambda   - build both Lambda functions for arm64 with cargo-lambda"
+	@echo "make build-lambda   - both Lambda functions for arm64 (LAMBDA_ARCH=x86_64), glibc 2.34, and the models layer"
 	@echo "make smoke-arm64    - both Lambda functions built for arm64, one upload through them under qemu-user"
 	@echo "make check-template - sam validate, sam validate --lint (cfn-lint) and checkov on deploy/template.yaml"
 	@echo "make fuzz-api       - schemathesis against openapi.yaml on a fresh local server, every check on"
@@ -41,17 +41,19 @@ fmt:
 backends:
 	scripts/backends.sh
 
-## Both Lambda functions, release, arm64 (provided.al2023), into target/lambda/{api,processor}/bootstrap,
-## and the OCR models layer (PP-OCR models + arm64 ONNX Runtime) into target/lambda/ocr-models, where
-## deploy/template.yaml picks them up. Installs cargo-lambda (with zig) from PyPI on first use.
+## Both Lambda functions, release, for provided.al2023 into target/lambda/{api,processor}/bootstrap,
+## and the OCR models layer (PP-OCR models + ONNX Runtime) into target/lambda/ocr-models, where
+## deploy/template.yaml picks them up. arm64 (the template's) unless LAMBDA_ARCH=x86_64. Linked by zig
+## for glibc 2.34 (AL2023's) and checked for it (scripts/build-lambda.sh; installs ziglang and
+## cargo-zigbuild from PyPI, and for arm64 Debian's Rust toolchain, on first use).
+LAMBDA_ARCH ?= arm64
 build-lambda:
-	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
-	cargo lambda build --release --arm64 -p intake-lambda
-	INTAKE_MODELS_ARCH=aarch64 scripts/ocr-models.sh target/lambda/ocr-models/intake-models >/dev/null
+	scripts/build-lambda.sh --arch $(LAMBDA_ARCH) --out target/lambda >/dev/null
+	INTAKE_MODELS_ARCH=$(LAMBDA_ARCH) scripts/ocr-models.sh target/lambda/ocr-models/intake-models >/dev/null
 
-## Both Lambda functions built for arm64 with Debian's Rust toolchain and run under qemu-user (Debian's
-## qemu-user-static and arm64 libraries) against moto: one upload read by PP-OCR in the processor
-## (scripts/arm64-smoke.sh; installs what it needs on first use; long: not in CI yet).
+## Both Lambda functions built for arm64 as build-lambda builds them (test profile) and run under
+## qemu-user as a Neoverse N1 (Debian's qemu-user-static and arm64 libraries) against moto: one upload
+## read by PP-OCR in the processor (scripts/arm64-smoke.sh; installs what it needs on first use). CI runs it.
 smoke-arm64:
 	scripts/arm64-smoke.sh
 

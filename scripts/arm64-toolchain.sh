@@ -5,8 +5,9 @@
 #   - Debian's rustc-web 1.96 (bookworm-security; the workspace needs 1.95) with its x86_64 and aarch64
 #     standard libraries, extracted under $INTAKE_TOOLS_DIR (default ~/.cache/intake/tools), so the
 #     system's and rustup's compilers stay as they are
-#   - the aarch64 cross linker (gcc-aarch64-linux-gnu with Debian's arm64 glibc) and qemu-user-static,
-#     from Debian, with apt-get
+#   - Debian's arm64 glibc and C++ runtime (with gcc-aarch64-linux-gnu, which brings them) and
+#     qemu-user-static, with apt-get; the bootstraps are linked by zig against glibc 2.34 instead
+#     (scripts/build-lambda.sh), as Lambda's provided.al2023 has no newer one
 #   - a sysroot for qemu-user: Debian's arm64 libraries and an arm64 /proc/cpuinfo (see below)
 # Prints the variables the arm64 build and smoke read as `export` lines, so
 # `eval "$(scripts/arm64-toolchain.sh)"` configures a shell. Progress goes to stderr.
@@ -67,8 +68,5 @@ for cpu in $(seq 0 $(($(nproc) - 1))); do
 done > "$sysroot/proc/cpuinfo"
 
 echo "export INTAKE_ARM64_RUSTC=$root/bin/rustc"
-echo "export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc"
-echo "export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc"
-echo "export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar"
 echo "export INTAKE_QEMU_AARCH64=$(command -v qemu-aarch64-static)"
 echo "export INTAKE_ARM64_SYSROOT=$sysroot"
