@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::client::{Api, ClientError};
 use crate::output::table;
+use crate::paging::Paging;
 use crate::views::{DocumentTypeView, FieldView, FieldWarningView, FieldsView, ImageView};
 use crate::{ApiArgs, output};
 
@@ -33,15 +34,8 @@ pub(crate) struct FieldsArgs {
     /// Only images whose words match (as `intake search`), best match first.
     #[arg(short = 'q', long = "query", value_name = "WORDS")]
     query: Option<String>,
-    /// Page size.
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
-    /// Continue from a cursor printed by a previous page.
-    #[arg(long)]
-    cursor: Option<String>,
-    /// Follow cursors: every page of the listing.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    paging: Paging,
     /// Write CSV to standard output: a header, then one row per field of every listed image (line
     /// item cells with their row's number). Text a spreadsheet would run as a formula (`=`, `+`,
     /// `-`, `@`, but not a number) is written with a leading `'`.
@@ -52,9 +46,9 @@ pub(crate) struct FieldsArgs {
 }
 
 impl FieldsArgs {
-    /// The listing's query, without its cursor.
+    /// The listing's filters.
     fn query(&self) -> Vec<(&'static str, String)> {
-        let mut query = vec![("limit", self.limit.to_string())];
+        let mut query = Vec::new();
         let optional = [
             ("status", &self.status),
             ("documentType", &self.document_type),
@@ -350,27 +344,6 @@ struct Listed<'a> {
     next_cursor: Option<&'a str>,
 }
 
-/// The listing's images, every page with `--all`, and the cursor of the page after.
-async fn listing(
-    api: &Api,
-    args: &FieldsArgs,
-) -> Result<(Vec<ImageView>, Option<String>), ClientError> {
-    let mut cursor = args.cursor.clone();
-    let mut images = Vec::new();
-    loop {
-        let mut query = args.query();
-        if let Some(cursor) = &cursor {
-            query.push(("cursor", cursor.clone()));
-        }
-        let page = api.list(&query).await?;
-        images.extend(page.images);
-        match page.next_cursor {
-            Some(next) if args.all => cursor = Some(next),
-            next => return Ok((images, next)),
-        }
-    }
-}
-
 /// The fields of each image whose fields were read (the listing gives its document type), in the
 /// listing's order; an image deleted since it was listed has none.
 async fn fields_of(api: &Api, images: &[ImageView]) -> Result<Vec<FieldsView>, ClientError> {
@@ -408,7 +381,7 @@ fn write_csv(rows: &[Row<'_>], out: impl std::io::Write) -> Result<(), csv::Erro
 
 pub(crate) async fn fields(args: FieldsArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let (images, next) = listing(&api, &args).await?;
+    let (images, next) = args.paging.images(&api, &args.query()).await?;
     let answers = fields_of(&api, &images).await?;
     if args.api.json {
         output::json(&Listed {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::client::{ClientError, is_terminal};
 use crate::files::{SaveArgs, Sink, save};
 use crate::output::{confidence, field, table};
+use crate::paging::Paging;
 use crate::views::{ImageView, ReprocessBody};
 use crate::{ApiArgs, PARTIAL, output};
 
@@ -21,15 +22,8 @@ pub(crate) struct ListArgs {
     /// Only images with this SHA-256 (hex).
     #[arg(long)]
     sha256: Option<String>,
-    /// Page size.
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
-    /// Continue from a cursor printed by a previous page.
-    #[arg(long)]
-    cursor: Option<String>,
-    /// Follow cursors and print every page.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    paging: Paging,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -99,26 +93,14 @@ pub(crate) struct DownloadArgs {
 
 pub(crate) async fn list(args: ListArgs) -> Result<ExitCode, ClientError> {
     let api = args.api.client()?;
-    let mut cursor = args.cursor.clone();
-    let mut images = Vec::new();
-    let next = loop {
-        let mut query = vec![("limit", args.limit.to_string())];
-        if let Some(status) = &args.status {
-            query.push(("status", status.clone()));
-        }
-        if let Some(sha) = &args.sha256 {
-            query.push(("sha256", sha.clone()));
-        }
-        if let Some(cursor) = &cursor {
-            query.push(("cursor", cursor.clone()));
-        }
-        let page = api.list(&query).await?;
-        images.extend(page.images);
-        match page.next_cursor {
-            Some(next) if args.all => cursor = Some(next),
-            other => break other,
-        }
-    };
+    let mut query = Vec::new();
+    if let Some(status) = &args.status {
+        query.push(("status", status.clone()));
+    }
+    if let Some(sha) = &args.sha256 {
+        query.push(("sha256", sha.clone()));
+    }
+    let (images, next) = args.paging.images(&api, &query).await?;
     if args.api.json {
         output::json(&Listed {
             images: &images,

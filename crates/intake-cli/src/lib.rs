@@ -23,6 +23,7 @@ mod images;
 mod jobs;
 mod keys;
 mod output;
+mod paging;
 mod serve;
 mod similar;
 mod upload;

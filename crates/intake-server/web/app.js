@@ -5,7 +5,7 @@
 // File extensions and the types they name, when the browser does not say: Intake's one table,
 // which the server serves from the domain (the CLI uses the same).
 import { TYPES } from "./types.js";
-import { $, el, svg, showTip, hideTip } from "./dom.js";
+import { $, el, svg, showTip, hideTip, activates } from "./dom.js";
 import { showFields, drawFieldBoxes, KINDS } from "./fields.js";
 
 const KEY = "intake.apiKey";
@@ -728,13 +728,7 @@ function drawText(lines) {
     // Numbered by line, the page headings between them not counted.
     const item = el("li", { "data-line": String(i), value: String(i + 1), class: line.confidence < LOW_CONFIDENCE ? "low" : null, text: line.text, tabindex: "0",
       role: "button", title: `confidence ${line.confidence.toFixed(0)}%` });
-    item.addEventListener("click", () => select(i));
-    item.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") {
-        e.preventDefault();
-        select(i);
-      }
-    });
+    activates(item, () => select(i));
     list.append(item);
   });
   if (!lines.length) list.append(el("li", { text: current && current.ocrText ? current.ocrText : "No text was read." }));

@@ -17,6 +17,17 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Makes `node` act on a click and, as a button would, on Enter or Space.
+export function activates(node, act) {
+  node.addEventListener("click", act);
+  node.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      act();
+    }
+  });
+}
+
 export function svg(tag, attrs = {}) {
   const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);

@@ -5,7 +5,7 @@
 // Boxes are fractions of the page (0..1), drawn in the overlay's unit square over the picture, so they
 // scale with the picture on screen.
 
-import { $, el, svg, showTip, hideTip } from "./dom.js";
+import { $, el, svg, showTip, hideTip, activates } from "./dom.js";
 
 // Below this confidence (0..1) a field is marked as unsure, as low-confidence lines are.
 const LOW = 0.6;
@@ -106,13 +106,7 @@ export function showFields(image, app) {
     node.addEventListener("mouseleave", () => light(i, false));
     node.addEventListener("focus", () => light(i, true));
     node.addEventListener("blur", () => light(i, false));
-    node.addEventListener("click", () => select(i));
-    node.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") {
-        e.preventDefault();
-        select(i);
-      }
-    });
+    activates(node, () => select(i));
     list.append(node);
   });
 }

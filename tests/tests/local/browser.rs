@@ -141,6 +141,21 @@ async fn record_status(app: &super::TestApp, id: &str) -> u16 {
     app.get_json(&format!("/images/{id}")).await.0
 }
 
+/// Waits (20 s at most) until the detail's picture has loaded.
+async fn picture_loaded(client: &Client) {
+    until(20, "the picture", || async {
+        let loaded = client
+            .execute(
+                "const i = document.getElementById('picture'); return i.complete && i.naturalWidth > 0;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        (loaded == json!(true)).then_some(())
+    })
+    .await;
+}
+
 async fn count(client: &Client, css: &str) -> usize {
     client
         .find_all(Locator::Css(css))
@@ -254,17 +269,7 @@ async fn the_web_app_uploads_searches_shows_boxes_and_deletes_in_a_real_browser(
     })
     .await;
     assert_eq!(count(&client, "#text li[data-line]").await, lines);
-    until(20, "the image", || async {
-        let loaded = client
-            .execute(
-                "const i = document.getElementById('picture'); return i.complete && i.naturalWidth > 0;",
-                vec![],
-            )
-            .await
-            .ok()?;
-        (loaded == json!(true)).then_some(())
-    })
-    .await;
+    picture_loaded(&client).await;
     let shot = client.screenshot().await.unwrap();
     std::fs::write(out.join("detail.png"), &shot).unwrap();
     eprintln!("screenshot: {}", out.join("detail.png").display());

@@ -11,7 +11,7 @@ use intake_domain::testkit::documents;
 use serde_json::{Value, json};
 
 use super::super::{prerequisites, spawn_app};
-use super::{Driver, browser, click, count, session, type_into, until};
+use super::{Driver, browser, click, count, picture_loaded, session, type_into, until};
 
 /// Where field `i`'s box is drawn, as fractions of the picture on screen (`null` while not drawn).
 const DRAWN_BOX: &str = "
@@ -108,17 +108,7 @@ async fn the_web_app_shows_fields_beside_the_page_and_lights_their_boxes() {
         .await
         .unwrap();
     assert!(flagged.contains("disagree"), "{flagged}");
-    until(20, "the picture", || async {
-        let loaded = client
-            .execute(
-                "const i = document.getElementById('picture'); return i.complete && i.naturalWidth > 0;",
-                vec![],
-            )
-            .await
-            .ok()?;
-        (loaded == json!(true)).then_some(())
-    })
-    .await;
+    picture_loaded(&client).await;
 
     // Hovering a field lights its box where the API says, scaled to the picture on screen.
     let (i, amount) = fields
